@@ -1,0 +1,59 @@
+# roster — build, test and demo targets. `make test` is the project's test command; CI runs it.
+
+KEYCLOAK_VERSION ?= 26.7.3
+# The three Keycloak versions CodeMie installations run on; `make test-matrix` tests each.
+KEYCLOAK_MATRIX  ?= 24.0.5 25.0.6 $(KEYCLOAK_VERSION)
+export KEYCLOAK_VERSION
+
+GO        ?= go
+KC        := scripts/keycloak.sh
+GOTEST    := $(GO) test -count=1 -timeout 45m
+
+.PHONY: all build vet test test-unit test-matrix fuzz update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+
+all: build
+
+build:
+	$(GO) build -o bin/roster ./cmd/roster
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+
+# test: build, vet, unit tests and acceptance tests against a real Keycloak. The server is the one
+# `make keycloak-up` started, or KEYCLOAK_URL, or a temporary one started and stopped here.
+# ROSTER_ACCEPTANCE=require turns "no Keycloak" into a failure instead of a skip.
+test: build vet
+	$(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
+
+# test-unit: tests that need no server (acceptance tests skip, saying so).
+test-unit:
+	$(GOTEST) ./...
+
+test-matrix:
+	@set -e; for v in $(KEYCLOAK_MATRIX); do \
+		echo "== Keycloak $$v"; $(MAKE) --no-print-directory test KEYCLOAK_VERSION=$$v; done
+
+# Packages whose tests compare output with golden files and take -update.
+GOLDEN_PKGS :=
+
+# update-golden rewrites golden files and script expectations from current output; review the diff.
+update-golden:
+	$(if $(GOLDEN_PKGS),$(GOTEST) $(GOLDEN_PKGS) -update)
+	ROSTER_UPDATE_SCRIPTS=1 $(KC) run -- $(GOTEST) ./internal/cli/
+
+keycloak-fetch:
+	$(KC) fetch
+
+keycloak-up:
+	@$(KC) up
+
+keycloak-down:
+	@$(KC) down
+
+demo: build
+	scripts/demo.sh
+
+clean:
+	rm -rf bin

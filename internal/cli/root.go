@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/internal/iostreams"
+)
+
+// Exit codes. They are part of roster's contract with CI jobs.
+const (
+	ExitOK          = 0
+	ExitError       = 1 // invalid input, a failed change, any other error
+	ExitChanges     = 2 // plan --detailed-exitcode: the realm differs from the configuration
+	ExitUnreachable = 3 // the server could not be reached or refused the credentials
+)
+
+// exitError makes Main exit with Code. A nil Err means the command already said everything.
+type exitError struct {
+	Code int
+	Err  error
+}
+
+func (e *exitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.Err }
+
+// silentExit ends the command with code; the command has already reported why.
+func silentExit(code int) error { return &exitError{Code: code} }
+
+// Main runs roster with args and returns the process exit code.
+func Main(args []string, ios *iostreams.IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	cmd := newRootCmd(ios)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			printError(ios, ee.Err)
+		}
+		return ee.Code
+	}
+	printError(ios, err)
+	return ExitError
+}
+
+// printError writes "roster: message" and any hint lines the error carries.
+func printError(ios *iostreams.IOStreams, err error) {
+	fmt.Fprintf(ios.ErrOut, "roster: %v\n", err)
+	var h interface{ Hints() []string }
+	if errors.As(err, &h) {
+		for _, hint := range h.Hints() {
+			fmt.Fprintf(ios.ErrOut, "roster: hint: %s\n", hint)
+		}
+	}
+}
+
+// hintError is an error with lines that suggest a fix.
+type hintError struct {
+	err   error
+	hints []string
+}
+
+func (e *hintError) Error() string   { return e.err.Error() }
+func (e *hintError) Unwrap() error   { return e.err }
+func (e *hintError) Hints() []string { return e.hints }
+
+// withHint attaches hints to err.
+func withHint(err error, hints ...string) error { return &hintError{err: err, hints: hints} }
+
+func newRootCmd(ios *iostreams.IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "roster",
+		Short: "Manage who can use CodeMie, as code",
+		Long: `roster manages who can use the CodeMie AI platform from a desired-state YAML file.
+
+CodeMie reads access from Keycloak: the realm role admin or developer lets a user
+sign in, and the user attributes applications and applications_admin name the
+projects they use and administer. roster validates the file, plans the changes to
+the realm, and applies them.`,
+		Example: `  # Check a configuration without touching Keycloak
+  roster validate examples/codemie-prod.yaml
+
+  # Print the JSON Schema of the format, e.g. for an editor
+  roster schema > roster.schema.json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return withHint(err, fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()))
+	})
+	root.AddCommand(
+		newVersionCmd(ios),
+	)
+	return root
+}

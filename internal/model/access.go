@@ -1,0 +1,162 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The user attributes CodeMie reads.
+const (
+	AttrApplications      = "applications"
+	AttrApplicationsAdmin = "applications_admin"
+	AttrUserType          = "user_type"
+)
+
+// UserTypeExternal is the user_type value that makes a user an External User in CodeMie.
+const UserTypeExternal = "external"
+
+// Access is what CodeMie grants a user, derived from the same inputs CodeMie reads: the realm
+// role and the applications / applications_admin / user_type attributes.
+//
+// Invariants (established by NewAccess and DecodeAccess): both project lists are lowercase,
+// sorted and free of duplicates, and every project in Admin is also in Projects.
+type Access struct {
+	// Role is the owned realm role; empty means the user cannot sign in.
+	Role Role
+	// Projects are all projects the user can open (CodeMie's applications), admin ones included.
+	Projects []string
+	// Admin are the projects the user administers (CodeMie's applications_admin).
+	Admin []string
+	// External is true for a guest (user_type=external).
+	External bool
+}
+
+// NewAccess merges grants into an Access.
+func NewAccess(role Role, external bool, grants ...Grants) Access {
+	var member, admin []string
+	for _, g := range grants {
+		member = append(member, g.Member...)
+		admin = append(admin, g.Admin...)
+	}
+	admin = NormalizeProjects(admin)
+	return Access{
+		Role:     role,
+		Projects: NormalizeProjects(append(member, admin...)),
+		Admin:    admin,
+		External: external,
+	}
+}
+
+// NormalizeProjects lowercases, trims, sorts and de-duplicates project names, dropping empty ones.
+// It returns nil for an empty result.
+func NormalizeProjects(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ParseProjects reads a project-list attribute as CodeMie does, whatever its encoding: every value
+// is split on commas, items are trimmed and lowercased, empty ones dropped, and the result sorted
+// and de-duplicated.
+func ParseProjects(values []string) []string {
+	var items []string
+	for _, v := range values {
+		items = append(items, strings.Split(v, ",")...)
+	}
+	return NormalizeProjects(items)
+}
+
+// EncodeProjects is the one encoding roster writes: a single comma-joined value, or no value at
+// all for an empty list (the attribute is then removed).
+func EncodeProjects(projects []string) []string {
+	if len(projects) == 0 {
+		return nil
+	}
+	return []string{strings.Join(projects, ",")}
+}
+
+// Attributes returns the CodeMie attributes exactly as roster writes them for this access. A nil
+// value means the attribute is absent.
+func (a Access) Attributes() map[string][]string {
+	m := map[string][]string{
+		AttrApplications:      EncodeProjects(a.Projects),
+		AttrApplicationsAdmin: EncodeProjects(a.Admin),
+		AttrUserType:          nil,
+	}
+	if a.External {
+		m[AttrUserType] = []string{UserTypeExternal}
+	}
+	return m
+}
+
+// DecodeAccess reads the access CodeMie would grant a Keycloak user with the given owned realm
+// roles and attributes. It is tolerant the way CodeMie's parser is: several values, spaces and
+// upper case all decode. A project only in applications_admin counts as administered and opened.
+// admin wins over developer when a user holds both.
+func DecodeAccess(roles []Role, attrs map[string][]string) Access {
+	var role Role
+	switch {
+	case slices.Contains(roles, RoleAdmin):
+		role = RoleAdmin
+	case slices.Contains(roles, RoleDeveloper):
+		role = RoleDeveloper
+	}
+	admin := ParseProjects(attrs[AttrApplicationsAdmin])
+	projects := NormalizeProjects(append(ParseProjects(attrs[AttrApplications]), admin...))
+	ut := attrs[AttrUserType]
+	external := len(ut) == 1 && strings.EqualFold(strings.TrimSpace(ut[0]), UserTypeExternal)
+	return Access{Role: role, Projects: projects, Admin: admin, External: external}
+}
+
+// Equal reports whether two accesses grant the same.
+func (a Access) Equal(b Access) bool {
+	return a.Role == b.Role && a.External == b.External &&
+		slices.Equal(a.Projects, b.Projects) && slices.Equal(a.Admin, b.Admin)
+}
+
+// Summary says in CodeMie's terms what the access grants, using the roles of CodeMie's roles
+// overview: "cannot sign in", "Admin", "Project Admin (a, b)", "Regular User (c)",
+// "Project Admin (a); Regular User (c)", "Regular User (no projects)"; an External User gets the
+// prefix "External User: ".
+func (a Access) Summary() string {
+	var s string
+	switch a.Role {
+	case "":
+		return "cannot sign in"
+	case RoleAdmin:
+		s = "Admin"
+	default:
+		var parts []string
+		if len(a.Admin) > 0 {
+			parts = append(parts, fmt.Sprintf("Project Admin (%s)", strings.Join(a.Admin, ", ")))
+		}
+		if member := a.MemberOnly(); len(member) > 0 {
+			parts = append(parts, fmt.Sprintf("Regular User (%s)", strings.Join(member, ", ")))
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "Regular User (no projects)")
+		}
+		s = strings.Join(parts, "; ")
+	}
+	if a.External {
+		s = "External User: " + s
+	}
+	return s
+}
+
+// MemberOnly returns the projects the user opens but does not administer.
+func (a Access) MemberOnly() []string {
+	var out []string
+	for _, p := range a.Projects {
+		if !slices.Contains(a.Admin, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,181 @@
+package model
+
+import "github.com/rosterhq/roster/internal/diag"
+
+// FormatVersion is the desired-state format version this build reads (the top-level `version`).
+const FormatVersion = 1
+
+// Role is a realm role that grants sign-in to CodeMie. roster adds and removes only these two;
+// every other realm role a user holds (default-roles-*, offline_access, …) is left alone.
+type Role string
+
+const (
+	// RoleAdmin makes the user a CodeMie platform Admin.
+	RoleAdmin Role = "admin"
+	// RoleDeveloper lets the user sign in as a standard user; projects come from attributes.
+	RoleDeveloper Role = "developer"
+)
+
+// OwnedRoles are the realm roles roster manages on users, in a fixed order.
+var OwnedRoles = []Role{RoleAdmin, RoleDeveloper}
+
+// Policy is the user-profile unmanaged-attribute policy of a realm.
+type Policy string
+
+const (
+	PolicyEnabled   Policy = "ENABLED"    // anyone may read and write unmanaged attributes
+	PolicyAdminEdit Policy = "ADMIN_EDIT" // only administrators may read and write them
+	PolicyAdminView Policy = "ADMIN_VIEW" // administrators may read them; nobody may write
+	PolicyDisabled  Policy = "DISABLED"   // Keycloak drops them (the field is absent in Keycloak)
+)
+
+// Prune says what roster does with users that carry its ownership marker but are no longer in
+// the configuration.
+type Prune string
+
+const (
+	PruneNone    Prune = "none"    // report them, change nothing (the default)
+	PruneDisable Prune = "disable" // set enabled=false
+	PruneDelete  Prune = "delete"  // delete them
+)
+
+// Config is the desired state of one realm: everything the YAML files declare, merged and
+// normalised.
+type Config struct {
+	// Version is the format version the files declare; always FormatVersion once loaded.
+	Version int
+	// Realm is the Keycloak realm name, verbatim (realm names are case-sensitive).
+	Realm string
+	// Settings hold realm-wide behaviour; zero values mean "leave alone" or the documented default.
+	Settings Settings
+	// Roles are the realm roles that must exist. Loaded configs always contain admin and developer.
+	Roles []RealmRole
+	// TokenMappers, when non-nil, declares the attribute token mappers CodeMie needs.
+	TokenMappers *TokenMappers
+	// IdentityProviders are the brokered identity providers (Entra ID), by alias.
+	IdentityProviders []IdentityProvider
+	// Projects is the registry of known project names, sorted; nil when the files declare none
+	// (then any well-formed project name is accepted).
+	Projects []string
+	// Teams grant projects to their members, sorted by name.
+	Teams []Team
+	// Users are the people the files manage, sorted by username.
+	Users []User
+}
+
+// Settings are realm-wide switches.
+type Settings struct {
+	// UnmanagedAttributePolicy is the policy roster keeps the realm at; empty leaves it alone.
+	UnmanagedAttributePolicy Policy
+	// Prune is what happens to owned users that left the configuration (default PruneNone).
+	Prune Prune
+	// MaxRemovals is the number of users a plan may disable or delete without
+	// --allow-mass-removal (default 10).
+	MaxRemovals int
+	// OwnerAttribute is the user attribute that marks users roster created or adopted
+	// (default DefaultOwnerAttribute).
+	OwnerAttribute string
+	// UserManagement is true when CodeMie runs with ENABLE_USER_MANAGEMENT: it then reads
+	// Keycloak only at a user's first sign-in, and roster warns that later changes do not reach it.
+	UserManagement bool
+}
+
+// Defaults for Settings.
+const (
+	DefaultMaxRemovals    = 10
+	DefaultOwnerAttribute = "roster_managed"
+)
+
+// RealmRole is a realm role that must exist.
+type RealmRole struct {
+	Name        string
+	Description string // empty leaves the description alone
+	Pos         diag.Pos
+}
+
+// TokenMappers declares "User Attribute" protocol mappers, one per attribute, on a client scope.
+type TokenMappers struct {
+	ClientScope string   // default "profile"
+	Attributes  []string // default applications, applications_admin, user_type
+	Pos         diag.Pos
+}
+
+// IdentityProvider is an OpenID Connect identity provider brokered by the realm (Entra ID).
+type IdentityProvider struct {
+	Alias        string
+	DisplayName  string
+	DiscoveryURL string
+	ClientID     string
+	ClientSecret *SecretRef
+	Scopes       []string
+	SyncMode     string
+	Mappers      []IdentityProviderMapper
+	Pos          diag.Pos
+}
+
+// IdentityProviderMapper is a mapper of an identity provider.
+type IdentityProviderMapper struct {
+	Name      string
+	Type      string // hardcoded-role | attribute-importer
+	Role      string // for hardcoded-role
+	Claim     string // for attribute-importer
+	Attribute string // for attribute-importer
+	SyncMode  string // INHERIT | LEGACY | IMPORT | FORCE
+}
+
+// Team grants projects to its members.
+type Team struct {
+	Name    string
+	Members []string // usernames, lowercase, sorted
+	Grants  Grants
+	Pos     diag.Pos
+}
+
+// Grants are project grants as written in the files (a user's own, or a team's).
+type Grants struct {
+	Member []string // projects the holder is a member of
+	Admin  []string // projects the holder administers
+}
+
+// User is one person roster manages. Pointer and nil-slice fields are optional in the files:
+// nil means "not declared", and roster leaves that field of the Keycloak user alone.
+type User struct {
+	// Username is the key, lowercase (Keycloak lowercases usernames).
+	Username  string
+	Email     *string // lowercase
+	FirstName *string
+	LastName  *string
+	Enabled   *bool
+	// Role is the owned realm role the user holds; never empty in a loaded config.
+	Role Role
+	// Projects are the user's own grants; Teams names the teams that list the user.
+	Projects Grants
+	Teams    []string
+	// External marks a guest: user_type=external.
+	External bool
+	// Access is the effective CodeMie access: Role, own and team grants merged, External.
+	Access Access
+	// Attributes are other attributes managed verbatim; keys not listed are left alone.
+	Attributes map[string][]string
+	// RequiredActions, when non-nil, is the exact set of required actions.
+	RequiredActions *[]string
+	// InitialPassword is set only when roster creates the user.
+	InitialPassword *SecretRef
+	// FederatedIdentities are links to identity-provider accounts, by provider alias.
+	FederatedIdentities []FederatedIdentity
+	Pos                 diag.Pos
+}
+
+// SecretRef names where a secret comes from; the value itself never appears in the files.
+// Exactly one field is set.
+type SecretRef struct {
+	Env  string // environment variable name
+	File string // path, relative to the file that references it
+}
+
+// FederatedIdentity links a user to an account at an identity provider.
+type FederatedIdentity struct {
+	Provider string // identity-provider alias
+	UserID   string // the provider's subject (for Entra ID: the ID token's sub)
+	UserName string
+}
