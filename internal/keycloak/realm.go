@@ -1,0 +1,24 @@
+package keycloak
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// RealmInfo is what roster needs to know about the realm itself.
+type RealmInfo struct {
+	ID      string `json:"id"`
+	Name    string `json:"realm"`
+	Enabled bool   `json:"enabled"`
+}
+
+// ReadRealm reads the managed realm; a missing realm is an error that says so.
+func (c *Client) ReadRealm(ctx context.Context) (RealmInfo, error) {
+	var r RealmInfo
+	_, err := c.do(ctx, http.MethodGet, "", nil, &r)
+	if IsNotFound(err) {
+		return r, fmt.Errorf("realm %q does not exist on %s: create it first, or fix realm in the configuration", c.cfg.Realm, c.cfg.URL)
+	}
+	return r, err
+}

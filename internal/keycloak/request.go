@@ -1,0 +1,148 @@
+package keycloak
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// APIError is an error answer of the Admin API, with Keycloak's own message and, for user-profile
+// validation failures, every field-level error (gocloak keeps only the first message).
+type APIError struct {
+	Method string
+	Path   string // below /admin/realms/{realm}
+	Status int
+	// Message is Keycloak's errorMessage / error_description, or the HTTP status text.
+	Message string
+	// Fields are the user-profile validation errors: field plus message key (params joined).
+	Fields []string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if len(e.Fields) > 0 {
+		msg = strings.Join(e.Fields, "; ")
+	}
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, msg)
+}
+
+// Hints suggests a fix for the failures a user can cause by configuration.
+func (e *APIError) Hints() []string {
+	if e.Status == http.StatusForbidden {
+		return []string{"the account roster logs in with lacks a realm-management role; it needs " +
+			"manage-users, view-users, view-realm, manage-realm and manage-identity-providers"}
+	}
+	return nil
+}
+
+// IsNotFound reports whether err is a 404 answer.
+func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+
+// IsConflict reports whether err is a 409 answer.
+func IsConflict(err error) bool { return statusOf(err) == http.StatusConflict }
+
+func statusOf(err error) int {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// errorBody covers both error shapes Keycloak answers with: ErrorRepresentation (errorMessage,
+// field, params, errors) and OAuth's {error, error_description}.
+type errorBody struct {
+	ErrorMessage     string      `json:"errorMessage"`
+	Field            string      `json:"field"`
+	Params           []any       `json:"params"`
+	Errors           []errorBody `json:"errors"`
+	Error            string      `json:"error"`
+	ErrorDescription string      `json:"error_description"`
+}
+
+func (b errorBody) field() string {
+	var params []string
+	for _, p := range b.Params {
+		if s := fmt.Sprint(p); s != b.Field {
+			params = append(params, s)
+		}
+	}
+	s := b.ErrorMessage
+	if b.Field != "" {
+		s = b.Field + ": " + s
+	}
+	if len(params) > 0 {
+		s += " (" + strings.Join(params, ", ") + ")"
+	}
+	return s
+}
+
+// do sends one Admin API request for the managed realm. path is below /admin/realms/{realm} and
+// must already be escaped. body, when non-nil, is sent as JSON; result, when non-nil, receives
+// the decoded answer.
+func (c *Client) do(ctx context.Context, method, path string, body, result any) (*resty.Response, error) {
+	token, err := c.accessToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req := c.gc.GetRequestWithBearerAuth(ctx, token)
+	if body != nil {
+		req.SetBody(body)
+	}
+	resp, err := req.Execute(method, c.adminURL(path))
+	if err != nil {
+		return nil, &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, path), Err: transportCause(ctx, err)}
+	}
+	if resp.StatusCode() == http.StatusUnauthorized {
+		return nil, &ConnError{Op: fmt.Sprintf("%s %s", method, path), Err: errors.New("401 Unauthorized"),
+			Hint: "the server did not accept roster's token: check that the login realm and client are right"}
+	}
+	if resp.IsError() {
+		return resp, c.apiError(method, path, resp)
+	}
+	if result != nil && len(resp.Body()) > 0 {
+		if err := json.Unmarshal(resp.Body(), result); err != nil {
+			return resp, fmt.Errorf("%s %s: the server answered %d with a body that is not the expected JSON (%s): %w",
+				method, path, resp.StatusCode(), contentType(resp), err)
+		}
+	}
+	return resp, nil
+}
+
+func (c *Client) adminURL(path string) string {
+	return strings.TrimRight(c.cfg.URL, "/") + "/admin/realms/" + c.realm + path
+}
+
+func (c *Client) apiError(method, path string, resp *resty.Response) error {
+	e := &APIError{Method: method, Path: path, Status: resp.StatusCode(), Message: http.StatusText(resp.StatusCode())}
+	var b errorBody
+	if json.Unmarshal(resp.Body(), &b) == nil {
+		switch {
+		case len(b.Errors) > 0:
+			for _, f := range b.Errors {
+				e.Fields = append(e.Fields, f.field())
+			}
+		case b.Field != "":
+			e.Fields = []string{b.field()}
+		case b.ErrorMessage != "":
+			e.Message = b.ErrorMessage
+		case b.ErrorDescription != "":
+			e.Message = b.ErrorDescription
+		case b.Error != "":
+			e.Message = b.Error
+		}
+	}
+	return e
+}
+
+func contentType(resp *resty.Response) string {
+	if ct := resp.Header().Get("Content-Type"); ct != "" {
+		return ct
+	}
+	return "no content type"
+}

@@ -1,0 +1,42 @@
+package keycloak
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+)
+
+// NewUser is the representation roster sends to create a user.
+type NewUser struct {
+	Username   string              `json:"username"`
+	Email      string              `json:"email,omitempty"`
+	FirstName  string              `json:"firstName,omitempty"`
+	LastName   string              `json:"lastName,omitempty"`
+	Enabled    bool                `json:"enabled"`
+	Attributes map[string][]string `json:"attributes,omitempty"`
+}
+
+// CreateUser creates a user and returns its id, taken from the Location header of the answer.
+func (c *Client) CreateUser(ctx context.Context, u NewUser) (string, error) {
+	resp, err := c.do(ctx, http.MethodPost, "/users", u, nil)
+	if err != nil {
+		return "", err
+	}
+	loc := resp.Header().Get("Location")
+	if loc == "" {
+		return "", fmt.Errorf("created user %q but the server's answer has no Location header naming its id", u.Username)
+	}
+	id, err := url.PathUnescape(path.Base(loc))
+	if err != nil || id == "" {
+		return "", fmt.Errorf("created user %q but cannot read its id from Location %q", u.Username, loc)
+	}
+	return id, nil
+}
+
+// DeleteUser deletes the user with the given id.
+func (c *Client) DeleteUser(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/users/"+url.PathEscape(id), nil, nil)
+	return err
+}
