@@ -1,0 +1,52 @@
+package model
+
+import "strings"
+
+// Live is a realm as roster reads it from Keycloak: the parts roster manages and the facts it
+// needs to stay away from what it must not touch.
+type Live struct {
+	// Realm is the realm's name.
+	Realm string
+	// Policy is the user-profile unmanaged-attribute policy; PolicyDisabled when Keycloak's
+	// field is absent.
+	Policy Policy
+	// Roles are the realm roles that exist, sorted by name.
+	Roles []RealmRole
+	// Users are every user of the realm, service accounts included, sorted by username.
+	Users []LiveUser
+	// Identity is the username roster logged in as (an administrator or
+	// service-account-<client>); roster never changes that user.
+	Identity string
+}
+
+// LiveUser is a Keycloak user. Strings are as Keycloak stores them (it lowercases usernames and
+// emails); absent optional fields are empty.
+type LiveUser struct {
+	ID        string
+	Username  string
+	Email     string
+	FirstName string
+	LastName  string
+	Enabled   bool
+	// Attributes are all attributes the server returned, values as stored.
+	Attributes map[string][]string
+	// RequiredActions are the pending required actions, sorted.
+	RequiredActions []string
+	// Roles are the owned realm roles (admin, developer) mapped directly to the user.
+	Roles []Role
+	// FederationLink is the user-storage provider (LDAP, …) the user comes from; empty for
+	// local users. roster never changes such users.
+	FederationLink string
+	// FederatedIdentities are the user's identity-provider links, sorted by provider. They are
+	// read only for users whose configuration declares links; nil otherwise.
+	FederatedIdentities []FederatedIdentity
+}
+
+// Access is what CodeMie grants the user today.
+func (u LiveUser) Access() Access { return DecodeAccess(u.Roles, u.Attributes) }
+
+// IsServiceAccount reports whether the user is a client's service account; roster never
+// changes those.
+func (u LiveUser) IsServiceAccount() bool {
+	return strings.HasPrefix(u.Username, "service-account-")
+}
