@@ -1,0 +1,90 @@
+package keycloak_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// TestReadLive seeds a realm with more users than fit one page and checks that ReadLive returns
+// every user with its owned roles and attributes, in a number of requests that grows with the
+// number of pages, not of users.
+func TestReadLive(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	realm.SetPolicy(t, "ADMIN_EDIT")
+	realm.CreateRoles(t, "admin", "developer", "auditor")
+
+	const n = 1200 // 3 pages of users
+	var users []keycloaktest.User
+	for i := range n {
+		u := keycloaktest.User{Username: fmt.Sprintf("user%04d", i), Email: fmt.Sprintf("User%04d@Example.com", i), Enabled: true,
+			Attributes: map[string][]string{"applications": {fmt.Sprintf("p%d,shared", i%7)}}}
+		switch {
+		case i%100 == 0:
+			u.RealmRoles = []string{"admin", "developer"}
+		case i%10 != 0:
+			u.RealmRoles = []string{"developer", "auditor"}
+		}
+		users = append(users, u)
+	}
+	users[7].Attributes["applications_admin"] = []string{"P0"}
+	users[7].Attributes["department"] = []string{"R&D"}
+	realm.SeedUsers(t, users)
+
+	counter := &keycloaktest.CountingTransport{}
+	cfg := realm.ServiceAccountConfig()
+	cfg.Transport = counter
+	ctx := context.Background()
+	c, err := keycloak.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatalf("ReadLive: %v", err)
+	}
+
+	if live.Policy != model.PolicyAdminEdit {
+		t.Errorf("Policy = %q, want ADMIN_EDIT", live.Policy)
+	}
+	var roleNames []string
+	for _, r := range live.Roles {
+		roleNames = append(roleNames, r.Name)
+	}
+	if diff := cmp.Diff([]string{"admin", "auditor", "default-roles-" + realm.Name, "developer", "offline_access", "uma_authorization"}, roleNames); diff != "" {
+		t.Errorf("Roles (-want +got):\n%s", diff)
+	}
+	// Plain listings leave service accounts out, so the realm's own service account is absent.
+	if len(live.Users) != n {
+		t.Fatalf("read %d users, want %d", len(live.Users), n)
+	}
+	u7 := live.Users[7]
+	u7.ID = ""
+	want := model.LiveUser{Username: "user0007", Email: "user0007@example.com", Enabled: true,
+		Attributes: map[string][]string{"applications": {"p0,shared"}, "applications_admin": {"P0"}, "department": {"R&D"}},
+		Roles:      []model.Role{model.RoleDeveloper}}
+	if diff := cmp.Diff(want, u7, cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "RequiredActions" }, cmp.Ignore())); diff != "" {
+		t.Errorf("user0007 (-want +got):\n%s", diff)
+	}
+	if got := live.Users[100].Roles; !cmp.Equal(got, []model.Role{model.RoleAdmin, model.RoleDeveloper}) {
+		t.Errorf("user0100 roles = %v, want [admin developer]", got)
+	}
+	if got := live.Users[10].Roles; got != nil {
+		t.Errorf("user0010 roles = %v, want none", got)
+	}
+
+	// 3 user pages, 2 developer-member pages (1080 holders), 1 admin-member page, the user
+	// profile and the role list: 8 reads, plus 1 login.
+	if got := counter.Count("GET"); got != 8 {
+		t.Errorf("ReadLive made %d GET requests for %d users, want 8", got, n)
+	}
+	if got := counter.Writes(); got != 0 {
+		t.Errorf("ReadLive made %d writes, want none", got)
+	}
+}
