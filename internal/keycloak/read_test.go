@@ -17,8 +17,13 @@ import (
 // number of pages, not of users.
 func TestReadLive(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
-	realm.SetPolicy(t, "ADMIN_EDIT")
-	realm.CreateRoles(t, "admin", "developer", "auditor")
+	ctx := context.Background()
+	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.CreateRoles(ctx, "admin", "developer", "auditor"); err != nil {
+		t.Fatal(err)
+	}
 
 	const n = 1200 // 3 pages of users
 	var users []keycloaktest.User
@@ -35,12 +40,13 @@ func TestReadLive(t *testing.T) {
 	}
 	users[7].Attributes["applications_admin"] = []string{"P0"}
 	users[7].Attributes["department"] = []string{"R&D"}
-	realm.SeedUsers(t, users)
+	if err := realm.SeedUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
 
 	counter := &keycloaktest.CountingTransport{}
 	cfg := realm.ServiceAccountConfig()
 	cfg.Transport = counter
-	ctx := context.Background()
 	c, err := keycloak.Dial(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

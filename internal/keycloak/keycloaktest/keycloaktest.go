@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -36,53 +37,72 @@ type Server struct {
 	renewAt time.Time
 }
 
+// ErrNoServer means the environment names no Keycloak.
+var ErrNoServer = errors.New("acceptance test needs a Keycloak: run `make test`, or set KEYCLOAK_URL, KEYCLOAK_ADMIN_USER and KEYCLOAK_ADMIN_PASSWORD")
+
 var (
 	serverOnce sync.Once
 	server     *Server
 )
 
+// FromEnv returns the server the environment names, or ErrNoServer.
+func FromEnv() (*Server, error) {
+	serverOnce.Do(func() {
+		url := strings.TrimRight(os.Getenv("KEYCLOAK_URL"), "/")
+		if url == "" {
+			return
+		}
+		server = &Server{URL: url, AdminUser: os.Getenv("KEYCLOAK_ADMIN_USER"),
+			AdminPassword: os.Getenv("KEYCLOAK_ADMIN_PASSWORD"), gc: gocloak.NewClient(url)}
+	})
+	if server == nil {
+		return nil, ErrNoServer
+	}
+	return server, nil
+}
+
+// Required reports whether a missing server is a failure rather than a reason to skip.
+func Required() bool { return os.Getenv("ROSTER_ACCEPTANCE") == "require" }
+
 // Require returns the server from the environment, or skips the test (fails it under
 // ROSTER_ACCEPTANCE=require) when none is configured.
 func Require(t testing.TB) *Server {
 	t.Helper()
-	serverOnce.Do(func() {
-		url := os.Getenv("KEYCLOAK_URL")
-		if url == "" {
-			return
+	s, err := FromEnv()
+	if err != nil {
+		if Required() {
+			t.Fatal(err)
 		}
-		server = &Server{
-			URL:           strings.TrimRight(url, "/"),
-			AdminUser:     os.Getenv("KEYCLOAK_ADMIN_USER"),
-			AdminPassword: os.Getenv("KEYCLOAK_ADMIN_PASSWORD"),
-			gc:            gocloak.NewClient(strings.TrimRight(url, "/")),
-		}
-	})
-	if server == nil {
-		msg := "acceptance test needs a Keycloak: run `make test`, or set KEYCLOAK_URL, KEYCLOAK_ADMIN_USER and KEYCLOAK_ADMIN_PASSWORD"
-		if os.Getenv("ROSTER_ACCEPTANCE") == "require" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		t.Skip(err)
 	}
-	return server
+	return s
 }
 
-// AdminToken returns a master-realm administrator token, logging in again before it expires
-// (master's access tokens live 60 seconds by default).
-func (s *Server) AdminToken(t testing.TB) string {
-	t.Helper()
+// Token returns a master-realm administrator token, logging in again before it expires (master's
+// access tokens live 60 seconds by default).
+func (s *Server) Token(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.token != "" && time.Now().Before(s.renewAt) {
-		return s.token
+		return s.token, nil
 	}
-	jwt, err := s.gc.LoginAdmin(context.Background(), s.AdminUser, s.AdminPassword, "master")
+	jwt, err := s.gc.LoginAdmin(ctx, s.AdminUser, s.AdminPassword, "master")
 	if err != nil {
-		t.Fatalf("log in to %s as administrator %q: %v", s.URL, s.AdminUser, err)
+		return "", fmt.Errorf("log in to %s as administrator %q: %w", s.URL, s.AdminUser, err)
 	}
 	lifetime := time.Duration(jwt.ExpiresIn) * time.Second
 	s.token, s.renewAt = jwt.AccessToken, time.Now().Add(lifetime/2)
-	return s.token
+	return s.token, nil
+}
+
+// AdminToken is Token for tests: it fails the test on error.
+func (s *Server) AdminToken(t testing.TB) string {
+	t.Helper()
+	token, err := s.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 // GoCloak returns a gocloak client for the server, for tests that set up or inspect state
@@ -100,32 +120,52 @@ type Realm struct {
 // Roles the service account gets: the realm-management client roles roster needs.
 var serviceAccountRoles = []string{"manage-users", "view-users", "view-realm", "manage-realm", "manage-identity-providers"}
 
-// NewRealm creates a realm with a random name and a service-account client, and deletes the realm
-// when the test ends.
+// NewRealm creates a realm for the test and deletes it when the test ends.
 func NewRealm(t testing.TB) *Realm {
 	t.Helper()
-	s := Require(t)
-	ctx := context.Background()
-	name := "roster-test-" + randomHex(t, 4)
-	r := &Realm{Server: s, Name: name, ClientID: "roster",
-		// Characters that break unencoded HTTP Basic auth, to prove roster encodes them.
-		ClientSecret: "s3cret%+&=" + randomHex(t, 8)}
-
-	if _, err := s.gc.CreateRealm(ctx, s.AdminToken(t), gocloak.RealmRepresentation{
-		Realm: gocloak.StringP(name), Enabled: gocloak.BoolP(true),
-	}); err != nil {
-		t.Fatalf("create realm %s: %v", name, err)
+	r, err := Require(t).CreateRealm(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if name == "master" { // never: names are generated, but a guard costs nothing
-			return
-		}
-		if err := s.gc.DeleteRealm(context.Background(), s.AdminToken(t), name); err != nil {
-			t.Errorf("delete realm %s: %v", name, err)
+		if err := r.Delete(context.Background()); err != nil {
+			t.Error(err)
 		}
 	})
+	return r
+}
 
-	clientUUID, err := s.gc.CreateClient(ctx, s.AdminToken(t), name, gocloak.Client{
+// CreateRealm creates a realm with a random name and a service-account client "roster".
+func (s *Server) CreateRealm(ctx context.Context) (*Realm, error) {
+	suffix, err := randomHex(4)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := randomHex(8)
+	if err != nil {
+		return nil, err
+	}
+	r := &Realm{Server: s, Name: "roster-test-" + suffix, ClientID: "roster",
+		// Characters that break unencoded HTTP Basic auth, to prove roster encodes them.
+		ClientSecret: "s3cret%+&=" + secret}
+	token, err := s.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.gc.CreateRealm(ctx, token, gocloak.RealmRepresentation{
+		Realm: gocloak.StringP(r.Name), Enabled: gocloak.BoolP(true),
+	}); err != nil {
+		return nil, fmt.Errorf("create realm %s: %w", r.Name, err)
+	}
+	if err := r.addServiceAccount(ctx, token); err != nil {
+		return nil, errors.Join(err, r.Delete(ctx))
+	}
+	return r, nil
+}
+
+func (r *Realm) addServiceAccount(ctx context.Context, token string) error {
+	gc := r.Server.gc
+	clientUUID, err := gc.CreateClient(ctx, token, r.Name, gocloak.Client{
 		ClientID:                  gocloak.StringP(r.ClientID),
 		Secret:                    gocloak.StringP(r.ClientSecret),
 		PublicClient:              gocloak.BoolP(false),
@@ -134,28 +174,43 @@ func NewRealm(t testing.TB) *Realm {
 		DirectAccessGrantsEnabled: gocloak.BoolP(false),
 	})
 	if err != nil {
-		t.Fatalf("create client %s in realm %s: %v", r.ClientID, name, err)
+		return fmt.Errorf("create client %s in realm %s: %w", r.ClientID, r.Name, err)
 	}
-	sa, err := s.gc.GetClientServiceAccount(ctx, s.AdminToken(t), name, clientUUID)
+	sa, err := gc.GetClientServiceAccount(ctx, token, r.Name, clientUUID)
 	if err != nil {
-		t.Fatalf("get service account of client %s: %v", r.ClientID, err)
+		return fmt.Errorf("get service account of client %s: %w", r.ClientID, err)
 	}
-	mgmt, err := s.gc.GetClients(ctx, s.AdminToken(t), name, gocloak.GetClientsParams{ClientID: gocloak.StringP("realm-management")})
+	mgmt, err := gc.GetClients(ctx, token, r.Name, gocloak.GetClientsParams{ClientID: gocloak.StringP("realm-management")})
 	if err != nil || len(mgmt) != 1 {
-		t.Fatalf("find client realm-management in realm %s: %v (found %d)", name, err, len(mgmt))
+		return fmt.Errorf("find client realm-management in realm %s: %v (found %d)", r.Name, err, len(mgmt))
 	}
 	var roles []gocloak.Role
 	for _, rn := range serviceAccountRoles {
-		role, err := s.gc.GetClientRole(ctx, s.AdminToken(t), name, *mgmt[0].ID, rn)
+		role, err := gc.GetClientRole(ctx, token, r.Name, *mgmt[0].ID, rn)
 		if err != nil {
-			t.Fatalf("get realm-management role %s: %v", rn, err)
+			return fmt.Errorf("get realm-management role %s: %w", rn, err)
 		}
 		roles = append(roles, *role)
 	}
-	if err := s.gc.AddClientRolesToUser(ctx, s.AdminToken(t), name, *mgmt[0].ID, *sa.ID, roles); err != nil {
-		t.Fatalf("grant realm-management roles to the service account: %v", err)
+	if err := gc.AddClientRolesToUser(ctx, token, r.Name, *mgmt[0].ID, *sa.ID, roles); err != nil {
+		return fmt.Errorf("grant realm-management roles to the service account: %w", err)
 	}
-	return r
+	return nil
+}
+
+// Delete deletes the realm.
+func (r *Realm) Delete(ctx context.Context) error {
+	if !strings.HasPrefix(r.Name, "roster-test-") { // never master or anyone's real realm
+		return fmt.Errorf("refusing to delete realm %q: not a test realm", r.Name)
+	}
+	token, err := r.Server.Token(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.Server.gc.DeleteRealm(ctx, token, r.Name); err != nil {
+		return fmt.Errorf("delete realm %s: %w", r.Name, err)
+	}
+	return nil
 }
 
 // AdminConfig returns a roster keycloak.Config that logs in as the master administrator.
@@ -168,13 +223,10 @@ func (r *Realm) ServiceAccountConfig() keycloak.Config {
 	return keycloak.Config{URL: r.Server.URL, Realm: r.Name, ClientID: r.ClientID, ClientSecret: r.ClientSecret}
 }
 
-func randomHex(t testing.TB, n int) string {
+func randomHex(n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	return hex.EncodeToString(b)
+	return hex.EncodeToString(b), nil
 }
-
-// String describes the realm for failure messages.
-func (r *Realm) String() string { return fmt.Sprintf("realm %s on %s", r.Name, r.Server.URL) }

@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing"
-
-	"github.com/Nerzal/gocloak/v13"
 )
 
 // User is a user to seed into a realm with partial import.
@@ -24,49 +21,50 @@ type User struct {
 
 // SeedUsers imports users in chunks through the partial-import endpoint, far faster than one
 // create and one role mapping per user. Realm roles the users name must exist.
-func (r *Realm) SeedUsers(t testing.TB, users []User) {
-	t.Helper()
+func (r *Realm) SeedUsers(ctx context.Context, users []User) error {
 	const chunk = 1000
 	for i := 0; i < len(users); i += chunk {
 		batch := users[i:min(i+chunk, len(users))]
-		r.admin(t, http.MethodPost, "/partialImport", map[string]any{"ifResourceExists": "FAIL", "users": batch})
+		if err := r.Admin(ctx, http.MethodPost, "/partialImport", map[string]any{"ifResourceExists": "FAIL", "users": batch}, nil); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // CreateRoles creates realm roles.
-func (r *Realm) CreateRoles(t testing.TB, names ...string) {
-	t.Helper()
+func (r *Realm) CreateRoles(ctx context.Context, names ...string) error {
 	for _, n := range names {
-		if _, err := r.Server.gc.CreateRealmRole(context.Background(), r.Server.AdminToken(t), r.Name,
-			gocloak.Role{Name: gocloak.StringP(n)}); err != nil {
-			t.Fatalf("create realm role %s: %v", n, err)
+		if err := r.Admin(ctx, http.MethodPost, "/roles", map[string]string{"name": n}, nil); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // SetPolicy sets the realm's unmanaged-attribute policy ("" disables it), keeping the rest of
 // the user-profile configuration.
-func (r *Realm) SetPolicy(t testing.TB, policy string) {
-	t.Helper()
+func (r *Realm) SetPolicy(ctx context.Context, policy string) error {
 	var up map[string]any
-	r.adminInto(t, http.MethodGet, "/users/profile", nil, &up)
+	if err := r.Admin(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
+		return err
+	}
 	if policy == "" {
 		delete(up, "unmanagedAttributePolicy")
 	} else {
 		up["unmanagedAttributePolicy"] = policy
 	}
-	r.admin(t, http.MethodPut, "/users/profile", up)
+	return r.Admin(ctx, http.MethodPut, "/users/profile", up, nil)
 }
 
-func (r *Realm) admin(t testing.TB, method, path string, body any) {
-	t.Helper()
-	r.adminInto(t, method, path, body, nil)
-}
-
-// adminInto sends an Admin API request for the realm as the master administrator.
-func (r *Realm) adminInto(t testing.TB, method, path string, body, result any) {
-	t.Helper()
-	req := r.Server.gc.GetRequestWithBearerAuth(context.Background(), r.Server.AdminToken(t))
+// Admin sends an Admin API request for the realm (path below /admin/realms/{realm}) as the
+// master administrator, decoding the answer into result when it is non-nil.
+func (r *Realm) Admin(ctx context.Context, method, path string, body, result any) error {
+	token, err := r.Server.Token(ctx)
+	if err != nil {
+		return err
+	}
+	req := r.Server.gc.GetRequestWithBearerAuth(ctx, token)
 	if body != nil {
 		req.SetBody(body)
 	}
@@ -75,11 +73,12 @@ func (r *Realm) adminInto(t testing.TB, method, path string, body, result any) {
 	}
 	resp, err := req.Execute(method, fmt.Sprintf("%s/admin/realms/%s%s", r.Server.URL, r.Name, path))
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.IsError() {
-		t.Fatalf("%s %s: %s: %s", method, path, resp.Status(), resp.Body())
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status(), resp.Body())
 	}
+	return nil
 }
 
 // CountingTransport counts the requests that pass through it, by method; logins (POSTs to the
