@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 )
 
 // TestMain registers roster as a command the scripts can exec, running in this test binary.
@@ -18,6 +24,15 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI scripts in testdata/script. ROSTER_UPDATE_SCRIPTS=1 rewrites their
 // expected output from what roster prints (review the diff before committing it).
+//
+// Scripts that need Keycloak start with
+//
+//	[!keycloak] skip 'needs Keycloak: run make test'
+//	realm
+//
+// `realm` creates a fresh realm on the test server and exports REALM and roster's connection
+// variables for its service account. The keycloak condition holds when a server is configured,
+// and under ROSTER_ACCEPTANCE=require (where a missing server then fails `realm`).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/script",
@@ -28,5 +43,111 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
+		Condition: func(cond string) (bool, error) {
+			if cond != "keycloak" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := keycloaktest.FromEnv()
+			return err == nil || keycloaktest.Required(), nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"realm":    cmdRealm,
+			"expand":   cmdExpand,
+			"kc":       cmdKC,
+			"kcpolicy": cmdKCPolicy,
+		},
 	})
+}
+
+// cmdRealm creates a fresh realm for the script and points roster at it through the environment
+// (REALM, KEYCLOAK_URL, KEYCLOAK_CLIENT_ID, KEYCLOAK_CLIENT_SECRET).
+func cmdRealm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: realm")
+	}
+	s, err := keycloaktest.FromEnv()
+	ts.Check(err)
+	r, err := s.CreateRealm(context.Background())
+	ts.Check(err)
+	realmsMu.Lock()
+	scriptRealms[ts] = r
+	realmsMu.Unlock()
+	ts.Defer(func() {
+		realmsMu.Lock()
+		delete(scriptRealms, ts)
+		realmsMu.Unlock()
+		ts.Check(r.Delete(context.Background()))
+	})
+	ts.Setenv("REALM", r.Name)
+	ts.Setenv("KEYCLOAK_URL", s.URL)
+	ts.Setenv("KEYCLOAK_CLIENT_ID", r.ClientID)
+	ts.Setenv("KEYCLOAK_CLIENT_SECRET", r.ClientSecret)
+}
+
+// scriptRealms holds each running script's realm; scripts run in parallel.
+var (
+	realmsMu     sync.Mutex
+	scriptRealms = map[*testscript.TestScript]*keycloaktest.Realm{}
+)
+
+func scriptRealm(ts *testscript.TestScript) *keycloaktest.Realm {
+	realmsMu.Lock()
+	r, ok := scriptRealms[ts]
+	realmsMu.Unlock()
+	if !ok {
+		ts.Fatalf("no realm: start the script with `realm`")
+	}
+	return r
+}
+
+// cmdExpand replaces $VAR and ${VAR} in files with the script's environment, in place.
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: expand FILE...")
+	}
+	for _, f := range args {
+		b, err := os.ReadFile(ts.MkAbs(f))
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(os.Expand(string(b), ts.Getenv)), 0o666))
+	}
+}
+
+// cmdKC sends an Admin API request for the script's realm as the master administrator:
+// kc METHOD PATH [BODYFILE]. A GET's answer goes to stdout as indented JSON.
+func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: kc METHOD PATH [BODYFILE]")
+	}
+	var body any
+	if len(args) == 3 {
+		b, err := os.ReadFile(ts.MkAbs(args[2]))
+		ts.Check(err)
+		ts.Check(json.Unmarshal([]byte(os.Expand(string(b), ts.Getenv)), &body))
+	}
+	var result any
+	err := scriptRealm(ts).Admin(context.Background(), strings.ToUpper(args[0]), args[1], body, &result)
+	if neg {
+		if err == nil {
+			ts.Fatalf("kc %s %s succeeded unexpectedly", args[0], args[1])
+		}
+		return
+	}
+	ts.Check(err)
+	if result != nil {
+		b, err := json.MarshalIndent(result, "", "  ")
+		ts.Check(err)
+		ts.Stdout().Write(append(b, '\n'))
+	}
+}
+
+// cmdKCPolicy sets the realm's unmanaged-attribute policy: kcpolicy ENABLED|ADMIN_EDIT|ADMIN_VIEW|DISABLED.
+func cmdKCPolicy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: kcpolicy POLICY")
+	}
+	p := args[0]
+	if p == "DISABLED" {
+		p = ""
+	}
+	ts.Check(scriptRealm(ts).SetPolicy(context.Background(), p))
 }
