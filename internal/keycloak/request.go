@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-resty/resty/v2"
 )
@@ -84,8 +87,32 @@ func (b errorBody) field() string {
 
 // do sends one Admin API request for the managed realm. path is below /admin/realms/{realm} and
 // must already be escaped. body, when non-nil, is sent as JSON; result, when non-nil, receives
-// the decoded answer.
+// the decoded answer. Requests that are safe to repeat (GET, PUT, DELETE) are retried on
+// transient failures; a POST never is, since it may have taken effect before the failure.
 func (c *Client) do(ctx context.Context, method, path string, body, result any) (*resty.Response, error) {
+	return c.send(ctx, method, path, body, result, method != http.MethodPost)
+}
+
+// Retry policy for transient failures: 429, 502, 503, 504 and transport errors.
+const (
+	maxAttempts  = 5
+	firstBackoff = 200 * time.Millisecond
+	maxBackoff   = 5 * time.Second
+)
+
+func (c *Client) send(ctx context.Context, method, path string, body, result any, retry bool) (*resty.Response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := c.attempt(ctx, method, path, body, result)
+		if !retry || attempt == maxAttempts || !transient(resp, err) || ctx.Err() != nil {
+			return resp, err
+		}
+		if werr := sleep(ctx, backoff(attempt, resp)); werr != nil {
+			return resp, err
+		}
+	}
+}
+
+func (c *Client) attempt(ctx context.Context, method, path string, body, result any) (*resty.Response, error) {
 	token, err := c.accessToken(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +126,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, result any) 
 		return nil, &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, path), Err: transportCause(ctx, err)}
 	}
 	if resp.StatusCode() == http.StatusUnauthorized {
-		return nil, &ConnError{Op: fmt.Sprintf("%s %s", method, path), Err: errors.New("401 Unauthorized"),
+		return resp, &ConnError{Op: fmt.Sprintf("%s %s", method, path), Err: errors.New("401 Unauthorized"),
 			Hint: "the server did not accept roster's token: check that the login realm and client are right"}
 	}
 	if resp.IsError() {
@@ -112,6 +139,45 @@ func (c *Client) do(ctx context.Context, method, path string, body, result any) 
 		}
 	}
 	return resp, nil
+}
+
+// transient reports whether a failed attempt may succeed when repeated.
+func transient(resp *resty.Response, err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *ConnError
+	if errors.As(err, &ce) && resp == nil {
+		return true // no answer: connection refused, reset, timeout
+	}
+	switch statusOf(err) {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// backoff is the wait before attempt+1: exponential with full jitter, or the server's
+// Retry-After (in seconds) when it sends one.
+func backoff(attempt int, resp *resty.Response) time.Duration {
+	if resp != nil {
+		if s, err := strconv.Atoi(resp.Header().Get("Retry-After")); err == nil && s >= 0 {
+			return min(time.Duration(s)*time.Second, maxBackoff)
+		}
+	}
+	ceiling := min(firstBackoff<<(attempt-1), maxBackoff)
+	return ceiling/2 + rand.N(ceiling/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (c *Client) adminURL(path string) string {
