@@ -52,6 +52,8 @@ type Client struct {
 	mu      sync.Mutex
 	token   string
 	renewAt time.Time
+
+	roles roleRefs
 }
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.

@@ -10,13 +10,34 @@ import (
 
 // NewUser is the representation roster sends to create a user.
 type NewUser struct {
-	Username   string              `json:"username"`
-	Email      string              `json:"email,omitempty"`
-	FirstName  string              `json:"firstName,omitempty"`
-	LastName   string              `json:"lastName,omitempty"`
-	Enabled    bool                `json:"enabled"`
-	Attributes map[string][]string `json:"attributes,omitempty"`
+	Username        string              `json:"username"`
+	Email           string              `json:"email,omitempty"`
+	FirstName       string              `json:"firstName,omitempty"`
+	LastName        string              `json:"lastName,omitempty"`
+	Enabled         bool                `json:"enabled"`
+	Attributes      map[string][]string `json:"attributes,omitempty"`
+	RequiredActions []string            `json:"requiredActions,omitempty"`
+	// Credentials holds the initial password, if any; Keycloak sets it with the user in one request.
+	Credentials []Credential `json:"credentials,omitempty"`
 }
+
+// Credential is a password credential.
+type Credential struct {
+	Type  string `json:"type"` // always "password"
+	Value Secret `json:"value"`
+	// Temporary makes Keycloak ask for a new password at first sign-in.
+	Temporary bool `json:"temporary"`
+}
+
+// Secret is a string that prints as (sensitive) so that it cannot leak into logs or errors by
+// formatting; it marshals to JSON as itself.
+type Secret string
+
+// String hides the value.
+func (Secret) String() string { return "(sensitive)" }
+
+// GoString hides the value from %#v too.
+func (Secret) GoString() string { return "(sensitive)" }
 
 // CreateUser creates a user and returns its id, taken from the Location header of the answer.
 func (c *Client) CreateUser(ctx context.Context, u NewUser) (string, error) {
