@@ -9,7 +9,7 @@ GO        ?= go
 KC        := scripts/keycloak.sh
 GOTEST    := $(GO) test -count=1 -timeout 45m
 
-.PHONY: all build vet test test-unit test-matrix fuzz update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+.PHONY: all build vet test test-unit test-matrix bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
 
 all: build
 
@@ -34,6 +34,13 @@ test-unit:
 test-matrix:
 	@set -e; for v in $(KEYCLOAK_MATRIX); do \
 		echo "== Keycloak $$v"; $(MAKE) --no-print-directory test KEYCLOAK_VERSION=$$v; done
+
+# bench: the benchmarks against a real Keycloak (not part of make test): seeds realms of
+# BENCH_USERS users and measures the built binary. Figures go to docs/benchmarks.md by hand.
+BENCH_USERS ?= 1000,5000,10000
+bench: build
+	$(KC) run -- env ROSTER_BIN=$(CURDIR)/bin/roster ROSTER_BENCH_USERS=$(BENCH_USERS) \
+		$(GO) test -count=1 -timeout 90m -run '^$$' -bench . -benchtime 3x ./internal/bench/
 
 # Packages whose tests compare output with golden files and take -update.
 GOLDEN_PKGS :=

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // TestSmoke logs in with each kind of credential, reads the realm, and creates and deletes a user.
@@ -39,7 +40,7 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("ReadRealm = %+v, want enabled realm %s", info, realm.Name)
 			}
 
-			id, err := c.CreateUser(ctx, keycloak.NewUser{Username: "smoke", Email: "smoke@example.com", Enabled: true})
+			id, err := c.CreateUser(ctx, model.NewUser{Username: "smoke", Email: "smoke@example.com", Enabled: true})
 			if err != nil {
 				t.Fatalf("CreateUser: %v", err)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // TestRetries puts a fault-injecting proxy in front of the real server: reads survive transient
@@ -33,7 +34,7 @@ func TestRetries(t *testing.T) {
 	}
 
 	proxy.Fail(http.MethodPost, users, 1, http.StatusBadGateway)
-	_, err = c.CreateUser(ctx, keycloak.NewUser{Username: "once", Enabled: true})
+	_, err = c.CreateUser(ctx, model.NewUser{Username: "once", Enabled: true})
 	if err == nil {
 		t.Fatal("CreateUser through a 502 succeeded; want the error reported, not a blind retry")
 	}

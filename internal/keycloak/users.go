@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+
+	"github.com/rosterhq/roster/internal/model"
 )
 
-// NewUser is the representation roster sends to create a user.
-type NewUser struct {
+// userCreate is the representation roster sends to create a user.
+type userCreate struct {
 	Username        string              `json:"username"`
 	Email           string              `json:"email,omitempty"`
 	FirstName       string              `json:"firstName,omitempty"`
@@ -17,31 +19,24 @@ type NewUser struct {
 	Enabled         bool                `json:"enabled"`
 	Attributes      map[string][]string `json:"attributes,omitempty"`
 	RequiredActions []string            `json:"requiredActions,omitempty"`
-	// Credentials holds the initial password, if any; Keycloak sets it with the user in one request.
-	Credentials []Credential `json:"credentials,omitempty"`
+	Credentials     []credential        `json:"credentials,omitempty"`
 }
 
-// Credential is a password credential.
-type Credential struct {
-	Type  string `json:"type"` // always "password"
-	Value Secret `json:"value"`
-	// Temporary makes Keycloak ask for a new password at first sign-in.
-	Temporary bool `json:"temporary"`
+type credential struct {
+	Type      string `json:"type"`
+	Value     string `json:"value"`
+	Temporary bool   `json:"temporary"`
 }
 
-// Secret is a string that prints as (sensitive) so that it cannot leak into logs or errors by
-// formatting; it marshals to JSON as itself.
-type Secret string
-
-// String hides the value.
-func (Secret) String() string { return "(sensitive)" }
-
-// GoString hides the value from %#v too.
-func (Secret) GoString() string { return "(sensitive)" }
-
-// CreateUser creates a user and returns its id, taken from the Location header of the answer.
-func (c *Client) CreateUser(ctx context.Context, u NewUser) (string, error) {
-	resp, err := c.do(ctx, http.MethodPost, "/users", u, nil)
+// CreateUser creates a user, with its initial password if any, and returns its id, taken from
+// the Location header of the answer.
+func (c *Client) CreateUser(ctx context.Context, u model.NewUser) (string, error) {
+	rep := userCreate{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		Enabled: u.Enabled, Attributes: u.Attributes, RequiredActions: u.RequiredActions}
+	if p := u.InitialPassword; p != nil {
+		rep.Credentials = []credential{{Type: "password", Value: string(p.Value), Temporary: p.Temporary}}
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/users", rep, nil)
 	if err != nil {
 		return "", err
 	}

@@ -66,20 +66,10 @@ func (c *Client) FindUser(ctx context.Context, username string) (u model.LiveUse
 	return u, false, nil
 }
 
-// UserUpdate lists the fields of a user to change; nil fields are left as they are.
-type UserUpdate struct {
-	Email, FirstName, LastName *string
-	Enabled                    *bool
-	// Attributes to set; a nil or empty value removes the attribute. Other attributes are kept.
-	Attributes map[string][]string
-	// RequiredActions, when non-nil, replaces the set of required actions.
-	RequiredActions *[]string
-}
-
 // UpdateUser changes the listed fields. Keycloak's PUT replaces the whole user (attributes left
 // out are deleted), so it reads the user fresh, changes only those fields in the representation
 // as read — unknown fields included — and sends it all back.
-func (c *Client) UpdateUser(ctx context.Context, id string, upd UserUpdate) error {
+func (c *Client) UpdateUser(ctx context.Context, id string, upd model.UserPatch) error {
 	path := "/users/" + url.PathEscape(id)
 	var rep map[string]json.RawMessage
 	if _, err := c.do(ctx, http.MethodGet, path, nil, &rep); err != nil {

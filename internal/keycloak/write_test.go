@@ -69,16 +69,16 @@ func TestUserWrites(t *testing.T) {
 	}
 	c := dial(t, realm)
 
-	id, err := c.CreateUser(ctx, keycloak.NewUser{Username: "Bob", Email: "bob@example.com", FirstName: "Bob", Enabled: true,
-		Attributes:  map[string][]string{"applications": {"a"}, "department": {"R&D"}},
-		Credentials: []keycloak.Credential{{Type: "password", Value: "Initial-123", Temporary: true}}})
+	id, err := c.CreateUser(ctx, model.NewUser{Username: "Bob", Email: "bob@example.com", FirstName: "Bob", Enabled: true,
+		Attributes:      map[string][]string{"applications": {"a"}, "department": {"R&D"}},
+		InitialPassword: &model.Password{Value: "Initial-123", Temporary: true}})
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	if got := fmt.Sprint(keycloak.Credential{Value: "Initial-123"}); got != "{ (sensitive) false}" {
-		t.Errorf("a credential prints as %q; the secret must not show", got)
+	if got := fmt.Sprint(model.Password{Value: "Initial-123"}); got != "{(sensitive) false}" {
+		t.Errorf("a password prints as %q; the secret must not show", got)
 	}
-	if err := c.UpdateUser(ctx, id, keycloak.UserUpdate{
+	if err := c.UpdateUser(ctx, id, model.UserPatch{
 		LastName:   new("Jones"),
 		Attributes: map[string][]string{"applications": {"a,b"}, "applications_admin": {"b"}, "user_type": nil},
 	}); err != nil {
