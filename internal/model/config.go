@@ -44,6 +44,8 @@ const (
 type Config struct {
 	// Version is the format version the files declare; always FormatVersion once loaded.
 	Version int
+	// Files are the files the configuration was read from, in load order, named as given.
+	Files []string
 	// Realm is the Keycloak realm name, verbatim (realm names are case-sensitive).
 	Realm string
 	// Settings hold realm-wide behaviour; zero values mean "leave alone" or the documented default.
@@ -88,94 +90,137 @@ const (
 
 // RealmRole is a realm role that must exist.
 type RealmRole struct {
-	Name        string
-	Description string // empty leaves the description alone
-	Pos         diag.Pos
+	// Name is the role name, case-sensitive.
+	Name string
+	// Description is the role description; empty leaves it alone.
+	Description string
+	// Pos is where the role is declared; zero for admin and developer when they are added
+	// implicitly.
+	Pos diag.Pos
 }
 
 // TokenMappers declares "User Attribute" protocol mappers, one per attribute, on a client scope.
 type TokenMappers struct {
-	ClientScope string   // default "profile"
-	Attributes  []string // default applications, applications_admin, user_type
-	Pos         diag.Pos
+	// ClientScope is the client scope holding the mappers (default "profile").
+	ClientScope string
+	// Attributes are the attributes to map, sorted (default applications, applications_admin,
+	// user_type).
+	Attributes []string
+	// Pos is where tokenMappers is declared.
+	Pos diag.Pos
 }
 
 // IdentityProvider is an OpenID Connect identity provider brokered by the realm (Entra ID).
 type IdentityProvider struct {
-	Alias        string
-	DisplayName  string
+	// Alias is the provider's alias, unique in the realm; federated identities refer to it.
+	Alias string
+	// DisplayName is shown on the login page; empty leaves it alone.
+	DisplayName string
+	// DiscoveryURL is the OpenID Connect discovery document's URL.
 	DiscoveryURL string
-	ClientID     string
+	// ClientID is the client id registered at the provider.
+	ClientID string
+	// ClientSecret is where the client secret comes from; nil leaves it alone.
 	ClientSecret *SecretRef
-	Scopes       []string
-	SyncMode     string
-	Mappers      []IdentityProviderMapper
-	Pos          diag.Pos
+	// Scopes are the scopes requested; nil means Keycloak's default.
+	Scopes []string
+	// SyncMode is INHERIT, LEGACY, IMPORT or FORCE; empty leaves it alone.
+	SyncMode string
+	// Mappers are the provider's mappers, in file order.
+	Mappers []IdentityProviderMapper
+	// Pos is where the provider is declared.
+	Pos diag.Pos
 }
 
 // IdentityProviderMapper is a mapper of an identity provider.
 type IdentityProviderMapper struct {
-	Name      string
-	Type      string // hardcoded-role | attribute-importer
-	Role      string // for hardcoded-role
-	Claim     string // for attribute-importer
-	Attribute string // for attribute-importer
-	SyncMode  string // INHERIT | LEGACY | IMPORT | FORCE
+	// Name is the mapper's name, unique within its provider.
+	Name string
+	// Type is hardcoded-role or attribute-importer.
+	Type string
+	// Role is the realm role a hardcoded-role mapper grants.
+	Role string
+	// Claim is the token claim an attribute-importer reads.
+	Claim string
+	// Attribute is the user attribute an attribute-importer writes.
+	Attribute string
+	// SyncMode is INHERIT, LEGACY, IMPORT or FORCE; empty means INHERIT.
+	SyncMode string
 }
 
 // Team grants projects to its members.
 type Team struct {
-	Name    string
-	Members []string // usernames, lowercase, sorted
-	Grants  Grants
-	Pos     diag.Pos
+	// Name is the team's key in the files.
+	Name string
+	// Members are the usernames of its members: lowercase, sorted, each a declared user.
+	Members []string
+	// Grants are the projects every member receives, normalised like a user's.
+	Grants Grants
+	// Pos is where the team is declared.
+	Pos diag.Pos
 }
 
 // Grants are project grants as written in the files (a user's own, or a team's).
+//
+// In a loaded config both lists are normalised (NormalizeProjects): lowercase, sorted, unique.
 type Grants struct {
-	Member []string // projects the holder is a member of
-	Admin  []string // projects the holder administers
+	// Member are the projects the holder is a member of.
+	Member []string
+	// Admin are the projects the holder administers; they need not repeat in Member.
+	Admin []string
 }
 
 // User is one person roster manages. Pointer and nil-slice fields are optional in the files:
 // nil means "not declared", and roster leaves that field of the Keycloak user alone.
 type User struct {
 	// Username is the key, lowercase (Keycloak lowercases usernames).
-	Username  string
-	Email     *string // lowercase
+	Username string
+	// Email is the email address, lowercase (Keycloak lowercases emails).
+	Email *string
+	// FirstName and LastName are the user's names, verbatim.
 	FirstName *string
 	LastName  *string
-	Enabled   *bool
+	// Enabled says whether the user may sign in.
+	Enabled *bool
 	// Role is the owned realm role the user holds; never empty in a loaded config.
 	Role Role
-	// Projects are the user's own grants; Teams names the teams that list the user.
+	// Projects are the user's own grants.
 	Projects Grants
-	Teams    []string
+	// Teams are the names of the teams that list the user, sorted.
+	Teams []string
 	// External marks a guest: user_type=external.
 	External bool
 	// Access is the effective CodeMie access: Role, own and team grants merged, External.
 	Access Access
 	// Attributes are other attributes managed verbatim; keys not listed are left alone.
 	Attributes map[string][]string
-	// RequiredActions, when non-nil, is the exact set of required actions.
+	// RequiredActions, when non-nil, is the exact set of required actions, sorted; a pointer
+	// to an empty slice clears them.
 	RequiredActions *[]string
 	// InitialPassword is set only when roster creates the user.
 	InitialPassword *SecretRef
 	// FederatedIdentities are links to identity-provider accounts, by provider alias.
 	FederatedIdentities []FederatedIdentity
-	Pos                 diag.Pos
+	// Pos is where the user is declared (the start of its list item).
+	Pos diag.Pos
 }
 
 // SecretRef names where a secret comes from; the value itself never appears in the files.
 // Exactly one field is set.
 type SecretRef struct {
-	Env  string // environment variable name
-	File string // path, relative to the file that references it
+	// Env is the name of an environment variable holding the secret.
+	Env string
+	// File is the path of a file holding the secret. The files name it relative to the file
+	// that references it; the loader joins the two, so File works from the working directory.
+	File string
 }
 
 // FederatedIdentity links a user to an account at an identity provider.
 type FederatedIdentity struct {
-	Provider string // identity-provider alias
-	UserID   string // the provider's subject (for Entra ID: the ID token's sub)
+	// Provider is the identity-provider alias.
+	Provider string
+	// UserID is the provider's subject (for Entra ID: the ID token's sub).
+	UserID string
+	// UserName is the user's name at the provider.
 	UserName string
 }
