@@ -1,0 +1,754 @@
+package schema
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/diag"
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// Options tune Load.
+type Options struct {
+	// CheckSecrets makes Load check that every secret reference resolves: the environment
+	// variable is set and not empty, the file exists. Secret values are never printed.
+	CheckSecrets bool
+	// LookupEnv looks environment variables up for CheckSecrets; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// File is one input file held in memory.
+type File struct {
+	// Name is the file's name as the user gave it; diagnostics use it as is.
+	Name string
+	Data []byte
+}
+
+// Load reads the desired state from paths: files, or directories whose *.yaml and *.yml files
+// (not those of subdirectories) are read in name order. It returns every problem it finds,
+// sorted, and the normalised configuration, which is nil when any problem is an error.
+func Load(paths []string, opts Options) (*model.Config, diag.List) {
+	files, diags := readPaths(paths)
+	cfg, more := LoadFiles(files, opts)
+	diags = append(diags, more...)
+	diags.Sort()
+	if diags.HasErrors() {
+		cfg = nil
+	}
+	return cfg, diags
+}
+
+// readPaths expands directories and reads every file, at most MaxFileSize bytes each.
+func readPaths(paths []string) ([]File, diag.List) {
+	var diags diag.List
+	var names []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			diags.Errorf(diag.Pos{File: p}, "", "cannot read: %v", osReason(err))
+			continue
+		}
+		if !info.IsDir() {
+			names = append(names, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			diags.Errorf(diag.Pos{File: p}, "", "cannot read directory: %v", osReason(err))
+			continue
+		}
+		found := false
+		for _, e := range entries {
+			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+				names = append(names, filepath.Join(p, e.Name()))
+				found = true
+			}
+		}
+		if !found {
+			diags.Errorf(diag.Pos{File: p}, "", "directory holds no .yaml or .yml file")
+		}
+	}
+	var files []File
+	seen := map[string]bool{}
+	for _, name := range names {
+		if clean := filepath.Clean(name); seen[clean] {
+			continue
+		} else {
+			seen[clean] = true
+		}
+		data, err := readFile(name)
+		if err != nil {
+			d := diags.Errorf(diag.Pos{File: name}, "", "%v", err)
+			if errors.Is(err, errTooLarge) {
+				d.Hint = "split the configuration into several files"
+			}
+			continue
+		}
+		files = append(files, File{Name: name, Data: data})
+	}
+	return files, diags
+}
+
+var errTooLarge = fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)
+
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %v", osReason(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %v", osReason(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// osReason drops the operation and path from an *fs.PathError: the diagnostic names the file.
+func osReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// LoadFiles is Load for files already in memory. Secret files named by references are still
+// looked up on disk, relative to each referencing file's name.
+func LoadFiles(files []File, opts Options) (*model.Config, diag.List) {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	l := &loader{opts: opts, roles: map[string]*roleDef{}, idps: map[string]*node{},
+		teams: map[string]*teamDef{}, users: map[string]*userDef{}}
+	for _, f := range files {
+		root := parseFile(f.Name, f.Data, &l.diags)
+		if root == nil {
+			continue
+		}
+		l.files = append(l.files, f.Name)
+		checkShape(root, &l.diags)
+		if root.kind == mapNode {
+			l.collect(root)
+		} else {
+			l.badRoot = true
+		}
+	}
+	cfg := l.build()
+	l.diags.Sort()
+	if l.diags.HasErrors() {
+		cfg = nil
+	}
+	return cfg, l.diags
+}
+
+// loader merges the files' sections and applies the rules that span fields and files.
+type loader struct {
+	opts  Options
+	diags diag.List
+	files []string
+	// badRoot is set when a file is not a mapping: whether it meant to set the realm is unknown.
+	badRoot bool
+
+	realm        *node
+	settings     *node
+	tokenMappers *node
+	roles        map[string]*roleDef
+	roleOrder    []string
+	idps         map[string]*node
+	idpOrder     []*node
+	registry     map[string]bool // nil when no file declares projects
+	teams        map[string]*teamDef
+	users        map[string]*userDef // by lowercase username
+	userOrder    []*userDef
+}
+
+type roleDef struct {
+	name, desc *node
+	item       *node
+}
+
+type teamDef struct {
+	name string
+	key  *node
+	val  *node
+	path string
+}
+
+type userDef struct {
+	n        *node
+	path     string
+	username string // lowercase
+	user     *model.User
+	teams    []model.Grants
+	// refs is true when the user's own grants or teams name any project, valid or not.
+	refs bool
+}
+
+// posString renders where something was first defined, for "already defined at" messages.
+func posString(n *node) string { return n.pos().String() }
+
+// collect records one file's sections, reporting objects defined twice.
+func (l *loader) collect(root *node) {
+	if n := root.get("realm"); n != nil {
+		if s, ok := n.str(); ok {
+			switch first, _ := l.realm.str(); {
+			case l.realm == nil:
+				l.realm = n
+			case s != first:
+				l.diags.Errorf(n.pos(), "realm", "realm %q differs from realm %q set at %s", s, first, posString(l.realm)).Hint =
+					"every file must name the same realm"
+			}
+		}
+	}
+	l.single(root, "settings", &l.settings)
+	l.single(root, "tokenMappers", &l.tokenMappers)
+	for i, it := range root.get("roles").itemsOf() {
+		name, ok := it.get("name").str()
+		if !ok {
+			continue
+		}
+		def := &roleDef{name: it.get("name"), desc: it.get("description"), item: it}
+		first, dup := l.roles[name]
+		if !dup {
+			l.roles[name] = def
+			l.roleOrder = append(l.roleOrder, name)
+			continue
+		}
+		d1, ok1 := first.desc.str()
+		d2, ok2 := def.desc.str()
+		switch {
+		case ok1 && ok2 && d1 != d2:
+			l.diags.Errorf(def.name.pos(), fmt.Sprintf("roles[%d]", i), "role %q is already defined at %s with another description", name, posString(first.name)).Hint =
+				"keep one description"
+		case !ok1 && ok2:
+			first.desc = def.desc
+		}
+	}
+	for i, it := range root.get("identityProviders").itemsOf() {
+		alias, ok := it.get("alias").str()
+		if !ok {
+			continue
+		}
+		if first, dup := l.idps[alias]; dup {
+			l.diags.Errorf(it.get("alias").pos(), fmt.Sprintf("identityProviders[%d].alias", i),
+				"identity provider %q is already defined at %s", alias, posString(first.get("alias")))
+			continue
+		}
+		l.idps[alias] = it
+		l.idpOrder = append(l.idpOrder, it)
+	}
+	if n := root.get("projects"); n != nil && n.kind == seqNode {
+		if l.registry == nil {
+			l.registry = map[string]bool{}
+		}
+		for i, it := range n.items {
+			// A malformed name stays out of the registry, so it is never suggested.
+			if s, ok := it.str(); ok && l.checkProjectName(it, s, fmt.Sprintf("projects[%d]", i)) {
+				l.registry[s] = true
+			}
+		}
+	}
+	if n := root.get("teams"); n != nil && n.kind == mapNode {
+		for i, k := range n.keys {
+			if first, dup := l.teams[k.value]; dup {
+				l.diags.Errorf(k.pos(), "teams."+k.value, "team %q is already defined at %s", k.value, posString(first.key))
+				continue
+			}
+			l.teams[k.value] = &teamDef{name: k.value, key: k, val: n.vals[i], path: "teams." + k.value}
+		}
+	}
+	for i, it := range root.get("users").itemsOf() {
+		un := it.get("username")
+		name, ok := un.str()
+		if !ok || it.kind != mapNode {
+			continue
+		}
+		key := strings.ToLower(name)
+		path := fmt.Sprintf("users[%d]", i)
+		if first, dup := l.users[key]; dup {
+			d := l.diags.Errorf(un.pos(), path+".username", "user %q is already defined at %s", key, posString(first.n))
+			if name != first.n.get("username").value {
+				d.Hint = "Keycloak lowercases usernames, so they are the same user"
+			}
+			continue
+		}
+		u := &userDef{n: it, path: path, username: key}
+		l.users[key] = u
+		l.userOrder = append(l.userOrder, u)
+	}
+}
+
+// single records a section that only one file may define.
+func (l *loader) single(root *node, key string, first **node) {
+	n := root.get(key)
+	if n == nil {
+		return
+	}
+	if *first != nil {
+		l.diags.Errorf(root.keyNode(key).pos(), key, "%s is already defined at %s", key, posString(*first)).Hint =
+			"define " + key + " in one file only"
+		return
+	}
+	*first = n
+}
+
+// itemsOf returns a sequence's mapping items; nil for anything else.
+func (n *node) itemsOf() []*node {
+	if n == nil || n.kind != seqNode {
+		return nil
+	}
+	return n.items
+}
+
+// build applies the cross-field rules and assembles the model.
+func (l *loader) build() *model.Config {
+	cfg := &model.Config{Version: model.FormatVersion, Files: l.files}
+	if realm, ok := l.realm.str(); ok {
+		cfg.Realm = realm
+	} else if len(l.files) > 0 && !l.badRoot {
+		l.diags.Errorf(diag.Pos{File: l.files[0]}, "realm", "no file sets the realm").Hint = "add `realm: <name>` to one of the files"
+	}
+	cfg.Settings = l.buildSettings()
+	cfg.Roles = l.buildRoles()
+	cfg.TokenMappers = l.buildTokenMappers()
+	cfg.IdentityProviders = l.buildIdentityProviders()
+	if l.registry != nil {
+		cfg.Projects = make([]string, 0, len(l.registry))
+		for p := range l.registry {
+			cfg.Projects = append(cfg.Projects, p)
+		}
+		slices.Sort(cfg.Projects)
+	}
+	for _, u := range l.userOrder {
+		u.user = l.buildUser(u, cfg)
+	}
+	l.checkLinks()
+	cfg.Teams = l.buildTeams()
+	for _, u := range l.userOrder {
+		l.finishUser(u)
+		cfg.Users = append(cfg.Users, *u.user)
+	}
+	slices.SortFunc(cfg.Users, func(a, b model.User) int { return cmp.Compare(a.Username, b.Username) })
+	return cfg
+}
+
+func (l *loader) buildSettings() model.Settings {
+	s := model.Settings{Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, OwnerAttribute: model.DefaultOwnerAttribute}
+	n := l.settings
+	if v, ok := n.get("unmanagedAttributePolicy").str(); ok {
+		s.UnmanagedAttributePolicy = model.Policy(v)
+		if s.UnmanagedAttributePolicy == model.PolicyDisabled || s.UnmanagedAttributePolicy == model.PolicyAdminView {
+			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy",
+				"with unmanagedAttributePolicy %s Keycloak does not store the applications attributes roster writes", v).Hint =
+				"use ADMIN_EDIT (or ENABLED, as CodeMie's docs say)"
+		}
+	}
+	if v, ok := n.get("prune").str(); ok {
+		s.Prune = model.Prune(v)
+	}
+	if v, ok := n.get("maxRemovals").integer(); ok {
+		s.MaxRemovals = v
+	}
+	if v, ok := n.get("ownerAttribute").str(); ok {
+		s.OwnerAttribute = v
+		if reason := reservedAttribute(v); reason != "" {
+			l.diags.Errorf(n.get("ownerAttribute").pos(), "settings.ownerAttribute", "ownerAttribute %q %s", v, reason).Hint =
+				"choose another name, e.g. " + model.DefaultOwnerAttribute
+		}
+	}
+	if v, ok := n.get("codemie").get("userManagement").boolean(); ok {
+		s.UserManagement = v
+	}
+	return s
+}
+
+func (l *loader) buildRoles() []model.RealmRole {
+	roles := []model.RealmRole{}
+	for _, name := range l.roleOrder {
+		def := l.roles[name]
+		desc, _ := def.desc.str()
+		roles = append(roles, model.RealmRole{Name: name, Description: desc, Pos: def.item.pos()})
+	}
+	for _, r := range model.OwnedRoles {
+		if _, ok := l.roles[string(r)]; !ok {
+			roles = append(roles, model.RealmRole{Name: string(r)})
+		}
+	}
+	slices.SortFunc(roles, func(a, b model.RealmRole) int { return cmp.Compare(a.Name, b.Name) })
+	return roles
+}
+
+func (l *loader) buildTokenMappers() *model.TokenMappers {
+	n := l.tokenMappers
+	if n == nil {
+		return nil
+	}
+	tm := &model.TokenMappers{ClientScope: "profile", Pos: n.pos(),
+		Attributes: []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}}
+	if v, ok := n.get("clientScope").str(); ok {
+		tm.ClientScope = v
+	}
+	if v, _ := n.get("attributes").strings(); n.get("attributes") != nil {
+		tm.Attributes = slices.Sorted(slices.Values(v))
+	}
+	return tm
+}
+
+func (l *loader) buildIdentityProviders() []model.IdentityProvider {
+	var out []model.IdentityProvider
+	for i, n := range l.idpOrder {
+		path := fmt.Sprintf("identityProviders[%d]", i)
+		idp := model.IdentityProvider{Pos: n.pos()}
+		idp.Alias, _ = n.get("alias").str()
+		if strings.ContainsFunc(idp.Alias, isSpace) {
+			l.diags.Errorf(n.get("alias").pos(), path+".alias", "identity-provider alias %q contains white space, which Keycloak refuses", idp.Alias)
+		}
+		idp.DisplayName, _ = n.get("displayName").str()
+		idp.DiscoveryURL, _ = n.get("discoveryUrl").str()
+		idp.ClientID, _ = n.get("clientId").str()
+		idp.ClientSecret = l.secretRef(n.get("clientSecret"), path+".clientSecret")
+		idp.Scopes, _ = n.get("scopes").strings()
+		idp.SyncMode, _ = n.get("syncMode").str()
+		names := map[string]*node{}
+		for j, m := range n.get("mappers").itemsOf() {
+			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j))
+			if first, dup := names[mp.Name]; dup && mp.Name != "" {
+				l.diags.Errorf(m.get("name").pos(), fmt.Sprintf("%s.mappers[%d].name", path, j),
+					"mapper %q is already defined at %s", mp.Name, posString(first))
+			}
+			names[mp.Name] = m.get("name")
+			idp.Mappers = append(idp.Mappers, mp)
+		}
+		out = append(out, idp)
+	}
+	slices.SortFunc(out, func(a, b model.IdentityProvider) int { return cmp.Compare(a.Alias, b.Alias) })
+	return out
+}
+
+func (l *loader) buildMapper(m *node, path string) model.IdentityProviderMapper {
+	var mp model.IdentityProviderMapper
+	mp.Name, _ = m.get("name").str()
+	mp.Type, _ = m.get("type").str()
+	mp.Role, _ = m.get("role").str()
+	mp.Claim, _ = m.get("claim").str()
+	mp.Attribute, _ = m.get("attribute").str()
+	mp.SyncMode, _ = m.get("syncMode").str()
+	switch mp.Type {
+	case "hardcoded-role":
+		if mp.Role == "" {
+			l.diags.Errorf(m.pos(), path, "hardcoded-role mapper %q needs a role", mp.Name).Hint = "add `role: developer`"
+		}
+	case "attribute-importer":
+		if mp.Claim == "" || mp.Attribute == "" {
+			l.diags.Errorf(m.pos(), path, "attribute-importer mapper %q needs a claim and an attribute", mp.Name)
+		}
+		if mp.SyncMode == "FORCE" && reservedCodeMie(mp.Attribute) {
+			l.diags.Warnf(m.get("syncMode").pos(), path+".syncMode",
+				"mapper %q rewrites %s at every login (FORCE), overwriting what roster sets", mp.Name, mp.Attribute).Hint =
+				"use syncMode IMPORT"
+		}
+	}
+	return mp
+}
+
+func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+// reservedCodeMie reports whether an attribute is one roster derives from projects/external.
+func reservedCodeMie(name string) bool {
+	return slices.ContainsFunc([]string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
+		func(a string) bool { return strings.EqualFold(a, name) })
+}
+
+// reservedAttribute says why an attribute name cannot be set verbatim, or "".
+func reservedAttribute(name string) string {
+	switch lower := strings.ToLower(name); {
+	case reservedCodeMie(name):
+		return "is written by roster from projects and external"
+	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
+		return "is a user field, not an attribute"
+	}
+	return ""
+}
+
+// secretRef reads a secret reference, checking it resolves when CheckSecrets is set.
+func (l *loader) secretRef(n *node, path string) *model.SecretRef {
+	if n == nil || n.kind != mapNode {
+		return nil
+	}
+	env, envOK := n.get("env").str()
+	file, fileOK := n.get("file").str()
+	switch {
+	case envOK && len(n.keys) == 1:
+		if l.opts.CheckSecrets {
+			v, set := l.opts.LookupEnv(env)
+			switch {
+			case !set:
+				l.diags.Errorf(n.get("env").pos(), path+".env", "environment variable %s is not set", env)
+			case v == "":
+				l.diags.Errorf(n.get("env").pos(), path+".env", "environment variable %s is empty", env)
+			}
+		}
+		return &model.SecretRef{Env: env}
+	case fileOK && len(n.keys) == 1:
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(filepath.Dir(n.file), file)
+		}
+		if l.opts.CheckSecrets {
+			switch info, err := os.Stat(file); {
+			case err != nil:
+				l.diags.Errorf(n.get("file").pos(), path+".file", "cannot read secret file %s: %v", file, osReason(err))
+			case info.IsDir():
+				l.diags.Errorf(n.get("file").pos(), path+".file", "secret file %s is a directory", file)
+			}
+		}
+		return &model.SecretRef{File: file}
+	}
+	return nil
+}
+
+// checkProjectName reports a malformed project name.
+func (l *loader) checkProjectName(n *node, s, path string) bool {
+	problem, hint := checkProject(s)
+	if problem == "" {
+		return true
+	}
+	l.diags.Errorf(n.pos(), path, "%s", problem).Hint = hint
+	return false
+}
+
+// grants reads project grants, checking each name and, with a registry, that it is known.
+func (l *loader) grants(n *node, path string) (g model.Grants, refs bool) {
+	for _, side := range []struct {
+		key  string
+		dest *[]string
+	}{{"member", &g.Member}, {"admin", &g.Admin}} {
+		vals, nodes := n.get(side.key).strings()
+		refs = refs || len(vals) > 0
+		for i, s := range vals {
+			p := fmt.Sprintf("%s.%s[%d]", path, side.key, i)
+			if !l.checkProjectName(nodes[i], s, p) {
+				continue
+			}
+			if l.registry != nil && !l.registry[s] {
+				d := l.diags.Errorf(nodes[i].pos(), p, "project %q is not in projects", s)
+				if m := didYouMean(s, slices.Sorted(maps.Keys(l.registry))); m != "" {
+					d.Hint = fmt.Sprintf("did you mean %q?", m)
+				} else {
+					d.Hint = "add it to projects"
+				}
+				continue
+			}
+			*side.dest = append(*side.dest, s)
+		}
+	}
+	g.Member, g.Admin = model.NormalizeProjects(g.Member), model.NormalizeProjects(g.Admin)
+	return g, refs
+}
+
+// buildUser reads one user and checks its own fields.
+func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
+	n, path := d.n, d.path
+	u := &model.User{Username: d.username, Pos: n.pos()}
+	if problem, hint := checkUsername(n.get("username").value); problem != "" {
+		l.diags.Errorf(n.get("username").pos(), path+".username", "%s", problem).Hint = hint
+	}
+	if v, ok := n.get("email").str(); ok {
+		if problem := checkEmail(v); problem != "" {
+			l.diags.Errorf(n.get("email").pos(), path+".email", "%s", problem)
+		}
+		v = strings.ToLower(v)
+		u.Email = &v
+	}
+	for _, f := range []struct {
+		key  string
+		dest **string
+	}{{"firstName", &u.FirstName}, {"lastName", &u.LastName}} {
+		if v, ok := n.get(f.key).str(); ok {
+			if problem := checkPersonName(f.key, v); problem != "" {
+				l.diags.Errorf(n.get(f.key).pos(), path+"."+f.key, "%s", problem)
+			}
+			*f.dest = &v
+		}
+	}
+	if v, ok := n.get("enabled").boolean(); ok {
+		u.Enabled = &v
+	}
+	if v, ok := n.get("role").str(); ok && (v == string(model.RoleAdmin) || v == string(model.RoleDeveloper)) {
+		u.Role = model.Role(v)
+	}
+	u.External, _ = n.get("external").boolean()
+	u.Projects, d.refs = l.grants(n.get("projects"), path+".projects")
+	if a := n.get("attributes"); a != nil && a.kind == mapNode {
+		u.Attributes = map[string][]string{}
+		for i, k := range a.keys {
+			l.checkAttribute(k, a.vals[i], path+".attributes."+k.value, cfg.Settings.OwnerAttribute)
+			vals, _ := a.vals[i].strings()
+			u.Attributes[k.value] = vals
+		}
+	}
+	if ra := n.get("requiredActions"); ra != nil && ra.kind == seqNode {
+		vals, _ := ra.strings()
+		vals = slices.Sorted(slices.Values(vals))
+		if vals == nil {
+			vals = []string{}
+		}
+		u.RequiredActions = &vals
+	}
+	u.InitialPassword = l.secretRef(n.get("initialPassword"), path+".initialPassword")
+	for i, f := range n.get("federatedIdentities").itemsOf() {
+		var fi model.FederatedIdentity
+		fi.Provider, _ = f.get("provider").str()
+		fi.UserID, _ = f.get("userId").str()
+		fi.UserName, _ = f.get("userName").str()
+		if fi.Provider == "" || fi.UserID == "" {
+			continue
+		}
+		fpath := fmt.Sprintf("%s.federatedIdentities[%d]", path, i)
+		if len(l.idps) > 0 && l.idps[fi.Provider] == nil {
+			w := l.diags.Warnf(f.get("provider").pos(), fpath+".provider", "identity provider %q is not among identityProviders", fi.Provider)
+			if m := didYouMean(fi.Provider, slices.Sorted(maps.Keys(l.idps))); m != "" {
+				w.Hint = fmt.Sprintf("did you mean %q?", m)
+			}
+		}
+		if j := slices.IndexFunc(u.FederatedIdentities, func(o model.FederatedIdentity) bool { return o.Provider == fi.Provider }); j >= 0 {
+			l.diags.Errorf(f.get("provider").pos(), fpath+".provider", "user %q is already linked to %q: Keycloak keeps one link per provider", u.Username, fi.Provider)
+			continue
+		}
+		u.FederatedIdentities = append(u.FederatedIdentities, fi)
+	}
+	slices.SortFunc(u.FederatedIdentities, func(a, b model.FederatedIdentity) int { return cmp.Compare(a.Provider, b.Provider) })
+	return u
+}
+
+// checkAttribute applies the rules for one verbatim attribute.
+func (l *loader) checkAttribute(k, v *node, path, owner string) {
+	name := k.value
+	switch lower := strings.ToLower(name); {
+	case lower == model.AttrUserType:
+		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from external", name).Hint =
+			"set `external: true` on the user"
+	case reservedCodeMie(name):
+		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from projects", name).Hint =
+			"list the projects under projects.member or projects.admin"
+	case name == owner:
+		l.diags.Errorf(k.pos(), path, "attribute %q is roster's ownership marker (settings.ownerAttribute)", name).Hint =
+			"roster sets it itself; choose another attribute name"
+	case lower == "password" || lower == "initialpassword":
+		l.diags.Errorf(k.pos(), path, "plaintext passwords are not allowed: reference it with {env: NAME} or {file: PATH}").Hint =
+			"use initialPassword: {env: NAME}"
+	case reservedAttribute(name) != "":
+		l.diags.Errorf(k.pos(), path, "attribute %q %s", name, reservedAttribute(name)).Hint =
+			fmt.Sprintf("set it with the user's %s field", name)
+	}
+	vals, nodes := v.strings()
+	for i, s := range vals {
+		switch {
+		case strings.TrimSpace(s) == "":
+			l.diags.Errorf(nodes[i].pos(), fmt.Sprintf("%s[%d]", path, i), "attribute %q has a blank value, which Keycloak does not store", name)
+		case len([]rune(s)) > maxAttrValueLen:
+			l.diags.Errorf(nodes[i].pos(), fmt.Sprintf("%s[%d]", path, i), "attribute %q has a value of %d characters: Keycloak stores at most %d",
+				name, len([]rune(s)), maxAttrValueLen)
+		}
+	}
+}
+
+// checkLinks reports two users linked to the same account at one identity provider.
+func (l *loader) checkLinks() {
+	type link struct{ provider, userID string }
+	seen := map[link]*userDef{}
+	for _, d := range l.userOrder {
+		for i, f := range d.n.get("federatedIdentities").itemsOf() {
+			p, _ := f.get("provider").str()
+			id, ok := f.get("userId").str()
+			if !ok || p == "" {
+				continue
+			}
+			k := link{p, id}
+			if first, dup := seen[k]; dup && first != d {
+				l.diags.Errorf(f.get("userId").pos(), fmt.Sprintf("%s.federatedIdentities[%d].userId", d.path, i),
+					"%s account %q is already linked to user %q at %s", p, id, first.username, posString(first.n))
+				continue
+			}
+			seen[k] = d
+		}
+	}
+	emails := map[string]*userDef{}
+	for _, d := range l.userOrder {
+		if d.user.Email == nil {
+			continue
+		}
+		e := *d.user.Email
+		if first, dup := emails[e]; dup {
+			l.diags.Errorf(d.n.get("email").pos(), d.path+".email", "email %q is already used by user %q at %s", e, first.username, posString(first.n)).Hint =
+				"Keycloak compares emails ignoring case and refuses duplicates"
+			continue
+		}
+		emails[e] = d
+	}
+}
+
+// buildTeams checks teams and hands their grants to their members.
+func (l *loader) buildTeams() []model.Team {
+	usernames := make([]string, 0, len(l.userOrder))
+	for _, u := range l.userOrder {
+		usernames = append(usernames, u.username)
+	}
+	var teams []model.Team
+	for _, td := range l.teams {
+		t := model.Team{Name: td.name, Pos: td.key.pos()}
+		var refs bool
+		t.Grants, refs = l.grants(td.val.get("projects"), td.path+".projects")
+		vals, nodes := td.val.get("members").strings()
+		for i, m := range vals {
+			key := strings.ToLower(m)
+			u := l.users[key]
+			if u == nil {
+				d := l.diags.Errorf(nodes[i].pos(), fmt.Sprintf("%s.members[%d]", td.path, i), "team %q lists %q, who is not a declared user", td.name, m)
+				if s := didYouMean(key, usernames); s != "" {
+					d.Hint = fmt.Sprintf("did you mean %q?", s)
+				} else {
+					d.Hint = "add the user under users"
+				}
+				continue
+			}
+			if slices.Contains(t.Members, key) {
+				continue
+			}
+			t.Members = append(t.Members, key)
+			u.user.Teams = append(u.user.Teams, td.name)
+			u.teams = append(u.teams, t.Grants)
+			u.refs = u.refs || refs
+		}
+		slices.Sort(t.Members)
+		teams = append(teams, t)
+	}
+	slices.SortFunc(teams, func(a, b model.Team) int { return cmp.Compare(a.Name, b.Name) })
+	return teams
+}
+
+// finishUser computes the effective access and checks what depends on it.
+func (l *loader) finishUser(d *userDef) {
+	u := d.user
+	slices.Sort(u.Teams)
+	u.Access = model.NewAccess(u.Role, u.External, append([]model.Grants{u.Projects}, d.teams...)...)
+	if joined := strings.Join(u.Access.Projects, ","); len(joined) > maxAttrValueLen {
+		l.diags.Errorf(u.Pos, d.path, "user %q has %d projects, %d characters once joined into applications: Keycloak stores at most %d",
+			u.Username, len(u.Access.Projects), len(joined), maxAttrValueLen).Hint = "grant fewer projects or use shorter project names"
+	}
+	if u.Role == model.RoleDeveloper && len(u.Access.Projects) == 0 && !d.refs {
+		l.diags.Warnf(u.Pos, d.path, "user %q is a developer with no projects: they can sign in but open no project", u.Username).Hint =
+			"grant projects under projects, or through a team"
+	}
+}

@@ -1,0 +1,338 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/rosterhq/roster/internal/diag"
+)
+
+// checkShape validates one file's tree against the JSON Schema, reporting each error at the
+// node it concerns, then flags unquoted scalars other YAML tools read differently.
+func checkShape(root *node, diags *diag.List) {
+	err := compiledSchema().Validate(toJSON(root, map[*node]any{}))
+	errored := map[string]bool{}
+	var ve *jsonschema.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		for _, e := range leaves(ve, nil) {
+			errored[e.InstanceLocation] = true
+			reportSchemaError(root, e, diags)
+		}
+	case err != nil:
+		diags.Errorf(diag.Pos{File: root.file}, "", "cannot validate the file: %v", err)
+	}
+	t := trapWalker{errored: errored, diags: diags, seen: map[*node]bool{}}
+	t.walk(root, nil, nil)
+}
+
+// leaves collects the errors that have no causes: the ones that say what is wrong.
+func leaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return append(out, e)
+	}
+	for _, c := range e.Causes {
+		out = leaves(c, out)
+	}
+	return out
+}
+
+// locate finds the node at a JSON pointer and names it for messages: path is the
+// JSONPath-like form ("users[2].role"), field the last segment ("role", "member[1]").
+func locate(root *node, toks []string) (n *node, path, field string) {
+	n = root
+	var b strings.Builder
+	field, key := "the file", ""
+	for _, t := range toks {
+		switch n.kind {
+		case mapNode:
+			field, key = t, t
+			if strings.HasSuffix(b.String(), ".attributes") {
+				field = fmt.Sprintf("attribute %q", t)
+			}
+			n = n.get(t)
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(t)
+		case seqNode:
+			i, err := strconv.Atoi(t)
+			if err != nil || i < 0 || i >= len(n.items) {
+				return nil, b.String(), field
+			}
+			n = n.items[i]
+			fmt.Fprintf(&b, "[%d]", i)
+			field = fmt.Sprintf("%s[%d]", key, i)
+		default:
+			return nil, b.String(), field
+		}
+		if n == nil {
+			return nil, b.String(), field
+		}
+	}
+	return n, b.String(), field
+}
+
+var uniqueItemsMsg = regexp.MustCompile(`items at index (\d+) and (\d+) are equal`)
+
+// codemieOnlyRoles are CodeMie roles that Keycloak does not carry.
+var codemieOnlyRoles = map[string]string{
+	"maintainer": "Maintainer",
+	"invoker":    "Invoker",
+	"auditor":    "Auditor",
+}
+
+// reportSchemaError rewords one schema error and reports it at its node.
+func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.List) {
+	toks := splitPointer(e.InstanceLocation)
+	n, path, field := locate(root, toks)
+	if n == nil {
+		n = root
+	}
+	kw := e.KeywordLocation[strings.LastIndexByte(e.KeywordLocation, '/')+1:]
+	sub := schemaAt(e.AbsoluteKeywordLocation)
+	inUser := len(toks) >= 2 && toks[0] == "users"
+	errorf := func(at *node, format string, args ...any) *diag.Diagnostic {
+		return diags.Errorf(at.pos(), path, format, args...)
+	}
+	switch kw {
+	case "additionalProperties":
+		props := mapKeys(sub["properties"])
+		for _, k := range n.keys {
+			if slices.Contains(props, k.value) {
+				continue
+			}
+			d := diags.Errorf(k.pos(), joinPath(path, k.value), "unknown field %q", k.value)
+			switch {
+			case inUser && len(toks) == 2 && strings.EqualFold(k.value, "password"):
+				d.Message = "plaintext passwords are not allowed: reference it with {env: NAME} or {file: PATH}"
+				d.Hint = "set a first password with initialPassword: {env: NAME}"
+			case didYouMean(k.value, props) != "":
+				d.Hint = fmt.Sprintf("did you mean %q?", didYouMean(k.value, props))
+			default:
+				d.Hint = "valid fields are " + strings.Join(props, ", ")
+			}
+		}
+	case "required":
+		present := make([]string, 0, len(n.keys))
+		for _, k := range n.keys {
+			present = append(present, k.value)
+		}
+		for _, r := range mapStrings(sub["required"]) {
+			if slices.Contains(present, r) {
+				continue
+			}
+			switch {
+			case r == "role" && inUser:
+				name, _ := n.get("username").str()
+				errorf(n, "user %q has no role: CodeMie refuses sign-in without admin or developer", strings.ToLower(name)).Hint =
+					"add `role: developer` (or admin)"
+			case r == "version" && len(toks) == 0:
+				errorf(n, "missing field \"version\": every file declares its format version").Hint = "add `version: 1` at the top"
+			default:
+				errorf(n, "missing field %q", r)
+			}
+		}
+	case "type":
+		want := fmt.Sprint(sub["type"])
+		d := errorf(n, "%s must be %s, not %s", field, article(want), describe(n))
+		switch {
+		case want == "object" && slices.Equal(mapKeys(sub["properties"]), []string{"env", "file"}):
+			what := "secrets"
+			if field == "initialPassword" {
+				what = "passwords"
+			}
+			d.Message = fmt.Sprintf("plaintext %s are not allowed: reference it with {env: NAME} or {file: PATH}", what)
+			d.Hint = ""
+		case n.kind == scalarNode && n.tag == "!!null":
+			d.Hint = "give it a value or remove it"
+		case want == "string" && n.kind == scalarNode && n.plain:
+			d.Hint = fmt.Sprintf("quote it: \"%s\"", n.value)
+		case want == "boolean" && n.kind == scalarNode:
+			if b, ok := yaml11Bool(n.value); ok {
+				d.Hint = fmt.Sprintf("write %v: YAML 1.2 reads an unquoted %s as a string", b, n.value)
+			} else {
+				d.Hint = "write true or false"
+			}
+		case want == "array" && n.kind == scalarNode:
+			d.Hint = fmt.Sprintf("write a list: [%s]", n.value)
+		}
+	case "enum":
+		allowed := mapStrings(sub["enum"])
+		s, isStr := n.str()
+		if !isStr {
+			errorf(n, "invalid %s: must be %s, not %s", field, oneOf(allowed), describe(n))
+			return
+		}
+		if inUser && field == "role" {
+			if name, ok := codemieOnlyRoles[strings.ToLower(s)]; ok {
+				errorf(n, "role %q cannot be granted through Keycloak: CodeMie assigns %s itself, in its own UI", s, name).Hint =
+					"use admin or developer here, and grant " + name + " in CodeMie"
+				return
+			}
+		}
+		what := field
+		if i := strings.IndexByte(field, '['); i >= 0 {
+			what = field[:i] + " item"
+		}
+		d := errorf(n, "invalid %s %q: must be %s", what, s, oneOf(allowed))
+		if m := didYouMean(s, allowed); m != "" {
+			d.Hint = fmt.Sprintf("did you mean %q?", m)
+		}
+	case "const":
+		if len(toks) == 1 && toks[0] == "version" {
+			errorf(n, "unsupported format version %s: this roster reads version %d", n.value, 1).Hint = "write `version: 1`"
+			return
+		}
+		errorf(n, "%s: %s", field, e.Message)
+	case "minLength":
+		errorf(n, "%s must not be empty", field)
+	case "maxLength":
+		s, _ := n.str()
+		errorf(n, "%s is too long: %d characters, at most %v", field, len([]rune(s)), sub["maxLength"])
+	case "minimum":
+		errorf(n, "%s must be at least %v, not %s", field, sub["minimum"], n.value)
+	case "pattern":
+		if field == "env" {
+			errorf(n, "invalid environment variable name %q", n.value).Hint = "use letters, digits and _, not starting with a digit"
+			return
+		}
+		errorf(n, "%s %q does not match %v", field, n.value, sub["pattern"])
+	case "uniqueItems":
+		at := n
+		if m := uniqueItemsMsg.FindStringSubmatch(e.Message); m != nil {
+			if j, _ := strconv.Atoi(m[2]); j < len(n.items) {
+				at = n.items[j]
+			}
+		}
+		errorf(at, "%s lists %s twice", field, describe(at)).Hint = "remove the duplicate"
+	case "minProperties", "maxProperties":
+		errorf(n, "%s needs exactly one of env or file", field).Hint = "write {env: NAME} or {file: PATH}"
+	default:
+		errorf(n, "%s: %s", field, e.Message)
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// mapKeys returns the keys of a JSON object, sorted.
+func mapKeys(v any) []string {
+	m, _ := v.(map[string]any)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// mapStrings returns the strings of a JSON array.
+func mapStrings(v any) []string {
+	a, _ := v.([]any)
+	out := make([]string, 0, len(a))
+	for _, x := range a {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+func article(jsonType string) string {
+	switch jsonType {
+	case "object":
+		return "a mapping"
+	case "array":
+		return "a list"
+	case "integer":
+		return "an integer"
+	case "boolean":
+		return "true or false"
+	}
+	return "a " + jsonType
+}
+
+func oneOf(vals []string) string {
+	if len(vals) == 2 {
+		return vals[0] + " or " + vals[1]
+	}
+	return "one of " + strings.Join(vals, ", ")
+}
+
+// yaml11Bool reads the plain scalars YAML 1.1 takes for booleans but YAML 1.2 (and roster)
+// reads as strings.
+func yaml11Bool(s string) (value, ok bool) {
+	switch strings.ToLower(s) {
+	case "yes", "y", "on":
+		return true, true
+	case "no", "n", "off":
+		return false, true
+	}
+	return false, false
+}
+
+var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
+
+// trapWalker flags unquoted scalars that validated but that YAML tools disagree about.
+// Values that already failed the schema are skipped: one message per mistake.
+type trapWalker struct {
+	errored map[string]bool
+	diags   *diag.List
+	seen    map[*node]bool // shared subtrees are checked once
+}
+
+func (t *trapWalker) walk(n *node, toks []string, segs []string) {
+	switch n.kind {
+	case mapNode, seqNode:
+		if n.shared {
+			if t.seen[n] {
+				return
+			}
+			t.seen[n] = true
+		}
+		for i, v := range n.vals {
+			t.walk(v, append(toks, n.keys[i].value), append(segs, "."+n.keys[i].value))
+		}
+		for i, it := range n.items {
+			t.walk(it, append(toks, strconv.Itoa(i)), append(segs, fmt.Sprintf("[%d]", i)))
+		}
+		return
+	}
+	if !n.plain {
+		return
+	}
+	_, yaml11 := yaml11Bool(n.value)
+	zero := n.tag == "!!int" && leadingZero.MatchString(n.value)
+	if n.tag != "!!timestamp" && !zero && !(n.tag == "!!str" && yaml11) {
+		return
+	}
+	ptr := ""
+	for _, tok := range toks {
+		ptr += "/" + strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
+	}
+	if t.errored[ptr] {
+		return
+	}
+	path := strings.TrimPrefix(strings.Join(segs, ""), ".")
+	switch {
+	case n.tag == "!!timestamp":
+		t.diags.Errorf(n.pos(), path, "unquoted %s is a date in YAML, not a string", n.value).Hint =
+			fmt.Sprintf("quote it: \"%s\"", n.value)
+	case zero:
+		t.diags.Errorf(n.pos(), path, "ambiguous number %s: YAML 1.1 reads a leading zero as octal, YAML 1.2 as decimal", n.value).Hint =
+			"remove the leading zero, or quote it for a string"
+	default:
+		b, _ := yaml11Bool(n.value)
+		t.diags.Warnf(n.pos(), path, "unquoted %s is read as the string %q here, but as the boolean %v by YAML 1.1 tools", n.value, n.value, b).Hint =
+			fmt.Sprintf("quote it: \"%s\"", n.value)
+	}
+}

@@ -1,0 +1,434 @@
+package schema
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rosterhq/roster/internal/diag"
+)
+
+// MaxFileSize is the largest file roster reads: 32 MiB, far above a 10,000-user configuration
+// (about 2 MiB), low enough that a stray file cannot exhaust memory.
+const MaxFileSize = 32 << 20
+
+// maxExpansion bounds the size of a file's tree once aliases are expanded, relative to the
+// nodes actually written: a legitimate file reuses a few anchored lists, an alias bomb
+// multiplies them (nine nested aliases of nine make 387 million nodes out of 90).
+const (
+	maxExpansionRatio = 10
+	maxExpansionSlack = 10_000
+	sizeCap           = math.MaxInt32 // sizes saturate here instead of overflowing
+)
+
+// kind is the shape of a node.
+type kind uint8
+
+const (
+	scalarNode kind = iota + 1
+	mapNode
+	seqNode
+)
+
+// node is a YAML value with its position, after aliases and merge keys are resolved. Aliased
+// collections are shared, not copied, so the tree is a DAG as large as the file.
+type node struct {
+	kind kind
+	// tag is the resolved YAML tag of a scalar: !!str, !!int, !!float, !!bool, !!null,
+	// !!timestamp, or a custom one.
+	tag string
+	// value is the scalar as written, without quotes.
+	value string
+	// plain is true for an unquoted scalar (the only kind YAML resolves to non-strings).
+	plain bool
+	// json is the scalar as a JSON value for schema validation.
+	json any
+	file string
+	line int
+	col  int
+	// keys and vals are a mapping's entries in order, duplicates dropped, merged entries last.
+	keys []*node
+	vals []*node
+	// items are a sequence's items.
+	items []*node
+	// size counts the nodes of the subtree with aliases expanded, saturating at sizeCap.
+	size int
+	// shared is true for a collection reached through an alias too.
+	shared bool
+}
+
+func (n *node) pos() diag.Pos { return diag.Pos{File: n.file, Line: n.line, Col: n.col} }
+
+// get returns the value under key in a mapping, or nil.
+func (n *node) get(key string) *node {
+	if n == nil || n.kind != mapNode {
+		return nil
+	}
+	for i, k := range n.keys {
+		if k.value == key {
+			return n.vals[i]
+		}
+	}
+	return nil
+}
+
+// keyNode returns the key node for key in a mapping, or nil.
+func (n *node) keyNode(key string) *node {
+	if n == nil || n.kind != mapNode {
+		return nil
+	}
+	for _, k := range n.keys {
+		if k.value == key {
+			return k
+		}
+	}
+	return nil
+}
+
+// str returns a scalar that validates as a JSON string.
+func (n *node) str() (string, bool) {
+	if n == nil || n.kind != scalarNode {
+		return "", false
+	}
+	s, ok := n.json.(string)
+	return s, ok
+}
+
+// boolean returns a scalar that validates as a JSON boolean.
+func (n *node) boolean() (bool, bool) {
+	if n == nil || n.kind != scalarNode {
+		return false, false
+	}
+	b, ok := n.json.(bool)
+	return b, ok
+}
+
+// integer returns a scalar that validates as a JSON integer.
+func (n *node) integer() (int, bool) {
+	if n == nil || n.kind != scalarNode {
+		return 0, false
+	}
+	switch v := n.json.(type) {
+	case int64:
+		if v >= math.MinInt32 && v <= math.MaxInt32 {
+			return int(v), true
+		}
+	case float64:
+		if v == math.Trunc(v) && v >= math.MinInt32 && v <= math.MaxInt32 {
+			return int(v), true
+		}
+	}
+	return 0, false
+}
+
+// strings returns the string items of a sequence with their nodes, skipping other items.
+func (n *node) strings() (vals []string, nodes []*node) {
+	if n == nil || n.kind != seqNode {
+		return nil, nil
+	}
+	for _, it := range n.items {
+		if s, ok := it.str(); ok {
+			vals = append(vals, s)
+			nodes = append(nodes, it)
+		}
+	}
+	return vals, nodes
+}
+
+// parseFile parses one file into a tree, reporting YAML-level problems. It returns nil when
+// there is nothing to validate.
+func parseFile(name string, data []byte, diags *diag.List) (root *node) {
+	defer func() {
+		// go-yaml has panicked on malformed input before; a panic must not take roster down.
+		if r := recover(); r != nil {
+			diags.Errorf(diag.Pos{File: name}, "", "cannot parse YAML: the parser failed (%v)", r)
+			root = nil
+		}
+	}()
+	filePos := diag.Pos{File: name}
+	if len(data) > MaxFileSize {
+		diags.Errorf(filePos, "", "file is larger than %d MiB", MaxFileSize>>20).Hint =
+			"split the configuration into several files"
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			diags.Errorf(filePos, "", "file is empty").Hint = "start it with `version: 1`"
+		} else {
+			reportSyntax(name, data, err, diags)
+		}
+		return nil
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		reportSyntax(name, data, err, diags)
+		return nil
+	case len(next.Content) > 0:
+		diags.Errorf(diag.Pos{File: name, Line: next.Line, Col: next.Column}, "",
+			"file holds several YAML documents: roster reads one document per file").Hint =
+			"move each document after `---` into a file of its own"
+	}
+	if len(doc.Content) == 0 {
+		diags.Errorf(filePos, "", "file is empty").Hint = "start it with `version: 1`"
+		return nil
+	}
+	b := &builder{file: name, diags: diags, anchors: map[*yaml.Node]*node{}, busy: map[*yaml.Node]bool{}}
+	root = b.build(doc.Content[0])
+	if root.size > maxExpansionRatio*b.count+maxExpansionSlack {
+		diags.Errorf(root.pos(), "", "YAML aliases expand the %d values this file writes to %d: refusing a possible alias bomb",
+			b.count, root.size).Hint = "use fewer nested aliases"
+		return nil
+	}
+	return root
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// reportSyntax turns a go-yaml syntax error into a diagnostic at its line, recognising tabs.
+func reportSyntax(name string, data []byte, err error, diags *diag.List) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if c := strings.IndexByte(indent, '\t'); c >= 0 {
+			diags.Errorf(diag.Pos{File: name, Line: i + 1, Col: c + 1}, "",
+				"tab character in indentation: YAML indents with spaces only").Hint = "replace the tab with spaces"
+			return
+		}
+	}
+	diags.Errorf(diag.Pos{File: name, Line: line}, "", "invalid YAML: %s", msg)
+}
+
+// builder turns go-yaml nodes into a tree, resolving aliases and merge keys.
+type builder struct {
+	file    string
+	diags   *diag.List
+	anchors map[*yaml.Node]*node // anchored nodes already built
+	busy    map[*yaml.Node]bool  // anchored nodes being built (an alias to one is a cycle)
+	count   int                  // nodes built
+}
+
+func (b *builder) pos(y *yaml.Node) diag.Pos {
+	return diag.Pos{File: b.file, Line: y.Line, Col: y.Column}
+}
+
+func (b *builder) build(y *yaml.Node) *node {
+	if y.Kind == yaml.AliasNode {
+		return b.alias(y)
+	}
+	if y.Anchor != "" {
+		b.busy[y] = true
+		defer delete(b.busy, y)
+	}
+	b.count++
+	n := &node{file: b.file, line: y.Line, col: y.Column, size: 1}
+	switch y.Kind {
+	case yaml.MappingNode:
+		n.kind = mapNode
+		b.mapping(n, y)
+	case yaml.SequenceNode:
+		n.kind = seqNode
+		for _, c := range y.Content {
+			it := b.build(c)
+			n.items = append(n.items, it)
+			n.size = addSize(n.size, it.size)
+		}
+	default: // a scalar; a document node cannot occur below the root
+		b.scalar(n, y)
+	}
+	if y.Anchor != "" {
+		b.anchors[y] = n
+	}
+	return n
+}
+
+func addSize(a, b int) int { return min(a+b, sizeCap) }
+
+func (b *builder) alias(y *yaml.Node) *node {
+	target := y.Alias
+	if target == nil || b.busy[target] {
+		b.diags.Errorf(b.pos(y), "", "alias *%s refers to a value that contains it", y.Value)
+		return &node{kind: scalarNode, tag: "!!null", file: b.file, line: y.Line, col: y.Column, size: 1}
+	}
+	n, ok := b.anchors[target]
+	if !ok {
+		n = b.build(target)
+	}
+	if n.kind == scalarNode {
+		c := *n // a copy, so errors about the value point at the alias
+		c.line, c.col = y.Line, y.Column
+		return &c
+	}
+	n.shared = true
+	return n
+}
+
+func (b *builder) scalar(n *node, y *yaml.Node) {
+	n.kind = scalarNode
+	n.tag = y.ShortTag()
+	n.value = y.Value
+	n.plain = y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0
+	n.json = n.value
+	switch n.tag {
+	case "!!null":
+		n.json = nil
+	case "!!bool":
+		var v bool
+		if y.Decode(&v) == nil {
+			n.json = v
+		}
+	case "!!int":
+		var v int64
+		if y.Decode(&v) == nil {
+			n.json = v
+		} else {
+			var f float64
+			if y.Decode(&f) == nil {
+				n.json = f
+			}
+		}
+	case "!!float":
+		var f float64
+		if y.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			n.json = f
+		}
+	}
+}
+
+func (b *builder) mapping(n *node, y *yaml.Node) {
+	seen := map[string]*node{}
+	var merged [][2]*node
+	for i := 0; i+1 < len(y.Content); i += 2 {
+		ky, vy := y.Content[i], y.Content[i+1]
+		if ky.Kind == yaml.ScalarNode && ky.ShortTag() == "!!merge" {
+			merged = append(merged, b.merge(vy)...)
+			continue
+		}
+		k, v := b.build(ky), b.build(vy)
+		if k.kind != scalarNode {
+			b.diags.Errorf(k.pos(), "", "mapping key is a %s: keys must be plain values", describeKind(k.kind))
+			continue
+		}
+		if first, dup := seen[k.value]; dup {
+			b.diags.Errorf(k.pos(), "", "duplicate key %q: already defined at line %d", k.value, first.line).Hint =
+				"remove one of them"
+			continue
+		}
+		seen[k.value] = k
+		n.keys, n.vals = append(n.keys, k), append(n.vals, v)
+		n.size = addSize(n.size, addSize(k.size, v.size))
+	}
+	// Merged entries never override explicit ones, and earlier merges win (YAML merge keys).
+	for _, kv := range merged {
+		if _, dup := seen[kv[0].value]; dup {
+			continue
+		}
+		seen[kv[0].value] = kv[0]
+		n.keys, n.vals = append(n.keys, kv[0]), append(n.vals, kv[1])
+		n.size = addSize(n.size, addSize(kv[0].size, kv[1].size))
+	}
+}
+
+// merge returns the entries a merge key (<<) brings in: from one mapping or a list of them.
+func (b *builder) merge(y *yaml.Node) [][2]*node {
+	v := b.build(y)
+	var maps []*node
+	switch v.kind {
+	case mapNode:
+		maps = []*node{v}
+	case seqNode:
+		maps = v.items
+	}
+	var out [][2]*node
+	for _, m := range maps {
+		if m.kind != mapNode {
+			b.diags.Errorf(m.pos(), "", "merge key << needs a mapping or a list of mappings, not %s", describe(m))
+			continue
+		}
+		for i := range m.keys {
+			out = append(out, [2]*node{m.keys[i], m.vals[i]})
+		}
+	}
+	if len(maps) == 0 {
+		b.diags.Errorf(v.pos(), "", "merge key << needs a mapping or a list of mappings, not %s", describe(v))
+	}
+	return out
+}
+
+func describeKind(k kind) string {
+	switch k {
+	case mapNode:
+		return "mapping"
+	case seqNode:
+		return "list"
+	}
+	return "value"
+}
+
+// describe names a value for a message: `the number 017`, `the date 2024-01-01`, `a list`.
+func describe(n *node) string {
+	switch n.kind {
+	case mapNode:
+		return "a mapping"
+	case seqNode:
+		return "a list"
+	}
+	switch n.tag {
+	case "!!null":
+		return "an empty value"
+	case "!!bool":
+		return "the boolean " + n.value
+	case "!!int", "!!float":
+		return "the number " + n.value
+	case "!!timestamp":
+		return "the date " + n.value
+	}
+	return fmt.Sprintf("the string %q", n.value)
+}
+
+// toJSON converts a tree to the values the JSON Schema validator reads. Shared subtrees are
+// converted once and shared too.
+func toJSON(n *node, memo map[*node]any) any {
+	switch n.kind {
+	case scalarNode:
+		return n.json
+	case seqNode:
+		if v, ok := memo[n]; ok {
+			return v
+		}
+		a := make([]any, len(n.items))
+		for i, it := range n.items {
+			a[i] = toJSON(it, memo)
+		}
+		if n.shared {
+			memo[n] = a
+		}
+		return a
+	}
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	m := make(map[string]any, len(n.keys))
+	for i, k := range n.keys {
+		m[k.value] = toJSON(n.vals[i], memo)
+	}
+	if n.shared {
+		memo[n] = m
+	}
+	return m
+}
