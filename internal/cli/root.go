@@ -110,6 +110,8 @@ the realm, and applies them.`,
 	})
 	root.AddCommand(
 		newVersionCmd(ios),
+		newValidateCmd(ios, nil),
+		newSchemaCmd(ios),
 	)
 	return root
 }
