@@ -79,11 +79,11 @@ func readPaths(paths []string) ([]File, diag.List) {
 	var files []File
 	seen := map[string]bool{}
 	for _, name := range names {
-		if clean := filepath.Clean(name); seen[clean] {
+		clean := filepath.Clean(name)
+		if seen[clean] {
 			continue
-		} else {
-			seen[clean] = true
 		}
+		seen[clean] = true
 		data, err := readFile(name)
 		if err != nil {
 			d := diags.Errorf(diag.Pos{File: name}, "", "%v", err)

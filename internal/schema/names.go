@@ -108,7 +108,7 @@ func quoteChar(c string) string {
 	if r == ' ' {
 		return "a space"
 	}
-	if r < 0x20 || r == 0x7F || r > 0x7F && !strings.ContainsRune("§", r) {
+	if r < 0x20 || r == 0x7F || r > 0x7F && r != '§' {
 		return fmt.Sprintf("the character %U", r)
 	}
 	return fmt.Sprintf("%q", c)
