@@ -9,7 +9,7 @@ GO        ?= go
 KC        := scripts/keycloak.sh
 GOTEST    := $(GO) test -count=1 -timeout 45m
 
-.PHONY: all build vet test test-unit test-matrix bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+.PHONY: all build vet test test-unit test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
 
 all: build
 
@@ -26,6 +26,13 @@ vet:
 # ROSTER_ACCEPTANCE=require turns "no Keycloak" into a failure instead of a skip.
 test: build vet
 	$(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
+	$(MAKE) --no-print-directory fuzz
+
+# fuzz: a short run of the loader's fuzz target, seeded from the corpus of bad inputs. Minimising
+# a find is capped, or one find can stall the run for a minute.
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/schema
 
 # test-unit: tests that need no server (acceptance tests skip, saying so).
 test-unit:
@@ -43,7 +50,7 @@ bench: build
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench . -benchtime 3x ./internal/bench/
 
 # Packages whose tests compare output with golden files and take -update.
-GOLDEN_PKGS :=
+GOLDEN_PKGS := ./internal/schema
 
 # update-golden rewrites golden files and script expectations from current output; review the diff.
 update-golden:
