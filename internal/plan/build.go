@@ -1,0 +1,517 @@
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// DefaultMaxRemovalPercent is Options.MaxRemovalPercent when it is zero.
+const DefaultMaxRemovalPercent = 10
+
+// ownerValue is the value of the ownership marker on users roster creates.
+const ownerValue = "true"
+
+// Options are the choices of a plan that come from flags rather than the file.
+type Options struct {
+	// Prune overrides Settings.Prune when not empty.
+	Prune model.Prune
+	// AllowMassRemoval turns the mass-removal guard off.
+	AllowMassRemoval bool
+	// MaxRemovalPercent is the largest share of the realm's users (service accounts excluded)
+	// one plan may remove; zero means DefaultMaxRemovalPercent. Removing a single user never
+	// trips it.
+	MaxRemovalPercent int
+}
+
+// Build computes the plan that brings live to cfg. It is a pure function of its arguments.
+//
+// Only what cfg declares is managed. For each declared user: optional fields left nil are left
+// alone; the CodeMie attributes (applications, applications_admin, user_type) are always
+// brought to the one encoding roster writes; of the owned realm roles the user keeps exactly
+// User.Role; declared identity links are added, existing ones never changed. Service accounts,
+// users from user storage (a federation link) and the identity roster signs in as are never
+// changed; a note says so when the file names one. Users the file does not declare are left
+// alone, except that prune (disable or delete) removes those carrying the ownership marker.
+//
+// Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
+// any policy change in the plan) would make Keycloak drop, and with a *MassRemovalError when it
+// removes more users than the guard allows.
+func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
+	b := builder{cfg: cfg, live: live, owner: cmp.Or(cfg.Settings.OwnerAttribute, model.DefaultOwnerAttribute)}
+	p := &Plan{Realm: cfg.Realm, Prune: cmp.Or(opts.Prune, cfg.Settings.Prune, model.PruneNone)}
+
+	policy := cmp.Or(live.Policy, model.PolicyDisabled)
+	policyChange := b.policy(policy)
+	if policyChange != nil {
+		p.Changes = append(p.Changes, *policyChange)
+	}
+	p.Changes = append(p.Changes, b.roles()...)
+
+	userChanges := b.users()
+	p.Changes = append(p.Changes, userChanges...)
+	removals, leftAlone := b.removals(p.Prune)
+	p.Changes = append(p.Changes, removals...)
+
+	if writers := countAttributeWrites(userChanges); writers > 0 {
+		effective := policy
+		if policyChange != nil {
+			effective = policyChange.Policy.After
+		}
+		if !allowsAdminWrites(effective) {
+			return nil, &PolicyError{Realm: cfg.Realm, Policy: effective, Users: writers}
+		}
+		if !allowsAdminWrites(policy) {
+			b.note("the unmanaged-attribute policy changes from %s to %s first: Keycloak would drop the attributes this plan writes under %s",
+				policy, effective, policy)
+		}
+	}
+	if err := b.guard(removals, opts); err != nil {
+		return nil, err
+	}
+	if leftAlone > 0 {
+		b.note("%s not managed by this file, left alone", users(leftAlone))
+	}
+	if n := countAccessUpdates(userChanges); cfg.Settings.UserManagement && n > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(
+			"CodeMie runs with user management enabled (settings.codemie.userManagement): it reads Keycloak only at a user's first sign-in, so the access changes for %s reach CodeMie only if they have not signed in yet; change signed-in users in CodeMie", existing(n)))
+	}
+	p.Notes = b.notes
+	return p, nil
+}
+
+// builder carries Build's inputs and the notes it collects.
+type builder struct {
+	cfg   *model.Config
+	live  *model.Live
+	owner string
+	notes []string
+}
+
+func (b *builder) note(format string, args ...any) {
+	b.notes = append(b.notes, fmt.Sprintf(format, args...))
+}
+
+// policy returns the policy change, or nil when the file leaves the policy alone or it matches.
+func (b *builder) policy(live model.Policy) *Change {
+	want := b.cfg.Settings.UnmanagedAttributePolicy
+	if want == "" || want == live {
+		return nil
+	}
+	return &Change{
+		Addr:   AddrPolicy,
+		Action: Update,
+		Policy: &PolicyChange{Before: live, After: want},
+		Fields: []FieldChange{{Name: AddrPolicy.Name, Before: string(live), After: string(want)}},
+	}
+}
+
+// roles returns creations of missing realm roles and description updates, by name.
+func (b *builder) roles() []Change {
+	desired := slices.Clone(b.cfg.Roles)
+	slices.SortFunc(desired, func(x, y model.RealmRole) int { return strings.Compare(x.Name, y.Name) })
+	var out []Change
+	for _, r := range desired {
+		after := r
+		addr := Address{Kind: KindRole, Name: r.Name}
+		i := slices.IndexFunc(b.live.Roles, func(l model.RealmRole) bool { return l.Name == r.Name })
+		switch {
+		case i < 0:
+			c := Change{Addr: addr, Action: Create, Role: &RoleChange{After: &after}}
+			if r.Description != "" {
+				c.Fields = []FieldChange{{Name: "description", After: strconv.Quote(r.Description)}}
+			}
+			out = append(out, c)
+		case r.Description != "" && r.Description != b.live.Roles[i].Description:
+			before := b.live.Roles[i]
+			out = append(out, Change{
+				Addr: addr, Action: Update, Role: &RoleChange{Before: &before, After: &after},
+				Fields: []FieldChange{{Name: "description", Before: formatString(before.Description), After: strconv.Quote(r.Description)}},
+			})
+		}
+	}
+	return out
+}
+
+// users returns creations and updates of declared users, by username, and notes the declared
+// users it must not change.
+func (b *builder) users() []Change {
+	byName := make(map[string]*model.LiveUser, len(b.live.Users))
+	for i := range b.live.Users {
+		byName[strings.ToLower(b.live.Users[i].Username)] = &b.live.Users[i]
+	}
+	desired := slices.Clone(b.cfg.Users)
+	slices.SortFunc(desired, func(x, y model.User) int { return strings.Compare(x.Username, y.Username) })
+	var out []Change
+	for i := range desired {
+		u := &desired[i]
+		lu, ok := byName[strings.ToLower(u.Username)]
+		if !ok {
+			out = append(out, b.create(u))
+			continue
+		}
+		if why := b.untouchable(lu); why != "" {
+			b.note("user %q %s: roster never changes it", lu.Username, why)
+			continue
+		}
+		if c, ok := b.update(lu, u); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// untouchable says why roster must never change the live user, or "".
+func (b *builder) untouchable(lu *model.LiveUser) string {
+	switch {
+	case strings.EqualFold(lu.Username, b.live.Identity):
+		return "is the identity roster signs in as"
+	case lu.IsServiceAccount():
+		return "is a service account"
+	case lu.FederationLink != "":
+		return fmt.Sprintf("comes from user storage (federation link %q)", lu.FederationLink)
+	}
+	return ""
+}
+
+// codemieAttrs are the CodeMie attributes in the order fields show them.
+var codemieAttrs = []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}
+
+func (b *builder) create(u *model.User) Change {
+	nu := &model.NewUser{Username: u.Username, Enabled: true, Attributes: map[string][]string{}}
+	var fields []FieldChange
+	add := func(name, after string) { fields = append(fields, FieldChange{Name: name, After: after}) }
+	if u.Email != nil {
+		nu.Email = *u.Email
+		add("email", strconv.Quote(*u.Email))
+	}
+	if u.FirstName != nil {
+		nu.FirstName = *u.FirstName
+		add("firstName", strconv.Quote(*u.FirstName))
+	}
+	if u.LastName != nil {
+		nu.LastName = *u.LastName
+		add("lastName", strconv.Quote(*u.LastName))
+	}
+	if u.Enabled != nil {
+		nu.Enabled = *u.Enabled
+		add("enabled", strconv.FormatBool(*u.Enabled))
+	}
+	if u.RequiredActions != nil && len(*u.RequiredActions) > 0 {
+		nu.RequiredActions = slices.Clone(*u.RequiredActions)
+		add("requiredActions", formatList(nu.RequiredActions))
+	}
+	add("role", string(u.Role))
+	desired := u.Access.Attributes()
+	for _, k := range codemieAttrs {
+		if v := desired[k]; v != nil {
+			nu.Attributes[k] = v
+			add(k, formatValues(v))
+		}
+	}
+	for _, k := range sortedKeys(u.Attributes) {
+		if v := u.Attributes[k]; len(v) > 0 {
+			nu.Attributes[k] = slices.Clone(v)
+			add("attributes."+k, formatValues(v))
+		}
+	}
+	nu.Attributes[b.owner] = []string{ownerValue}
+	add("attributes."+b.owner, strconv.Quote(ownerValue))
+	links := sortedLinks(u.FederatedIdentities)
+	for _, l := range links {
+		add("identity."+l.Provider, formatLink(l))
+	}
+	if u.InitialPassword != nil {
+		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true})
+	}
+	return Change{
+		Addr:   Address{Kind: KindUser, Name: u.Username},
+		Action: Create,
+		User:   &UserChange{After: u, New: nu, AddRoles: []model.Role{u.Role}, Links: links},
+		Fields: fields,
+		Access: &AccessChange{After: u.Access},
+	}
+}
+
+// update diffs a declared user against the live one; ok is false when they match.
+func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) {
+	uc := &UserChange{Before: lu, After: u}
+	// Fields are collected in three groups so that they show in a fixed order: the user's own
+	// fields, then CodeMie access (role and its attributes), then other attributes and links.
+	var own, access, rest []FieldChange
+	diff := func(to *[]FieldChange, name, before, after string) {
+		*to = append(*to, FieldChange{Name: name, Before: before, After: after})
+	}
+	if u.Email != nil && !strings.EqualFold(*u.Email, lu.Email) {
+		uc.Patch.Email = u.Email
+		diff(&own, "email", formatString(lu.Email), strconv.Quote(*u.Email))
+	}
+	if u.FirstName != nil && *u.FirstName != lu.FirstName {
+		uc.Patch.FirstName = u.FirstName
+		diff(&own, "firstName", formatString(lu.FirstName), strconv.Quote(*u.FirstName))
+	}
+	if u.LastName != nil && *u.LastName != lu.LastName {
+		uc.Patch.LastName = u.LastName
+		diff(&own, "lastName", formatString(lu.LastName), strconv.Quote(*u.LastName))
+	}
+	if u.Enabled != nil && *u.Enabled != lu.Enabled {
+		uc.Patch.Enabled = u.Enabled
+		diff(&own, "enabled", strconv.FormatBool(lu.Enabled), strconv.FormatBool(*u.Enabled))
+	}
+	if u.Enabled == nil && !lu.Enabled {
+		b.note("user %q is disabled in Keycloak and the file does not set enabled: it stays disabled", lu.Username)
+	}
+	if u.RequiredActions != nil && !sameSet(*u.RequiredActions, lu.RequiredActions) {
+		ra := slices.Clone(*u.RequiredActions)
+		uc.Patch.RequiredActions = &ra
+		diff(&own, "requiredActions", formatList(lu.RequiredActions), formatList(ra))
+	}
+
+	for _, r := range model.OwnedRoles {
+		has, want := slices.Contains(lu.Roles, r), r == u.Role
+		switch {
+		case want && !has:
+			uc.AddRoles = append(uc.AddRoles, r)
+		case has && !want:
+			uc.RemoveRoles = append(uc.RemoveRoles, r)
+		}
+	}
+	if len(uc.AddRoles)+len(uc.RemoveRoles) > 0 {
+		diff(&access, "role", formatRoles(lu.Roles), string(u.Role))
+	}
+	desired := u.Access.Attributes()
+	for _, k := range codemieAttrs {
+		if !storedAs(k, lu.Attributes[k], desired[k]) {
+			setAttr(&uc.Patch, k, desired[k])
+			diff(&access, k, formatValues(lu.Attributes[k]), formatValues(desired[k]))
+		}
+	}
+
+	for _, k := range sortedKeys(u.Attributes) {
+		if want := u.Attributes[k]; !sameSet(want, lu.Attributes[k]) {
+			setAttr(&uc.Patch, k, slices.Clone(want))
+			diff(&rest, "attributes."+k, formatValues(lu.Attributes[k]), formatValues(want))
+		}
+	}
+	for _, l := range sortedLinks(u.FederatedIdentities) {
+		i := slices.IndexFunc(lu.FederatedIdentities, func(h model.FederatedIdentity) bool { return h.Provider == l.Provider })
+		switch {
+		case i < 0:
+			uc.Links = append(uc.Links, l)
+			diff(&rest, "identity."+l.Provider, "(none)", formatLink(l))
+		case lu.FederatedIdentities[i].UserID != l.UserID:
+			b.note("user %q is linked to %q as %q, the file says %q: roster leaves existing links alone",
+				lu.Username, l.Provider, lu.FederatedIdentities[i].UserID, l.UserID)
+		}
+	}
+
+	fields := slices.Concat(own, access, rest)
+	if len(fields) == 0 {
+		return Change{}, false
+	}
+	ac := &AccessChange{Before: lu.Access(), After: u.Access}
+	return Change{
+		Addr:       Address{Kind: KindUser, Name: lu.Username},
+		Action:     Update,
+		User:       uc,
+		Fields:     fields,
+		Access:     ac,
+		FormatOnly: len(own)+len(rest) == 0 && !ac.Changed(),
+	}, true
+}
+
+// storedAs reports whether a CodeMie attribute stored as have already is what roster would
+// write as want. A user_type of exactly "regular" stands for the absent value: it is CodeMie's
+// default, written by CodeMie's own tooling, and rewriting it would change nothing.
+func storedAs(key string, have, want []string) bool {
+	if key == model.AttrUserType && want == nil && slices.Equal(have, []string{"regular"}) {
+		return true
+	}
+	return slices.Equal(have, want)
+}
+
+// removals returns the Disable or Delete changes prune asks for, by username, and how many
+// other users the file does not declare (service accounts excluded).
+func (b *builder) removals(prune model.Prune) (out []Change, leftAlone int) {
+	declared := make(map[string]bool, len(b.cfg.Users))
+	for _, u := range b.cfg.Users {
+		declared[strings.ToLower(u.Username)] = true
+	}
+	for i := range b.live.Users {
+		lu := &b.live.Users[i]
+		if declared[strings.ToLower(lu.Username)] || lu.IsServiceAccount() {
+			continue
+		}
+		owned := b.untouchable(lu) == "" && slices.ContainsFunc(lu.Attributes[b.owner], func(v string) bool {
+			return strings.EqualFold(v, ownerValue)
+		})
+		c := Change{
+			Addr:   Address{Kind: KindUser, Name: lu.Username},
+			User:   &UserChange{Before: lu},
+			Access: &AccessChange{Before: lu.Access(), Removed: true},
+			Reason: fmt.Sprintf("not in the configuration and marked %s=%s; prune: %s", b.owner, ownerValue, prune),
+		}
+		switch {
+		case owned && prune == model.PruneDelete:
+			c.Action = Delete
+			out = append(out, c)
+		case owned && prune == model.PruneDisable && lu.Enabled:
+			c.Action = Disable
+			c.User.Patch.Enabled = new(false)
+			c.Fields = []FieldChange{{Name: "enabled", Before: "true", After: "false"}}
+			out = append(out, c)
+		case owned && prune == model.PruneDisable:
+			// Already disabled: the realm is as prune wants it.
+		default:
+			leftAlone++
+		}
+	}
+	return out, leftAlone
+}
+
+// guard enforces the mass-removal limits.
+func (b *builder) guard(removals []Change, opts Options) error {
+	n := len(removals)
+	if opts.AllowMassRemoval || n == 0 {
+		return nil
+	}
+	maxN := cmp.Or(b.cfg.Settings.MaxRemovals, model.DefaultMaxRemovals)
+	pct := cmp.Or(opts.MaxRemovalPercent, DefaultMaxRemovalPercent)
+	var liveUsers int
+	for _, lu := range b.live.Users {
+		if !lu.IsServiceAccount() {
+			liveUsers++
+		}
+	}
+	if n <= maxN && (n == 1 || n*100 <= pct*liveUsers) {
+		return nil
+	}
+	names := make([]string, n)
+	for i, c := range removals {
+		names[i] = c.Addr.Name
+	}
+	return &MassRemovalError{Removals: n, LiveUsers: liveUsers, MaxRemovals: maxN, MaxPercent: pct, Users: names}
+}
+
+// allowsAdminWrites reports whether an administrator can store unmanaged attributes under p.
+func allowsAdminWrites(p model.Policy) bool {
+	return p == model.PolicyEnabled || p == model.PolicyAdminEdit
+}
+
+// countAttributeWrites counts the user changes that write attributes.
+func countAttributeWrites(changes []Change) int {
+	var n int
+	for _, c := range changes {
+		if c.User.New != nil && len(c.User.New.Attributes) > 0 || len(c.User.Patch.Attributes) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// countAccessUpdates counts updates of existing users that change their CodeMie access.
+func countAccessUpdates(changes []Change) int {
+	var n int
+	for _, c := range changes {
+		if c.Action == Update && c.Access.Changed() {
+			n++
+		}
+	}
+	return n
+}
+
+func setAttr(p *model.UserPatch, key string, values []string) {
+	if p.Attributes == nil {
+		p.Attributes = map[string][]string{}
+	}
+	p.Attributes[key] = values
+}
+
+// sameSet reports whether two lists hold the same values, ignoring order and repeats.
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sortedLinks(links []model.FederatedIdentity) []model.FederatedIdentity {
+	out := slices.Clone(links)
+	slices.SortFunc(out, func(x, y model.FederatedIdentity) int { return strings.Compare(x.Provider, y.Provider) })
+	return out
+}
+
+// formatString shows a string field, with an empty one as (none).
+func formatString(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return strconv.Quote(s)
+}
+
+// formatValues shows an attribute's values: (none), "one", or ["a", "b"].
+func formatValues(v []string) string {
+	switch len(v) {
+	case 0:
+		return "(none)"
+	case 1:
+		return strconv.Quote(v[0])
+	}
+	return formatList(v)
+}
+
+// formatList shows a list as ["a", "b"], an empty one as [].
+func formatList(v []string) string {
+	q := make([]string, len(v))
+	for i, s := range v {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func formatRoles(roles []model.Role) string {
+	if len(roles) == 0 {
+		return "(none)"
+	}
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+func formatLink(l model.FederatedIdentity) string {
+	if l.UserName == "" {
+		return strconv.Quote(l.UserID)
+	}
+	return fmt.Sprintf("%q (%s)", l.UserID, l.UserName)
+}
+
+// users is "1 user" or "n users".
+func users(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return fmt.Sprintf("%d users", n)
+}
+
+// existing is "1 existing user" or "n existing users".
+func existing(n int) string {
+	if n == 1 {
+		return "1 existing user"
+	}
+	return fmt.Sprintf("%d existing users", n)
+}

@@ -1,0 +1,56 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// MassRemovalError is returned by Build when a plan would disable or delete more users than the
+// guard allows and Options.AllowMassRemoval is false.
+type MassRemovalError struct {
+	// Removals is the number of users the plan would disable or delete.
+	Removals int
+	// LiveUsers is the number of users in the realm, service accounts excluded.
+	LiveUsers int
+	// MaxRemovals is the absolute limit in force (settings.maxRemovals).
+	MaxRemovals int
+	// MaxPercent is the percentage limit in force (Options.MaxRemovalPercent).
+	MaxPercent int
+	// Users are the usernames that would be removed, sorted.
+	Users []string
+}
+
+func (e *MassRemovalError) Error() string {
+	if e.Removals > e.MaxRemovals {
+		return fmt.Sprintf("the plan removes %d users, more than settings.maxRemovals (%d)", e.Removals, e.MaxRemovals)
+	}
+	return fmt.Sprintf("the plan removes %d of %d users, more than %d%%", e.Removals, e.LiveUsers, e.MaxPercent)
+}
+
+// Hints suggest how to go on.
+func (e *MassRemovalError) Hints() []string {
+	return []string{"check that the configuration is complete; if these removals are intended, re-run with --allow-mass-removal"}
+}
+
+// PolicyError is returned by Build when the plan writes user attributes that the realm's
+// unmanaged-attribute policy would make Keycloak drop without an error.
+type PolicyError struct {
+	// Realm is the realm's name.
+	Realm string
+	// Policy is the policy in force when the attributes would be written: the live one, or the
+	// one the file sets.
+	Policy model.Policy
+	// Users is how many users the plan writes attributes for.
+	Users int
+}
+
+func (e *PolicyError) Error() string {
+	return fmt.Sprintf("realm %q has unmanagedAttributePolicy %s: Keycloak would silently drop the attributes this plan writes for %s",
+		e.Realm, e.Policy, users(e.Users))
+}
+
+// Hints suggest how to go on.
+func (e *PolicyError) Hints() []string {
+	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT (or ENABLED, as CodeMie's docs say); roster then changes the policy before it writes attributes"}
+}
