@@ -211,3 +211,17 @@ func pages[T any](ctx context.Context, c *Client, path string, query url.Values,
 		}
 	}
 }
+
+// ListUsers pages through every user, without roles or links: what apply reads back after
+// writing, to check that Keycloak stored what it was sent, in ⌈N/500⌉ requests.
+func (c *Client) ListUsers(ctx context.Context) ([]model.LiveUser, error) {
+	reps, err := c.readUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]model.LiveUser, len(reps))
+	for i, u := range reps {
+		users[i] = u.model()
+	}
+	return users, nil
+}
