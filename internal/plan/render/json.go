@@ -1,0 +1,271 @@
+package render
+
+import (
+	"cmp"
+	"encoding/json"
+	"io"
+	"maps"
+	"slices"
+
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
+)
+
+// FormatVersion is the version of the JSON plan format. Consumers must ignore fields they do not
+// know; the minor version grows when fields are added, the major version when a field changes
+// meaning or disappears.
+const FormatVersion = "1.0"
+
+// JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
+// plans. Every field is always present (empty lists as []), and changes keep the plan's order,
+// which is the order apply performs them in; map keys are sorted by encoding/json.
+type JSONPlan struct {
+	// FormatVersion is FormatVersion.
+	FormatVersion string `json:"format_version"`
+	// Realm is the realm the plan is for.
+	Realm string `json:"realm"`
+	// Prune is the prune mode the plan was made with: "none", "disable" or "delete".
+	Prune string `json:"prune"`
+	// Changes are the changes in apply order.
+	Changes []JSONChange `json:"changes"`
+	// Warnings and Notes are the plan's warnings and informational lines, as text.
+	Warnings []string `json:"warnings"`
+	Notes    []string `json:"notes"`
+	// Summary counts the changes.
+	Summary JSONSummary `json:"summary"`
+}
+
+// JSONSummary counts the changes: add = create, change = update, remove = disable + delete.
+type JSONSummary struct {
+	Add        int  `json:"add"`
+	Change     int  `json:"change"`
+	Remove     int  `json:"remove"`
+	HasChanges bool `json:"has_changes"`
+}
+
+// JSONChange is one change.
+type JSONChange struct {
+	// Address is the stable address, "kind.name": "realm.unmanagedAttributePolicy",
+	// "role.developer", "user.bob".
+	Address string `json:"address"`
+	// Kind is "realm", "role" or "user"; Name is the part of Address after the kind.
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Actions is the action as a one-element list, as terraform's JSON plan has it: ["create"],
+	// ["update"], ["disable"] or ["delete"].
+	Actions []string `json:"actions"`
+	// Before and After are the object before and after apply, null on the side that does not
+	// exist: a policy name (string) for realm.unmanagedAttributePolicy, a JSONRole for roles, a
+	// JSONUser for users.
+	Before any `json:"before"`
+	After  any `json:"after"`
+	// Fields are the differences as people read them.
+	Fields []JSONField `json:"fields"`
+	// CodeMie is what the change means in CodeMie; users only, null otherwise.
+	CodeMie *JSONCodeMie `json:"codemie"`
+	// Reason says why the change is planned, when the plan says; "" otherwise.
+	Reason string `json:"reason"`
+}
+
+// JSONField is one difference. Before and After are display text (quoted strings, bare names,
+// "(none)" for absent); both are "" when Sensitive. Before is "" for create.
+type JSONField struct {
+	Name      string `json:"name"`
+	Before    string `json:"before"`
+	After     string `json:"after"`
+	Sensitive bool   `json:"sensitive"`
+}
+
+// JSONCodeMie is a user change in CodeMie's terms.
+type JSONCodeMie struct {
+	// Before and After summarise the access: "Regular User (payments)", "Admin",
+	// "cannot sign in", "External User: Regular User (x)"; After is "removed" for removals.
+	Before string `json:"before"`
+	After  string `json:"after"`
+	// AccessChanged is false when CodeMie grants the same before and after.
+	AccessChanged bool `json:"access_changed"`
+	// FormatOnly is true when the change only re-encodes unchanged access.
+	FormatOnly bool `json:"format_only"`
+	// BeforeAccess is null for create; AfterAccess is null for removals.
+	BeforeAccess *JSONAccess `json:"before_access"`
+	AfterAccess  *JSONAccess `json:"after_access"`
+}
+
+// JSONAccess is CodeMie access: the owned realm role ("" when none), the projects the user
+// opens (administered ones included) and administers, and whether the user is external.
+type JSONAccess struct {
+	Role     string   `json:"role"`
+	Projects []string `json:"projects"`
+	Admin    []string `json:"admin"`
+	External bool     `json:"external"`
+}
+
+// JSONRole is a realm role.
+type JSONRole struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// JSONUser is a user. Before is the user as read, every field present. After is the user as the
+// configuration declares it: a field left out is one roster leaves alone. Attributes in Before
+// are all attributes as stored; in After, those roster writes with a value (CodeMie's as
+// encoded, the declared ones, and the ownership marker on create) — attributes roster removes
+// appear in Fields with the value (none).
+type JSONUser struct {
+	Username            string              `json:"username"`
+	ID                  string              `json:"id,omitempty"`
+	Email               *string             `json:"email,omitempty"`
+	FirstName           *string             `json:"first_name,omitempty"`
+	LastName            *string             `json:"last_name,omitempty"`
+	Enabled             *bool               `json:"enabled,omitempty"`
+	Roles               []string            `json:"roles"`
+	Attributes          map[string][]string `json:"attributes"`
+	RequiredActions     *[]string           `json:"required_actions,omitempty"`
+	FederatedIdentities []JSONIdentity      `json:"federated_identities"`
+	FederationLink      string              `json:"federation_link,omitempty"`
+	// InitialPassword is "(sensitive)" when the user is created with a password, else absent.
+	InitialPassword string `json:"initial_password,omitempty"`
+}
+
+// JSONIdentity is a link to an identity-provider account.
+type JSONIdentity struct {
+	Provider string `json:"provider"`
+	UserID   string `json:"user_id"`
+	UserName string `json:"user_name"`
+}
+
+// NewJSONPlan converts a plan to its JSON form.
+func NewJSONPlan(p *plan.Plan) *JSONPlan {
+	s := p.Summary()
+	jp := &JSONPlan{
+		FormatVersion: FormatVersion,
+		Realm:         p.Realm,
+		Prune:         string(p.Prune),
+		Changes:       make([]JSONChange, 0, len(p.Changes)),
+		Warnings:      nonNil(p.Warnings),
+		Notes:         nonNil(p.Notes),
+		Summary:       JSONSummary{Add: s.Add, Change: s.Change, Remove: s.Remove, HasChanges: p.HasChanges()},
+	}
+	for _, c := range p.Changes {
+		jc := JSONChange{
+			Address: c.Addr.String(),
+			Kind:    string(c.Addr.Kind),
+			Name:    c.Addr.Name,
+			Actions: []string{c.Action.String()},
+			Fields:  make([]JSONField, 0, len(c.Fields)),
+			Reason:  c.Reason,
+		}
+		for _, f := range c.Fields {
+			jc.Fields = append(jc.Fields, JSONField(f))
+		}
+		switch {
+		case c.Policy != nil:
+			jc.Before, jc.After = string(c.Policy.Before), string(c.Policy.After)
+		case c.Role != nil:
+			if c.Role.Before != nil {
+				jc.Before = JSONRole{Name: c.Role.Before.Name, Description: c.Role.Before.Description}
+			}
+			jc.After = JSONRole{Name: c.Role.After.Name, Description: c.Role.After.Description}
+		case c.User != nil:
+			if c.User.Before != nil {
+				jc.Before = jsonLiveUser(c.User.Before)
+			}
+			if c.User.After != nil {
+				jc.After = jsonDesiredUser(c.User)
+			}
+		}
+		if a := c.Access; a != nil {
+			jc.CodeMie = &JSONCodeMie{
+				Before: a.Before.Summary(), After: a.After.Summary(),
+				AccessChanged: a.Changed(), FormatOnly: c.FormatOnly,
+			}
+			if c.Action != plan.Create {
+				jc.CodeMie.BeforeAccess = access(a.Before)
+			}
+			if a.Removed {
+				jc.CodeMie.After = "removed"
+			} else {
+				jc.CodeMie.AfterAccess = access(a.After)
+			}
+		}
+		jp.Changes = append(jp.Changes, jc)
+	}
+	return jp
+}
+
+// JSON writes the plan as an indented JSONPlan followed by a newline.
+func JSON(w io.Writer, p *plan.Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewJSONPlan(p))
+}
+
+func jsonLiveUser(u *model.LiveUser) JSONUser {
+	roles := make([]string, len(u.Roles))
+	for i, r := range u.Roles {
+		roles[i] = string(r)
+	}
+	ra := nonNil(u.RequiredActions)
+	return JSONUser{
+		Username: u.Username, ID: u.ID,
+		Email: &u.Email, FirstName: &u.FirstName, LastName: &u.LastName, Enabled: &u.Enabled,
+		Roles:               roles,
+		Attributes:          attributes(u.Attributes),
+		RequiredActions:     &ra,
+		FederatedIdentities: identities(u.FederatedIdentities),
+		FederationLink:      u.FederationLink,
+	}
+}
+
+func jsonDesiredUser(uc *plan.UserChange) JSONUser {
+	u := uc.After
+	attrs := u.Access.Attributes()
+	maps.Copy(attrs, u.Attributes)
+	if uc.New != nil {
+		attrs = uc.New.Attributes
+	}
+	ju := JSONUser{
+		Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Enabled: u.Enabled,
+		Roles:               []string{string(u.Role)},
+		Attributes:          attributes(attrs),
+		RequiredActions:     u.RequiredActions,
+		FederatedIdentities: identities(u.FederatedIdentities),
+	}
+	if u.InitialPassword != nil {
+		ju.InitialPassword = sensitive
+	}
+	return ju
+}
+
+// attributes copies attributes without absent ones, so that both sides show a value list per
+// present attribute and nothing for absent ones.
+func attributes(m map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		if len(v) > 0 {
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+func identities(links []model.FederatedIdentity) []JSONIdentity {
+	out := make([]JSONIdentity, 0, len(links))
+	for _, l := range links {
+		out = append(out, JSONIdentity(l))
+	}
+	slices.SortFunc(out, func(a, b JSONIdentity) int { return cmp.Compare(a.Provider, b.Provider) })
+	return out
+}
+
+func access(a model.Access) *JSONAccess {
+	return &JSONAccess{Role: string(a.Role), Projects: nonNil(a.Projects), Admin: nonNil(a.Admin), External: a.External}
+}
+
+// nonNil returns s, or an empty slice for nil, so that JSON shows [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,118 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/plan"
+)
+
+// MarkdownLimit is the most bytes Markdown writes. GitHub refuses comments over 65,536
+// characters; the margin leaves room for what a CI job adds around the comment.
+const MarkdownLimit = 60_000
+
+// maxMarkdownNotes is how many notes Markdown lists before it summarises the rest.
+const maxMarkdownNotes = 50
+
+// Markdown writes the plan as a pull-request comment. The heading, the summary line and the
+// warnings (removals first) stay visible; the changes sit in a collapsed <details> block as a
+// fenced diff, whose + and - lines GitHub colours (updates are marked !, which it also
+// highlights); notes follow. When the comment would exceed MarkdownLimit the diff is cut
+// between changes and a line says how many were left out.
+func Markdown(w io.Writer, p *plan.Plan) error {
+	var head, tail strings.Builder
+	fmt.Fprintf(&head, "## roster plan for realm `%s`\n\n", strings.ReplaceAll(p.Realm, "`", "'"))
+	if !p.HasChanges() {
+		fmt.Fprintf(&head, "**%s**\n", noChanges)
+	} else {
+		fmt.Fprintf(&head, "**%s**\n", p.Summary())
+	}
+	var warnings []string
+	if disabled, deleted := removals(p); disabled+deleted > 0 {
+		var parts []string
+		if deleted > 0 {
+			parts = append(parts, count(deleted, "user")+" deleted")
+		}
+		if disabled > 0 {
+			parts = append(parts, count(disabled, "user")+" disabled")
+		}
+		warnings = append(warnings, ":warning: **This plan removes users from CodeMie:** "+strings.Join(parts, ", ")+".")
+	}
+	for _, s := range p.Warnings {
+		warnings = append(warnings, ":warning: "+escape(s))
+	}
+	for _, s := range warnings {
+		fmt.Fprintf(&head, "\n> %s\n", s)
+	}
+
+	if n := len(p.Notes); n > 0 {
+		tail.WriteString("\n**Notes**\n\n")
+		for i, s := range p.Notes {
+			if i == maxMarkdownNotes {
+				fmt.Fprintf(&tail, "- … %d more notes; run roster plan locally to see them\n", n-i)
+				break
+			}
+			fmt.Fprintf(&tail, "- %s\n", escape(s))
+		}
+	}
+
+	var out strings.Builder
+	out.WriteString(head.String())
+	if p.HasChanges() {
+		open := fmt.Sprintf("\n<details><summary>Show %s</summary>\n\n```diff\n", count(len(p.Changes), "change"))
+		closing := "```\n\n</details>\n"
+		budget := MarkdownLimit - head.Len() - tail.Len() - len(open) - len(closing)
+		out.WriteString(open)
+		out.WriteString(diffBlock(p.Changes, budget))
+		out.WriteString(closing)
+	}
+	out.WriteString(tail.String())
+	_, err := io.WriteString(w, out.String())
+	return err
+}
+
+// diffBlock renders the changes as diff lines in at most budget bytes, cutting between changes
+// and ending with a notice when they do not all fit.
+func diffBlock(changes []plan.Change, budget int) string {
+	var b strings.Builder
+	for i, c := range changes {
+		mark := c.Action.Symbol()
+		if c.Action == plan.Update {
+			mark = "!"
+		}
+		var one strings.Builder
+		if i > 0 {
+			one.WriteString("\n")
+		}
+		fmt.Fprintf(&one, "%s %s\n", mark, c.Addr.Display())
+		for _, l := range body(c) {
+			fmt.Fprintf(&one, "%s     %s\n", mark, l)
+		}
+		notice := fmt.Sprintf("\n… %s not shown; run roster plan locally or download the plan artifact\n",
+			moreChanges(len(changes)-i))
+		rest := len(changes) - i - 1
+		if b.Len()+one.Len() > budget-len(notice) && (rest > 0 || b.Len()+one.Len() > budget) {
+			b.WriteString(notice)
+			break
+		}
+		b.WriteString(one.String())
+	}
+	return b.String()
+}
+
+// moreChanges is "1 more change" or "n more changes".
+func moreChanges(n int) string {
+	if n == 1 {
+		return "1 more change"
+	}
+	return fmt.Sprintf("%d more changes", n)
+}
+
+// escaper makes plan text literal in Markdown: notes and warnings quote usernames, which may
+// hold characters Markdown or HTML would interpret.
+var escaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`, `|`, `\|`,
+)
+
+func escape(s string) string { return escaper.Replace(s) }

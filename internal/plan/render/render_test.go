@@ -1,0 +1,316 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from current output")
+
+// Fixtures. Plans come from plan.Build, so the golden files show what roster really prints.
+
+func config(users ...model.User) *model.Config {
+	return &model.Config{
+		Version: model.FormatVersion,
+		Realm:   "codemie-prod",
+		Settings: model.Settings{
+			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, OwnerAttribute: model.DefaultOwnerAttribute,
+		},
+		Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
+		Users: users,
+	}
+}
+
+func realm(users ...model.LiveUser) *model.Live {
+	return &model.Live{
+		Realm:    "codemie-prod",
+		Policy:   model.PolicyAdminEdit,
+		Roles:    []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
+		Users:    users,
+		Identity: "service-account-roster",
+	}
+}
+
+func user(name string, role model.Role, g model.Grants) model.User {
+	return model.User{Username: name, Role: role, Projects: g, Access: model.NewAccess(role, false, g)}
+}
+
+func liveUser(name string, attrs map[string][]string, roles ...model.Role) model.LiveUser {
+	return model.LiveUser{ID: "id-" + name, Username: name, Email: name + "@corp.com", Enabled: true, Attributes: attrs, Roles: roles}
+}
+
+func member(name string, projects ...string) model.LiveUser {
+	return liveUser(name, model.NewAccess(model.RoleDeveloper, false, model.Grants{Member: projects}).Attributes(), model.RoleDeveloper)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func build(t *testing.T, cfg *model.Config, live *model.Live, opts plan.Options) *plan.Plan {
+	t.Helper()
+	p, err := plan.Build(cfg, live, opts)
+	if err != nil {
+		t.Fatalf("plan.Build: %v", err)
+	}
+	return p
+}
+
+// scenarios are the representative plans every renderer is checked against.
+func scenarios(t *testing.T) map[string]*plan.Plan {
+	pay := model.Grants{Member: []string{"payments"}}
+	return map[string]*plan.Plan{
+		"nochanges": build(t,
+			config(user("bob", model.RoleDeveloper, pay)),
+			realm(member("bob", "payments"), member("ann"), liveUser("service-account-roster", nil)),
+			plan.Options{}),
+
+		"creates": build(t,
+			func() *model.Config {
+				carol := user("carol", model.RoleDeveloper, model.Grants{Member: []string{"codemie"}, Admin: []string{"payments"}})
+				carol.Email, carol.FirstName, carol.LastName = ptr("carol@corp.com"), ptr("Carol"), ptr("Ng")
+				carol.RequiredActions = &[]string{"UPDATE_PASSWORD"}
+				carol.InitialPassword = &model.SecretRef{Env: "CAROL_PASSWORD"}
+				carol.FederatedIdentities = []model.FederatedIdentity{{Provider: "entra-id", UserID: "7f0c", UserName: "carol@corp.com"}}
+				guest := user("guest", model.RoleDeveloper, pay)
+				guest.External, guest.Access.External = true, true
+				c := config(carol, guest)
+				c.Settings.UnmanagedAttributePolicy = model.PolicyAdminEdit
+				c.Roles[1].Description = "CodeMie user"
+				return c
+			}(),
+			func() *model.Live { l := realm(); l.Policy, l.Roles = model.PolicyDisabled, l.Roles[:1]; return l }(),
+			plan.Options{}),
+
+		"updates": build(t,
+			func() *model.Config {
+				bob := user("bob", model.RoleDeveloper, model.Grants{Admin: []string{"payments"}})
+				bob.Email = ptr("robert@corp.com")
+				dana := user("dana", model.RoleDeveloper, model.Grants{Member: []string{"codemie", "payments"}})
+				eve := user("eve", model.RoleDeveloper, pay)
+				eve.External, eve.Access.External = true, true
+				c := config(bob, dana, eve)
+				c.Settings.UserManagement = true
+				return c
+			}(),
+			realm(
+				member("bob", "payments"),
+				liveUser("dana", map[string][]string{"applications": {"Payments", " codemie"}}, model.RoleDeveloper),
+				member("eve", "payments"),
+				liveUser("ldap-fred", nil),
+			),
+			plan.Options{}),
+
+		"role": build(t,
+			config(user("bob", model.RoleAdmin, model.Grants{}), user("cid", model.RoleDeveloper, pay)),
+			realm(
+				member("bob", "payments"),
+				liveUser("cid", map[string][]string{"applications": {"payments"}}, model.RoleAdmin),
+			),
+			plan.Options{}),
+
+		"prune": build(t,
+			config(user("bob", model.RoleDeveloper, model.Grants{Member: []string{"payments", "search"}})),
+			realm(
+				member("bob", "payments"),
+				liveUser("olga", map[string][]string{model.DefaultOwnerAttribute: {"true"}}, model.RoleAdmin),
+				member("pat"), member("quinn"), member("ray"), member("sam"), member("tom"),
+				member("uma"), member("vic"), member("will"), member("xena"),
+			),
+			plan.Options{Prune: model.PruneDelete}),
+	}
+}
+
+// huge is a plan with thousands of creations: larger than a pull-request comment may be.
+func huge(t *testing.T) *plan.Plan {
+	var users []model.User
+	for i := range 3000 {
+		u := user(fmt.Sprintf("user%04d", i), model.RoleDeveloper, model.Grants{Member: []string{"codemie", "payments"}})
+		u.Email = ptr(fmt.Sprintf("user%04d@corp.com", i))
+		users = append(users, u)
+	}
+	return build(t, config(users...), realm(), plan.Options{})
+}
+
+func render(t *testing.T, format string, p *plan.Plan) string {
+	t.Helper()
+	var b bytes.Buffer
+	var err error
+	switch format {
+	case "txt":
+		err = Text(&b, p, TextOptions{})
+	case "color.txt":
+		err = Text(&b, p, TextOptions{Color: true})
+	case "md":
+		err = Markdown(&b, p)
+	case "json":
+		err = JSON(&b, p)
+	}
+	if err != nil {
+		t.Fatalf("render %s: %v", format, err)
+	}
+	return b.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/plan/render -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for name, p := range scenarios(t) {
+		for _, format := range []string{"txt", "md", "json"} {
+			t.Run(name+"."+format, func(t *testing.T) { golden(t, name+"."+format, render(t, format, p)) })
+		}
+	}
+	t.Run("updates.color.txt", func(t *testing.T) {
+		golden(t, "updates.color.txt", render(t, "color.txt", scenarios(t)["updates"]))
+	})
+}
+
+func TestMarkdownTruncatesHugePlans(t *testing.T) {
+	p := huge(t)
+	got := render(t, "md", p)
+	if len(got) > MarkdownLimit {
+		t.Errorf("markdown is %d bytes, over the limit of %d", len(got), MarkdownLimit)
+	}
+	for _, want := range []string{
+		"**Plan: 3000 to add, 0 to change, 0 to remove.**",
+		"more changes not shown; run roster plan locally or download the plan artifact",
+		"```\n\n</details>\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	shown := len(headers(got, mdHeader))
+	if m := regexp.MustCompile(`… (\d+) more changes not shown`).FindStringSubmatch(got); m == nil || m[1] != fmt.Sprint(3000-shown) {
+		t.Errorf("notice %v does not count the %d changes not shown", m, 3000-shown)
+	}
+	golden(t, "huge.md", got)
+}
+
+func TestMarkdownKeepsTheLastChangeWhenItFits(t *testing.T) {
+	p := scenarios(t)["updates"]
+	full := render(t, "md", p)
+	block := full[strings.Index(full, "```diff\n")+len("```diff\n") : strings.LastIndex(full, "```\n")]
+	if got := diffBlock(p.Changes, len(block)); got != block {
+		t.Errorf("diffBlock with an exact budget cut the plan:\n%s", got)
+	}
+	if got := diffBlock(p.Changes, len(block)-1); !strings.Contains(got, "… 1 more change not shown") {
+		t.Errorf("diffBlock one byte short did not cut the last change:\n%s", got)
+	}
+}
+
+// Change headers in the human renderings: a mark, then an address as Address.Display shows it.
+const (
+	textHeader = `(?m)^  [+~-] ((?:user|role) ".*"|realm\..*)$`
+	mdHeader   = `(?m)^[+!-] ((?:user|role) ".*"|realm\..*)$`
+)
+
+// headers returns the addresses a human rendering names, in order, from its change headers.
+func headers(out, pattern string) []string {
+	var addrs []string
+	for _, m := range regexp.MustCompile(pattern).FindAllStringSubmatch(out, -1) {
+		addrs = append(addrs, m[1])
+	}
+	return addrs
+}
+
+// TestRenderersAgree checks that the three formats show the same changes and the same counts.
+func TestRenderersAgree(t *testing.T) {
+	all := scenarios(t)
+	all["huge"] = huge(t)
+	for name, p := range all {
+		t.Run(name, func(t *testing.T) {
+			var jp JSONPlan
+			if err := json.Unmarshal([]byte(render(t, "json", p)), &jp); err != nil {
+				t.Fatal(err)
+			}
+			var fromJSON []string
+			for _, c := range jp.Changes {
+				fromJSON = append(fromJSON, plan.Address{Kind: plan.Kind(c.Kind), Name: c.Name}.Display())
+				if c.Address != c.Kind+"."+c.Name {
+					t.Errorf("address %q is not kind.name (%q, %q)", c.Address, c.Kind, c.Name)
+				}
+			}
+			text := render(t, "txt", p)
+			if diff := cmp.Diff(fromJSON, headers(text, textHeader)); diff != "" {
+				t.Errorf("text and JSON name different changes (-json +text):\n%s", diff)
+			}
+			md := render(t, "md", p)
+			mdAddrs := headers(md, mdHeader)
+			if name == "huge" {
+				fromJSON = fromJSON[:len(mdAddrs)] // cut, with a notice
+			}
+			if diff := cmp.Diff(fromJSON, mdAddrs); diff != "" {
+				t.Errorf("markdown and JSON name different changes (-json +markdown):\n%s", diff)
+			}
+
+			s := p.Summary()
+			if got := (JSONSummary{Add: s.Add, Change: s.Change, Remove: s.Remove, HasChanges: p.HasChanges()}); got != jp.Summary {
+				t.Errorf("JSON summary %+v, plan %+v", jp.Summary, got)
+			}
+			line := noChanges
+			if p.HasChanges() {
+				line = s.String()
+			}
+			if !strings.HasSuffix(text, "\n"+line+"\n") {
+				t.Errorf("text does not end with %q", line)
+			}
+			if !strings.Contains(md, "**"+line+"**") {
+				t.Errorf("markdown lacks %q", line)
+			}
+			for _, n := range slices.Concat(p.Warnings, p.Notes) {
+				if !strings.Contains(text, n) || !slices.Contains(slices.Concat(jp.Warnings, jp.Notes), n) {
+					t.Errorf("note %q missing from text or JSON", n)
+				}
+			}
+		})
+	}
+}
+
+func TestNoSecretReachesAnyOutput(t *testing.T) {
+	p := scenarios(t)["creates"]
+	for _, format := range []string{"txt", "md", "json"} {
+		out := render(t, format, p)
+		if strings.Contains(out, "CAROL_PASSWORD") {
+			t.Errorf("%s output names the password's source", format)
+		}
+		if !strings.Contains(out, sensitive) {
+			t.Errorf("%s output does not show that a password is set", format)
+		}
+	}
+}
+
+func TestMarkdownEscapesNotes(t *testing.T) {
+	p := &plan.Plan{Realm: "r", Notes: []string{"user \"<b>*x*</b>\" | `y`"}}
+	got := render(t, "md", p)
+	if want := "- user \"&lt;b&gt;\\*x\\*&lt;/b&gt;\" \\| \\`y\\`\n"; !strings.Contains(got, want) {
+		t.Errorf("markdown:\n%s\nwant a line %q", got, want)
+	}
+}

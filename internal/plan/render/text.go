@@ -1,0 +1,77 @@
+package render
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/rosterhq/roster/internal/plan"
+)
+
+// TextOptions tune Text.
+type TextOptions struct {
+	// Color marks actions in colour (green +, yellow ~, red -). Callers set it only when the
+	// output is a terminal and NO_COLOR is unset.
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiRed    = "\x1b[31m"
+	ansiBold   = "\x1b[1m"
+)
+
+// Text writes the plan for a terminal, in the manner of terraform plan: the realm, a legend of
+// the symbols used, each change with its differences and its meaning in CodeMie, warnings,
+// notes, and the summary line (or the no-changes sentence).
+func Text(w io.Writer, p *plan.Plan, opts TextOptions) error {
+	bw := bufio.NewWriter(w)
+	paint := func(code, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	symbol := func(a plan.Action) string {
+		code := ansiRed
+		switch a {
+		case plan.Create:
+			code = ansiGreen
+		case plan.Update:
+			code = ansiYellow
+		}
+		return paint(code, a.Symbol())
+	}
+
+	if p.HasChanges() {
+		fmt.Fprintf(bw, "roster will perform the following actions in realm %q:\n\n", p.Realm)
+		fmt.Fprintln(bw, "Changes are marked with these symbols:")
+		for _, a := range usedActions(p) {
+			fmt.Fprintf(bw, "  %s %s\n", symbol(a), a.Description())
+		}
+		for _, c := range p.Changes {
+			fmt.Fprintf(bw, "\n  %s %s\n", symbol(c.Action), c.Addr.Display())
+			for _, l := range body(c) {
+				fmt.Fprintf(bw, "      %s\n", l)
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	for _, s := range p.Warnings {
+		fmt.Fprintf(bw, "%s %s\n", paint(ansiYellow+ansiBold, "Warning:"), s)
+	}
+	for _, s := range p.Notes {
+		fmt.Fprintf(bw, "Note: %s\n", s)
+	}
+	if len(p.Warnings)+len(p.Notes) > 0 {
+		fmt.Fprintln(bw)
+	}
+	if p.HasChanges() {
+		fmt.Fprintln(bw, paint(ansiBold, p.Summary().String()))
+	} else {
+		fmt.Fprintln(bw, paint(ansiBold, noChanges))
+	}
+	return bw.Flush()
+}
