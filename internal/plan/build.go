@@ -18,7 +18,8 @@ const ownerValue = "true"
 
 // Options are the choices of a plan that come from flags rather than the file.
 type Options struct {
-	// Prune overrides Settings.Prune when not empty.
+	// Prune overrides Settings.Prune when not empty (the caller validates it; a value other
+	// than disable or delete prunes nothing).
 	Prune model.Prune
 	// AllowMassRemoval turns the mass-removal guard off.
 	AllowMassRemoval bool

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -129,6 +130,9 @@ func TestMassRemovalGuard(t *testing.T) {
 			}
 			if me.Error() != tt.wantMsg {
 				t.Errorf("Error() = %q, want %q", me.Error(), tt.wantMsg)
+			}
+			if h := me.Hints(); len(h) != 1 || !strings.Contains(h[0], "--allow-mass-removal") {
+				t.Errorf("Hints() = %q, want one naming --allow-mass-removal", h)
 			}
 		})
 	}

@@ -105,7 +105,8 @@ type RoleChange struct {
 
 // UserChange is a change to one user. See Change for which fields each Action sets.
 type UserChange struct {
-	// Before is the user as read; nil for Create. Before.ID is the user apply addresses.
+	// Before is the user as read (it points into the Live that Build was given); nil for
+	// Create. Before.ID is the user apply addresses.
 	Before *model.LiveUser
 	// After is the user as the configuration declares it; nil for Disable and Delete. Apply
 	// reads After.InitialPassword on Create to resolve the password; the plan never holds it.

@@ -314,3 +314,23 @@ func TestMarkdownEscapesNotes(t *testing.T) {
 		t.Errorf("markdown:\n%s\nwant a line %q", got, want)
 	}
 }
+
+func TestMarkdownRemovalWarningAndLongNotes(t *testing.T) {
+	p := &plan.Plan{Realm: "r", Changes: []plan.Change{
+		{Addr: plan.Address{Kind: plan.KindUser, Name: "a"}, Action: plan.Disable},
+		{Addr: plan.Address{Kind: plan.KindUser, Name: "b"}, Action: plan.Disable},
+		{Addr: plan.Address{Kind: plan.KindUser, Name: "c"}, Action: plan.Delete},
+	}}
+	for i := range maxMarkdownNotes + 3 {
+		p.Notes = append(p.Notes, fmt.Sprintf("note %d", i))
+	}
+	got := render(t, "md", p)
+	for _, want := range []string{
+		"> :warning: **This plan removes users from CodeMie:** 1 user deleted, 2 users disabled.\n",
+		fmt.Sprintf("- note %d\n- … 3 more notes; run roster plan locally to see them\n", maxMarkdownNotes-1),
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("markdown:\n%s\nlacks %q", got, want)
+		}
+	}
+}
