@@ -75,11 +75,11 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if leftAlone > 0 {
-		b.note("%s not managed by this file, left alone", users(leftAlone))
+		b.note("%s not managed by this file, left alone", plural(leftAlone, "user"))
 	}
 	if n := countAccessUpdates(userChanges); cfg.Settings.UserManagement && n > 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf(
-			"CodeMie runs with user management enabled (settings.codemie.userManagement): it reads Keycloak only at a user's first sign-in, so the access changes for %s reach CodeMie only if they have not signed in yet; change signed-in users in CodeMie", existing(n)))
+			"CodeMie runs with user management enabled (settings.codemie.userManagement): it reads Keycloak only at a user's first sign-in, so the access changes for %s reach CodeMie only if they have not signed in yet; change signed-in users in CodeMie", plural(n, "existing user")))
 	}
 	p.Notes = b.notes
 	return p, nil
@@ -501,18 +501,10 @@ func formatLink(l model.FederatedIdentity) string {
 	return fmt.Sprintf("%q (%s)", l.UserID, l.UserName)
 }
 
-// users is "1 user" or "n users".
-func users(n int) string {
+// plural is "1 user" or "n users" for noun "user".
+func plural(n int, noun string) string {
 	if n == 1 {
-		return "1 user"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d users", n)
-}
-
-// existing is "1 existing user" or "n existing users".
-func existing(n int) string {
-	if n == 1 {
-		return "1 existing user"
-	}
-	return fmt.Sprintf("%d existing users", n)
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -47,7 +47,7 @@ type PolicyError struct {
 
 func (e *PolicyError) Error() string {
 	return fmt.Sprintf("realm %q has unmanagedAttributePolicy %s: Keycloak would silently drop the attributes this plan writes for %s",
-		e.Realm, e.Policy, users(e.Users))
+		e.Realm, e.Policy, plural(e.Users, "user"))
 }
 
 // Hints suggest how to go on.

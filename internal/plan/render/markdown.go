@@ -90,7 +90,7 @@ func diffBlock(changes []plan.Change, budget int) string {
 			fmt.Fprintf(&one, "%s     %s\n", mark, l)
 		}
 		notice := fmt.Sprintf("\n… %s not shown; run roster plan locally or download the plan artifact\n",
-			moreChanges(len(changes)-i))
+			count(len(changes)-i, "more change"))
 		rest := len(changes) - i - 1
 		if b.Len()+one.Len() > budget-len(notice) && (rest > 0 || b.Len()+one.Len() > budget) {
 			b.WriteString(notice)
@@ -99,14 +99,6 @@ func diffBlock(changes []plan.Change, budget int) string {
 		b.WriteString(one.String())
 	}
 	return b.String()
-}
-
-// moreChanges is "1 more change" or "n more changes".
-func moreChanges(n int) string {
-	if n == 1 {
-		return "1 more change"
-	}
-	return fmt.Sprintf("%d more changes", n)
 }
 
 // escaper makes plan text literal in Markdown: notes and warnings quote usernames, which may
