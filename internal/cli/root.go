@@ -98,7 +98,10 @@ the realm, and applies them.`,
   roster validate examples/codemie-prod.yaml
 
   # Print the JSON Schema of the format, e.g. for an editor
-  roster schema > roster.schema.json`,
+  roster schema > roster.schema.json
+
+  # Show what would change in the realm
+  roster plan examples/codemie-prod.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -111,6 +114,7 @@ the realm, and applies them.`,
 	root.AddCommand(
 		newVersionCmd(ios),
 		newValidateCmd(ios, nil),
+		newPlanCmd(ios),
 		newSchemaCmd(ios),
 	)
 	return root

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,12 +58,14 @@ func TestScripts(t *testing.T) {
 			"expand":   cmdExpand,
 			"kc":       cmdKC,
 			"kcpolicy": cmdKCPolicy,
+			"exits":    cmdExits,
 		},
 	})
 }
 
 // cmdRealm creates a fresh realm for the script and points roster at it through the environment
-// (REALM, KEYCLOAK_URL, KEYCLOAK_CLIENT_ID, KEYCLOAK_CLIENT_SECRET).
+// (REALM, KEYCLOAK_URL, KEYCLOAK_CLIENT_ID, KEYCLOAK_CLIENT_SECRET), and exports the master
+// administrator's credentials as KEYCLOAK_ADMIN_USER and KEYCLOAK_ADMIN_PASSWORD.
 func cmdRealm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: realm")
@@ -82,6 +87,9 @@ func cmdRealm(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("KEYCLOAK_URL", s.URL)
 	ts.Setenv("KEYCLOAK_CLIENT_ID", r.ClientID)
 	ts.Setenv("KEYCLOAK_CLIENT_SECRET", r.ClientSecret)
+	// For scripts that log in as the administrator instead (KEYCLOAK_USER, KEYCLOAK_PASSWORD).
+	ts.Setenv("KEYCLOAK_ADMIN_USER", s.AdminUser)
+	ts.Setenv("KEYCLOAK_ADMIN_PASSWORD", s.AdminPassword)
 }
 
 // scriptRealms holds each running script's realm; scripts run in parallel.
@@ -98,6 +106,27 @@ func scriptRealm(ts *testscript.TestScript) *keycloaktest.Realm {
 		ts.Fatalf("no realm: start the script with `realm`")
 	}
 	return r
+}
+
+// cmdExits runs a program like exec and checks its exact exit code: exits CODE PROG [ARGS...].
+// Its stdout and stderr are then checked as after exec.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
 }
 
 // cmdExpand replaces $VAR and ${VAR} in files with the script's environment, in place.

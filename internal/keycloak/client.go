@@ -206,7 +206,7 @@ func (c *Client) loginError(ctx context.Context, err error) error {
 	case http.StatusUnauthorized, http.StatusBadRequest:
 		e.Hint = "check the credentials, and that the login realm is right (--auth-realm)"
 	case http.StatusNotFound:
-		e.Hint = fmt.Sprintf("realm %q does not exist on this server: check --auth-realm", c.cfg.AuthRealm)
+		e.Hint = fmt.Sprintf("realm %q does not exist on this server: check the realm name in the configuration, or --auth-realm", c.cfg.AuthRealm)
 	}
 	return e
 }

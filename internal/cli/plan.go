@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
+	"github.com/rosterhq/roster/internal/plan/render"
+	"github.com/rosterhq/roster/internal/planfile"
+)
+
+type planOptions struct {
+	connect          connectOptions
+	Paths            []string
+	Format           string
+	Out              string
+	DetailedExitCode bool
+	Prune            string
+	AllowMassRemoval bool
+}
+
+func newPlanCmd(ios *iostreams.IOStreams) *cobra.Command {
+	opts := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan PATH...",
+		Short: "Show what roster would change in the realm",
+		Long: `Plan reads the desired state from files or directories, reads the live realm, and
+prints the changes that would make the realm match, with what each change means in
+CodeMie: "Regular User (payments) → Project Admin (payments)". It changes nothing.
+
+Only what the files declare is managed. Users in the realm but not in the files are
+left alone unless prune is set (in the file or with --prune), and then only users
+carrying roster's ownership marker are disabled or deleted.
+
+` + connectHelp + `
+Exit codes:
+  0  no changes (or changes, without --detailed-exitcode)
+  1  error: invalid configuration, refused plan, failed request
+  2  changes present (with --detailed-exitcode)
+  3  the server could not be reached or refused the credentials`,
+		Example: `  # Plan with a service account of the realm
+  export KEYCLOAK_URL=https://keycloak.example.com KEYCLOAK_CLIENT_ID=roster KEYCLOAK_CLIENT_SECRET=...
+  roster plan access/
+
+  # A pull-request comment, and a plan file for apply
+  roster plan --format markdown --out roster.plan access/ > comment.md
+
+  # Nightly drift check: exit 2 when the realm drifted
+  roster plan --detailed-exitcode access/`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if err := opts.check(); err != nil {
+				return err
+			}
+			return runPlan(cmd.Context(), ios, opts)
+		},
+	}
+	opts.connect.addFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
+	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for `roster apply FILE`")
+	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
+	f.StringVar(&opts.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
+	f.BoolVar(&opts.AllowMassRemoval, "allow-mass-removal", false, "allow a plan that disables or deletes more users than settings.maxRemovals")
+	return cmd
+}
+
+func (o *planOptions) check() error {
+	if len(o.Paths) == 0 {
+		return withHint(fmt.Errorf("no configuration given"), "name the files or directories to plan, e.g. roster plan access/")
+	}
+	switch o.Format {
+	case "text", "markdown", "json":
+	default:
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text, markdown or json")
+	}
+	switch model.Prune(o.Prune) {
+	case "", model.PruneNone, model.PruneDisable, model.PruneDelete:
+	default:
+		return withHint(fmt.Errorf("unknown prune mode %q", o.Prune), "use --prune none, disable or delete")
+	}
+	return nil
+}
+
+// planned is a plan together with what it was computed from.
+type planned struct {
+	cfg    *model.Config
+	live   *model.Live
+	plan   *plan.Plan
+	client *keycloak.Client
+}
+
+// makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
+// stderr; errors in the configuration stop it.
+func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options) (*planned, error) {
+	cfg, err := loadConfig(ios, paths, false)
+	if err != nil {
+		return nil, err
+	}
+	c, err := connect.dial(ctx, cfg.Realm)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ReadRealm(ctx); err != nil {
+		return nil, classify(err)
+	}
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
+	if err != nil {
+		return nil, classify(fmt.Errorf("failed to read realm %q: %w", cfg.Realm, err))
+	}
+	p, err := plan.Build(cfg, live, popts)
+	if err != nil {
+		return nil, err
+	}
+	return &planned{cfg: cfg, live: live, plan: p, client: c}, nil
+}
+
+func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
+	popts := plan.Options{Prune: model.Prune(opts.Prune), AllowMassRemoval: opts.AllowMassRemoval}
+	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, popts)
+	if err != nil {
+		return err
+	}
+	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled()); err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := savePlan(opts, pl); err != nil {
+			return err
+		}
+	}
+	if opts.DetailedExitCode && pl.plan.HasChanges() {
+		return silentExit(ExitChanges)
+	}
+	return nil
+}
+
+func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
+	switch format {
+	case "markdown":
+		return render.Markdown(w, p)
+	case "json":
+		return render.JSON(w, p)
+	}
+	return render.Text(w, p, render.TextOptions{Color: color})
+}
+
+func savePlan(opts *planOptions, pl *planned) error {
+	sources, err := planfile.ReadSources(pl.cfg.Files)
+	if err != nil {
+		return err
+	}
+	js, err := json.Marshal(render.NewJSONPlan(pl.plan))
+	if err != nil {
+		return err
+	}
+	return planfile.Write(opts.Out, &planfile.File{
+		RosterVersion:    Version(),
+		Server:           opts.connect.config(pl.cfg.Realm).URL,
+		Realm:            pl.cfg.Realm,
+		Sources:          sources,
+		Prune:            opts.Prune,
+		AllowMassRemoval: opts.AllowMassRemoval,
+		LiveFingerprint:  planfile.Fingerprint(pl.live),
+		Plan:             js,
+	})
+}
+
+// linksWanted reports whether to read a user's identity-provider links: only for users whose
+// configuration declares some, since it costs a request per user.
+func linksWanted(cfg *model.Config) func(string) bool {
+	want := make(map[string]bool)
+	for _, u := range cfg.Users {
+		if len(u.FederatedIdentities) > 0 {
+			want[u.Username] = true
+		}
+	}
+	return func(username string) bool { return want[username] }
+}
