@@ -1,0 +1,199 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+)
+
+// sizes are the realm sizes measured; ROSTER_BENCH_USERS overrides them ("1000,5000,10000").
+func sizes(t testing.TB) []int {
+	spec := os.Getenv("ROSTER_BENCH_USERS")
+	if spec == "" {
+		spec = "10000"
+	}
+	var out []int
+	for _, s := range strings.Split(spec, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			t.Fatalf("ROSTER_BENCH_USERS: %q is not a positive number", s)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// rosterBin is the binary under test; `make bench` builds it and sets ROSTER_BIN.
+func rosterBin(t testing.TB) string {
+	bin := os.Getenv("ROSTER_BIN")
+	if bin == "" {
+		t.Skip("set ROSTER_BIN to a built roster binary (make bench does)")
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+// seed fills a fresh realm with n users: 1% admins, 89% developers with projects, 10% without a
+// role; and writes the matching desired-state file (so a plan has no changes) to dir.
+func seed(t testing.TB, n int, dir string) (*keycloaktest.Realm, string) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	check(t, realm.SetPolicy(ctx, "ADMIN_EDIT"))
+	check(t, realm.CreateRoles(ctx, "admin", "developer"))
+	var users []keycloaktest.User
+	var yaml strings.Builder
+	fmt.Fprintf(&yaml, "version: 1\nrealm: %s\nsettings:\n  unmanagedAttributePolicy: ADMIN_EDIT\nusers:\n", realm.Name)
+	for i := range n {
+		name := fmt.Sprintf("user%05d", i)
+		u := keycloaktest.User{Username: name, Email: name + "@example.com", FirstName: "User", LastName: fmt.Sprint(i), Enabled: true}
+		switch {
+		case i%100 == 0:
+			u.RealmRoles = []string{"admin"}
+			fmt.Fprintf(&yaml, "  - {username: %s, email: %s@example.com, role: admin}\n", name, name)
+		case i%10 == 0:
+			// no role: not in the file, so the plan leaves them alone
+		default:
+			u.RealmRoles = []string{"developer"}
+			p, q := fmt.Sprintf("proj%d", i%37), fmt.Sprintf("team%d", i%11)
+			u.Attributes = map[string][]string{"applications": {p + "," + q}, "applications_admin": {q}}
+			fmt.Fprintf(&yaml, "  - {username: %s, email: %s@example.com, role: developer, projects: {member: [%s], admin: [%s]}}\n", name, name, p, q)
+		}
+		users = append(users, u)
+	}
+	start := time.Now()
+	check(t, realm.SeedUsers(ctx, users))
+	t.Logf("seeded %d users in %s", n, time.Since(start).Round(time.Millisecond))
+	file := filepath.Join(dir, "roster.yaml")
+	check(t, os.WriteFile(file, []byte(yaml.String()), 0o644))
+	return realm, file
+}
+
+// countingProxy is a reverse proxy in front of the real server that counts requests.
+func countingProxy(t testing.TB, target string) (*httptest.Server, *atomic.Int64) {
+	u, err := url.Parse(target)
+	check(t, err)
+	var n atomic.Int64
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// BenchmarkPlan measures `roster plan` on a converged realm of each size, and the floor.
+func BenchmarkPlan(b *testing.B) {
+	bin := rosterBin(b)
+	for _, n := range sizes(b) {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			realm, file := seed(b, n, b.TempDir())
+			proxy, requests := countingProxy(b, realm.Server.URL)
+
+			var floor time.Duration
+			var planWall time.Duration
+			var maxRSS int64
+			var planRequests int64
+			for b.Loop() {
+				start := time.Now()
+				floorRequests := listingFloor(b, realm)
+				floor += time.Since(start)
+
+				requests.Store(0)
+				cmd := exec.Command(bin, "plan", "--detailed-exitcode", file)
+				cmd.Env = append(os.Environ(), "KEYCLOAK_URL="+proxy.URL, "KEYCLOAK_CLIENT_ID="+realm.ClientID,
+					"KEYCLOAK_CLIENT_SECRET="+realm.ClientSecret)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				start = time.Now()
+				err := cmd.Run()
+				planWall += time.Since(start)
+				if err != nil {
+					b.Fatalf("roster plan: %v\n%s%s", err, stdout.String(), stderr.String())
+				}
+				if !strings.Contains(stdout.String(), "No changes.") {
+					b.Fatalf("roster plan on the seeded realm has changes:\n%s", stdout.String())
+				}
+				planRequests = requests.Load()
+				maxRSS = max(maxRSS, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+				b.ReportMetric(float64(floorRequests), "floor-requests/op")
+			}
+			loops := float64(b.N)
+			b.ReportMetric(float64(planRequests), "requests/op")
+			b.ReportMetric(planWall.Seconds()/loops, "plan-s/op")
+			b.ReportMetric(floor.Seconds()/loops, "floor-s/op")
+			b.ReportMetric((planWall.Seconds()/loops)/(floor.Seconds()/loops), "plan/floor")
+			b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MB")
+		})
+	}
+}
+
+// listingFloor fetches the pages roster needs with the least possible work — one login, then the
+// user pages, the role-member pages, the user profile and the role list, one after another —
+// and returns the number of requests.
+func listingFloor(b *testing.B, realm *keycloaktest.Realm) int {
+	ctx := context.Background()
+	token, err := realm.Server.GoCloak().LoginClient(ctx, realm.ClientID, url.QueryEscape(realm.ClientSecret), realm.Name)
+	check(b, err)
+	base := realm.Server.URL + "/admin/realms/" + realm.Name
+	requests := 1
+	get := func(path string) int {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		check(b, err)
+		defer resp.Body.Close()
+		var items []json.RawMessage
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		if strings.HasSuffix(path, "/profile") {
+			var m map[string]any
+			check(b, json.NewDecoder(resp.Body).Decode(&m))
+			return 1
+		}
+		check(b, json.NewDecoder(resp.Body).Decode(&items))
+		return len(items)
+	}
+	pageAll := func(path string, size int, brief bool) {
+		for first := 0; ; first += size {
+			requests++
+			if get(fmt.Sprintf("%s?briefRepresentation=%t&first=%d&max=%d", path, brief, first, size)) < size {
+				return
+			}
+		}
+	}
+	pageAll("/users", 500, false)
+	pageAll("/roles/admin/users", 1000, true)
+	pageAll("/roles/developer/users", 1000, true)
+	requests += 2
+	get("/users/profile")
+	get("/roles")
+	return requests
+}
+
+func check(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
