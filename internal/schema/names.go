@@ -54,6 +54,10 @@ func checkUsername(s string) (problem, hint string) {
 	case n > maxUsernameLen:
 		return fmt.Sprintf("username is too long: %d characters, Keycloak allows at most %d", n, maxUsernameLen), ""
 	}
+	if strings.HasPrefix(strings.ToLower(s), "service-account-") {
+		return fmt.Sprintf("username %q is a client's service account: roster never manages service accounts", s),
+			"manage the client's service account in Keycloak, or pick another username"
+	}
 	if c := usernameProhibited.FindString(s); c != "" {
 		return fmt.Sprintf("username %q contains %s, which Keycloak does not allow in usernames", s, quoteChar(c)),
 			"use letters, digits and . _ - @"
