@@ -30,6 +30,8 @@ type Access struct {
 	Admin []string
 	// External is true for a guest (user_type=external).
 	External bool
+	// Disabled is true for a disabled Keycloak user, who cannot sign in whatever else holds.
+	Disabled bool
 }
 
 // NewAccess merges grants into an Access.
@@ -116,20 +118,22 @@ func DecodeAccess(roles []Role, attrs map[string][]string) Access {
 
 // Equal reports whether two accesses grant the same.
 func (a Access) Equal(b Access) bool {
-	return a.Role == b.Role && a.External == b.External &&
+	return a.Role == b.Role && a.External == b.External && a.Disabled == b.Disabled &&
 		slices.Equal(a.Projects, b.Projects) && slices.Equal(a.Admin, b.Admin)
 }
 
 // Summary says in CodeMie's terms what the access grants, using the roles of CodeMie's roles
-// overview: "cannot sign in", "Admin", "Project Admin (a, b)", "Regular User (c)",
+// overview: "cannot sign in", "cannot sign in (disabled)", "Admin", "Project Admin (a, b)", "Regular User (c)",
 // "Project Admin (a); Regular User (c)", "Regular User (no projects)"; an External User gets the
 // prefix "External User: ".
 func (a Access) Summary() string {
 	var s string
-	switch a.Role {
-	case "":
+	switch {
+	case a.Disabled:
+		return "cannot sign in (disabled)"
+	case a.Role == "":
 		return "cannot sign in"
-	case RoleAdmin:
+	case a.Role == RoleAdmin:
 		s = "Admin"
 	default:
 		var parts []string

@@ -82,6 +82,7 @@ func TestSummary(t *testing.T) {
 		{Access{Role: RoleDeveloper, Projects: []string{"a", "b", "c"}, Admin: []string{"b"}},
 			"Project Admin (b); Regular User (a, c)"},
 		{Access{Role: RoleDeveloper, Projects: []string{"a"}, External: true}, "External User: Regular User (a)"},
+		{Access{Role: RoleAdmin, Disabled: true}, "cannot sign in (disabled)"},
 	}
 	for _, tt := range tests {
 		if got := tt.a.Summary(); got != tt.want {

@@ -43,7 +43,11 @@ type LiveUser struct {
 }
 
 // Access is what CodeMie grants the user today.
-func (u LiveUser) Access() Access { return DecodeAccess(u.Roles, u.Attributes) }
+func (u LiveUser) Access() Access {
+	a := DecodeAccess(u.Roles, u.Attributes)
+	a.Disabled = !u.Enabled
+	return a
+}
 
 // IsServiceAccount reports whether the user is a client's service account; roster never
 // changes those.

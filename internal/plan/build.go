@@ -315,6 +315,9 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		return Change{}, false
 	}
 	ac := &AccessChange{Before: lu.Access(), After: u.Access}
+	if u.Enabled == nil { // enabled is left alone, and so is what it means
+		ac.After.Disabled = ac.Before.Disabled
+	}
 	return Change{
 		Addr:       Address{Kind: KindUser, Name: lu.Username},
 		Action:     Update,

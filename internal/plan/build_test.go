@@ -403,7 +403,7 @@ func TestBuild(t *testing.T) {
 			),
 			opts: Options{Prune: model.PruneDelete},
 			want: []change{{
-				Addr: "user.ann", Action: "delete", CodeMie: "Regular User (no projects) → removed",
+				Addr: "user.ann", Action: "delete", CodeMie: "cannot sign in (disabled) → removed",
 				Reason: "not in the configuration and marked roster_managed=true; prune: delete",
 			}},
 			notes: []string{"9 users not managed by this file, left alone"},

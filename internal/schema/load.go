@@ -743,6 +743,7 @@ func (l *loader) finishUser(d *userDef) {
 	u := d.user
 	slices.Sort(u.Teams)
 	u.Access = model.NewAccess(u.Role, u.External, append([]model.Grants{u.Projects}, d.teams...)...)
+	u.Access.Disabled = u.Enabled != nil && !*u.Enabled
 	if joined := strings.Join(u.Access.Projects, ","); len(joined) > maxAttrValueLen {
 		l.diags.Errorf(u.Pos, d.path, "user %q has %d projects, %d characters once joined into applications: Keycloak stores at most %d",
 			u.Username, len(u.Access.Projects), len(joined), maxAttrValueLen).Hint = "grant fewer projects or use shorter project names"
