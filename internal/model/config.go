@@ -72,7 +72,8 @@ type Settings struct {
 	// Prune is what happens to owned users that left the configuration (default PruneNone).
 	Prune Prune
 	// MaxRemovals is the number of users a plan may disable or delete without
-	// --allow-mass-removal (default 10).
+	// --allow-mass-removal. The loader sets DefaultMaxRemovals when the files say nothing;
+	// 0 allows no removal without the flag.
 	MaxRemovals int
 	// OwnerAttribute is the user attribute that marks users roster created or adopted
 	// (default DefaultOwnerAttribute).

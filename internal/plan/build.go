@@ -383,7 +383,7 @@ func (b *builder) guard(removals []Change, opts Options) error {
 	if opts.AllowMassRemoval || n == 0 {
 		return nil
 	}
-	maxN := cmp.Or(b.cfg.Settings.MaxRemovals, model.DefaultMaxRemovals)
+	maxN := b.cfg.Settings.MaxRemovals
 	pct := cmp.Or(opts.MaxRemovalPercent, DefaultMaxRemovalPercent)
 	var liveUsers int
 	for _, lu := range b.live.Users {

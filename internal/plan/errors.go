@@ -23,9 +23,16 @@ type MassRemovalError struct {
 
 func (e *MassRemovalError) Error() string {
 	if e.Removals > e.MaxRemovals {
-		return fmt.Sprintf("the plan removes %d users, more than settings.maxRemovals (%d)", e.Removals, e.MaxRemovals)
+		return fmt.Sprintf("the plan removes %s, more than settings.maxRemovals (%d)", users(e.Removals), e.MaxRemovals)
 	}
 	return fmt.Sprintf("the plan removes %d of %d users, more than %d%%", e.Removals, e.LiveUsers, e.MaxPercent)
+}
+
+func users(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return fmt.Sprintf("%d users", n)
 }
 
 // Hints suggest how to go on.

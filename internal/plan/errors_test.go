@@ -82,23 +82,28 @@ func TestMassRemovalGuard(t *testing.T) {
 		want        *MassRemovalError
 		wantMsg     string
 	}{
-		{name: "within both limits", marked: 2, others: 18},
-		{name: "a single removal never trips the percentage", marked: 1, others: 1},
+		{name: "within both limits", marked: 2, others: 18, maxRemovals: 10},
+		{name: "a single removal never trips the percentage", marked: 1, others: 1, maxRemovals: 10},
 		{
-			name: "over the percentage", marked: 2, others: 8,
+			name: "over the percentage", marked: 2, others: 8, maxRemovals: 10,
 			want:    &MassRemovalError{Removals: 2, LiveUsers: 10, MaxRemovals: 10, MaxPercent: 10, Users: []string{"u00", "u01"}},
 			wantMsg: "the plan removes 2 of 10 users, more than 10%",
 		},
-		{name: "percentage raised by option", marked: 2, others: 8, opts: Options{MaxRemovalPercent: 20}},
+		{name: "percentage raised by option", marked: 2, others: 8, maxRemovals: 10, opts: Options{MaxRemovalPercent: 20}},
 		{
 			name: "over settings.maxRemovals", marked: 4, others: 100, maxRemovals: 3,
 			want:    &MassRemovalError{Removals: 4, LiveUsers: 104, MaxRemovals: 3, MaxPercent: 10, Users: []string{"u00", "u01", "u02", "u03"}},
 			wantMsg: "the plan removes 4 users, more than settings.maxRemovals (3)",
 		},
 		{
-			name: "maxRemovals zero means the default", marked: 11, others: 200,
+			name: "over the default maxRemovals", marked: 11, others: 200, maxRemovals: model.DefaultMaxRemovals,
 			want:    &MassRemovalError{Removals: 11, LiveUsers: 211, MaxRemovals: 10, MaxPercent: 10, Users: []string{"u00", "u01", "u02", "u03", "u04", "u05", "u06", "u07", "u08", "u09", "u10"}},
 			wantMsg: "the plan removes 11 users, more than settings.maxRemovals (10)",
+		},
+		{
+			name: "maxRemovals zero allows no removal without the flag", marked: 1, others: 200,
+			want:    &MassRemovalError{Removals: 1, LiveUsers: 201, MaxRemovals: 0, MaxPercent: 10, Users: []string{"u00"}},
+			wantMsg: "the plan removes 1 user, more than settings.maxRemovals (0)",
 		},
 		{name: "allowed by option", marked: 11, others: 0, opts: Options{AllowMassRemoval: true}},
 	}
