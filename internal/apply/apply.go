@@ -1,0 +1,324 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
+)
+
+// Target is the realm apply writes to. The Keycloak adapter (*keycloak.Client) implements it;
+// the CLI asserts that at compile time. Methods may be called concurrently.
+//
+// apply relies on these properties of the implementation: CreateUser is never retried inside
+// (a repeated POST could create the user twice or fail with 409 after the first attempt took
+// effect); UpdateUser changes only the fields the patch sets; MapRoles, with either list
+// empty, leaves that side alone and is idempotent; ListUsers returns every user with its
+// attributes as stored.
+type Target interface {
+	// SetPolicy sets the realm's unmanaged-attribute policy.
+	SetPolicy(ctx context.Context, p model.Policy) error
+	// CreateRole creates a realm role.
+	CreateRole(ctx context.Context, r model.RealmRole) error
+	// UpdateRoleDescription sets a realm role's description.
+	UpdateRoleDescription(ctx context.Context, name, description string) error
+	// CreateUser creates a user, with its initial password if any, and returns its id.
+	CreateUser(ctx context.Context, u model.NewUser) (string, error)
+	// FindUser looks a user up by exact username; ok is false when there is none.
+	FindUser(ctx context.Context, username string) (model.LiveUser, bool, error)
+	// UpdateUser changes the fields p sets on the user with the given id.
+	UpdateUser(ctx context.Context, id string, p model.UserPatch) error
+	// MapRoles maps add and unmaps remove, as direct realm roles of the user.
+	MapRoles(ctx context.Context, id string, add, remove []model.Role) error
+	// LinkIdentity links the user to an identity-provider account.
+	LinkIdentity(ctx context.Context, id string, link model.FederatedIdentity) error
+	// DeleteUser deletes the user.
+	DeleteUser(ctx context.Context, id string) error
+	// ListUsers returns every user of the realm with its attributes (roles and links may be
+	// missing).
+	ListUsers(ctx context.Context) ([]model.LiveUser, error)
+}
+
+// Defaults for Options.
+const (
+	DefaultParallelism = 8
+	DefaultGrace       = 10 * time.Second
+)
+
+// Options tune Run.
+type Options struct {
+	// Parallelism is how many user changes run at once in phases 3 and 5; zero or less means
+	// DefaultParallelism.
+	Parallelism int
+	// Password resolves a user's initial password from where the configuration says it is (an
+	// environment variable or a file). Run calls it only for users it creates, just before the
+	// create, possibly from several goroutines at once. Its error must not contain the secret.
+	// Nil fails every create that has an initial password.
+	Password func(ref *model.SecretRef) (model.Password, error)
+	// Progress, when set, is called once for each change that finishes (applied or failed), in
+	// the order they finish; calls never overlap. Changes that never start are not reported:
+	// they are in the Result. It must not block for long, since it holds up the next report.
+	Progress func(Event)
+	// Grace is how long changes under way may go on after ctx is cancelled; zero or less means
+	// DefaultGrace. Requests still running then are cancelled and their changes fail.
+	Grace time.Duration
+}
+
+// Run applies p through t and returns what happened to each change. It never returns nil and
+// never panics on a failed request: every failure is in the Result (see Result.Err).
+//
+// When ctx is cancelled, Run starts no new change, lets those under way finish for up to
+// opts.Grace, and returns; the changes it did not start are NotStarted.
+func Run(ctx context.Context, p *plan.Plan, t Target, opts Options) *Result {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = DefaultParallelism
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	r := &runner{
+		ctx:      ctx,
+		t:        t,
+		opts:     opts,
+		changes:  p.Changes,
+		outcomes: make([]Outcome, len(p.Changes)),
+		checks:   make([]*check, len(p.Changes)),
+	}
+	for i, c := range p.Changes {
+		r.outcomes[i] = Outcome{Addr: c.Addr, Action: c.Action, Status: NotStarted}
+	}
+	if len(p.Changes) > 0 {
+		var stop func()
+		r.work, stop = graceContext(ctx, opts.Grace)
+		defer stop()
+		r.run()
+	}
+	return newResult(p.Realm, r.outcomes, r.interrupted)
+}
+
+// errGraceOver is the cause of the work context's cancellation when the grace period ran out.
+var errGraceOver = errors.New("the grace period after the interrupt ran out")
+
+// graceContext returns a context that is not cancelled with ctx but grace after it. stop
+// releases it.
+func graceContext(ctx context.Context, grace time.Duration) (context.Context, func()) {
+	work, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	var (
+		mu    sync.Mutex
+		timer *time.Timer
+	)
+	stopAfter := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, func() { cancel(errGraceOver) })
+	})
+	return work, func() {
+		stopAfter()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(context.Canceled)
+	}
+}
+
+// Reasons a change was not started; they are Outcome.Err of NotStarted changes.
+var (
+	errInterrupted = errors.New("apply was interrupted before it started")
+	errRealmFailed = errors.New("a policy or role change it depends on failed")
+)
+
+// runner is one Run.
+type runner struct {
+	ctx  context.Context // the caller's: once it is done, nothing new starts
+	work context.Context // what requests run on: outlives ctx by Options.Grace
+	t    Target
+	opts Options
+
+	changes []plan.Change
+	// outcomes and checks are indexed like changes. During a parallel phase each is written
+	// only by the goroutine applying that change; the phase's end orders those writes before
+	// any later read.
+	outcomes []Outcome
+	// checks hold, for users whose attributes were written, what verify must find.
+	checks []*check
+
+	interrupted bool // only the goroutine running the phases reads and writes it
+
+	mu       sync.Mutex // serialises Progress and guards finished
+	finished int
+}
+
+func (r *runner) run() {
+	var policy, roles, users, removals []int
+	for i, c := range r.changes {
+		switch {
+		case c.Addr.Kind == plan.KindRealm:
+			policy = append(policy, i)
+		case c.Addr.Kind == plan.KindRole:
+			roles = append(roles, i)
+		case c.Action.IsRemoval():
+			removals = append(removals, i)
+		default:
+			users = append(users, i)
+		}
+	}
+	r.serial(policy, r.applyPolicy)
+	r.serial(roles, r.applyRole)
+	for _, i := range slices.Concat(policy, roles) {
+		if r.outcomes[i].Status == Failed {
+			r.skip(slices.Concat(users, removals), errRealmFailed)
+			return
+		}
+	}
+	r.parallel(users, r.applyUser)
+	r.verify(users)
+	r.parallel(removals, r.applyRemoval)
+}
+
+// serial applies the changes one after another, until ctx is done.
+func (r *runner) serial(idx []int, apply func(i int)) {
+	for k, i := range idx {
+		if r.ctx.Err() != nil {
+			r.skip(idx[k:], errInterrupted)
+			return
+		}
+		apply(i)
+	}
+}
+
+// parallel applies the changes with at most Parallelism at once, starting them in order until
+// ctx is done, and returns when all it started have finished.
+func (r *runner) parallel(idx []int, apply func(i int)) {
+	slots := make(chan struct{}, r.opts.Parallelism)
+	var wg sync.WaitGroup
+	for k, i := range idx {
+		select {
+		case slots <- struct{}{}:
+		case <-r.ctx.Done():
+		}
+		if r.ctx.Err() != nil { // checked again: select picks at random when both are ready
+			r.skip(idx[k:], errInterrupted)
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			apply(i)
+		})
+	}
+	wg.Wait()
+}
+
+// skip marks the changes not started, for the given reason.
+func (r *runner) skip(idx []int, why error) {
+	for _, i := range idx {
+		r.outcomes[i].Err = why
+	}
+	if len(idx) > 0 && why == errInterrupted {
+		r.interrupted = true
+	}
+}
+
+// finish records the change's final status and reports it.
+func (r *runner) finish(i int, err error) {
+	o := &r.outcomes[i]
+	o.Status, o.Err = Applied, nil
+	if err != nil {
+		o.Status, o.Err = Failed, err
+	}
+	if r.opts.Progress == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finished++
+	r.opts.Progress(Event{Outcome: *o, Finished: r.finished, Total: len(r.changes)})
+}
+
+// failed wraps the error of a failed step as "failed to <what>: <err>", saying so when the
+// request was cut off because the grace period after an interrupt ran out.
+func (r *runner) failed(what string, err error) error {
+	if context.Cause(r.work) == errGraceOver {
+		return fmt.Errorf("failed to %s: %w (stopped: %v)", what, err, errGraceOver)
+	}
+	return fmt.Errorf("failed to %s: %w", what, err)
+}
+
+func (r *runner) applyPolicy(i int) {
+	c := &r.changes[i]
+	if err := checkChange(c); err != nil {
+		r.finish(i, err)
+		return
+	}
+	if err := r.t.SetPolicy(r.work, c.Policy.After); err != nil {
+		r.finish(i, r.failed("set the policy to "+string(c.Policy.After), err))
+		return
+	}
+	r.finish(i, nil)
+}
+
+func (r *runner) applyRole(i int) {
+	c := &r.changes[i]
+	if err := checkChange(c); err != nil {
+		r.finish(i, err)
+		return
+	}
+	role := *c.Role.After
+	var err error
+	if c.Action == plan.Create {
+		if err = r.t.CreateRole(r.work, role); err != nil {
+			err = r.failed("create", err)
+		}
+	} else if err = r.t.UpdateRoleDescription(r.work, role.Name, role.Description); err != nil {
+		err = r.failed("update the description", err)
+	}
+	r.finish(i, err)
+}
+
+func (r *runner) applyRemoval(i int) {
+	c := &r.changes[i]
+	if err := checkChange(c); err != nil {
+		r.finish(i, err)
+		return
+	}
+	id := c.User.Before.ID
+	var err error
+	if c.Action == plan.Disable {
+		if err = r.t.UpdateUser(r.work, id, c.User.Patch); err != nil {
+			err = r.failed("disable", err)
+		}
+	} else if err = r.t.DeleteUser(r.work, id); err != nil {
+		err = r.failed("delete", err)
+	}
+	r.finish(i, err)
+}
+
+// checkChange reports a change apply cannot carry out because the plan lacks what it needs.
+// Build never makes one; the check turns such a bug into one failed change instead of a panic.
+func checkChange(c *plan.Change) error {
+	ok := false
+	switch c.Addr.Kind {
+	case plan.KindRealm:
+		ok = c.Action == plan.Update && c.Policy != nil && c.Policy.After != ""
+	case plan.KindRole:
+		ok = (c.Action == plan.Create || c.Action == plan.Update) && c.Role != nil && c.Role.After != nil
+	case plan.KindUser:
+		u := c.User
+		switch c.Action {
+		case plan.Create:
+			ok = u != nil && u.New != nil && u.After != nil
+		case plan.Update, plan.Disable, plan.Delete:
+			ok = u != nil && u.Before != nil && u.Before.ID != ""
+		}
+	}
+	if !ok {
+		return fmt.Errorf("invalid plan: this %s change lacks what apply needs", c.Action)
+	}
+	return nil
+}

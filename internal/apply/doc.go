@@ -1,0 +1,31 @@
+// Package apply carries out a plan.Plan against a Keycloak realm and reports, change by change,
+// what was applied, what failed and what was never started.
+//
+// Run writes through a Target, the small interface this package declares in model types; the
+// Keycloak adapter satisfies it, and tests use an in-memory fake. apply does no I/O of its own:
+// initial passwords come from Options.Password, progress goes to Options.Progress.
+//
+// Run works in phases, each finished before the next starts:
+//
+//  1. the realm's unmanaged-attribute policy;
+//  2. realm roles, created or re-described;
+//  3. user creations and updates, up to Options.Parallelism users at a time; each user's steps
+//     run in sequence: create or update, then role mappings, then identity links;
+//  4. verification: one listing of the realm's users, checking that Keycloak stored every
+//     attribute phase 3 wrote (it silently drops attributes its policy does not allow);
+//  5. removals (Disable, Delete), up to Options.Parallelism at a time.
+//
+// Users need the policy and the roles, so a failure in phase 1 or 2 leaves every user change
+// not started. Otherwise a failure stops only the change it belongs to. A user create is never
+// sent twice: when it fails, apply looks the user up by username, and if the create took effect
+// after all, or someone else made the user since the plan, it adopts that user and brings it to
+// the declared state instead.
+//
+// When the context is cancelled (Ctrl-C), nothing new starts; changes already under way finish
+// on a context that outlives the cancellation by Options.Grace. The Result then tells applied,
+// failed and not-started changes apart, and Result.Summary says the apply was interrupted.
+//
+// Result is the one model of the outcome: the CLI prints its lines and summary, and its JSON
+// form (JSONResult, versioned by FormatVersion) is a contract with scripts. No secret ever
+// reaches a Result, an Event or an error.
+package apply

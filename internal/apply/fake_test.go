@@ -1,0 +1,266 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// fakeTarget is an in-memory realm. It records every call as a short string ("CreateUser bob",
+// "UpdateUser id-bob", "MapRoles id-bob +developer -admin", …) and can fail any of them, before
+// or after it takes effect.
+type fakeTarget struct {
+	mu    sync.Mutex
+	calls []string
+	users map[string]*model.LiveUser // by id
+	// passwords are the initial passwords the users were created with, by username.
+	passwords map[string]model.Password
+
+	// fail makes a call fail before it takes effect; failAfter makes it take effect, then fail
+	// (a connection lost after the server committed).
+	fail, failAfter map[string]error
+	// drop names attributes Keycloak accepts without storing, as under a policy that does not
+	// allow them: writes leave them as they were.
+	drop map[string]bool
+	// hook runs inside every call before it takes effect; an error it returns fails the call.
+	hook func(ctx context.Context, call string) error
+	// delay is how long every call takes.
+	delay time.Duration
+
+	inflight, maxInflight int
+	// doneCtx are the calls that started with their context already done.
+	doneCtx []string
+}
+
+func newFake(users ...model.LiveUser) *fakeTarget {
+	f := &fakeTarget{users: map[string]*model.LiveUser{}, passwords: map[string]model.Password{},
+		fail: map[string]error{}, failAfter: map[string]error{}, drop: map[string]bool{}}
+	for _, u := range users {
+		f.users[u.ID] = &u
+	}
+	return f
+}
+
+// enter records the call and returns the error it fails with before taking effect, if any. Like
+// an HTTP request, a call on a done context fails.
+func (f *fakeTarget) enter(ctx context.Context, call string) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	if ctx.Err() != nil {
+		f.doneCtx = append(f.doneCtx, call)
+	}
+	f.inflight++
+	f.maxInflight = max(f.maxInflight, f.inflight)
+	hook, delay := f.hook, f.delay
+	f.mu.Unlock()
+
+	var err error
+	if hook != nil {
+		err = hook(ctx, call)
+	}
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.inflight--
+	if err == nil {
+		err = f.fail[call]
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// after is the error a call that took effect returns; f.mu must be held.
+func (f *fakeTarget) after(call string) error { return f.failAfter[call] }
+
+func (f *fakeTarget) SetPolicy(ctx context.Context, p model.Policy) error {
+	return f.enter(ctx, "SetPolicy "+string(p))
+}
+
+func (f *fakeTarget) CreateRole(ctx context.Context, r model.RealmRole) error {
+	return f.enter(ctx, "CreateRole "+r.Name)
+}
+
+func (f *fakeTarget) UpdateRoleDescription(ctx context.Context, name, _ string) error {
+	return f.enter(ctx, "UpdateRoleDescription "+name)
+}
+
+func (f *fakeTarget) CreateUser(ctx context.Context, u model.NewUser) (string, error) {
+	call := "CreateUser " + u.Username
+	if err := f.enter(ctx, call); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, lu := range f.users {
+		if lu.Username == u.Username {
+			return "", errors.New("POST /users: 409 User exists with same username")
+		}
+	}
+	lu := &model.LiveUser{ID: "id-" + u.Username, Username: u.Username, Email: u.Email, FirstName: u.FirstName,
+		LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}}
+	f.setAttributes(lu, u.Attributes)
+	f.users[lu.ID] = lu
+	if u.InitialPassword != nil {
+		f.passwords[u.Username] = *u.InitialPassword
+	}
+	return lu.ID, f.after(call)
+}
+
+func (f *fakeTarget) FindUser(ctx context.Context, username string) (model.LiveUser, bool, error) {
+	if err := f.enter(ctx, "FindUser "+username); err != nil {
+		return model.LiveUser{}, false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, lu := range f.users {
+		if lu.Username == username {
+			return clone(lu), true, nil
+		}
+	}
+	return model.LiveUser{}, false, nil
+}
+
+func (f *fakeTarget) UpdateUser(ctx context.Context, id string, p model.UserPatch) error {
+	call := "UpdateUser " + id
+	if err := f.enter(ctx, call); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	lu, ok := f.users[id]
+	if !ok {
+		return fmt.Errorf("PUT /users/%s: 404 User not found", id)
+	}
+	if p.Email != nil {
+		lu.Email = *p.Email
+	}
+	if p.Enabled != nil {
+		lu.Enabled = *p.Enabled
+	}
+	if p.RequiredActions != nil {
+		lu.RequiredActions = slices.Clone(*p.RequiredActions)
+	}
+	f.setAttributes(lu, p.Attributes)
+	return f.after(call)
+}
+
+// setAttributes writes attrs as Keycloak does: an empty value removes, dropped names are left
+// as they were. f.mu must be held.
+func (f *fakeTarget) setAttributes(lu *model.LiveUser, attrs map[string][]string) {
+	for k, v := range attrs {
+		switch {
+		case f.drop[k]:
+		case len(v) == 0:
+			delete(lu.Attributes, k)
+		default:
+			lu.Attributes[k] = slices.Clone(v)
+		}
+	}
+}
+
+func (f *fakeTarget) MapRoles(ctx context.Context, id string, add, remove []model.Role) error {
+	call := "MapRoles " + id
+	for _, r := range add {
+		call += " +" + string(r)
+	}
+	for _, r := range remove {
+		call += " -" + string(r)
+	}
+	if err := f.enter(ctx, call); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	lu, ok := f.users[id]
+	if !ok {
+		return fmt.Errorf("POST /users/%s/role-mappings/realm: 404 User not found", id)
+	}
+	lu.Roles = slices.DeleteFunc(lu.Roles, func(r model.Role) bool { return slices.Contains(remove, r) })
+	for _, r := range add {
+		if !slices.Contains(lu.Roles, r) {
+			lu.Roles = append(lu.Roles, r)
+		}
+	}
+	return f.after(call)
+}
+
+func (f *fakeTarget) LinkIdentity(ctx context.Context, id string, link model.FederatedIdentity) error {
+	call := "LinkIdentity " + id + " " + link.Provider
+	if err := f.enter(ctx, call); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[id].FederatedIdentities = append(f.users[id].FederatedIdentities, link)
+	return f.after(call)
+}
+
+func (f *fakeTarget) DeleteUser(ctx context.Context, id string) error {
+	call := "DeleteUser " + id
+	if err := f.enter(ctx, call); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.users, id)
+	return f.after(call)
+}
+
+func (f *fakeTarget) ListUsers(ctx context.Context) ([]model.LiveUser, error) {
+	if err := f.enter(ctx, "ListUsers"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []model.LiveUser
+	for _, id := range slices.Sorted(maps.Keys(f.users)) {
+		lu := clone(f.users[id])
+		lu.Roles, lu.FederatedIdentities = nil, nil // a listing has neither
+		out = append(out, lu)
+	}
+	return out, nil
+}
+
+// user returns the stored user with the given username.
+func (f *fakeTarget) user(username string) (model.LiveUser, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, lu := range f.users {
+		if lu.Username == username {
+			return clone(lu), true
+		}
+	}
+	return model.LiveUser{}, false
+}
+
+// recorded returns the calls so far; with prefix, only those starting with it.
+func (f *fakeTarget) recorded(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func clone(lu *model.LiveUser) model.LiveUser {
+	c := *lu
+	c.Attributes = maps.Clone(lu.Attributes)
+	c.Roles = slices.Clone(lu.Roles)
+	c.FederatedIdentities = slices.Clone(lu.FederatedIdentities)
+	return c
+}

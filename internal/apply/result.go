@@ -1,0 +1,269 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/plan"
+)
+
+// Status is what became of one change.
+type Status int
+
+const (
+	// NotStarted is the zero value: apply never began the change, because it was interrupted
+	// or because a change the change depends on failed. Nothing of it was written.
+	NotStarted Status = iota
+	// Applied means every step of the change succeeded and, for users whose attributes were
+	// written, Keycloak was seen to store them.
+	Applied
+	// Failed means a step failed, or Keycloak did not store what it was sent. Steps before the
+	// failing one may have taken effect; re-running plan and apply converges.
+	Failed
+)
+
+// String is the status as the JSON result spells it: "applied", "failed" or "not-started".
+func (s Status) String() string {
+	switch s {
+	case Applied:
+		return "applied"
+	case Failed:
+		return "failed"
+	}
+	return "not-started"
+}
+
+// Outcome is what became of one change of the plan.
+type Outcome struct {
+	// Addr and Action are the change's, as planned.
+	Addr   plan.Address
+	Action plan.Action
+	// Status is what became of it.
+	Status Status
+	// Adopted is true for a user Create whose create request failed while the user existed
+	// all the same (the request took effect before the connection broke, or someone else made
+	// the user since the plan), so that apply updated that user to the declared state instead.
+	// An adopted create counts as added.
+	Adopted bool
+	// Err says why the change failed (Failed), or why it was not started (NotStarted); nil when
+	// Applied. Keycloak's message is part of it. It does not repeat Addr, except where the
+	// sentence needs the name (VerifyError).
+	Err error
+}
+
+// String is the outcome as one line for people: `user "bob": created`,
+// `user "bob": created (adopted: it existed already)`, `role "admin": failed to create: …`,
+// `user "eve": not started: apply was interrupted before it started`.
+func (o Outcome) String() string {
+	s := o.Addr.Display() + ": "
+	switch o.Status {
+	case Applied:
+		s += pastTense(o.Action)
+		if o.Adopted {
+			s += " (adopted: it existed already)"
+		}
+		return s
+	case Failed:
+		return s + o.Err.Error()
+	}
+	if o.Err == nil {
+		return s + "not started"
+	}
+	return s + "not started: " + o.Err.Error()
+}
+
+func pastTense(a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return "created"
+	case plan.Update:
+		return "updated"
+	case plan.Disable:
+		return "disabled"
+	case plan.Delete:
+		return "deleted"
+	}
+	return "unchanged"
+}
+
+// Event reports one finished change to Options.Progress.
+type Event struct {
+	// Outcome is the change's final outcome: Applied or Failed.
+	Outcome
+	// Finished counts the changes finished so far, this one included; Total is the number of
+	// changes in the plan. Finished stays below Total when some changes are not started.
+	Finished, Total int
+}
+
+// Result is what Run did: every change's outcome, in plan order, and the counts.
+type Result struct {
+	// Realm is the plan's realm.
+	Realm string
+	// Outcomes hold one entry per change of the plan, in the plan's order.
+	Outcomes []Outcome
+	// Added counts applied creations (users, adopted ones included, and roles); Changed
+	// applied updates (policy, role descriptions, users); Removed applied Disable and Delete
+	// changes; Failed the failed changes of every kind; NotStarted the changes never begun.
+	Added, Changed, Removed, Failed, NotStarted int
+	// Interrupted is true when the context was cancelled before every change had started.
+	Interrupted bool
+}
+
+func newResult(realm string, outcomes []Outcome, interrupted bool) *Result {
+	r := &Result{Realm: realm, Outcomes: outcomes, Interrupted: interrupted}
+	for _, o := range outcomes {
+		switch {
+		case o.Status == Failed:
+			r.Failed++
+		case o.Status == NotStarted:
+			r.NotStarted++
+		case o.Action == plan.Create:
+			r.Added++
+		case o.Action == plan.Update:
+			r.Changed++
+		case o.Action.IsRemoval():
+			r.Removed++
+		}
+	}
+	return r
+}
+
+// Summary is the closing line. When every change was started it is exactly
+// "Apply complete: A added, C changed, D removed, F failed."; otherwise it says the apply was
+// interrupted (by the context) or stopped (by a failed policy or role change) and counts the
+// changes not started: "Apply interrupted: A added, C changed, D removed, F failed, N not started."
+func (r *Result) Summary() string {
+	counts := fmt.Sprintf("%d added, %d changed, %d removed, %d failed", r.Added, r.Changed, r.Removed, r.Failed)
+	switch {
+	case r.NotStarted == 0:
+		return "Apply complete: " + counts + "."
+	case r.Interrupted:
+		return fmt.Sprintf("Apply interrupted: %s, %d not started.", counts, r.NotStarted)
+	}
+	return fmt.Sprintf("Apply stopped: %s, %d not started.", counts, r.NotStarted)
+}
+
+// Err is nil when every change was applied, and an *Error otherwise.
+func (r *Result) Err() error {
+	if r.Failed == 0 && r.NotStarted == 0 {
+		return nil
+	}
+	e := &Error{Failed: r.Failed, NotStarted: r.NotStarted, Interrupted: r.Interrupted}
+	for _, o := range r.Outcomes {
+		if o.Status == Failed {
+			e.Errs = append(e.Errs, &ChangeError{Addr: o.Addr, Err: o.Err})
+		}
+	}
+	return e
+}
+
+// Error is Result.Err: some changes failed or were not started. Its message only counts them;
+// each failure is in Errs, and errors.As finds the typed errors among them.
+type Error struct {
+	// Failed and NotStarted are the Result's counts.
+	Failed, NotStarted int
+	// Interrupted is the Result's.
+	Interrupted bool
+	// Errs are the failures, one *ChangeError per failed change, in plan order.
+	Errs []error
+}
+
+func (e *Error) Error() string {
+	var parts []string
+	if e.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s failed", e.Failed, plural(e.Failed, "change", "changes")))
+	}
+	if e.NotStarted > 0 {
+		parts = append(parts, fmt.Sprintf("%d not started", e.NotStarted))
+	}
+	msg := strings.Join(parts, ", ")
+	if e.Interrupted {
+		msg = "apply interrupted: " + msg
+	}
+	return msg
+}
+
+// Unwrap returns the failures.
+func (e *Error) Unwrap() []error { return e.Errs }
+
+// Hints are the distinct hints of the failures, then how to go on.
+func (e *Error) Hints() []string {
+	var hints []string
+	for _, err := range e.Errs {
+		var h interface{ Hints() []string }
+		if errors.As(err, &h) {
+			for _, s := range h.Hints() {
+				if !slices.Contains(hints, s) {
+					hints = append(hints, s)
+				}
+			}
+		}
+	}
+	return append(hints, "run roster plan and roster apply again: apply picks up where this run stopped")
+}
+
+// ChangeError is the failure of one change, named by its address: `user "bob": failed to
+// create: POST /users: 400 …`.
+type ChangeError struct {
+	Addr plan.Address
+	Err  error
+}
+
+func (e *ChangeError) Error() string { return e.Addr.Display() + ": " + e.Err.Error() }
+
+// Unwrap returns the failure.
+func (e *ChangeError) Unwrap() error { return e.Err }
+
+// VerifyError is the failure of a user whose attributes Keycloak accepted without storing them,
+// as it does, answering 2xx, when the realm's unmanaged-attribute policy does not allow an
+// attribute the user profile does not declare.
+type VerifyError struct {
+	// Username is the user's.
+	Username string
+	// NotStored are the attributes sent with a value that Keycloak does not hold as sent,
+	// sorted.
+	NotStored []string
+	// NotRemoved are the attributes sent for removal that Keycloak still holds, sorted.
+	NotRemoved []string
+}
+
+// Error is "Keycloak did not store `applications` for bob: the realm's unmanaged-attribute
+// policy does not allow it", listing every attribute concerned.
+func (e *VerifyError) Error() string {
+	var parts []string
+	if len(e.NotStored) > 0 {
+		parts = append(parts, "did not store "+codeList(e.NotStored))
+	}
+	if len(e.NotRemoved) > 0 {
+		parts = append(parts, "did not remove "+codeList(e.NotRemoved))
+	}
+	it := "it"
+	if len(e.NotStored)+len(e.NotRemoved) > 1 {
+		it = "them"
+	}
+	return fmt.Sprintf("Keycloak %s for %s: the realm's unmanaged-attribute policy does not allow %s",
+		strings.Join(parts, " and "), e.Username, it)
+}
+
+// Hints say how to make Keycloak keep the attributes.
+func (e *VerifyError) Hints() []string {
+	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT, or declare the attribute in the realm's user profile with admin edit permission"}
+}
+
+// codeList is "`a`", "`a`, `b`".
+func codeList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "`" + n + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
