@@ -1,0 +1,89 @@
+package apply
+
+import (
+	"encoding/json"
+	"errors"
+)
+
+// FormatVersion is the version of the JSON result format. Consumers must ignore fields they do
+// not know; the minor version grows when fields are added, the major version when a field
+// changes meaning or disappears.
+const FormatVersion = "1.0"
+
+// JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
+// with the scripts that read it. Every field is always present (empty lists as []), and changes
+// keep the plan's order.
+type JSONResult struct {
+	// FormatVersion is FormatVersion.
+	FormatVersion string `json:"format_version"`
+	// Realm is the realm the plan was for.
+	Realm string `json:"realm"`
+	// Complete is true when every change was applied: the realm is as the plan intended.
+	Complete bool `json:"complete"`
+	// Interrupted is true when the run was cancelled before every change had started.
+	Interrupted bool `json:"interrupted"`
+	// Summary counts the outcomes.
+	Summary JSONSummary `json:"summary"`
+	// Changes are the outcomes, one per planned change, in the plan's order.
+	Changes []JSONOutcome `json:"changes"`
+}
+
+// JSONSummary counts the outcomes as Result does: added = applied creates (adopted users
+// included), changed = applied updates, removed = applied disables and deletes.
+type JSONSummary struct {
+	Added      int `json:"added"`
+	Changed    int `json:"changed"`
+	Removed    int `json:"removed"`
+	Failed     int `json:"failed"`
+	NotStarted int `json:"not_started"`
+}
+
+// JSONOutcome is what became of one change.
+type JSONOutcome struct {
+	// Address is the change's stable address, as in the JSON plan: "realm.unmanagedAttributePolicy",
+	// "role.developer", "user.bob". Kind and Name are its two parts.
+	Address string `json:"address"`
+	Kind    string `json:"kind"`
+	Name    string `json:"name"`
+	// Action is the planned action: "create", "update", "disable" or "delete".
+	Action string `json:"action"`
+	// Status is "applied", "failed" or "not-started".
+	Status string `json:"status"`
+	// Adopted is true for a create that found the user existing and updated it instead.
+	Adopted bool `json:"adopted"`
+	// Error says why the change failed or was not started; "" when applied. Hints suggest a
+	// fix, when there is one.
+	Error string   `json:"error"`
+	Hints []string `json:"hints"`
+}
+
+// JSON converts the result to its JSON form.
+func (r *Result) JSON() *JSONResult {
+	j := &JSONResult{
+		FormatVersion: FormatVersion,
+		Realm:         r.Realm,
+		Complete:      r.Err() == nil,
+		Interrupted:   r.Interrupted,
+		Summary: JSONSummary{Added: r.Added, Changed: r.Changed, Removed: r.Removed,
+			Failed: r.Failed, NotStarted: r.NotStarted},
+		Changes: make([]JSONOutcome, len(r.Outcomes)),
+	}
+	for i, o := range r.Outcomes {
+		jo := JSONOutcome{
+			Address: o.Addr.String(), Kind: string(o.Addr.Kind), Name: o.Addr.Name,
+			Action: o.Action.String(), Status: o.Status.String(), Adopted: o.Adopted, Hints: []string{},
+		}
+		if o.Err != nil {
+			jo.Error = o.Err.Error()
+			var h interface{ Hints() []string }
+			if errors.As(o.Err, &h) {
+				jo.Hints = append(jo.Hints, h.Hints()...)
+			}
+		}
+		j.Changes[i] = jo
+	}
+	return j
+}
+
+// MarshalJSON encodes the result as its JSONResult.
+func (r *Result) MarshalJSON() ([]byte, error) { return json.Marshal(r.JSON()) }
