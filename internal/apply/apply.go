@@ -104,33 +104,28 @@ func Run(ctx context.Context, p *plan.Plan, t Target, opts Options) *Result {
 // errGraceOver is the cause of the work context's cancellation when the grace period ran out.
 var errGraceOver = errors.New("the grace period after the interrupt ran out")
 
-// graceContext returns a context that is not cancelled with ctx but grace after it. stop
-// releases it.
+// graceContext returns a context that is cancelled not with ctx but grace after it, and a
+// function that releases it.
 func graceContext(ctx context.Context, grace time.Duration) (context.Context, func()) {
 	work, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	var (
-		mu    sync.Mutex
-		timer *time.Timer
-	)
-	stopAfter := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		timer = time.AfterFunc(grace, func() { cancel(errGraceOver) })
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(errGraceOver)
+		case <-work.Done():
+		}
 	})
 	return work, func() {
-		stopAfter()
-		mu.Lock()
-		if timer != nil {
-			timer.Stop()
-		}
-		mu.Unlock()
+		stop()
 		cancel(context.Canceled)
 	}
 }
 
 // Reasons a change was not started; they are Outcome.Err of NotStarted changes.
 var (
-	errInterrupted = errors.New("apply was interrupted before it started")
+	errInterrupted = errors.New("apply was interrupted")
 	errRealmFailed = errors.New("a policy or role change it depends on failed")
 )
 

@@ -86,7 +86,7 @@ func TestJSONResult(t *testing.T) {
       "action": "delete",
       "status": "not-started",
       "adopted": false,
-      "error": "apply was interrupted before it started",
+      "error": "apply was interrupted",
       "hints": []
     }
   ]

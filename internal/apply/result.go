@@ -55,7 +55,7 @@ type Outcome struct {
 
 // String is the outcome as one line for people: `user "bob": created`,
 // `user "bob": created (adopted: it existed already)`, `role "admin": failed to create: …`,
-// `user "eve": not started: apply was interrupted before it started`.
+// `user "eve": not started: apply was interrupted`.
 func (o Outcome) String() string {
 	s := o.Addr.Display() + ": "
 	switch o.Status {

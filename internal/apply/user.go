@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -77,7 +78,7 @@ func (r *runner) create(u *plan.UserChange) (id string, sent map[string][]string
 	nu := *u.New
 	if ref := u.After.InitialPassword; ref != nil {
 		if r.opts.Password == nil {
-			return "", nil, false, fmt.Errorf("failed to read the initial password: no way to resolve passwords was given")
+			return "", nil, false, errors.New("failed to read the initial password: no way to resolve passwords was given")
 		}
 		pw, err := r.opts.Password(ref)
 		if err != nil {
