@@ -100,8 +100,9 @@ the realm, and applies them.`,
   # Print the JSON Schema of the format, e.g. for an editor
   roster schema > roster.schema.json
 
-  # Show what would change in the realm
-  roster plan examples/codemie-prod.yaml`,
+  # Show what would change in the realm, then make the changes
+  roster plan examples/codemie-prod.yaml
+  roster apply examples/codemie-prod.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -115,6 +116,7 @@ the realm, and applies them.`,
 		newVersionCmd(ios),
 		newValidateCmd(ios, nil),
 		newPlanCmd(ios),
+		newApplyCmd(ios),
 		newSchemaCmd(ios),
 	)
 	return root

@@ -163,9 +163,10 @@ func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(err)
 	if result != nil {
-		b, err := json.MarshalIndent(result, "", "  ")
-		ts.Check(err)
-		ts.Stdout().Write(append(b, '\n'))
+		enc := json.NewEncoder(ts.Stdout())
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		ts.Check(enc.Encode(result))
 	}
 }
 

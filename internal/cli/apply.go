@@ -1,0 +1,274 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/internal/apply"
+	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
+	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/schema"
+)
+
+// The Keycloak adapter is what apply writes to.
+var _ apply.Target = (*keycloak.Client)(nil)
+
+type applyOptions struct {
+	connect          connectOptions
+	Paths            []string
+	AutoApprove      bool
+	Parallelism      int
+	Format           string
+	Prune            string
+	AllowMassRemoval bool
+}
+
+func newApplyCmd(ios *iostreams.IOStreams) *cobra.Command {
+	opts := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply PATH... | apply PLANFILE",
+		Short: "Make the realm match the configuration",
+		Long: `Apply plans like 'roster plan', shows the plan, asks for confirmation (only 'yes'
+proceeds) and makes the changes: the unmanaged-attribute policy and realm roles first,
+then user creations and updates (in parallel), then removals. After writing users it
+reads them back and fails loudly if Keycloak did not store an attribute. Running apply
+again on a converged realm changes nothing.
+
+Given a saved plan (roster plan --out FILE), apply reads the realm again and applies
+without asking; if the realm or the configuration changed since the plan was made, or
+the plan was applied already, it refuses: the plan is stale.
+
+Without a terminal to ask on, apply refuses unless --auto-approve is given.
+
+` + connectHelp + `
+Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
+3 the server could not be reached or refused the credentials.`,
+		Example: `  # Review and apply
+  roster apply access/
+
+  # In CI, after review: apply the plan saved in the pull request
+  roster plan --out roster.plan access/
+  roster apply roster.plan
+
+  # Unattended, from the files
+  roster apply --auto-approve access/`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if err := opts.check(); err != nil {
+				return err
+			}
+			return runApply(cmd.Context(), ios, opts)
+		},
+	}
+	opts.connect.addFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	f.IntVar(&opts.Parallelism, "parallelism", apply.DefaultParallelism, "how many users to change at once")
+	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
+	f.StringVar(&opts.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
+	f.BoolVar(&opts.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
+	return cmd
+}
+
+func (o *applyOptions) check() error {
+	if len(o.Paths) == 0 {
+		return withHint(errors.New("no configuration given"), "name the files or directories to apply, or a plan saved with roster plan --out")
+	}
+	if o.Parallelism < 1 {
+		return withHint(fmt.Errorf("--parallelism must be at least 1, not %d", o.Parallelism), "the default is 8")
+	}
+	switch o.Format {
+	case "text", "json":
+	default:
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	}
+	switch model.Prune(o.Prune) {
+	case "", model.PruneNone, model.PruneDisable, model.PruneDelete:
+	default:
+		return withHint(fmt.Errorf("unknown prune mode %q", o.Prune), "use --prune none, disable or delete")
+	}
+	return nil
+}
+
+func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions) error {
+	saved, err := readSavedPlan(opts.Paths)
+	if err != nil {
+		return err
+	}
+	var pl *planned
+	if saved != nil {
+		pl, err = replan(ctx, ios, opts, saved)
+	} else {
+		popts := plan.Options{Prune: model.Prune(opts.Prune), AllowMassRemoval: opts.AllowMassRemoval}
+		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, popts)
+	}
+	if err != nil {
+		return err
+	}
+
+	text := opts.Format == "text"
+	if !pl.plan.HasChanges() {
+		if text {
+			fmt.Fprintln(ios.Out, "No changes. The realm matches the configuration.")
+			return nil
+		}
+		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
+	}
+	if saved == nil && !opts.AutoApprove {
+		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled()); err != nil {
+			return err
+		}
+		if err := confirm(ios, pl.plan); err != nil {
+			return err
+		}
+	}
+
+	aopts := apply.Options{Parallelism: opts.Parallelism, Password: resolvePassword}
+	if text {
+		aopts.Progress = func(e apply.Event) { fmt.Fprintln(ios.Out, e.Outcome) }
+	}
+	result := apply.Run(ctx, pl.plan, pl.client, aopts)
+	if !text {
+		if err := writeJSON(ios, result); err != nil {
+			return err
+		}
+		if result.Err() != nil {
+			return silentExit(ExitError)
+		}
+		return nil
+	}
+	fmt.Fprintln(ios.Out, result.Summary())
+	if err := result.Err(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func writeJSON(ios *iostreams.IOStreams, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = ios.Out.Write(append(b, '\n'))
+	return err
+}
+
+// confirm asks on the terminal; only "yes" goes on.
+func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
+	if !ios.CanPrompt() {
+		return withHint(errors.New("cannot ask for confirmation: no terminal"),
+			"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
+	}
+	fmt.Fprintf(ios.ErrOut, "\nDo you want to apply these changes to realm %q?\n  Only 'yes' will be accepted.\n\n  Enter a value: ", p.Realm)
+	answer, _ := bufio.NewReader(ios.In).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return errors.New("apply cancelled: nothing was changed")
+	}
+	return nil
+}
+
+// resolvePassword reads an initial password from the environment variable or file the
+// configuration names. Errors name the reference, never the value. Passwords are temporary:
+// Keycloak asks for a new one at first sign-in.
+func resolvePassword(ref *model.SecretRef) (model.Password, error) {
+	switch {
+	case ref.Env != "":
+		v := os.Getenv(ref.Env)
+		if v == "" {
+			return model.Password{}, fmt.Errorf("initial password: environment variable %s is not set", ref.Env)
+		}
+		return model.Password{Value: model.Secret(v), Temporary: true}, nil
+	case ref.File != "":
+		b, err := os.ReadFile(ref.File)
+		if err != nil {
+			return model.Password{}, fmt.Errorf("initial password: %w", err)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return model.Password{}, fmt.Errorf("initial password: file %s is empty", ref.File)
+		}
+		return model.Password{Value: model.Secret(v), Temporary: true}, nil
+	}
+	return model.Password{}, errors.New("initial password: the reference names no environment variable or file")
+}
+
+// readSavedPlan returns the saved plan when the only argument is one, else nil.
+func readSavedPlan(paths []string) (*planfile.File, error) {
+	if len(paths) != 1 {
+		return nil, nil
+	}
+	f, err := os.Open(paths[0])
+	if err != nil {
+		return nil, nil // not a readable file: the loader reports it
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || info.IsDir() {
+		return nil, nil
+	}
+	saved, err := planfile.Read(f)
+	if errors.Is(err, planfile.ErrNotPlan) {
+		return nil, nil
+	}
+	return saved, err
+}
+
+// errStale is the refusal of a saved plan that no longer describes the realm or configuration.
+func errStale(why string) error {
+	return withHint(fmt.Errorf("the plan is stale: %s", why),
+		"make a new plan with roster plan --out, review it, and apply that")
+}
+
+// replan rebuilds a saved plan from its own configuration and the live realm, and refuses it when
+// anything it was made from changed.
+func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File) (*planned, error) {
+	var files []schema.File
+	for _, s := range saved.Sources {
+		if local, err := os.ReadFile(s.Path); err == nil && !bytes.Equal(local, s.Content) {
+			return nil, errStale(fmt.Sprintf("%s changed since the plan was made", s.Path))
+		}
+		files = append(files, schema.File{Name: s.Path, Data: s.Content})
+	}
+	cfg, diags := schema.LoadFiles(files, schema.Options{})
+	for _, d := range diags {
+		fmt.Fprintln(ios.ErrOut, d)
+	}
+	if diags.HasErrors() {
+		return nil, errors.New("the configuration saved in the plan is not valid for this version of roster: make the plan again")
+	}
+	server := opts.connect.config(cfg.Realm).URL
+	if strings.TrimRight(server, "/") != strings.TrimRight(saved.Server, "/") {
+		return nil, withHint(fmt.Errorf("the plan was made for %s, not %s", saved.Server, server),
+			"point --server or KEYCLOAK_URL at the server the plan was made for")
+	}
+	c, err := opts.connect.dial(ctx, cfg.Realm)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ReadRealm(ctx); err != nil {
+		return nil, classify(err)
+	}
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
+	if err != nil {
+		return nil, classify(fmt.Errorf("failed to read realm %q: %w", cfg.Realm, err))
+	}
+	if planfile.Fingerprint(live) != saved.LiveFingerprint {
+		return nil, errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", cfg.Realm))
+	}
+	p, err := plan.Build(cfg, live, plan.Options{Prune: model.Prune(saved.Prune), AllowMassRemoval: saved.AllowMassRemoval})
+	if err != nil {
+		return nil, err
+	}
+	return &planned{cfg: cfg, live: live, plan: p, client: c}, nil
+}
