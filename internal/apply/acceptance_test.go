@@ -1,0 +1,202 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster/internal/apply"
+	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
+	"github.com/rosterhq/roster/internal/schema"
+)
+
+// These tests run apply against the real Keycloak (make test starts one).
+
+func load(t *testing.T, yaml string) *model.Config {
+	t.Helper()
+	cfg, diags := schema.LoadFiles([]schema.File{{Name: "roster.yaml", Data: []byte(yaml)}}, schema.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("configuration: %v", diags)
+	}
+	return cfg
+}
+
+// converge plans and applies through client c and returns the result.
+func converge(t *testing.T, c *keycloak.Client, cfg *model.Config) (*plan.Plan, *apply.Result) {
+	t.Helper()
+	ctx := context.Background()
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(cfg, live, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, apply.Run(ctx, p, c, apply.Options{})
+}
+
+func usersYAML(realm string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n", realm)
+	for i := range n {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&b, "  - {username: u%02d, email: u%02d@example.com, role: admin}\n", i, i)
+		case 1:
+			fmt.Fprintf(&b, "  - {username: u%02d, role: developer, projects: {member: [codemie], admin: [p%d]}}\n", i, i)
+		default:
+			fmt.Fprintf(&b, "  - {username: u%02d, role: developer, external: true, projects: {member: [codemie]}}\n", i)
+		}
+	}
+	return b.String()
+}
+
+// TestSecondApplyWritesNothing applies a configuration, then runs the whole second apply —
+// read, plan, apply — through a counting transport: it must make no write request.
+func TestSecondApplyWritesNothing(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	cfg := load(t, usersYAML(realm.Name, 30))
+	ctx := context.Background()
+	first, err := keycloak.Dial(ctx, realm.ServiceAccountConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, r := converge(t, first, cfg); r.Err() != nil {
+		t.Fatalf("first apply: %v", r.Err())
+	}
+
+	counter := &keycloaktest.CountingTransport{}
+	sc := realm.ServiceAccountConfig()
+	sc.Transport = counter
+	second, err := keycloak.Dial(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, r := converge(t, second, cfg)
+	if p.HasChanges() {
+		t.Errorf("second plan has %d changes, want none", len(p.Changes))
+	}
+	if r.Err() != nil {
+		t.Errorf("second apply: %v", r.Err())
+	}
+	if w := counter.Writes(); w != 0 {
+		t.Errorf("second apply made %d write requests, want 0", w)
+	}
+}
+
+// TestCreateConflictAdoptsUser plans a create, lets someone else create the user first (with
+// extra project access and the admin role), and checks that apply adopts the user instead of
+// failing on the 409, leaving it exactly as the file says.
+func TestCreateConflictAdoptsUser(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := load(t, fmt.Sprintf(`version: 1
+realm: %s
+settings: {unmanagedAttributePolicy: ADMIN_EDIT}
+users:
+  - {username: bob, email: bob@example.com, role: developer, projects: {member: [codemie]}}
+`, realm.Name))
+	c, err := keycloak.Dial(ctx, realm.ServiceAccountConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(cfg, live, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Between plan and apply, someone creates bob by hand.
+	if err := realm.SeedUsers(ctx, []keycloaktest.User{{Username: "bob", Enabled: true, RealmRoles: []string{"admin"},
+		Attributes: map[string][]string{"applications": {"secret-project"}, "department": {"R&D"}}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := apply.Run(ctx, p, c, apply.Options{})
+	if r.Err() != nil {
+		t.Fatalf("apply: %v", r.Err())
+	}
+	if len(r.Outcomes) != 1 || !r.Outcomes[0].Adopted || r.Added != 1 {
+		t.Fatalf("outcomes %+v, want bob adopted and counted as added", r.Outcomes)
+	}
+	live, err = c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := plan.Build(cfg, live, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.HasChanges() {
+		t.Errorf("after adoption the plan still has changes: %+v", again.Changes)
+	}
+	bob := live.Users[0]
+	if got := bob.Access().Summary(); got != "Regular User (codemie)" {
+		t.Errorf("adopted bob: %s, want Regular User (codemie)", got)
+	}
+}
+
+// TestReadBackCatchesDroppedAttributes makes Keycloak drop attributes silently (the policy is
+// disabled between plan and apply) and checks that apply reports it for each user.
+func TestReadBackCatchesDroppedAttributes(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := load(t, fmt.Sprintf(`version: 1
+realm: %s
+users:
+  - {username: bob, role: developer, projects: {member: [codemie]}}
+  - {username: amy, role: admin}
+`, realm.Name))
+	c, err := keycloak.Dial(ctx, realm.ServiceAccountConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(cfg, live, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.SetPolicy(ctx, ""); err != nil { // the console resets the policy
+		t.Fatal(err)
+	}
+
+	r := apply.Run(ctx, p, c, apply.Options{})
+	var verr *apply.VerifyError
+	if !errors.As(r.Err(), &verr) {
+		t.Fatalf("apply error = %v, want a VerifyError", r.Err())
+	}
+	var lines []string
+	for _, o := range r.Outcomes {
+		lines = append(lines, o.String())
+	}
+	got := strings.Join(lines, "\n")
+	want := "user \"amy\": Keycloak did not store `roster_managed` for amy: the realm's unmanaged-attribute policy does not allow it\n" +
+		"user \"bob\": Keycloak did not store `applications`, `roster_managed` for bob: the realm's unmanaged-attribute policy does not allow them"
+	if got != want {
+		t.Errorf("outcomes:\n%s\nwant:\n%s", got, want)
+	}
+}
