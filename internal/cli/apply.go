@@ -136,10 +136,13 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 
 	aopts := apply.Options{Parallelism: opts.Parallelism, Password: resolvePassword}
-	if text {
-		aopts.Progress = func(e apply.Event) { fmt.Fprintln(ios.Out, e.Outcome) }
+	if ios.IsStderrTTY() {
+		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
 	result := apply.Run(ctx, pl.plan, pl.client, aopts)
+	if aopts.Progress != nil {
+		fmt.Fprint(ios.ErrOut, "\r\033[K")
+	}
 	if !text {
 		if err := writeJSON(ios, result); err != nil {
 			return err
@@ -148,6 +151,10 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 			return silentExit(ExitError)
 		}
 		return nil
+	}
+	// One line per change, in plan order whatever order they finished in.
+	for _, o := range result.Outcomes {
+		fmt.Fprintln(ios.Out, o)
 	}
 	fmt.Fprintln(ios.Out, result.Summary())
 	if err := result.Err(); err != nil {
