@@ -58,7 +58,8 @@ type Options struct {
 	// Password resolves a user's initial password from where the configuration says it is (an
 	// environment variable or a file). Run calls it only for users it creates, just before the
 	// create, possibly from several goroutines at once. Its error must not contain the secret.
-	// Nil fails every create that has an initial password.
+	// Nil fails every create that has an initial password. Run sets Temporary from the
+	// configuration's InitialPassword.Temporary, whatever the function returns.
 	Password func(ref *model.SecretRef) (model.Password, error)
 	// Progress, when set, is called once for each change that finishes (applied or failed), in
 	// the order they finish; calls never overlap. Changes that never start are not reported:

@@ -52,7 +52,7 @@ func create(name string, role model.Role, apps string, links ...model.FederatedI
 
 // withPassword gives a planned create an initial password from the environment variable env.
 func withPassword(c plan.Change, env string) plan.Change {
-	c.User.After.InitialPassword = &model.SecretRef{Env: env}
+	c.User.After.InitialPassword = &model.InitialPassword{SecretRef: model.SecretRef{Env: env}, Temporary: true}
 	return c
 }
 

@@ -80,10 +80,11 @@ func (r *runner) create(u *plan.UserChange) (id string, sent map[string][]string
 		if r.opts.Password == nil {
 			return "", nil, false, errors.New("failed to read the initial password: no way to resolve passwords was given")
 		}
-		pw, err := r.opts.Password(ref)
+		pw, err := r.opts.Password(&ref.SecretRef)
 		if err != nil {
 			return "", nil, false, fmt.Errorf("failed to read the initial password: %w", err)
 		}
+		pw.Temporary = ref.Temporary
 		nu.InitialPassword = &pw
 	}
 	id, cerr := r.t.CreateUser(r.work, nu)

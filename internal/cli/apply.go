@@ -187,8 +187,8 @@ func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
 }
 
 // resolvePassword reads an initial password from the environment variable or file the
-// configuration names. Errors name the reference, never the value. Passwords are temporary:
-// Keycloak asks for a new one at first sign-in.
+// configuration names (apply sets whether it is temporary). Errors name the reference, never
+// the value.
 func resolvePassword(ref *model.SecretRef) (model.Password, error) {
 	switch {
 	case ref.Env != "":
@@ -196,7 +196,7 @@ func resolvePassword(ref *model.SecretRef) (model.Password, error) {
 		if v == "" {
 			return model.Password{}, fmt.Errorf("initial password: environment variable %s is not set", ref.Env)
 		}
-		return model.Password{Value: model.Secret(v), Temporary: true}, nil
+		return model.Password{Value: model.Secret(v)}, nil
 	case ref.File != "":
 		b, err := os.ReadFile(ref.File)
 		if err != nil {
@@ -206,7 +206,7 @@ func resolvePassword(ref *model.SecretRef) (model.Password, error) {
 		if v == "" {
 			return model.Password{}, fmt.Errorf("initial password: file %s is empty", ref.File)
 		}
-		return model.Password{Value: model.Secret(v), Temporary: true}, nil
+		return model.Password{Value: model.Secret(v)}, nil
 	}
 	return model.Password{}, errors.New("initial password: the reference names no environment variable or file")
 }

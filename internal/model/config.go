@@ -199,7 +199,7 @@ type User struct {
 	// to an empty slice clears them.
 	RequiredActions *[]string
 	// InitialPassword is set only when roster creates the user.
-	InitialPassword *SecretRef
+	InitialPassword *InitialPassword
 	// FederatedIdentities are links to identity-provider accounts, by provider alias.
 	FederatedIdentities []FederatedIdentity
 	// Pos is where the user is declared (the start of its list item).
@@ -214,6 +214,14 @@ type SecretRef struct {
 	// File is the path of a file holding the secret. The files name it relative to the file
 	// that references it; the loader joins the two, so File works from the working directory.
 	File string
+}
+
+// InitialPassword references the password a user is created with.
+type InitialPassword struct {
+	SecretRef
+	// Temporary makes Keycloak ask for a new password at first sign-in; the loader makes it
+	// true unless the file says temporary: false.
+	Temporary bool
 }
 
 // FederatedIdentity links a user to an account at an identity provider.

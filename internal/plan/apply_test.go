@@ -15,7 +15,7 @@ func TestCreateCarriesTheUserToCreate(t *testing.T) {
 	u.Email = ptr("carol@corp.com")
 	u.Attributes = map[string][]string{"dept": {"finance"}, "empty": {}}
 	u.FederatedIdentities = []model.FederatedIdentity{{Provider: "saml", UserID: "s"}, {Provider: "entra-id", UserID: "e"}}
-	u.InitialPassword = &model.SecretRef{Env: "CAROL_PASSWORD"}
+	u.InitialPassword = &model.InitialPassword{SecretRef: model.SecretRef{Env: "CAROL_PASSWORD"}, Temporary: true}
 	cfg := config(u)
 	cfg.Settings.OwnerAttribute = "managed_by"
 	p, err := Build(cfg, realm(), Options{})

@@ -115,7 +115,7 @@ func TestBuild(t *testing.T) {
 				u.RequiredActions = &[]string{"UPDATE_PASSWORD"}
 				u.Attributes = map[string][]string{"dept": {"finance"}}
 				u.FederatedIdentities = []model.FederatedIdentity{{Provider: "entra-id", UserID: "sub-1", UserName: "carol@corp.com"}}
-				u.InitialPassword = &model.SecretRef{Env: "CAROL_PASSWORD"}
+				u.InitialPassword = &model.InitialPassword{SecretRef: model.SecretRef{Env: "CAROL_PASSWORD"}, Temporary: true}
 				return u
 			}()),
 			live: realm(),

@@ -482,15 +482,28 @@ func reservedAttribute(name string) string {
 	return ""
 }
 
-// secretRef reads a secret reference, checking it resolves when CheckSecrets is set.
-func (l *loader) secretRef(n *node, path string) *model.SecretRef {
+// secretRef reads a secret reference, checking it resolves when CheckSecrets is set. extra
+// names the other keys the reference may have (temporary, for a password).
+func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretRef {
 	if n == nil || n.kind != mapNode {
 		return nil
 	}
+	keys := len(n.keys)
+	for _, k := range extra {
+		if n.get(k) != nil {
+			keys--
+		}
+	}
 	env, envOK := n.get("env").str()
 	file, fileOK := n.get("file").str()
+	if len(extra) > 0 && envOK == fileOK {
+		// The schema cannot say "exactly one of env and file" next to other keys; say it here.
+		l.diags.Errorf(n.pos(), path, "%s needs exactly one of env or file", path[strings.LastIndexByte(path, '.')+1:]).Hint =
+			"write {env: NAME} or {file: PATH}"
+		return nil
+	}
 	switch {
-	case envOK && len(n.keys) == 1:
+	case envOK && keys == 1:
 		if l.opts.CheckSecrets {
 			v, set := l.opts.LookupEnv(env)
 			switch {
@@ -501,7 +514,7 @@ func (l *loader) secretRef(n *node, path string) *model.SecretRef {
 			}
 		}
 		return &model.SecretRef{Env: env}
-	case fileOK && len(n.keys) == 1:
+	case fileOK && keys == 1:
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(filepath.Dir(n.file), file)
 		}
@@ -606,7 +619,14 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 		}
 		u.RequiredActions = &vals
 	}
-	u.InitialPassword = l.secretRef(n.get("initialPassword"), path+".initialPassword")
+	if pw := n.get("initialPassword"); pw != nil {
+		if ref := l.secretRef(pw, path+".initialPassword", "temporary"); ref != nil {
+			u.InitialPassword = &model.InitialPassword{SecretRef: *ref, Temporary: true}
+			if t, ok := pw.get("temporary").boolean(); ok {
+				u.InitialPassword.Temporary = t
+			}
+		}
+	}
 	for i, f := range n.get("federatedIdentities").itemsOf() {
 		var fi model.FederatedIdentity
 		fi.Provider, _ = f.get("provider").str()

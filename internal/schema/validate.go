@@ -143,7 +143,7 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 		want := fmt.Sprint(sub["type"])
 		d := errorf(n, "%s must be %s, not %s", field, article(want), describe(n))
 		switch {
-		case want == "object" && slices.Equal(mapKeys(sub["properties"]), []string{"env", "file"}):
+		case want == "object" && slices.Contains(mapKeys(sub["properties"]), "env") && slices.Contains(mapKeys(sub["properties"]), "file"):
 			what := "secrets"
 			if field == "initialPassword" {
 				what = "passwords"

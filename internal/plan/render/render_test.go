@@ -81,7 +81,7 @@ func scenarios(t *testing.T) map[string]*plan.Plan {
 				carol := user("carol", model.RoleDeveloper, model.Grants{Member: []string{"codemie"}, Admin: []string{"payments"}})
 				carol.Email, carol.FirstName, carol.LastName = ptr("carol@corp.com"), ptr("Carol"), ptr("Ng")
 				carol.RequiredActions = &[]string{"UPDATE_PASSWORD"}
-				carol.InitialPassword = &model.SecretRef{Env: "CAROL_PASSWORD"}
+				carol.InitialPassword = &model.InitialPassword{SecretRef: model.SecretRef{Env: "CAROL_PASSWORD"}, Temporary: true}
 				carol.FederatedIdentities = []model.FederatedIdentity{{Provider: "entra-id", UserID: "7f0c", UserName: "carol@corp.com"}}
 				guest := user("guest", model.RoleDeveloper, pay)
 				guest.External, guest.Access.External = true, true
