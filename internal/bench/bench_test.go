@@ -109,6 +109,11 @@ func BenchmarkPlan(b *testing.B) {
 			realm, file := seed(b, n, b.TempDir())
 			proxy, requests := countingProxy(b, realm.Server.URL)
 
+			// Warm Keycloak's caches first, so that neither side pays for the first read after
+			// seeding.
+			listingFloor(b, realm)
+			runPlan(b, bin, proxy.URL, realm, file)
+
 			var floor time.Duration
 			var planWall time.Duration
 			var maxRSS int64
@@ -119,22 +124,11 @@ func BenchmarkPlan(b *testing.B) {
 				floor += time.Since(start)
 
 				requests.Store(0)
-				cmd := exec.Command(bin, "plan", "--detailed-exitcode", file)
-				cmd.Env = append(os.Environ(), "KEYCLOAK_URL="+proxy.URL, "KEYCLOAK_CLIENT_ID="+realm.ClientID,
-					"KEYCLOAK_CLIENT_SECRET="+realm.ClientSecret)
-				var stdout, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
 				start = time.Now()
-				err := cmd.Run()
+				rss := runPlan(b, bin, proxy.URL, realm, file)
 				planWall += time.Since(start)
-				if err != nil {
-					b.Fatalf("roster plan: %v\n%s%s", err, stdout.String(), stderr.String())
-				}
-				if !strings.Contains(stdout.String(), "No changes.") {
-					b.Fatalf("roster plan on the seeded realm has changes:\n%s", stdout.String())
-				}
 				planRequests = requests.Load()
-				maxRSS = max(maxRSS, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+				maxRSS = max(maxRSS, rss)
 				b.ReportMetric(float64(floorRequests), "floor-requests/op")
 			}
 			loops := float64(b.N)
@@ -145,6 +139,23 @@ func BenchmarkPlan(b *testing.B) {
 			b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MB")
 		})
 	}
+}
+
+// runPlan runs `roster plan` on the converged realm through the proxy and returns its peak RSS
+// in KiB.
+func runPlan(b *testing.B, bin, proxyURL string, realm *keycloaktest.Realm, file string) int64 {
+	cmd := exec.Command(bin, "plan", "--detailed-exitcode", file)
+	cmd.Env = append(os.Environ(), "KEYCLOAK_URL="+proxyURL, "KEYCLOAK_CLIENT_ID="+realm.ClientID,
+		"KEYCLOAK_CLIENT_SECRET="+realm.ClientSecret)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("roster plan: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "No changes.") {
+		b.Fatalf("roster plan on the seeded realm has changes:\n%s", stdout.String())
+	}
+	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 }
 
 // listingFloor fetches the pages roster needs with the least possible work — one login, then the
