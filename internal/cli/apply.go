@@ -32,6 +32,7 @@ type applyOptions struct {
 	Format           string
 	Prune            string
 	AllowMassRemoval bool
+	SendInvites      bool
 }
 
 func newApplyCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -79,6 +80,7 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	f.StringVar(&opts.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
 	f.BoolVar(&opts.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
+	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
 	return cmd
 }
 
@@ -118,6 +120,11 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		return err
 	}
 
+	if opts.SendInvites {
+		if err := checkEmail(ctx, pl.client); err != nil {
+			return err
+		}
+	}
 	text := opts.Format == "text"
 	if !pl.plan.HasChanges() {
 		if text {
@@ -157,10 +164,59 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		fmt.Fprintln(ios.Out, o)
 	}
 	fmt.Fprintln(ios.Out, result.Summary())
+	invited := true
+	if opts.SendInvites {
+		invited = sendInvites(ctx, ios, pl, result)
+	}
 	if err := result.Err(); err != nil {
 		return err
 	}
+	if !invited {
+		return silentExit(ExitError)
+	}
 	return nil
+}
+
+func checkEmail(ctx context.Context, c *keycloak.Client) error {
+	info, err := c.ReadRealm(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	if !info.CanSendEmail() {
+		return withHint(fmt.Errorf("realm %q has no SMTP server, so Keycloak cannot send invitations", info.Name),
+			"configure one under Realm settings → Email, or apply without --send-invites")
+	}
+	return nil
+}
+
+// sendInvites emails every user this run created Keycloak's execute-actions link: their
+// pending required actions, or UPDATE_PASSWORD and VERIFY_EMAIL. It reports whether all went out.
+func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, result *apply.Result) bool {
+	ok := true
+	for i, o := range result.Outcomes {
+		c := pl.plan.Changes[i]
+		if o.Status != apply.Applied || c.Action != plan.Create || c.User == nil {
+			continue
+		}
+		u, found, err := pl.client.FindUser(ctx, c.User.New.Username)
+		if err == nil && !found {
+			err = errors.New("the user is gone")
+		}
+		if err == nil {
+			actions := u.RequiredActions
+			if len(actions) == 0 {
+				actions = []string{"UPDATE_PASSWORD", "VERIFY_EMAIL"}
+			}
+			err = pl.client.SendActionsEmail(ctx, u.ID, actions)
+		}
+		if err != nil {
+			ok = false
+			fmt.Fprintf(ios.Out, "%s: invitation failed: %v\n", o.Addr.Display(), err)
+			continue
+		}
+		fmt.Fprintf(ios.Out, "%s: invitation sent\n", o.Addr.Display())
+	}
+	return ok
 }
 
 func writeJSON(ios *iostreams.IOStreams, v any) error {

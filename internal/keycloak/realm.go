@@ -11,7 +11,12 @@ type RealmInfo struct {
 	ID      string `json:"id"`
 	Name    string `json:"realm"`
 	Enabled bool   `json:"enabled"`
+	// SMTPServer is the realm's mail configuration; without a host Keycloak sends no email.
+	SMTPServer map[string]string `json:"smtpServer"`
 }
+
+// CanSendEmail reports whether the realm has an SMTP server to send email through.
+func (r RealmInfo) CanSendEmail() bool { return r.SMTPServer["host"] != "" }
 
 // ReadRealm reads the managed realm; a missing realm is an error that says so.
 func (c *Client) ReadRealm(ctx context.Context) (RealmInfo, error) {

@@ -51,6 +51,13 @@ func (c *Client) CreateUser(ctx context.Context, u model.NewUser) (string, error
 	return id, nil
 }
 
+// SendActionsEmail asks Keycloak to email the user a link to perform the required actions
+// (execute-actions-email): the invitation to set a password and verify the address.
+func (c *Client) SendActionsEmail(ctx context.Context, id string, actions []string) error {
+	_, err := c.do(ctx, http.MethodPut, "/users/"+url.PathEscape(id)+"/execute-actions-email", actions, nil)
+	return err
+}
+
 // DeleteUser deletes the user with the given id.
 func (c *Client) DeleteUser(ctx context.Context, id string) error {
 	_, err := c.do(ctx, http.MethodDelete, "/users/"+url.PathEscape(id), nil, nil)
