@@ -75,6 +75,9 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = tlsConfig
+		// apply talks to one host from many goroutines; keeping only Go's default of 2 idle
+		// connections would open a new one for most requests.
+		t.MaxIdleConnsPerHost = 64
 		rc.SetTransport(t)
 	}
 	c := &Client{gc: gc, cfg: cfg, realm: url.PathEscape(cfg.Realm)}
