@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
-# demo.sh — the README's first command: a local Keycloak with realm codemie-prod.
+# demo.sh — the README's first command: a local Keycloak with realm codemie-prod, and roster
+# planning, applying and re-planning examples/codemie-prod.yaml against it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/keycloak.sh up)"
+
 token=$(curl -fsS --data-urlencode "username=$KEYCLOAK_ADMIN_USER" --data-urlencode "password=$KEYCLOAK_ADMIN_PASSWORD" \
 	-d grant_type=password -d client_id=admin-cli "$KEYCLOAK_URL/realms/master/protocol/openid-connect/token" |
 	sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$KEYCLOAK_URL/admin/realms/codemie-prod")
-if [ "$status" = 404 ]; then
-	curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-		-d '{"realm":"codemie-prod","enabled":true}' "$KEYCLOAK_URL/admin/realms"
+admin() { curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$KEYCLOAK_URL/admin/realms/codemie-prod")" = 404 ]; then
+	admin -d '{"realm":"codemie-prod","enabled":true}' "$KEYCLOAK_URL/admin/realms"
+	# roster does not manage identity providers yet; the example links alice to entra-id, so the
+	# demo creates a placeholder provider with that alias.
+	admin -d '{"alias":"entra-id","providerId":"oidc","enabled":true,"config":{"clientId":"demo","clientSecret":"demo",
+		"authorizationUrl":"https://login.example.com/authorize","tokenUrl":"https://login.example.com/token"}}' \
+		"$KEYCLOAK_URL/admin/realms/codemie-prod/identity-provider/instances"
 	echo "demo: created realm codemie-prod" >&2
 fi
+
+# roster logs in as the local administrator; the example's initial password comes from here.
+export KEYCLOAK_USER=$KEYCLOAK_ADMIN_USER KEYCLOAK_PASSWORD=$KEYCLOAK_ADMIN_PASSWORD
+export CAROL_INITIAL_PASSWORD=Demo-Only-Pa55
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
+step bin/roster plan examples/codemie-prod.yaml
+step bin/roster apply --auto-approve examples/codemie-prod.yaml
+step bin/roster plan examples/codemie-prod.yaml
+
 cat >&2 <<MSG
-demo: Keycloak is running at $KEYCLOAK_URL with realm codemie-prod
-demo: admin console: $KEYCLOAK_URL/admin (user $KEYCLOAK_ADMIN_USER, password $KEYCLOAK_ADMIN_PASSWORD)
-demo: roster cannot plan or apply yet, so the demo stops here; validate the example with
-demo:   bin/roster validate examples/codemie-prod.yaml
-demo: stop the server with: make keycloak-down
+
+demo: Keycloak runs at $KEYCLOAK_URL (admin console: $KEYCLOAK_URL/admin, user $KEYCLOAK_ADMIN_USER,
+demo: password $KEYCLOAK_ADMIN_PASSWORD). Edit examples/codemie-prod.yaml and run make demo again
+demo: to see the plan change; stop the server with: make keycloak-down
 MSG
