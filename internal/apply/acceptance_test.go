@@ -26,11 +26,29 @@ func load(t *testing.T, yaml string) *model.Config {
 	return cfg
 }
 
-// converge plans and applies through client c and returns the result.
-func converge(t *testing.T, c *keycloak.Client, cfg *model.Config) (*plan.Plan, *apply.Result) {
+// prepared returns a fresh realm at policy ADMIN_EDIT with the roles admin and developer, and a
+// client logged in as its service account.
+func prepared(t *testing.T) (*keycloaktest.Realm, *keycloak.Client) {
 	t.Helper()
+	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
-	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := keycloak.Dial(ctx, realm.ServiceAccountConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return realm, c
+}
+
+// planFor reads the realm through c and plans cfg against it.
+func planFor(t *testing.T, c *keycloak.Client, cfg *model.Config) *plan.Plan {
+	t.Helper()
+	live, err := c.ReadLive(context.Background(), keycloak.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +56,14 @@ func converge(t *testing.T, c *keycloak.Client, cfg *model.Config) (*plan.Plan, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, apply.Run(ctx, p, c, apply.Options{})
+	return p
+}
+
+// converge plans and applies through client c and returns the result.
+func converge(t *testing.T, c *keycloak.Client, cfg *model.Config) (*plan.Plan, *apply.Result) {
+	t.Helper()
+	p := planFor(t, c, cfg)
+	return p, apply.Run(context.Background(), p, c, apply.Options{})
 }
 
 func usersYAML(realm string, n int) string {
@@ -94,32 +119,15 @@ func TestSecondApplyWritesNothing(t *testing.T) {
 // extra project access and the admin role), and checks that apply adopts the user instead of
 // failing on the 409, leaving it exactly as the file says.
 func TestCreateConflictAdoptsUser(t *testing.T) {
-	realm := keycloaktest.NewRealm(t)
+	realm, c := prepared(t)
 	ctx := context.Background()
-	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
-		t.Fatal(err)
-	}
 	cfg := load(t, fmt.Sprintf(`version: 1
 realm: %s
 settings: {unmanagedAttributePolicy: ADMIN_EDIT}
 users:
   - {username: bob, email: bob@example.com, role: developer, projects: {member: [codemie]}}
 `, realm.Name))
-	c, err := keycloak.Dial(ctx, realm.ServiceAccountConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Build(cfg, live, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := planFor(t, c, cfg)
 
 	// Between plan and apply, someone creates bob by hand.
 	if err := realm.SeedUsers(ctx, []keycloaktest.User{{Username: "bob", Enabled: true, RealmRoles: []string{"admin"},
@@ -134,18 +142,14 @@ users:
 	if len(r.Outcomes) != 1 || !r.Outcomes[0].Adopted || r.Added != 1 {
 		t.Fatalf("outcomes %+v, want bob adopted and counted as added", r.Outcomes)
 	}
-	live, err = c.ReadLive(ctx, keycloak.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := plan.Build(cfg, live, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.HasChanges() {
+	if again := planFor(t, c, cfg); again.HasChanges() {
 		t.Errorf("after adoption the plan still has changes: %+v", again.Changes)
 	}
-	bob := live.Users[0]
+	bob, _, err := c.FindUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.Roles = []model.Role{model.RoleDeveloper} // FindUser reads no roles; the plan above checked them
 	if got := bob.Access().Summary(); got != "Regular User (codemie)" {
 		t.Errorf("adopted bob: %s, want Regular User (codemie)", got)
 	}
@@ -154,32 +158,15 @@ users:
 // TestReadBackCatchesDroppedAttributes makes Keycloak drop attributes silently (the policy is
 // disabled between plan and apply) and checks that apply reports it for each user.
 func TestReadBackCatchesDroppedAttributes(t *testing.T) {
-	realm := keycloaktest.NewRealm(t)
+	realm, c := prepared(t)
 	ctx := context.Background()
-	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
-		t.Fatal(err)
-	}
 	cfg := load(t, fmt.Sprintf(`version: 1
 realm: %s
 users:
   - {username: bob, role: developer, projects: {member: [codemie]}}
   - {username: amy, role: admin}
 `, realm.Name))
-	c, err := keycloak.Dial(ctx, realm.ServiceAccountConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Build(cfg, live, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := planFor(t, c, cfg)
 	if err := realm.SetPolicy(ctx, ""); err != nil { // the console resets the policy
 		t.Fatal(err)
 	}

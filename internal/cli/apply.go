@@ -25,14 +25,13 @@ import (
 var _ apply.Target = (*keycloak.Client)(nil)
 
 type applyOptions struct {
-	connect          connectOptions
-	Paths            []string
-	AutoApprove      bool
-	Parallelism      int
-	Format           string
-	Prune            string
-	AllowMassRemoval bool
-	SendInvites      bool
+	connect     connectOptions
+	removal     removalOptions
+	Paths       []string
+	AutoApprove bool
+	Parallelism int
+	Format      string
+	SendInvites bool
 }
 
 func newApplyCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -78,8 +77,7 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	f.IntVar(&opts.Parallelism, "parallelism", apply.DefaultParallelism, "how many users to change at once")
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
-	f.StringVar(&opts.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
-	f.BoolVar(&opts.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
+	opts.removal.addFlags(f)
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
 	return cmd
 }
@@ -96,12 +94,7 @@ func (o *applyOptions) check() error {
 	default:
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
 	}
-	switch model.Prune(o.Prune) {
-	case "", model.PruneNone, model.PruneDisable, model.PruneDelete:
-	default:
-		return withHint(fmt.Errorf("unknown prune mode %q", o.Prune), "use --prune none, disable or delete")
-	}
-	return nil
+	return o.removal.check()
 }
 
 func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions) error {
@@ -113,8 +106,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if saved != nil {
 		pl, err = replan(ctx, ios, opts, saved)
 	} else {
-		popts := plan.Options{Prune: model.Prune(opts.Prune), AllowMassRemoval: opts.AllowMassRemoval}
-		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, popts)
+		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
 	}
 	if err != nil {
 		return err

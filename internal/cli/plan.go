@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
@@ -18,12 +19,35 @@ import (
 
 type planOptions struct {
 	connect          connectOptions
+	removal          removalOptions
 	Paths            []string
 	Format           string
 	Out              string
 	DetailedExitCode bool
+}
+
+// removalOptions are the flags plan and apply share about removing users.
+type removalOptions struct {
 	Prune            string
 	AllowMassRemoval bool
+}
+
+func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
+	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
+}
+
+func (o *removalOptions) check() error {
+	switch model.Prune(o.Prune) {
+	case "", model.PruneNone, model.PruneDisable, model.PruneDelete:
+		return nil
+	}
+	return withHint(fmt.Errorf("unknown prune mode %q", o.Prune), "use --prune none, disable or delete")
+}
+
+// plan returns the options for plan.Build.
+func (o *removalOptions) plan() plan.Options {
+	return plan.Options{Prune: model.Prune(o.Prune), AllowMassRemoval: o.AllowMassRemoval}
 }
 
 func newPlanCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -68,8 +92,7 @@ Exit codes:
 	f.StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for `roster apply FILE`")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
-	f.StringVar(&opts.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
-	f.BoolVar(&opts.AllowMassRemoval, "allow-mass-removal", false, "allow a plan that disables or deletes more users than settings.maxRemovals")
+	opts.removal.addFlags(f)
 	return cmd
 }
 
@@ -82,12 +105,7 @@ func (o *planOptions) check() error {
 	default:
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text, markdown or json")
 	}
-	switch model.Prune(o.Prune) {
-	case "", model.PruneNone, model.PruneDisable, model.PruneDelete:
-	default:
-		return withHint(fmt.Errorf("unknown prune mode %q", o.Prune), "use --prune none, disable or delete")
-	}
-	return nil
+	return o.removal.check()
 }
 
 // planned is a plan together with what it was computed from.
@@ -124,8 +142,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
-	popts := plan.Options{Prune: model.Prune(opts.Prune), AllowMassRemoval: opts.AllowMassRemoval}
-	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, popts)
+	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
 	if err != nil {
 		return err
 	}
@@ -167,8 +184,8 @@ func savePlan(opts *planOptions, pl *planned) error {
 		Server:           opts.connect.config(pl.cfg.Realm).URL,
 		Realm:            pl.cfg.Realm,
 		Sources:          sources,
-		Prune:            opts.Prune,
-		AllowMassRemoval: opts.AllowMassRemoval,
+		Prune:            opts.removal.Prune,
+		AllowMassRemoval: opts.removal.AllowMassRemoval,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Plan:             js,
 	})
