@@ -18,8 +18,8 @@ import (
 // apply relies on these properties of the implementation: CreateUser is never retried inside
 // (a repeated POST could create the user twice or fail with 409 after the first attempt took
 // effect); UpdateUser changes only the fields the patch sets; MapRoles, with either list
-// empty, leaves that side alone and is idempotent; ListUsers returns every user with its
-// attributes as stored.
+// empty, leaves that side alone and is idempotent; ReadUsers returns the users it is asked
+// for with their attributes as stored.
 type Target interface {
 	// SetPolicy sets the realm's unmanaged-attribute policy.
 	SetPolicy(ctx context.Context, p model.Policy) error
@@ -39,9 +39,9 @@ type Target interface {
 	LinkIdentity(ctx context.Context, id string, link model.FederatedIdentity) error
 	// DeleteUser deletes the user.
 	DeleteUser(ctx context.Context, id string) error
-	// ListUsers returns every user of the realm with its attributes (roles and links may be
-	// missing).
-	ListUsers(ctx context.Context) ([]model.LiveUser, error)
+	// ReadUsers returns the users with the given ids, with their attributes (roles and links
+	// may be missing); a user that does not exist is left out.
+	ReadUsers(ctx context.Context, ids []string) ([]model.LiveUser, error)
 }
 
 // Defaults for Options.

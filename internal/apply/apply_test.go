@@ -152,7 +152,7 @@ func TestPhasesRunInOrder(t *testing.T) {
 			return 1
 		case strings.HasPrefix(call, "CreateRole"), strings.HasPrefix(call, "UpdateRoleDescription"):
 			return 2
-		case call == "ListUsers":
+		case call == "ReadUsers":
 			return 4
 		case call == "UpdateUser id-eve", call == "DeleteUser id-frank":
 			return 5
@@ -166,8 +166,8 @@ func TestPhasesRunInOrder(t *testing.T) {
 				calls[k-1], phase(calls[k-1]), calls[k], phase(calls[k]), strings.Join(calls, "\n"))
 		}
 	}
-	if n := len(f.recorded("ListUsers")); n != 1 {
-		t.Errorf("ListUsers called %d times, want once", n)
+	if n := len(f.recorded("ReadUsers")); n != 1 {
+		t.Errorf("ReadUsers called %d times, want once", n)
 	}
 
 	// Each user's own steps run in sequence.
@@ -312,7 +312,7 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 			f.users[u.ID] = &u
 		},
 		calls: []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin",
-			"LinkIdentity id-bob entra-id", "ListUsers"},
+			"LinkIdentity id-bob entra-id", "ReadUsers"},
 		status: Applied, adopted: true,
 		attrs: map[string][]string{model.AttrApplications: {"codemie"}, owner: {"true"}, "dept": {"x"}},
 		roles: []model.Role{model.RoleDeveloper},
@@ -320,7 +320,7 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 		name:  "the create took effect before the connection broke",
 		setup: func(f *fakeTarget) { f.failAfter["CreateUser bob"] = connReset },
 		calls: []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin",
-			"LinkIdentity id-bob entra-id", "ListUsers"},
+			"LinkIdentity id-bob entra-id", "ReadUsers"},
 		status: Applied, adopted: true,
 		attrs: map[string][]string{model.AttrApplications: {"codemie"}, owner: {"true"}},
 		roles: []model.Role{model.RoleDeveloper},
@@ -451,8 +451,8 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 		update("dan", model.UserPatch{Attributes: map[string][]string{"dept": nil}}, nil, nil),
 	), f, Options{})
 
-	if n := len(f.recorded("ListUsers")); n != 1 {
-		t.Errorf("ListUsers called %d times, want once", n)
+	if n := len(f.recorded("ReadUsers")); n != 1 {
+		t.Errorf("ReadUsers called %d times, want once", n)
 	}
 	want := []string{"user.alice applied", "user.bob failed", "user.carol failed", "user.dan failed"}
 	if diff := cmp.Diff(want, statuses(r)); diff != "" {
@@ -476,7 +476,7 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 
 func TestVerificationReadFailureFailsTheWrittenUsers(t *testing.T) {
 	f := newFake()
-	f.fail["ListUsers"] = errors.New("GET /users: 503 Service Unavailable")
+	f.fail["ReadUsers"] = errors.New("GET /users: 503 Service Unavailable")
 	r := Run(t.Context(), planOf(create("bob", model.RoleDeveloper, "codemie")), f, Options{})
 	o := r.Outcomes[0]
 	want := "failed to read the users back to verify the attributes written: GET /users: 503 Service Unavailable"
@@ -537,7 +537,7 @@ func TestInterruptFinishesInFlightAndStartsNothingNew(t *testing.T) {
 		removal(plan.Delete, "eve"),
 	), f, Options{Parallelism: 1})
 
-	want := []string{"CreateUser alice", "MapRoles id-alice +developer", "CreateUser bob", "MapRoles id-bob +developer", "ListUsers"}
+	want := []string{"CreateUser alice", "MapRoles id-alice +developer", "CreateUser bob", "MapRoles id-bob +developer", "ReadUsers"}
 	if diff := cmp.Diff(want, f.recorded("")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}

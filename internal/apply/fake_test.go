@@ -217,17 +217,19 @@ func (f *fakeTarget) DeleteUser(ctx context.Context, id string) error {
 	return f.after(call)
 }
 
-func (f *fakeTarget) ListUsers(ctx context.Context) ([]model.LiveUser, error) {
-	if err := f.enter(ctx, "ListUsers"); err != nil {
+func (f *fakeTarget) ReadUsers(ctx context.Context, ids []string) ([]model.LiveUser, error) {
+	if err := f.enter(ctx, "ReadUsers"); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []model.LiveUser
-	for _, id := range slices.Sorted(maps.Keys(f.users)) {
-		lu := clone(f.users[id])
-		lu.Roles, lu.FederatedIdentities = nil, nil // a listing has neither
-		out = append(out, lu)
+	for _, id := range slices.Sorted(slices.Values(ids)) {
+		if stored, ok := f.users[id]; ok {
+			lu := clone(stored)
+			lu.Roles, lu.FederatedIdentities = nil, nil // a read-back has neither
+			out = append(out, lu)
+		}
 	}
 	return out, nil
 }

@@ -18,7 +18,7 @@ func TestJSONResult(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f.hook = func(_ context.Context, call string) error {
-		if call == "ListUsers" {
+		if call == "ReadUsers" {
 			cancel()
 		}
 		return nil

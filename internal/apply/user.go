@@ -171,7 +171,11 @@ func (r *runner) verify(idx []int) {
 	if len(pending) == 0 {
 		return
 	}
-	users, err := r.t.ListUsers(r.work)
+	ids := make([]string, len(pending))
+	for k, i := range pending {
+		ids[k] = r.checks[i].id
+	}
+	users, err := r.t.ReadUsers(r.work, ids)
 	if err != nil {
 		err = r.failed("read the users back to verify the attributes written", err)
 		for _, i := range pending {
@@ -187,7 +191,7 @@ func (r *runner) verify(idx []int) {
 		c := r.checks[i]
 		lu, ok := byID[c.id]
 		if !ok {
-			r.finish(i, fmt.Errorf("Keycloak did not list %s when roster read the users back to verify its attributes", c.username))
+			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
 			continue
 		}
 		r.finish(i, c.verify(lu))

@@ -3,6 +3,7 @@ package keycloak_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -92,5 +93,58 @@ func TestReadLive(t *testing.T) {
 	}
 	if got := counter.Writes(); got != 0 {
 		t.Errorf("ReadLive made %d writes, want none", got)
+	}
+}
+
+// TestReadUsers reads a few users back one by one and many through the listing, whichever costs
+// fewer requests, and leaves out ids that do not exist.
+func TestReadUsers(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	var seed []keycloaktest.User
+	for i := range 600 { // two pages
+		seed = append(seed, keycloaktest.User{Username: fmt.Sprintf("user%03d", i), Enabled: true})
+	}
+	if err := realm.SeedUsers(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, realm)
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(n int) []string {
+		var out []string
+		for _, u := range live.Users[:n] {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+
+	for _, tt := range []struct {
+		ids      []string
+		want     int
+		requests int
+	}{
+		{ids: append(ids(1), "no-such-id"), want: 1, requests: 1 + 2}, // count, then one read each
+		{ids: ids(600), want: 600, requests: 1 + 2},                   // count, then two pages
+	} {
+		counter := &keycloaktest.CountingTransport{}
+		cfg := realm.ServiceAccountConfig()
+		cfg.Transport = counter
+		cc, err := keycloak.Dial(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cc.ReadUsers(ctx, tt.ids)
+		if err != nil {
+			t.Fatalf("ReadUsers(%d ids): %v", len(tt.ids), err)
+		}
+		if len(got) != tt.want {
+			t.Errorf("ReadUsers(%d ids) returned %d users, want %d", len(tt.ids), len(got), tt.want)
+		}
+		if n := counter.Count(http.MethodGet); n != tt.requests {
+			t.Errorf("ReadUsers(%d ids) made %d GET requests, want %d", len(tt.ids), n, tt.requests)
+		}
 	}
 }
