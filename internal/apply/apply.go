@@ -189,25 +189,32 @@ func (r *runner) serial(idx []int, apply func(i int)) {
 	}
 }
 
-// parallel applies the changes with at most Parallelism at once, starting them in order until
-// ctx is done, and returns when all it started have finished.
+// parallel applies the changes with at most Parallelism at once, handing them in order to a
+// fixed set of workers until ctx is done, and returns when all it started have finished.
 func (r *runner) parallel(idx []int, apply func(i int)) {
-	slots := make(chan struct{}, r.opts.Parallelism)
+	next := make(chan int)
 	var wg sync.WaitGroup
+	for range min(r.opts.Parallelism, len(idx)) {
+		wg.Go(func() {
+			for i := range next {
+				apply(i)
+			}
+		})
+	}
 	for k, i := range idx {
-		select {
-		case slots <- struct{}{}:
-		case <-r.ctx.Done():
-		}
-		if r.ctx.Err() != nil { // checked again: select picks at random when both are ready
+		if r.ctx.Err() != nil {
 			r.skip(idx[k:], errInterrupted)
 			break
 		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			apply(i)
-		})
+		select {
+		case next <- i:
+			continue
+		case <-r.ctx.Done():
+		}
+		r.skip(idx[k:], errInterrupted)
+		break
 	}
+	close(next)
 	wg.Wait()
 }
 
