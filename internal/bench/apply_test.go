@@ -112,7 +112,8 @@ func rawCreate(b *testing.B) time.Duration {
 			for i := range work {
 				resp := send(http.MethodPost, "/users", map[string]any{
 					"username": fmt.Sprintf("user%04d", i), "email": fmt.Sprintf("user%04d@example.com", i), "enabled": true,
-					"attributes": map[string][]string{"applications": {fmt.Sprintf("p%d,t%d", i%37, i%11)}, "applications_admin": {fmt.Sprintf("t%d", i%11)}},
+					// The same attributes roster writes, its ownership marker included.
+					"attributes": map[string][]string{"applications": {fmt.Sprintf("p%d,t%d", i%37, i%11)}, "applications_admin": {fmt.Sprintf("t%d", i%11)}, "roster_managed": {"true"}},
 				})
 				resp.Body.Close()
 				id := resp.Header.Get("Location")[strings.LastIndexByte(resp.Header.Get("Location"), '/')+1:]
