@@ -662,9 +662,9 @@ func (l *loader) checkAttribute(k, v *node, path, owner string) {
 	case reservedCodeMie(name):
 		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from projects", name).Hint =
 			"list the projects under projects.member or projects.admin"
-	case name == owner:
-		l.diags.Errorf(k.pos(), path, "attribute %q is roster's ownership marker (settings.ownerAttribute)", name).Hint =
-			"roster sets it itself; choose another attribute name"
+	case name == owner && !isOwnerMark(v):
+		l.diags.Errorf(k.pos(), path, "attribute %q is roster's ownership marker (settings.ownerAttribute): its only value may be \"true\"", name).Hint =
+			"write [\"true\"] to adopt the user, so that prune may act on it once it leaves the files; or choose another attribute name"
 	case lower == "password" || lower == "initialpassword":
 		l.diags.Errorf(k.pos(), path, "plaintext passwords are not allowed: reference it with {env: NAME} or {file: PATH}").Hint =
 			"use initialPassword: {env: NAME}"
@@ -682,6 +682,13 @@ func (l *loader) checkAttribute(k, v *node, path, owner string) {
 				name, len([]rune(s)), maxAttrValueLen)
 		}
 	}
+}
+
+// isOwnerMark reports whether v is exactly the ownership marker's value, ["true"]: declaring it
+// adopts a user roster did not create (roster export --adopt writes it).
+func isOwnerMark(v *node) bool {
+	vals, _ := v.strings()
+	return slices.Equal(vals, []string{"true"})
 }
 
 // checkLinks reports two users linked to the same account at one identity provider.
