@@ -1,0 +1,150 @@
+package export
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// Options choose what Build exports and what the header says.
+type Options struct {
+	// Roles keeps only users holding one of these owned roles; nil keeps every role.
+	Roles []model.Role
+	// Projects keeps only users who open one of these projects (lowercase); nil keeps all.
+	Projects []string
+	// Adopt declares the ownership marker (OwnerAttribute: ["true"]) on every exported user, so
+	// that the next apply marks them and prune may act on them once they leave the files.
+	Adopt bool
+	// OwnerAttribute is the ownership marker's name; empty means model.DefaultOwnerAttribute.
+	OwnerAttribute string
+	// Server is the server's URL, named in the header.
+	Server string
+	// Time is when the realm was read, named in the header.
+	Time time.Time
+}
+
+// Export is the selection Build made: the users to write and those it left out.
+type Export struct {
+	live  *model.Live
+	opts  Options
+	owner string
+	// Users are the exported users, sorted by username.
+	Users []User
+	// ServiceAccounts counts the clients' service accounts left out.
+	ServiceAccounts int
+	// Storage counts the users from a user-storage provider (LDAP, …) left out.
+	Storage int
+	// NoRole are the users left out because they hold neither admin nor developer, sorted.
+	NoRole []string
+	// NotSelected counts the users --role or --project left out.
+	NotSelected int
+}
+
+// User is one exported user.
+type User struct {
+	Live   *model.LiveUser
+	Access model.Access
+	// Attributes are the attributes written verbatim (CodeMie's, the marker and user fields
+	// excluded); Dropped says why others were left out, by name.
+	Attributes map[string][]string
+	Dropped    map[string]string
+}
+
+// maxAttrValueLen is Keycloak's default cap on one attribute value, which the loader enforces.
+const maxAttrValueLen = 2048
+
+// Build selects the users to export from live.
+func Build(live *model.Live, opts Options) *Export {
+	e := &Export{live: live, opts: opts, owner: cmp.Or(opts.OwnerAttribute, model.DefaultOwnerAttribute)}
+	for i := range live.Users {
+		lu := &live.Users[i]
+		a := lu.Access()
+		switch {
+		case lu.IsServiceAccount() || strings.EqualFold(lu.Username, live.Identity):
+			e.ServiceAccounts++
+		case lu.FederationLink != "":
+			e.Storage++
+		case a.Role == "":
+			e.NoRole = append(e.NoRole, lu.Username)
+		case !e.selected(a):
+			e.NotSelected++
+		default:
+			e.Users = append(e.Users, e.user(lu, a))
+		}
+	}
+	slices.SortFunc(e.Users, func(x, y User) int { return strings.Compare(x.Live.Username, y.Live.Username) })
+	slices.Sort(e.NoRole)
+	return e
+}
+
+func (e *Export) selected(a model.Access) bool {
+	if len(e.opts.Roles) > 0 && !slices.Contains(e.opts.Roles, a.Role) {
+		return false
+	}
+	if len(e.opts.Projects) > 0 && !slices.ContainsFunc(e.opts.Projects, func(p string) bool { return slices.Contains(a.Projects, p) }) {
+		return false
+	}
+	return true
+}
+
+func (e *Export) user(lu *model.LiveUser, a model.Access) User {
+	u := User{Live: lu, Access: a, Attributes: map[string][]string{}, Dropped: map[string]string{}}
+	for name, vals := range lu.Attributes {
+		if why := e.skipAttribute(name, vals); why != "" {
+			if why != "-" {
+				u.Dropped[name] = why
+			}
+			continue
+		}
+		u.Attributes[name] = vals
+	}
+	if e.opts.Adopt {
+		u.Attributes[e.owner] = []string{"true"}
+	}
+	return u
+}
+
+// skipAttribute says why an attribute is not exported verbatim: "-" for those roster writes from
+// other fields (no comment needed), a reason for values the format cannot hold, "" to export.
+func (e *Export) skipAttribute(name string, vals []string) string {
+	lower := strings.ToLower(name)
+	switch {
+	case name == e.owner:
+		return "-"
+	case slices.Contains([]string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}, lower):
+		return "-"
+	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
+		return "-"
+	case lower == "password" || lower == "initialpassword":
+		return "it holds a password"
+	case len(vals) == 0:
+		return "-"
+	}
+	for _, v := range vals {
+		switch {
+		case strings.TrimSpace(v) == "":
+			return "it has a blank value"
+		case len([]rune(v)) > maxAttrValueLen:
+			return fmt.Sprintf("it has a value over %d characters", maxAttrValueLen)
+		}
+	}
+	return ""
+}
+
+// fileKey is the file of a split export a user goes to: admins, the first project they
+// administer, else the first project they open, else no-project.
+func fileKey(u User) string {
+	switch {
+	case u.Access.Role == model.RoleAdmin:
+		return "admins.yaml"
+	case len(u.Access.Admin) > 0:
+		return "project-" + u.Access.Admin[0] + ".yaml"
+	case len(u.Access.Projects) > 0:
+		return "project-" + u.Access.Projects[0] + ".yaml"
+	}
+	return "no-project.yaml"
+}

@@ -1,0 +1,270 @@
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// File is one output file of a split export.
+type File struct {
+	// Name is the file's base name.
+	Name string
+	Data []byte
+}
+
+// RealmFile is the name of the file of a split export that holds the realm's prerequisites.
+const RealmFile = "realm.yaml"
+
+// Single renders the export as one file.
+func (e *Export) Single() ([]byte, error) {
+	root := e.top(e.header())
+	e.prerequisites(root)
+	if len(e.Users) > 0 {
+		addKey(root, "users", e.users(e.Users))
+	}
+	return encode(root)
+}
+
+// Split renders the export as a directory: RealmFile with the prerequisites, admins.yaml with
+// the platform admins, project-P.yaml for the users whose first administered (else first
+// opened) project is P, and no-project.yaml for the rest. Files are sorted by name; each is
+// self-describing (version and realm).
+func (e *Export) Split() ([]File, error) {
+	root := e.top(e.header())
+	e.prerequisites(root)
+	data, err := encode(root)
+	if err != nil {
+		return nil, err
+	}
+	files := []File{{Name: RealmFile, Data: data}}
+	groups := map[string][]User{}
+	for _, u := range e.Users {
+		groups[fileKey(u)] = append(groups[fileKey(u)], u)
+	}
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
+		root := e.top([]string{fmt.Sprintf("Users of realm %q exported with %s; see %s.", e.live.Realm, RealmFile, describeGroup(name))})
+		addKey(root, "users", e.users(groups[name]))
+		data, err := encode(root)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Name: name, Data: data})
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	return files, nil
+}
+
+func describeGroup(name string) string {
+	switch name {
+	case "admins.yaml":
+		return "platform admins"
+	case "no-project.yaml":
+		return "users with no project"
+	}
+	return "users whose first administered, else first opened, project is " + strings.TrimSuffix(strings.TrimPrefix(name, "project-"), ".yaml")
+}
+
+// header is the comment at the top of the (first) file.
+func (e *Export) header() []string {
+	lines := []string{
+		fmt.Sprintf("Exported by roster from realm %q at %s on %s.", e.live.Realm, e.opts.Server, e.opts.Time.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("%s exported.", plural(len(e.Users), "user")),
+	}
+	var left []string
+	if e.ServiceAccounts > 0 {
+		left = append(left, plural(e.ServiceAccounts, "service account"))
+	}
+	if e.Storage > 0 {
+		left = append(left, plural(e.Storage, "user")+" from user storage (LDAP, …), which roster never changes")
+	}
+	if e.NotSelected > 0 {
+		left = append(left, plural(e.NotSelected, "user")+" not selected by --role or --project")
+	}
+	if len(left) > 0 {
+		lines = append(lines, "Left out: "+strings.Join(left, "; ")+".")
+	}
+	if n := len(e.NoRole); n > 0 {
+		lines = append(lines,
+			fmt.Sprintf("Left out: %s without the admin or developer role, who cannot sign in to CodeMie.", plural(n, "user")),
+			"Declaring one would grant access (the format requires a role); add them only on purpose:")
+		for _, u := range e.NoRole {
+			lines = append(lines, "  "+u)
+		}
+	}
+	if e.opts.Adopt {
+		lines = append(lines, fmt.Sprintf("--adopt: every user declares %s: [\"true\"]; the next apply marks them as owned by roster.", e.owner))
+	}
+	if e.live.Policy == model.PolicyDisabled || e.live.Policy == "" {
+		lines = append(lines,
+			"The realm's unmanagedAttributePolicy is DISABLED: Keycloak hides and drops CodeMie's attributes.",
+			"settings.unmanagedAttributePolicy is left out; set it to ADMIN_EDIT before declaring projects.")
+	}
+	return lines
+}
+
+// top starts a file: version and realm, with the comment lines above them.
+func (e *Export) top(comment []string) *yaml.Node {
+	root := &yaml.Node{Kind: yaml.MappingNode}
+	addKey(root, "version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(model.FormatVersion)})
+	root.Content[0].HeadComment = commentLines(comment)
+	addKey(root, "realm", str(e.live.Realm))
+	return root
+}
+
+// prerequisites adds the realm's policy and the owned roles as found.
+func (e *Export) prerequisites(root *yaml.Node) {
+	if p := e.live.Policy; p != "" && p != model.PolicyDisabled {
+		settings := &yaml.Node{Kind: yaml.MappingNode}
+		addKey(settings, "unmanagedAttributePolicy", str(string(p)))
+		addKey(root, "settings", settings)
+	}
+	roles := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, r := range e.live.Roles {
+		if !slices.Contains(model.OwnedRoles, model.Role(r.Name)) {
+			continue
+		}
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		addKey(n, "name", str(r.Name))
+		if r.Description != "" {
+			addKey(n, "description", str(r.Description))
+		}
+		roles.Content = append(roles.Content, n)
+	}
+	if len(roles.Content) > 0 {
+		addKey(root, "roles", roles)
+	}
+}
+
+func (e *Export) users(users []User) *yaml.Node {
+	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, u := range users {
+		seq.Content = append(seq.Content, e.userNode(u))
+	}
+	return seq
+}
+
+func (e *Export) userNode(u User) *yaml.Node {
+	lu := u.Live
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	name := str(lu.Username)
+	name.LineComment = "# " + u.Access.Summary()
+	addKey(n, "username", name)
+	if len(u.Dropped) > 0 {
+		var lines []string
+		for _, k := range slices.Sorted(maps.Keys(u.Dropped)) {
+			lines = append(lines, fmt.Sprintf("attribute %q is not exported: %s", k, u.Dropped[k]))
+		}
+		n.Content[0].HeadComment = commentLines(lines)
+	}
+	for _, f := range []struct{ key, val string }{{"email", lu.Email}, {"firstName", lu.FirstName}, {"lastName", lu.LastName}} {
+		if f.val != "" {
+			addKey(n, f.key, str(f.val))
+		}
+	}
+	if !lu.Enabled {
+		addKey(n, "enabled", boolean(false))
+	}
+	addKey(n, "role", str(string(u.Access.Role)))
+	if u.Access.External {
+		addKey(n, "external", boolean(true))
+	}
+	if len(u.Access.Projects) > 0 {
+		p := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		if len(u.Access.Admin) > 0 {
+			addKey(p, "admin", list(u.Access.Admin))
+		}
+		if m := u.Access.MemberOnly(); len(m) > 0 {
+			addKey(p, "member", list(m))
+		}
+		addKey(n, "projects", p)
+	}
+	if len(u.Attributes) > 0 {
+		a := &yaml.Node{Kind: yaml.MappingNode}
+		for _, k := range slices.Sorted(maps.Keys(u.Attributes)) {
+			addKey(a, k, list(u.Attributes[k]))
+		}
+		addKey(n, "attributes", a)
+	}
+	if len(lu.FederatedIdentities) > 0 {
+		links := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, l := range lu.FederatedIdentities {
+			m := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+			addKey(m, "provider", str(l.Provider))
+			addKey(m, "userId", str(l.UserID))
+			if l.UserName != "" {
+				addKey(m, "userName", str(l.UserName))
+			}
+			links.Content = append(links.Content, m)
+		}
+		addKey(n, "federatedIdentities", links)
+	}
+	return n
+}
+
+func addKey(m *yaml.Node, key string, v *yaml.Node) {
+	m.Content = append(m.Content, str(key), v)
+}
+
+// str is a string scalar, quoted when YAML (1.2, or 1.1 for yes/no/on/off) would read its plain
+// form as anything but that string.
+func str(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	var v any
+	if err := yaml.Unmarshal([]byte(s), &v); err != nil || v != s || yaml11Bool(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+func yaml11Bool(s string) bool {
+	return slices.Contains([]string{"y", "n", "yes", "no", "on", "off"}, strings.ToLower(s))
+}
+
+func boolean(b bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(b)}
+}
+
+func list(vals []string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, v := range vals {
+		n.Content = append(n.Content, str(v))
+	}
+	return n
+}
+
+func commentLines(lines []string) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimRight("# "+l, " ")
+	}
+	return strings.Join(out, "\n")
+}
+
+func encode(root *yaml.Node) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}); err != nil {
+		return nil, fmt.Errorf("failed to write YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("failed to write YAML: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// plural is "1 user" or "n users" for noun "user".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
