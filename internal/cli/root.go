@@ -118,6 +118,8 @@ the realm, and applies them.`,
 		newPlanCmd(ios),
 		newApplyCmd(ios),
 		newSchemaCmd(ios),
+		newExportCmd(ios),
+		newAccessCmd(ios),
 	)
 	return root
 }

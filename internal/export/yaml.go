@@ -119,11 +119,17 @@ func (e *Export) top(comment []string) *yaml.Node {
 	return root
 }
 
-// prerequisites adds the realm's policy and the owned roles as found.
+// prerequisites adds the realm's policy and the owned roles as found, and the ownership
+// marker's name when it is not the default.
 func (e *Export) prerequisites(root *yaml.Node) {
+	settings := &yaml.Node{Kind: yaml.MappingNode}
 	if p := e.live.Policy; p != "" && p != model.PolicyDisabled {
-		settings := &yaml.Node{Kind: yaml.MappingNode}
 		addKey(settings, "unmanagedAttributePolicy", str(string(p)))
+	}
+	if e.owner != model.DefaultOwnerAttribute {
+		addKey(settings, "ownerAttribute", str(e.owner))
+	}
+	if len(settings.Content) > 0 {
 		addKey(root, "settings", settings)
 	}
 	roles := &yaml.Node{Kind: yaml.SequenceNode}
