@@ -22,6 +22,8 @@ type connectOptions struct {
 	CAFile    string
 	Insecure  bool
 	Timeout   time.Duration
+	// AllowMaster lets roster work on the master realm, which holds Keycloak's own administrators.
+	AllowMaster bool
 
 	// transport, when set by tests, carries every request.
 	transport http.RoundTripper
@@ -43,6 +45,7 @@ func (o *connectOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of certificate authorities to trust besides the system's")
 	fs.BoolVar(&o.Insecure, "insecure-skip-tls-verify", false, "do not verify the server's TLS certificate (throwaway servers only)")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time limit for each HTTP request")
+	fs.BoolVar(&o.AllowMaster, "allow-master-realm", false, "allow working on the master realm, which holds Keycloak's own administrators")
 }
 
 // config builds the adapter configuration for realm from flags and environment. With a user,
@@ -70,7 +73,13 @@ func (o *connectOptions) config(realm string) keycloak.Config {
 }
 
 // dial logs in; failures to reach the server or to log in end the command with exit code 3.
+// The master realm is refused unless --allow-master-realm: it holds Keycloak's own
+// administrators, and CodeMie never runs there.
 func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Client, error) {
+	if realm == "master" && !o.AllowMaster {
+		return nil, withHint(errors.New("refusing to work on the master realm: it holds Keycloak's own administrators"),
+			"CodeMie uses a realm of its own (codemie-prod by default); pass --allow-master-realm if you really mean master")
+	}
 	c, err := keycloak.Dial(ctx, o.config(realm))
 	if err != nil {
 		return nil, classify(err)
