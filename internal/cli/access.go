@@ -108,15 +108,9 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	}
 	var live *model.Live
 	if opts.Live || opts.Diff {
-		c, err := opts.connect.dial(ctx, realm)
-		if err != nil {
+		var err error
+		if _, _, live, err = opts.connect.read(ctx, realm, keycloak.ReadOptions{}); err != nil {
 			return err
-		}
-		if _, err := c.ReadRealm(ctx); err != nil {
-			return classify(err)
-		}
-		if live, err = c.ReadLive(ctx, keycloak.ReadOptions{}); err != nil {
-			return classify(fmt.Errorf("failed to read realm %q: %w", realm, err))
 		}
 	}
 

@@ -113,7 +113,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 
 	if opts.SendInvites {
-		if err := checkEmail(ctx, pl.client); err != nil {
+		if err := checkEmail(pl.info); err != nil {
 			return err
 		}
 	}
@@ -169,11 +169,8 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	return nil
 }
 
-func checkEmail(ctx context.Context, c *keycloak.Client) error {
-	info, err := c.ReadRealm(ctx)
-	if err != nil {
-		return classify(err)
-	}
+// checkEmail refuses --send-invites for a realm without an SMTP server.
+func checkEmail(info keycloak.RealmInfo) error {
 	if !info.CanSendEmail() {
 		return withHint(fmt.Errorf("realm %q has no SMTP server, so Keycloak cannot send invitations", info.Name),
 			"configure one under Realm settings → Email, or apply without --send-invites")
@@ -307,16 +304,9 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 		return nil, withHint(fmt.Errorf("the plan was made for %s, not %s", saved.Server, server),
 			"point --server or KEYCLOAK_URL at the server the plan was made for")
 	}
-	c, err := opts.connect.dial(ctx, cfg.Realm)
+	c, info, live, err := opts.connect.read(ctx, cfg.Realm, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
 	if err != nil {
 		return nil, err
-	}
-	if _, err := c.ReadRealm(ctx); err != nil {
-		return nil, classify(err)
-	}
-	live, err := c.ReadLive(ctx, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
-	if err != nil {
-		return nil, classify(fmt.Errorf("failed to read realm %q: %w", cfg.Realm, err))
 	}
 	if planfile.Fingerprint(live) != saved.LiveFingerprint {
 		return nil, errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", cfg.Realm))
@@ -325,5 +315,5 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, live: live, plan: p, client: c}, nil
+	return &planned{cfg: cfg, info: info, live: live, plan: p, client: c}, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // connectOptions are the flags that say how to reach and log in to Keycloak. Secrets come only
@@ -85,6 +87,24 @@ func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Clie
 		return nil, classify(err)
 	}
 	return c, nil
+}
+
+// read logs in to realm, checks that the realm exists, and reads everything roster manages in
+// it: the one way every command that looks at a realm starts.
+func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
+	c, err := o.dial(ctx, realm)
+	if err != nil {
+		return nil, keycloak.RealmInfo{}, nil, err
+	}
+	info, err := c.ReadRealm(ctx)
+	if err != nil {
+		return nil, info, nil, classify(err)
+	}
+	live, err := c.ReadLive(ctx, ro)
+	if err != nil {
+		return nil, info, nil, classify(fmt.Errorf("failed to read realm %q: %w", realm, err))
+	}
+	return c, info, live, nil
 }
 
 // classify gives connection and login failures exit code 3 so that a drift job can tell a broken

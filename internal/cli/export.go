@@ -103,18 +103,11 @@ func (o *exportOptions) check() error {
 }
 
 func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOptions) error {
-	c, err := opts.connect.dial(ctx, opts.Realm)
-	if err != nil {
-		return err
-	}
-	if _, err := c.ReadRealm(ctx); err != nil {
-		return classify(err)
-	}
 	readAt := exportClock()
 	// Links cost a request per user; service accounts never have any worth exporting.
-	live, err := c.ReadLive(ctx, keycloak.ReadOptions{LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }})
+	_, _, live, err := opts.connect.read(ctx, opts.Realm, keycloak.ReadOptions{LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }})
 	if err != nil {
-		return classify(fmt.Errorf("failed to read realm %q: %w", opts.Realm, err))
+		return err
 	}
 	roles := make([]model.Role, len(opts.Roles))
 	for i, r := range opts.Roles {

@@ -111,6 +111,7 @@ func (o *planOptions) check() error {
 // planned is a plan together with what it was computed from.
 type planned struct {
 	cfg    *model.Config
+	info   keycloak.RealmInfo
 	live   *model.Live
 	plan   *plan.Plan
 	client *keycloak.Client
@@ -123,22 +124,15 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	c, err := connect.dial(ctx, cfg.Realm)
+	c, info, live, err := connect.read(ctx, cfg.Realm, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
 	if err != nil {
 		return nil, err
-	}
-	if _, err := c.ReadRealm(ctx); err != nil {
-		return nil, classify(err)
-	}
-	live, err := c.ReadLive(ctx, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
-	if err != nil {
-		return nil, classify(fmt.Errorf("failed to read realm %q: %w", cfg.Realm, err))
 	}
 	p, err := plan.Build(cfg, live, popts)
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, live: live, plan: p, client: c}, nil
+	return &planned{cfg: cfg, info: info, live: live, plan: p, client: c}, nil
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
