@@ -59,11 +59,12 @@ func planFor(t *testing.T, c *keycloak.Client, cfg *model.Config) *plan.Plan {
 	return p
 }
 
-// converge plans and applies through client c and returns the result.
+// converge plans and applies through client c, creating users in batches as the CLI does, and
+// returns the result.
 func converge(t *testing.T, c *keycloak.Client, cfg *model.Config) (*plan.Plan, *apply.Result) {
 	t.Helper()
 	p := planFor(t, c, cfg)
-	return p, apply.Run(context.Background(), p, c, apply.Options{})
+	return p, apply.Run(context.Background(), p, c, apply.Options{BatchSize: apply.DefaultBatchSize})
 }
 
 func usersYAML(realm string, n int) string {

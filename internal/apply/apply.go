@@ -15,9 +15,9 @@ import (
 // Target is the realm apply writes to. The Keycloak adapter (*keycloak.Client) implements it;
 // the CLI asserts that at compile time. Methods may be called concurrently.
 //
-// apply relies on these properties of the implementation: CreateUser is never retried inside
-// (a repeated POST could create the user twice or fail with 409 after the first attempt took
-// effect); UpdateUser changes only the fields the patch sets; MapRoles, with either list
+// apply relies on these properties of the implementation: CreateUser and ImportUsers are never
+// retried inside (a repeated POST could create the user twice or fail with 409 after the first
+// attempt took effect); UpdateUser changes only the fields the patch sets; MapRoles, with either list
 // empty, leaves that side alone and is idempotent; ReadUsers returns the users it is asked
 // for with their attributes as stored.
 type Target interface {
@@ -29,6 +29,11 @@ type Target interface {
 	UpdateRoleDescription(ctx context.Context, name, description string) error
 	// CreateUser creates a user, with its initial password if any, and returns its id.
 	CreateUser(ctx context.Context, u model.NewUser) (string, error)
+	// ImportUsers creates users without passwords in one request, each with its roles, and
+	// returns the ids of those it created, by username; a user whose username exists is
+	// skipped and left out. It is all or nothing: on error no user was created, unless the
+	// answer was lost after the server committed.
+	ImportUsers(ctx context.Context, users []model.UserImport) (map[string]string, error)
 	// FindUser looks a user up by exact username; ok is false when there is none.
 	FindUser(ctx context.Context, username string) (model.LiveUser, bool, error)
 	// UpdateUser changes the fields p sets on the user with the given id.
@@ -48,13 +53,20 @@ type Target interface {
 const (
 	DefaultParallelism = 8
 	DefaultGrace       = 10 * time.Second
+	// DefaultBatchSize is the batch size the CLI uses: big enough that a request per batch
+	// costs little, small enough that a batch Keycloak refuses is cheap to redo user by user.
+	DefaultBatchSize = 50
 )
 
 // Options tune Run.
 type Options struct {
 	// Parallelism is how many user changes run at once in phases 3 and 5; zero or less means
-	// DefaultParallelism.
+	// DefaultParallelism. A batch of creates counts as one.
 	Parallelism int
+	// BatchSize is how many users without an initial password one ImportUsers request creates.
+	// Below 2, every user is created on its own with CreateUser. A batch the target refuses
+	// is redone user by user, so one bad user costs its batch a request, not its creation.
+	BatchSize int
 	// Password resolves a user's initial password from where the configuration says it is (an
 	// environment variable or a file). Run calls it only for users it creates, just before the
 	// create, possibly from several goroutines at once. Its error must not contain the secret.
@@ -173,9 +185,37 @@ func (r *runner) run() {
 			return
 		}
 	}
-	r.parallel(users, r.applyUser)
+	r.parallel(r.batches(users), r.applyUsers)
 	r.verify(users)
-	r.parallel(removals, r.applyRemoval)
+	r.parallel(singles(removals), func(g []int) { r.applyRemoval(g[0]) })
+}
+
+// batches groups the user changes into the units the parallel phase hands out: creates that
+// ImportUsers can make, BatchSize at a time, first; then every other change on its own.
+func (r *runner) batches(users []int) [][]int {
+	var batchable, rest []int
+	for _, i := range users {
+		c := &r.changes[i]
+		if r.opts.BatchSize >= 2 && c.Action == plan.Create && checkChange(c) == nil && c.User.After.InitialPassword == nil {
+			batchable = append(batchable, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	if len(batchable) == 0 {
+		return singles(rest)
+	}
+	groups := slices.Collect(slices.Chunk(batchable, r.opts.BatchSize))
+	return append(groups, singles(rest)...)
+}
+
+// singles makes a unit of each change.
+func singles(idx []int) [][]int {
+	out := make([][]int, len(idx))
+	for k := range idx {
+		out[k] = idx[k : k+1 : k+1]
+	}
+	return out
 }
 
 // serial applies the changes one after another, until ctx is done.
@@ -189,29 +229,30 @@ func (r *runner) serial(idx []int, apply func(i int)) {
 	}
 }
 
-// parallel applies the changes with at most Parallelism at once, handing them in order to a
-// fixed set of workers until ctx is done, and returns when all it started have finished.
-func (r *runner) parallel(idx []int, apply func(i int)) {
-	next := make(chan int)
+// parallel applies the units of changes with at most Parallelism at once, handing them in
+// order to a fixed set of workers until ctx is done, and returns when all it started have
+// finished.
+func (r *runner) parallel(units [][]int, apply func(unit []int)) {
+	next := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(r.opts.Parallelism, len(idx)) {
+	for range min(r.opts.Parallelism, len(units)) {
 		wg.Go(func() {
-			for i := range next {
-				apply(i)
+			for u := range next {
+				apply(u)
 			}
 		})
 	}
-	for k, i := range idx {
+	for k, u := range units {
 		if r.ctx.Err() != nil {
-			r.skip(idx[k:], errInterrupted)
+			r.skip(slices.Concat(units[k:]...), errInterrupted)
 			break
 		}
 		select {
-		case next <- i:
+		case next <- u:
 			continue
 		case <-r.ctx.Done():
 		}
-		r.skip(idx[k:], errInterrupted)
+		r.skip(slices.Concat(units[k:]...), errInterrupted)
 		break
 	}
 	close(next)

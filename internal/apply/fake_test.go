@@ -117,6 +117,46 @@ func (f *fakeTarget) CreateUser(ctx context.Context, u model.NewUser) (string, e
 	return lu.ID, f.after(call)
 }
 
+// ImportUsers creates the users whose username is free, all at once, with their roles.
+func (f *fakeTarget) ImportUsers(ctx context.Context, users []model.UserImport) (map[string]string, error) {
+	call := "ImportUsers"
+	for _, u := range users {
+		call += " " + u.User.Username
+	}
+	if err := f.enter(ctx, call); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	taken := map[string]bool{}
+	for _, lu := range f.users {
+		taken[lu.Username] = true
+	}
+	var made []*model.LiveUser
+	for _, ui := range users {
+		u := ui.User
+		if u.InitialPassword != nil {
+			return nil, fmt.Errorf("user %q has an initial password, which a batch create cannot set", u.Username)
+		}
+		if taken[u.Username] {
+			continue
+		}
+		lu := &model.LiveUser{ID: "id-" + u.Username, Username: u.Username, Email: u.Email, FirstName: u.FirstName,
+			LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}, Roles: slices.Clone(ui.Roles)}
+		f.setAttributes(lu, u.Attributes)
+		made = append(made, lu)
+	}
+	ids := map[string]string{}
+	for _, lu := range made {
+		f.users[lu.ID] = lu
+		ids[lu.Username] = lu.ID
+	}
+	if err := f.after(call); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 func (f *fakeTarget) FindUser(ctx context.Context, username string) (model.LiveUser, bool, error) {
 	if err := f.enter(ctx, "FindUser "+username); err != nil {
 		return model.LiveUser{}, false, err

@@ -10,6 +10,38 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 )
 
+// applyUsers applies a unit of user changes: one change, or a batch of creates.
+func (r *runner) applyUsers(unit []int) {
+	if len(unit) == 1 {
+		r.applyUser(unit[0])
+		return
+	}
+	imports := make([]model.UserImport, len(unit))
+	for k, i := range unit {
+		u := r.changes[i].User
+		imports[k] = model.UserImport{User: *u.New, Roles: u.AddRoles}
+	}
+	// On error ids is nil, and every user goes the single way below, which reports its own
+	// error: the batch's would blame them all for one.
+	ids, _ := r.t.ImportUsers(r.work, imports)
+	for k, i := range unit {
+		u := r.changes[i].User
+		id, created := ids[u.New.Username]
+		switch {
+		case created:
+			r.link(i, id, u.New.Attributes)
+		case r.ctx.Err() != nil:
+			r.skip(unit[k:], errInterrupted)
+			return
+		default:
+			// The target refused the batch (one bad user fails them all), lost its answer, or
+			// skipped this user because the username exists: create it on its own, which
+			// fails with the user's own error, or finds and adopts the user that exists.
+			r.applyUser(i)
+		}
+	}
+}
+
 // applyUser creates or updates one user, then maps its roles and adds its links, stopping at
 // the first failing step. A user whose attributes were written is finished by verify; any
 // other is finished here.
@@ -56,7 +88,14 @@ func (r *runner) applyUser(i int) {
 			return
 		}
 	}
-	for _, l := range u.Links {
+	r.link(i, id, sent)
+}
+
+// link adds the user's identity links; then it leaves the user to verify when attributes were
+// written, and finishes it otherwise.
+func (r *runner) link(i int, id string, sent map[string][]string) {
+	c := &r.changes[i]
+	for _, l := range c.User.Links {
 		if err := r.t.LinkIdentity(r.work, id, l); err != nil {
 			r.finish(i, r.failed(fmt.Sprintf("link identity provider %q", l.Provider), err))
 			return

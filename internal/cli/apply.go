@@ -30,6 +30,7 @@ type applyOptions struct {
 	Paths       []string
 	AutoApprove bool
 	Parallelism int
+	BatchSize   int
 	Format      string
 	SendInvites bool
 }
@@ -75,7 +76,8 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	opts.connect.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
-	f.IntVar(&opts.Parallelism, "parallelism", apply.DefaultParallelism, "how many users to change at once")
+	f.IntVar(&opts.Parallelism, "parallelism", apply.DefaultParallelism, "how many users (or batches of created users) to change at once")
+	f.IntVar(&opts.BatchSize, "batch-size", apply.DefaultBatchSize, "how many users without an initial password to create per request (1: one request per user)")
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	opts.removal.addFlags(f)
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
@@ -88,6 +90,9 @@ func (o *applyOptions) check() error {
 	}
 	if o.Parallelism < 1 {
 		return withHint(fmt.Errorf("--parallelism must be at least 1, not %d", o.Parallelism), "the default is 8")
+	}
+	if o.BatchSize < 1 {
+		return withHint(fmt.Errorf("--batch-size must be at least 1, not %d", o.BatchSize), "the default is 50; 1 creates each user with its own request")
 	}
 	switch o.Format {
 	case "text", "json":
@@ -134,7 +139,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		}
 	}
 
-	aopts := apply.Options{Parallelism: opts.Parallelism, Password: resolvePassword}
+	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}

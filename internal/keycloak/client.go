@@ -53,7 +53,8 @@ type Client struct {
 	token   string
 	renewAt time.Time
 
-	roles roleRefs
+	roles    roleRefs
+	defaults creationDefaults
 }
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.

@@ -14,6 +14,13 @@ type NewUser struct {
 	InitialPassword *Password
 }
 
+// UserImport is a user to create in a batch: the user, without a password, and the owned realm
+// roles it gets.
+type UserImport struct {
+	User  NewUser
+	Roles []Role
+}
+
 // Password is an initial password.
 type Password struct {
 	Value Secret

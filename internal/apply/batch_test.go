@@ -1,0 +1,133 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+func TestBatchCreates(t *testing.T) {
+	entra := model.FederatedIdentity{Provider: "entra-id", UserID: "e-1"}
+	p := planOf(
+		create("alice", model.RoleAdmin, "codemie"),
+		create("bob", model.RoleDeveloper, "codemie", entra),
+		withPassword(create("carol", model.RoleDeveloper, ""), "CAROL_PASSWORD"),
+		create("dan", model.RoleDeveloper, ""),
+		create("erin", model.RoleDeveloper, "payments"),
+		create("frank", model.RoleDeveloper, "payments"),
+	)
+	f := newFake()
+	pw := func(*model.SecretRef) (model.Password, error) { return model.Password{Value: "s3cret"}, nil }
+	r := Run(t.Context(), p, f, Options{Parallelism: 1, BatchSize: 2, Password: pw})
+	if err := r.Err(); err != nil {
+		t.Fatalf("Err() = %v", err)
+	}
+	// Batches first, in plan order; a user with a password, and the last batch's lone user,
+	// on their own.
+	want := []string{
+		"ImportUsers alice bob", "LinkIdentity id-bob entra-id",
+		"ImportUsers dan erin",
+		"CreateUser frank", "MapRoles id-frank +developer",
+		"CreateUser carol", "MapRoles id-carol +developer",
+		"ReadUsers",
+	}
+	if diff := cmp.Diff(want, f.recorded("")); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	for name, role := range map[string]model.Role{"alice": model.RoleAdmin, "bob": model.RoleDeveloper, "dan": model.RoleDeveloper} {
+		u, ok := f.user(name)
+		if !ok || !cmp.Equal(u.Roles, []model.Role{role}) {
+			t.Errorf("%s: exists %v, roles %v; want roles [%s]", name, ok, u.Roles, role)
+		}
+	}
+	if got, want := r.Summary(), "Apply complete: 6 added, 0 changed, 0 removed, 0 failed."; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+}
+
+func TestBatchFallsBackToSingleCreates(t *testing.T) {
+	connReset := errors.New("POST /partialImport: connection reset by peer")
+	for _, tc := range []struct {
+		name  string
+		setup func(f *fakeTarget)
+		calls []string
+		// statuses are alice's and bob's.
+		statuses []string
+		bobErr   string
+	}{{
+		name: "one bad user fails the batch: the other is created, the bad one reports its own error",
+		setup: func(f *fakeTarget) {
+			f.fail["ImportUsers alice bob"] = errors.New("POST /partialImport: 409 User exists with same email")
+			f.fail["CreateUser bob"] = errors.New("POST /users: 409 User exists with same email")
+		},
+		calls: []string{"ImportUsers alice bob", "CreateUser alice", "MapRoles id-alice +developer",
+			"CreateUser bob", "FindUser bob", "ReadUsers"},
+		statuses: []string{"user.alice applied", "user.bob failed"},
+		bobErr:   "failed to create: POST /users: 409 User exists with same email",
+	}, {
+		name:  "the batch took effect but the answer was lost: each user is found and adopted",
+		setup: func(f *fakeTarget) { f.failAfter["ImportUsers alice bob"] = connReset },
+		calls: []string{"ImportUsers alice bob",
+			"CreateUser alice", "FindUser alice", "UpdateUser id-alice", "MapRoles id-alice +developer -admin",
+			"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin", "ReadUsers"},
+		statuses: []string{"user.alice applied", "user.bob applied"},
+	}, {
+		name: "a user made since the plan is skipped by the batch, then adopted",
+		setup: func(f *fakeTarget) {
+			u := live("bob", map[string][]string{"dept": {"x"}}, model.RoleAdmin)
+			f.users[u.ID] = &u
+		},
+		calls: []string{"ImportUsers alice bob",
+			"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin", "ReadUsers"},
+		statuses: []string{"user.alice applied", "user.bob applied"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			tc.setup(f)
+			r := Run(t.Context(), planOf(create("alice", model.RoleDeveloper, "codemie"), create("bob", model.RoleDeveloper, "codemie")),
+				f, Options{Parallelism: 1, BatchSize: 50})
+			if diff := cmp.Diff(tc.calls, f.recorded("")); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.statuses, statuses(r)); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			if o := outcome(t, r, "user.bob"); tc.bobErr != "" && (o.Err == nil || o.Err.Error() != tc.bobErr) {
+				t.Errorf("bob's error = %v, want %q", o.Err, tc.bobErr)
+			}
+			for _, name := range []string{"alice", "bob"} {
+				if u, ok := f.user(name); ok && !cmp.Equal(u.Roles, []model.Role{model.RoleDeveloper}) {
+					t.Errorf("%s's roles = %v, want [developer]", name, u.Roles)
+				}
+			}
+		})
+	}
+}
+
+func TestInterruptDuringARefusedBatchStartsNoSingleCreate(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	f := newFake()
+	f.hook = func(_ context.Context, call string) error {
+		if call == "ImportUsers alice bob" {
+			cancel()
+			return errors.New("POST /partialImport: 500 Internal Server Error")
+		}
+		return nil
+	}
+	r := Run(ctx, planOf(create("alice", model.RoleDeveloper, ""), create("bob", model.RoleDeveloper, "")),
+		f, Options{Parallelism: 1, BatchSize: 50})
+	if diff := cmp.Diff([]string{"ImportUsers alice bob"}, f.recorded("")); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"user.alice not-started", "user.bob not-started"}, statuses(r)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if !r.Interrupted {
+		t.Error("Interrupted is false")
+	}
+}
