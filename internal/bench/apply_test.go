@@ -22,30 +22,35 @@ const applyUsers = 1000
 
 // BenchmarkApplyCreate measures `roster apply` creating 1,000 users at parallelism 8 — read-back
 // verification included — against a raw loop making the fewest requests for the same result
-// (create each user with its attributes, then map its role) at the same parallelism, each in a
-// fresh realm of the same server.
+// with single creates (create each user with its attributes, then map its role) at the same
+// parallelism, each in a fresh realm of the same server. It runs apply as the CLI's default
+// does (batches of 50) and with --batch-size 1 (single creates, like the raw loop).
 func BenchmarkApplyCreate(b *testing.B) {
 	bin := rosterBin(b)
 	rawCreate(b) // warm the server up; not measured
-	var rosterWall, rawWall time.Duration
-	first := true
-	for b.Loop() {
-		// Alternate which side goes first, so neither always meets a fresher server.
-		if first {
-			rosterWall += rosterCreate(b, bin)
-			rawWall += rawCreate(b)
-		} else {
-			rawWall += rawCreate(b)
-			rosterWall += rosterCreate(b, bin)
-		}
-		first = !first
+	for _, batch := range []int{50, 1} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			var rosterWall, rawWall time.Duration
+			first := true
+			for b.Loop() {
+				// Alternate which side goes first, so neither always meets a fresher server.
+				if first {
+					rosterWall += rosterCreate(b, bin, batch)
+					rawWall += rawCreate(b)
+				} else {
+					rawWall += rawCreate(b)
+					rosterWall += rosterCreate(b, bin, batch)
+				}
+				first = !first
+			}
+			loops := float64(b.N)
+			rosterRate := applyUsers / (rosterWall.Seconds() / loops)
+			rawRate := applyUsers / (rawWall.Seconds() / loops)
+			b.ReportMetric(rosterRate, "roster-users/s")
+			b.ReportMetric(rawRate, "raw-users/s")
+			b.ReportMetric(rosterRate/rawRate, "roster/raw")
+		})
 	}
-	loops := float64(b.N)
-	rosterRate := applyUsers / (rosterWall.Seconds() / loops)
-	rawRate := applyUsers / (rawWall.Seconds() / loops)
-	b.ReportMetric(rosterRate, "roster-users/s")
-	b.ReportMetric(rawRate, "raw-users/s")
-	b.ReportMetric(rosterRate/rawRate, "roster/raw")
 }
 
 // prepared returns a fresh realm with the policy and roles CodeMie needs, as apply would leave
@@ -58,7 +63,7 @@ func prepared(b testing.TB) *keycloaktest.Realm {
 	return realm
 }
 
-func rosterCreate(b *testing.B, bin string) time.Duration {
+func rosterCreate(b *testing.B, bin string, batch int) time.Duration {
 	realm := prepared(b)
 	var yaml strings.Builder
 	fmt.Fprintf(&yaml, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n", realm.Name)
@@ -67,7 +72,7 @@ func rosterCreate(b *testing.B, bin string) time.Duration {
 	}
 	file := filepath.Join(b.TempDir(), "roster.yaml")
 	check(b, os.WriteFile(file, []byte(yaml.String()), 0o644))
-	cmd := exec.Command(bin, "apply", "--auto-approve", "--parallelism", "8", file)
+	cmd := exec.Command(bin, "apply", "--auto-approve", "--parallelism", "8", "--batch-size", fmt.Sprint(batch), file)
 	cmd.Env = append(os.Environ(), "KEYCLOAK_URL="+realm.Server.URL, "KEYCLOAK_CLIENT_ID="+realm.ClientID,
 		"KEYCLOAK_CLIENT_SECRET="+realm.ClientSecret)
 	var out bytes.Buffer

@@ -187,6 +187,11 @@ func (c *Client) readLinks(ctx context.Context, userID string) ([]model.Federate
 // pages GETs path page by page (first/max) until a short page and returns every item once: some
 // Keycloak versions repeat rows across pages, so items are de-duplicated by key.
 func pages[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
+	return pagesFrom(ctx, c, path, query, size, 0, key)
+}
+
+// pagesFrom is pages starting at offset start.
+func pagesFrom[T any](ctx context.Context, c *Client, path string, query url.Values, size, start int, key func(T) string) ([]T, error) {
 	var all []T
 	seen := make(map[string]bool)
 	q := url.Values{}
@@ -194,7 +199,7 @@ func pages[T any](ctx context.Context, c *Client, path string, query url.Values,
 		q[k] = v
 	}
 	q.Set("max", fmt.Sprint(size))
-	for first := 0; ; first += size {
+	for first := start; ; first += size {
 		q.Set("first", fmt.Sprint(first))
 		var page []T
 		if _, err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
@@ -210,6 +215,46 @@ func pages[T any](ctx context.Context, c *Client, path string, query url.Values,
 			return all, nil
 		}
 	}
+}
+
+// readUsersConcurrently lists the users like readUsers, but fetches the pages that count users
+// fill at once, at most readBackParallelism at a time; if the last of them is full, users came
+// since the count, and it pages on from there one page at a time.
+func (c *Client) readUsersConcurrently(ctx context.Context, count int) ([]userRep, error) {
+	n := count/userPageSize + 1
+	got := make([][]userRep, n)
+	errs := make([]error, n)
+	slots := make(chan struct{}, readBackParallelism)
+	var wg sync.WaitGroup
+	for i := range n {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			q := url.Values{"briefRepresentation": {"false"}, "first": {fmt.Sprint(i * userPageSize)}, "max": {fmt.Sprint(userPageSize)}}
+			_, errs[i] = c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &got[i])
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	all := slices.Concat(got...)
+	if len(got[n-1]) == userPageSize {
+		more, err := pagesFrom(ctx, c, "/users", url.Values{"briefRepresentation": {"false"}}, userPageSize, n*userPageSize,
+			func(u userRep) string { return u.ID })
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, more...)
+	}
+	seen := make(map[string]bool, len(all))
+	return slices.DeleteFunc(all, func(u userRep) bool {
+		dup := seen[u.ID]
+		seen[u.ID] = true
+		return dup
+	}), nil
 }
 
 // readBackParallelism bounds the concurrent single-user reads of ReadUsers.
@@ -228,7 +273,7 @@ func (c *Client) ReadUsers(ctx context.Context, ids []string) ([]model.LiveUser,
 		return nil, err
 	}
 	if len(ids) > count/userPageSize+1 {
-		reps, err := c.readUsers(ctx)
+		reps, err := c.readUsersConcurrently(ctx, count)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -146,5 +148,61 @@ func TestReadUsers(t *testing.T) {
 		if n := counter.Count(http.MethodGet); n != tt.requests {
 			t.Errorf("ReadUsers(%d ids) made %d GET requests, want %d", len(tt.ids), n, tt.requests)
 		}
+	}
+}
+
+// countThenSeed seeds users right after the first user count passes through it, so the count
+// ReadUsers acts on is stale.
+type countThenSeed struct {
+	seed func() error
+	once sync.Once
+	err  error
+}
+
+func (s *countThenSeed) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && strings.HasSuffix(req.URL.Path, "/users/count") {
+		s.once.Do(func() { s.err = s.seed() })
+	}
+	return resp, err
+}
+
+// TestReadUsersPagesOnWhenUsersArrive has users arrive between the count and the listing,
+// sorting before the ones asked for and pushing them past the counted pages: ReadUsers pages
+// on until a short page and still finds them.
+func TestReadUsersPagesOnWhenUsersArrive(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	var seed, late []keycloaktest.User
+	for i := range 600 {
+		seed = append(seed, keycloaktest.User{Username: fmt.Sprintf("user%03d", i), Enabled: true})
+		late = append(late, keycloaktest.User{Username: fmt.Sprintf("early%03d", i), Enabled: true})
+	}
+	if err := realm.SeedUsers(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	live, err := dial(t, realm).ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, u := range live.Users {
+		if strings.HasPrefix(u.Username, "user") {
+			ids = append(ids, u.ID)
+		}
+	}
+	tr := &countThenSeed{seed: func() error { return realm.SeedUsers(ctx, late) }}
+	cfg := realm.ServiceAccountConfig()
+	cfg.Transport = tr
+	c, err := keycloak.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ReadUsers(ctx, ids)
+	if err != nil || tr.err != nil {
+		t.Fatalf("ReadUsers: %v; seeding: %v", err, tr.err)
+	}
+	if len(got) != len(ids) {
+		t.Errorf("ReadUsers returned %d users, want %d", len(got), len(ids))
 	}
 }
