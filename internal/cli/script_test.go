@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,7 +45,10 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("ROSTER_UPDATE_SCRIPTS") != "",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
-			return nil
+			// The repository, for scripts that run its examples.
+			root, err := filepath.Abs("../..")
+			env.Setenv("REPO", root)
+			return err
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond != "keycloak" {
@@ -59,6 +63,7 @@ func TestScripts(t *testing.T) {
 			"kc":       cmdKC,
 			"kcpolicy": cmdKCPolicy,
 			"exits":    cmdExits,
+			"cijob":    cmdCIJob,
 		},
 	})
 }

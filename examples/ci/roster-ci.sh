@@ -1,0 +1,98 @@
+#!/bin/sh
+# roster-ci.sh: the roster commands of the example CI jobs, shared by the GitHub Actions
+# workflows (examples/ci/github), the GitLab pipeline (examples/ci/gitlab) and, by hand, any other
+# CI system. It runs roster and writes files; posting comments and opening issues is left to the
+# CI job, which knows its platform. Copy it into your repository as ci/roster-ci.sh.
+#
+#   roster-ci.sh validate PATH...           check the files offline
+#   roster-ci.sh plan DIR PATH...           DIR/comment.md (a pull-request comment, also when the
+#                                           plan fails) and DIR/roster.plan (the saved plan)
+#   roster-ci.sh apply PLANFILE PATH...     apply PLANFILE; when it is - or missing, or stale,
+#                                           plan from PATH... and apply with --auto-approve
+#   roster-ci.sh drift DIR PATH...          exit 0: no drift; 2: drift, described in DIR/drift.md;
+#                                           1 or 3: roster failed, drift was not checked
+#
+# Keycloak credentials come from the environment: KEYCLOAK_URL, KEYCLOAK_CLIENT_ID and
+# KEYCLOAK_CLIENT_SECRET (see docs/operations.md). Set ROSTER to run another roster binary.
+set -eu
+
+roster=${ROSTER:-roster}
+# The first line of every comment roster-ci.sh writes: the CI job finds its earlier comment by it.
+marker='<!-- roster-plan -->'
+
+usage() {
+	echo "usage: roster-ci.sh validate PATH... | plan DIR PATH... | apply PLANFILE PATH... | drift DIR PATH..." >&2
+	exit 1
+}
+
+[ $# -ge 2 ] || usage
+cmd=$1
+shift
+case $cmd in
+validate)
+	exec "$roster" validate "$@"
+	;;
+plan)
+	dir=$1
+	shift
+	[ $# -ge 1 ] || usage
+	mkdir -p "$dir"
+	rc=0
+	"$roster" plan --format markdown --out "$dir/roster.plan" "$@" >"$dir/plan.md" 2>"$dir/plan.err" || rc=$?
+	cat "$dir/plan.err" >&2
+	if [ "$rc" -eq 0 ]; then
+		{ echo "$marker"; cat "$dir/plan.md"; } >"$dir/comment.md"
+	else
+		{
+			echo "$marker"
+			echo "## roster plan failed (exit code $rc)"
+			echo
+			echo '```'
+			cat "$dir/plan.err"
+			echo '```'
+		} >"$dir/comment.md"
+	fi
+	exit "$rc"
+	;;
+apply)
+	planfile=$1
+	shift
+	[ $# -ge 1 ] || usage
+	if [ -f "$planfile" ]; then
+		err=$(mktemp)
+		rc=0
+		"$roster" apply "$planfile" 2>"$err" || rc=$?
+		cat "$err" >&2
+		if [ "$rc" -eq 0 ]; then
+			rm -f "$err"
+			exit 0
+		fi
+		if ! grep -q '^roster: the plan is stale' "$err"; then
+			rm -f "$err"
+			exit "$rc"
+		fi
+		rm -f "$err"
+		echo "roster-ci: the saved plan is stale; planning again from $* and applying" >&2
+	elif [ "$planfile" != - ]; then
+		echo "roster-ci: no saved plan at $planfile; planning from $* and applying" >&2
+	fi
+	exec "$roster" apply --auto-approve "$@"
+	;;
+drift)
+	dir=$1
+	shift
+	[ $# -ge 1 ] || usage
+	mkdir -p "$dir"
+	rc=0
+	"$roster" plan --detailed-exitcode --format markdown "$@" >"$dir/drift.md" || rc=$?
+	case $rc in
+	0) echo "roster-ci: no drift: the realm matches $*" >&2 ;;
+	2) echo "roster-ci: drift: the realm differs from $*; the plan that would undo it is in $dir/drift.md" >&2 ;;
+	*) echo "roster-ci: roster plan failed with exit code $rc, so drift was not checked" >&2 ;;
+	esac
+	exit "$rc"
+	;;
+*)
+	usage
+	;;
+esac

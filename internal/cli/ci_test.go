@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"go.yaml.in/yaml/v3"
+)
+
+// ciStep is one shell script a CI job runs: a GitHub Actions `run:` step, a GitLab job's script
+// or after_script, or a Kubernetes container's `sh -c` command.
+type ciStep struct {
+	name   string
+	script string
+	always bool   // runs even after an earlier step failed (if: always(), after_script)
+	flags  string // sh flags the platform runs it with
+	skip   string // why the test skips it, if it does
+}
+
+// rosterInstall is how the examples install roster; the test runs the roster under test instead.
+const rosterInstall = `go install "github.com/rosterhq/roster/cmd/roster@`
+
+// knownActions are the actions the example workflows may use. They set up the runner or move
+// files between jobs, so the scripts skip them; the steps around them do what they would.
+var knownActions = []string{"actions/checkout@", "actions/setup-go@", "actions/upload-artifact@"}
+
+// cmdCIJob extracts the shell commands of one job of a CI file and writes them to DIR as step
+// files and a driver, DIR/run.sh, that runs them the way the platform does (stopping at the first
+// failed step except for steps that always run) and exits with the job's exit code:
+// cijob FILE JOB DIR. FILE is a GitHub Actions workflow, a .gitlab-ci.yml or a Kubernetes CronJob
+// manifest (JOB is then the container's name). Steps that install roster are skipped, as are the
+// known actions; anything else the test could not run faithfully is an error. It prints one line
+// per step: run, always or skip.
+func cmdCIJob(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: cijob FILE JOB DIR")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	var doc map[string]any
+	ts.Check(yaml.Unmarshal(data, &doc))
+	var steps []ciStep
+	switch {
+	case doc["jobs"] != nil:
+		steps = githubSteps(ts, doc, args[1])
+	case doc["kind"] == "CronJob":
+		steps = cronJobSteps(ts, doc, args[1])
+	default:
+		steps = gitlabSteps(ts, doc, args[1])
+	}
+	dir := ts.MkAbs(args[2])
+	ts.Check(os.MkdirAll(dir, 0o777))
+	driver := "#!/bin/sh\nrc=0\n"
+	n := 0
+	for _, s := range steps {
+		if strings.HasPrefix(strings.TrimSpace(s.script), rosterInstall) {
+			s.skip = "the test runs the roster under test"
+		}
+		if s.skip != "" {
+			fmt.Fprintf(ts.Stdout(), "skip %s: %s\n", s.name, s.skip)
+			continue
+		}
+		n++
+		file := filepath.Join(dir, fmt.Sprintf("%02d.sh", n))
+		ts.Check(os.WriteFile(file, []byte(s.script), 0o666))
+		run := fmt.Sprintf("sh %s %q", s.flags, file)
+		if s.always {
+			fmt.Fprintf(ts.Stdout(), "always %s\n", s.name)
+			driver += fmt.Sprintf("%s || { s=$?; [ \"$rc\" -ne 0 ] || rc=$s; }\n", run)
+		} else {
+			fmt.Fprintf(ts.Stdout(), "run %s\n", s.name)
+			driver += fmt.Sprintf("[ \"$rc\" -ne 0 ] || %s || rc=$?\n", run)
+		}
+	}
+	driver += "exit \"$rc\"\n"
+	ts.Check(os.WriteFile(filepath.Join(dir, "run.sh"), []byte(driver), 0o777))
+}
+
+func githubSteps(ts *testscript.TestScript, doc map[string]any, job string) []ciStep {
+	if shell := dig(doc, "defaults", "run", "shell"); shell != "sh" {
+		ts.Fatalf("the workflow's defaults.run.shell is %v; the test runs steps with sh -e, as shell: sh does", shell)
+	}
+	j, ok := dig(doc, "jobs", job).(map[string]any)
+	if !ok {
+		ts.Fatalf("no job %q", job)
+	}
+	var steps []ciStep
+	for i, raw := range j["steps"].([]any) {
+		st := raw.(map[string]any)
+		name, _ := st["name"].(string)
+		if uses, ok := st["uses"].(string); ok {
+			if !hasAnyPrefix(uses, knownActions) {
+				ts.Fatalf("step %d uses %s, which the test cannot stand in for", i+1, uses)
+			}
+			steps = append(steps, ciStep{name: uses, skip: "the runner's part"})
+			continue
+		}
+		script, _ := st["run"].(string)
+		if strings.Contains(script, "${{") {
+			ts.Fatalf("step %q has an expression in run: pass it through env so that the shell quotes it", name)
+		}
+		always := false
+		switch cond := st["if"]; cond {
+		case nil:
+		case "always()":
+			always = true
+		default:
+			ts.Fatalf("step %q: the test does not understand if: %v", name, cond)
+		}
+		if _, ok := st["shell"]; ok {
+			ts.Fatalf("step %q sets shell: the test runs every step with sh -e", name)
+		}
+		if name == "" {
+			name = strings.SplitN(script, "\n", 2)[0]
+		}
+		steps = append(steps, ciStep{name: name, script: script, always: always, flags: "-e"})
+	}
+	return steps
+}
+
+func gitlabSteps(ts *testscript.TestScript, doc map[string]any, job string) []ciStep {
+	j, ok := doc[job].(map[string]any)
+	if !ok {
+		ts.Fatalf("no job %q", job)
+	}
+	before := j["before_script"]
+	if before == nil {
+		before = dig(doc, "default", "before_script")
+	}
+	// GitLab runs before_script and script in one shell, stopping at the first failed line, and
+	// after_script in a shell of its own, after either.
+	var script []string
+	for _, part := range []any{before, j["script"]} {
+		for _, line := range strings.Split(lines(ts, part), "\n") {
+			if strings.HasPrefix(line, rosterInstall) {
+				fmt.Fprintf(ts.Stdout(), "skip %s: the test runs the roster under test\n", line)
+				continue
+			}
+			script = append(script, line)
+		}
+	}
+	steps := []ciStep{{name: job + " script", script: strings.Join(script, "\n"), flags: "-e"}}
+	if after := j["after_script"]; after != nil {
+		steps = append(steps, ciStep{name: job + " after_script", script: lines(ts, after), always: true, flags: "-e"})
+	}
+	return steps
+}
+
+func cronJobSteps(ts *testscript.TestScript, doc map[string]any, container string) []ciStep {
+	cs, _ := dig(doc, "spec", "jobTemplate", "spec", "template", "spec", "containers").([]any)
+	for _, raw := range cs {
+		c := raw.(map[string]any)
+		if c["name"] != container {
+			continue
+		}
+		cmd, _ := c["command"].([]any)
+		if len(cmd) != 3 || cmd[0] != "/bin/sh" || cmd[1] != "-c" {
+			ts.Fatalf("container %q: the test runs a command of the form [/bin/sh, -c, SCRIPT], not %v", container, cmd)
+		}
+		return []ciStep{{name: "container " + container, script: cmd[2].(string)}}
+	}
+	ts.Fatalf("no container %q", container)
+	return nil
+}
+
+// lines joins a GitLab script (a string or a list of strings) into one shell script.
+func lines(ts *testscript.TestScript, v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []any:
+		var out []string
+		for _, l := range v {
+			s, ok := l.(string)
+			if !ok {
+				ts.Fatalf("script line %v is not a string", l)
+			}
+			out = append(out, strings.TrimRight(s, "\n"))
+		}
+		return strings.Join(out, "\n")
+	}
+	ts.Fatalf("script %v is neither a string nor a list", v)
+	return ""
+}
+
+// dig follows keys through nested mappings; nil when one is missing.
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
