@@ -102,7 +102,10 @@ the realm, and applies them.`,
 
   # Show what would change in the realm, then make the changes
   roster plan examples/codemie-prod.yaml
-  roster apply examples/codemie-prod.yaml`,
+  roster apply examples/codemie-prod.yaml
+
+  # Shell completion for bash, in the current shell (see roster completion --help)
+  source <(roster completion bash)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -121,5 +124,15 @@ the realm, and applies them.`,
 		newExportCmd(ios),
 		newAccessCmd(ios),
 	)
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil {
+		c.Example = `  # bash, in the current shell (needs the bash-completion package)
+  source <(roster completion bash)
+
+  # bash, zsh or fish, in every new shell
+  roster completion bash > /etc/bash_completion.d/roster
+  roster completion zsh > "${fpath[1]}/_roster"
+  roster completion fish > ~/.config/fish/completions/roster.fish`
+	}
 	return root
 }

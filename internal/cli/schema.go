@@ -14,9 +14,11 @@ func newSchemaCmd(ios *iostreams.IOStreams) *cobra.Command {
 		Long: `Print the JSON Schema (draft 2020-12) of roster's desired-state files.
 
 Editors use it for completion and inline documentation; the YAML language server
-reads a modeline such as:
+reads a modeline on the first line of a file, such as:
 
-  # yaml-language-server: $schema=schema/roster.schema.json`,
+  # yaml-language-server: $schema=roster.schema.json`,
+		Example: `  # Write the schema next to the files, once; the modeline above then finds it
+  roster schema > roster.schema.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := ios.Out.Write(schema.JSON())

@@ -44,7 +44,9 @@ func newVersionCmd(ios *iostreams.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print roster's version",
-		Args:  cobra.NoArgs,
+		Example: `  # The version CI installed; pin the same one for plan and apply
+  roster version`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := fmt.Fprintf(ios.Out, "roster %s\n", Version())
 			return err
