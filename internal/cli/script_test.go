@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 // `realm` creates a fresh realm on the test server and exports REALM and roster's connection
 // variables for its service account. The keycloak condition holds when a server is configured,
 // and under ROSTER_ACCEPTANCE=require (where a missing server then fails `realm`).
+//
+// REPO is the repository's root; `cijob` (ci_test.go) extracts a job of the CI and Kubernetes
+// examples into shell scripts that the ci_* scripts run.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/script",
