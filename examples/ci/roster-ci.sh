@@ -5,8 +5,9 @@
 # CI job, which knows its platform. Copy it into your repository as ci/roster-ci.sh.
 #
 #   roster-ci.sh validate PATH...           check the files offline
-#   roster-ci.sh plan DIR PATH...           DIR/comment.md (a pull-request comment, also when the
-#                                           plan fails) and DIR/roster.plan (the saved plan)
+#   roster-ci.sh plan DIR PATH...           DIR/comment.md (a pull-request comment: the plan and
+#                                           roster's warnings, or why planning failed) and
+#                                           DIR/roster.plan (the saved plan)
 #   roster-ci.sh apply PLANFILE PATH...     apply PLANFILE; when it is - or missing, or stale,
 #                                           plan from PATH... and apply with --auto-approve
 #   roster-ci.sh drift DIR PATH...          exit 0: no drift; 2: drift, described in DIR/drift.md;
@@ -41,7 +42,18 @@ plan)
 	"$roster" plan --format markdown --out "$dir/roster.plan" "$@" >"$dir/plan.md" 2>"$dir/plan.err" || rc=$?
 	cat "$dir/plan.err" >&2
 	if [ "$rc" -eq 0 ]; then
-		{ echo "$marker"; cat "$dir/plan.md"; } >"$dir/comment.md"
+		{
+			echo "$marker"
+			cat "$dir/plan.md"
+			if [ -s "$dir/plan.err" ]; then
+				echo
+				echo '**Warnings**'
+				echo
+				echo '```'
+				cat "$dir/plan.err"
+				echo '```'
+			fi
+		} >"$dir/comment.md"
 	else
 		{
 			echo "$marker"
