@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -18,6 +19,7 @@ type ciStep struct {
 	always bool   // runs even after an earlier step failed (if: always(), after_script)
 	flags  string // sh flags the platform runs it with
 	skip   string // why the test skips it, if it does
+	env    string // export lines for the variables the CI file sets literally
 }
 
 // rosterInstall is how the examples install roster; the test runs the roster under test instead.
@@ -31,9 +33,11 @@ var knownActions = []string{"actions/checkout@", "actions/setup-go@", "actions/u
 // files and a driver, DIR/run.sh, that runs them the way the platform does (stopping at the first
 // failed step except for steps that always run) and exits with the job's exit code:
 // cijob FILE JOB DIR. FILE is a GitHub Actions workflow, a .gitlab-ci.yml or a Kubernetes CronJob
-// manifest (JOB is then the container's name). Steps that install roster are skipped, as are the
-// known actions; anything else the test could not run faithfully is an error. It prints one line
-// per step: run, always or skip.
+// manifest (JOB is then the container's name). Each step file starts by exporting the variables
+// the file sets literally (GitHub env, GitLab variables); the script provides those the platform
+// would (secrets, pull-request numbers) and the container's environment. Steps that install
+// roster are skipped, as are the known actions; anything else the test could not run faithfully
+// is an error. It prints one line per step: run, always or skip.
 func cmdCIJob(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: cijob FILE JOB DIR")
@@ -65,7 +69,7 @@ func cmdCIJob(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		n++
 		file := filepath.Join(dir, fmt.Sprintf("%02d.sh", n))
-		ts.Check(os.WriteFile(file, []byte(s.script), 0o666))
+		ts.Check(os.WriteFile(file, []byte(s.env+s.script), 0o666))
 		run := fmt.Sprintf("sh %s %q", s.flags, file)
 		if s.always {
 			fmt.Fprintf(ts.Stdout(), "always %s\n", s.name)
@@ -116,7 +120,8 @@ func githubSteps(ts *testscript.TestScript, doc map[string]any, job string) []ci
 		if name == "" {
 			name = strings.SplitN(script, "\n", 2)[0]
 		}
-		steps = append(steps, ciStep{name: name, script: script, always: always, flags: "-e"})
+		env := ciEnv(ts, doc["env"], j["env"], st["env"])
+		steps = append(steps, ciStep{name: name, script: script, always: always, flags: "-e", env: env})
 	}
 	return steps
 }
@@ -142,9 +147,10 @@ func gitlabSteps(ts *testscript.TestScript, doc map[string]any, job string) []ci
 			script = append(script, line)
 		}
 	}
-	steps := []ciStep{{name: job + " script", script: strings.Join(script, "\n"), flags: "-e"}}
+	env := ciEnv(ts, doc["variables"], j["variables"])
+	steps := []ciStep{{name: job + " script", script: strings.Join(script, "\n"), flags: "-e", env: env}}
 	if after := j["after_script"]; after != nil {
-		steps = append(steps, ciStep{name: job + " after_script", script: lines(ts, after), always: true, flags: "-e"})
+		steps = append(steps, ciStep{name: job + " after_script", script: lines(ts, after), always: true, flags: "-e", env: env})
 	}
 	return steps
 }
@@ -164,6 +170,36 @@ func cronJobSteps(ts *testscript.TestScript, doc map[string]any, container strin
 	}
 	ts.Fatalf("no container %q", container)
 	return nil
+}
+
+// ciEnv turns the variables a CI file sets (workflow, job, step: later ones win) into export
+// lines. A value that is a GitHub expression (a secret, the pull request's number) stands for the
+// platform: the script must set that variable itself, and ciEnv checks that it did.
+func ciEnv(ts *testscript.TestScript, levels ...any) string {
+	vars := map[string]string{}
+	for _, level := range levels {
+		m, _ := level.(map[string]any)
+		for k, v := range m {
+			vars[k] = fmt.Sprint(v)
+		}
+	}
+	var names []string
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		v := vars[k]
+		if strings.Contains(v, "${{") {
+			if ts.Getenv(k) == "" {
+				ts.Fatalf("the CI file sets %s to %s: set it in the script, as the platform would", k, v)
+			}
+			continue
+		}
+		fmt.Fprintf(&b, "export %s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
+	}
+	return b.String()
 }
 
 // lines joins a GitLab script (a string or a list of strings) into one shell script.
