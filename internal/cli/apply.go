@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -287,14 +289,48 @@ func errStale(why string) error {
 		"make a new plan with roster plan --out, review it, and apply that")
 }
 
+// checkSources refuses a saved plan whose configuration changed where apply can see it: a
+// source file that differs here, or a planned directory that gained or lost a file. Files and
+// directories absent here are not checked: the plan may be applied from elsewhere, and it
+// carries its configuration.
+func checkSources(saved *planfile.File) error {
+	planned := make(map[string]bool, len(saved.Sources))
+	for _, s := range saved.Sources {
+		planned[s.Path] = true
+		if local, err := os.ReadFile(s.Path); err == nil && !bytes.Equal(local, s.Content) {
+			return errStale(fmt.Sprintf("%s changed since the plan was made", s.Path))
+		}
+	}
+	for _, dir := range saved.Dirs {
+		names, err := schema.DirFiles(dir)
+		if err != nil {
+			continue
+		}
+		here := make(map[string]bool, len(names))
+		for _, n := range names {
+			n = filepath.ToSlash(n)
+			here[n] = true
+			if !planned[n] {
+				return errStale(fmt.Sprintf("%s was added since the plan was made", n))
+			}
+		}
+		for _, s := range saved.Sources {
+			if path.Dir(s.Path) == dir && !here[s.Path] {
+				return errStale(fmt.Sprintf("%s was removed since the plan was made", s.Path))
+			}
+		}
+	}
+	return nil
+}
+
 // replan rebuilds a saved plan from its own configuration and the live realm, and refuses it when
 // anything it was made from changed.
 func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File) (*planned, error) {
+	if err := checkSources(saved); err != nil {
+		return nil, err
+	}
 	var files []schema.File
 	for _, s := range saved.Sources {
-		if local, err := os.ReadFile(s.Path); err == nil && !bytes.Equal(local, s.Content) {
-			return nil, errStale(fmt.Sprintf("%s changed since the plan was made", s.Path))
-		}
 		files = append(files, schema.File{Name: s.Path, Data: s.Content})
 	}
 	cfg, diags := schema.LoadFiles(files, schema.Options{})

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -169,6 +171,12 @@ func savePlan(opts *planOptions, pl *planned) error {
 	if err != nil {
 		return err
 	}
+	var dirs []string
+	for _, p := range opts.Paths {
+		if info, err := os.Stat(p); err == nil && info.IsDir() {
+			dirs = append(dirs, filepath.ToSlash(filepath.Clean(p)))
+		}
+	}
 	js, err := json.Marshal(render.NewJSONPlan(pl.plan))
 	if err != nil {
 		return err
@@ -178,6 +186,7 @@ func savePlan(opts *planOptions, pl *planned) error {
 		Server:           opts.connect.config(pl.cfg.Realm).URL,
 		Realm:            pl.cfg.Realm,
 		Sources:          sources,
+		Dirs:             dirs,
 		Prune:            opts.removal.Prune,
 		AllowMassRemoval: opts.removal.AllowMassRemoval,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),

@@ -31,6 +31,9 @@ type File struct {
 	Realm         string `json:"realm"`
 	// Sources are the desired-state files, by the path they were given as, sorted by path.
 	Sources []Source `json:"sources"`
+	// Dirs are the directories among the paths the plan was made from: a file added to one
+	// since, or removed from it, makes the plan stale.
+	Dirs []string `json:"dirs,omitempty"`
 	// Prune and AllowMassRemoval are the plan options that came from flags.
 	Prune            string `json:"prune,omitempty"`
 	AllowMassRemoval bool   `json:"allow_mass_removal,omitempty"`

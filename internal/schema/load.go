@@ -60,21 +60,15 @@ func readPaths(paths []string) ([]File, diag.List) {
 			names = append(names, p)
 			continue
 		}
-		entries, err := os.ReadDir(p)
+		inDir, err := DirFiles(p)
 		if err != nil {
 			diags.Errorf(diag.Pos{File: p}, "", "cannot read directory: %v", osReason(err))
 			continue
 		}
-		found := false
-		for _, e := range entries {
-			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-				names = append(names, filepath.Join(p, e.Name()))
-				found = true
-			}
-		}
-		if !found {
+		if len(inDir) == 0 {
 			diags.Errorf(diag.Pos{File: p}, "", "directory holds no .yaml or .yml file")
 		}
+		names = append(names, inDir...)
 	}
 	var files []File
 	seen := map[string]bool{}
@@ -95,6 +89,22 @@ func readPaths(paths []string) ([]File, diag.List) {
 		files = append(files, File{Name: name, Data: data})
 	}
 	return files, diags
+}
+
+// DirFiles returns the files Load reads from the directory dir: its *.yaml and *.yml files, not
+// those of subdirectories, in name order, each joined to dir.
+func DirFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			names = append(names, filepath.Join(dir, e.Name()))
+		}
+	}
+	return names, nil
 }
 
 var errTooLarge = fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)
