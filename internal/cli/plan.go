@@ -124,7 +124,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	c, info, live, err := connect.read(ctx, cfg.Realm, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
+	c, info, live, err := connect.read(ctx, cfg.Realm, readOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +183,17 @@ func savePlan(opts *planOptions, pl *planned) error {
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Plan:             js,
 	})
+}
+
+// readOptions reads what the configuration manages: the links of users that declare some, and
+// the token mappers and identity providers only when the configuration declares them, so that
+// a plan of users alone costs no more requests.
+func readOptions(cfg *model.Config) keycloak.ReadOptions {
+	ro := keycloak.ReadOptions{LinksFor: linksWanted(cfg), IdentityProviders: len(cfg.IdentityProviders) > 0}
+	if cfg.TokenMappers != nil {
+		ro.ClientScope = cfg.TokenMappers.ClientScope
+	}
+	return ro
 }
 
 // linksWanted reports whether to read a user's identity-provider links: only for users whose

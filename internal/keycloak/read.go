@@ -25,13 +25,18 @@ type ReadOptions struct {
 	// LinksFor reports whether to read the identity-provider links of a user (one request per
 	// user, so only for users whose configuration declares links). Nil reads none.
 	LinksFor func(username string) bool
+	// ClientScope, when not empty, is the client scope whose token mappers to read (one request).
+	ClientScope string
+	// IdentityProviders reads the identity providers and their mappers (one request plus one
+	// per provider).
+	IdentityProviders bool
 }
 
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
 // and reads the user profile and the realm roles once. For N users with R holders of the owned
 // roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 4 requests or so (plus one per user whose links are asked
-// for). The listings run concurrently.
+// for, and the prerequisites ReadOptions asks for). The listings run concurrently.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity()}
 	var (
@@ -39,7 +44,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		members = make(map[model.Role][]string, len(model.OwnedRoles))
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		errs    = make([]error, 3+len(model.OwnedRoles))
+		errs    = make([]error, 5+len(model.OwnedRoles))
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
@@ -47,8 +52,14 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	run(0, func() (err error) { live.Policy, err = c.readPolicy(ctx); return err })
 	run(1, func() (err error) { live.Roles, err = c.readRoles(ctx); return err })
 	run(2, func() (err error) { users, err = c.readUsers(ctx); return err })
+	if opts.ClientScope != "" {
+		run(3, func() (err error) { live.ClientScope, err = c.ReadClientScope(ctx, opts.ClientScope); return err })
+	}
+	if opts.IdentityProviders {
+		run(4, func() (err error) { live.IdentityProviders, err = c.ReadIdentityProviders(ctx); return err })
+	}
 	for i, role := range model.OwnedRoles {
-		run(3+i, func() error {
+		run(5+i, func() error {
 			ids, err := c.readRoleMembers(ctx, string(role))
 			mu.Lock()
 			members[role] = ids

@@ -1,0 +1,128 @@
+package keycloak
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// protocolMapperRep is Keycloak's ProtocolMapperRepresentation.
+type protocolMapperRep struct {
+	ID             string            `json:"id,omitempty"`
+	Name           string            `json:"name"`
+	Protocol       string            `json:"protocol"`
+	ProtocolMapper string            `json:"protocolMapper"`
+	Config         map[string]string `json:"config"`
+}
+
+func (r protocolMapperRep) model() model.LiveTokenMapper {
+	cfg := r.Config
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	return model.LiveTokenMapper{
+		ID: r.ID, Name: r.Name, ProtocolMapper: r.ProtocolMapper,
+		Attribute: cfg["user.attribute"], Claim: cfg["claim.name"], JSONType: cfg["jsonType.label"],
+		Multivalued: cfg["multivalued"] == "true", IDToken: cfg["id.token.claim"] == "true",
+		AccessToken: cfg["access.token.claim"] == "true", UserInfo: cfg["userinfo.token.claim"] == "true",
+		Config: cfg,
+	}
+}
+
+// ReadClientScope reads the client scope with the given name and its protocol mappers; it returns
+// nil, nil when the realm has no such scope. One request: the listing of the realm's client scopes
+// carries their mappers.
+func (c *Client) ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error) {
+	var reps []struct {
+		ID              string              `json:"id"`
+		Name            string              `json:"name"`
+		ProtocolMappers []protocolMapperRep `json:"protocolMappers"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/client-scopes", nil, &reps); err != nil {
+		return nil, err
+	}
+	for _, r := range reps {
+		if r.Name != name {
+			continue
+		}
+		s := &model.LiveClientScope{ID: r.ID, Name: r.Name}
+		for _, m := range r.ProtocolMappers {
+			s.Mappers = append(s.Mappers, m.model())
+		}
+		slices.SortFunc(s.Mappers, func(a, b model.LiveTokenMapper) int { return strings.Compare(a.Name, b.Name) })
+		return s, nil
+	}
+	return nil, nil
+}
+
+// identityProviderRep is the part of Keycloak's IdentityProviderRepresentation roster reads.
+type identityProviderRep struct {
+	InternalID  string            `json:"internalId"`
+	Alias       string            `json:"alias"`
+	DisplayName string            `json:"displayName"`
+	ProviderID  string            `json:"providerId"`
+	Enabled     bool              `json:"enabled"`
+	Config      map[string]string `json:"config"`
+}
+
+// identityProviderMapperRep is Keycloak's IdentityProviderMapperRepresentation.
+type identityProviderMapperRep struct {
+	ID     string            `json:"id,omitempty"`
+	Name   string            `json:"name"`
+	Alias  string            `json:"identityProviderAlias"`
+	Type   string            `json:"identityProviderMapper"`
+	Config map[string]string `json:"config"`
+}
+
+// idpPageSize is the page size of the identity-provider listing.
+const idpPageSize = 100
+
+// ReadIdentityProviders reads every identity provider of the realm with its mappers, sorted by
+// alias: one listing plus one request per provider.
+func (c *Client) ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentityProvider, error) {
+	reps, err := pages(ctx, c, "/identity-provider/instances", url.Values{"briefRepresentation": {"false"}}, idpPageSize,
+		func(r identityProviderRep) string { return r.Alias })
+	if err != nil {
+		return nil, err
+	}
+	idps := make([]model.LiveIdentityProvider, 0, len(reps))
+	for _, r := range reps {
+		cfg := r.Config
+		if cfg == nil {
+			cfg = map[string]string{}
+		}
+		p := model.LiveIdentityProvider{
+			InternalID: r.InternalID, Alias: r.Alias, DisplayName: r.DisplayName, Enabled: r.Enabled, ProviderID: r.ProviderID,
+			ClientID: cfg["clientId"], Issuer: cfg["issuer"], AuthorizationURL: cfg["authorizationUrl"],
+			TokenURL: cfg["tokenUrl"], JWKSURL: cfg["jwksUrl"], LogoutURL: cfg["logoutUrl"], UserInfoURL: cfg["userInfoUrl"],
+			DefaultScope: cfg["defaultScope"], SyncMode: cfg["syncMode"], Config: cfg,
+		}
+		var mappers []identityProviderMapperRep
+		if _, err := c.do(ctx, http.MethodGet, idpPath(r.Alias)+"/mappers", nil, &mappers); err != nil {
+			return nil, err
+		}
+		for _, m := range mappers {
+			mc := m.Config
+			if mc == nil {
+				mc = map[string]string{}
+			}
+			p.Mappers = append(p.Mappers, model.LiveIdentityProviderMapper{
+				ID: m.ID, Name: m.Name, Type: m.Type, Role: mc["role"], Claim: mc["claim"],
+				Attribute: mc["user.attribute"], SyncMode: mc["syncMode"], Config: mc,
+			})
+		}
+		slices.SortFunc(p.Mappers, func(a, b model.LiveIdentityProviderMapper) int { return strings.Compare(a.Name, b.Name) })
+		idps = append(idps, p)
+	}
+	slices.SortFunc(idps, func(a, b model.LiveIdentityProvider) int { return strings.Compare(a.Alias, b.Alias) })
+	return idps, nil
+}
+
+// idpPath is the escaped path of the identity provider with the given alias.
+func idpPath(alias string) string {
+	return "/identity-provider/instances/" + url.PathEscape(alias)
+}
