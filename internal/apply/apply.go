@@ -27,6 +27,11 @@ type Target interface {
 	CreateRole(ctx context.Context, r model.RealmRole) error
 	// UpdateRoleDescription sets a realm role's description.
 	UpdateRoleDescription(ctx context.Context, name, description string) error
+	// CreateTokenMapper adds the protocol mapper m to the client scope with the given id.
+	CreateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error
+	// UpdateTokenMapper replaces the protocol mapper m.ID of the client scope with m, its
+	// whole configuration included.
+	UpdateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error
 	// CreateUser creates a user, with its initial password if any, and returns its id.
 	CreateUser(ctx context.Context, u model.NewUser) (string, error)
 	// ImportUsers creates users without passwords in one request, each with its roles, and
@@ -60,7 +65,7 @@ const (
 
 // Options tune Run.
 type Options struct {
-	// Parallelism is how many user changes run at once in phases 3 and 5; zero or less means
+	// Parallelism is how many user changes run at once in phases 4 and 6; zero or less means
 	// DefaultParallelism. A batch of creates counts as one.
 	Parallelism int
 	// BatchSize is how many users without an initial password one ImportUsers request creates.
@@ -164,13 +169,15 @@ type runner struct {
 }
 
 func (r *runner) run() {
-	var policy, roles, users, removals []int
+	var policy, roles, mappers, users, removals []int
 	for i, c := range r.changes {
 		switch {
 		case c.Addr.Kind == plan.KindRealm:
 			policy = append(policy, i)
 		case c.Addr.Kind == plan.KindRole:
 			roles = append(roles, i)
+		case c.Addr.Kind == plan.KindTokenMapper:
+			mappers = append(mappers, i)
 		case c.Action.IsRemoval():
 			removals = append(removals, i)
 		default:
@@ -179,6 +186,8 @@ func (r *runner) run() {
 	}
 	r.serial(policy, r.applyPolicy)
 	r.serial(roles, r.applyRole)
+	// Users do not depend on the token mappers: a failed mapper does not hold them back.
+	r.serial(mappers, r.applyTokenMapper)
 	for _, i := range slices.Concat(policy, roles) {
 		if r.outcomes[i].Status == Failed {
 			r.skip(slices.Concat(users, removals), errRealmFailed)
@@ -325,6 +334,24 @@ func (r *runner) applyRole(i int) {
 	r.finish(i, err)
 }
 
+func (r *runner) applyTokenMapper(i int) {
+	c := &r.changes[i]
+	if err := checkChange(c); err != nil {
+		r.finish(i, err)
+		return
+	}
+	tm := c.TokenMapper
+	var err error
+	if c.Action == plan.Create {
+		if err = r.t.CreateTokenMapper(r.work, tm.ScopeID, tm.After); err != nil {
+			err = r.failed("create the mapper in client scope "+tm.Scope, err)
+		}
+	} else if err = r.t.UpdateTokenMapper(r.work, tm.ScopeID, tm.After); err != nil {
+		err = r.failed("correct the mapper in client scope "+tm.Scope, err)
+	}
+	r.finish(i, err)
+}
+
 func (r *runner) applyRemoval(i int) {
 	c := &r.changes[i]
 	if err := checkChange(c); err != nil {
@@ -352,6 +379,9 @@ func checkChange(c *plan.Change) error {
 		ok = c.Action == plan.Update && c.Policy != nil && c.Policy.After != ""
 	case plan.KindRole:
 		ok = (c.Action == plan.Create || c.Action == plan.Update) && c.Role != nil && c.Role.After != nil
+	case plan.KindTokenMapper:
+		tm := c.TokenMapper
+		ok = tm != nil && tm.ScopeID != "" && (c.Action == plan.Create || c.Action == plan.Update && tm.After.ID != "")
 	case plan.KindUser:
 		u := c.User
 		switch c.Action {

@@ -306,3 +306,11 @@ func clone(lu *model.LiveUser) model.LiveUser {
 	c.FederatedIdentities = slices.Clone(lu.FederatedIdentities)
 	return c
 }
+
+func (f *fakeTarget) CreateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error {
+	return f.enter(ctx, "CreateTokenMapper "+scopeID+" "+m.Name)
+}
+
+func (f *fakeTarget) UpdateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error {
+	return f.enter(ctx, "UpdateTokenMapper "+scopeID+" "+m.ID)
+}

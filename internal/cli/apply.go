@@ -309,7 +309,7 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 		return nil, withHint(fmt.Errorf("the plan was made for %s, not %s", saved.Server, server),
 			"point --server or KEYCLOAK_URL at the server the plan was made for")
 	}
-	c, info, live, err := opts.connect.read(ctx, cfg.Realm, readOptions(cfg))
+	c, info, live, err := opts.connect.read(ctx, cfg.Realm, keycloak.ReadOptionsFor(cfg))
 	if err != nil {
 		return nil, err
 	}

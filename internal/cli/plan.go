@@ -124,7 +124,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	c, info, live, err := connect.read(ctx, cfg.Realm, readOptions(cfg))
+	c, info, live, err := connect.read(ctx, cfg.Realm, keycloak.ReadOptionsFor(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -183,27 +183,4 @@ func savePlan(opts *planOptions, pl *planned) error {
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Plan:             js,
 	})
-}
-
-// readOptions reads what the configuration manages: the links of users that declare some, and
-// the token mappers and identity providers only when the configuration declares them, so that
-// a plan of users alone costs no more requests.
-func readOptions(cfg *model.Config) keycloak.ReadOptions {
-	ro := keycloak.ReadOptions{LinksFor: linksWanted(cfg), IdentityProviders: len(cfg.IdentityProviders) > 0}
-	if cfg.TokenMappers != nil {
-		ro.ClientScope = cfg.TokenMappers.ClientScope
-	}
-	return ro
-}
-
-// linksWanted reports whether to read a user's identity-provider links: only for users whose
-// configuration declares some, since it costs a request per user.
-func linksWanted(cfg *model.Config) func(string) bool {
-	want := make(map[string]bool)
-	for _, u := range cfg.Users {
-		if len(u.FederatedIdentities) > 0 {
-			want[u.Username] = true
-		}
-	}
-	return func(username string) bool { return want[username] }
 }

@@ -32,6 +32,24 @@ type ReadOptions struct {
 	IdentityProviders bool
 }
 
+// ReadOptionsFor reads what cfg manages: the links of users that declare some, and the token
+// mappers and identity providers only when cfg declares them, so that reading for a
+// configuration of users alone costs no more requests.
+func ReadOptionsFor(cfg *model.Config) ReadOptions {
+	want := make(map[string]bool)
+	for _, u := range cfg.Users {
+		if len(u.FederatedIdentities) > 0 {
+			want[u.Username] = true
+		}
+	}
+	ro := ReadOptions{LinksFor: func(username string) bool { return want[username] },
+		IdentityProviders: len(cfg.IdentityProviders) > 0}
+	if cfg.TokenMappers != nil {
+		ro.ClientScope = cfg.TokenMappers.ClientScope
+	}
+	return ro
+}
+
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
 // and reads the user profile and the realm roles once. For N users with R holders of the owned

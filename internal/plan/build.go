@@ -39,6 +39,11 @@ type Options struct {
 // changed; a note says so when the file names one. Users the file does not declare are left
 // alone, except that prune (disable or delete) removes those carrying the ownership marker.
 //
+// When cfg declares tokenMappers, the User Attribute mappers of the CodeMie attributes are
+// created on the client scope, or corrected (roster's configuration keys only); other mappers
+// are left alone. live.ClientScope must then hold the scope as read: Build fails with a
+// *ClientScopeError when it is nil.
+//
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
 // any policy change in the plan) would make Keycloak drop, and with a *MassRemovalError when it
 // removes more users than the guard allows.
@@ -52,6 +57,12 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		p.Changes = append(p.Changes, *policyChange)
 	}
 	p.Changes = append(p.Changes, b.roles()...)
+	if tm := cfg.TokenMappers; tm != nil {
+		if live.ClientScope == nil {
+			return nil, &ClientScopeError{Realm: cfg.Realm, Scope: tm.ClientScope}
+		}
+		p.Changes = append(p.Changes, b.tokenMappers()...)
+	}
 
 	userChanges := b.users()
 	p.Changes = append(p.Changes, userChanges...)

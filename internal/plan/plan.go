@@ -16,6 +16,9 @@ const (
 	KindRole Kind = "role"
 	// KindUser is a user, named by its lowercase username.
 	KindUser Kind = "user"
+	// KindTokenMapper is a token mapper of the client scope tokenMappers names, named by the
+	// attribute it maps (which is also the mapper's name when roster creates it).
+	KindTokenMapper Kind = "token_mapper"
 )
 
 // Address names the object a change is about. It is stable across runs: the same object always
@@ -35,7 +38,7 @@ var AddrPolicy = Address{Kind: KindRealm, Name: "unmanagedAttributePolicy"}
 func (a Address) String() string { return string(a.Kind) + "." + a.Name }
 
 // Display is the address as the human renderers show it: `user "bob"`, `role "developer"`,
-// and String() for realm settings.
+// `token_mapper "applications"`, and String() for realm settings.
 func (a Address) Display() string {
 	if a.Kind == KindRealm {
 		return a.String()
@@ -45,11 +48,13 @@ func (a Address) Display() string {
 
 // Change is one thing apply does, and why.
 //
-// Exactly one of Policy, Role and User is non-nil, chosen by Addr.Kind (KindRealm, KindRole,
-// KindUser). Which sides of it are set depends on Action:
+// Exactly one of Policy, Role, TokenMapper and User is non-nil, chosen by Addr.Kind (KindRealm,
+// KindRole, KindTokenMapper, KindUser). Which sides of it are set depends on Action:
 //
-//	Kind   Action   Before                 After
-//	realm  Update   live policy            desired policy
+//	Kind          Action   Before          After
+//	realm         Update   live policy     desired policy
+//	token_mapper  Create   nil             mapper to create
+//	token_mapper  Update   live mapper     live mapper with roster's fields corrected
 //	role   Create   nil                    desired role
 //	role   Update   live role              desired role (Description differs)
 //	user   Create   nil                    desired user; New set
@@ -57,7 +62,8 @@ func (a Address) Display() string {
 //	user   Disable  live user              nil; Patch sets Enabled=false
 //	user   Delete   live user              nil
 //
-// Action and the kind-specific "what" (PolicyChange.After, RoleChange.After, UserChange's New,
+// Action and the kind-specific "what" (PolicyChange.After, RoleChange.After,
+// TokenMapperChange's ScopeID and After, UserChange's New,
 // Patch, AddRoles, RemoveRoles, Links, and Before.ID) are all apply needs. Fields, Access,
 // FormatOnly and Reason explain the change to people; apply must not read them.
 type Change struct {
@@ -70,6 +76,8 @@ type Change struct {
 	Policy *PolicyChange
 	// Role is set when Addr.Kind is KindRole.
 	Role *RoleChange
+	// TokenMapper is set when Addr.Kind is KindTokenMapper.
+	TokenMapper *TokenMapperChange
 	// User is set when Addr.Kind is KindUser.
 	User *UserChange
 
@@ -101,6 +109,18 @@ type RoleChange struct {
 	Before *model.RealmRole
 	// After is the desired role; never nil.
 	After *model.RealmRole
+}
+
+// TokenMapperChange is the creation or correction of a "User Attribute" token mapper.
+type TokenMapperChange struct {
+	// Scope is the client scope's name and ScopeID its id, which apply addresses.
+	Scope   string
+	ScopeID string
+	// Before is the live mapper; nil for Create.
+	Before *model.LiveTokenMapper
+	// After is the whole mapper apply sends: for Update, Before with roster's fields corrected
+	// and every other configuration key kept; its ID is Before's.
+	After model.LiveTokenMapper
 }
 
 // UserChange is a change to one user. See Change for which fields each Action sets.
@@ -173,9 +193,9 @@ func (a AccessChange) String() string {
 // Plan is everything roster would change in one realm, in apply order, with the facts people
 // need to judge it.
 //
-// Changes are ordered: the policy change first, then realm roles by name, then user creations
-// and updates by username, then removals (Disable, Delete) by username. Every change has an
-// action other than NoOp and every address appears at most once.
+// Changes are ordered: the policy change first, then realm roles by name, then token mappers by
+// attribute, then user creations and updates by username, then removals (Disable, Delete) by
+// username. Every change has an action other than NoOp and every address appears at most once.
 type Plan struct {
 	// Realm is the realm the plan is for.
 	Realm string

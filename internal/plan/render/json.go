@@ -14,7 +14,9 @@ import (
 // FormatVersion is the version of the JSON plan format. Consumers must ignore fields they do not
 // know; the minor version grows when fields are added, the major version when a field changes
 // meaning or disappears.
-const FormatVersion = "1.0"
+//
+// 1.1 added the kind "token_mapper", whose before and after are JSONTokenMapper.
+const FormatVersion = "1.1"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
@@ -48,7 +50,8 @@ type JSONChange struct {
 	// Address is the stable address, "kind.name": "realm.unmanagedAttributePolicy",
 	// "role.developer", "user.bob".
 	Address string `json:"address"`
-	// Kind is "realm", "role" or "user"; Name is the part of Address after the kind.
+	// Kind is "realm", "role", "token_mapper" or "user"; Name is the part of Address after the
+	// kind.
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Actions is the action as a one-element list, as terraform's JSON plan has it: ["create"],
@@ -56,7 +59,7 @@ type JSONChange struct {
 	Actions []string `json:"actions"`
 	// Before and After are the object before and after apply, null on the side that does not
 	// exist: a policy name (string) for realm.unmanagedAttributePolicy, a JSONRole for roles, a
-	// JSONUser for users.
+	// JSONTokenMapper for token mappers, a JSONUser for users.
 	Before any `json:"before"`
 	After  any `json:"after"`
 	// Fields are the differences as people read them.
@@ -104,6 +107,27 @@ type JSONAccess struct {
 type JSONRole struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
+}
+
+// JSONTokenMapper is a User Attribute token mapper: the configuration keys roster manages, and
+// the client scope that holds it. Keys roster does not manage are left out.
+type JSONTokenMapper struct {
+	ClientScope    string `json:"client_scope"`
+	Name           string `json:"name"`
+	ProtocolMapper string `json:"protocol_mapper"`
+	Attribute      string `json:"user_attribute"`
+	Claim          string `json:"claim_name"`
+	JSONType       string `json:"json_type"`
+	Multivalued    bool   `json:"multivalued"`
+	IDToken        bool   `json:"id_token"`
+	AccessToken    bool   `json:"access_token"`
+	UserInfo       bool   `json:"userinfo"`
+}
+
+func jsonTokenMapper(scope string, m *model.LiveTokenMapper) JSONTokenMapper {
+	return JSONTokenMapper{ClientScope: scope, Name: m.Name, ProtocolMapper: m.ProtocolMapper, Attribute: m.Attribute,
+		Claim: m.Claim, JSONType: m.JSONType, Multivalued: m.Multivalued, IDToken: m.IDToken,
+		AccessToken: m.AccessToken, UserInfo: m.UserInfo}
 }
 
 // JSONUser is a user. Before is the user as read, every field present. After is the user as the
@@ -166,6 +190,11 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 				jc.Before = JSONRole{Name: c.Role.Before.Name, Description: c.Role.Before.Description}
 			}
 			jc.After = JSONRole{Name: c.Role.After.Name, Description: c.Role.After.Description}
+		case c.TokenMapper != nil:
+			if c.TokenMapper.Before != nil {
+				jc.Before = jsonTokenMapper(c.TokenMapper.Scope, c.TokenMapper.Before)
+			}
+			jc.After = jsonTokenMapper(c.TokenMapper.Scope, &c.TokenMapper.After)
 		case c.User != nil:
 			if c.User.Before != nil {
 				jc.Before = jsonLiveUser(c.User.Before)

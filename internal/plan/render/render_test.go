@@ -120,6 +120,29 @@ func scenarios(t *testing.T) map[string]*plan.Plan {
 			),
 			plan.Options{}),
 
+		"mappers": build(t,
+			func() *model.Config {
+				c := config()
+				c.TokenMappers = &model.TokenMappers{ClientScope: "profile",
+					Attributes: []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}}
+				return c
+			}(),
+			func() *model.Live {
+				l := realm()
+				l.ClientScope = &model.LiveClientScope{ID: "scope-id", Name: "profile", Mappers: []model.LiveTokenMapper{
+					{ID: "m1", Name: "applications", ProtocolMapper: model.ProtocolMapperUserAttribute, Attribute: "applications",
+						Claim: "applications", JSONType: "String", Multivalued: true, IDToken: true, AccessToken: true,
+						Config: map[string]string{"user.attribute": "applications", "claim.name": "applications", "jsonType.label": "String",
+							"multivalued": "true", "id.token.claim": "true", "access.token.claim": "true"}},
+					{ID: "m2", Name: "user type", ProtocolMapper: model.ProtocolMapperUserAttribute, Attribute: "user_type",
+						Claim: "user_type", JSONType: "String", IDToken: true, AccessToken: true, UserInfo: true,
+						Config: map[string]string{"user.attribute": "user_type", "claim.name": "user_type", "jsonType.label": "String",
+							"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}},
+				}}
+				return l
+			}(),
+			plan.Options{}),
+
 		"prune": build(t,
 			config(user("bob", model.RoleDeveloper, model.Grants{Member: []string{"payments", "search"}})),
 			realm(
@@ -228,8 +251,8 @@ func TestMarkdownKeepsTheLastChangeWhenItFits(t *testing.T) {
 
 // Change headers in the human renderings: a mark, then an address as Address.Display shows it.
 const (
-	textHeader = `(?m)^  [+~-] ((?:user|role) ".*"|realm\..*)$`
-	mdHeader   = `(?m)^[+!-] ((?:user|role) ".*"|realm\..*)$`
+	textHeader = `(?m)^  [+~-] ((?:user|role|token_mapper) ".*"|realm\..*)$`
+	mdHeader   = `(?m)^[+!-] ((?:user|role|token_mapper) ".*"|realm\..*)$`
 )
 
 // headers returns the addresses a human rendering names, in order, from its change headers.
