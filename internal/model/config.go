@@ -29,6 +29,11 @@ const (
 	PolicyDisabled  Policy = "DISABLED"   // Keycloak drops them (the field is absent in Keycloak)
 )
 
+// EnabledPolicyRisk is why validate and plan warn about PolicyEnabled: Keycloak's account API
+// then stores what a signed-in user sends for their own unmanaged attributes.
+const EnabledPolicyRisk = "with unmanagedAttributePolicy ENABLED every user can edit their own attributes through Keycloak's account console and account API, " +
+	"and so give themselves projects (applications) and Project Admin rights (applications_admin)"
+
 // Prune says what roster does with users that carry its ownership marker but are no longer in
 // the configuration.
 type Prune string

@@ -69,11 +69,11 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	removals, leftAlone := b.removals(p.Prune)
 	p.Changes = append(p.Changes, removals...)
 
+	effective := policy
+	if policyChange != nil {
+		effective = policyChange.Policy.After
+	}
 	if writers := countAttributeWrites(userChanges); writers > 0 {
-		effective := policy
-		if policyChange != nil {
-			effective = policyChange.Policy.After
-		}
 		if !allowsAdminWrites(effective) {
 			return nil, &PolicyError{Realm: cfg.Realm, Policy: effective, Users: writers}
 		}
@@ -88,9 +88,17 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	if leftAlone > 0 {
 		b.note("%s not managed by this file, left alone", plural(leftAlone, "user"))
 	}
-	if n := countAccessUpdates(userChanges); cfg.Settings.UserManagement && n > 0 {
-		p.Warnings = append(p.Warnings, fmt.Sprintf(
-			"CodeMie runs with user management enabled (settings.codemie.userManagement): it reads Keycloak only at a user's first sign-in, so the access changes for %s reach CodeMie only if they have not signed in yet; change signed-in users in CodeMie", plural(n, "existing user")))
+	if effective == model.PolicyEnabled {
+		p.Warnings = append(p.Warnings, model.EnabledPolicyRisk+": set settings.unmanagedAttributePolicy: ADMIN_EDIT")
+	}
+	if cfg.Settings.UserManagement {
+		for _, c := range userChanges {
+			if c.Action == Update && grantsChanged(*c.Access) {
+				p.Warnings = append(p.Warnings, fmt.Sprintf(
+					"user %q: %s reaches CodeMie only if the user has not signed in yet: CodeMie runs with user management enabled (settings.codemie.userManagement) and reads Keycloak at a user's first sign-in only; make the change in CodeMie too",
+					c.Addr.Name, c.Access))
+			}
+		}
 	}
 	p.Notes = b.notes
 	return p, nil
@@ -428,15 +436,13 @@ func countAttributeWrites(changes []Change) int {
 	return n
 }
 
-// countAccessUpdates counts updates of existing users that change their CodeMie access.
-func countAccessUpdates(changes []Change) int {
-	var n int
-	for _, c := range changes {
-		if c.Action == Update && c.Access.Changed() {
-			n++
-		}
-	}
-	return n
+// grantsChanged reports whether a change alters what CodeMie reads at first sign-in: the
+// projects, Project Admin rights, admin role or external status. Enabling or disabling a user
+// is left out: Keycloak itself lets the user sign in or not.
+func grantsChanged(a AccessChange) bool {
+	before, after := a.Before, a.After
+	before.Disabled, after.Disabled = false, false
+	return !before.Equal(after)
 }
 
 func setAttr(p *model.UserPatch, key string, values []string) {

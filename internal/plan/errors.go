@@ -59,7 +59,7 @@ func (e *PolicyError) Error() string {
 
 // Hints suggest how to go on.
 func (e *PolicyError) Hints() []string {
-	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT (or ENABLED, as CodeMie's docs say); roster then changes the policy before it writes attributes"}
+	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT; roster then changes the policy before it writes attributes"}
 }
 
 // ClientScopeError is returned by Build when the client scope tokenMappers names does not exist

@@ -352,7 +352,11 @@ func (l *loader) buildSettings() model.Settings {
 		if s.UnmanagedAttributePolicy == model.PolicyDisabled || s.UnmanagedAttributePolicy == model.PolicyAdminView {
 			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy",
 				"with unmanagedAttributePolicy %s Keycloak does not store the applications attributes roster writes", v).Hint =
-				"use ADMIN_EDIT (or ENABLED, as CodeMie's docs say)"
+				"use ADMIN_EDIT"
+		}
+		if s.UnmanagedAttributePolicy == model.PolicyEnabled {
+			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy", "%s", model.EnabledPolicyRisk).Hint =
+				"use ADMIN_EDIT: roster and identity-provider attribute importers still write the attributes, users cannot"
 		}
 	}
 	if v, ok := n.get("prune").str(); ok {
