@@ -26,15 +26,18 @@ type planOptions struct {
 	DetailedExitCode bool
 }
 
-// removalOptions are the flags plan and apply share about removing users.
+// removalOptions are the flags plan and apply share about what the plan does beyond the files:
+// removing users, and rotating identity-provider secrets.
 type removalOptions struct {
 	Prune            string
 	AllowMassRemoval bool
+	RotateSecrets    bool
 }
 
 func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
 	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
+	fs.BoolVar(&o.RotateSecrets, "rotate-secrets", false, "send the client secret of every declared identity provider, not only of new ones")
 }
 
 func (o *removalOptions) check() error {
@@ -47,7 +50,7 @@ func (o *removalOptions) check() error {
 
 // plan returns the options for plan.Build.
 func (o *removalOptions) plan() plan.Options {
-	return plan.Options{Prune: model.Prune(o.Prune), AllowMassRemoval: o.AllowMassRemoval}
+	return plan.Options{Prune: model.Prune(o.Prune), AllowMassRemoval: o.AllowMassRemoval, RotateSecrets: o.RotateSecrets}
 }
 
 func newPlanCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -180,6 +183,7 @@ func savePlan(opts *planOptions, pl *planned) error {
 		Sources:          sources,
 		Prune:            opts.removal.Prune,
 		AllowMassRemoval: opts.removal.AllowMassRemoval,
+		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Plan:             js,
 	})

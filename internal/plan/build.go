@@ -23,6 +23,9 @@ type Options struct {
 	Prune model.Prune
 	// AllowMassRemoval turns the mass-removal guard off.
 	AllowMassRemoval bool
+	// RotateSecrets sends the client secret of every declared identity provider that has one,
+	// not only of the providers the plan creates.
+	RotateSecrets bool
 	// MaxRemovalPercent is the largest share of the realm's users (service accounts excluded)
 	// one plan may remove; zero means DefaultMaxRemovalPercent. Removing a single user never
 	// trips it.
@@ -44,6 +47,11 @@ type Options struct {
 // are left alone. live.ClientScope must then hold the scope as read: Build fails with a
 // *ClientScopeError when it is nil.
 //
+// Declared identity providers (OpenID Connect) are created, or updated in the fields the files
+// set; their client secret is sent on create and, with Options.RotateSecrets, on update, and
+// never appears in the plan. Their declared mappers are created or corrected; other providers
+// and mappers are left alone. live.IdentityProviders must hold the providers as read.
+//
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
 // any policy change in the plan) would make Keycloak drop, and with a *MassRemovalError when it
 // removes more users than the guard allows.
@@ -63,6 +71,7 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		}
 		p.Changes = append(p.Changes, b.tokenMappers()...)
 	}
+	p.Changes = append(p.Changes, b.identityProviders(opts.RotateSecrets)...)
 
 	userChanges := b.users()
 	p.Changes = append(p.Changes, userChanges...)

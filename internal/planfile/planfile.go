@@ -31,9 +31,10 @@ type File struct {
 	Realm         string `json:"realm"`
 	// Sources are the desired-state files, by the path they were given as, sorted by path.
 	Sources []Source `json:"sources"`
-	// Prune and AllowMassRemoval are the plan options that came from flags.
+	// Prune, AllowMassRemoval and RotateSecrets are the plan options that came from flags.
 	Prune            string `json:"prune,omitempty"`
 	AllowMassRemoval bool   `json:"allow_mass_removal,omitempty"`
+	RotateSecrets    bool   `json:"rotate_secrets,omitempty"`
 	// LiveFingerprint is Fingerprint of the live state the plan was computed from.
 	LiveFingerprint string `json:"live_fingerprint"`
 	// Plan is the plan in roster's JSON plan format, for people and tools that inspect the file;

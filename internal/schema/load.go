@@ -420,7 +420,25 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 			l.diags.Errorf(n.get("alias").pos(), path+".alias", "identity-provider alias %q contains white space, which Keycloak refuses", idp.Alias)
 		}
 		idp.DisplayName, _ = n.get("displayName").str()
-		idp.DiscoveryURL, _ = n.get("discoveryUrl").str()
+		if v, ok := n.get("enabled").boolean(); ok {
+			idp.Enabled = &v
+		}
+		idp.Tenant, _ = n.get("tenant").str()
+		if idp.Tenant != "" {
+			idp.Tenant = strings.ToLower(idp.Tenant)
+			idp.Endpoints = model.EntraEndpoints(idp.Tenant)
+		}
+		for key, field := range map[string]*string{"issuer": &idp.Endpoints.Issuer, "authorizationUrl": &idp.Endpoints.AuthorizationURL,
+			"tokenUrl": &idp.Endpoints.TokenURL, "jwksUrl": &idp.Endpoints.JWKSURL, "logoutUrl": &idp.Endpoints.LogoutURL,
+			"userInfoUrl": &idp.Endpoints.UserInfoURL} {
+			if v, ok := n.get(key).str(); ok {
+				*field = v
+			}
+		}
+		if idp.Tenant == "" && (idp.Endpoints.AuthorizationURL == "" || idp.Endpoints.TokenURL == "") {
+			l.diags.Errorf(n.pos(), path, "identity provider %q needs a tenant, or an authorizationUrl and a tokenUrl", idp.Alias).Hint =
+				"for Microsoft Entra ID write `tenant: <tenant id>`; roster derives the endpoints from it"
+		}
 		idp.ClientID, _ = n.get("clientId").str()
 		idp.ClientSecret = l.secretRef(n.get("clientSecret"), path+".clientSecret")
 		idp.Scopes, _ = n.get("scopes").strings()
