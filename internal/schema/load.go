@@ -445,7 +445,7 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 		idp.SyncMode, _ = n.get("syncMode").str()
 		names := map[string]*node{}
 		for j, m := range n.get("mappers").itemsOf() {
-			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j))
+			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j), n.get("syncMode"))
 			if first, dup := names[mp.Name]; dup && mp.Name != "" {
 				l.diags.Errorf(m.get("name").pos(), fmt.Sprintf("%s.mappers[%d].name", path, j),
 					"mapper %q is already defined at %s", mp.Name, posString(first))
@@ -459,7 +459,9 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 	return out
 }
 
-func (l *loader) buildMapper(m *node, path string) model.IdentityProviderMapper {
+// buildMapper builds one mapper of a provider whose syncMode node is providerSync (nil when the
+// provider leaves it alone).
+func (l *loader) buildMapper(m *node, path string, providerSync *node) model.IdentityProviderMapper {
 	var mp model.IdentityProviderMapper
 	mp.Name, _ = m.get("name").str()
 	mp.Type, _ = m.get("type").str()
@@ -476,10 +478,17 @@ func (l *loader) buildMapper(m *node, path string) model.IdentityProviderMapper 
 		if mp.Claim == "" || mp.Attribute == "" {
 			l.diags.Errorf(m.pos(), path, "attribute-importer mapper %q needs a claim and an attribute", mp.Name)
 		}
-		if mp.SyncMode == "FORCE" && reservedCodeMie(mp.Attribute) {
+		inherited, _ := providerSync.str()
+		switch {
+		case !reservedCodeMie(mp.Attribute):
+		case mp.SyncMode == "FORCE":
 			l.diags.Warnf(m.get("syncMode").pos(), path+".syncMode",
 				"mapper %q rewrites %s at every login (FORCE), overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"use syncMode IMPORT"
+		case (mp.SyncMode == "" || mp.SyncMode == "INHERIT") && inherited == "FORCE":
+			l.diags.Warnf(m.pos(), path+".syncMode",
+				"mapper %q inherits the provider's syncMode FORCE: it rewrites %s at every login, overwriting what roster sets", mp.Name, mp.Attribute).Hint =
+				"give the mapper syncMode: IMPORT"
 		}
 	}
 	return mp
