@@ -213,8 +213,9 @@ func (c *Client) readLinks(ctx context.Context, userID string) ([]model.Federate
 	return links, nil
 }
 
-// pages GETs path page by page (first/max) until a short page and returns every item once: some
-// Keycloak versions repeat rows across pages, so items are de-duplicated by key.
+// pages GETs path page by page (first/max) until a short page, or a page with nothing new, and
+// returns every item once: some Keycloak versions repeat rows across pages, so items are
+// de-duplicated by key, and a version that ignores first/max would repeat the whole list.
 func pages[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
 	return pagesFrom(ctx, c, path, query, size, 0, key)
 }
@@ -234,13 +235,15 @@ func pagesFrom[T any](ctx context.Context, c *Client, path string, query url.Val
 		if _, err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
+		added := 0
 		for _, item := range page {
 			if k := key(item); !seen[k] {
 				seen[k] = true
 				all = append(all, item)
+				added++
 			}
 		}
-		if len(page) < size {
+		if len(page) < size || added == 0 {
 			return all, nil
 		}
 	}
