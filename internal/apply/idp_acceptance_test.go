@@ -188,3 +188,61 @@ identityProviders:
 		t.Fatalf("sign-in after rotation: %v", err)
 	}
 }
+
+// TestImporterUnderPolicies checks, for each unmanaged-attribute policy, whether an attribute
+// importer's value survives a brokered first sign-in: it does under ENABLED, ADMIN_EDIT and
+// ADMIN_VIEW, and only DISABLED drops it. This is why roster recommends ADMIN_EDIT and has no
+// lint against ADMIN_EDIT or ADMIN_VIEW with an importer.
+func TestImporterUnderPolicies(t *testing.T) {
+	for _, tt := range []struct {
+		policy string
+		want   []string
+	}{
+		{"ENABLED", []string{"codemie"}},
+		{"ADMIN_EDIT", []string{"codemie"}},
+		{"ADMIN_VIEW", []string{"codemie"}},
+		{"DISABLED", nil},
+	} {
+		t.Run(tt.policy, func(t *testing.T) {
+			realm, c := prepared(t)
+			upstream := keycloaktest.NewRealm(t)
+			ctx := context.Background()
+			issuer, err := upstream.UpstreamIdP(ctx, "codemie-broker", "broker-secret", map[string]string{"codemie_projects": "codemie"}, "ent", "Up-pa55")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := realm.Admin(ctx, http.MethodPost, "/clients", map[string]any{"clientId": "codemie-e2e", "publicClient": true,
+				"standardFlowEnabled": true, "redirectUris": []string{"http://localhost/callback"}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			oidc := issuer + "/protocol/openid-connect"
+			cfg := load(t, fmt.Sprintf(`version: 1
+realm: %s
+settings: {unmanagedAttributePolicy: %s}
+identityProviders:
+  - alias: entra-id
+    issuer: %s
+    authorizationUrl: %s/auth
+    tokenUrl: %s/token
+    jwksUrl: %s/certs
+    clientId: codemie-broker
+    clientSecret: {env: UNUSED}
+    mappers:
+      - {name: projects, type: attribute-importer, claim: codemie_projects, attribute: applications, syncMode: IMPORT}
+`, realm.Name, tt.policy, issuer, oidc, oidc, oidc))
+			applyWith(t, c, planFor(t, c, cfg), secretOpts("broker-secret"))
+			if err := realm.BrokeredSignIn(ctx, "codemie-e2e", "entra-id", "ent", "Up-pa55"); err != nil {
+				t.Fatal(err)
+			}
+			var users []struct {
+				Attributes map[string][]string `json:"attributes"`
+			}
+			if err := realm.Admin(ctx, http.MethodGet, "/users?exact=true&username=ent", nil, &users); err != nil || len(users) != 1 {
+				t.Fatalf("brokered user: %v (%d found)", err, len(users))
+			}
+			if got := users[0].Attributes[model.AttrApplications]; !cmp.Equal(got, tt.want) {
+				t.Errorf("under %s the importer stored applications = %q, want %q", tt.policy, got, tt.want)
+			}
+		})
+	}
+}
