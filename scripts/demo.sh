@@ -12,17 +12,13 @@ admin() { curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: applicat
 
 if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$KEYCLOAK_URL/admin/realms/codemie-prod")" = 404 ]; then
 	admin -d '{"realm":"codemie-prod","enabled":true}' "$KEYCLOAK_URL/admin/realms"
-	# roster does not manage identity providers yet; the example links alice to entra-id, so the
-	# demo creates a placeholder provider with that alias.
-	admin -d '{"alias":"entra-id","providerId":"oidc","enabled":true,"config":{"clientId":"demo","clientSecret":"demo",
-		"authorizationUrl":"https://login.example.com/authorize","tokenUrl":"https://login.example.com/token"}}' \
-		"$KEYCLOAK_URL/admin/realms/codemie-prod/identity-provider/instances"
 	echo "demo: created realm codemie-prod" >&2
 fi
 
-# roster logs in as the local administrator; the example's initial password comes from here.
+# roster logs in as the local administrator; the example's initial password and the Entra ID
+# client secret (the example's tenant is a placeholder: nobody can sign in through it) come from here.
 export KEYCLOAK_USER=$KEYCLOAK_ADMIN_USER KEYCLOAK_PASSWORD=$KEYCLOAK_ADMIN_PASSWORD
-export CAROL_INITIAL_PASSWORD=Demo-Only-Pa55
+export CAROL_INITIAL_PASSWORD=Demo-Only-Pa55 ENTRA_CLIENT_SECRET=Demo-Only-Entra-Secret
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
 step bin/roster plan examples/codemie-prod.yaml

@@ -48,7 +48,7 @@ func prepared(t *testing.T) (*keycloaktest.Realm, *keycloak.Client) {
 // planFor reads the realm through c and plans cfg against it.
 func planFor(t *testing.T, c *keycloak.Client, cfg *model.Config) *plan.Plan {
 	t.Helper()
-	live, err := c.ReadLive(context.Background(), keycloak.ReadOptions{})
+	live, err := c.ReadLive(context.Background(), keycloak.ReadOptionsFor(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

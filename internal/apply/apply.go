@@ -27,6 +27,21 @@ type Target interface {
 	CreateRole(ctx context.Context, r model.RealmRole) error
 	// UpdateRoleDescription sets a realm role's description.
 	UpdateRoleDescription(ctx context.Context, name, description string) error
+	// CreateTokenMapper adds the protocol mapper m to the client scope with the given id.
+	CreateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error
+	// UpdateTokenMapper replaces the protocol mapper m.ID of the client scope with m, its
+	// whole configuration included.
+	UpdateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error
+	// CreateIdentityProvider creates the identity provider p with the client secret (none
+	// when empty).
+	CreateIdentityProvider(ctx context.Context, p model.LiveIdentityProvider, secret model.Secret) error
+	// UpdateIdentityProvider changes what u lists on the identity provider with the given alias
+	// and keeps the rest of it.
+	UpdateIdentityProvider(ctx context.Context, alias string, u model.IdentityProviderUpdate) error
+	// CreateIdentityProviderMapper adds the mapper m to the identity provider with the alias.
+	CreateIdentityProviderMapper(ctx context.Context, alias string, m model.LiveIdentityProviderMapper) error
+	// UpdateIdentityProviderMapper replaces the mapper m.ID of the identity provider with m.
+	UpdateIdentityProviderMapper(ctx context.Context, alias string, m model.LiveIdentityProviderMapper) error
 	// CreateUser creates a user, with its initial password if any, and returns its id.
 	CreateUser(ctx context.Context, u model.NewUser) (string, error)
 	// ImportUsers creates users without passwords in one request, each with its roles, and
@@ -60,7 +75,7 @@ const (
 
 // Options tune Run.
 type Options struct {
-	// Parallelism is how many user changes run at once in phases 3 and 5; zero or less means
+	// Parallelism is how many user changes run at once in phases 4 and 6; zero or less means
 	// DefaultParallelism. A batch of creates counts as one.
 	Parallelism int
 	// BatchSize is how many users without an initial password one ImportUsers request creates.
@@ -73,6 +88,11 @@ type Options struct {
 	// Nil fails every create that has an initial password. Run sets Temporary from the
 	// configuration's InitialPassword.Temporary, whatever the function returns.
 	Password func(ref *model.SecretRef) (model.Password, error)
+	// Secret resolves an identity provider's client secret from where the configuration says
+	// it is. Run calls it only for the providers whose change sends the secret (creates, and
+	// updates planned with RotateSecrets). Its error must not contain the secret. Nil fails
+	// those changes.
+	Secret func(ref *model.SecretRef) (model.Secret, error)
 	// Progress, when set, is called once for each change that finishes (applied or failed), in
 	// the order they finish; calls never overlap. Changes that never start are not reported:
 	// they are in the Result. It must not block for long, since it holds up the next report.
@@ -164,13 +184,16 @@ type runner struct {
 }
 
 func (r *runner) run() {
-	var policy, roles, users, removals []int
+	var policy, roles, mappers, users, removals []int
 	for i, c := range r.changes {
 		switch {
 		case c.Addr.Kind == plan.KindRealm:
 			policy = append(policy, i)
 		case c.Addr.Kind == plan.KindRole:
 			roles = append(roles, i)
+		case c.Addr.Kind == plan.KindTokenMapper, c.Addr.Kind == plan.KindIdentityProvider,
+			c.Addr.Kind == plan.KindIdentityProviderMapper:
+			mappers = append(mappers, i)
 		case c.Action.IsRemoval():
 			removals = append(removals, i)
 		default:
@@ -179,6 +202,9 @@ func (r *runner) run() {
 	}
 	r.serial(policy, r.applyPolicy)
 	r.serial(roles, r.applyRole)
+	// Users do not depend on the token mappers and identity providers: a failure there does not
+	// hold them back (a link to a provider that failed fails on its own).
+	r.serial(mappers, r.applyPrerequisite)
 	for _, i := range slices.Concat(policy, roles) {
 		if r.outcomes[i].Status == Failed {
 			r.skip(slices.Concat(users, removals), errRealmFailed)
@@ -325,6 +351,88 @@ func (r *runner) applyRole(i int) {
 	r.finish(i, err)
 }
 
+// errProviderFailed is the reason an identity provider's mapper change was not started.
+var errProviderFailed = errors.New("the identity provider change it depends on failed")
+
+// applyPrerequisite applies a token-mapper, identity-provider or identity-provider-mapper change.
+// A provider's mappers follow it in the plan; when the provider failed they are not started.
+func (r *runner) applyPrerequisite(i int) {
+	c := &r.changes[i]
+	if err := checkChange(c); err != nil {
+		r.finish(i, err)
+		return
+	}
+	var err error
+	switch c.Addr.Kind {
+	case plan.KindTokenMapper:
+		tm := c.TokenMapper
+		if c.Action == plan.Create {
+			if err = r.t.CreateTokenMapper(r.work, tm.ScopeID, tm.After); err != nil {
+				err = r.failed("create the mapper in client scope "+tm.Scope, err)
+			}
+		} else if err = r.t.UpdateTokenMapper(r.work, tm.ScopeID, tm.After); err != nil {
+			err = r.failed("correct the mapper in client scope "+tm.Scope, err)
+		}
+	case plan.KindIdentityProvider:
+		err = r.applyIdentityProvider(c)
+	case plan.KindIdentityProviderMapper:
+		m := c.IdPMapper
+		if r.providerFailed(i, m.Alias) {
+			r.outcomes[i].Err = errProviderFailed
+			return
+		}
+		if c.Action == plan.Create {
+			if err = r.t.CreateIdentityProviderMapper(r.work, m.Alias, m.After); err != nil {
+				err = r.failed("create", err)
+			}
+		} else if err = r.t.UpdateIdentityProviderMapper(r.work, m.Alias, m.After); err != nil {
+			err = r.failed("correct", err)
+		}
+	}
+	r.finish(i, err)
+}
+
+// providerFailed reports whether the change of the identity provider with the alias, planned
+// before change i, failed.
+func (r *runner) providerFailed(i int, alias string) bool {
+	for j := range i {
+		c := &r.changes[j]
+		if c.Addr.Kind == plan.KindIdentityProvider && c.Addr.Name == alias {
+			return r.outcomes[j].Status == Failed
+		}
+	}
+	return false
+}
+
+func (r *runner) applyIdentityProvider(c *plan.Change) error {
+	ic := c.IdentityProvider
+	var secret model.Secret
+	if ic.Secret != nil {
+		if r.opts.Secret == nil {
+			return errors.New("failed to read the client secret: no way to resolve secrets was given")
+		}
+		s, err := r.opts.Secret(ic.Secret)
+		if err != nil {
+			return fmt.Errorf("failed to read the client secret: %w", err)
+		}
+		secret = s
+	}
+	if c.Action == plan.Create {
+		if err := r.t.CreateIdentityProvider(r.work, *ic.New, secret); err != nil {
+			return r.failed("create", err)
+		}
+		return nil
+	}
+	u := ic.Update
+	if ic.Secret != nil {
+		u.ClientSecret = &secret
+	}
+	if err := r.t.UpdateIdentityProvider(r.work, c.Addr.Name, u); err != nil {
+		return r.failed("update", err)
+	}
+	return nil
+}
+
 func (r *runner) applyRemoval(i int) {
 	c := &r.changes[i]
 	if err := checkChange(c); err != nil {
@@ -352,6 +460,15 @@ func checkChange(c *plan.Change) error {
 		ok = c.Action == plan.Update && c.Policy != nil && c.Policy.After != ""
 	case plan.KindRole:
 		ok = (c.Action == plan.Create || c.Action == plan.Update) && c.Role != nil && c.Role.After != nil
+	case plan.KindTokenMapper:
+		tm := c.TokenMapper
+		ok = tm != nil && tm.ScopeID != "" && (c.Action == plan.Create || c.Action == plan.Update && tm.After.ID != "")
+	case plan.KindIdentityProvider:
+		ic := c.IdentityProvider
+		ok = ic != nil && (c.Action == plan.Create && ic.New != nil || c.Action == plan.Update && ic.Before != nil)
+	case plan.KindIdentityProviderMapper:
+		m := c.IdPMapper
+		ok = m != nil && m.Alias != "" && (c.Action == plan.Create || c.Action == plan.Update && m.After.ID != "")
 	case plan.KindUser:
 		u := c.User
 		switch c.Action {

@@ -9,17 +9,20 @@
 //
 //  1. the realm's unmanaged-attribute policy;
 //  2. realm roles, created or re-described;
-//  3. user creations and updates, up to Options.Parallelism users at a time; each user's steps
+//  3. token mappers, then identity providers, each followed by its mappers: created or
+//     corrected (a provider keeps what roster does not manage; its client secret, resolved by
+//     Options.Secret, is sent on create and when the plan rotates it);
+//  4. user creations and updates, up to Options.Parallelism users at a time; each user's steps
 //     run in sequence: create or update, then role mappings, then identity links;
-//  4. verification: one listing of the realm's users, checking that Keycloak stored every
-//     attribute phase 3 wrote (it silently drops attributes its policy does not allow);
-//  5. removals (Disable, Delete), up to Options.Parallelism at a time.
+//  5. verification: a read-back of the users phase 4 wrote, checking that Keycloak stored every
+//     attribute it was sent (it silently drops attributes its policy does not allow);
+//  6. removals (Disable, Delete), up to Options.Parallelism at a time.
 //
 // Users need the policy and the roles, so a failure in phase 1 or 2 leaves every user change
-// not started. Otherwise a failure stops only the change it belongs to. A user create is never
-// sent twice: when it fails, apply looks the user up by username, and if the create took effect
-// after all, or someone else made the user since the plan, it adopts that user and brings it to
-// the declared state instead.
+// not started; they do not need the token mappers or the identity providers. Otherwise a failure
+// stops only the change it belongs to. A user create is never sent twice: when it fails, apply
+// looks the user up by username, and if the create took effect after all, or someone else made
+// the user since the plan, it adopts that user and brings it to the declared state instead.
 //
 // When the context is cancelled (Ctrl-C), nothing new starts; changes already under way finish
 // on a context that outlives the cancellation by Options.Grace. The Result then tells applied,

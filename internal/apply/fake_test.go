@@ -306,3 +306,27 @@ func clone(lu *model.LiveUser) model.LiveUser {
 	c.FederatedIdentities = slices.Clone(lu.FederatedIdentities)
 	return c
 }
+
+func (f *fakeTarget) CreateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error {
+	return f.enter(ctx, "CreateTokenMapper "+scopeID+" "+m.Name)
+}
+
+func (f *fakeTarget) UpdateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error {
+	return f.enter(ctx, "UpdateTokenMapper "+scopeID+" "+m.ID)
+}
+
+func (f *fakeTarget) CreateIdentityProvider(ctx context.Context, p model.LiveIdentityProvider, secret model.Secret) error {
+	return f.enter(ctx, "CreateIdentityProvider "+p.Alias)
+}
+
+func (f *fakeTarget) UpdateIdentityProvider(ctx context.Context, alias string, _ model.IdentityProviderUpdate) error {
+	return f.enter(ctx, "UpdateIdentityProvider "+alias)
+}
+
+func (f *fakeTarget) CreateIdentityProviderMapper(ctx context.Context, alias string, m model.LiveIdentityProviderMapper) error {
+	return f.enter(ctx, "CreateIdentityProviderMapper "+alias+"/"+m.Name)
+}
+
+func (f *fakeTarget) UpdateIdentityProviderMapper(ctx context.Context, alias string, m model.LiveIdentityProviderMapper) error {
+	return f.enter(ctx, "UpdateIdentityProviderMapper "+alias+"/"+m.ID)
+}

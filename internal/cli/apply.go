@@ -141,7 +141,8 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		}
 	}
 
-	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword}
+	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword,
+		Secret: resolveClientSecret}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
@@ -242,25 +243,38 @@ func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
 // configuration names (apply sets whether it is temporary). Errors name the reference, never
 // the value.
 func resolvePassword(ref *model.SecretRef) (model.Password, error) {
+	v, err := resolveSecret(ref, "initial password")
+	return model.Password{Value: v}, err
+}
+
+// resolveClientSecret reads an identity provider's client secret from where the configuration
+// says it is.
+func resolveClientSecret(ref *model.SecretRef) (model.Secret, error) {
+	return resolveSecret(ref, "client secret")
+}
+
+// resolveSecret reads the secret what from the environment variable or file ref names. Errors
+// name the reference, never the value.
+func resolveSecret(ref *model.SecretRef, what string) (model.Secret, error) {
 	switch {
 	case ref.Env != "":
 		v := os.Getenv(ref.Env)
 		if v == "" {
-			return model.Password{}, fmt.Errorf("initial password: environment variable %s is not set", ref.Env)
+			return "", fmt.Errorf("%s: environment variable %s is not set", what, ref.Env)
 		}
-		return model.Password{Value: model.Secret(v)}, nil
+		return model.Secret(v), nil
 	case ref.File != "":
 		b, err := os.ReadFile(ref.File)
 		if err != nil {
-			return model.Password{}, fmt.Errorf("initial password: %w", err)
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
-			return model.Password{}, fmt.Errorf("initial password: file %s is empty", ref.File)
+			return "", fmt.Errorf("%s: file %s is empty", what, ref.File)
 		}
-		return model.Password{Value: model.Secret(v)}, nil
+		return model.Secret(v), nil
 	}
-	return model.Password{}, errors.New("initial password: the reference names no environment variable or file")
+	return "", fmt.Errorf("%s: the reference names no environment variable or file", what)
 }
 
 // readSavedPlan returns the saved plan when the only argument is one, else nil.
@@ -345,14 +359,15 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 		return nil, withHint(fmt.Errorf("the plan was made for %s, not %s", saved.Server, server),
 			"point --server or KEYCLOAK_URL at the server the plan was made for")
 	}
-	c, info, live, err := opts.connect.read(ctx, cfg.Realm, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
+	c, info, live, err := opts.connect.read(ctx, cfg.Realm, keycloak.ReadOptionsFor(cfg))
 	if err != nil {
 		return nil, err
 	}
 	if planfile.Fingerprint(live) != saved.LiveFingerprint {
 		return nil, errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", cfg.Realm))
 	}
-	p, err := plan.Build(cfg, live, plan.Options{Prune: model.Prune(saved.Prune), AllowMassRemoval: saved.AllowMassRemoval})
+	p, err := plan.Build(cfg, live, plan.Options{Prune: model.Prune(saved.Prune), AllowMassRemoval: saved.AllowMassRemoval,
+		RotateSecrets: saved.RotateSecrets})
 	if err != nil {
 		return nil, err
 	}

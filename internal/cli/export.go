@@ -105,7 +105,8 @@ func (o *exportOptions) check() error {
 func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOptions) error {
 	readAt := exportClock()
 	// Links cost a request per user; service accounts never have any worth exporting.
-	_, _, live, err := opts.connect.read(ctx, opts.Realm, keycloak.ReadOptions{LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }})
+	_, _, live, err := opts.connect.read(ctx, opts.Realm, keycloak.ReadOptions{
+		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, IdentityProviders: true})
 	if err != nil {
 		return err
 	}

@@ -28,15 +28,18 @@ type planOptions struct {
 	DetailedExitCode bool
 }
 
-// removalOptions are the flags plan and apply share about removing users.
+// removalOptions are the flags plan and apply share about what the plan does beyond the files:
+// removing users, and rotating identity-provider secrets.
 type removalOptions struct {
 	Prune            string
 	AllowMassRemoval bool
+	RotateSecrets    bool
 }
 
 func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
 	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
+	fs.BoolVar(&o.RotateSecrets, "rotate-secrets", false, "send the client secret of every declared identity provider, not only of new ones")
 }
 
 func (o *removalOptions) check() error {
@@ -49,7 +52,7 @@ func (o *removalOptions) check() error {
 
 // plan returns the options for plan.Build.
 func (o *removalOptions) plan() plan.Options {
-	return plan.Options{Prune: model.Prune(o.Prune), AllowMassRemoval: o.AllowMassRemoval}
+	return plan.Options{Prune: model.Prune(o.Prune), AllowMassRemoval: o.AllowMassRemoval, RotateSecrets: o.RotateSecrets}
 }
 
 func newPlanCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -126,7 +129,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	c, info, live, err := connect.read(ctx, cfg.Realm, keycloak.ReadOptions{LinksFor: linksWanted(cfg)})
+	c, info, live, err := connect.read(ctx, cfg.Realm, keycloak.ReadOptionsFor(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -189,19 +192,8 @@ func savePlan(opts *planOptions, pl *planned) error {
 		Dirs:             dirs,
 		Prune:            opts.removal.Prune,
 		AllowMassRemoval: opts.removal.AllowMassRemoval,
+		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Plan:             js,
 	})
-}
-
-// linksWanted reports whether to read a user's identity-provider links: only for users whose
-// configuration declares some, since it costs a request per user.
-func linksWanted(cfg *model.Config) func(string) bool {
-	want := make(map[string]bool)
-	for _, u := range cfg.Users {
-		if len(u.FederatedIdentities) > 0 {
-			want[u.Username] = true
-		}
-	}
-	return func(username string) bool { return want[username] }
 }

@@ -105,3 +105,63 @@ func TestSplitAndFilters(t *testing.T) {
 		t.Errorf("loaded %d users, want 2", len(cfg.Users))
 	}
 }
+
+// TestIdentityProviders exports an Entra ID provider as its tenant, another with explicit
+// endpoints, and names what it leaves out; the result loads, and loads back to the same
+// endpoints.
+func TestIdentityProviders(t *testing.T) {
+	const tenant = "00000000-0000-0000-0000-000000000001"
+	ee := model.EntraEndpoints(tenant)
+	live := &model.Live{Realm: "r", Policy: model.PolicyAdminEdit, IdentityProviders: []model.LiveIdentityProvider{
+		{Alias: "entra-id", DisplayName: "Entra", Enabled: true, ProviderID: "oidc", ClientID: "app",
+			Issuer: ee.Issuer, AuthorizationURL: ee.AuthorizationURL, TokenURL: ee.TokenURL, JWKSURL: ee.JWKSURL,
+			LogoutURL: ee.LogoutURL, UserInfoURL: ee.UserInfoURL, DefaultScope: "openid email", SyncMode: "IMPORT",
+			Mappers: []model.LiveIdentityProviderMapper{
+				{Name: "dept", Type: model.IdPMapperAttributeImporter, Claim: "department", Attribute: "department", SyncMode: "INHERIT"},
+				{Name: "dev", Type: model.IdPMapperHardcodedRole, Role: "developer", SyncMode: "IMPORT"},
+				{Name: "groups", Type: "oidc-advanced-group-idp-mapper"},
+			}},
+		{Alias: "github", ProviderID: "github", Enabled: true},
+		{Alias: "partner", ProviderID: "oidc", Enabled: false, ClientID: "p", AuthorizationURL: "https://p/auth", TokenURL: "https://p/token"},
+	}}
+	got, err := Build(live, Options{Server: "http://kc", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}).Single()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# Exported by roster from realm "r" at http://kc on 2026-01-02T03:04:05Z.
+# 0 users exported.
+version: 1
+realm: r
+settings:
+  unmanagedAttributePolicy: ADMIN_EDIT
+# Not exported:
+# identity provider github (github): roster manages OpenID Connect providers only
+identityProviders:
+  - alias: entra-id
+    displayName: Entra
+    clientId: app # Keycloak does not show the secret: add clientSecret: {env: NAME} to send it
+    tenant: 00000000-0000-0000-0000-000000000001
+    scopes: [openid, email]
+    syncMode: IMPORT
+    # Not exported:
+    # mapper groups (oidc-advanced-group-idp-mapper): roster manages hardcoded-role and attribute-importer mappers only
+    mappers:
+      - {name: dept, type: attribute-importer, claim: department, attribute: department}
+      - {name: dev, type: hardcoded-role, role: developer, syncMode: IMPORT}
+  - alias: partner
+    enabled: false
+    clientId: p # Keycloak does not show the secret: add clientSecret: {env: NAME} to send it
+    authorizationUrl: https://p/auth
+    tokenUrl: https://p/token
+`
+	if string(got) != want {
+		t.Errorf("Single:\n%s\nwant:\n%s", got, want)
+	}
+	cfg, diags := schema.LoadFiles([]schema.File{{Name: "x.yaml", Data: got}}, schema.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("the export does not load:\n%v", diags)
+	}
+	if cfg.IdentityProviders[0].Endpoints != ee {
+		t.Errorf("entra-id loads back with endpoints %+v, want %+v", cfg.IdentityProviders[0].Endpoints, ee)
+	}
+}

@@ -119,8 +119,8 @@ func (e *Export) top(comment []string) *yaml.Node {
 	return root
 }
 
-// prerequisites adds the realm's policy and the owned roles as found, and the ownership
-// marker's name when it is not the default.
+// prerequisites adds the realm's policy, the owned roles and the identity providers as found,
+// and the ownership marker's name when it is not the default.
 func (e *Export) prerequisites(root *yaml.Node) {
 	settings := &yaml.Node{Kind: yaml.MappingNode}
 	if p := e.live.Policy; p != "" && p != model.PolicyDisabled {
@@ -147,6 +147,7 @@ func (e *Export) prerequisites(root *yaml.Node) {
 	if len(roles.Content) > 0 {
 		addKey(root, "roles", roles)
 	}
+	e.identityProviders(root)
 }
 
 func (e *Export) users(users []User) *yaml.Node {

@@ -25,13 +25,36 @@ type ReadOptions struct {
 	// LinksFor reports whether to read the identity-provider links of a user (one request per
 	// user, so only for users whose configuration declares links). Nil reads none.
 	LinksFor func(username string) bool
+	// ClientScope, when not empty, is the client scope whose token mappers to read (one request).
+	ClientScope string
+	// IdentityProviders reads the identity providers and their mappers (one request plus one
+	// per provider).
+	IdentityProviders bool
+}
+
+// ReadOptionsFor reads what cfg manages: the links of users that declare some, and the token
+// mappers and identity providers only when cfg declares them, so that reading for a
+// configuration of users alone costs no more requests.
+func ReadOptionsFor(cfg *model.Config) ReadOptions {
+	want := make(map[string]bool)
+	for _, u := range cfg.Users {
+		if len(u.FederatedIdentities) > 0 {
+			want[u.Username] = true
+		}
+	}
+	ro := ReadOptions{LinksFor: func(username string) bool { return want[username] },
+		IdentityProviders: len(cfg.IdentityProviders) > 0}
+	if cfg.TokenMappers != nil {
+		ro.ClientScope = cfg.TokenMappers.ClientScope
+	}
+	return ro
 }
 
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
 // and reads the user profile and the realm roles once. For N users with R holders of the owned
 // roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 4 requests or so (plus one per user whose links are asked
-// for). The listings run concurrently.
+// for, and the prerequisites ReadOptions asks for). The listings run concurrently.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity()}
 	var (
@@ -39,7 +62,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		members = make(map[model.Role][]string, len(model.OwnedRoles))
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		errs    = make([]error, 3+len(model.OwnedRoles))
+		errs    = make([]error, 5+len(model.OwnedRoles))
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
@@ -47,8 +70,14 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	run(0, func() (err error) { live.Policy, err = c.readPolicy(ctx); return err })
 	run(1, func() (err error) { live.Roles, err = c.readRoles(ctx); return err })
 	run(2, func() (err error) { users, err = c.readUsers(ctx); return err })
+	if opts.ClientScope != "" {
+		run(3, func() (err error) { live.ClientScope, err = c.ReadClientScope(ctx, opts.ClientScope); return err })
+	}
+	if opts.IdentityProviders {
+		run(4, func() (err error) { live.IdentityProviders, err = c.ReadIdentityProviders(ctx); return err })
+	}
 	for i, role := range model.OwnedRoles {
-		run(3+i, func() error {
+		run(5+i, func() error {
 			ids, err := c.readRoleMembers(ctx, string(role))
 			mu.Lock()
 			members[role] = ids
@@ -184,8 +213,9 @@ func (c *Client) readLinks(ctx context.Context, userID string) ([]model.Federate
 	return links, nil
 }
 
-// pages GETs path page by page (first/max) until a short page and returns every item once: some
-// Keycloak versions repeat rows across pages, so items are de-duplicated by key.
+// pages GETs path page by page (first/max) until a short page, or a page with nothing new, and
+// returns every item once: some Keycloak versions repeat rows across pages, so items are
+// de-duplicated by key, and a version that ignores first/max would repeat the whole list.
 func pages[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
 	return pagesFrom(ctx, c, path, query, size, 0, key)
 }
@@ -205,13 +235,15 @@ func pagesFrom[T any](ctx context.Context, c *Client, path string, query url.Val
 		if _, err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
+		added := 0
 		for _, item := range page {
 			if k := key(item); !seen[k] {
 				seen[k] = true
 				all = append(all, item)
+				added++
 			}
 		}
-		if len(page) < size {
+		if len(page) < size || added == 0 {
 			return all, nil
 		}
 	}

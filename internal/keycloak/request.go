@@ -38,7 +38,8 @@ func (e *APIError) Error() string {
 func (e *APIError) Hints() []string {
 	if e.Status == http.StatusForbidden {
 		return []string{"the account roster logs in with lacks a realm-management role; it needs " +
-			"manage-users, view-users, view-realm, manage-realm and manage-identity-providers"}
+			"manage-users, view-users, view-realm, manage-realm, manage-identity-providers, and view-clients " +
+			"and manage-clients when the configuration declares tokenMappers"}
 	}
 	return nil
 }

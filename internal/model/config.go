@@ -29,6 +29,11 @@ const (
 	PolicyDisabled  Policy = "DISABLED"   // Keycloak drops them (the field is absent in Keycloak)
 )
 
+// EnabledPolicyRisk is why validate and plan warn about PolicyEnabled: Keycloak's account API
+// then stores what a signed-in user sends for their own unmanaged attributes.
+const EnabledPolicyRisk = "with unmanagedAttributePolicy ENABLED every user can edit their own attributes through Keycloak's account console and account API, " +
+	"and so give themselves projects (applications) and Project Admin rights (applications_admin)"
+
 // Prune says what roster does with users that carry its ownership marker but are no longer in
 // the configuration.
 type Prune string
@@ -117,8 +122,15 @@ type IdentityProvider struct {
 	Alias string
 	// DisplayName is shown on the login page; empty leaves it alone.
 	DisplayName string
-	// DiscoveryURL is the OpenID Connect discovery document's URL.
-	DiscoveryURL string
+	// Enabled says whether users may sign in through the provider; nil leaves it alone (a
+	// created provider is enabled).
+	Enabled *bool
+	// Tenant is the Microsoft Entra ID tenant id the endpoints are derived from; empty when the
+	// files give the endpoints.
+	Tenant string
+	// Endpoints are the provider's issuer and endpoints: the ones the files give, the others
+	// derived from Tenant. Empty ones are left alone.
+	Endpoints Endpoints
 	// ClientID is the client id registered at the provider.
 	ClientID string
 	// ClientSecret is where the client secret comes from; nil leaves it alone.
@@ -131,6 +143,32 @@ type IdentityProvider struct {
 	Mappers []IdentityProviderMapper
 	// Pos is where the provider is declared.
 	Pos diag.Pos
+}
+
+// Endpoints are where an OpenID Connect provider is reached: Keycloak's issuer,
+// authorizationUrl, tokenUrl, jwksUrl, logoutUrl and userInfoUrl.
+type Endpoints struct {
+	Issuer           string
+	AuthorizationURL string
+	TokenURL         string
+	JWKSURL          string
+	LogoutURL        string
+	UserInfoURL      string
+}
+
+// EntraEndpoints are the endpoints of a Microsoft Entra ID tenant (v2.0), as its discovery
+// document lists them. roster derives them instead of fetching the document, so that neither it
+// nor Keycloak needs to reach Microsoft to plan or apply.
+func EntraEndpoints(tenant string) Endpoints {
+	const authority = "https://login.microsoftonline.com/"
+	return Endpoints{
+		Issuer:           authority + tenant + "/v2.0",
+		AuthorizationURL: authority + tenant + "/oauth2/v2.0/authorize",
+		TokenURL:         authority + tenant + "/oauth2/v2.0/token",
+		JWKSURL:          authority + tenant + "/discovery/v2.0/keys",
+		LogoutURL:        authority + tenant + "/oauth2/v2.0/logout",
+		UserInfoURL:      "https://graph.microsoft.com/oidc/userinfo",
+	}
 }
 
 // IdentityProviderMapper is a mapper of an identity provider.

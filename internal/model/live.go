@@ -14,6 +14,12 @@ type Live struct {
 	Roles []RealmRole
 	// Users are every user of the realm, service accounts included, sorted by username.
 	Users []LiveUser
+	// ClientScope is the client scope that holds the token mappers, read only when the
+	// configuration declares tokenMappers; nil when not read or when the scope does not exist.
+	ClientScope *LiveClientScope
+	// IdentityProviders are the realm's identity providers with their mappers, sorted by alias;
+	// read only when the configuration declares identityProviders.
+	IdentityProviders []LiveIdentityProvider
 	// Identity is the username roster logged in as (an administrator or
 	// service-account-<client>); roster never changes that user.
 	Identity string

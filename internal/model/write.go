@@ -53,3 +53,14 @@ func (p UserPatch) IsEmpty() bool {
 	return p.Email == nil && p.FirstName == nil && p.LastName == nil && p.Enabled == nil &&
 		len(p.Attributes) == 0 && p.RequiredActions == nil
 }
+
+// IdentityProviderUpdate lists what to change on an existing identity provider; the rest of the
+// provider, its other configuration keys included, is kept.
+type IdentityProviderUpdate struct {
+	DisplayName *string
+	Enabled     *bool
+	// Config are the configuration keys to set.
+	Config map[string]string
+	// ClientSecret, when non-nil, replaces the client secret.
+	ClientSecret *Secret
+}

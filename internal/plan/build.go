@@ -23,6 +23,9 @@ type Options struct {
 	Prune model.Prune
 	// AllowMassRemoval turns the mass-removal guard off.
 	AllowMassRemoval bool
+	// RotateSecrets sends the client secret of every declared identity provider that has one,
+	// not only of the providers the plan creates.
+	RotateSecrets bool
 	// MaxRemovalPercent is the largest share of the realm's users (service accounts excluded)
 	// one plan may remove; zero means DefaultMaxRemovalPercent. Removing a single user never
 	// trips it.
@@ -39,6 +42,16 @@ type Options struct {
 // changed; a note says so when the file names one. Users the file does not declare are left
 // alone, except that prune (disable or delete) removes those carrying the ownership marker.
 //
+// When cfg declares tokenMappers, the User Attribute mappers of the CodeMie attributes are
+// created on the client scope, or corrected (roster's configuration keys only); other mappers
+// are left alone. live.ClientScope must then hold the scope as read: Build fails with a
+// *ClientScopeError when it is nil.
+//
+// Declared identity providers (OpenID Connect) are created, or updated in the fields the files
+// set; their client secret is sent on create and, with Options.RotateSecrets, on update, and
+// never appears in the plan. Their declared mappers are created or corrected; other providers
+// and mappers are left alone. live.IdentityProviders must hold the providers as read.
+//
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
 // any policy change in the plan) would make Keycloak drop, and with a *MassRemovalError when it
 // removes more users than the guard allows.
@@ -52,17 +65,24 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		p.Changes = append(p.Changes, *policyChange)
 	}
 	p.Changes = append(p.Changes, b.roles()...)
+	if tm := cfg.TokenMappers; tm != nil {
+		if live.ClientScope == nil {
+			return nil, &ClientScopeError{Realm: cfg.Realm, Scope: tm.ClientScope}
+		}
+		p.Changes = append(p.Changes, b.tokenMappers()...)
+	}
+	p.Changes = append(p.Changes, b.identityProviders(opts.RotateSecrets)...)
 
 	userChanges := b.users()
 	p.Changes = append(p.Changes, userChanges...)
 	removals, leftAlone := b.removals(p.Prune)
 	p.Changes = append(p.Changes, removals...)
 
+	effective := policy
+	if policyChange != nil {
+		effective = policyChange.Policy.After
+	}
 	if writers := countAttributeWrites(userChanges); writers > 0 {
-		effective := policy
-		if policyChange != nil {
-			effective = policyChange.Policy.After
-		}
 		if !allowsAdminWrites(effective) {
 			return nil, &PolicyError{Realm: cfg.Realm, Policy: effective, Users: writers}
 		}
@@ -77,9 +97,17 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	if leftAlone > 0 {
 		b.note("%s not managed by this file, left alone", plural(leftAlone, "user"))
 	}
-	if n := countAccessUpdates(userChanges); cfg.Settings.UserManagement && n > 0 {
-		p.Warnings = append(p.Warnings, fmt.Sprintf(
-			"CodeMie runs with user management enabled (settings.codemie.userManagement): it reads Keycloak only at a user's first sign-in, so the access changes for %s reach CodeMie only if they have not signed in yet; change signed-in users in CodeMie", plural(n, "existing user")))
+	if effective == model.PolicyEnabled {
+		p.Warnings = append(p.Warnings, model.EnabledPolicyRisk+": set settings.unmanagedAttributePolicy: ADMIN_EDIT")
+	}
+	if cfg.Settings.UserManagement {
+		for _, c := range userChanges {
+			if c.Action == Update && grantsChanged(*c.Access) {
+				p.Warnings = append(p.Warnings, fmt.Sprintf(
+					"user %q: %s reaches CodeMie only if the user has not signed in yet: CodeMie runs with user management enabled (settings.codemie.userManagement) and reads Keycloak at a user's first sign-in only; make the change in CodeMie too",
+					c.Addr.Name, c.Access))
+			}
+		}
 	}
 	p.Notes = b.notes
 	return p, nil
@@ -417,15 +445,13 @@ func countAttributeWrites(changes []Change) int {
 	return n
 }
 
-// countAccessUpdates counts updates of existing users that change their CodeMie access.
-func countAccessUpdates(changes []Change) int {
-	var n int
-	for _, c := range changes {
-		if c.Action == Update && c.Access.Changed() {
-			n++
-		}
-	}
-	return n
+// grantsChanged reports whether a change alters what CodeMie reads at first sign-in: the
+// projects, Project Admin rights, admin role or external status. Enabling or disabling a user
+// is left out: Keycloak itself lets the user sign in or not.
+func grantsChanged(a AccessChange) bool {
+	before, after := a.Before, a.After
+	before.Disabled, after.Disabled = false, false
+	return !before.Equal(after)
 }
 
 func setAttr(p *model.UserPatch, key string, values []string) {

@@ -91,6 +91,9 @@ func digest(p *Plan) []change {
 
 func ptr[T any](v T) *T { return &v }
 
+const enabledWarning = "with unmanagedAttributePolicy ENABLED every user can edit their own attributes through Keycloak's account console and account API, " +
+	"and so give themselves projects (applications) and Project Admin rights (applications_admin): set settings.unmanagedAttributePolicy: ADMIN_EDIT"
+
 func TestBuild(t *testing.T) {
 	payments := grants("payments")
 	tests := []struct {
@@ -324,14 +327,31 @@ func TestBuild(t *testing.T) {
 			notes: []string{"the unmanaged-attribute policy changes from DISABLED to ADMIN_EDIT first: Keycloak would drop the attributes this plan writes under DISABLED"},
 		},
 		{
-			name: "policy change without attribute writes needs no note",
+			name: "policy change without attribute writes needs no note; ENABLED warns of self-service",
 			cfg: func() *model.Config {
 				c := config()
 				c.Settings.UnmanagedAttributePolicy = model.PolicyEnabled
 				return c
 			}(),
-			live: realm(),
-			want: []change{{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "ADMIN_EDIT", After: "ENABLED"}}}},
+			live:     realm(),
+			want:     []change{{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "ADMIN_EDIT", After: "ENABLED"}}}},
+			warnings: []string{enabledWarning},
+		},
+		{
+			name:     "a realm left at ENABLED warns of self-service",
+			cfg:      config(),
+			live:     func() *model.Live { l := realm(); l.Policy = model.PolicyEnabled; return l }(),
+			warnings: []string{enabledWarning},
+		},
+		{
+			name: "a realm moved off ENABLED does not warn",
+			cfg: func() *model.Config {
+				c := config()
+				c.Settings.UnmanagedAttributePolicy = model.PolicyAdminEdit
+				return c
+			}(),
+			live: func() *model.Live { l := realm(); l.Policy = model.PolicyEnabled; return l }(),
+			want: []change{{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "ENABLED", After: "ADMIN_EDIT"}}}},
 		},
 		{
 			name: "role description updated when declared, left alone when not",
@@ -433,21 +453,31 @@ func TestBuild(t *testing.T) {
 			notes: []string{`user "bob" is disabled in Keycloak and the file does not set enabled: it stays disabled`},
 		},
 		{
-			name: "user management mode warns about access changes to existing users",
+			name: "user management mode warns about each change of an existing user's projects or admin status",
 			cfg: func() *model.Config {
-				c := config(user("bob", model.RoleAdmin, payments), user("new", model.RoleDeveloper, payments))
+				off := user("off", model.RoleDeveloper, payments)
+				off.Enabled, off.Access.Disabled = ptr(false), true
+				c := config(user("bob", model.RoleAdmin, payments), user("cy", model.RoleDeveloper, grants("payments", "search")),
+					user("new", model.RoleDeveloper, payments), off)
 				c.Settings.UserManagement = true
 				return c
 			}(),
-			live: realm(member("bob", "payments")),
+			live: realm(member("bob", "payments"), member("cy", "payments"), member("off", "payments")),
 			want: []change{
 				{Addr: "user.bob", Action: "update", CodeMie: "Regular User (payments) → Admin", Fields: []FieldChange{{Name: "role", Before: "developer", After: "admin"}}},
+				{Addr: "user.cy", Action: "update", CodeMie: "Regular User (payments) → Regular User (payments, search)",
+					Fields: []FieldChange{{Name: "applications", Before: `"payments"`, After: `"payments,search"`}}},
 				{
 					Addr: "user.new", Action: "create", CodeMie: "cannot sign in → Regular User (payments)",
 					Fields: []FieldChange{{Name: "role", After: "developer"}, {Name: "applications", After: `"payments"`}, {Name: "attributes.roster_managed", After: `"true"`}},
 				},
+				{Addr: "user.off", Action: "update", CodeMie: "Regular User (payments) → cannot sign in (disabled)",
+					Fields: []FieldChange{{Name: "enabled", Before: "true", After: "false"}}},
 			},
-			warnings: []string{"CodeMie runs with user management enabled (settings.codemie.userManagement): it reads Keycloak only at a user's first sign-in, so the access changes for 1 existing user reach CodeMie only if they have not signed in yet; change signed-in users in CodeMie"},
+			warnings: []string{
+				`user "bob": Regular User (payments) → Admin reaches CodeMie only if the user has not signed in yet: CodeMie runs with user management enabled (settings.codemie.userManagement) and reads Keycloak at a user's first sign-in only; make the change in CodeMie too`,
+				`user "cy": Regular User (payments) → Regular User (payments, search) reaches CodeMie only if the user has not signed in yet: CodeMie runs with user management enabled (settings.codemie.userManagement) and reads Keycloak at a user's first sign-in only; make the change in CodeMie too`,
+			},
 		},
 		{
 			name: "user management mode without access changes says nothing",

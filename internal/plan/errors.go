@@ -59,5 +59,23 @@ func (e *PolicyError) Error() string {
 
 // Hints suggest how to go on.
 func (e *PolicyError) Hints() []string {
-	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT (or ENABLED, as CodeMie's docs say); roster then changes the policy before it writes attributes"}
+	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT; roster then changes the policy before it writes attributes"}
+}
+
+// ClientScopeError is returned by Build when the client scope tokenMappers names does not exist
+// in the realm.
+type ClientScopeError struct {
+	// Realm is the realm's name.
+	Realm string
+	// Scope is the client scope's name.
+	Scope string
+}
+
+func (e *ClientScopeError) Error() string {
+	return fmt.Sprintf("realm %q has no client scope %q to hold the token mappers", e.Realm, e.Scope)
+}
+
+// Hints suggest how to go on.
+func (e *ClientScopeError) Hints() []string {
+	return []string{"fix tokenMappers.clientScope (default profile, a scope every realm has), or create the scope and make it a default client scope of CodeMie's client"}
 }

@@ -16,6 +16,13 @@ const (
 	KindRole Kind = "role"
 	// KindUser is a user, named by its lowercase username.
 	KindUser Kind = "user"
+	// KindTokenMapper is a token mapper of the client scope tokenMappers names, named by the
+	// attribute it maps (which is also the mapper's name when roster creates it).
+	KindTokenMapper Kind = "token_mapper"
+	// KindIdentityProvider is an identity provider, named by its alias.
+	KindIdentityProvider Kind = "identity_provider"
+	// KindIdentityProviderMapper is a mapper of an identity provider, named "alias/mapper".
+	KindIdentityProviderMapper Kind = "identity_provider_mapper"
 )
 
 // Address names the object a change is about. It is stable across runs: the same object always
@@ -35,7 +42,7 @@ var AddrPolicy = Address{Kind: KindRealm, Name: "unmanagedAttributePolicy"}
 func (a Address) String() string { return string(a.Kind) + "." + a.Name }
 
 // Display is the address as the human renderers show it: `user "bob"`, `role "developer"`,
-// and String() for realm settings.
+// `token_mapper "applications"`, and String() for realm settings.
 func (a Address) Display() string {
 	if a.Kind == KindRealm {
 		return a.String()
@@ -45,11 +52,17 @@ func (a Address) Display() string {
 
 // Change is one thing apply does, and why.
 //
-// Exactly one of Policy, Role and User is non-nil, chosen by Addr.Kind (KindRealm, KindRole,
-// KindUser). Which sides of it are set depends on Action:
+// Exactly one of Policy, Role, TokenMapper, IdentityProvider, IdPMapper and User is non-nil,
+// chosen by Addr.Kind. Which sides of it are set depends on Action:
 //
-//	Kind   Action   Before                 After
-//	realm  Update   live policy            desired policy
+//	Kind                      Action   Before          After
+//	realm                     Update   live policy     desired policy
+//	token_mapper              Create   nil             mapper to create
+//	token_mapper              Update   live mapper     live mapper with roster's fields corrected
+//	identity_provider         Create   nil             New (Secret: where the secret comes from)
+//	identity_provider         Update   live provider   Update (Secret set with --rotate-secrets)
+//	identity_provider_mapper  Create   nil             mapper to create
+//	identity_provider_mapper  Update   live mapper     live mapper with roster's fields corrected
 //	role   Create   nil                    desired role
 //	role   Update   live role              desired role (Description differs)
 //	user   Create   nil                    desired user; New set
@@ -57,7 +70,9 @@ func (a Address) Display() string {
 //	user   Disable  live user              nil; Patch sets Enabled=false
 //	user   Delete   live user              nil
 //
-// Action and the kind-specific "what" (PolicyChange.After, RoleChange.After, UserChange's New,
+// Action and the kind-specific "what" (PolicyChange.After, RoleChange.After,
+// TokenMapperChange's ScopeID and After, IdentityProviderChange's New, Update and Secret,
+// IdPMapperChange's Alias and After, UserChange's New,
 // Patch, AddRoles, RemoveRoles, Links, and Before.ID) are all apply needs. Fields, Access,
 // FormatOnly and Reason explain the change to people; apply must not read them.
 type Change struct {
@@ -70,6 +85,12 @@ type Change struct {
 	Policy *PolicyChange
 	// Role is set when Addr.Kind is KindRole.
 	Role *RoleChange
+	// TokenMapper is set when Addr.Kind is KindTokenMapper.
+	TokenMapper *TokenMapperChange
+	// IdentityProvider is set when Addr.Kind is KindIdentityProvider.
+	IdentityProvider *IdentityProviderChange
+	// IdPMapper is set when Addr.Kind is KindIdentityProviderMapper.
+	IdPMapper *IdPMapperChange
 	// User is set when Addr.Kind is KindUser.
 	User *UserChange
 
@@ -101,6 +122,44 @@ type RoleChange struct {
 	Before *model.RealmRole
 	// After is the desired role; never nil.
 	After *model.RealmRole
+}
+
+// TokenMapperChange is the creation or correction of a "User Attribute" token mapper.
+type TokenMapperChange struct {
+	// Scope is the client scope's name and ScopeID its id, which apply addresses.
+	Scope   string
+	ScopeID string
+	// Before is the live mapper; nil for Create.
+	Before *model.LiveTokenMapper
+	// After is the whole mapper apply sends: for Update, Before with roster's fields corrected
+	// and every other configuration key kept; its ID is Before's.
+	After model.LiveTokenMapper
+}
+
+// IdentityProviderChange is the creation of an identity provider or an update of the fields
+// roster manages on it. The client secret never appears in a plan: Secret says where apply
+// reads it.
+type IdentityProviderChange struct {
+	// Before is the live provider; nil for Create.
+	Before *model.LiveIdentityProvider
+	// New is the provider to create, for Create; its Config lacks the client secret.
+	New *model.LiveIdentityProvider
+	// Update lists the changes, for Update; its ClientSecret is always nil (apply fills it).
+	Update model.IdentityProviderUpdate
+	// Secret, when set, is where apply reads the client secret to send: on Create, and on
+	// Update with --rotate-secrets.
+	Secret *model.SecretRef
+}
+
+// IdPMapperChange is the creation or correction of an identity provider's mapper.
+type IdPMapperChange struct {
+	// Alias is the provider's alias.
+	Alias string
+	// Before is the live mapper; nil for Create.
+	Before *model.LiveIdentityProviderMapper
+	// After is the whole mapper apply sends: for Update, Before with roster's keys corrected
+	// and every other configuration key kept; its ID is Before's.
+	After model.LiveIdentityProviderMapper
 }
 
 // UserChange is a change to one user. See Change for which fields each Action sets.
@@ -173,9 +232,10 @@ func (a AccessChange) String() string {
 // Plan is everything roster would change in one realm, in apply order, with the facts people
 // need to judge it.
 //
-// Changes are ordered: the policy change first, then realm roles by name, then user creations
-// and updates by username, then removals (Disable, Delete) by username. Every change has an
-// action other than NoOp and every address appears at most once.
+// Changes are ordered: the policy change first, then realm roles by name, then token mappers by
+// attribute, then identity providers by alias, each followed by its mappers by name, then user
+// creations and updates by username, then removals (Disable, Delete) by username. Every change
+// has an action other than NoOp and every address appears at most once.
 type Plan struct {
 	// Realm is the realm the plan is for.
 	Realm string

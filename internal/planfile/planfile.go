@@ -34,9 +34,10 @@ type File struct {
 	// Dirs are the directories among the paths the plan was made from: a file added to one
 	// since, or removed from it, makes the plan stale.
 	Dirs []string `json:"dirs,omitempty"`
-	// Prune and AllowMassRemoval are the plan options that came from flags.
+	// Prune, AllowMassRemoval and RotateSecrets are the plan options that came from flags.
 	Prune            string `json:"prune,omitempty"`
 	AllowMassRemoval bool   `json:"allow_mass_removal,omitempty"`
+	RotateSecrets    bool   `json:"rotate_secrets,omitempty"`
 	// LiveFingerprint is Fingerprint of the live state the plan was computed from.
 	LiveFingerprint string `json:"live_fingerprint"`
 	// Plan is the plan in roster's JSON plan format, for people and tools that inspect the file;

@@ -362,7 +362,11 @@ func (l *loader) buildSettings() model.Settings {
 		if s.UnmanagedAttributePolicy == model.PolicyDisabled || s.UnmanagedAttributePolicy == model.PolicyAdminView {
 			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy",
 				"with unmanagedAttributePolicy %s Keycloak does not store the applications attributes roster writes", v).Hint =
-				"use ADMIN_EDIT (or ENABLED, as CodeMie's docs say)"
+				"use ADMIN_EDIT"
+		}
+		if s.UnmanagedAttributePolicy == model.PolicyEnabled {
+			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy", "%s", model.EnabledPolicyRisk).Hint =
+				"use ADMIN_EDIT: roster and identity-provider attribute importers still write the attributes, users cannot"
 		}
 	}
 	if v, ok := n.get("prune").str(); ok {
@@ -426,14 +430,32 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 			l.diags.Errorf(n.get("alias").pos(), path+".alias", "identity-provider alias %q contains white space, which Keycloak refuses", idp.Alias)
 		}
 		idp.DisplayName, _ = n.get("displayName").str()
-		idp.DiscoveryURL, _ = n.get("discoveryUrl").str()
+		if v, ok := n.get("enabled").boolean(); ok {
+			idp.Enabled = &v
+		}
+		idp.Tenant, _ = n.get("tenant").str()
+		if idp.Tenant != "" {
+			idp.Tenant = strings.ToLower(idp.Tenant)
+			idp.Endpoints = model.EntraEndpoints(idp.Tenant)
+		}
+		for key, field := range map[string]*string{"issuer": &idp.Endpoints.Issuer, "authorizationUrl": &idp.Endpoints.AuthorizationURL,
+			"tokenUrl": &idp.Endpoints.TokenURL, "jwksUrl": &idp.Endpoints.JWKSURL, "logoutUrl": &idp.Endpoints.LogoutURL,
+			"userInfoUrl": &idp.Endpoints.UserInfoURL} {
+			if v, ok := n.get(key).str(); ok {
+				*field = v
+			}
+		}
+		if idp.Tenant == "" && (idp.Endpoints.AuthorizationURL == "" || idp.Endpoints.TokenURL == "") {
+			l.diags.Errorf(n.pos(), path, "identity provider %q needs a tenant, or an authorizationUrl and a tokenUrl", idp.Alias).Hint =
+				"for Microsoft Entra ID write `tenant: <tenant id>`; roster derives the endpoints from it"
+		}
 		idp.ClientID, _ = n.get("clientId").str()
 		idp.ClientSecret = l.secretRef(n.get("clientSecret"), path+".clientSecret")
 		idp.Scopes, _ = n.get("scopes").strings()
 		idp.SyncMode, _ = n.get("syncMode").str()
 		names := map[string]*node{}
 		for j, m := range n.get("mappers").itemsOf() {
-			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j))
+			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j), n.get("syncMode"))
 			if first, dup := names[mp.Name]; dup && mp.Name != "" {
 				l.diags.Errorf(m.get("name").pos(), fmt.Sprintf("%s.mappers[%d].name", path, j),
 					"mapper %q is already defined at %s", mp.Name, posString(first))
@@ -447,7 +469,9 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 	return out
 }
 
-func (l *loader) buildMapper(m *node, path string) model.IdentityProviderMapper {
+// buildMapper builds one mapper of a provider whose syncMode node is providerSync (nil when the
+// provider leaves it alone).
+func (l *loader) buildMapper(m *node, path string, providerSync *node) model.IdentityProviderMapper {
 	var mp model.IdentityProviderMapper
 	mp.Name, _ = m.get("name").str()
 	mp.Type, _ = m.get("type").str()
@@ -464,10 +488,17 @@ func (l *loader) buildMapper(m *node, path string) model.IdentityProviderMapper 
 		if mp.Claim == "" || mp.Attribute == "" {
 			l.diags.Errorf(m.pos(), path, "attribute-importer mapper %q needs a claim and an attribute", mp.Name)
 		}
-		if mp.SyncMode == "FORCE" && reservedCodeMie(mp.Attribute) {
+		inherited, _ := providerSync.str()
+		switch {
+		case !reservedCodeMie(mp.Attribute):
+		case mp.SyncMode == "FORCE":
 			l.diags.Warnf(m.get("syncMode").pos(), path+".syncMode",
 				"mapper %q rewrites %s at every login (FORCE), overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"use syncMode IMPORT"
+		case (mp.SyncMode == "" || mp.SyncMode == "INHERIT") && inherited == "FORCE":
+			l.diags.Warnf(m.pos(), path+".syncMode",
+				"mapper %q inherits the provider's syncMode FORCE: it rewrites %s at every login, overwriting what roster sets", mp.Name, mp.Attribute).Hint =
+				"give the mapper syncMode: IMPORT"
 		}
 	}
 	return mp

@@ -203,6 +203,11 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 			errorf(n, "invalid environment variable name %q", n.value).Hint = "use letters, digits and _, not starting with a digit"
 			return
 		}
+		if field == "tenant" {
+			errorf(n, "tenant %q is not a tenant id", n.value).Hint =
+				"write the directory (tenant) id, a GUID (8-4-4-4-12 hex digits): tokens name the tenant by id, so a domain name would not match their issuer"
+			return
+		}
 		errorf(n, "%s %q does not match %v", field, n.value, sub["pattern"])
 	case "uniqueItems":
 		at := n

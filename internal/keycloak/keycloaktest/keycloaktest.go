@@ -118,7 +118,8 @@ type Realm struct {
 }
 
 // Roles the service account gets: the realm-management client roles roster needs.
-var serviceAccountRoles = []string{"manage-users", "view-users", "view-realm", "manage-realm", "manage-identity-providers"}
+var serviceAccountRoles = []string{"manage-users", "view-users", "view-realm", "manage-realm", "manage-identity-providers",
+	"view-clients", "manage-clients"}
 
 // NewRealm creates a realm for the test and deletes it when the test ends.
 func NewRealm(t testing.TB) *Realm {

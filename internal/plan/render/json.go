@@ -14,7 +14,10 @@ import (
 // FormatVersion is the version of the JSON plan format. Consumers must ignore fields they do not
 // know; the minor version grows when fields are added, the major version when a field changes
 // meaning or disappears.
-const FormatVersion = "1.0"
+//
+// 1.1 added the kinds "token_mapper", "identity_provider" and "identity_provider_mapper", whose
+// before and after are JSONTokenMapper, JSONIdentityProvider and JSONIdentityProviderMapper.
+const FormatVersion = "1.1"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
@@ -48,7 +51,8 @@ type JSONChange struct {
 	// Address is the stable address, "kind.name": "realm.unmanagedAttributePolicy",
 	// "role.developer", "user.bob".
 	Address string `json:"address"`
-	// Kind is "realm", "role" or "user"; Name is the part of Address after the kind.
+	// Kind is "realm", "role", "token_mapper", "identity_provider", "identity_provider_mapper" or
+	// "user"; Name is the part of Address after the kind.
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Actions is the action as a one-element list, as terraform's JSON plan has it: ["create"],
@@ -56,7 +60,8 @@ type JSONChange struct {
 	Actions []string `json:"actions"`
 	// Before and After are the object before and after apply, null on the side that does not
 	// exist: a policy name (string) for realm.unmanagedAttributePolicy, a JSONRole for roles, a
-	// JSONUser for users.
+	// JSONTokenMapper for token mappers, a JSONIdentityProvider for identity providers, a
+	// JSONIdentityProviderMapper for their mappers, a JSONUser for users.
 	Before any `json:"before"`
 	After  any `json:"after"`
 	// Fields are the differences as people read them.
@@ -104,6 +109,114 @@ type JSONAccess struct {
 type JSONRole struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
+}
+
+// JSONTokenMapper is a User Attribute token mapper: the configuration keys roster manages, and
+// the client scope that holds it. Keys roster does not manage are left out.
+type JSONTokenMapper struct {
+	ClientScope    string `json:"client_scope"`
+	Name           string `json:"name"`
+	ProtocolMapper string `json:"protocol_mapper"`
+	Attribute      string `json:"user_attribute"`
+	Claim          string `json:"claim_name"`
+	JSONType       string `json:"json_type"`
+	Multivalued    bool   `json:"multivalued"`
+	IDToken        bool   `json:"id_token"`
+	AccessToken    bool   `json:"access_token"`
+	UserInfo       bool   `json:"userinfo"`
+}
+
+func jsonTokenMapper(scope string, m *model.LiveTokenMapper) JSONTokenMapper {
+	return JSONTokenMapper{ClientScope: scope, Name: m.Name, ProtocolMapper: m.ProtocolMapper, Attribute: m.Attribute,
+		Claim: m.Claim, JSONType: m.JSONType, Multivalued: m.Multivalued, IDToken: m.IDToken,
+		AccessToken: m.AccessToken, UserInfo: m.UserInfo}
+}
+
+// JSONIdentityProvider is an identity provider: the fields roster manages. ClientSecret is
+// "(sensitive)" on the after side of a change that sends the secret, and absent otherwise.
+type JSONIdentityProvider struct {
+	Alias            string `json:"alias"`
+	DisplayName      string `json:"display_name"`
+	Enabled          bool   `json:"enabled"`
+	ProviderID       string `json:"provider_id"`
+	ClientID         string `json:"client_id"`
+	Issuer           string `json:"issuer"`
+	AuthorizationURL string `json:"authorization_url"`
+	TokenURL         string `json:"token_url"`
+	JWKSURL          string `json:"jwks_url"`
+	LogoutURL        string `json:"logout_url"`
+	UserInfoURL      string `json:"user_info_url"`
+	DefaultScope     string `json:"default_scope"`
+	SyncMode         string `json:"sync_mode"`
+	ClientSecret     string `json:"client_secret,omitempty"`
+}
+
+func jsonIdentityProvider(p *model.LiveIdentityProvider) JSONIdentityProvider {
+	return JSONIdentityProvider{Alias: p.Alias, DisplayName: p.DisplayName, Enabled: p.Enabled, ProviderID: p.ProviderID,
+		ClientID: p.ClientID, Issuer: p.Issuer, AuthorizationURL: p.AuthorizationURL, TokenURL: p.TokenURL,
+		JWKSURL: p.JWKSURL, LogoutURL: p.LogoutURL, UserInfoURL: p.UserInfoURL, DefaultScope: p.DefaultScope, SyncMode: p.SyncMode}
+}
+
+// jsonIdentityProviderAfter is the provider after the change.
+func jsonIdentityProviderAfter(ic *plan.IdentityProviderChange) JSONIdentityProvider {
+	if ic.New != nil {
+		j := jsonIdentityProvider(ic.New)
+		if ic.Secret != nil {
+			j.ClientSecret = sensitive
+		}
+		return j
+	}
+	j := jsonIdentityProvider(ic.Before)
+	u := ic.Update
+	if u.DisplayName != nil {
+		j.DisplayName = *u.DisplayName
+	}
+	if u.Enabled != nil {
+		j.Enabled = *u.Enabled
+	}
+	for k, v := range u.Config {
+		switch k {
+		case "clientId":
+			j.ClientID = v
+		case "issuer":
+			j.Issuer = v
+		case "authorizationUrl":
+			j.AuthorizationURL = v
+		case "tokenUrl":
+			j.TokenURL = v
+		case "jwksUrl":
+			j.JWKSURL = v
+		case "logoutUrl":
+			j.LogoutURL = v
+		case "userInfoUrl":
+			j.UserInfoURL = v
+		case "defaultScope":
+			j.DefaultScope = v
+		case "syncMode":
+			j.SyncMode = v
+		}
+	}
+	if ic.Secret != nil {
+		j.ClientSecret = sensitive
+	}
+	return j
+}
+
+// JSONIdentityProviderMapper is a mapper of an identity provider: Type is Keycloak's mapper id,
+// Role is set for hardcoded-role mappers, Claim and UserAttribute for attribute importers.
+type JSONIdentityProviderMapper struct {
+	IdentityProvider string `json:"identity_provider"`
+	Name             string `json:"name"`
+	Type             string `json:"type"`
+	Role             string `json:"role"`
+	Claim            string `json:"claim"`
+	UserAttribute    string `json:"user_attribute"`
+	SyncMode         string `json:"sync_mode"`
+}
+
+func jsonIdPMapper(alias string, m *model.LiveIdentityProviderMapper) JSONIdentityProviderMapper {
+	return JSONIdentityProviderMapper{IdentityProvider: alias, Name: m.Name, Type: m.Type, Role: m.Role, Claim: m.Claim,
+		UserAttribute: m.Attribute, SyncMode: m.SyncMode}
 }
 
 // JSONUser is a user. Before is the user as read, every field present. After is the user as the
@@ -166,6 +279,21 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 				jc.Before = JSONRole{Name: c.Role.Before.Name, Description: c.Role.Before.Description}
 			}
 			jc.After = JSONRole{Name: c.Role.After.Name, Description: c.Role.After.Description}
+		case c.TokenMapper != nil:
+			if c.TokenMapper.Before != nil {
+				jc.Before = jsonTokenMapper(c.TokenMapper.Scope, c.TokenMapper.Before)
+			}
+			jc.After = jsonTokenMapper(c.TokenMapper.Scope, &c.TokenMapper.After)
+		case c.IdentityProvider != nil:
+			if c.IdentityProvider.Before != nil {
+				jc.Before = jsonIdentityProvider(c.IdentityProvider.Before)
+			}
+			jc.After = jsonIdentityProviderAfter(c.IdentityProvider)
+		case c.IdPMapper != nil:
+			if c.IdPMapper.Before != nil {
+				jc.Before = jsonIdPMapper(c.IdPMapper.Alias, c.IdPMapper.Before)
+			}
+			jc.After = jsonIdPMapper(c.IdPMapper.Alias, &c.IdPMapper.After)
 		case c.User != nil:
 			if c.User.Before != nil {
 				jc.Before = jsonLiveUser(c.User.Before)

@@ -120,6 +120,60 @@ func scenarios(t *testing.T) map[string]*plan.Plan {
 			),
 			plan.Options{}),
 
+		"mappers": build(t,
+			func() *model.Config {
+				c := config()
+				c.TokenMappers = &model.TokenMappers{ClientScope: "profile",
+					Attributes: []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}}
+				return c
+			}(),
+			func() *model.Live {
+				l := realm()
+				l.ClientScope = &model.LiveClientScope{ID: "scope-id", Name: "profile", Mappers: []model.LiveTokenMapper{
+					{ID: "m1", Name: "applications", ProtocolMapper: model.ProtocolMapperUserAttribute, Attribute: "applications",
+						Claim: "applications", JSONType: "String", Multivalued: true, IDToken: true, AccessToken: true,
+						Config: map[string]string{"user.attribute": "applications", "claim.name": "applications", "jsonType.label": "String",
+							"multivalued": "true", "id.token.claim": "true", "access.token.claim": "true"}},
+					{ID: "m2", Name: "user type", ProtocolMapper: model.ProtocolMapperUserAttribute, Attribute: "user_type",
+						Claim: "user_type", JSONType: "String", IDToken: true, AccessToken: true, UserInfo: true,
+						Config: map[string]string{"user.attribute": "user_type", "claim.name": "user_type", "jsonType.label": "String",
+							"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}},
+				}}
+				return l
+			}(),
+			plan.Options{}),
+
+		"identity": build(t,
+			func() *model.Config {
+				c := config()
+				c.IdentityProviders = []model.IdentityProvider{
+					{Alias: "entra-id", DisplayName: "Microsoft Entra ID", Tenant: "00000000-0000-0000-0000-000000000000",
+						Endpoints: model.EntraEndpoints("00000000-0000-0000-0000-000000000000"), ClientID: "app-id",
+						ClientSecret: &model.SecretRef{Env: "ENTRA_CLIENT_SECRET"}, Scopes: []string{"openid", "profile", "email"}, SyncMode: "IMPORT",
+						Mappers: []model.IdentityProviderMapper{
+							{Name: "developer", Type: "hardcoded-role", Role: "developer", SyncMode: "IMPORT"},
+							{Name: "department", Type: "attribute-importer", Claim: "department", Attribute: "department"},
+						}},
+					{Alias: "partner", ClientID: "partner-app", ClientSecret: &model.SecretRef{File: "partner.secret"},
+						Endpoints: model.Endpoints{AuthorizationURL: "https://idp.partner.example/auth", TokenURL: "https://idp.partner.example/token"},
+						Mappers:   []model.IdentityProviderMapper{{Name: "developer", Type: "hardcoded-role", Role: "developer"}}},
+				}
+				return c
+			}(),
+			func() *model.Live {
+				l := realm()
+				l.IdentityProviders = []model.LiveIdentityProvider{{
+					Alias: "partner", DisplayName: "Partner", Enabled: true, ProviderID: "oidc", ClientID: "old-app",
+					AuthorizationURL: "https://idp.partner.example/auth", TokenURL: "https://idp.partner.example/token",
+					Config: map[string]string{"clientId": "old-app", "clientSecret": "**********",
+						"authorizationUrl": "https://idp.partner.example/auth", "tokenUrl": "https://idp.partner.example/token"},
+					Mappers: []model.LiveIdentityProviderMapper{{ID: "m1", Name: "developer", Type: model.IdPMapperHardcodedRole,
+						Role: "admin", Config: map[string]string{"role": "admin"}}},
+				}}
+				return l
+			}(),
+			plan.Options{RotateSecrets: true}),
+
 		"prune": build(t,
 			config(user("bob", model.RoleDeveloper, model.Grants{Member: []string{"payments", "search"}})),
 			realm(
@@ -228,8 +282,8 @@ func TestMarkdownKeepsTheLastChangeWhenItFits(t *testing.T) {
 
 // Change headers in the human renderings: a mark, then an address as Address.Display shows it.
 const (
-	textHeader = `(?m)^  [+~-] ((?:user|role) ".*"|realm\..*)$`
-	mdHeader   = `(?m)^[+!-] ((?:user|role) ".*"|realm\..*)$`
+	textHeader = `(?m)^  [+~-] ((?:user|role|token_mapper|identity_provider|identity_provider_mapper) ".*"|realm\..*)$`
+	mdHeader   = `(?m)^[+!-] ((?:user|role|token_mapper|identity_provider|identity_provider_mapper) ".*"|realm\..*)$`
 )
 
 // headers returns the addresses a human rendering names, in order, from its change headers.
@@ -295,14 +349,19 @@ func TestRenderersAgree(t *testing.T) {
 }
 
 func TestNoSecretReachesAnyOutput(t *testing.T) {
-	p := scenarios(t)["creates"]
-	for _, format := range []string{"txt", "md", "json"} {
-		out := render(t, format, p)
-		if strings.Contains(out, "CAROL_PASSWORD") {
-			t.Errorf("%s output names the password's source", format)
-		}
-		if !strings.Contains(out, sensitive) {
-			t.Errorf("%s output does not show that a password is set", format)
+	for scenario, ref := range map[string]string{"creates": "CAROL_PASSWORD", "identity": "ENTRA_CLIENT_SECRET"} {
+		p := scenarios(t)[scenario]
+		for _, format := range []string{"txt", "md", "json"} {
+			out := render(t, format, p)
+			if strings.Contains(out, ref) {
+				t.Errorf("%s output of %s names the secret's source", format, scenario)
+			}
+			if !strings.Contains(out, sensitive) {
+				t.Errorf("%s output of %s does not show that a secret is set", format, scenario)
+			}
+			if strings.Contains(out, "**********") {
+				t.Errorf("%s output of %s shows Keycloak's mask", format, scenario)
+			}
 		}
 	}
 }

@@ -1,0 +1,215 @@
+package keycloak
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// protocolMapperRep is Keycloak's ProtocolMapperRepresentation.
+type protocolMapperRep struct {
+	ID             string            `json:"id,omitempty"`
+	Name           string            `json:"name"`
+	Protocol       string            `json:"protocol"`
+	ProtocolMapper string            `json:"protocolMapper"`
+	Config         map[string]string `json:"config"`
+}
+
+func (r protocolMapperRep) model() model.LiveTokenMapper {
+	cfg := r.Config
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	return model.LiveTokenMapper{
+		ID: r.ID, Name: r.Name, ProtocolMapper: r.ProtocolMapper,
+		Attribute: cfg["user.attribute"], Claim: cfg["claim.name"], JSONType: cfg["jsonType.label"],
+		Multivalued: cfg["multivalued"] == "true", IDToken: cfg["id.token.claim"] == "true",
+		AccessToken: cfg["access.token.claim"] == "true", UserInfo: cfg["userinfo.token.claim"] == "true",
+		Config: cfg,
+	}
+}
+
+// ReadClientScope reads the client scope with the given name and its protocol mappers; it returns
+// nil, nil when the realm has no such scope. One request: the listing of the realm's client scopes
+// carries their mappers.
+func (c *Client) ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error) {
+	var reps []struct {
+		ID              string              `json:"id"`
+		Name            string              `json:"name"`
+		ProtocolMappers []protocolMapperRep `json:"protocolMappers"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/client-scopes", nil, &reps); err != nil {
+		return nil, err
+	}
+	for _, r := range reps {
+		if r.Name != name {
+			continue
+		}
+		s := &model.LiveClientScope{ID: r.ID, Name: r.Name}
+		for _, m := range r.ProtocolMappers {
+			s.Mappers = append(s.Mappers, m.model())
+		}
+		slices.SortFunc(s.Mappers, func(a, b model.LiveTokenMapper) int { return strings.Compare(a.Name, b.Name) })
+		return s, nil
+	}
+	return nil, nil
+}
+
+// identityProviderRep is the part of Keycloak's IdentityProviderRepresentation roster reads.
+type identityProviderRep struct {
+	InternalID  string            `json:"internalId,omitempty"`
+	Alias       string            `json:"alias"`
+	DisplayName string            `json:"displayName"`
+	ProviderID  string            `json:"providerId"`
+	Enabled     bool              `json:"enabled"`
+	Config      map[string]string `json:"config"`
+}
+
+// identityProviderMapperRep is Keycloak's IdentityProviderMapperRepresentation.
+type identityProviderMapperRep struct {
+	ID     string            `json:"id,omitempty"`
+	Name   string            `json:"name"`
+	Alias  string            `json:"identityProviderAlias"`
+	Type   string            `json:"identityProviderMapper"`
+	Config map[string]string `json:"config"`
+}
+
+// idpPageSize is the page size of the identity-provider listing.
+const idpPageSize = 100
+
+// ReadIdentityProviders reads every identity provider of the realm with its mappers, sorted by
+// alias: one listing plus one request per provider.
+func (c *Client) ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentityProvider, error) {
+	reps, err := pages(ctx, c, "/identity-provider/instances", url.Values{"briefRepresentation": {"false"}}, idpPageSize,
+		func(r identityProviderRep) string { return r.Alias })
+	if err != nil {
+		return nil, err
+	}
+	idps := make([]model.LiveIdentityProvider, 0, len(reps))
+	for _, r := range reps {
+		cfg := r.Config
+		if cfg == nil {
+			cfg = map[string]string{}
+		}
+		p := model.LiveIdentityProvider{
+			InternalID: r.InternalID, Alias: r.Alias, DisplayName: r.DisplayName, Enabled: r.Enabled, ProviderID: r.ProviderID,
+			ClientID: cfg["clientId"], Issuer: cfg["issuer"], AuthorizationURL: cfg["authorizationUrl"],
+			TokenURL: cfg["tokenUrl"], JWKSURL: cfg["jwksUrl"], LogoutURL: cfg["logoutUrl"], UserInfoURL: cfg["userInfoUrl"],
+			DefaultScope: cfg["defaultScope"], SyncMode: cfg["syncMode"], Config: cfg,
+		}
+		var mappers []identityProviderMapperRep
+		if _, err := c.do(ctx, http.MethodGet, idpPath(r.Alias)+"/mappers", nil, &mappers); err != nil {
+			return nil, err
+		}
+		for _, m := range mappers {
+			mc := m.Config
+			if mc == nil {
+				mc = map[string]string{}
+			}
+			p.Mappers = append(p.Mappers, model.LiveIdentityProviderMapper{
+				ID: m.ID, Name: m.Name, Type: m.Type, Role: mc["role"], Claim: mc["claim"],
+				Attribute: mc["user.attribute"], SyncMode: mc["syncMode"], Config: mc,
+			})
+		}
+		slices.SortFunc(p.Mappers, func(a, b model.LiveIdentityProviderMapper) int { return strings.Compare(a.Name, b.Name) })
+		idps = append(idps, p)
+	}
+	slices.SortFunc(idps, func(a, b model.LiveIdentityProvider) int { return strings.Compare(a.Alias, b.Alias) })
+	return idps, nil
+}
+
+// idpPath is the escaped path of the identity provider with the given alias.
+func idpPath(alias string) string {
+	return "/identity-provider/instances/" + url.PathEscape(alias)
+}
+
+// mapperRep is the ProtocolMapperRepresentation roster sends for m.
+func mapperRep(m model.LiveTokenMapper) protocolMapperRep {
+	return protocolMapperRep{ID: m.ID, Name: m.Name, Protocol: "openid-connect", ProtocolMapper: m.ProtocolMapper, Config: m.Config}
+}
+
+// CreateTokenMapper adds the protocol mapper m to the client scope with the given id. A mapper
+// of that name that exists already (409) is an error: roster would have corrected it had the
+// plan seen it.
+func (c *Client) CreateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error {
+	_, err := c.do(ctx, http.MethodPost, "/client-scopes/"+url.PathEscape(scopeID)+"/protocol-mappers/models", mapperRep(m), nil)
+	return err
+}
+
+// UpdateTokenMapper replaces the protocol mapper m.ID of the client scope with m. Keycloak's
+// update replaces the whole mapper, so m carries every configuration key to keep.
+func (c *Client) UpdateTokenMapper(ctx context.Context, scopeID string, m model.LiveTokenMapper) error {
+	path := "/client-scopes/" + url.PathEscape(scopeID) + "/protocol-mappers/models/" + url.PathEscape(m.ID)
+	_, err := c.do(ctx, http.MethodPut, path, mapperRep(m), nil)
+	return err
+}
+
+// CreateIdentityProvider creates the identity provider p, with the client secret when it is not
+// empty.
+func (c *Client) CreateIdentityProvider(ctx context.Context, p model.LiveIdentityProvider, secret model.Secret) error {
+	cfg := maps.Clone(p.Config)
+	if secret != "" {
+		cfg["clientSecret"] = string(secret)
+	}
+	rep := identityProviderRep{Alias: p.Alias, DisplayName: p.DisplayName, ProviderID: p.ProviderID, Enabled: p.Enabled, Config: cfg}
+	_, err := c.do(ctx, http.MethodPost, "/identity-provider/instances", rep, nil)
+	return err
+}
+
+// UpdateIdentityProvider changes what u lists on the identity provider. Keycloak's update
+// replaces the whole provider, so it reads the provider fresh, changes only those fields and
+// sends everything back. The client secret reads back masked; sent back masked, Keycloak keeps
+// the stored one, so only a rotation sends a real secret.
+func (c *Client) UpdateIdentityProvider(ctx context.Context, alias string, u model.IdentityProviderUpdate) error {
+	path := idpPath(alias)
+	var rep map[string]json.RawMessage
+	if _, err := c.do(ctx, http.MethodGet, path, nil, &rep); err != nil {
+		return err
+	}
+	var cfg map[string]string
+	if raw, ok := rep["config"]; ok {
+		if err := json.Unmarshal(raw, &cfg); err != nil {
+			return fmt.Errorf("GET %s: config: %w", path, err)
+		}
+	}
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	maps.Copy(cfg, u.Config)
+	if u.ClientSecret != nil {
+		cfg["clientSecret"] = string(*u.ClientSecret)
+	}
+	rep["config"] = mustJSON(cfg)
+	if u.DisplayName != nil {
+		rep["displayName"] = mustJSON(*u.DisplayName)
+	}
+	if u.Enabled != nil {
+		rep["enabled"] = mustJSON(*u.Enabled)
+	}
+	_, err := c.do(ctx, http.MethodPut, path, rep, nil)
+	return err
+}
+
+func idpMapperRep(alias string, m model.LiveIdentityProviderMapper) identityProviderMapperRep {
+	return identityProviderMapperRep{ID: m.ID, Name: m.Name, Alias: alias, Type: m.Type, Config: m.Config}
+}
+
+// CreateIdentityProviderMapper adds the mapper m to the identity provider with the alias.
+func (c *Client) CreateIdentityProviderMapper(ctx context.Context, alias string, m model.LiveIdentityProviderMapper) error {
+	_, err := c.do(ctx, http.MethodPost, idpPath(alias)+"/mappers", idpMapperRep(alias, m), nil)
+	return err
+}
+
+// UpdateIdentityProviderMapper replaces the mapper m.ID of the identity provider with m, which
+// carries every configuration key to keep.
+func (c *Client) UpdateIdentityProviderMapper(ctx context.Context, alias string, m model.LiveIdentityProviderMapper) error {
+	_, err := c.do(ctx, http.MethodPut, idpPath(alias)+"/mappers/"+url.PathEscape(m.ID), idpMapperRep(alias, m), nil)
+	return err
+}

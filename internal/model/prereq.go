@@ -1,0 +1,111 @@
+package model
+
+// Keycloak's provider ids for the mappers roster manages.
+const (
+	// ProtocolMapperUserAttribute is the "User Attribute" protocol mapper of OpenID Connect.
+	ProtocolMapperUserAttribute = "oidc-usermodel-attribute-mapper"
+	// IdPMapperHardcodedRole grants every brokered user a realm role.
+	IdPMapperHardcodedRole = "oidc-hardcoded-role-idp-mapper"
+	// IdPMapperAttributeImporter copies a token claim into a user attribute.
+	IdPMapperAttributeImporter = "oidc-user-attribute-idp-mapper"
+)
+
+// LiveClientScope is a client scope as Keycloak stores it, with its protocol mappers.
+type LiveClientScope struct {
+	ID   string
+	Name string
+	// Mappers are the scope's protocol mappers, sorted by name.
+	Mappers []LiveTokenMapper
+}
+
+// Mapper returns the scope's mapper with the given name, or nil.
+func (s *LiveClientScope) Mapper(name string) *LiveTokenMapper {
+	for i := range s.Mappers {
+		if s.Mappers[i].Name == name {
+			return &s.Mappers[i]
+		}
+	}
+	return nil
+}
+
+// LiveTokenMapper is a protocol mapper of a client scope. The typed fields are read from Config
+// (absent booleans are false); Config holds every key as stored, so that an update can send the
+// mapper back with only roster's fields corrected.
+type LiveTokenMapper struct {
+	ID   string
+	Name string
+	// ProtocolMapper is the mapper's provider id (ProtocolMapperUserAttribute for the mappers
+	// roster manages).
+	ProtocolMapper string
+	// Attribute is config user.attribute: the user attribute the claim is read from.
+	Attribute string
+	// Claim is config claim.name.
+	Claim string
+	// JSONType is config jsonType.label (String, long, int, boolean, JSON).
+	JSONType string
+	// Multivalued, IDToken, AccessToken and UserInfo are config multivalued, id.token.claim,
+	// access.token.claim and userinfo.token.claim.
+	Multivalued bool
+	IDToken     bool
+	AccessToken bool
+	UserInfo    bool
+	// Config is the mapper's whole configuration as stored.
+	Config map[string]string
+}
+
+// LiveIdentityProvider is an identity provider as Keycloak stores it. The client secret is never
+// read: Keycloak answers with a mask.
+type LiveIdentityProvider struct {
+	// InternalID is Keycloak's id of the provider.
+	InternalID string
+	// Alias is the provider's alias, unique in the realm.
+	Alias       string
+	DisplayName string
+	Enabled     bool
+	// ProviderID is the provider type: oidc for OpenID Connect.
+	ProviderID string
+	// ClientID, Issuer, AuthorizationURL, TokenURL, JWKSURL, LogoutURL, UserInfoURL,
+	// DefaultScope and SyncMode are the config keys clientId, issuer, authorizationUrl, tokenUrl,
+	// jwksUrl, logoutUrl, userInfoUrl, defaultScope and syncMode.
+	ClientID         string
+	Issuer           string
+	AuthorizationURL string
+	TokenURL         string
+	JWKSURL          string
+	LogoutURL        string
+	UserInfoURL      string
+	DefaultScope     string
+	SyncMode         string
+	// Config is the provider's whole configuration as stored (clientSecret masked).
+	Config map[string]string
+	// Mappers are the provider's mappers, sorted by name.
+	Mappers []LiveIdentityProviderMapper
+}
+
+// Mapper returns the provider's mapper with the given name, or nil.
+func (p *LiveIdentityProvider) Mapper(name string) *LiveIdentityProviderMapper {
+	for i := range p.Mappers {
+		if p.Mappers[i].Name == name {
+			return &p.Mappers[i]
+		}
+	}
+	return nil
+}
+
+// LiveIdentityProviderMapper is a mapper of an identity provider. The typed fields are read from
+// Config; Config holds every key as stored.
+type LiveIdentityProviderMapper struct {
+	ID   string
+	Name string
+	// Type is the mapper's provider id (IdPMapperHardcodedRole, IdPMapperAttributeImporter, …).
+	Type string
+	// Role is config role (hardcoded-role mappers).
+	Role string
+	// Claim is config claim and Attribute config user.attribute (attribute importers).
+	Claim     string
+	Attribute string
+	// SyncMode is config syncMode.
+	SyncMode string
+	// Config is the mapper's whole configuration as stored.
+	Config map[string]string
+}

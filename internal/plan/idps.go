@@ -1,0 +1,209 @@
+package plan
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// idpKey is one configuration key roster manages on an identity provider, with the value the
+// configuration asks for ("" leaves it alone).
+type idpKey struct {
+	key, want string
+}
+
+// idpKeys are the provider configuration keys roster manages, in the order fields show them.
+func idpKeys(p model.IdentityProvider) []idpKey {
+	keys := []idpKey{
+		{"clientId", p.ClientID},
+		{"issuer", p.Endpoints.Issuer},
+		{"authorizationUrl", p.Endpoints.AuthorizationURL},
+		{"tokenUrl", p.Endpoints.TokenURL},
+		{"jwksUrl", p.Endpoints.JWKSURL},
+		{"logoutUrl", p.Endpoints.LogoutURL},
+		{"userInfoUrl", p.Endpoints.UserInfoURL},
+	}
+	if p.Endpoints.JWKSURL != "" {
+		// Signatures are checked against the provider's published keys.
+		keys = append(keys, idpKey{"useJwksUrl", "true"}, idpKey{"validateSignature", "true"})
+	}
+	if p.Scopes != nil {
+		keys = append(keys, idpKey{"defaultScope", strings.Join(p.Scopes, " ")})
+	}
+	return append(keys, idpKey{"syncMode", p.SyncMode})
+}
+
+// identityProviders returns, by alias, the creations and updates of the declared identity
+// providers, each followed by its mappers' changes. Providers and mappers the files do not
+// declare are left alone, and so are the keys roster does not manage.
+func (b *builder) identityProviders(rotate bool) []Change {
+	var out []Change
+	for _, p := range b.cfg.IdentityProviders {
+		i := slices.IndexFunc(b.live.IdentityProviders, func(l model.LiveIdentityProvider) bool { return l.Alias == p.Alias })
+		var live *model.LiveIdentityProvider
+		if i >= 0 {
+			live = &b.live.IdentityProviders[i]
+			if live.ProviderID != "oidc" {
+				b.note("identity provider %q is of type %s, not OpenID Connect (oidc): roster leaves it and its mappers alone", p.Alias, live.ProviderID)
+				continue
+			}
+		}
+		if c, ok := b.identityProvider(p, live, rotate); ok {
+			out = append(out, c)
+		}
+		out = append(out, b.idpMappers(p, live)...)
+	}
+	return out
+}
+
+func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIdentityProvider, rotate bool) (Change, bool) {
+	addr := Address{Kind: KindIdentityProvider, Name: p.Alias}
+	if live == nil {
+		n := &model.LiveIdentityProvider{Alias: p.Alias, DisplayName: p.DisplayName, Enabled: p.Enabled == nil || *p.Enabled,
+			ProviderID: "oidc", Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
+		var fields []FieldChange
+		if p.DisplayName != "" {
+			fields = append(fields, FieldChange{Name: "displayName", After: strconv.Quote(p.DisplayName)})
+		}
+		fields = append(fields, FieldChange{Name: "enabled", After: strconv.FormatBool(n.Enabled)})
+		for _, k := range idpKeys(p) {
+			if k.want != "" {
+				n.Config[k.key] = k.want
+				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
+			}
+		}
+		fillIdP(n)
+		c := Change{Addr: addr, Action: Create, IdentityProvider: &IdentityProviderChange{New: n, Secret: p.ClientSecret}}
+		if p.ClientSecret != nil {
+			fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true})
+		}
+		c.Fields = fields
+		return c, true
+	}
+
+	var upd model.IdentityProviderUpdate
+	var fields []FieldChange
+	if p.DisplayName != "" && p.DisplayName != live.DisplayName {
+		upd.DisplayName = &p.DisplayName
+		fields = append(fields, FieldChange{Name: "displayName", Before: formatString(live.DisplayName), After: strconv.Quote(p.DisplayName)})
+	}
+	if p.Enabled != nil && *p.Enabled != live.Enabled {
+		upd.Enabled = p.Enabled
+		fields = append(fields, FieldChange{Name: "enabled", Before: strconv.FormatBool(live.Enabled), After: strconv.FormatBool(*p.Enabled)})
+	}
+	for _, k := range idpKeys(p) {
+		if have := live.Config[k.key]; k.want != "" && have != k.want {
+			if upd.Config == nil {
+				upd.Config = map[string]string{}
+			}
+			upd.Config[k.key] = k.want
+			fields = append(fields, FieldChange{Name: k.key, Before: formatIdPValue(k.key, have), After: formatIdPValue(k.key, k.want)})
+		}
+	}
+	ic := &IdentityProviderChange{Before: live, Update: upd}
+	if rotate && p.ClientSecret != nil {
+		ic.Secret = p.ClientSecret
+		fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true})
+	}
+	if len(fields) == 0 {
+		return Change{}, false
+	}
+	return Change{Addr: addr, Action: Update, IdentityProvider: ic, Fields: fields}, true
+}
+
+// fillIdP sets a provider's typed fields from its Config.
+func fillIdP(p *model.LiveIdentityProvider) {
+	c := p.Config
+	p.ClientID, p.Issuer, p.AuthorizationURL, p.TokenURL = c["clientId"], c["issuer"], c["authorizationUrl"], c["tokenUrl"]
+	p.JWKSURL, p.LogoutURL, p.UserInfoURL = c["jwksUrl"], c["logoutUrl"], c["userInfoUrl"]
+	p.DefaultScope, p.SyncMode = c["defaultScope"], c["syncMode"]
+}
+
+// formatIdPValue shows a provider configuration value: names and URLs quoted, booleans and sync
+// modes bare, an absent value as (none).
+func formatIdPValue(key, v string) string {
+	switch {
+	case v == "":
+		return "(none)"
+	case key == "syncMode" || key == "useJwksUrl" || key == "validateSignature":
+		return v
+	}
+	return strconv.Quote(v)
+}
+
+// idpMapperTypes are Keycloak's mapper ids of the mapper types the files name.
+var idpMapperTypes = map[string]string{
+	"hardcoded-role":     model.IdPMapperHardcodedRole,
+	"attribute-importer": model.IdPMapperAttributeImporter,
+}
+
+// idpMapperKeys are the mapper configuration keys roster manages, in the order fields show
+// them, with the value m asks for.
+func idpMapperKeys(m model.IdentityProviderMapper) []idpKey {
+	keys := []idpKey{{"role", m.Role}}
+	if m.Type == "attribute-importer" {
+		keys = []idpKey{{"claim", m.Claim}, {"user.attribute", m.Attribute}}
+	}
+	sync := m.SyncMode
+	if sync == "" {
+		sync = "INHERIT"
+	}
+	return append(keys, idpKey{"syncMode", sync})
+}
+
+// idpMappers returns the creations and corrections of a provider's declared mappers, by name.
+// live is nil when the provider is created by this plan.
+func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityProvider) []Change {
+	mappers := slices.Clone(p.Mappers)
+	slices.SortFunc(mappers, func(x, y model.IdentityProviderMapper) int { return strings.Compare(x.Name, y.Name) })
+	var out []Change
+	for _, m := range mappers {
+		addr := Address{Kind: KindIdentityProviderMapper, Name: p.Alias + "/" + m.Name}
+		typ := idpMapperTypes[m.Type]
+		var lm *model.LiveIdentityProviderMapper
+		if live != nil {
+			lm = live.Mapper(m.Name)
+		}
+		if lm == nil {
+			after := model.LiveIdentityProviderMapper{Name: m.Name, Type: typ, Config: map[string]string{}}
+			fields := []FieldChange{{Name: "type", After: typ}}
+			for _, k := range idpMapperKeys(m) {
+				after.Config[k.key] = k.want
+				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
+			}
+			fillIdPMapper(&after)
+			out = append(out, Change{Addr: addr, Action: Create, Fields: fields, IdPMapper: &IdPMapperChange{Alias: p.Alias, After: after}})
+			continue
+		}
+		after := model.LiveIdentityProviderMapper{ID: lm.ID, Name: lm.Name, Type: typ, Config: maps.Clone(lm.Config)}
+		if after.Config == nil {
+			after.Config = map[string]string{}
+		}
+		var fields []FieldChange
+		if lm.Type != typ {
+			fields = append(fields, FieldChange{Name: "type", Before: lm.Type, After: typ})
+		}
+		for _, k := range idpMapperKeys(m) {
+			if have := lm.Config[k.key]; have != k.want {
+				after.Config[k.key] = k.want
+				fields = append(fields, FieldChange{Name: k.key, Before: formatIdPValue(k.key, have), After: formatIdPValue(k.key, k.want)})
+			}
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		fillIdPMapper(&after)
+		before := *lm
+		out = append(out, Change{Addr: addr, Action: Update, Fields: fields,
+			IdPMapper: &IdPMapperChange{Alias: p.Alias, Before: &before, After: after}})
+	}
+	return out
+}
+
+// fillIdPMapper sets a mapper's typed fields from its Config.
+func fillIdPMapper(m *model.LiveIdentityProviderMapper) {
+	m.Role, m.Claim, m.Attribute, m.SyncMode = m.Config["role"], m.Config["claim"], m.Config["user.attribute"], m.Config["syncMode"]
+}

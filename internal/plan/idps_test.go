@@ -1,0 +1,51 @@
+package plan
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+// TestIdentityProvidersLeaveTheRestAlone checks that an update changes only the fields the files
+// set, that undeclared mappers and providers of another type are left alone, and that
+// --rotate-secrets adds nothing for a provider without a secret.
+func TestIdentityProvidersLeaveTheRestAlone(t *testing.T) {
+	cfg := config()
+	cfg.IdentityProviders = []model.IdentityProvider{
+		{Alias: "entra", ClientID: "app", Endpoints: model.Endpoints{AuthorizationURL: "https://a/auth", TokenURL: "https://a/token"},
+			Mappers: []model.IdentityProviderMapper{{Name: "dev", Type: "hardcoded-role", Role: "developer"}}},
+		{Alias: "github", ClientID: "gh", Endpoints: model.Endpoints{AuthorizationURL: "https://g/auth", TokenURL: "https://g/token"}},
+	}
+	live := realm()
+	live.IdentityProviders = []model.LiveIdentityProvider{
+		{Alias: "entra", ProviderID: "oidc", Enabled: false, DisplayName: "Old", ClientID: "app",
+			Config: map[string]string{"clientId": "app", "authorizationUrl": "https://a/auth", "tokenUrl": "https://old/token",
+				"syncMode": "FORCE", "trustEmail": "true"},
+			Mappers: []model.LiveIdentityProviderMapper{
+				{ID: "1", Name: "dev", Type: model.IdPMapperHardcodedRole, Config: map[string]string{"role": "developer", "syncMode": "INHERIT"}},
+				{ID: "2", Name: "extra", Type: model.IdPMapperAttributeImporter, Config: map[string]string{"claim": "x"}},
+			}},
+		{Alias: "github", ProviderID: "github"},
+	}
+	p, err := Build(cfg, live, Options{RotateSecrets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []change{{Addr: "identity_provider.entra", Action: "update",
+		Fields: []FieldChange{{Name: "tokenUrl", Before: `"https://old/token"`, After: `"https://a/token"`}}}}
+	if diff := cmp.Diff(want, digest(p)); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"tokenUrl": "https://a/token"}, p.Changes[0].IdentityProvider.Update.Config); diff != "" {
+		t.Errorf("update config (-want +got):\n%s", diff)
+	}
+	if u := p.Changes[0].IdentityProvider; u.Update.DisplayName != nil || u.Update.Enabled != nil || u.Secret != nil {
+		t.Errorf("update touches what the file leaves alone: %+v", u)
+	}
+	wantNotes := []string{`identity provider "github" is of type github, not OpenID Connect (oidc): roster leaves it and its mappers alone`}
+	if diff := cmp.Diff(wantNotes, p.Notes); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}
