@@ -59,6 +59,20 @@ type Client struct {
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.accessToken(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Open checks the configuration and returns a client for cfg.Realm that has not logged in yet:
+// for `roster doctor`, which looks at the server before it tries the credentials. Requests log
+// in when they need to.
+func Open(cfg Config) (*Client, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, err
 	}
@@ -81,11 +95,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		t.MaxIdleConnsPerHost = 64
 		rc.SetTransport(t)
 	}
-	c := &Client{gc: gc, cfg: cfg, realm: url.PathEscape(cfg.Realm)}
-	if _, err := c.accessToken(ctx); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return &Client{gc: gc, cfg: cfg, realm: url.PathEscape(cfg.Realm)}, nil
 }
 
 func (cfg *Config) complete() error {
@@ -201,11 +211,7 @@ func (c *Client) loginError(ctx context.Context, err error) error {
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
 		return &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
 	}
-	who := fmt.Sprintf("user %q", c.cfg.Username)
-	if c.cfg.ClientSecret != "" {
-		who = fmt.Sprintf("client %q", c.cfg.ClientID)
-	}
-	e := &ConnError{Op: fmt.Sprintf("log in to realm %q as %s", c.cfg.AuthRealm, who), Err: errors.New(apiErr.Message)}
+	e := &ConnError{Op: fmt.Sprintf("log in to realm %q as %s", c.cfg.AuthRealm, c.Principal()), Err: errors.New(apiErr.Message)}
 	switch apiErr.Code {
 	case http.StatusUnauthorized, http.StatusBadRequest:
 		e.Hint = "check the credentials, and that the login realm is right (--auth-realm)"
