@@ -78,15 +78,23 @@ func (o *connectOptions) config(realm string) keycloak.Config {
 // The master realm is refused unless --allow-master-realm: it holds Keycloak's own
 // administrators, and CodeMie never runs there.
 func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Client, error) {
-	if realm == "master" && !o.AllowMaster {
-		return nil, withHint(errors.New("refusing to work on the master realm: it holds Keycloak's own administrators"),
-			"CodeMie uses a realm of its own (codemie-prod by default); pass --allow-master-realm if you really mean master")
+	if err := o.checkRealm(realm); err != nil {
+		return nil, err
 	}
 	c, err := keycloak.Dial(ctx, o.config(realm))
 	if err != nil {
 		return nil, classify(err)
 	}
 	return c, nil
+}
+
+// checkRealm refuses the master realm unless --allow-master-realm.
+func (o *connectOptions) checkRealm(realm string) error {
+	if realm == "master" && !o.AllowMaster {
+		return withHint(errors.New("refusing to work on the master realm: it holds Keycloak's own administrators"),
+			"CodeMie uses a realm of its own (codemie-prod by default); pass --allow-master-realm if you really mean master")
+	}
+	return nil
 }
 
 // read logs in to realm, checks that the realm exists, and reads everything roster manages in

@@ -100,6 +100,9 @@ the realm, and applies them.`,
   # Print the JSON Schema of the format, e.g. for an editor
   roster schema > roster.schema.json
 
+  # Check that Keycloak and the realm are ready for the configuration
+  roster doctor examples/codemie-prod.yaml
+
   # Show what would change in the realm, then make the changes
   roster plan examples/codemie-prod.yaml
   roster apply examples/codemie-prod.yaml
@@ -123,6 +126,7 @@ the realm, and applies them.`,
 		newSchemaCmd(ios),
 		newExportCmd(ios),
 		newAccessCmd(ios),
+		newDoctorCmd(ios),
 	)
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil {

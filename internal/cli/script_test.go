@@ -72,8 +72,9 @@ func TestScripts(t *testing.T) {
 }
 
 // cmdRealm creates a fresh realm for the script and points roster at it through the environment
-// (REALM, KEYCLOAK_URL, KEYCLOAK_CLIENT_ID, KEYCLOAK_CLIENT_SECRET), and exports the master
-// administrator's credentials as KEYCLOAK_ADMIN_USER and KEYCLOAK_ADMIN_PASSWORD.
+// (REALM, KEYCLOAK_URL, KEYCLOAK_CLIENT_ID, KEYCLOAK_CLIENT_SECRET), exports the master
+// administrator's credentials as KEYCLOAK_ADMIN_USER and KEYCLOAK_ADMIN_PASSWORD, and the
+// server's version as KEYCLOAK_SERVER_VERSION.
 func cmdRealm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: realm")
@@ -91,7 +92,10 @@ func cmdRealm(ts *testscript.TestScript, neg bool, args []string) {
 		realmsMu.Unlock()
 		ts.Check(r.Delete(context.Background()))
 	})
+	version, err := s.Version(context.Background())
+	ts.Check(err)
 	ts.Setenv("REALM", r.Name)
+	ts.Setenv("KEYCLOAK_SERVER_VERSION", version)
 	ts.Setenv("KEYCLOAK_URL", s.URL)
 	ts.Setenv("KEYCLOAK_CLIENT_ID", r.ClientID)
 	ts.Setenv("KEYCLOAK_CLIENT_SECRET", r.ClientSecret)

@@ -39,7 +39,7 @@ func (e *APIError) Hints() []string {
 	if e.Status == http.StatusForbidden {
 		return []string{"the account roster logs in with lacks a realm-management role; it needs " +
 			"manage-users, view-users, view-realm, manage-realm, manage-identity-providers, and view-clients " +
-			"and manage-clients when the configuration declares tokenMappers"}
+			"and manage-clients when the configuration declares tokenMappers; `roster doctor` names the missing ones"}
 	}
 	return nil
 }

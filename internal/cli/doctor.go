@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/internal/doctor"
+	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/keycloak"
+)
+
+type doctorOptions struct {
+	connect connectOptions
+	Paths   []string
+	Realm   string
+	Format  string
+}
+
+func newDoctorCmd(ios *iostreams.IOStreams) *cobra.Command {
+	opts := &doctorOptions{}
+	cmd := &cobra.Command{
+		Use:   "doctor [PATH...]",
+		Short: "Check that Keycloak and the realm are ready for roster and CodeMie",
+		Long: `Doctor checks a server and realm before roster's first apply, or when a pipeline
+fails, and prints each finding with its fix. In order:
+
+  server               Keycloak answers, and which version it runs
+  login                the credentials work
+  realm                the realm exists
+  permission …         the credentials hold each realm-management role roster
+                       needs (probed with requests that change nothing)
+  user profile         administrators may write applications, applications_admin
+                       and user_type; a warning when users may edit their own
+  role …               the realm roles exist
+  token mapper …       User Attribute mappers put the attributes into tokens,
+                       single-valued, under their own names
+  identity provider …  the declared identity providers exist and are enabled
+  clock                this machine's clock and the server's agree (a warning
+                       from 5s apart, a failure from a minute)
+
+With files, doctor checks what they declare; without, CodeMie's defaults for the
+realm named by --realm (roles admin and developer, mappers on client scope profile).
+It changes nothing.
+
+` + connectHelp + `
+Exit codes:
+  0  every check passed (warnings allowed)
+  1  a check failed, or an error such as an invalid configuration
+  3  the server could not be reached or refused the credentials`,
+		Example: `  # Before the first apply: is the realm ready for this configuration?
+  roster doctor access/
+
+  # CodeMie's defaults, without files
+  roster doctor --realm codemie-prod
+
+  # For a pipeline or a ticket
+  roster doctor --format json access/ > doctor.json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if err := opts.check(); err != nil {
+				return err
+			}
+			return runDoctor(cmd.Context(), ios, opts)
+		},
+	}
+	opts.connect.addFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
+	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func (o *doctorOptions) check() error {
+	switch {
+	case o.Format != "text" && o.Format != "json":
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case len(o.Paths) > 0 && o.Realm != "":
+		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
+	case len(o.Paths) == 0 && o.Realm == "":
+		return withHint(errors.New("no realm given"), "name the files to check against, or the realm with --realm REALM")
+	}
+	return nil
+}
+
+func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOptions) error {
+	realm, want := opts.Realm, doctor.Defaults()
+	if len(opts.Paths) > 0 {
+		cfg, err := loadConfig(ios, opts.Paths, false)
+		if err != nil {
+			return err
+		}
+		realm, want = cfg.Realm, doctor.FromConfig(cfg)
+	}
+	if err := opts.connect.checkRealm(realm); err != nil {
+		return err
+	}
+	c, err := keycloak.Open(opts.connect.config(realm))
+	if err != nil {
+		return err
+	}
+	report := doctor.Run(ctx, c, want)
+	if opts.Format == "json" {
+		err = writeDoctorJSON(ios.Out, c, report)
+	} else {
+		err = writeDoctorText(ios.Out, report)
+	}
+	switch {
+	case err != nil:
+		return err
+	case report.Unreachable:
+		return silentExit(ExitUnreachable)
+	case report.Failed():
+		return silentExit(ExitError)
+	}
+	return nil
+}
+
+func writeDoctorText(w io.Writer, r doctor.Report) error {
+	width := 0
+	for _, c := range r.Checks {
+		width = max(width, len(c.Name))
+	}
+	var b strings.Builder
+	for _, c := range r.Checks {
+		fmt.Fprintf(&b, "%-4s  %-*s  %s\n", strings.ToUpper(string(c.Status)), width, c.Name, c.Detail)
+		if c.Fix != "" {
+			fmt.Fprintf(&b, "      %-*s  fix: %s\n", width, "", c.Fix)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s: %d passed, %s, %d failed, %d skipped.\n", plural(len(r.Checks), "check"),
+		r.Count(doctor.Pass), plural(r.Count(doctor.Warn), "warning"), r.Count(doctor.Fail), r.Count(doctor.Skip))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// doctorFormatVersion is the version of doctor's JSON document; it follows the plan's rules:
+// consumers ignore fields they do not know, the minor version grows when fields are added, the
+// major version when one changes meaning or disappears.
+const doctorFormatVersion = "1.0"
+
+type doctorJSON struct {
+	FormatVersion string         `json:"format_version"`
+	Server        string         `json:"server"`
+	Realm         string         `json:"realm"`
+	Checks        []doctor.Check `json:"checks"`
+	Summary       struct {
+		Pass int `json:"pass"`
+		Warn int `json:"warn"`
+		Fail int `json:"fail"`
+		Skip int `json:"skip"`
+		// OK is true when no check failed and the server answered and accepted the credentials.
+		OK bool `json:"ok"`
+	} `json:"summary"`
+}
+
+func writeDoctorJSON(w io.Writer, c *keycloak.Client, r doctor.Report) error {
+	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), Checks: r.Checks}
+	doc.Summary.Pass, doc.Summary.Warn = r.Count(doctor.Pass), r.Count(doctor.Warn)
+	doc.Summary.Fail, doc.Summary.Skip = r.Count(doctor.Fail), r.Count(doctor.Skip)
+	doc.Summary.OK = !r.Failed() && !r.Unreachable
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
