@@ -181,21 +181,14 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		jwt *gocloak.JWT
 		err error
 	)
-	if c.cfg.ClientSecret != "" {
-		// gocloak v13 does not form-encode the id and secret before Basic auth as OAuth 2
-		// requires, so secrets with '%', '+' or '&' would fail; encode them here.
-		jwt, err = c.gc.GetToken(ctx, c.cfg.AuthRealm, gocloak.TokenOptions{
-			GrantType:    gocloak.StringP("client_credentials"),
-			ClientID:     gocloak.StringP(url.QueryEscape(c.cfg.ClientID)),
-			ClientSecret: gocloak.StringP(url.QueryEscape(c.cfg.ClientSecret)),
-		})
-	} else {
-		jwt, err = c.gc.GetToken(ctx, c.cfg.AuthRealm, gocloak.TokenOptions{
-			GrantType: gocloak.StringP("password"),
-			ClientID:  gocloak.StringP(c.cfg.ClientID),
-			Username:  gocloak.StringP(c.cfg.Username),
-			Password:  gocloak.StringP(c.cfg.Password),
-		})
+	for attempt := 1; ; attempt++ {
+		jwt, err = c.login(ctx)
+		if err == nil || attempt == maxAttempts || !loginTransient(err) || ctx.Err() != nil {
+			break
+		}
+		if sleep(ctx, backoff(attempt, nil)) != nil {
+			break
+		}
 	}
 	if err != nil {
 		return "", c.loginError(ctx, err)
@@ -204,6 +197,35 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	c.token = jwt.AccessToken
 	c.renewAt = time.Now().Add(lifetime - lifetime/5)
 	return c.token, nil
+}
+
+// login asks the token endpoint for an access token with the configured credentials.
+func (c *Client) login(ctx context.Context) (*gocloak.JWT, error) {
+	if c.cfg.ClientSecret != "" {
+		// gocloak v13 does not form-encode the id and secret before Basic auth as OAuth 2
+		// requires, so secrets with '%', '+' or '&' would fail; encode them here.
+		return c.gc.GetToken(ctx, c.cfg.AuthRealm, gocloak.TokenOptions{
+			GrantType:    gocloak.StringP("client_credentials"),
+			ClientID:     gocloak.StringP(url.QueryEscape(c.cfg.ClientID)),
+			ClientSecret: gocloak.StringP(url.QueryEscape(c.cfg.ClientSecret)),
+		})
+	}
+	return c.gc.GetToken(ctx, c.cfg.AuthRealm, gocloak.TokenOptions{
+		GrantType: gocloak.StringP("password"),
+		ClientID:  gocloak.StringP(c.cfg.ClientID),
+		Username:  gocloak.StringP(c.cfg.Username),
+		Password:  gocloak.StringP(c.cfg.Password),
+	})
+}
+
+// loginTransient reports whether a failed login may succeed when repeated: the connection
+// broke, or the server answered with a status that says so. Logging in twice does no harm.
+func loginTransient(err error) bool {
+	var apiErr *gocloak.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
+		return true
+	}
+	return retryStatus(apiErr.Code)
 }
 
 func (c *Client) loginError(ctx context.Context, err error) error {

@@ -89,12 +89,13 @@ func (b errorBody) field() string {
 // do sends one Admin API request for the managed realm. path is below /admin/realms/{realm} and
 // must already be escaped. body, when non-nil, is sent as JSON; result, when non-nil, receives
 // the decoded answer. Requests that are safe to repeat (GET, PUT, DELETE) are retried on
-// transient failures; a POST never is, since it may have taken effect before the failure.
+// transient failures; a POST only on 429 and 503, the answers by which a server says it did not
+// carry the request out, since after any other failure it may have taken effect.
 func (c *Client) do(ctx context.Context, method, path string, body, result any) (*resty.Response, error) {
 	return c.send(ctx, method, path, body, result, method != http.MethodPost)
 }
 
-// Retry policy for transient failures: 429, 502, 503, 504 and transport errors.
+// Retry policy for transient failures: 429, 500, 502, 503, 504 and transport errors.
 const (
 	maxAttempts  = 5
 	firstBackoff = 200 * time.Millisecond
@@ -104,7 +105,11 @@ const (
 func (c *Client) send(ctx context.Context, method, path string, body, result any, retry bool) (*resty.Response, error) {
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, method, path, body, result)
-		if !retry || attempt == maxAttempts || !transient(resp, err) || ctx.Err() != nil {
+		if method == http.MethodDelete && attempt > 1 && IsNotFound(err) {
+			// An earlier attempt failed without a clear answer and did delete it.
+			return resp, nil
+		}
+		if attempt == maxAttempts || !transient(resp, err) || ctx.Err() != nil || (!retry && !refused(err)) {
 			return resp, err
 		}
 		if werr := sleep(ctx, backoff(attempt, resp)); werr != nil {
@@ -151,11 +156,26 @@ func transient(resp *resty.Response, err error) bool {
 	if errors.As(err, &ce) && resp == nil {
 		return true // no answer: connection refused, reset, timeout
 	}
-	switch statusOf(err) {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	return retryStatus(statusOf(err))
+}
+
+// retryStatus reports whether an answer with the status may be followed by a success when the
+// request is repeated. 500 is among them: Keycloak answers it for passing trouble such as a
+// lost database connection, and repeating a request that is safe to repeat costs little.
+func retryStatus(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
 	return false
+}
+
+// refused reports whether the server said it did not carry the request out (429 or 503), so
+// that even a request that is not safe to repeat may be sent again.
+func refused(err error) bool {
+	s := statusOf(err)
+	return s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable
 }
 
 // backoff is the wait before attempt+1: exponential with full jitter, or the server's

@@ -10,35 +10,57 @@ import (
 	"github.com/rosterhq/roster/internal/model"
 )
 
-// TestRetries puts a fault-injecting proxy in front of the real server: reads survive transient
-// failures, while a create is never sent twice.
+// TestRetries puts a fault-injecting proxy in front of the real server: reads and logins survive
+// transient failures, and a create is sent again only when a lookup proves it did not happen.
 func TestRetries(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
 	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
 	cfg := realm.ServiceAccountConfig()
 	cfg.URL = proxy.URL
 	ctx := context.Background()
+
+	token := "/realms/" + realm.Name + "/protocol/openid-connect/token"
+	proxy.FailWith(http.MethodPost, token, 1, keycloaktest.ResetBefore)
+	proxy.Fail(http.MethodPost, token, 1, http.StatusServiceUnavailable)
 	c, err := keycloak.Dial(ctx, cfg)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Dial through a reset and a 503: %v", err)
+	}
+	if got := proxy.Seen(http.MethodPost, token); got != 3 {
+		t.Errorf("the login reached the proxy %d times, want 3 (2 failures, 1 success)", got)
 	}
 
 	users := "/admin/realms/" + realm.Name + "/users"
 	proxy.Fail(http.MethodGet, users, 2, http.StatusServiceUnavailable)
 	proxy.Fail(http.MethodGet, "/admin/realms/"+realm.Name+"/users/profile", 1, http.StatusTooManyRequests)
+	proxy.Fail(http.MethodGet, "/admin/realms/"+realm.Name+"/roles", 1, http.StatusInternalServerError)
 	if _, err := c.ReadLive(ctx, keycloak.ReadOptions{}); err != nil {
-		t.Fatalf("ReadLive through 3 transient failures: %v", err)
+		t.Fatalf("ReadLive through 4 transient failures: %v", err)
 	}
 	if got := proxy.Seen(http.MethodGet, users); got != 3 {
 		t.Errorf("user listing reached the proxy %d times, want 3 (2 failures, 1 success)", got)
 	}
 
+	// Neither failure created the user, and the lookups say so: the create is sent again.
 	proxy.Fail(http.MethodPost, users, 1, http.StatusBadGateway)
-	_, err = c.CreateUser(ctx, model.NewUser{Username: "once", Enabled: true})
-	if err == nil {
-		t.Fatal("CreateUser through a 502 succeeded; want the error reported, not a blind retry")
+	proxy.FailWith(http.MethodPost, users, 1, keycloaktest.ResetBefore)
+	if _, err := c.CreateUser(ctx, model.NewUser{Username: "twice", Enabled: true}); err != nil {
+		t.Fatalf("CreateUser through a 502 and a reset: %v", err)
 	}
-	if got := proxy.Seen(http.MethodPost, users); got != 1 {
-		t.Errorf("the create was sent %d times, want 1", got)
+	if got := proxy.Seen(http.MethodPost, users); got != 3 {
+		t.Errorf("the create was sent %d times, want 3", got)
+	}
+
+	// The create took effect before the connection broke: the lookup finds the user, so the
+	// create is not sent again and the failure is reported (apply then adopts the user).
+	proxy.FailWith(http.MethodPost, users, 1, keycloaktest.ResetAfter)
+	if _, err := c.CreateUser(ctx, model.NewUser{Username: "once", Enabled: true}); err == nil {
+		t.Fatalf("CreateUser through a reset after forwarding succeeded; want the failure reported (sent %d)", proxy.Seen(http.MethodPost, users))
+	}
+	if got := proxy.Seen(http.MethodPost, users); got != 4 {
+		t.Errorf("the create was sent %d times in all, want 4", got)
+	}
+	if _, found, err := c.FindUser(ctx, "once"); err != nil || !found {
+		t.Errorf("FindUser(once) = %v, %v; want the user created before the reset", found, err)
 	}
 }

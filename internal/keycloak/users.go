@@ -38,7 +38,7 @@ func (c *Client) CreateUser(ctx context.Context, u model.NewUser) (string, error
 	if p := u.InitialPassword; p != nil {
 		rep.Credentials = []credential{{Type: "password", Value: string(p.Value), Temporary: p.Temporary}}
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/users", rep, nil)
+	resp, err := c.postUser(ctx, rep)
 	if err != nil {
 		return "", err
 	}

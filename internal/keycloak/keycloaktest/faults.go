@@ -1,28 +1,76 @@
 package keycloaktest
 
 import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-// FaultProxy is a reverse proxy in front of the real server that answers chosen requests with an
-// error status instead of forwarding them, to test what a real server cannot do on demand.
+// FaultProxy is a reverse proxy in front of the real server that disturbs chosen requests, to
+// test what a real server cannot do on demand: it answers them with an error status instead of
+// forwarding them (Fail), or, once Inject is called, disturbs a seeded random share of all
+// requests with error statuses, connection resets before or after forwarding, and latency.
 type FaultProxy struct {
 	URL string
 
-	mu    sync.Mutex
-	rules []faultRule
-	seen  map[string]int // requests seen, by "METHOD path"
+	target *url.URL
+	rp     *httputil.ReverseProxy
+
+	mu     sync.Mutex
+	rules  []faultRule
+	seen   map[string]int // requests seen, by "METHOD path"
+	random *Faults
+	rng    *rand.Rand
+	counts map[Fault]int
 }
 
 type faultRule struct {
 	method, path string
-	times        int // how many more matching requests to fail
-	status       int
+	times        int // how many more matching requests to disturb
+	fault        Fault
+}
+
+// Fault is one way the proxy disturbs a request.
+type Fault string
+
+// The faults Inject draws from. ResetAfter is the one that matters most: the server carried the
+// request out, but the client sees a broken connection and cannot tell whether it did.
+const (
+	Status500   Fault = "500"
+	Status502   Fault = "502"
+	Status503   Fault = "503"
+	Status429   Fault = "429"
+	ResetBefore Fault = "reset before forwarding"
+	ResetAfter  Fault = "reset after forwarding"
+	Latency     Fault = "latency"
+)
+
+// AllFaults lists the faults in the order reports show them.
+var AllFaults = []Fault{Status500, Status502, Status503, Status429, ResetBefore, ResetAfter, Latency}
+
+// Faults configures random fault injection.
+type Faults struct {
+	// Seed makes the sequence of decisions reproducible (the order requests arrive in still
+	// varies with concurrency).
+	Seed uint64
+	// Rate is the share of requests, 0 to 1, answered with an error status or a reset, drawn
+	// evenly from the six kinds.
+	Rate float64
+	// LatencyRate is the share of the other requests delayed by up to MaxLatency.
+	LatencyRate float64
+	MaxLatency  time.Duration
+	// Only, when set, limits injection to requests whose URL path it accepts.
+	Only func(r *http.Request) bool
 }
 
 // NewFaultProxy starts a proxy to the server, closed when the test ends.
@@ -31,15 +79,9 @@ func NewFaultProxy(t testing.TB, s *Server) *FaultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &FaultProxy{seen: make(map[string]int)}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if status := p.fault(r); status != 0 {
-			http.Error(w, http.StatusText(status), status)
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
+	p := &FaultProxy{target: target, rp: httputil.NewSingleHostReverseProxy(target),
+		seen: make(map[string]int), counts: make(map[Fault]int)}
+	srv := httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
 	return p
@@ -47,9 +89,27 @@ func NewFaultProxy(t testing.TB, s *Server) *FaultProxy {
 
 // Fail answers the next n requests with the method and URL path with status.
 func (p *FaultProxy) Fail(method, path string, n, status int) {
+	p.FailWith(method, path, n, Fault(fmt.Sprint(status)))
+}
+
+// FailWith disturbs the next n requests with the method and URL path with the fault (a status
+// or a reset).
+func (p *FaultProxy) FailWith(method, path string, n int, f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, status: status})
+	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, fault: f})
+}
+
+// Inject starts disturbing requests at random as f says; a zero Faults stops it.
+func (p *FaultProxy) Inject(f Faults) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f.Rate == 0 && f.LatencyRate == 0 {
+		p.random = nil
+		return
+	}
+	p.random = &f
+	p.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
 }
 
 // Seen returns how many requests with the method and URL path reached the proxy.
@@ -59,7 +119,53 @@ func (p *FaultProxy) Seen(method, path string) int {
 	return p.seen[method+" "+path]
 }
 
-func (p *FaultProxy) fault(r *http.Request) int {
+// Injected returns how many requests each fault has disturbed so far.
+func (p *FaultProxy) Injected() map[Fault]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[Fault]int, len(p.counts))
+	for k, v := range p.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Summary describes the injected faults in one line, e.g. "97 faults (500: 17, ...) and 40 delays".
+func (p *FaultProxy) Summary() string {
+	counts := p.Injected()
+	var parts []string
+	total := 0
+	for _, f := range AllFaults {
+		if f == Latency {
+			continue
+		}
+		total += counts[f]
+		parts = append(parts, fmt.Sprintf("%s: %d", f, counts[f]))
+	}
+	return fmt.Sprintf("%d faults (%s) and %d delays", total, strings.Join(parts, ", "), counts[Latency])
+}
+
+func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
+	fault, delay := p.decide(r)
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	switch fault {
+	case "":
+		p.rp.ServeHTTP(w, r)
+	case ResetBefore:
+		reset(w)
+	case ResetAfter:
+		p.forwardThenReset(w, r)
+	default:
+		var status int
+		fmt.Sscan(string(fault), &status)
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// decide picks what happens to the request: a fault (or "" to forward it) and a delay.
+func (p *FaultProxy) decide(r *http.Request) (Fault, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seen[r.Method+" "+r.URL.Path]++
@@ -67,8 +173,48 @@ func (p *FaultProxy) fault(r *http.Request) int {
 		rule := &p.rules[i]
 		if rule.times > 0 && rule.method == r.Method && rule.path == r.URL.Path {
 			rule.times--
-			return rule.status
+			return rule.fault, 0
 		}
 	}
-	return 0
+	f := p.random
+	if f == nil || (f.Only != nil && !f.Only(r)) {
+		return "", 0
+	}
+	if x := p.rng.Float64(); x < f.Rate {
+		kinds := slices.DeleteFunc(slices.Clone(AllFaults), func(k Fault) bool { return k == Latency })
+		k := kinds[int(x/f.Rate*float64(len(kinds)))%len(kinds)]
+		p.counts[k]++
+		return k, 0
+	}
+	if f.MaxLatency > 0 && p.rng.Float64() < f.LatencyRate {
+		p.counts[Latency]++
+		return "", time.Duration(p.rng.Int64N(int64(f.MaxLatency)))
+	}
+	return "", 0
+}
+
+// forwardThenReset sends the request to the server, waits for the whole answer, and then
+// breaks the client's connection instead of passing the answer on. Like the reverse proxy it
+// keeps the client's Host header: Keycloak checks tokens against the host they were issued for.
+func (p *FaultProxy) forwardThenReset(w http.ResponseWriter, r *http.Request) {
+	out := r.Clone(r.Context())
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host = p.target.Scheme, p.target.Host
+	if resp, err := http.DefaultTransport.RoundTrip(out); err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	reset(w)
+}
+
+// reset closes the client's connection abruptly (TCP RST), without an answer.
+func reset(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	conn.Close()
 }
