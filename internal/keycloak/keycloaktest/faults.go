@@ -3,6 +3,7 @@ package keycloaktest
 import (
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -81,6 +82,8 @@ func NewFaultProxy(t testing.TB, s *Server) *FaultProxy {
 	}
 	p := &FaultProxy{target: target, rp: httputil.NewSingleHostReverseProxy(target),
 		seen: make(map[string]int), counts: make(map[Fault]int)}
+	// Requests cut off when a client is killed are expected here, not worth a log line.
+	p.rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
