@@ -13,121 +13,113 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 )
 
-// createFile declares n users for roster to create, u000 onwards.
-func createFile(realm string, n int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n", realm)
-	for i := range n {
-		fmt.Fprintf(&b, "  - {username: u%03d, email: u%03d@example.com, role: developer, projects: {member: [%s]}}\n", i, i, project(i))
-	}
-	return b.String()
-}
-
-// userCount returns how many users the realm has, read as the master administrator.
-func userCount(t *testing.T, realm *keycloaktest.Realm) int {
+// updated returns how many users have the new email the fault scenario's file gives o000–o059.
+func updated(t *testing.T, realm *keycloaktest.Realm) int {
 	t.Helper()
 	var n int
-	if err := realm.Admin(context.Background(), "GET", "/users/count", nil, &n); err != nil {
+	if err := realm.Admin(context.Background(), "GET", "/users/count?email=new.example.com", nil, &n); err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-// TestCrashRecovery starts an apply of 300 creations through a proxy that slows every request,
-// stops it with a signal once 60 users exist, and runs apply again: it must finish the job, make
-// no duplicate, and leave a plan with no changes. SIGKILL gives roster no chance to clean up;
-// SIGINT must stop it gracefully, saying what was and was not applied, with exit code 1.
+// TestCrashRecovery starts the 300 changes of the fault scenario (140 creations, 120 updates,
+// 40 deletions) through a proxy that slows every request, stops roster with a signal once 20 of
+// the updates are done, and runs apply again: it must finish the job, make no duplicate, and
+// leave a plan with no changes. SIGKILL gives roster no chance to clean up; SIGINT must stop it
+// gracefully, saying what was and was not applied, with exit code 1.
 func TestCrashRecovery(t *testing.T) {
-	const total, killAt = 300, 60
+	const stopAt = 20
+	args := []string{"apply", "--auto-approve", "--prune", "delete", "--allow-mass-removal", "roster.yaml"}
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			realm := scenarioRealm(t, 0, 0)
+			realm := scenarioRealm(t, 200, 20)
 			proxy := keycloaktest.NewFaultProxy(t, realm.Server)
 			proxy.Inject(keycloaktest.Faults{Seed: 8, LatencyRate: 1, MaxLatency: 60 * time.Millisecond})
 			slow := newRoster(t, realm, proxy.URL)
-			file := slow.write("roster.yaml", createFile(realm.Name, total))
+			slow.write("roster.yaml", faultFile(realm.Name))
 
-			cmd := slow.command([]string{"apply", "--auto-approve", file})
+			cmd := slow.command(args)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(time.Minute)
-			for userCount(t, realm) < killAt && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
+			for updated(t, realm) < stopAt && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
 			}
 			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatalf("roster finished before %d users existed: %v\n%s%s", killAt, err, stdout.String(), stderr.String())
+				t.Fatalf("roster finished before %d users were updated: %v\n%s%s", stopAt, err, stdout.String(), stderr.String())
 			}
 			err := cmd.Wait()
-			before := userCount(t, realm)
 			code := cmd.ProcessState.ExitCode()
-			t.Logf("%s with %d of %d users created: exit %d (%v)", sig, before, total, code, err)
-
+			t.Logf("%s after %d of 60 email updates: exit %d (%v)", sig, updated(t, realm), code, err)
 			if sig == syscall.SIGINT {
-				checkInterrupted(t, stdout.String(), stderr.String(), code, before)
+				checkInterrupted(t, stdout.String(), stderr.String(), code)
 			}
 
 			direct := newRoster(t, realm, realm.Server.URL)
-			direct.write("roster.yaml", createFile(realm.Name, total))
-			out, errOut, code := direct.run("apply", "--auto-approve", "roster.yaml")
+			direct.write("roster.yaml", faultFile(realm.Name))
+			out, errOut, code := direct.run(args...)
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			if code != 0 {
 				t.Fatalf("re-run: exit %d\n%s%s", code, out, errOut)
 			}
 			t.Logf("re-run: %s", lines[len(lines)-1])
-			out, errOut, code = direct.run("plan", "--detailed-exitcode", "roster.yaml")
-			if code != 0 || out != "No changes. The realm matches the configuration.\n" {
+			out, errOut, code = direct.run("plan", "--prune", "delete", "--detailed-exitcode", "roster.yaml")
+			if want := "Note: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
 				t.Errorf("plan after the re-run: exit %d\n%s%s", code, out, errOut)
 			}
 			users := listUsers(t, realm)
 			dups := duplicates(users)
-			if len(dups) > 0 || len(users) != total {
-				t.Errorf("%d users, duplicates: %v; want %d users, no duplicate", len(users), dups, total)
+			if len(dups) > 0 || len(users) != 320 {
+				t.Errorf("%d users, duplicates: %v; want 320 users, no duplicate", len(users), dups)
 			}
 			t.Logf("runs to converge: 2; users: %d; duplicates: %d", len(users), len(dups))
 		})
 	}
 }
 
-// checkInterrupted checks what an apply stopped by SIGINT said: a line per change it finished,
-// a summary counting those it did not start, and the error with its hint.
-func checkInterrupted(t *testing.T, stdout, stderr string, code, created int) {
+// checkInterrupted checks what an apply stopped by SIGINT said: a line per change, in plan
+// order, either done or not started, a summary that counts them, and the error with its hint.
+func checkInterrupted(t *testing.T, stdout, stderr string, code int) {
 	t.Helper()
 	if code != 1 {
 		t.Errorf("exit code %d after SIGINT, want 1", code)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	summary := regexp.MustCompile(`^Apply interrupted: (\d+) added, 0 changed, 0 removed, 0 failed, (\d+) not started\.$`)
+	summary := regexp.MustCompile(`^Apply interrupted: (\d+) added, (\d+) changed, (\d+) removed, 0 failed, (\d+) not started\.$`)
 	m := summary.FindStringSubmatch(lines[len(lines)-1])
 	if m == nil {
 		t.Fatalf("last line of stdout: %q, want the interrupted summary", lines[len(lines)-1])
 	}
-	var added, notStarted int
-	fmt.Sscan(m[1], &added)
-	fmt.Sscan(m[2], &notStarted)
-	if added != created || added+notStarted != 300 {
-		t.Errorf("summary says %d added and %d not started; the realm has %d users of 300", added, notStarted, created)
+	var want [4]int
+	for i := range want {
+		fmt.Sscan(m[i+1], &want[i])
 	}
-	var done, skipped int
+	var got [4]int
 	for _, l := range lines[:len(lines)-1] {
 		switch {
-		case strings.HasSuffix(l, ": created"):
-			done++
+		case strings.HasSuffix(l, ": created"), strings.HasSuffix(l, ": created (adopted: it existed already)"):
+			got[0]++
+		case strings.HasSuffix(l, ": updated"):
+			got[1]++
+		case strings.HasSuffix(l, ": deleted"):
+			got[2]++
 		case strings.HasSuffix(l, ": not started: apply was interrupted"):
-			skipped++
+			got[3]++
 		default:
 			t.Errorf("unexpected line %q", l)
 		}
 	}
-	if done != added || skipped != notStarted {
-		t.Errorf("%d created and %d not-started lines, want %d and %d", done, skipped, added, notStarted)
+	if got != want || len(lines) != 301 {
+		t.Errorf("lines: %v created, updated, deleted, not started of %d; the summary says %v of 300", got, len(lines)-1, want)
 	}
-	want := fmt.Sprintf("roster: apply interrupted: %d not started\n"+
-		"roster: hint: run roster plan and roster apply again: apply picks up where this run stopped\n", notStarted)
-	if stderr != want {
-		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+	wantErr := fmt.Sprintf("roster: apply interrupted: %d not started\n"+
+		"roster: hint: run roster plan and roster apply again: apply picks up where this run stopped\n", want[3])
+	if stderr != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, wantErr)
 	}
-	t.Logf("SIGINT: %d applied and reported, %d reported not started", added, notStarted)
+	t.Logf("SIGINT: %d created, %d updated, %d deleted, %d reported not started", want[0], want[1], want[2], want[3])
 }
