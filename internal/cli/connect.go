@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"time"
@@ -81,7 +82,9 @@ func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Clie
 	if err := o.checkRealm(realm); err != nil {
 		return nil, err
 	}
-	c, err := keycloak.Dial(ctx, o.config(realm))
+	cfg := o.config(realm)
+	cfg.Log = requestLog(ctx)
+	c, err := keycloak.Dial(ctx, cfg)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -130,4 +133,13 @@ func orEnv(v, name string) string {
 		return v
 	}
 	return os.Getenv(name)
+}
+
+// requestLogKey carries the writer --verbose logs requests to in a command's context.
+type requestLogKey struct{}
+
+// requestLog returns where to log HTTP requests, or nil without --verbose.
+func requestLog(ctx context.Context) io.Writer {
+	w, _ := ctx.Value(requestLogKey{}).(io.Writer)
+	return w
 }

@@ -112,6 +112,14 @@ the realm, and applies them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var verbose bool
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false,
+		"log each request to Keycloak on stderr: method, path, status and duration (never bodies, headers or query strings)")
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if verbose {
+			cmd.SetContext(context.WithValue(cmd.Context(), requestLogKey{}, ios.ErrOut))
+		}
+	}
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,6 +42,9 @@ type Config struct {
 	// Transport, when set, carries every request instead of a transport built from the TLS
 	// settings above (tests wrap one to count or disturb requests).
 	Transport http.RoundTripper
+	// Log, when set, receives a line per HTTP request: method, path, status and duration, never
+	// query strings, headers or bodies (roster --verbose).
+	Log io.Writer
 }
 
 // Client is a logged-in connection to one realm's Admin API. It is safe for concurrent use.
@@ -81,9 +85,8 @@ func Open(cfg Config) (*Client, error) {
 	rc.SetTimeout(cfg.Timeout)
 	rc.SetLogger(quietLogger{})
 	rc.SetRedirectPolicy(sameHostRedirects{})
-	if cfg.Transport != nil {
-		rc.SetTransport(cfg.Transport)
-	} else {
+	transport := cfg.Transport
+	if transport == nil {
 		tlsConfig, err := cfg.tlsConfig()
 		if err != nil {
 			return nil, err
@@ -93,8 +96,12 @@ func Open(cfg Config) (*Client, error) {
 		// apply talks to one host from many goroutines; keeping only Go's default of 2 idle
 		// connections would open a new one for most requests.
 		t.MaxIdleConnsPerHost = 64
-		rc.SetTransport(t)
+		transport = t
 	}
+	if cfg.Log != nil {
+		transport = &loggingTransport{base: transport, w: cfg.Log}
+	}
+	rc.SetTransport(transport)
 	return &Client{gc: gc, cfg: cfg, realm: url.PathEscape(cfg.Realm)}, nil
 }
 
