@@ -230,15 +230,25 @@ func (c *Client) login(ctx context.Context) (*gocloak.JWT, error) {
 func loginTransient(err error) bool {
 	var apiErr *gocloak.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
-		return true
+		return !untrusted(err)
 	}
 	return retryStatus(apiErr.Code)
+}
+
+// untrusted reports whether the request failed because the server's certificate is not
+// trusted. gocloak keeps only the text of transport errors; Go's certificate errors start so.
+func untrusted(err error) bool {
+	return strings.Contains(err.Error(), "tls: failed to verify certificate")
 }
 
 func (c *Client) loginError(ctx context.Context, err error) error {
 	var apiErr *gocloak.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
-		return &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
+		e := &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
+		if untrusted(e.Err) {
+			e.Hint = "roster verifies the server's TLS certificate: if a private CA signed it, pass that CA's PEM file with --ca-file"
+		}
+		return e
 	}
 	e := &ConnError{Op: fmt.Sprintf("log in to realm %q as %s", c.cfg.AuthRealm, c.Principal()), Err: errors.New(apiErr.Message)}
 	switch apiErr.Code {
