@@ -392,7 +392,7 @@ func TestBuild(t *testing.T) {
 			notes: []string{"3 users not managed by this file, left alone"},
 		},
 		{
-			name: "prune disable: marked enabled users are disabled, unmarked ones left alone",
+			name: "prune disable: marked enabled users are disabled, unmarked ones and the login identity left alone",
 			cfg: func() *model.Config {
 				c := config()
 				c.Settings.Prune = model.PruneDisable
@@ -404,6 +404,7 @@ func TestBuild(t *testing.T) {
 				func() model.LiveUser { u := owned(member("cid")); u.Enabled = false; return u }(),
 				func() model.LiveUser { u := owned(member("dan")); u.FederationLink = "ldap-1"; return u }(),
 				owned(liveUser("service-account-x", nil)),
+				owned(liveUser("roster-admin", nil)),
 				liveUser("e1", nil), liveUser("e2", nil), liveUser("e3", nil), liveUser("e4", nil), liveUser("e5", nil),
 			),
 			want: []change{{
@@ -411,7 +412,23 @@ func TestBuild(t *testing.T) {
 				Fields: []FieldChange{{Name: "enabled", Before: "true", After: "false"}},
 				Reason: "not in the configuration and marked roster_managed=true; prune: disable",
 			}},
-			notes: []string{"7 users not managed by this file, left alone"},
+			notes: []string{"8 users not managed by this file, left alone"},
+		},
+		{
+			name: "prune never removes the login identity, a service account or an unmarked user, even marked",
+			cfg:  config(),
+			live: realm(
+				func() model.LiveUser { u := owned(member("ann")); u.Enabled = false; return u }(),
+				owned(liveUser("roster-admin", nil)),
+				owned(liveUser("service-account-x", nil)),
+				member("bob"),
+			),
+			opts: Options{Prune: model.PruneDelete},
+			want: []change{{
+				Addr: "user.ann", Action: "delete", CodeMie: "cannot sign in (disabled) → removed",
+				Reason: "not in the configuration and marked roster_managed=true; prune: delete",
+			}},
+			notes: []string{"2 users not managed by this file, left alone"},
 		},
 		{
 			name: "prune delete from the options overrides the file",

@@ -17,6 +17,16 @@ type User struct {
 	Enabled    bool                `json:"enabled"`
 	Attributes map[string][]string `json:"attributes,omitempty"`
 	RealmRoles []string            `json:"realmRoles,omitempty"`
+	// ClientRoles are client roles by client id, e.g. realm-management's.
+	ClientRoles map[string][]string `json:"clientRoles,omitempty"`
+	Credentials []Credential        `json:"credentials,omitempty"`
+}
+
+// Credential is a password to seed a user with.
+type Credential struct {
+	Type      string `json:"type"`
+	Value     string `json:"value"`
+	Temporary bool   `json:"temporary"`
 }
 
 // SeedUsers imports users in chunks through the partial-import endpoint, far faster than one
