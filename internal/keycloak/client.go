@@ -301,10 +301,16 @@ func (sameHostRedirects) Apply(req *http.Request, via []*http.Request) error {
 		return errors.New("stopped after 5 redirects")
 	}
 	if req.URL.Host != via[0].URL.Host {
-		return fmt.Errorf("refusing to follow a redirect from %s to another host %s: point roster at the server directly",
-			via[0].URL.Host, req.URL.Host)
+		return &otherHostError{from: via[0].URL.Host, to: req.URL.Host}
 	}
 	return nil
+}
+
+// otherHostError is a refused redirect to another host; repeating the request would not help.
+type otherHostError struct{ from, to string }
+
+func (e *otherHostError) Error() string {
+	return fmt.Sprintf("refusing to follow a redirect from %s to another host %s: point roster at the server directly", e.from, e.to)
 }
 
 // quietLogger drops resty's own log lines; roster reports failures itself.

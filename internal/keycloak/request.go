@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +20,7 @@ import (
 // validation failures, every field-level error (gocloak keeps only the first message).
 type APIError struct {
 	Method string
-	Path   string // below /admin/realms/{realm}
+	Path   string // below /admin/realms/{realm}, or the realm's own path
 	Status int
 	// Message is Keycloak's errorMessage / error_description, or the HTTP status text.
 	Message string
@@ -128,23 +130,57 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 		req.SetBody(body)
 	}
 	resp, err := req.Execute(method, c.adminURL(path))
+	shown := path
+	if shown == "" {
+		shown = "/admin/realms/" + c.realm // the realm itself
+	}
 	if err != nil {
-		return nil, &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, path), Err: transportCause(ctx, err)}
+		var ue *url.Error // the URL is in Op already
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("the answer broke off before its end (%w)", err)
+		}
+		return nil, &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, shown), Err: transportCause(ctx, err)}
 	}
 	if resp.StatusCode() == http.StatusUnauthorized {
-		return resp, &ConnError{Op: fmt.Sprintf("%s %s", method, path), Err: errors.New("401 Unauthorized"),
+		return resp, &ConnError{Op: fmt.Sprintf("%s %s", method, shown), Err: errors.New("401 Unauthorized"),
 			Hint: "the server did not accept roster's token: check that the login realm and client are right"}
 	}
 	if resp.IsError() {
-		return resp, c.apiError(method, path, resp)
+		return resp, c.apiError(method, shown, resp)
 	}
 	if result != nil && len(resp.Body()) > 0 {
 		if err := json.Unmarshal(resp.Body(), result); err != nil {
-			return resp, fmt.Errorf("%s %s: the server answered %d with a body that is not the expected JSON (%s): %w",
-				method, path, resp.StatusCode(), contentType(resp), err)
+			return resp, &AnswerError{Method: method, Path: shown, Status: resp.StatusCode(), ContentType: contentType(resp),
+				Server: c.cfg.URL, Err: err}
 		}
 	}
 	return resp, nil
+}
+
+// AnswerError is a success answer whose body is not the JSON the Admin API sends: the URL names
+// something other than Keycloak (a login page of a proxy, a web server), or the answer was
+// mangled on the way.
+type AnswerError struct {
+	Method, Path string
+	Status       int
+	ContentType  string
+	Server       string
+	Err          error
+}
+
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("%s %s: the server answered %d with a body that is not the expected JSON (%s): %v",
+		e.Method, e.Path, e.Status, e.ContentType, e.Err)
+}
+
+func (e *AnswerError) Unwrap() error { return e.Err }
+
+// Hints says what to check.
+func (e *AnswerError) Hints() []string {
+	return []string{fmt.Sprintf("check that %s is Keycloak's base URL and that nothing between roster and Keycloak rewrites its answers", e.Server)}
 }
 
 // transient reports whether a failed attempt may succeed when repeated.
@@ -153,8 +189,9 @@ func transient(resp *resty.Response, err error) bool {
 		return false
 	}
 	var ce *ConnError
+	var oh *otherHostError
 	if errors.As(err, &ce) && resp == nil {
-		return true // no answer: connection refused, reset, timeout
+		return !errors.As(err, &oh) // no answer: connection refused, reset, timeout; not a refused redirect
 	}
 	return retryStatus(statusOf(err))
 }

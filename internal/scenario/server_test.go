@@ -1,0 +1,102 @@
+package scenario
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// hostileServer logs roster in, then answers the first Admin API request as the answer says.
+// Each answer runs against its own server; none needs Keycloak.
+func hostileServer(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/realms/r/protocol/openid-connect/token" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"access_token":"t","expires_in":300,"token_type":"Bearer"}`)
+			return
+		}
+		answer(w, r)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestHostileServer points roster at servers that answer garbage JSON, an HTML error page, a
+// truncated body or a redirect to another host: each ends in one clear error and its exit code,
+// never a panic.
+func TestHostileServer(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("roster followed the redirect to another host: %s %s", r.Method, r.URL)
+	}))
+	t.Cleanup(other.Close)
+	for _, tc := range []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request)
+		code   int
+		stderr string
+	}{{
+		name: "garbage JSON",
+		answer: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"realm": "r", "enabled": tru`)
+		},
+		code: 1,
+		stderr: "roster: GET /admin/realms/r: the server answered 200 with a body that is not the expected JSON (application/json): invalid character ' ' in literal true (expecting 'e')\n" +
+			"roster: hint: check that $SERVER is Keycloak's base URL and that nothing between roster and Keycloak rewrites its answers\n",
+	}, {
+		name: "HTML error page",
+		answer: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprint(w, "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>")
+		},
+		code:   1,
+		stderr: "roster: GET /admin/realms/r: 502 Bad Gateway\n",
+	}, {
+		name: "HTML instead of JSON",
+		answer: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<html><body>Sign in</body></html>")
+		},
+		code: 1,
+		stderr: "roster: GET /admin/realms/r: the server answered 200 with a body that is not the expected JSON (text/html): invalid character '<' looking for beginning of value\n" +
+			"roster: hint: check that $SERVER is Keycloak's base URL and that nothing between roster and Keycloak rewrites its answers\n",
+	}, {
+		name: "truncated body",
+		answer: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "100")
+			fmt.Fprint(w, `{"realm": "r", "ena`)
+		},
+		code:   3,
+		stderr: "roster: failed to reach $SERVER (GET /admin/realms/r): the answer broke off before its end (unexpected EOF)\n",
+	}, {
+		name: "redirect to another host",
+		answer: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusMovedPermanently)
+		},
+		code:   3,
+		stderr: "roster: failed to reach $SERVER (GET /admin/realms/r): refusing to follow a redirect from $SERVER_HOST to another host $OTHER_HOST: point roster at the server directly\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := hostileServer(t, tc.answer)
+			r := &roster{t: t, bin: rosterBin(t), dir: t.TempDir(), env: []string{
+				"KEYCLOAK_URL=" + srv.URL, "KEYCLOAK_CLIENT_ID=roster", "KEYCLOAK_CLIENT_SECRET=x"}}
+			r.write("roster.yaml", "version: 1\nrealm: r\nusers: []\n")
+			stdout, stderr, code := r.run("plan", "roster.yaml")
+			stderr = strings.ReplaceAll(stderr, srv.URL, "$SERVER")
+			stderr = strings.ReplaceAll(stderr, other.URL, "$OTHER")
+			stderr = strings.ReplaceAll(stderr, strings.TrimPrefix(srv.URL, "http://"), "$SERVER_HOST")
+			stderr = strings.ReplaceAll(stderr, strings.TrimPrefix(other.URL, "http://"), "$OTHER_HOST")
+			if code != tc.code || stdout != "" || stderr != tc.stderr {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit %d, stderr:\n%s", code, stdout, stderr, tc.code, tc.stderr)
+			}
+		})
+	}
+}
