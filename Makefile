@@ -45,10 +45,11 @@ test-matrix:
 		echo "== Keycloak $$v"; $(MAKE) --no-print-directory test KEYCLOAK_VERSION=$$v; done
 
 # bench: the benchmarks against a real Keycloak (not part of make test): seeds realms of
-# BENCH_USERS users and measures the built binary. Figures go to docs/benchmarks.md by hand.
+# BENCH_USERS users, measures the built binary and writes the figures to docs/benchmarks.md.
 BENCH_USERS ?= 1000,5000,10000
 bench: build
 	$(KC) run -- env ROSTER_BIN=$(CURDIR)/bin/roster ROSTER_BENCH_USERS=$(BENCH_USERS) \
+		ROSTER_BENCH_DOC=$(CURDIR)/docs/benchmarks.md \
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench . -benchtime 3x ./internal/bench/
 
 # Packages whose tests compare output with golden files and take -update.

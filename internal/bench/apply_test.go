@@ -49,6 +49,7 @@ func BenchmarkApplyCreate(b *testing.B) {
 			b.ReportMetric(rosterRate, "roster-users/s")
 			b.ReportMetric(rawRate, "raw-users/s")
 			b.ReportMetric(rosterRate/rawRate, "roster/raw")
+			report.create = append(report.create, createRow{batch: batch, roster: rosterRate, raw: rawRate})
 		})
 	}
 }

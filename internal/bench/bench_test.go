@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -52,11 +53,18 @@ func rosterBin(t testing.TB) string {
 	return abs
 }
 
-// seed fills a fresh realm with n users: 1% admins, 89% developers with projects, 10% without a
-// role; and writes the matching desired-state file (so a plan has no changes) to dir.
-func seed(t testing.TB, n int, dir string) (*keycloaktest.Realm, string) {
-	realm := keycloaktest.NewRealm(t)
+// seeded returns a realm filled with n users — 1% admins, 89% developers with projects, 10%
+// without a role — and the matching desired-state file (so a plan has no changes). Each size is
+// seeded once and shared by the benchmarks, which only read it; TestMain deletes the realms.
+func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
+	seedMu.Lock()
+	defer seedMu.Unlock()
+	if s, ok := seededRealms[n]; ok {
+		return s.realm, s.file
+	}
 	ctx := context.Background()
+	realm, err := keycloaktest.Require(t).CreateRealm(ctx)
+	check(t, err)
 	check(t, realm.SetPolicy(ctx, "ADMIN_EDIT"))
 	check(t, realm.CreateRoles(ctx, "admin", "developer"))
 	var users []keycloaktest.User
@@ -82,19 +90,61 @@ func seed(t testing.TB, n int, dir string) (*keycloaktest.Realm, string) {
 	start := time.Now()
 	check(t, realm.SeedUsers(ctx, users))
 	t.Logf("seeded %d users in %s", n, time.Since(start).Round(time.Millisecond))
+	dir, err := os.MkdirTemp("", "roster-bench-")
+	check(t, err)
 	file := filepath.Join(dir, "roster.yaml")
 	check(t, os.WriteFile(file, []byte(yaml.String()), 0o644))
+	seededRealms[n] = seededRealm{realm: realm, file: file}
 	return realm, file
 }
 
+type seededRealm struct {
+	realm *keycloaktest.Realm
+	file  string
+}
+
+var (
+	seedMu       sync.Mutex
+	seededRealms = map[int]seededRealm{}
+)
+
+// TestMain deletes the seeded realms and, when ROSTER_BENCH_DOC names a file, writes the
+// figures there (make bench: docs/benchmarks.md).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, s := range seededRealms {
+		if err := s.realm.Delete(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+		os.RemoveAll(filepath.Dir(s.file))
+	}
+	if doc := os.Getenv("ROSTER_BENCH_DOC"); doc != "" && code == 0 {
+		if err := writeReport(doc); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// counter counts the requests through a proxy, and the writes among them: requests that may
+// change state, neither GET nor HEAD nor a login.
+type counter struct{ requests, writes atomic.Int64 }
+
+func (c *counter) reset() { c.requests.Store(0); c.writes.Store(0) }
+
 // countingProxy is a reverse proxy in front of the real server that counts requests.
-func countingProxy(t testing.TB, target string) (*httptest.Server, *atomic.Int64) {
+func countingProxy(t testing.TB, target string) (*httptest.Server, *counter) {
 	u, err := url.Parse(target)
 	check(t, err)
-	var n atomic.Int64
+	var n counter
 	rp := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+		n.requests.Add(1)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token") {
+			n.writes.Add(1)
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -106,7 +156,7 @@ func BenchmarkPlan(b *testing.B) {
 	bin := rosterBin(b)
 	for _, n := range sizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			realm, file := seed(b, n, b.TempDir())
+			realm, file := seeded(b, n)
 			proxy, requests := countingProxy(b, realm.Server.URL)
 
 			// Warm Keycloak's caches first, so that neither side pays for the first read after
@@ -118,16 +168,17 @@ func BenchmarkPlan(b *testing.B) {
 			var planWall time.Duration
 			var maxRSS int64
 			var planRequests int64
+			var floorRequests int
 			for b.Loop() {
 				start := time.Now()
-				floorRequests := listingFloor(b, realm)
+				floorRequests = listingFloor(b, realm)
 				floor += time.Since(start)
 
-				requests.Store(0)
+				requests.reset()
 				start = time.Now()
 				rss := runPlan(b, bin, proxy.URL, realm, file)
 				planWall += time.Since(start)
-				planRequests = requests.Load()
+				planRequests = requests.requests.Load()
 				maxRSS = max(maxRSS, rss)
 				b.ReportMetric(float64(floorRequests), "floor-requests/op")
 			}
@@ -137,6 +188,8 @@ func BenchmarkPlan(b *testing.B) {
 			b.ReportMetric(floor.Seconds()/loops, "floor-s/op")
 			b.ReportMetric((planWall.Seconds()/loops)/(floor.Seconds()/loops), "plan/floor")
 			b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MB")
+			report.plan = append(report.plan, planRow{users: n, requests: planRequests, floorRequests: floorRequests,
+				wall: planWall / time.Duration(b.N), floorWall: floor / time.Duration(b.N), rssKiB: maxRSS})
 		})
 	}
 }

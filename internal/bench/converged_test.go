@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkApplyConverged runs `roster apply --auto-approve` on the seeded realm of each size,
+// which the file already describes, through the counting proxy: it must make no write at all.
+func BenchmarkApplyConverged(b *testing.B) {
+	bin := rosterBin(b)
+	for _, n := range sizes(b) {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			realm, file := seeded(b, n)
+			proxy, count := countingProxy(b, realm.Server.URL)
+			env := []string{"KEYCLOAK_URL=" + proxy.URL, "KEYCLOAK_CLIENT_ID=" + realm.ClientID, "KEYCLOAK_CLIENT_SECRET=" + realm.ClientSecret}
+			run(b, bin, env, "apply", "--auto-approve", file) // warm up
+			var wall time.Duration
+			var rss int64
+			for b.Loop() {
+				count.reset()
+				start := time.Now()
+				out, r := run(b, bin, env, "apply", "--auto-approve", file)
+				wall += time.Since(start)
+				rss = max(rss, r)
+				if !strings.HasSuffix(out, "No changes. The realm matches the configuration.\n") {
+					b.Fatalf("apply on the converged realm has changes:\n%s", tail(out))
+				}
+				if w := count.writes.Load(); w != 0 {
+					b.Fatalf("apply on the converged realm made %d write requests, want 0", w)
+				}
+			}
+			b.ReportMetric(float64(count.requests.Load()), "requests/op")
+			b.ReportMetric(float64(count.writes.Load()), "writes/op")
+			b.ReportMetric(wall.Seconds()/float64(b.N), "apply-s/op")
+			b.ReportMetric(float64(rss)/1024, "peak-RSS-MB")
+			report.converged = append(report.converged, convergedRow{users: n, requests: count.requests.Load(),
+				writes: count.writes.Load(), wall: wall / time.Duration(b.N), rssKiB: rss})
+		})
+	}
+}
+
+// BenchmarkValidate runs `roster validate` on the desired-state file of each size.
+func BenchmarkValidate(b *testing.B) {
+	bin := rosterBin(b)
+	for _, n := range sizes(b) {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			_, file := seeded(b, n)
+			info, err := os.Stat(file)
+			check(b, err)
+			var wall time.Duration
+			var rss int64
+			for b.Loop() {
+				start := time.Now()
+				out, r := run(b, bin, nil, "validate", file)
+				wall += time.Since(start)
+				rss = max(rss, r)
+				if !strings.HasPrefix(out, "Success!") {
+					b.Fatalf("validate:\n%s", tail(out))
+				}
+			}
+			b.ReportMetric(wall.Seconds()/float64(b.N), "validate-s/op")
+			b.ReportMetric(float64(rss)/1024, "peak-RSS-MB")
+			report.validate = append(report.validate, validateRow{users: n, bytes: info.Size(), wall: wall / time.Duration(b.N), rssKiB: rss})
+		})
+	}
+}
+
+// run runs the binary with the environment added and returns its stdout and peak RSS in KiB.
+func run(b *testing.B, bin string, env []string, args ...string) (string, int64) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("roster %s: %v\n%s%s", strings.Join(args, " "), err, tail(stdout.String()), tail(stderr.String()))
+	}
+	return stdout.String(), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
