@@ -27,7 +27,7 @@ realm: %s
 settings: {unmanagedAttributePolicy: ADMIN_EDIT}
 identityProviders:
   - alias: entra-id
-    discoveryUrl: https://login.example.com/tenant/v2.0/.well-known/openid-configuration
+    tenant: 6a1c5f0e-2b7d-4c1e-9f3a-0d8e7b6c5a41
     clientId: roster-app
     clientSecret: {env: IDP_CLIENT_SECRET}
 users:
