@@ -101,7 +101,9 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}
-	c, err := keycloak.Open(opts.connect.config(realm))
+	kc := opts.connect.config(realm)
+	kc.Log = requestLog(ctx)
+	c, err := keycloak.Open(kc)
 	if err != nil {
 		return err
 	}
