@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,8 @@ type applyOptions struct {
 	AutoApprove bool
 	Parallelism int
 	BatchSize   int
+	Lock        bool
+	LockTimeout time.Duration
 	Format      string
 	SendInvites bool
 }
@@ -53,6 +56,9 @@ without asking; if the realm or the configuration changed since the plan was mad
 the plan was applied already, it refuses: the plan is stale.
 
 Without a terminal to ask on, apply refuses unless --auto-approve is given.
+
+While it runs, apply holds the realm's apply lock (the realm role roster-apply-lock), so a
+second apply of the realm is refused, or waits with --lock-timeout.
 
 ` + connectHelp + `
 Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
@@ -80,6 +86,8 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	f.IntVar(&opts.Parallelism, "parallelism", apply.DefaultParallelism, "how many users (or batches of created users) to change at once")
 	f.IntVar(&opts.BatchSize, "batch-size", apply.DefaultBatchSize, "how many users without an initial password to create per request (1: one request per user)")
+	f.BoolVar(&opts.Lock, "lock", true, "hold the realm's apply lock (realm role "+keycloak.LockRole+") from reading the realm to the end, so that two applies never interleave")
+	f.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "how long to wait for the apply lock while another apply holds it")
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	opts.removal.addFlags(f)
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
@@ -104,10 +112,28 @@ func (o *applyOptions) check() error {
 	return o.removal.check()
 }
 
-func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions) error {
+func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions) (err error) {
 	saved, err := readSavedPlan(opts.Paths)
 	if err != nil {
 		return err
+	}
+	if opts.Lock {
+		var lock *keycloak.Lock
+		opts.connect.beforeRead = func(ctx context.Context, c *keycloak.Client) (err error) {
+			lock, err = c.Lock(ctx, lockHolder(), opts.LockTimeout)
+			return err
+		}
+		defer func() {
+			if lock == nil {
+				return
+			}
+			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if rerr := lock.Release(rctx); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
 	}
 	var pl *planned
 	if saved != nil {
@@ -175,6 +201,15 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		return silentExit(ExitError)
 	}
 	return nil
+}
+
+// lockHolder says who holds an apply lock, for whoever finds the realm locked.
+func lockHolder() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown host"
+	}
+	return fmt.Sprintf("%s pid %d, since %s", host, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
 }
 
 // checkEmail refuses --send-invites for a realm without an SMTP server.

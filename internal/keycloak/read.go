@@ -174,9 +174,11 @@ func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
 	if err != nil {
 		return nil, err
 	}
-	roles := make([]model.RealmRole, len(rs))
-	for i, r := range rs {
-		roles[i] = model.RealmRole{Name: r.Name, Description: r.Description}
+	roles := make([]model.RealmRole, 0, len(rs))
+	for _, r := range rs {
+		if r.Name != LockRole { // roster's own apply lock, not part of the realm's state
+			roles = append(roles, model.RealmRole{Name: r.Name, Description: r.Description})
+		}
 	}
 	slices.SortFunc(roles, func(a, b model.RealmRole) int { return strings.Compare(a.Name, b.Name) })
 	return roles, nil

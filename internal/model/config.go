@@ -19,6 +19,10 @@ const (
 // OwnedRoles are the realm roles roster manages on users, in a fixed order.
 var OwnedRoles = []Role{RoleAdmin, RoleDeveloper}
 
+// ApplyLockRole is the realm role roster apply holds as its lock on a realm while it runs. It is
+// not part of the realm's desired state: no configuration may declare it.
+const ApplyLockRole = "roster-apply-lock"
+
 // Policy is the user-profile unmanaged-attribute policy of a realm.
 type Policy string
 

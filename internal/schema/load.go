@@ -229,6 +229,11 @@ func (l *loader) collect(root *node) {
 		if !ok {
 			continue
 		}
+		if name == model.ApplyLockRole {
+			l.diags.Errorf(it.get("name").pos(), fmt.Sprintf("roles[%d]", i), "role %q is the lock roster apply holds while it runs; a configuration cannot declare it", name).Hint =
+				"remove it from roles"
+			continue
+		}
 		def := &roleDef{name: it.get("name"), desc: it.get("description"), item: it}
 		first, dup := l.roles[name]
 		if !dup {
