@@ -57,7 +57,8 @@ the plan was applied already, it refuses: the plan is stale.
 
 Without a terminal to ask on, apply refuses unless --auto-approve is given.
 
-While it runs, apply holds the realm's apply lock (the realm role roster-apply-lock), so a
+When there are changes to make, apply takes the realm's apply lock (the realm role
+roster-apply-lock), reads the realm and plans again under it, and holds it to the end: a
 second apply of the realm is refused, or waits with --lock-timeout.
 
 ` + connectHelp + `
@@ -86,7 +87,7 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	f.IntVar(&opts.Parallelism, "parallelism", apply.DefaultParallelism, "how many users (or batches of created users) to change at once")
 	f.IntVar(&opts.BatchSize, "batch-size", apply.DefaultBatchSize, "how many users without an initial password to create per request (1: one request per user)")
-	f.BoolVar(&opts.Lock, "lock", true, "hold the realm's apply lock (realm role "+keycloak.LockRole+") from reading the realm to the end, so that two applies never interleave")
+	f.BoolVar(&opts.Lock, "lock", true, "hold the realm's apply lock (realm role "+keycloak.LockRole+") while applying, so that two applies never interleave")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "how long to wait for the apply lock while another apply holds it")
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	opts.removal.addFlags(f)
@@ -117,24 +118,6 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
-	if opts.Lock {
-		var lock *keycloak.Lock
-		opts.connect.beforeRead = func(ctx context.Context, c *keycloak.Client) (err error) {
-			lock, err = c.Lock(ctx, lockHolder(), opts.LockTimeout)
-			return err
-		}
-		defer func() {
-			if lock == nil {
-				return
-			}
-			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if rerr := lock.Release(rctx); rerr != nil && err == nil {
-				err = rerr
-			}
-		}()
-	}
 	var pl *planned
 	if saved != nil {
 		pl, err = replan(ctx, ios, opts, saved)
@@ -143,6 +126,24 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 	if err != nil {
 		return err
+	}
+	if opts.Lock && pl.plan.HasChanges() {
+		// An apply with nothing to do writes nothing, not even its lock.
+		lock, lerr := pl.client.Lock(ctx, lockHolder(), opts.LockTimeout)
+		if lerr != nil {
+			return classify(lerr)
+		}
+		defer func() {
+			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if rerr := lock.Release(rctx); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+		if rerr := pl.reread(ctx, saved); rerr != nil {
+			return rerr
+		}
 	}
 
 	if opts.SendInvites {
@@ -401,10 +402,29 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 	if planfile.Fingerprint(live) != saved.LiveFingerprint {
 		return nil, errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", cfg.Realm))
 	}
-	p, err := plan.Build(cfg, live, plan.Options{Prune: model.Prune(saved.Prune), AllowMassRemoval: saved.AllowMassRemoval,
-		RotateSecrets: saved.RotateSecrets})
+	popts := plan.Options{Prune: model.Prune(saved.Prune), AllowMassRemoval: saved.AllowMassRemoval, RotateSecrets: saved.RotateSecrets}
+	p, err := plan.Build(cfg, live, popts)
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, info: info, live: live, plan: p, client: c}, nil
+	return &planned{cfg: cfg, info: info, live: live, plan: p, popts: popts, client: c}, nil
+}
+
+// reread reads the realm again and plans again, once apply holds the lock: what it applies is
+// then planned with no other apply running. A saved plan must still match the realm as it was
+// when the plan was made.
+func (pl *planned) reread(ctx context.Context, saved *planfile.File) error {
+	live, err := pl.client.ReadLive(ctx, keycloak.ReadOptionsFor(pl.cfg))
+	if err != nil {
+		return classify(fmt.Errorf("failed to read realm %q: %w", pl.cfg.Realm, err))
+	}
+	if saved != nil && planfile.Fingerprint(live) != saved.LiveFingerprint {
+		return errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", pl.cfg.Realm))
+	}
+	p, err := plan.Build(pl.cfg, live, pl.popts)
+	if err != nil {
+		return err
+	}
+	pl.live, pl.plan = live, p
+	return nil
 }

@@ -30,9 +30,6 @@ type connectOptions struct {
 
 	// transport, when set by tests, carries every request.
 	transport http.RoundTripper
-	// beforeRead, when set, runs once the realm is known to exist and before its state is read:
-	// apply takes its lock there, so that the plan is made under it.
-	beforeRead func(context.Context, *keycloak.Client) error
 }
 
 const connectHelp = `Connection (flags override the environment):
@@ -113,11 +110,6 @@ func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.Rea
 	info, err := c.ReadRealm(ctx)
 	if err != nil {
 		return nil, info, nil, classify(err)
-	}
-	if o.beforeRead != nil {
-		if err := o.beforeRead(ctx, c); err != nil {
-			return nil, info, nil, classify(err)
-		}
 	}
 	live, err := c.ReadLive(ctx, ro)
 	if err != nil {

@@ -119,6 +119,7 @@ type planned struct {
 	info   keycloak.RealmInfo
 	live   *model.Live
 	plan   *plan.Plan
+	popts  plan.Options
 	client *keycloak.Client
 }
 
@@ -137,7 +138,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, info: info, live: live, plan: p, client: c}, nil
+	return &planned{cfg: cfg, info: info, live: live, plan: p, popts: popts, client: c}, nil
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
