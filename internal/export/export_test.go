@@ -114,15 +114,15 @@ func TestIdentityProviders(t *testing.T) {
 	ee := model.EntraEndpoints(tenant)
 	live := &model.Live{Realm: "r", Policy: model.PolicyAdminEdit, IdentityProviders: []model.LiveIdentityProvider{
 		{Alias: "entra-id", DisplayName: "Entra", Enabled: true, ProviderID: "oidc", ClientID: "app",
-			Issuer: ee.Issuer, AuthorizationURL: ee.AuthorizationURL, TokenURL: ee.TokenURL, JWKSURL: ee.JWKSURL,
-			LogoutURL: ee.LogoutURL, UserInfoURL: ee.UserInfoURL, DefaultScope: "openid email", SyncMode: "IMPORT",
+			Endpoints: ee, DefaultScope: "openid email", SyncMode: "IMPORT",
 			Mappers: []model.LiveIdentityProviderMapper{
 				{Name: "dept", Type: model.IdPMapperAttributeImporter, Claim: "department", Attribute: "department", SyncMode: "INHERIT"},
 				{Name: "dev", Type: model.IdPMapperHardcodedRole, Role: "developer", SyncMode: "IMPORT"},
 				{Name: "groups", Type: "oidc-advanced-group-idp-mapper"},
 			}},
 		{Alias: "github", ProviderID: "github", Enabled: true},
-		{Alias: "partner", ProviderID: "oidc", Enabled: false, ClientID: "p", AuthorizationURL: "https://p/auth", TokenURL: "https://p/token"},
+		{Alias: "partner", ProviderID: "oidc", Enabled: false, ClientID: "p",
+			Endpoints: model.Endpoints{AuthorizationURL: "https://p/auth", TokenURL: "https://p/token"}},
 	}}
 	got, err := Build(live, Options{Server: "http://kc", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}).Single()
 	if err != nil {

@@ -42,15 +42,12 @@ func idpNode(p model.LiveIdentityProvider) *yaml.Node {
 	}
 	addKey(n, "clientId", str(p.ClientID))
 	n.Content[len(n.Content)-1].LineComment = "# Keycloak does not show the secret: add clientSecret: {env: NAME} to send it"
-	endpoints := model.Endpoints{Issuer: p.Issuer, AuthorizationURL: p.AuthorizationURL, TokenURL: p.TokenURL,
-		JWKSURL: p.JWKSURL, LogoutURL: p.LogoutURL, UserInfoURL: p.UserInfoURL}
-	if t := entraTenant(p.Issuer); t != "" && endpoints == model.EntraEndpoints(t) {
+	if t := entraTenant(p.Issuer); t != "" && p.Endpoints == model.EntraEndpoints(t) {
 		addKey(n, "tenant", str(t))
 	} else {
-		for _, f := range []struct{ key, val string }{{"issuer", p.Issuer}, {"authorizationUrl", p.AuthorizationURL},
-			{"tokenUrl", p.TokenURL}, {"jwksUrl", p.JWKSURL}, {"logoutUrl", p.LogoutURL}, {"userInfoUrl", p.UserInfoURL}} {
-			if f.val != "" {
-				addKey(n, f.key, str(f.val))
+		for _, kv := range p.Endpoints.Config() {
+			if kv.Value != "" {
+				addKey(n, kv.Key, str(kv.Value))
 			}
 		}
 	}

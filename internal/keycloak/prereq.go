@@ -100,8 +100,7 @@ func (c *Client) ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentit
 		}
 		p := model.LiveIdentityProvider{
 			InternalID: r.InternalID, Alias: r.Alias, DisplayName: r.DisplayName, Enabled: r.Enabled, ProviderID: r.ProviderID,
-			ClientID: cfg["clientId"], Issuer: cfg["issuer"], AuthorizationURL: cfg["authorizationUrl"],
-			TokenURL: cfg["tokenUrl"], JWKSURL: cfg["jwksUrl"], LogoutURL: cfg["logoutUrl"], UserInfoURL: cfg["userInfoUrl"],
+			ClientID: cfg["clientId"], Endpoints: model.EndpointsFromConfig(cfg),
 			DefaultScope: cfg["defaultScope"], SyncMode: cfg["syncMode"], Config: cfg,
 		}
 		var mappers []identityProviderMapperRep

@@ -93,8 +93,9 @@ func TestReadPrerequisites(t *testing.T) {
 
 	wantIdPs := []model.LiveIdentityProvider{{
 		Alias: "entra", DisplayName: "Entra ID", Enabled: true, ProviderID: "oidc", ClientID: "app-id",
-		Issuer: "https://idp.example/t/v2.0", AuthorizationURL: "https://idp.example/t/authorize",
-		TokenURL: "https://idp.example/t/token", JWKSURL: "https://idp.example/t/keys", DefaultScope: "openid email", SyncMode: "IMPORT",
+		Endpoints: model.Endpoints{Issuer: "https://idp.example/t/v2.0", AuthorizationURL: "https://idp.example/t/authorize",
+			TokenURL: "https://idp.example/t/token", JWKSURL: "https://idp.example/t/keys"},
+		DefaultScope: "openid email", SyncMode: "IMPORT",
 		Mappers: []model.LiveIdentityProviderMapper{
 			{Name: "department", Type: model.IdPMapperAttributeImporter, Claim: "dept", Attribute: "department", SyncMode: "FORCE",
 				Config: map[string]string{"claim": "dept", "user.attribute": "department", "syncMode": "FORCE"}},
@@ -102,7 +103,8 @@ func TestReadPrerequisites(t *testing.T) {
 				Config: map[string]string{"role": "developer", "syncMode": "INHERIT"}},
 		},
 	}, {
-		Alias: "other", ProviderID: "oidc", ClientID: "x", AuthorizationURL: "https://o.example/a", TokenURL: "https://o.example/t",
+		Alias: "other", ProviderID: "oidc", ClientID: "x",
+		Endpoints: model.Endpoints{AuthorizationURL: "https://o.example/a", TokenURL: "https://o.example/t"},
 	}}
 	if diff := cmp.Diff(wantIdPs, live.IdentityProviders,
 		cmpopts.IgnoreFields(model.LiveIdentityProvider{}, "InternalID", "Config"),

@@ -160,6 +160,30 @@ type Endpoints struct {
 	UserInfoURL      string
 }
 
+// ConfigValue is one key of an identity provider's Keycloak configuration, with its value.
+type ConfigValue struct {
+	Key, Value string
+}
+
+// Config returns the endpoints under their keys in Keycloak's provider configuration, in a fixed
+// order.
+func (e Endpoints) Config() []ConfigValue {
+	return []ConfigValue{
+		{"issuer", e.Issuer},
+		{"authorizationUrl", e.AuthorizationURL},
+		{"tokenUrl", e.TokenURL},
+		{"jwksUrl", e.JWKSURL},
+		{"logoutUrl", e.LogoutURL},
+		{"userInfoUrl", e.UserInfoURL},
+	}
+}
+
+// EndpointsFromConfig reads the endpoints from a provider's Keycloak configuration.
+func EndpointsFromConfig(c map[string]string) Endpoints {
+	return Endpoints{Issuer: c["issuer"], AuthorizationURL: c["authorizationUrl"], TokenURL: c["tokenUrl"],
+		JWKSURL: c["jwksUrl"], LogoutURL: c["logoutUrl"], UserInfoURL: c["userInfoUrl"]}
+}
+
 // EntraEndpoints are the endpoints of a Microsoft Entra ID tenant (v2.0), as its discovery
 // document lists them. roster derives them instead of fetching the document, so that neither it
 // nor Keycloak needs to reach Microsoft to plan or apply.

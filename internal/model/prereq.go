@@ -64,18 +64,12 @@ type LiveIdentityProvider struct {
 	Enabled     bool
 	// ProviderID is the provider type: oidc for OpenID Connect.
 	ProviderID string
-	// ClientID, Issuer, AuthorizationURL, TokenURL, JWKSURL, LogoutURL, UserInfoURL,
-	// DefaultScope and SyncMode are the config keys clientId, issuer, authorizationUrl, tokenUrl,
-	// jwksUrl, logoutUrl, userInfoUrl, defaultScope and syncMode.
-	ClientID         string
-	Issuer           string
-	AuthorizationURL string
-	TokenURL         string
-	JWKSURL          string
-	LogoutURL        string
-	UserInfoURL      string
-	DefaultScope     string
-	SyncMode         string
+	// ClientID, DefaultScope and SyncMode are the config keys clientId, defaultScope and
+	// syncMode; Endpoints are read from theirs (EndpointsFromConfig).
+	ClientID string
+	Endpoints
+	DefaultScope string
+	SyncMode     string
 	// Config is the provider's whole configuration as stored (clientSecret masked).
 	Config map[string]string
 	// Mappers are the provider's mappers, sorted by name.

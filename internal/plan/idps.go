@@ -17,14 +17,9 @@ type idpKey struct {
 
 // idpKeys are the provider configuration keys roster manages, in the order fields show them.
 func idpKeys(p model.IdentityProvider) []idpKey {
-	keys := []idpKey{
-		{"clientId", p.ClientID},
-		{"issuer", p.Endpoints.Issuer},
-		{"authorizationUrl", p.Endpoints.AuthorizationURL},
-		{"tokenUrl", p.Endpoints.TokenURL},
-		{"jwksUrl", p.Endpoints.JWKSURL},
-		{"logoutUrl", p.Endpoints.LogoutURL},
-		{"userInfoUrl", p.Endpoints.UserInfoURL},
+	keys := []idpKey{{"clientId", p.ClientID}}
+	for _, kv := range p.Endpoints.Config() {
+		keys = append(keys, idpKey{kv.Key, kv.Value})
 	}
 	if p.Endpoints.JWKSURL != "" {
 		// Signatures are checked against the provider's published keys.
@@ -117,8 +112,7 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 // fillIdP sets a provider's typed fields from its Config.
 func fillIdP(p *model.LiveIdentityProvider) {
 	c := p.Config
-	p.ClientID, p.Issuer, p.AuthorizationURL, p.TokenURL = c["clientId"], c["issuer"], c["authorizationUrl"], c["tokenUrl"]
-	p.JWKSURL, p.LogoutURL, p.UserInfoURL = c["jwksUrl"], c["logoutUrl"], c["userInfoUrl"]
+	p.ClientID, p.Endpoints = c["clientId"], model.EndpointsFromConfig(c)
 	p.DefaultScope, p.SyncMode = c["defaultScope"], c["syncMode"]
 }
 

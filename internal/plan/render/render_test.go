@@ -164,7 +164,7 @@ func scenarios(t *testing.T) map[string]*plan.Plan {
 				l := realm()
 				l.IdentityProviders = []model.LiveIdentityProvider{{
 					Alias: "partner", DisplayName: "Partner", Enabled: true, ProviderID: "oidc", ClientID: "old-app",
-					AuthorizationURL: "https://idp.partner.example/auth", TokenURL: "https://idp.partner.example/token",
+					Endpoints: model.Endpoints{AuthorizationURL: "https://idp.partner.example/auth", TokenURL: "https://idp.partner.example/token"},
 					Config: map[string]string{"clientId": "old-app", "clientSecret": "**********",
 						"authorizationUrl": "https://idp.partner.example/auth", "tokenUrl": "https://idp.partner.example/token"},
 					Mappers: []model.LiveIdentityProviderMapper{{ID: "m1", Name: "developer", Type: model.IdPMapperHardcodedRole,
