@@ -2,9 +2,12 @@ package keycloaktest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/rosterhq/roster/internal/keycloak"
 )
 
 // SetServiceAccountRoles replaces the realm-management client roles of the realm's service
@@ -54,21 +57,13 @@ func (r *Realm) SetServiceAccountRoles(ctx context.Context, roles ...string) err
 
 // Version returns the server's Keycloak version, as the master administrator reads it.
 func (s *Server) Version(ctx context.Context) (string, error) {
-	token, err := s.Token(ctx)
+	c, err := keycloak.Dial(ctx, keycloak.Config{URL: s.URL, Realm: "master", Username: s.AdminUser, Password: s.AdminPassword})
 	if err != nil {
 		return "", err
 	}
-	var info struct {
-		SystemInfo struct {
-			Version string `json:"version"`
-		} `json:"systemInfo"`
+	v, err := c.ServerVersion(ctx)
+	if err == nil && v == "" {
+		err = errors.New("GET /admin/serverinfo: no version for the master administrator")
 	}
-	resp, err := s.gc.GetRequestWithBearerAuth(ctx, token).SetResult(&info).Get(s.URL + "/admin/serverinfo")
-	if err != nil {
-		return "", fmt.Errorf("GET /admin/serverinfo: %w", err)
-	}
-	if resp.IsError() || info.SystemInfo.Version == "" {
-		return "", fmt.Errorf("GET /admin/serverinfo: %s, no version", resp.Status())
-	}
-	return info.SystemInfo.Version, nil
+	return v, err
 }
