@@ -30,14 +30,8 @@ func load(t *testing.T, yaml string) *model.Config {
 // client logged in as its service account.
 func prepared(t *testing.T) (*keycloaktest.Realm, *keycloak.Client) {
 	t.Helper()
-	realm := keycloaktest.NewRealm(t)
+	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
-	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
-		t.Fatal(err)
-	}
 	c, err := keycloak.Dial(ctx, realm.ServiceAccountConfig())
 	if err != nil {
 		t.Fatal(err)

@@ -57,11 +57,7 @@ func BenchmarkApplyCreate(b *testing.B) {
 // prepared returns a fresh realm with the policy and roles CodeMie needs, as apply would leave
 // them, so both sides do the same user work.
 func prepared(b testing.TB) *keycloaktest.Realm {
-	realm := keycloaktest.NewRealm(b)
-	ctx := context.Background()
-	check(b, realm.SetPolicy(ctx, "ADMIN_EDIT"))
-	check(b, realm.CreateRoles(ctx, "admin", "developer"))
-	return realm
+	return keycloaktest.NewCodeMieRealm(b)
 }
 
 func rosterCreate(b *testing.B, bin string, batch int) time.Duration {

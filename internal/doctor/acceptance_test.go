@@ -39,14 +39,7 @@ var entra = map[string]any{"alias": "entra", "providerId": "oidc", "enabled": tr
 // the id of client scope profile.
 func readyRealm(t *testing.T) (*keycloaktest.Realm, string) {
 	t.Helper()
-	realm := keycloaktest.NewRealm(t)
-	ctx := context.Background()
-	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
-		t.Fatal(err)
-	}
+	realm := keycloaktest.NewCodeMieRealm(t)
 	var scopes []struct{ ID, Name string }
 	kc(t, realm, http.MethodGet, "/client-scopes", nil, &scopes)
 	var profile string

@@ -59,14 +59,8 @@ func TestSetPolicy(t *testing.T) {
 // TestUserWrites creates a user, updates only owned fields and checks that a foreign attribute
 // and unlisted fields survive, maps and unmaps roles, and finds the user by exact username.
 func TestUserWrites(t *testing.T) {
-	realm := keycloaktest.NewRealm(t)
+	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
-	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
-		t.Fatal(err)
-	}
 	c := dial(t, realm)
 
 	id, err := c.CreateUser(ctx, model.NewUser{Username: "Bob", Email: "bob@example.com", FirstName: "Bob", Enabled: true,

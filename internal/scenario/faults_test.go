@@ -18,14 +18,8 @@ import (
 // (roster must never remove them) and a department too.
 func scenarioRealm(t *testing.T, owned, foreign int) *keycloaktest.Realm {
 	t.Helper()
-	realm := keycloaktest.NewRealm(t)
+	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
-	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
-		t.Fatal(err)
-	}
 	var users []keycloaktest.User
 	for i := range owned {
 		name := fmt.Sprintf("o%03d", i)

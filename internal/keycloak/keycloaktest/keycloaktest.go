@@ -136,6 +136,21 @@ func NewRealm(t testing.TB) *Realm {
 	return r
 }
 
+// NewCodeMieRealm is NewRealm with what CodeMie and roster need in place, as apply leaves it:
+// the unmanaged-attribute policy ADMIN_EDIT and the realm roles admin and developer.
+func NewCodeMieRealm(t testing.TB) *Realm {
+	t.Helper()
+	r := NewRealm(t)
+	ctx := context.Background()
+	if err := r.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CreateRoles(ctx, "admin", "developer"); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // CreateRealm creates a realm with a random name and a service-account client "roster".
 func (s *Server) CreateRealm(ctx context.Context) (*Realm, error) {
 	suffix, err := randomHex(4)
