@@ -52,7 +52,9 @@ func TestReadPrerequisites(t *testing.T) {
 	})
 	admin(http.MethodPost, "/identity-provider/instances", map[string]any{
 		"alias": "other", "providerId": "oidc", "enabled": false,
-		"config": map[string]string{"clientId": "x", "authorizationUrl": "https://o.example/a", "tokenUrl": "https://o.example/t"},
+		// An explicit syncMode: Keycloak 25 fills in LEGACY when none is given, 24 and 26 do not.
+		"config": map[string]string{"clientId": "x", "authorizationUrl": "https://o.example/a", "tokenUrl": "https://o.example/t",
+			"syncMode": "IMPORT"},
 	})
 
 	if s, err := c.ReadClientScope(ctx, "no-such-scope"); s != nil || err != nil {
@@ -104,7 +106,7 @@ func TestReadPrerequisites(t *testing.T) {
 		},
 	}, {
 		Alias: "other", ProviderID: "oidc", ClientID: "x",
-		Endpoints: model.Endpoints{AuthorizationURL: "https://o.example/a", TokenURL: "https://o.example/t"},
+		Endpoints: model.Endpoints{AuthorizationURL: "https://o.example/a", TokenURL: "https://o.example/t"}, SyncMode: "IMPORT",
 	}}
 	if diff := cmp.Diff(wantIdPs, live.IdentityProviders,
 		cmpopts.IgnoreFields(model.LiveIdentityProvider{}, "InternalID", "Config"),
