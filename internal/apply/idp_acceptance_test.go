@@ -50,35 +50,19 @@ func planWith(t *testing.T, c *keycloak.Client, cfg *model.Config, opts plan.Opt
 // and --rotate-secrets sends a new secret the provider then signs in with.
 func TestIdentityProvider(t *testing.T) {
 	realm, c := prepared(t)
-	upstream := keycloaktest.NewRealm(t)
 	ctx := context.Background()
-	issuer, err := upstream.UpstreamIdP(ctx, "codemie-broker", "first-secret", map[string]string{"codemie_projects": "codemie,payments"}, "ent", "Up-pa55")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.Admin(ctx, http.MethodPost, "/clients", map[string]any{"clientId": "codemie-e2e", "publicClient": true,
-		"standardFlowEnabled": true, "redirectUris": []string{"http://localhost/callback"}}, nil); err != nil {
-		t.Fatal(err)
-	}
-	oidc := issuer + "/protocol/openid-connect"
+	upstream, provider := brokered(t, realm, "first-secret", map[string]string{"codemie_projects": "codemie,payments"})
 	cfg := load(t, fmt.Sprintf(`version: 1
 realm: %s
 settings: {unmanagedAttributePolicy: ADMIN_EDIT}
 identityProviders:
-  - alias: entra-id
-    displayName: Entra stand-in
-    issuer: %s
-    authorizationUrl: %s/auth
-    tokenUrl: %s/token
-    jwksUrl: %s/certs
-    clientId: codemie-broker
-    clientSecret: {env: UNUSED}
+%s    displayName: Entra stand-in
     scopes: [openid, profile, email]
     syncMode: IMPORT
     mappers:
       - {name: developer, type: hardcoded-role, role: developer}
       - {name: projects, type: attribute-importer, claim: codemie_projects, attribute: applications, syncMode: IMPORT}
-`, realm.Name, issuer, oidc, oidc, oidc))
+`, realm.Name, provider))
 
 	p := planFor(t, c, cfg)
 	want := []string{"create identity_provider.entra-id", "create identity_provider_mapper.entra-id/developer",
@@ -208,31 +192,15 @@ func TestImporterUnderPolicies(t *testing.T) {
 	} {
 		t.Run(tt.policy, func(t *testing.T) {
 			realm, c := prepared(t)
-			upstream := keycloaktest.NewRealm(t)
 			ctx := context.Background()
-			issuer, err := upstream.UpstreamIdP(ctx, "codemie-broker", "broker-secret", map[string]string{"codemie_projects": "codemie"}, "ent", "Up-pa55")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := realm.Admin(ctx, http.MethodPost, "/clients", map[string]any{"clientId": "codemie-e2e", "publicClient": true,
-				"standardFlowEnabled": true, "redirectUris": []string{"http://localhost/callback"}}, nil); err != nil {
-				t.Fatal(err)
-			}
-			oidc := issuer + "/protocol/openid-connect"
+			_, provider := brokered(t, realm, "broker-secret", map[string]string{"codemie_projects": "codemie"})
 			cfg := load(t, fmt.Sprintf(`version: 1
 realm: %s
 settings: {unmanagedAttributePolicy: %s}
 identityProviders:
-  - alias: entra-id
-    issuer: %s
-    authorizationUrl: %s/auth
-    tokenUrl: %s/token
-    jwksUrl: %s/certs
-    clientId: codemie-broker
-    clientSecret: {env: UNUSED}
-    mappers:
+%s    mappers:
       - {name: projects, type: attribute-importer, claim: codemie_projects, attribute: applications, syncMode: IMPORT}
-`, realm.Name, tt.policy, issuer, oidc, oidc, oidc))
+`, realm.Name, tt.policy, provider))
 			applyWith(t, c, planFor(t, c, cfg), secretOpts("broker-secret"))
 			if err := realm.BrokeredSignIn(ctx, "codemie-e2e", "entra-id", "ent", "Up-pa55"); err != nil {
 				t.Fatal(err)
@@ -266,4 +234,32 @@ func keycloakMajor(t *testing.T, realm *keycloaktest.Realm) int {
 		t.Fatalf("Keycloak version %q: %v", v, err)
 	}
 	return major
+}
+
+// brokered prepares a brokered sign-in into realm: another realm stands in for Entra ID, with
+// the client codemie-broker (secret) and the user ent (password Up-pa55) whose tokens carry
+// claims; realm gets a public client codemie-e2e to sign in through. It returns the stand-in
+// and the start of a configuration's identity provider entra-id for it, to which keys can be
+// added.
+func brokered(t *testing.T, realm *keycloaktest.Realm, secret string, claims map[string]string) (*keycloaktest.Realm, string) {
+	t.Helper()
+	ctx := context.Background()
+	upstream := keycloaktest.NewRealm(t)
+	issuer, err := upstream.UpstreamIdP(ctx, "codemie-broker", secret, claims, "ent", "Up-pa55")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.Admin(ctx, http.MethodPost, "/clients", map[string]any{"clientId": "codemie-e2e", "publicClient": true,
+		"standardFlowEnabled": true, "redirectUris": []string{"http://localhost/callback"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	oidc := issuer + "/protocol/openid-connect"
+	return upstream, fmt.Sprintf(`  - alias: entra-id
+    issuer: %s
+    authorizationUrl: %s/auth
+    tokenUrl: %s/token
+    jwksUrl: %s/certs
+    clientId: codemie-broker
+    clientSecret: {env: UNUSED}
+`, issuer, oidc, oidc, oidc)
 }
