@@ -100,9 +100,8 @@ func (c *Client) ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentit
 		}
 		p := model.LiveIdentityProvider{
 			InternalID: r.InternalID, Alias: r.Alias, DisplayName: r.DisplayName, Enabled: r.Enabled, ProviderID: r.ProviderID,
-			ClientID: cfg["clientId"], Endpoints: model.EndpointsFromConfig(cfg),
-			DefaultScope: cfg["defaultScope"], SyncMode: cfg["syncMode"], Config: cfg,
 		}
+		p.SetConfig(cfg)
 		var mappers []identityProviderMapperRep
 		if _, err := c.do(ctx, http.MethodGet, idpPath(r.Alias)+"/mappers", nil, &mappers); err != nil {
 			return nil, err
@@ -112,10 +111,9 @@ func (c *Client) ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentit
 			if mc == nil {
 				mc = map[string]string{}
 			}
-			p.Mappers = append(p.Mappers, model.LiveIdentityProviderMapper{
-				ID: m.ID, Name: m.Name, Type: m.Type, Role: mc["role"], Claim: mc["claim"],
-				Attribute: mc["user.attribute"], SyncMode: mc["syncMode"], Config: mc,
-			})
+			lm := model.LiveIdentityProviderMapper{ID: m.ID, Name: m.Name, Type: m.Type}
+			lm.SetConfig(mc)
+			p.Mappers = append(p.Mappers, lm)
 		}
 		slices.SortFunc(p.Mappers, func(a, b model.LiveIdentityProviderMapper) int { return strings.Compare(a.Name, b.Name) })
 		idps = append(idps, p)

@@ -76,6 +76,13 @@ type LiveIdentityProvider struct {
 	Mappers []LiveIdentityProviderMapper
 }
 
+// SetConfig sets the provider's configuration and the typed fields read from it.
+func (p *LiveIdentityProvider) SetConfig(c map[string]string) {
+	p.Config = c
+	p.ClientID, p.Endpoints = c["clientId"], EndpointsFromConfig(c)
+	p.DefaultScope, p.SyncMode = c["defaultScope"], c["syncMode"]
+}
+
 // Mapper returns the provider's mapper with the given name, or nil.
 func (p *LiveIdentityProvider) Mapper(name string) *LiveIdentityProviderMapper {
 	for i := range p.Mappers {
@@ -102,4 +109,10 @@ type LiveIdentityProviderMapper struct {
 	SyncMode string
 	// Config is the mapper's whole configuration as stored.
 	Config map[string]string
+}
+
+// SetConfig sets the mapper's configuration and the typed fields read from it.
+func (m *LiveIdentityProviderMapper) SetConfig(c map[string]string) {
+	m.Config = c
+	m.Role, m.Claim, m.Attribute, m.SyncMode = c["role"], c["claim"], c["user.attribute"], c["syncMode"]
 }

@@ -70,7 +70,7 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
 			}
 		}
-		fillIdP(n)
+		n.SetConfig(n.Config)
 		c := Change{Addr: addr, Action: Create, IdentityProvider: &IdentityProviderChange{New: n, Secret: p.ClientSecret}}
 		if p.ClientSecret != nil {
 			fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true})
@@ -107,13 +107,6 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 		return Change{}, false
 	}
 	return Change{Addr: addr, Action: Update, IdentityProvider: ic, Fields: fields}, true
-}
-
-// fillIdP sets a provider's typed fields from its Config.
-func fillIdP(p *model.LiveIdentityProvider) {
-	c := p.Config
-	p.ClientID, p.Endpoints = c["clientId"], model.EndpointsFromConfig(c)
-	p.DefaultScope, p.SyncMode = c["defaultScope"], c["syncMode"]
 }
 
 // formatIdPValue shows a provider configuration value: names and URLs quoted, booleans and sync
@@ -168,7 +161,7 @@ func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityP
 				after.Config[k.key] = k.want
 				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
 			}
-			fillIdPMapper(&after)
+			after.SetConfig(after.Config)
 			out = append(out, Change{Addr: addr, Action: Create, Fields: fields, IdPMapper: &IdPMapperChange{Alias: p.Alias, After: after}})
 			continue
 		}
@@ -189,15 +182,10 @@ func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityP
 		if len(fields) == 0 {
 			continue
 		}
-		fillIdPMapper(&after)
+		after.SetConfig(after.Config)
 		before := *lm
 		out = append(out, Change{Addr: addr, Action: Update, Fields: fields,
 			IdPMapper: &IdPMapperChange{Alias: p.Alias, Before: &before, After: after}})
 	}
 	return out
-}
-
-// fillIdPMapper sets a mapper's typed fields from its Config.
-func fillIdPMapper(m *model.LiveIdentityProviderMapper) {
-	m.Role, m.Claim, m.Attribute, m.SyncMode = m.Config["role"], m.Config["claim"], m.Config["user.attribute"], m.Config["syncMode"]
 }

@@ -166,36 +166,21 @@ func jsonIdentityProviderAfter(ic *plan.IdentityProviderChange) JSONIdentityProv
 		}
 		return j
 	}
-	j := jsonIdentityProvider(ic.Before)
+	after := *ic.Before
 	u := ic.Update
 	if u.DisplayName != nil {
-		j.DisplayName = *u.DisplayName
+		after.DisplayName = *u.DisplayName
 	}
 	if u.Enabled != nil {
-		j.Enabled = *u.Enabled
+		after.Enabled = *u.Enabled
 	}
-	for k, v := range u.Config {
-		switch k {
-		case "clientId":
-			j.ClientID = v
-		case "issuer":
-			j.Issuer = v
-		case "authorizationUrl":
-			j.AuthorizationURL = v
-		case "tokenUrl":
-			j.TokenURL = v
-		case "jwksUrl":
-			j.JWKSURL = v
-		case "logoutUrl":
-			j.LogoutURL = v
-		case "userInfoUrl":
-			j.UserInfoURL = v
-		case "defaultScope":
-			j.DefaultScope = v
-		case "syncMode":
-			j.SyncMode = v
-		}
+	config := maps.Clone(after.Config)
+	if config == nil {
+		config = map[string]string{}
 	}
+	maps.Copy(config, u.Config)
+	after.SetConfig(config)
+	j := jsonIdentityProvider(&after)
 	if ic.Secret != nil {
 		j.ClientSecret = sensitive
 	}
