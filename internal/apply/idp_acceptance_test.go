@@ -260,6 +260,6 @@ func brokered(t *testing.T, realm *keycloaktest.Realm, secret string, claims map
     tokenUrl: %s/token
     jwksUrl: %s/certs
     clientId: codemie-broker
-    clientSecret: {env: UNUSED}
+    clientSecret: {env: ROSTER_SECRET_UNUSED}
 `, issuer, oidc, oidc, oidc)
 }

@@ -277,9 +277,17 @@ type User struct {
 type SecretRef struct {
 	// Env is the name of an environment variable holding the secret.
 	Env string
-	// File is the path of a file holding the secret. The files name it relative to the file
-	// that references it; the loader joins the two, so File works from the working directory.
+	// File is the path of a file holding the secret, relative to the secrets directory the
+	// operator names (package secret decides what a configuration may reach).
 	File string
+}
+
+// String says where the secret comes from, as plans show it: "env NAME" or "file PATH".
+func (r SecretRef) String() string {
+	if r.Env != "" {
+		return "env " + r.Env
+	}
+	return "file " + r.File
 }
 
 // InitialPassword references the password a user is created with.

@@ -14,15 +14,19 @@ import (
 
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // Options tune Load.
 type Options struct {
-	// CheckSecrets makes Load check that every secret reference resolves: the environment
-	// variable is set and not empty, the file exists. Secret values are never printed.
+	// CheckSecrets makes Load read every secret reference through Secrets: the environment
+	// variable is set and not empty, the file exists in the secrets directory and is not
+	// empty. Secret values are never printed.
 	CheckSecrets bool
-	// LookupEnv looks environment variables up for CheckSecrets; nil means os.LookupEnv.
-	LookupEnv func(string) (string, bool)
+	// Secrets is what the operator exposed to the configuration. Whatever it holds, Load refuses
+	// a reference package secret forbids; with a secrets directory it also refuses a file
+	// reference that leads out of it.
+	Secrets secret.Source
 }
 
 // File is one input file held in memory.
@@ -135,11 +139,8 @@ func osReason(err error) error {
 }
 
 // LoadFiles is Load for files already in memory. Secret files named by references are still
-// looked up on disk, relative to each referencing file's name.
+// looked up on disk, in the secrets directory of opts.Secrets.
 func LoadFiles(files []File, opts Options) (*model.Config, diag.List) {
-	if opts.LookupEnv == nil {
-		opts.LookupEnv = os.LookupEnv
-	}
 	l := &loader{opts: opts, roles: map[string]*roleDef{}, idps: map[string]*node{},
 		teams: map[string]*teamDef{}, users: map[string]*userDef{}}
 	for _, f := range files {
@@ -528,8 +529,10 @@ func reservedAttribute(name string) string {
 	return ""
 }
 
-// secretRef reads a secret reference, checking it resolves when CheckSecrets is set. extra
-// names the other keys the reference may have (temporary, for a password).
+// secretRef reads a secret reference and reports what package secret refuses: always a
+// reference no configuration may hold, with a secrets directory a file leading out of it, and
+// with CheckSecrets whatever stops it from resolving. extra names the other keys the reference
+// may have (temporary, for a password).
 func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretRef {
 	if n == nil || n.kind != mapNode {
 		return nil
@@ -548,33 +551,30 @@ func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretR
 			"write {env: NAME} or {file: PATH}"
 		return nil
 	}
+	var ref *model.SecretRef
+	key := "env"
 	switch {
 	case envOK && keys == 1:
-		if l.opts.CheckSecrets {
-			v, set := l.opts.LookupEnv(env)
-			switch {
-			case !set:
-				l.diags.Errorf(n.get("env").pos(), path+".env", "environment variable %s is not set", env)
-			case v == "":
-				l.diags.Errorf(n.get("env").pos(), path+".env", "environment variable %s is empty", env)
-			}
+		ref = &model.SecretRef{Env: env}
+		if secret.Check(*ref) != nil {
+			return ref // the schema's pattern reported it, with package secret's words
 		}
-		return &model.SecretRef{Env: env}
 	case fileOK && keys == 1:
-		if !filepath.IsAbs(file) {
-			file = filepath.Join(filepath.Dir(n.file), file)
-		}
-		if l.opts.CheckSecrets {
-			switch info, err := os.Stat(file); {
-			case err != nil:
-				l.diags.Errorf(n.get("file").pos(), path+".file", "cannot read secret file %s: %v", file, osReason(err))
-			case info.IsDir():
-				l.diags.Errorf(n.get("file").pos(), path+".file", "secret file %s is a directory", file)
-			}
-		}
-		return &model.SecretRef{File: file}
+		ref, key = &model.SecretRef{File: file}, "file"
+	default:
+		return nil
 	}
-	return nil
+	var err error
+	if l.opts.CheckSecrets {
+		_, err = l.opts.Secrets.Resolve(*ref)
+	} else {
+		err = l.opts.Secrets.Locate(*ref)
+	}
+	var e *secret.Error
+	if errors.As(err, &e) {
+		l.diags.Errorf(n.get(key).pos(), path+"."+key, "%s", e.Problem).Hint = e.Hint
+	}
+	return ref
 }
 
 // checkProjectName reports a malformed project name.

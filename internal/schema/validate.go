@@ -11,6 +11,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/rosterhq/roster/internal/diag"
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // checkShape validates one file's tree against the JSON Schema, reporting each error at the
@@ -200,8 +202,12 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 		errorf(n, "%s must be at least %v, not %s", field, sub["minimum"], n.value)
 	case "pattern":
 		if field == "env" {
-			errorf(n, "invalid environment variable name %q", n.value).Hint = "use letters, digits and _, not starting with a digit"
-			return
+			// The pattern is package secret's rule for environment references; it says why.
+			var e *secret.Error
+			if errors.As(secret.Check(model.SecretRef{Env: n.value}), &e) {
+				errorf(n, "%s", e.Problem).Hint = e.Hint
+				return
+			}
 		}
 		if field == "tenant" {
 			errorf(n, "tenant %q is not a tenant id", n.value).Hint =
