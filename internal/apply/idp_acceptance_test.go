@@ -161,7 +161,7 @@ identityProviders:
 		t.Fatal(err)
 	}
 	p = planWith(t, c, cfg, plan.Options{RotateSecrets: true})
-	if diff := cmp.Diff([]plan.FieldChange{{Name: "clientSecret", Sensitive: true}}, p.Changes[0].Fields); diff != "" {
+	if diff := cmp.Diff([]plan.FieldChange{{Name: "clientSecret", Sensitive: true, Source: "env ROSTER_SECRET_UNUSED"}}, p.Changes[0].Fields); diff != "" {
 		t.Fatalf("rotation plan (-want +got):\n%s", diff)
 	}
 	applyWith(t, c, p, secretOpts("second-secret"))

@@ -255,7 +255,7 @@ func (b *builder) create(u *model.User) Change {
 		add("identity."+l.Provider, formatLink(l))
 	}
 	if u.InitialPassword != nil {
-		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true})
+		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true, Source: u.InitialPassword.SecretRef.String()})
 	}
 	return Change{
 		Addr:   Address{Kind: KindUser, Name: u.Username},

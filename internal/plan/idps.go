@@ -73,7 +73,7 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 		n.SetConfig(n.Config)
 		c := Change{Addr: addr, Action: Create, IdentityProvider: &IdentityProviderChange{New: n, Secret: p.ClientSecret}}
 		if p.ClientSecret != nil {
-			fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true})
+			fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true, Source: p.ClientSecret.String()})
 		}
 		c.Fields = fields
 		return c, true
@@ -101,7 +101,7 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 	ic := &IdentityProviderChange{Before: live, Update: upd}
 	if rotate && p.ClientSecret != nil {
 		ic.Secret = p.ClientSecret
-		fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true})
+		fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true, Source: p.ClientSecret.String()})
 	}
 	if len(fields) == 0 {
 		return Change{}, false
