@@ -109,16 +109,22 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 			}
 		}
 	}
+	p.Warnings = append(b.warnings, p.Warnings...)
 	p.Notes = b.notes
 	return p, nil
 }
 
-// builder carries Build's inputs and the notes it collects.
+// builder carries Build's inputs and the warnings and notes it collects.
 type builder struct {
-	cfg   *model.Config
-	live  *model.Live
-	owner string
-	notes []string
+	cfg      *model.Config
+	live     *model.Live
+	owner    string
+	warnings []string
+	notes    []string
+}
+
+func (b *builder) warn(format string, args ...any) {
+	b.warnings = append(b.warnings, fmt.Sprintf(format, args...))
 }
 
 func (b *builder) note(format string, args ...any) {

@@ -444,11 +444,26 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 			idp.Tenant = strings.ToLower(idp.Tenant)
 			idp.Endpoints = model.EntraEndpoints(idp.Tenant)
 		}
+		custom, _ := n.get("allowCustomEndpoints").boolean()
+		if custom && idp.Tenant == "" {
+			l.diags.Warnf(n.get("allowCustomEndpoints").pos(), path+".allowCustomEndpoints",
+				"allowCustomEndpoints has no effect on identity provider %q: only a provider with a tenant is held to Microsoft's hosts", idp.Alias).Hint =
+				"remove it"
+		}
 		for key, field := range map[string]*string{"issuer": &idp.Endpoints.Issuer, "authorizationUrl": &idp.Endpoints.AuthorizationURL,
 			"tokenUrl": &idp.Endpoints.TokenURL, "jwksUrl": &idp.Endpoints.JWKSURL, "logoutUrl": &idp.Endpoints.LogoutURL,
 			"userInfoUrl": &idp.Endpoints.UserInfoURL} {
-			if v, ok := n.get(key).str(); ok {
-				*field = v
+			v, ok := n.get(key).str()
+			if !ok {
+				continue
+			}
+			*field = v
+			if idp.Tenant != "" && !custom && !model.MicrosoftEndpoint(key, v) {
+				// Keycloak posts the client secret to tokenUrl and sends users to authorizationUrl:
+				// a Microsoft tenant's must stay Microsoft's unless the file says otherwise.
+				l.diags.Errorf(n.get(key).pos(), path+"."+key,
+					"%s %q of identity provider %q is not on a Microsoft sign-in host, though the provider names a Microsoft tenant", key, v, idp.Alias).Hint =
+					"remove it to use the endpoint derived from the tenant, or add `allowCustomEndpoints: true` to the provider if Keycloak is meant to send its client secret and users' sign-ins there"
 			}
 		}
 		if idp.Tenant == "" && (idp.Endpoints.AuthorizationURL == "" || idp.Endpoints.TokenURL == "") {
