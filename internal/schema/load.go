@@ -563,7 +563,7 @@ func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretR
 	if len(extra) > 0 && envOK == fileOK {
 		// The schema cannot say "exactly one of env and file" next to other keys; say it here.
 		l.diags.Errorf(n.pos(), path, "%s needs exactly one of env or file", path[strings.LastIndexByte(path, '.')+1:]).Hint =
-			"write {env: NAME} or {file: PATH}"
+			"write {env: ROSTER_SECRET_<NAME>} or {file: PATH}"
 		return nil
 	}
 	var ref *model.SecretRef
@@ -727,8 +727,8 @@ func (l *loader) checkAttribute(k, v *node, path, owner string) {
 		l.diags.Errorf(k.pos(), path, "attribute %q is roster's ownership marker (settings.ownerAttribute): its only value may be \"true\"", name).Hint =
 			"write [\"true\"] to adopt the user, so that prune may act on it once it leaves the files; or choose another attribute name"
 	case lower == "password" || lower == "initialpassword":
-		l.diags.Errorf(k.pos(), path, "plaintext passwords are not allowed: reference it with {env: NAME} or {file: PATH}").Hint =
-			"use initialPassword: {env: NAME}"
+		l.diags.Errorf(k.pos(), path, "plaintext passwords are not allowed: reference it with {env: ROSTER_SECRET_<NAME>} or {file: PATH}").Hint =
+			"use initialPassword: {env: ROSTER_SECRET_<NAME>}"
 	case reservedAttribute(name) != "":
 		l.diags.Errorf(k.pos(), path, "attribute %q %s", name, reservedAttribute(name)).Hint =
 			fmt.Sprintf("set it with the user's %s field", name)

@@ -113,8 +113,8 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 			d := diags.Errorf(k.pos(), joinPath(path, k.value), "unknown field %q", k.value)
 			switch {
 			case inUser && len(toks) == 2 && strings.EqualFold(k.value, "password"):
-				d.Message = "plaintext passwords are not allowed: reference it with {env: NAME} or {file: PATH}"
-				d.Hint = "set a first password with initialPassword: {env: NAME}"
+				d.Message = "plaintext passwords are not allowed: reference it with {env: ROSTER_SECRET_<NAME>} or {file: PATH}"
+				d.Hint = "set a first password with initialPassword: {env: ROSTER_SECRET_<NAME>}"
 			case didYouMean(k.value, props) != "":
 				d.Hint = fmt.Sprintf("did you mean %q?", didYouMean(k.value, props))
 			default:
@@ -150,7 +150,7 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 			if field == "initialPassword" {
 				what = "passwords"
 			}
-			d.Message = fmt.Sprintf("plaintext %s are not allowed: reference it with {env: NAME} or {file: PATH}", what)
+			d.Message = fmt.Sprintf("plaintext %s are not allowed: reference it with {env: ROSTER_SECRET_<NAME>} or {file: PATH}", what)
 			d.Hint = ""
 		case n.kind == scalarNode && n.tag == "!!null":
 			d.Hint = "give it a value or remove it"
@@ -224,7 +224,7 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 		}
 		errorf(at, "%s lists %s twice", field, describe(at)).Hint = "remove the duplicate"
 	case "minProperties", "maxProperties":
-		errorf(n, "%s needs exactly one of env or file", field).Hint = "write {env: NAME} or {file: PATH}"
+		errorf(n, "%s needs exactly one of env or file", field).Hint = "write {env: ROSTER_SECRET_<NAME>} or {file: PATH}"
 	default:
 		errorf(n, "%s: %s", field, e.Message)
 	}

@@ -54,7 +54,7 @@ const (
 func Check(ref model.SecretRef) error {
 	switch {
 	case ref.Env != "" && ref.File != "", ref.Env == "" && ref.File == "":
-		return &Error{Problem: "a secret reference names exactly one of env or file", Hint: "write {env: NAME} or {file: PATH}"}
+		return &Error{Problem: "a secret reference names exactly one of env or file", Hint: "write {env: ROSTER_SECRET_<NAME>} or {file: PATH}"}
 	case ref.Env != "":
 		return checkEnv(ref.Env)
 	}
