@@ -40,7 +40,7 @@ Every problem is reported at once as file:line:col: message.
 Exit status: 0 when the configuration is valid, 1 when it has errors (or warnings,
 with --strict).`,
 		Example: `  roster validate examples/codemie-prod.yaml
-  roster validate --strict --check-secrets config/
+  roster validate --strict --check-secrets --secrets-dir /run/secrets/roster config/
   roster validate --format json config/ | jq .diagnostics`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
