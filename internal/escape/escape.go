@@ -51,11 +51,11 @@ func unsafe(r rune) bool {
 	return false
 }
 
-// inline escapes the characters that Markdown or HTML would read as syntax inside a line.
-// Markdown's backslash escapes keep the character visible; <, > and & become entities, which
-// also keeps character references such as &#64; literal.
+// inline escapes the characters that Markdown or HTML would read as syntax inside a line ($ is
+// GitHub's inline maths). Markdown's backslash escapes keep the character visible; <, > and &
+// become entities, which also keeps character references such as &#64; literal.
 var inline = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `~`, `\~`, `|`, `\|`,
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `~`, `\~`, `|`, `\|`, `$`, `\$`,
 	`<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`,
 )
 

@@ -34,7 +34,7 @@ func TestTextLeavesNoControl(t *testing.T) {
 // TestMarkdownIsOneLiteralParagraph parses every hostile value after escape.Markdown: it must be
 // one paragraph that reads exactly as Text writes the value, with no link, HTML or mention.
 func TestMarkdownIsOneLiteralParagraph(t *testing.T) {
-	for _, s := range append(hostile, "user \"@bob\" left bob@corp.com #12 * _x_ | a", "plain words: a-b, c.d (e)") {
+	for _, s := range append(hostile, "user \"@bob\" left bob@corp.com #12 * _x_ | a $x$", "plain words: a-b, c.d (e)") {
 		md := escape.Markdown(s)
 		o := escapetest.Parse("- " + md + "\n")
 		want := []string{"list", "  item", "    paragraph: " + display(escape.Text(s))}
