@@ -62,7 +62,7 @@ var inline = strings.NewReplacer(
 // Markdown returns s as literal Markdown prose, for a line roster starts itself (after a list
 // marker or a blockquote, say): s goes through Text, so it cannot end the line; characters
 // Markdown or HTML would interpret are escaped, a leading character that could start a block
-// (a heading, a list, a quote) included; and every space-separated word GitHub would turn into
+// (a heading, a list, a quote, indented code) included; and every space-separated word GitHub would turn into
 // a link or a notification — holding @, #, ://, www. or a mailto:/xmpp: scheme — is set in a
 // code span, where GitHub renders it as written.
 func Markdown(s string) string {
@@ -75,6 +75,11 @@ func Markdown(s string) string {
 		}
 	}
 	out := strings.Join(words, " ")
+	if strings.HasPrefix(out, " ") {
+		// Four spaces would start an indented code block; a space written as a character
+		// reference counts for none.
+		return "&#32;" + out[1:]
+	}
 	if out != "" && strings.ContainsRune("+-=", rune(out[0])) {
 		return `\` + out
 	}
@@ -98,8 +103,14 @@ func linkish(w string) bool {
 func Code(s string) string {
 	t := Text(s)
 	delim := strings.Repeat("`", longestRun(t, '`')+1)
-	if t == "" || t[0] == '`' || t[len(t)-1] == '`' || strings.Trim(t, " ") == "" {
-		// CommonMark strips one space from each end of a span that has one on both ends.
+	switch {
+	case t == "":
+		return "` `"
+	case t[0] == '`' || t[len(t)-1] == '`',
+		t[0] == ' ' && t[len(t)-1] == ' ' && strings.Trim(t, " ") != "":
+		// A backtick next to the delimiter would lengthen it, and CommonMark strips one space
+		// from each end of a span that has one on both ends (and is not all spaces): pad with
+		// the spaces it strips.
 		t = " " + t + " "
 	}
 	return delim + t + delim

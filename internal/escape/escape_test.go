@@ -78,3 +78,30 @@ func TestCodeAndFenceHoldAnyBackticks(t *testing.T) {
 		t.Errorf("Fence of a plain body = %q, want ```", got)
 	}
 }
+
+// FuzzMarkdown checks on any value what TestMarkdownIsOneLiteralParagraph and
+// TestCodeAndFenceHoldAnyBackticks check on the hostile ones: after a list marker,
+// escape.Markdown is one paragraph with nothing but text and code in it, reading as escape.Text
+// writes the value; escape.Code is one code span holding exactly that.
+func FuzzMarkdown(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o := escapetest.Parse("x " + escape.Code(s) + " y\n")
+		if want := "paragraph: x `" + escape.Text(s) + "` y"; strings.Trim(escape.Text(s), " ") != "" && (len(o.Blocks) != 1 || o.Blocks[0] != want) {
+			t.Errorf("Code(%q) = %q parsed as %q, want %q", s, escape.Code(s), o.Blocks, want)
+		}
+		md := escape.Markdown(s)
+		o = escapetest.Parse("- " + md + "\n")
+		// Code spans add backticks, and a paragraph drops the spaces around its text (roster
+		// writes values inside sentences): compare without either.
+		norm := func(s string) string { return strings.Trim(strings.ReplaceAll(s, "`", ""), " ") }
+		if norm(escape.Text(s)) == "" {
+			return
+		}
+		if len(o.Blocks) != 3 || norm(strings.TrimPrefix(o.Blocks[2], "    paragraph: ")) != norm(escape.Text(s)) || len(o.Mentions) > 0 {
+			t.Errorf("Markdown(%q) = %q\nparsed: %q, mentions %q", s, md, o.Blocks, o.Mentions)
+		}
+	})
+}
