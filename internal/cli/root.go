@@ -137,6 +137,7 @@ the realm, and applies them.`,
 		newExportCmd(ios),
 		newAccessCmd(ios),
 		newDoctorCmd(ios),
+		newShowCmd(ios),
 	)
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil {

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/internal/escape"
+	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/plan/render"
+	"github.com/rosterhq/roster/internal/planfile"
+)
+
+type showOptions struct {
+	Path   string
+	Format string
+}
+
+func newShowCmd(ios *iostreams.IOStreams) *cobra.Command {
+	opts := &showOptions{}
+	cmd := &cobra.Command{
+		Use:   "show PLANFILE",
+		Short: "Show a plan saved with roster plan --out",
+		Long: `Show prints a plan saved with 'roster plan --out FILE' as roster plan printed it: in
+text (with the server, realm, roster version and files it was made from), as a
+pull-request comment (--format markdown) or as roster's JSON plan (--format json).
+
+It reads only the file: it does not contact Keycloak, so it shows what the plan said
+when it was made, not whether it is still current (roster apply PLANFILE checks that).`,
+		Example: `  # Review the plan a CI job saved as an artifact
+  roster show roster.plan
+
+  # The plan as JSON, for a script
+  roster show --format json roster.plan | jq '.changes[].address'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Path = args[0]
+			if err := checkFormat(opts.Format, "text", "markdown", "json"); err != nil {
+				return err
+			}
+			return runShow(ios, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
+	return cmd
+}
+
+func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
+	f, err := os.Open(opts.Path)
+	if err != nil {
+		return fmt.Errorf("cannot read the plan: %w", err)
+	}
+	defer f.Close()
+	saved, err := planfile.Read(f)
+	if errors.Is(err, planfile.ErrNotPlan) {
+		return withHint(fmt.Errorf("%s is %w", opts.Path, err), "save a plan with roster plan --out FILE; configuration files are shown by roster plan itself")
+	}
+	if err != nil {
+		return err
+	}
+	if opts.Format == "json" {
+		var b bytes.Buffer
+		if err := json.Indent(&b, saved.Plan, "", "  "); err != nil {
+			return fmt.Errorf("the saved plan's JSON plan is damaged: %w", err)
+		}
+		b.WriteByte('\n')
+		_, err := ios.Out.Write(b.Bytes())
+		return err
+	}
+	p, err := render.ReadJSON(saved.Plan)
+	if err != nil {
+		return fmt.Errorf("cannot show the saved plan: %w", err)
+	}
+	if opts.Format == "markdown" {
+		return render.Markdown(ios.Out, p)
+	}
+	paths := make([]string, len(saved.Sources))
+	for i, s := range saved.Sources {
+		paths[i] = s.Path
+	}
+	fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("Saved plan for realm %q on %s, made by roster %s from %s.",
+		saved.Realm, saved.Server, saved.RosterVersion, strings.Join(paths, ", "))))
+	fmt.Fprintln(ios.Out)
+	return render.Text(ios.Out, p, render.TextOptions{Color: ios.ColorEnabled()})
+}
+
+// checkFormat refuses a --format value that is not among formats.
+func checkFormat(format string, formats ...string) error {
+	for _, f := range formats {
+		if f == format {
+			return nil
+		}
+	}
+	list := strings.Join(formats[:len(formats)-1], ", ") + " or " + formats[len(formats)-1]
+	return withHint(fmt.Errorf("unknown format %q", format), "use --format "+list)
+}

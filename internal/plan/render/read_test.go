@@ -1,0 +1,73 @@
+package render
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
+)
+
+// A plan read back from its JSON renders exactly as the plan itself, in every format: roster
+// show of a saved plan prints what roster plan printed.
+func TestReadJSONRendersAsTheOriginal(t *testing.T) {
+	plans := scenarios(t)
+	// A disabled user whom the file enables again: the only access JSONAccess alone cannot tell.
+	grace := user("grace", model.RoleDeveloper, model.Grants{Member: []string{"payments"}})
+	grace.Enabled = ptr(true)
+	off := member("grace", "payments")
+	off.Enabled = false
+	plans["enable"] = build(t, config(grace), realm(off), plan.Options{})
+	plans["huge"] = huge(t)
+	for name, p := range plans {
+		t.Run(name, func(t *testing.T) {
+			back, err := ReadJSON([]byte(render(t, "json", p)))
+			if err != nil {
+				t.Fatalf("ReadJSON: %v", err)
+			}
+			for _, format := range []string{"txt", "color.txt", "md"} {
+				if diff := cmp.Diff(render(t, format, p), render(t, format, back)); diff != "" {
+					t.Errorf("%s differs after the round trip (-original +read):\n%s", format, diff)
+				}
+			}
+		})
+	}
+}
+
+func TestReadJSONRefusesWhatItDoesNotKnow(t *testing.T) {
+	valid := render(t, "json", scenarios(t)["updates"])
+	for name, tc := range map[string]struct {
+		edit func(m map[string]any)
+		want string
+	}{
+		"format":  {func(m map[string]any) { m["format_version"] = "2.0" }, `the plan has JSON format "2.0", but this roster reads 1.x`},
+		"kind":    {func(m map[string]any) { change(m)["kind"] = "group" }, `change 1 (user.bob): unknown kind "group"`},
+		"action":  {func(m map[string]any) { change(m)["actions"] = []string{"replace"} }, `change 1 (user.bob): unknown action "replace"`},
+		"actions": {func(m map[string]any) { change(m)["actions"] = []string{} }, `change 1 (user.bob): 0 actions, want 1`},
+		"codemie": {
+			func(m map[string]any) { change(m)["codemie"].(map[string]any)["after"] = "Admin" },
+			`change 1 (user.bob): its CodeMie meaning "Regular User (payments)" → "Admin" does not match its access lists`,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(valid), &m); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(m)
+			b, _ := json.Marshal(m)
+			_, err := ReadJSON(b)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("ReadJSON = %v, want %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := ReadJSON([]byte("{")); err == nil || !strings.HasPrefix(err.Error(), "the plan is not valid JSON") {
+		t.Errorf("ReadJSON of broken JSON = %v", err)
+	}
+}
+
+func change(m map[string]any) map[string]any { return m["changes"].([]any)[0].(map[string]any) }
