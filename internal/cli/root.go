@@ -138,6 +138,7 @@ the realm, and applies them.`,
 		newAccessCmd(ios),
 		newDoctorCmd(ios),
 		newShowCmd(ios),
+		newFmtCmd(ios),
 	)
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil {

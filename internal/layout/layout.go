@@ -69,11 +69,8 @@ func Format(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Every comment the parser saw is still there, and no '#' went missing: a comment the parser
-	// dropped would otherwise vanish unnoticed.
-	if got, want := comments(out), comments(data); !slices.Equal(got, want) || bytes.Count(out, []byte("#")) != bytes.Count(data, []byte("#")) {
-		return nil, fmt.Errorf("the canonical layout would not keep every comment where YAML can hold it (%s); "+
-			"move comments out of flow collections ([...], {...}) and try again", commentDiff(want, got))
+	if err := checkComments(data, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -103,11 +100,10 @@ func markBlank(n *yaml.Node, lines []string, blank map[*yaml.Node]bool) {
 // blankAbove reports whether the first line above line (1-based) that is not a comment is blank.
 func blankAbove(lines []string, line int) bool {
 	for i := line - 2; i >= 0; i-- {
-		s := strings.TrimSpace(lines[i])
-		if strings.HasPrefix(s, "#") {
+		if commentLine(lines[i]) {
 			continue
 		}
-		return s == ""
+		return strings.TrimSpace(lines[i]) == ""
 	}
 	return false
 }
@@ -130,8 +126,14 @@ func arrange(n *yaml.Node, s *schemaNode) {
 			n.Style = yaml.FlowStyle
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			arrange(n.Content[i], nil)
-			arrange(n.Content[i+1], s.child(n.Content[i].Value))
+			k, v := n.Content[i], n.Content[i+1]
+			arrange(k, nil)
+			arrange(v, s.child(k.Value))
+			// A comment after "key:" whose value now shares the key's line ends that line: the
+			// encoder would write a key's own line comment on the next line.
+			if k.LineComment != "" && v.LineComment == "" && (v.Kind == yaml.ScalarNode || v.Kind == yaml.AliasNode || v.Style&yaml.FlowStyle != 0) {
+				v.LineComment, k.LineComment = k.LineComment, ""
+			}
 		}
 	case yaml.SequenceNode:
 		n.Style = 0
@@ -142,6 +144,23 @@ func arrange(n *yaml.Node, s *schemaNode) {
 			arrange(c, s.itemSchema())
 		}
 	}
+	keepLineComment(n)
+}
+
+// keepLineComment moves the comment that ended the line of a flow collection now written in
+// block style to the line above its first entry: the encoder writes no line comment there.
+func keepLineComment(n *yaml.Node) {
+	if n.LineComment == "" || n.Style&yaml.FlowStyle != 0 || len(n.Content) == 0 ||
+		(n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode) {
+		return
+	}
+	first := n.Content[0]
+	if first.HeadComment != "" {
+		first.HeadComment = n.LineComment + "\n" + first.HeadComment
+	} else {
+		first.HeadComment = n.LineComment
+	}
+	n.LineComment = ""
 }
 
 // needsQuotes reports whether a string must be quoted: YAML would read its plain form as
@@ -253,8 +272,9 @@ func addBlankLines(out []byte, doc *yaml.Node, blank map[*yaml.Node]bool) ([]byt
 		}
 		for i := range a.Content {
 			if blank[a.Content[i]] {
+				// Up over the entry's comments, and to its dash when comments follow the dash.
 				l := b.Content[i].Line - 1
-				for l > 0 && strings.HasPrefix(strings.TrimSpace(lines[l-1]), "#") {
+				for l > 0 && commentLine(lines[l-1]) {
 					l--
 				}
 				above[l] = true
@@ -274,6 +294,24 @@ func addBlankLines(out []byte, doc *yaml.Node, blank map[*yaml.Node]bool) ([]byt
 		}
 	}
 	return []byte(b.String()), nil
+}
+
+// commentLine reports whether a line holds only a comment, or a list item's dash and a comment.
+func commentLine(line string) bool {
+	s := strings.TrimSpace(line)
+	return strings.HasPrefix(s, "#") || strings.HasPrefix(s, "- #")
+}
+
+// checkComments refuses an output that lost, gained or changed a comment: every comment the
+// parser saw is still there, and no '#' went missing (a comment the parser dropped would
+// otherwise vanish unnoticed).
+func checkComments(in, out []byte) error {
+	got, want := comments(out), comments(in)
+	if slices.Equal(got, want) && bytes.Count(out, []byte("#")) == bytes.Count(in, []byte("#")) {
+		return nil
+	}
+	return fmt.Errorf("the canonical layout would not keep every comment (%s); "+
+		"move the comment to a line of its own above an entry, outside any [...] or {...}, and try again", commentDiff(want, got))
 }
 
 // comments returns the text of every comment in a YAML file, sorted: Format may move a comment
