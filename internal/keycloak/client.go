@@ -110,6 +110,8 @@ func (cfg *Config) complete() error {
 	switch {
 	case cfg.URL == "":
 		return errors.New("no Keycloak server given: set --server or KEYCLOAK_URL")
+	case checkScheme(cfg.URL) != nil:
+		return checkScheme(cfg.URL)
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return fmt.Errorf("server URL %q is not an http(s) URL like https://keycloak.example.com", cfg.URL)
 	case cfg.Realm == "":
@@ -244,10 +246,9 @@ func untrusted(err error) bool {
 func (c *Client) loginError(ctx context.Context, err error) error {
 	var apiErr *gocloak.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
-		e := &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
-		if untrusted(e.Err) {
-			e.Hint = "roster verifies the server's TLS certificate: if a private CA signed it, pass that CA's PEM file with --ca-file"
-		}
+		return c.unreachable(ctx, "reach "+c.cfg.URL, err)
+	}
+	if e := c.urlProblem(ctx, apiErr.Code); e != nil {
 		return e
 	}
 	e := &ConnError{Op: fmt.Sprintf("log in to realm %q as %s", c.cfg.AuthRealm, c.Principal()), Err: errors.New(apiErr.Message)}
