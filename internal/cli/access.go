@@ -69,6 +69,9 @@ sign in. A file user that leaves enabled alone is compared with the realm's enab
 	f.StringVar(&opts.User, "username", "", "show one user")
 	f.StringVar(&opts.Project, "project", "", "show one project's admins and members")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	completeValues(cmd, "format", "text", "json")
+	completeFromFiles(cmd, "realm", realmsOf)
+	completeFromFiles(cmd, "username", usernamesOf)
 	return cmd
 }
 

@@ -76,6 +76,8 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	completeValues(cmd, "format", "text", "json")
+	completeFromFiles(cmd, "realm", realmsOf)
 	return cmd
 }
 

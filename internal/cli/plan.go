@@ -97,9 +97,11 @@ Exit codes:
 	opts.connect.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
+	completeValues(cmd, "format", "text", "markdown", "json")
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
 	opts.removal.addFlags(f)
+	completeValues(cmd, "prune", string(model.PruneNone), string(model.PruneDisable), string(model.PruneDelete))
 	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }

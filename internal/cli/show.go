@@ -47,6 +47,7 @@ when it was made, not whether it is still current (roster apply PLANFILE checks 
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
+	completeValues(cmd, "format", "text", "markdown", "json")
 	return cmd
 }
 
