@@ -80,7 +80,7 @@ Exit codes:
   export KEYCLOAK_URL=https://keycloak.example.com KEYCLOAK_CLIENT_ID=roster KEYCLOAK_CLIENT_SECRET=...
   roster plan access/
 
-  # A pull-request comment, and a plan file for apply
+  # A pull-request comment, and a plan file for apply (roster show prints it again)
   roster plan --format markdown --out roster.plan access/ > comment.md
 
   # Nightly drift check: exit 2 when the realm drifted
