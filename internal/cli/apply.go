@@ -168,8 +168,18 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		}
 	}
 
-	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword,
-		Secret: resolveClientSecret}
+	// Each secret resolved from the configuration joins those the output masks.
+	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize,
+		Password: func(ref *model.SecretRef) (model.Password, error) {
+			p, err := resolvePassword(ref)
+			ios.Secrets.Add(string(p.Value))
+			return p, err
+		},
+		Secret: func(ref *model.SecretRef) (model.Secret, error) {
+			v, err := resolveClientSecret(ref)
+			ios.Secrets.Add(string(v))
+			return v, err
+		}}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
@@ -268,6 +278,7 @@ func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
 			"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
 	}
 	fmt.Fprintf(ios.ErrOut, "\nDo you want to apply these changes to realm %q?\n  Only 'yes' will be accepted.\n\n  Enter a value: ", p.Realm)
+	_ = ios.Flush()
 	answer, _ := bufio.NewReader(ios.In).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
 		return errors.New("apply cancelled: nothing was changed")

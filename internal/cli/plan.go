@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 type planOptions struct {
@@ -150,7 +151,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 		return err
 	}
 	if opts.Out != "" {
-		if err := savePlan(opts, pl); err != nil {
+		if err := savePlan(opts, pl, ios.Secrets); err != nil {
 			return err
 		}
 	}
@@ -170,7 +171,7 @@ func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
 	return render.Text(w, p, render.TextOptions{Color: color})
 }
 
-func savePlan(opts *planOptions, pl *planned) error {
+func savePlan(opts *planOptions, pl *planned, secrets *redact.Secrets) error {
 	sources, err := planfile.ReadSources(pl.cfg.Files)
 	if err != nil {
 		return err
@@ -196,5 +197,5 @@ func savePlan(opts *planOptions, pl *planned) error {
 		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Plan:             js,
-	})
+	}, secrets)
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // Exit codes. They are part of roster's contract with CI jobs.
@@ -42,6 +44,8 @@ func silentExit(code int) error { return &exitError{Code: code} }
 func Main(args []string, ios *iostreams.IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	defer func() { _ = ios.Flush() }()
+	registerSecrets(ios.Secrets)
 
 	cmd := newRootCmd(ios)
 	cmd.SetArgs(args)
@@ -58,6 +62,22 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 	}
 	printError(ios, err)
 	return ExitError
+}
+
+// registerSecrets adds the credentials roster may be given to the secrets masked in its output,
+// whether or not this command uses them.
+func registerSecrets(s *redact.Secrets) {
+	s.Add(os.Getenv("KEYCLOAK_CLIENT_SECRET"), os.Getenv("KEYCLOAK_PASSWORD"))
+	registerURL(s, os.Getenv("KEYCLOAK_URL"))
+}
+
+// registerURL adds the credentials a server URL carries, if any: roster refuses such a URL,
+// and the refusal must not print them.
+func registerURL(s *redact.Secrets, server string) {
+	if u, err := url.Parse(server); err == nil && u.User != nil {
+		p, _ := u.User.Password()
+		s.Add(p, u.User.String())
+	}
 }
 
 // printError writes "roster: message" and any hint lines the error carries.
@@ -116,9 +136,14 @@ the realm, and applies them.`,
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false,
 		"log each request to Keycloak on stderr: method, path, status and duration (never bodies, headers or query strings)")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
-		if verbose {
-			cmd.SetContext(context.WithValue(cmd.Context(), requestLogKey{}, ios.ErrOut))
+		ctx := context.WithValue(cmd.Context(), secretsKey{}, ios.Secrets)
+		if f := cmd.Flags().Lookup("server"); f != nil {
+			registerURL(ios.Secrets, f.Value.String())
 		}
+		if verbose {
+			ctx = context.WithValue(ctx, requestLogKey{}, ios.ErrOut)
+		}
+		cmd.SetContext(ctx)
 	}
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)

@@ -189,9 +189,9 @@ func transient(resp *resty.Response, err error) bool {
 		return false
 	}
 	var ce *ConnError
-	var oh *otherHostError
+	var re *redirectError
 	if errors.As(err, &ce) && resp == nil {
-		return !errors.As(err, &oh) // no answer: connection refused, reset, timeout; not a refused redirect
+		return !errors.As(err, &re) // no answer: connection refused, reset, timeout; not a refused redirect
 	}
 	return retryStatus(statusOf(err))
 }
