@@ -104,6 +104,7 @@ func Open(cfg Config) (*Client, error) {
 		t.MaxIdleConnsPerHost = 64
 		transport = t
 	}
+	transport = &limitTransport{base: transport, max: MaxAnswer}
 	if cfg.Log != nil {
 		transport = &loggingTransport{base: transport, w: cfg.Log}
 	}
@@ -258,7 +259,7 @@ func (c *Client) login(ctx context.Context) (*gocloak.JWT, error) {
 func loginTransient(err error) bool {
 	var apiErr *gocloak.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
-		return !untrusted(err) && !refusedRedirect(err)
+		return !untrusted(err) && !tooLarge(err) && !refusedRedirect(err)
 	}
 	return retryStatus(apiErr.Code)
 }
@@ -279,6 +280,9 @@ func untrusted(err error) bool {
 func (c *Client) loginError(ctx context.Context, err error) error {
 	var apiErr *gocloak.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
+		if tooLarge(err) {
+			return fmt.Errorf("failed to log in to realm %q: %w", c.cfg.AuthRealm, &TooLargeError{Limit: MaxAnswer})
+		}
 		e := &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
 		if untrusted(e.Err) {
 			e.Hint = "roster verifies the server's TLS certificate: if a private CA signed it, pass that CA's PEM file with --ca-file"
