@@ -163,7 +163,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled()); err != nil {
 			return err
 		}
-		if err := confirm(ios, pl.plan); err != nil {
+		if err := confirm(ctx, ios, pl.plan); err != nil {
 			return err
 		}
 	}
@@ -271,19 +271,30 @@ func writeJSON(ios *iostreams.IOStreams, v any) error {
 	return err
 }
 
-// confirm asks on the terminal; only "yes" goes on.
-func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
+// confirm asks on the terminal; only "yes" goes on. Ctrl-C or SIGTERM (ctx done) cancels at
+// once, without waiting for the answer.
+func confirm(ctx context.Context, ios *iostreams.IOStreams, p *plan.Plan) error {
 	if !ios.CanPrompt() {
 		return withHint(errors.New("cannot ask for confirmation: no terminal"),
 			"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
 	}
 	fmt.Fprintf(ios.ErrOut, "\nDo you want to apply these changes to realm %q?\n  Only 'yes' will be accepted.\n\n  Enter a value: ", p.Realm)
 	_ = ios.Flush()
-	answer, _ := bufio.NewReader(ios.In).ReadString('\n')
-	if strings.TrimSpace(answer) != "yes" {
-		return errors.New("apply cancelled: nothing was changed")
+	answered := make(chan string, 1)
+	go func() {
+		// Left blocked on the terminal if ctx ends first; the process ends soon after.
+		answer, _ := bufio.NewReader(ios.In).ReadString('\n')
+		answered <- answer
+	}()
+	select {
+	case answer := <-answered:
+		if strings.TrimSpace(answer) == "yes" {
+			return nil
+		}
+	case <-ctx.Done():
+		fmt.Fprintln(ios.ErrOut)
 	}
-	return nil
+	return errors.New("apply cancelled: nothing was changed")
 }
 
 // resolvePassword reads an initial password from the environment variable or file the

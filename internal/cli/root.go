@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -41,8 +42,12 @@ func (e *exitError) Unwrap() error { return e.Err }
 func silentExit(code int) error { return &exitError{Code: code} }
 
 // Main runs roster with args and returns the process exit code.
+//
+// SIGINT (Ctrl-C) and SIGTERM (what timeout, Kubernetes and CI cancellation send) both cancel
+// the command's context: nothing new starts, work under way gets its grace period, and the
+// command reports what it did and releases what it holds.
 func Main(args []string, ios *iostreams.IOStreams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer func() { _ = ios.Flush() }()
 	registerSecrets(ios.Secrets)
