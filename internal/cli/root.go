@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -45,11 +46,20 @@ func silentExit(code int) error { return &exitError{Code: code} }
 //
 // SIGINT (Ctrl-C) and SIGTERM (what timeout, Kubernetes and CI cancellation send) both cancel
 // the command's context: nothing new starts, work under way gets its grace period, and the
-// command reports what it did and releases what it holds.
-func Main(args []string, ios *iostreams.IOStreams) int {
+// command reports what it did and releases what it holds. A panic of the command ends in exit
+// code 1, never the 2 that plan --detailed-exitcode gives for changes (package supervise covers
+// the crashes no recover can catch).
+func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer func() { _ = ios.Flush() }()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(ios.ErrOut, "roster: internal error: %v\n%s", r, debug.Stack())
+			fmt.Fprintln(ios.ErrOut, "roster: hint: this is a bug in roster; please report it with the lines above")
+			code = ExitError
+		}
+	}()
 	registerSecrets(ios.Secrets)
 
 	cmd := newRootCmd(ios)
