@@ -118,7 +118,7 @@ func (cfg *Config) complete() error {
 	case cfg.URL == "":
 		return errors.New("no Keycloak server given: set --server or KEYCLOAK_URL")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return fmt.Errorf("server URL %q is not an http(s) URL like https://keycloak.example.com", cfg.URL)
+		return fmt.Errorf("server URL %q is not an http(s) URL like https://keycloak.example.com", withoutUserInfo(cfg.URL))
 	case u.User != nil:
 		u.User = nil
 		return &URLCredentialsError{URL: u.String()}
@@ -153,6 +153,20 @@ func (cfg *Config) complete() error {
 	cfg.Secrets.Add(cfg.ClientSecret, cfg.Password)
 	cfg.Secrets.AddBasic(cfg.ClientID, cfg.ClientSecret)
 	return nil
+}
+
+// withoutUserInfo masks what may be credentials in a URL that does not parse: whatever lies
+// between the scheme and the last @.
+func withoutUserInfo(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	start := strings.Index(raw, "://") + len("://")
+	if start < len("://") || start > at {
+		start = 0
+	}
+	return raw[:start] + "***" + raw[at:]
 }
 
 // URLCredentialsError refuses a server URL with credentials in it (https://user:pass@host):
