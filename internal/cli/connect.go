@@ -129,6 +129,9 @@ func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.Rea
 // classify gives connection and login failures exit code 3 so that a drift job can tell a broken
 // connection from drift (2) and from other errors (1).
 func classify(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err // interrupted by SIGINT or SIGTERM: an error (1), the server did nothing wrong
+	}
 	var ce *keycloak.ConnError
 	if errors.As(err, &ce) {
 		return &exitError{Code: ExitUnreachable, Err: err}

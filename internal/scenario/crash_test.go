@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"syscall"
@@ -133,4 +134,40 @@ func checkInterrupted(t *testing.T, sig syscall.Signal, stdout, stderr string, c
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, wantErr)
 	}
 	t.Logf("%s: %d created, %d updated, %d deleted, %d reported not started", sig, want[0], want[1], want[2], want[3])
+}
+
+// TestPlanInterrupted stops plan --detailed-exitcode with SIGINT and with SIGTERM while it waits
+// for the server: it must exit 1, an error — not 3, which says the server is unreachable, nor 2.
+func TestPlanInterrupted(t *testing.T) {
+	realm := scenarioRealm(t, 0, 0)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+			waiting := make(chan struct{}, 1)
+			proxy.Answer("GET", "/admin/realms/"+realm.Name, 1, func(w http.ResponseWriter, r *http.Request) {
+				waiting <- struct{}{}
+				<-r.Context().Done() // never answers; roster hangs up
+			})
+			r := newRoster(t, realm, proxy.URL)
+			r.write("roster.yaml", fmt.Sprintf("version: 1\nrealm: %s\nusers: []\n", realm.Name))
+			cmd := r.command([]string{"plan", "--detailed-exitcode", "roster.yaml"})
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-waiting:
+			case <-time.After(time.Minute):
+				t.Fatal("plan never asked for the realm")
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "context canceled") {
+				t.Errorf("exit %d after %s, want 1; stdout %q, stderr:\n%s", code, sig, stdout.String(), stderr.String())
+			}
+		})
+	}
 }
