@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
 	"github.com/rosterhq/roster/internal/redact"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type planOptions struct {
@@ -27,6 +28,7 @@ type planOptions struct {
 	Format           string
 	Out              string
 	DetailedExitCode bool
+	SecretsDir       string
 }
 
 // removalOptions are the flags plan and apply share about what the plan does beyond the files:
@@ -99,6 +101,7 @@ Exit codes:
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
 	opts.removal.addFlags(f)
+	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }
 
@@ -126,8 +129,8 @@ type planned struct {
 
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
-func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options) (*planned, error) {
-	cfg, err := loadConfig(ios, paths, false)
+func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
+	cfg, err := loadConfig(ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +146,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
-	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
+	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan(), secret.FromEnv(opts.SecretsDir))
 	if err != nil {
 		return err
 	}
@@ -171,7 +174,7 @@ func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
 	return render.Text(w, p, render.TextOptions{Color: color})
 }
 
-func savePlan(opts *planOptions, pl *planned, secrets *redact.Secrets) error {
+func savePlan(opts *planOptions, pl *planned, redacted *redact.Secrets) error {
 	sources, err := planfile.ReadSources(pl.cfg.Files)
 	if err != nil {
 		return err
@@ -197,5 +200,5 @@ func savePlan(opts *planOptions, pl *planned, secrets *redact.Secrets) error {
 		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Plan:             js,
-	}, secrets)
+	}, redacted)
 }

@@ -34,14 +34,14 @@ identityProviders:
   - alias: entra-id
     tenant: 6a1c5f0e-2b7d-4c1e-9f3a-0d8e7b6c5a41
     clientId: roster-app
-    clientSecret: {env: IDP_CLIENT_SECRET}
+    clientSecret: {env: ROSTER_SECRET_IDP_CLIENT}
 users:
-  - {username: ann, email: ann@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ANN_PASSWORD}}
+  - {username: ann, email: ann@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ROSTER_SECRET_ANN_PASSWORD}}
   - {username: ben, email: ben@example.com, role: admin, initialPassword: {file: ben.pw, temporary: false}}
   - {username: cat, role: developer, projects: {member: [alpha]}}
 `, realm)
 	if clash {
-		s += "  - {username: dan, email: zed@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ANN_PASSWORD}}\n"
+		s += "  - {username: dan, email: zed@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ROSTER_SECRET_ANN_PASSWORD}}\n"
 	}
 	return s
 }
@@ -86,7 +86,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	// What the Authorization header of a client-credentials login carries.
 	secrets["client's Basic credentials"] = base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(realm.ClientID) + ":" + url.QueryEscape(realm.ClientSecret)))
-	r.env = append(r.env, "ANN_PASSWORD="+secrets["initial password (env)"], "IDP_CLIENT_SECRET="+secrets["identity-provider secret"])
+	r.env = append(r.env, "ROSTER_SECRET_ANN_PASSWORD="+secrets["initial password (env)"], "ROSTER_SECRET_IDP_CLIENT="+secrets["identity-provider secret"],
+		"ROSTER_SECRETS_DIR=.")
 	r.write("ben.pw", secrets["initial password (file)"]+"\n")
 	r.write("roster.yaml", secretFile(realm.Name, false))
 	r.write("clash.yaml", secretFile(realm.Name, true))
@@ -160,7 +161,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			stderr: "refusing to follow a redirect from " + proxy.URL + " to " + strings.Replace(proxy.URL, "http:", "https:", 1)},
 		{name: "credentials in the server URL", args: []string{"plan", "-v", "--out", "url.plan", "roster.yaml"}, env: []string{"KEYCLOAK_URL=" + urlWithPassword}, code: 1, local: true,
 			stderr: "roster: the server URL carries credentials (user:password@ before " + realm.Server.URL + "): roster does not use them"},
-		{name: "apply without the initial password", args: []string{"apply", "-v", "--auto-approve", "roster.yaml"}, env: []string{"ANN_PASSWORD="}, code: 1},
+		{name: "apply without the initial password", args: []string{"apply", "-v", "--auto-approve", "roster.yaml"}, env: []string{"ROSTER_SECRET_ANN_PASSWORD="}, code: 1},
 		{name: "apply saved plan, stale", args: []string{"apply", "-v", "saved.plan"}, code: 1},
 		{name: "plan --out again", args: []string{"plan", "-v", "--out", "saved2.plan", "roster.yaml"}},
 		{name: "apply saved plan", args: []string{"apply", "-v", "saved2.plan"}},
