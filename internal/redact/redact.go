@@ -2,7 +2,8 @@
 // CLI registers the credentials it was given, the Keycloak client the tokens it obtains and
 // apply the secrets it resolves from the configuration; every stream and file roster writes
 // passes through a Secrets, which replaces each of them, in each form it travels in (as is,
-// URL-encoded, JSON- and HTML-escaped, base64 and inside HTTP Basic credentials), with Mask.
+// URL-encoded, JSON- and HTML-escaped, escaped for the terminal or Markdown by package escape,
+// base64 and inside HTTP Basic credentials), with Mask.
 package redact
 
 import (
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/rosterhq/roster/internal/escape"
 )
 
 // Mask replaces every secret.
@@ -79,6 +82,8 @@ func forms(v string) []string {
 		url.PathEscape(v),
 		strings.Trim(string(js), `"`),
 		html.EscapeString(v),
+		escape.Text(v),
+		escape.Markdown(v),
 		base64.StdEncoding.EncodeToString([]byte(v)),
 		base64.RawURLEncoding.EncodeToString([]byte(v)),
 	}

@@ -12,7 +12,7 @@ import (
 func TestStringMasksEveryForm(t *testing.T) {
 	s := New()
 	secret := `p&ss "w0rd"/+<x>`
-	s.Add(secret, "abc") // too short to mask
+	s.Add(secret, "abc", "tab\there") // "abc" is too short to mask
 	s.AddBasic("roster app", secret)
 	for _, in := range []string{
 		secret,
@@ -20,6 +20,7 @@ func TestStringMasksEveryForm(t *testing.T) {
 		url.PathEscape(secret),
 		`p\u0026ss \"w0rd\"/+\u003cx\u003e`,
 		`p&amp;ss &#34;w0rd&#34;/+&lt;x&gt;`,
+		`p&amp;ss "w0rd"/+&lt;x&gt;`, // escape.Markdown
 		base64.StdEncoding.EncodeToString([]byte(secret)),
 		base64.StdEncoding.EncodeToString([]byte("roster app:" + secret)),
 		base64.StdEncoding.EncodeToString([]byte(url.QueryEscape("roster app") + ":" + url.QueryEscape(secret))),
@@ -28,6 +29,9 @@ func TestStringMasksEveryForm(t *testing.T) {
 		if got != "before *** after" {
 			t.Errorf("String(%q) = %q", in, got)
 		}
+	}
+	if got := s.String(`escaped as tab\there`); got != "escaped as ***" { // escape.Text
+		t.Errorf("the terminal-escaped form is not masked: %q", got)
 	}
 	if got := s.String("abc is short"); got != "abc is short" {
 		t.Errorf("a value shorter than MinLen was masked: %q", got)
