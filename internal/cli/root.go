@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/redact"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // Exit codes. They are part of roster's contract with CI jobs.
@@ -80,11 +82,17 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	return ExitError
 }
 
-// registerSecrets adds the credentials roster may be given to the secrets masked in its output,
-// whether or not this command uses them.
+// registerSecrets adds the credentials roster may be given, and every secret the operator
+// exposes to configurations in the environment, to the secrets masked in its output, whether
+// or not this command uses them.
 func registerSecrets(s *redact.Secrets) {
 	s.Add(os.Getenv("KEYCLOAK_CLIENT_SECRET"), os.Getenv("KEYCLOAK_PASSWORD"))
 	registerURL(s, os.Getenv("KEYCLOAK_URL"))
+	for _, kv := range os.Environ() {
+		if name, value, _ := strings.Cut(kv, "="); strings.HasPrefix(name, secret.EnvPrefix) {
+			s.Add(value)
+		}
+	}
 }
 
 // registerURL adds the credentials a server URL carries, if any: roster refuses such a URL,
