@@ -195,6 +195,7 @@ func savePlan(opts *planOptions, pl *planned) error {
 		AllowMassRemoval: opts.removal.AllowMassRemoval,
 		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
+		Changes:          planfile.ChangeSet(pl.plan),
 		Plan:             js,
 	})
 }
