@@ -202,3 +202,127 @@ func TestSavedPlanTamperedIsRefused(t *testing.T) {
 		t.Fatalf("apply of the plan as written: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// viewRoles are the realm-management roles a plan needs, whatever the files declare: users and
+// role members, realm roles and the user profile, token mappers, identity providers and links.
+var viewRoles = []string{"view-users", "view-realm", "view-clients", "view-identity-providers"}
+
+// leastPrivilegeFile declares everything plan reads: the policy, token mappers, an identity
+// provider with a mapper, and users, one linked to the provider.
+func leastPrivilegeFile(realm, extra string) string {
+	return fmt.Sprintf(`version: 1
+realm: %s
+settings: {unmanagedAttributePolicy: ADMIN_EDIT}
+tokenMappers: {}
+identityProviders:
+  - alias: entra
+    tenant: 6a1c5f0e-2b7d-4c1e-9f3a-0d8e7b6c5a41
+    clientId: codemie
+    clientSecret: {env: ENTRA_CLIENT_SECRET}
+    mappers:
+      - {name: developer-role, type: hardcoded-role, role: developer}
+users:
+  - username: alice
+    role: admin
+    federatedIdentities: [{provider: entra, userId: 0b1c, userName: alice@example.com}]
+  - {username: bob, role: developer, projects: {member: [codemie]}}
+%s`, realm, extra)
+}
+
+// leastPrivilegeSetup makes a realm as apply leaves leastPrivilegeFile, and returns roster as
+// the write account (the realm's own service account) and as a read-only account holding
+// only viewRoles, both in the same directory.
+func leastPrivilegeSetup(t *testing.T) (realm *keycloaktest.Realm, write, view *roster) {
+	t.Helper()
+	realm = keycloaktest.NewRealm(t)
+	viewSecret, err := realm.AddServiceAccount(context.Background(), "roster-view", viewRoles...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write = newRoster(t, realm, realm.Server.URL)
+	write.env = append(write.env, "ENTRA_CLIENT_SECRET=entra-secret")
+	view = newRoster(t, realm, realm.Server.URL)
+	view.dir = write.dir
+	view.env = append(view.env, "KEYCLOAK_CLIENT_ID=roster-view", "KEYCLOAK_CLIENT_SECRET="+viewSecret)
+	write.write("roster.yaml", leastPrivilegeFile(realm.Name, ""))
+	if stdout, stderr, code := write.run("apply", "--auto-approve", "roster.yaml"); code != 0 {
+		t.Fatalf("first apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	return realm, write, view
+}
+
+// TestPlanReadOnlyApplyWrite proves the least-privilege setup against the real server: a
+// service account holding only viewRoles plans everything roster manages, and the plan it saves
+// is applied by the write account; each of viewRoles is needed.
+func TestPlanReadOnlyApplyWrite(t *testing.T) {
+	realm, w, v := leastPrivilegeSetup(t)
+	ctx := context.Background()
+	w.write("roster.yaml", leastPrivilegeFile(realm.Name, "  - {username: carol, role: developer, projects: {member: [codemie], admin: [codemie]}}\n"))
+	if stdout, stderr, code := v.run("plan", "--out", "reviewed.plan", "roster.yaml"); code != 0 || !strings.Contains(stdout, `+ user "carol"`) {
+		t.Fatalf("plan with the read-only account: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := w.run("apply", "reviewed.plan"); code != 0 ||
+		!strings.Contains(stdout, "Apply complete: 1 added, 0 changed, 0 removed, 0 failed.") {
+		t.Fatalf("apply of the read-only account's plan with the write account: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := v.run("plan", "--detailed-exitcode", "roster.yaml"); code != 0 {
+		t.Errorf("plan after apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	t.Run("each view role is needed", func(t *testing.T) {
+		for i, missing := range viewRoles {
+			others := append(append([]string{}, viewRoles[:i]...), viewRoles[i+1:]...)
+			id := "roster-no-" + missing
+			secret, err := realm.AddServiceAccount(ctx, id, others...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := *w
+			n.t = t
+			n.env = append(append([]string{}, w.env...), "KEYCLOAK_CLIENT_ID="+id, "KEYCLOAK_CLIENT_SECRET="+secret)
+			stdout, stderr, code := n.run("plan", "roster.yaml")
+			if code != 1 || !strings.Contains(stderr, "403") {
+				t.Errorf("plan without %s: exit %d, want 1 and Keycloak's 403\n%s%s", missing, code, stdout, stderr)
+			}
+		}
+	})
+}
+
+// TestDoctorForPlanAndApply checks the read-only and the write account with doctor: --for plan
+// passes for the read-only account and warns about the write account's manage roles, and
+// --for apply fails for the read-only account, naming each role it lacks and how to grant it.
+func TestDoctorForPlanAndApply(t *testing.T) {
+	realm, w, v := leastPrivilegeSetup(t)
+	stdout, stderr, code := v.run("doctor", "--for", "plan", "roster.yaml")
+	if code != 0 || stderr != "" {
+		t.Errorf("doctor --for plan, read-only account: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, role := range viewRoles {
+		if !regexp.MustCompile(`(?m)^PASS  permission ` + role + ` +plan reads `).MatchString(stdout) {
+			t.Errorf("doctor --for plan does not pass %s:\n%s", role, stdout)
+		}
+	}
+	manage := []string{"manage-users", "manage-realm", "manage-clients", "manage-identity-providers"}
+	for _, role := range manage {
+		if !regexp.MustCompile(`(?m)^PASS  permission ` + role + ` +not held: a plan job needs no manage role$`).MatchString(stdout) {
+			t.Errorf("doctor --for plan does not report %s as not held:\n%s", role, stdout)
+		}
+	}
+
+	stdout, _, code = v.run("doctor", "--for", "apply", "roster.yaml")
+	if code != 1 {
+		t.Errorf("doctor --for apply, read-only account: exit %d, want 1\n%s", code, stdout)
+	}
+	for _, role := range manage {
+		want := `(?m)^FAIL  permission ` + role + ` +missing: Keycloak refused .* \(403\); apply .*\n +fix: in the console, realm ` +
+			realm.Name + `: Clients → roster-view → Service account roles → Assign role → Client roles → realm-management ` + role + `$`
+		if !regexp.MustCompile(want).MatchString(stdout) {
+			t.Errorf("doctor --for apply does not name the missing %s:\n%s", role, stdout)
+		}
+	}
+
+	stdout, _, code = w.run("doctor", "--for", "plan", "roster.yaml")
+	if code != 0 || !regexp.MustCompile(`(?m)^WARN  permission manage-users +held, and a plan job needs no manage role`).MatchString(stdout) {
+		t.Errorf("doctor --for plan, write account: exit %d, want 0 and a warning about manage-users\n%s", code, stdout)
+	}
+}
