@@ -56,7 +56,8 @@ again on a converged realm changes nothing.
 Given a saved plan (roster plan --out FILE), apply does what the plan records, without
 asking, or nothing. It refuses a plan made by another roster version, a file edited
 since roster wrote it, a plan whose files are not here or differ from the files here
-(PATH... after the plan names exactly the files it must have been made from), a realm
+(PATH... after the plan names exactly the files it must have been made from), other
+--prune, --allow-mass-removal or --rotate-secrets than the plan was made with, a realm
 that changed since the plan was made (or a plan applied already), and, holding the apply
 lock, any difference between the changes it computes now and those the plan records.
 
@@ -415,6 +416,12 @@ func checkSources(saved *planfile.File, paths []string) error {
 // replan rebuilds a saved plan from its own configuration and the live realm, and refuses it
 // unless it is exactly what the saved plan records.
 func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File, paths []string) (*planned, error) {
+	planFlags := removalOptions{Prune: saved.Prune, AllowMassRemoval: saved.AllowMassRemoval, RotateSecrets: saved.RotateSecrets}
+	if planFlags != opts.removal {
+		return nil, withHint(fmt.Errorf("the plan was made with %s, but apply was given %s", planFlags, opts.removal),
+			"pass apply the same --prune, --allow-mass-removal and --rotate-secrets as the plan: what a plan may remove or rotate "+
+				"is then on the apply's command line too, not only in the file")
+	}
 	if err := checkSources(saved, paths); err != nil {
 		return nil, err
 	}
