@@ -467,12 +467,8 @@ func checkSaved(saved *planfile.File, live *model.Live, p *plan.Plan) error {
 	if planfile.Fingerprint(live) != saved.LiveFingerprint {
 		return errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", live.Realm))
 	}
-	now := planfile.ChangeSet(p)
-	if planfile.Digest(now) != saved.ChangesDigest {
-		return withHint(fmt.Errorf("the saved plan is not what apply would do now:\n  %s",
-			strings.Join(planfile.Diff(saved.Changes, now), "\n  ")),
-			"nothing was changed; the file was edited, or made with other credentials that see the realm differently: "+
-				"make a new plan with roster plan --out, review it, and apply that file as it is")
+	if err := planfile.Check(saved.ChangesDigest, saved.Changes, planfile.ChangeSet(p)); err != nil {
+		return err
 	}
 	rendered, err := json.Marshal(render.NewJSONPlan(p))
 	if err != nil {

@@ -104,12 +104,48 @@ func flatten(out map[string]json.RawMessage, path string, v any) {
 // Digest is the digest of a change set.
 func Digest(changes []Change) string { return digestOf(changes) }
 
-// maxDifferences is how many differences Diff describes before it counts the rest.
+// MismatchError means the change set apply computes is not the one a saved plan records.
+type MismatchError struct {
+	// Differences describe what differs, as Diff does.
+	Differences []string
+}
+
+func (e *MismatchError) Error() string {
+	what := "1 difference"
+	if n := len(e.Differences); n != 1 {
+		what = fmt.Sprintf("%d differences", n)
+	}
+	return "the saved plan is not what apply would do now: " + what + " from the reviewed plan"
+}
+
+// Details are the differences, one a line: the first maxDifferences, and how many more.
+func (e *MismatchError) Details() []string {
+	if len(e.Differences) <= maxDifferences {
+		return e.Differences
+	}
+	return append(slices.Clone(e.Differences[:maxDifferences]), fmt.Sprintf("and %d more", len(e.Differences)-maxDifferences))
+}
+
+// Hints say how to go on.
+func (e *MismatchError) Hints() []string {
+	return []string{"nothing was changed; the file was edited, or made with other credentials that see the realm differently: " +
+		"make a new plan with roster plan --out, review it, and apply that file as it is"}
+}
+
+// Check returns a *MismatchError when the change set now is not the reviewed one (by digest),
+// nil when it is.
+func Check(reviewedDigest string, reviewed, now []Change) error {
+	if Digest(now) == reviewedDigest {
+		return nil
+	}
+	return &MismatchError{Differences: Diff(reviewed, now)}
+}
+
+// maxDifferences is how many differences a MismatchError details before it counts the rest.
 const maxDifferences = 10
 
 // Diff describes how the change set now differs from the reviewed one, one line per
-// difference, at most maxDifferences lines and a count of the rest. Call it only for change sets
-// whose digests differ.
+// difference. Call it only for change sets whose digests differ.
 func Diff(reviewed, now []Change) []string {
 	var lines []string
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
@@ -150,10 +186,6 @@ func Diff(reviewed, now []Change) []string {
 	}
 	if len(lines) == 0 {
 		add("the same changes, but listed in another order or more than once")
-	}
-	if len(lines) > maxDifferences {
-		rest := len(lines) - maxDifferences
-		lines = append(lines[:maxDifferences], fmt.Sprintf("and %d more", rest))
 	}
 	return lines
 }

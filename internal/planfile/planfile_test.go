@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,27 @@ func TestReadRefusesAnEditedPlan(t *testing.T) {
 		if _, err := Read(bytes.NewReader(edited), "v1.0.0"); !errors.As(err, &de) {
 			t.Errorf("%s edited: Read returned %v, want a DamagedError", name, err)
 		}
+	}
+}
+
+func TestMismatchErrorCountsAndDetails(t *testing.T) {
+	var now []Change
+	for i := range maxDifferences + 2 {
+		now = append(now, Change{Address: fmt.Sprintf("user.u%02d", i), Action: "create"})
+	}
+	err := Check(Digest(nil), nil, now)
+	var me *MismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("Check = %v, want a MismatchError", err)
+	}
+	if got, want := err.Error(), "the saved plan is not what apply would do now: 12 differences from the reviewed plan"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	d := me.Details()
+	if len(d) != maxDifferences+1 || d[0] != `user "u00": apply would now create it; the reviewed plan does not change it` || d[maxDifferences] != "and 2 more" {
+		t.Errorf("Details() = %q", d)
+	}
+	if err := Check(Digest(now), now, now); err != nil {
+		t.Errorf("Check of the same change set = %v", err)
 	}
 }

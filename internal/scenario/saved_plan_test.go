@@ -128,7 +128,7 @@ func TestSavedPlanTamperedIsRefused(t *testing.T) {
 		}, `^roster: the plan is stale: roster.yaml changed since the plan was made$`},
 		{"embedded configuration edited, digests recomputed, file here edited too", reviewed + mallory, func(r *roster) {
 			r.forge("tampered.plan", func(f *planfile.File) { f.Sources[0].Content = append(f.Sources[0].Content, mallory...) })
-		}, `(?m)^roster: the saved plan is not what apply would do now:\n  user "mallory": apply would now create it; the reviewed plan does not change it$`},
+		}, `(?m)^roster: the saved plan is not what apply would do now: 1 difference from the reviewed plan\n  user "mallory": apply would now create it; the reviewed plan does not change it\nroster: hint: nothing was changed; `},
 		{"reviewed plan edited", "", func(r *roster) {
 			r.editJSON("tampered.plan", func(doc map[string]any) {
 				doc["plan"].(map[string]any)["changes"] = []any{}
