@@ -385,8 +385,19 @@ func checkSources(saved *planfile.File, paths []string) error {
 			return errStale(fmt.Sprintf("%s changed since the plan was made", s.Path))
 		}
 	}
+	return checkNamed(saved, paths)
+}
+
+// checkNamed refuses a saved plan unless paths, when given, name exactly the files it was made
+// from: a forged plan that leaves a file out would otherwise plan without it. Paths compare
+// cleaned: ./access/a.yaml is access/a.yaml.
+func checkNamed(saved *planfile.File, paths []string) error {
 	if len(paths) == 0 {
 		return nil
+	}
+	planned := make(map[string]bool, len(saved.Sources))
+	for _, s := range saved.Sources {
+		planned[path.Clean(s.Path)] = true
 	}
 	want := map[string]bool{}
 	for _, p := range paths {
@@ -397,7 +408,7 @@ func checkSources(saved *planfile.File, paths []string) error {
 			}
 		}
 		for _, n := range names {
-			n = filepath.ToSlash(n)
+			n = path.Clean(filepath.ToSlash(n))
 			want[n] = true
 			if !planned[n] {
 				return withHint(fmt.Errorf("the plan was not made from %s", n),
@@ -406,7 +417,7 @@ func checkSources(saved *planfile.File, paths []string) error {
 		}
 	}
 	for _, s := range saved.Sources {
-		if !want[s.Path] {
+		if !want[path.Clean(s.Path)] {
 			return withHint(fmt.Errorf("the plan was made from %s too, which %s does not name", s.Path, strings.Join(paths, " ")),
 				"make the plan from the same files or directories as the apply names: roster plan --out FILE "+strings.Join(paths, " "))
 		}
