@@ -115,9 +115,7 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}
-	kc := opts.connect.config(realm)
-	kc.Log = requestLog(ctx)
-	c, err := keycloak.Open(kc)
+	c, err := keycloak.Open(opts.connect.clientConfig(ctx, realm))
 	if err != nil {
 		return err
 	}

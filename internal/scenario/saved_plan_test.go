@@ -87,7 +87,7 @@ func (r *roster) forge(name string, edit func(f *planfile.File)) {
 		r.t.Fatal(err)
 	}
 	edit(f)
-	if err := planfile.Write(path, f); err != nil {
+	if err := planfile.Write(path, f, nil); err != nil {
 		r.t.Fatal(err)
 	}
 }
