@@ -31,7 +31,9 @@ text (with the server, realm, roster version and files it was made from), as a
 pull-request comment (--format markdown) or as roster's JSON plan (--format json).
 
 It reads only the file: it does not contact Keycloak, so it shows what the plan said
-when it was made, not whether it is still current (roster apply PLANFILE checks that).`,
+when it was made, not whether it is still current (roster apply PLANFILE checks that).
+A file edited since roster plan wrote it, or made by another version of roster, is
+refused as apply refuses it.`,
 		Example: `  # Review the plan a CI job saved as an artifact
   roster show roster.plan
 
@@ -57,7 +59,7 @@ func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
 		return fmt.Errorf("cannot read the plan: %w", err)
 	}
 	defer f.Close()
-	saved, err := planfile.Read(f)
+	saved, err := planfile.Read(f, Version())
 	if errors.Is(err, planfile.ErrNotPlan) {
 		return withHint(fmt.Errorf("%s is %w", opts.Path, err), "save a plan with roster plan --out FILE; configuration files are shown by roster plan itself")
 	}

@@ -17,9 +17,10 @@ import (
 // urlHint is where --server and KEYCLOAK_URL are named in advice.
 const urlHint = "--server or KEYCLOAK_URL"
 
-// checkScheme refuses a URL without http:// or https://, naming the fix.
+// checkScheme refuses a URL without http:// or https://, naming the fix. A URL with
+// credentials in it is left to the refusal of its own, which never shows them.
 func checkScheme(raw string) error {
-	if strings.Contains(raw, "://") {
+	if strings.Contains(raw, "://") || strings.Contains(raw, "@") {
 		return nil
 	}
 	return fmt.Errorf("server URL %q has no scheme: set %s to https://%s (or http://%s for a server without TLS)",
