@@ -12,8 +12,8 @@ import (
 	"github.com/rosterhq/roster/internal/schema"
 )
 
-// Formatting every configuration under examples/ keeps what it declares, and formatting the
-// result again changes nothing.
+// The configurations under examples/ are in the canonical layout; formatting them keeps what
+// they declare, and formatting the result again changes nothing.
 func TestFmtExamples(t *testing.T) {
 	for _, paths := range [][]string{{"../../examples/codemie-prod.yaml"}, {"../../examples/split"}} {
 		t.Run(filepath.Base(paths[0]), func(t *testing.T) {
@@ -29,6 +29,9 @@ func TestFmtExamples(t *testing.T) {
 				twice = append(twice, schema.File{Name: f, Data: format(t, f, out)})
 			}
 			for i := range once {
+				if !bytes.Equal(once[i].Data, readFile(t, once[i].Name)) {
+					t.Errorf("%s is not in the canonical layout: run roster fmt on it", once[i].Name)
+				}
 				if !bytes.Equal(once[i].Data, twice[i].Data) {
 					t.Errorf("%s: a second fmt changes the first one's output:\n%s\n---\n%s", once[i].Name, once[i].Data, twice[i].Data)
 				}
