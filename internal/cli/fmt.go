@@ -47,7 +47,8 @@ a file split over several files is formatted by naming all of them, or their
 directory. Running fmt twice gives the same files.
 
 --check changes nothing: it lists the files that are not in the canonical layout and
-exits 1 if there are any, for CI. --diff prints what would change as a unified diff.`,
+exits 1 if there are any, for CI. --diff prints the changes as a unified diff instead
+of the file names (and, without --check, still makes them).`,
 		Example: `  # Format every configuration file in access/
   roster fmt access/
 
