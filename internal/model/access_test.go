@@ -83,6 +83,11 @@ func TestSummary(t *testing.T) {
 			"Project Admin (b); Regular User (a, c)"},
 		{Access{Role: RoleDeveloper, Projects: []string{"a"}, External: true}, "External User: Regular User (a)"},
 		{Access{Role: RoleAdmin, Disabled: true}, "cannot sign in (disabled)"},
+		{Access{Role: RoleDeveloper, Refused: `CodeMie refuses user_type "guest"`}, `cannot sign in: CodeMie refuses user_type "guest"`},
+		{Access{Role: RoleDeveloper, Projects: []string{"a"}, ServiceAccount: true}, "Service Account: Regular User (a)"},
+		{Access{Role: RoleDeveloper, Projects: []string{"a"}, Admin: []string{"b"}},
+			"Project Admin (b (not in applications)); Regular User (a)"},
+		{Access{Unknown: "why"}, "unknown: why"},
 	}
 	for _, tt := range tests {
 		if got := tt.a.Summary(); got != tt.want {
