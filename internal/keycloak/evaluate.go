@@ -5,47 +5,55 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // This file asks Keycloak what it would put into a user's tokens through a client, without the
 // user's password: the Admin API's "evaluate scopes" examples (the console's Client scopes →
 // Evaluate tab). They need view-clients and view-users.
 
-// LoginClient is a client users sign in through, as far as its tokens depend on it.
-type LoginClient struct {
-	// ID is Keycloak's internal id; ClientID the name users and CodeMie know it by.
-	ID, ClientID string
-	Enabled      bool
-	// DefaultScopes are the names of the client scopes every token of the client carries.
-	DefaultScopes []string
-	// FullScopeAllowed is true when the client's tokens carry every realm role the user holds;
-	// false limits them to the client's role scope mappings.
-	FullScopeAllowed bool
+// clientRep is the part of Keycloak's ClientRepresentation verification reads.
+type clientRep struct {
+	ID                  string              `json:"id"`
+	ClientID            string              `json:"clientId"`
+	DefaultClientScopes []string            `json:"defaultClientScopes"`
+	ProtocolMappers     []protocolMapperRep `json:"protocolMappers"`
 }
 
-// FindLoginClient returns the client with the given client id, or nil, nil when the realm has
-// none.
-func (c *Client) FindLoginClient(ctx context.Context, clientID string) (*LoginClient, error) {
-	var reps []struct {
-		ID                  string   `json:"id"`
-		ClientID            string   `json:"clientId"`
-		Enabled             bool     `json:"enabled"`
-		DefaultClientScopes []string `json:"defaultClientScopes"`
-		FullScopeAllowed    bool     `json:"fullScopeAllowed"`
-	}
+// ReadCodeMieClient reads the client with the given client id (CodeMie's, settings.codemie.clientId)
+// with the token mappers that reach it: its own protocol mappers, then those of its default
+// client scopes in the order Keycloak lists the scopes. It returns nil, nil when the realm has no
+// such client. Two requests: the client, and the client scopes with their mappers.
+func (c *Client) ReadCodeMieClient(ctx context.Context, clientID string) (*model.LiveCodeMieClient, error) {
+	var reps []clientRep
 	q := url.Values{"clientId": {clientID}, "search": {"false"}}
 	if _, err := c.do(ctx, http.MethodGet, "/clients?"+q.Encode(), nil, &reps); err != nil {
 		return nil, err
 	}
-	for _, r := range reps {
-		if r.ClientID == clientID && r.ID != "" {
-			scopes := slices.Clone(r.DefaultClientScopes)
-			slices.Sort(scopes)
-			return &LoginClient{ID: r.ID, ClientID: r.ClientID, Enabled: r.Enabled, DefaultScopes: scopes,
-				FullScopeAllowed: r.FullScopeAllowed}, nil
+	i := slices.IndexFunc(reps, func(r clientRep) bool { return r.ClientID == clientID && r.ID != "" })
+	if i < 0 {
+		return nil, nil
+	}
+	r := reps[i]
+	cl := &model.LiveCodeMieClient{ID: r.ID, ClientID: r.ClientID, DefaultScopes: slices.Sorted(slices.Values(r.DefaultClientScopes))}
+	for _, m := range r.ProtocolMappers {
+		cl.Mapping.Mappers = append(cl.Mapping.Mappers, m.model())
+	}
+	scopes, err := c.ReadClientScopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scopes {
+		if !slices.Contains(cl.DefaultScopes, s.Name) {
+			continue
+		}
+		for _, m := range s.Mappers {
+			m.Scope = s.Name
+			cl.Mapping.Mappers = append(cl.Mapping.Mappers, m)
 		}
 	}
-	return nil, nil
+	return cl, nil
 }
 
 // ExampleClaims are the claims Keycloak would issue to one user through one client, each a

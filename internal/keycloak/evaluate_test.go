@@ -11,6 +11,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // TestExampleClaims proves the shapes of the evaluate-scopes answers on the real server: each is
@@ -43,18 +44,26 @@ func TestExampleClaims(t *testing.T) {
 	}
 	alice := live.Users[0]
 
-	client, err := c.FindLoginClient(ctx, "codemie")
+	client, err := c.ReadCodeMieClient(ctx, "codemie")
 	if err != nil || client == nil {
-		t.Fatalf("FindLoginClient(codemie) = %v, %v", client, err)
+		t.Fatalf("ReadCodeMieClient(codemie) = %v, %v", client, err)
 	}
-	if client.ClientID != "codemie" || !client.Enabled || !client.FullScopeAllowed || client.ID == "" {
+	if client.ClientID != "codemie" || client.ID == "" {
 		t.Errorf("client = %+v", client)
+	}
+	// The mappers that reach the client: those of its default scopes, each naming its scope.
+	apps := client.Mapping.Carrying("applications", model.TokenAccess)
+	if len(apps) != 1 || apps[0].Scope != "profile" || apps[0].Multivalued {
+		t.Errorf("mappers carrying applications = %+v, want the single-valued one of profile", apps)
+	}
+	if roles := client.Mapping.Carrying(model.ClaimRealmRoles, model.TokenAccess); len(roles) != 1 || roles[0].Scope != "roles" {
+		t.Errorf("mappers carrying realm roles = %+v, want the one of scope roles", roles)
 	}
 	if want := []string{"acr", "basic", "email", "profile", "roles", "web-origins"}; !cmp.Equal(client.DefaultScopes, want) {
 		t.Errorf("default scopes = %v, want %v", client.DefaultScopes, want)
 	}
-	if none, err := c.FindLoginClient(ctx, "codemi"); none != nil || err != nil {
-		t.Errorf("FindLoginClient(codemi) = %v, %v; want nil, nil", none, err)
+	if none, err := c.ReadCodeMieClient(ctx, "codemi"); none != nil || err != nil {
+		t.Errorf("ReadCodeMieClient(codemi) = %v, %v; want nil, nil", none, err)
 	}
 
 	ex, err := c.ExampleClaims(ctx, client.ID, alice.ID)
