@@ -65,6 +65,7 @@ func TestScripts(t *testing.T) {
 			"expand":   cmdExpand,
 			"kc":       cmdKC,
 			"kcpolicy": cmdKCPolicy,
+			"kcid":     cmdKCID,
 			"exits":    cmdExits,
 			"cijob":    cmdCIJob,
 		},
@@ -180,6 +181,24 @@ func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
 		enc.SetIndent("", "  ")
 		ts.Check(enc.Encode(result))
 	}
+}
+
+// cmdKCID finds the id of an object in an Admin API listing of the script's realm and sets a
+// variable to it: kcid VAR PATH FIELD VALUE, e.g. kcid CID /clients clientId codemie.
+func cmdKCID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: kcid VAR PATH FIELD VALUE")
+	}
+	var list []map[string]any
+	ts.Check(scriptRealm(ts).Admin(context.Background(), "GET", args[1], nil, &list))
+	for _, o := range list {
+		if o[args[2]] == args[3] {
+			id, _ := o["id"].(string)
+			ts.Setenv(args[0], id)
+			return
+		}
+	}
+	ts.Fatalf("kcid: GET %s lists no object with %s %q", args[1], args[2], args[3])
 }
 
 // cmdKCPolicy sets the realm's unmanaged-attribute policy: kcpolicy ENABLED|ADMIN_EDIT|ADMIN_VIEW|DISABLED.

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/verify"
+)
+
+// runVerify is roster access --verify: the access the files (or roster's reading of the realm)
+// say, against what the tokens Keycloak issues through CodeMie's client make CodeMie grant.
+func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
+	var cfg *model.Config
+	realm := opts.Realm
+	if len(opts.Paths) > 0 {
+		var err error
+		if cfg, err = loadConfig(ios, opts.Paths, false); err != nil {
+			return err
+		}
+		realm = cfg.Realm
+	}
+	c, _, live, err := opts.connect.read(ctx, realm, keycloak.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	facts, err := verify.ReadFacts(ctx, c, live)
+	if err != nil {
+		return classify(err)
+	}
+	facts.FromFiles = cfg != nil
+	var subjects []verify.Subject
+	if cfg != nil {
+		subjects = verify.FromConfig(cfg, live)
+	} else {
+		subjects = verify.FromLive(live)
+	}
+	switch {
+	case opts.User != "":
+		s, ok := verify.Find(subjects, opts.User)
+		if !ok {
+			return unknownUser(opts.User, realm, cfg == nil, "roster access --verify")
+		}
+		subjects = []verify.Subject{s}
+	case opts.Sample > 0:
+		subjects = verify.Sample(subjects, opts.Sample)
+	}
+
+	vopts := verify.Options{Parallelism: opts.Parallelism}
+	if ios.IsStderrTTY() {
+		vopts.Progress = func(done, total int) { fmt.Fprintf(ios.ErrOut, "\rVerifying: %d of %d users done", done, total) }
+	}
+	results := verify.Run(ctx, c, facts, subjects, vopts)
+	if vopts.Progress != nil {
+		fmt.Fprint(ios.ErrOut, "\r\033[K")
+	}
+	for _, r := range results {
+		if r.Err != nil && !keycloak.IsNotFound(r.Err) {
+			return classify(fmt.Errorf("failed to verify user %q: %w", r.Username, r.Err))
+		}
+	}
+	report := verify.Report{Realm: realm, Client: facts.Client.ClientID, FromFiles: cfg != nil, Results: results}
+	if opts.Format == "json" {
+		err = verify.WriteJSON(ios.Out, report)
+	} else {
+		err = verify.WriteText(ios.Out, report)
+	}
+	if err != nil {
+		return err
+	}
+	if len(report.Differ()) > 0 {
+		return silentExit(ExitError)
+	}
+	return nil
+}
