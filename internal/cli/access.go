@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,21 +126,26 @@ func (o *accessOptions) check() error {
 	return nil
 }
 
+// loadOptional loads the files when there are any, and returns them with the realm to read:
+// --realm, else the files' realm.
+func (o *accessOptions) loadOptional(ios *iostreams.IOStreams) (*model.Config, string, error) {
+	if len(o.Paths) == 0 {
+		return nil, o.Realm, nil
+	}
+	cfg, err := loadConfig(ios, o.Paths, false)
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, cmp.Or(o.Realm, cfg.Realm), nil
+}
+
 func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
-	var cfg *model.Config
-	realm := opts.Realm
-	if len(opts.Paths) > 0 {
-		var err error
-		if cfg, err = loadConfig(ios, opts.Paths, false); err != nil {
-			return err
-		}
-		if realm == "" {
-			realm = cfg.Realm
-		}
+	cfg, realm, err := opts.loadOptional(ios)
+	if err != nil {
+		return err
 	}
 	var live *model.Live
 	if opts.Live || opts.Diff {
-		var err error
 		if _, _, live, err = opts.connect.read(ctx, realm, keycloak.ReadOptions{}); err != nil {
 			return err
 		}

@@ -20,6 +20,7 @@ type doctorOptions struct {
 	Paths   []string
 	Realm   string
 	Format  string
+	For     string
 }
 
 func newDoctorCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -41,8 +42,16 @@ fails, and prints each finding with its fix. In order:
   token mapper …       User Attribute mappers put the attributes into tokens,
                        single-valued, under their own names
   identity provider …  the declared identity providers exist and are enabled
+  client codemie       CodeMie's client (settings.codemie.clientId) exists
+  tokens …             the tokens Keycloak issues through it to a sample of up to
+                       30 users, covering each CodeMie role, make CodeMie grant
+                       what the files (or roster's reading of the realm) say;
+                       each difference with its cause, as roster access --verify
   clock                this machine's clock and the server's agree (a warning
                        from 5s apart, a failure from a minute)
+
+--for verify checks the realm-management roles roster access --verify needs
+instead of those plan and apply need.
 
 With files, doctor checks what they declare; without, CodeMie's defaults for the
 realm named by --realm (roles admin and developer, mappers on client scope profile).
@@ -59,6 +68,9 @@ Exit codes:
   # CodeMie's defaults, without files
   roster doctor --realm codemie-prod
 
+  # Can these credentials run roster access --verify?
+  roster doctor --for verify --realm codemie-prod
+
   # For a pipeline or a ticket
   roster doctor --format json access/ > doctor.json`,
 		Args: cobra.ArbitraryArgs,
@@ -74,6 +86,7 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.For, "for", "", "check the roles of another command: verify (roster access --verify)")
 	return cmd
 }
 
@@ -81,6 +94,8 @@ func (o *doctorOptions) check() error {
 	switch {
 	case o.Format != "text" && o.Format != "json":
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.For != "" && o.For != doctor.ForVerify:
+		return withHint(fmt.Errorf("unknown --for %q", o.For), "use --for verify, or leave it out for plan and apply")
 	case len(o.Paths) > 0 && o.Realm != "":
 		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
 	case len(o.Paths) == 0 && o.Realm == "":
@@ -98,6 +113,7 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 		}
 		realm, want = cfg.Realm, doctor.FromConfig(cfg)
 	}
+	want.For = opts.For
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}

@@ -6,36 +6,23 @@ import (
 
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
-	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/verify"
 )
 
 // runVerify is roster access --verify: the access the files (or roster's reading of the realm)
 // say, against what the tokens Keycloak issues through CodeMie's client make CodeMie grant.
 func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
-	var cfg *model.Config
-	realm := opts.Realm
-	if len(opts.Paths) > 0 {
-		var err error
-		if cfg, err = loadConfig(ios, opts.Paths, false); err != nil {
-			return err
-		}
-		realm = cfg.Realm
+	cfg, realm, err := opts.loadOptional(ios)
+	if err != nil {
+		return err
 	}
 	c, _, live, err := opts.connect.read(ctx, realm, keycloak.ReadOptions{})
 	if err != nil {
 		return err
 	}
-	facts, err := verify.ReadFacts(ctx, c, live)
+	facts, subjects, err := verify.Prepare(ctx, c, live, cfg)
 	if err != nil {
 		return classify(err)
-	}
-	facts.FromFiles = cfg != nil
-	var subjects []verify.Subject
-	if cfg != nil {
-		subjects = verify.FromConfig(cfg, live)
-	} else {
-		subjects = verify.FromLive(live)
 	}
 	switch {
 	case opts.User != "":
@@ -56,12 +43,10 @@ func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	if vopts.Progress != nil {
 		fmt.Fprint(ios.ErrOut, "\r\033[K")
 	}
-	for _, r := range results {
-		if r.Err != nil && !keycloak.IsNotFound(r.Err) {
-			return classify(fmt.Errorf("failed to verify user %q: %w", r.Username, r.Err))
-		}
+	report := verify.Report{Realm: realm, Client: facts.Client.ClientID, FromFiles: facts.FromFiles, Results: results}
+	if err := report.Failure(); err != nil {
+		return classify(err)
 	}
-	report := verify.Report{Realm: realm, Client: facts.Client.ClientID, FromFiles: cfg != nil, Results: results}
 	if opts.Format == "json" {
 		err = verify.WriteJSON(ios.Out, report)
 	} else {

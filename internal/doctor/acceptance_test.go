@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/internal/doctor"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // kc sends an Admin API request for the realm as the master administrator, failing the test on error.
@@ -52,6 +53,11 @@ func readyRealm(t *testing.T) (*keycloaktest.Realm, string) {
 		kc(t, realm, http.MethodPost, "/client-scopes/"+profile+"/protocol-mappers/models", codeMieMapper(a, false), nil)
 	}
 	kc(t, realm, http.MethodPost, "/identity-provider/instances", entra, nil)
+	ctx := context.Background()
+	if _, err := realm.CreateCodeMieClient(ctx, "codemie"); err != nil {
+		t.Fatal(err)
+	}
+	must(t, realm.SeedUsers(ctx, []keycloaktest.User{{Username: "carol", Enabled: true, RealmRoles: []string{"developer"}}}))
 	return realm, profile
 }
 
@@ -98,7 +104,7 @@ func TestDoctor(t *testing.T) {
 
 	r := run(t, realm, w)
 	expect(t, r)
-	if r.Failed() || r.Unreachable || len(r.Checks) != 19 {
+	if r.Failed() || r.Unreachable || len(r.Checks) != 21 {
 		t.Fatalf("ready realm: failed %v, unreachable %v, %d checks", r.Failed(), r.Unreachable, len(r.Checks))
 	}
 
@@ -240,8 +246,8 @@ func TestDoctorPermissions(t *testing.T) {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 		// The realm and every permission fail; what needs a permission is skipped, not failed.
-		if fail, skip := r.Count(doctor.Fail), r.Count(doctor.Skip); fail != 1+len(all) || skip != 4 {
-			t.Errorf("%d checks failed and %d skipped, want %d and 4", fail, skip, 1+len(all))
+		if fail, skip := r.Count(doctor.Fail), r.Count(doctor.Skip); fail != 1+len(all) || skip != 5 {
+			t.Errorf("%d checks failed and %d skipped, want %d and 5", fail, skip, 1+len(all))
 		}
 	})
 	for _, role := range all {
@@ -321,4 +327,35 @@ func TestDoctorMasterUser(t *testing.T) {
 	if got := byName["login"].Detail; got != fmt.Sprintf("user %q logs in to realm \"master\"", username) {
 		t.Errorf("login: %s", got)
 	}
+}
+
+// TestDoctorTokens proves doctor's verification on the real server: a user whose two stored
+// values reach the tokens through a single-valued mapper is reported with both sides and the
+// cause, and a realm without CodeMie's client is reported with the fix.
+func TestDoctorTokens(t *testing.T) {
+	realm, _ := readyRealm(t)
+	ctx := context.Background()
+	must(t, realm.SeedUsers(ctx, []keycloaktest.User{{Username: "dave", Enabled: true, RealmRoles: []string{"developer"},
+		Attributes: map[string][]string{"applications": {"ledger", "payments"}}}}))
+	cfg := &model.Config{Files: []string{"roster.yaml"}, Users: []model.User{
+		{Username: "carol", Access: model.Access{Role: model.RoleDeveloper}},
+		{Username: "dave", Access: model.Access{Role: model.RoleDeveloper, Projects: []string{"ledger", "payments"}}},
+	}}
+	w := doctor.Defaults()
+	w.Files, w.Config, w.IdentityProviders = cfg.Files, cfg, []doctor.IdentityProvider{{Alias: "entra"}}
+	expect(t, run(t, realm, w), doctor.Check{Name: "tokens dave", Status: doctor.Fail,
+		Detail: "the files say Regular User (ledger, payments); the access token, ID token and userinfo make CodeMie grant " +
+			`Regular User (ledger); cause: mapper "applications" is single-valued and the user holds 2 values of applications: ` +
+			`the tokens carry the first only, "ledger"`,
+		Fix: "store one comma-joined value: run `roster apply` with the files (it writes each attribute as one value)"})
+
+	var clients []struct{ ID string }
+	kc(t, realm, http.MethodGet, "/clients?clientId=codemie", nil, &clients)
+	kc(t, realm, http.MethodDelete, "/clients/"+clients[0].ID, nil, nil)
+	expect(t, run(t, realm, w),
+		doctor.Check{Name: "client codemie", Status: doctor.Fail,
+			Detail: `realm has no client "codemie": CodeMie signs users in through it, so nobody can sign in`,
+			Fix: "create it as CodeMie's installation guide says (console: Clients → Create client → Client ID codemie, " +
+				"Client authentication on), or name CodeMie's client in settings.codemie.clientId"},
+		doctor.Check{Name: "tokens", Status: doctor.Skip, Detail: `not checked: no client "codemie" to issue them`})
 }

@@ -84,6 +84,13 @@ type need struct {
 
 // needs lists the realm-management roles w calls for, in a fixed order.
 func needs(w Want) []need {
+	if w.For == ForVerify {
+		return []need{
+			{keycloak.ViewUsers, "access --verify reads the users and asks for the tokens Keycloak would issue them", true},
+			{keycloak.ViewRealm, "access --verify reads the realm roles and the user profile", true},
+			{keycloak.ViewClients, "access --verify reads CodeMie's client and its token mappers, and asks for the tokens it issues", true},
+		}
+	}
 	n := []need{
 		{keycloak.ViewUsers, "plan reads the users and the members of the realm roles", true},
 		{keycloak.ManageUsers, "apply creates and updates users and grants their realm roles", true},

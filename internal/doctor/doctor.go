@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/verify"
 )
 
 // Status is a check's outcome.
@@ -75,6 +76,14 @@ type Want struct {
 	MappersDeclared bool
 	// IdentityProviders are the declared identity providers.
 	IdentityProviders []IdentityProvider
+	// Config is the loaded configuration, whose users the token verification compares with;
+	// nil for the defaults, which compare with roster's reading of the realm.
+	Config *model.Config
+	// Sample is how many users the token verification covers; zero means verify.DefaultSample.
+	Sample int
+	// For names the command whose realm-management roles to check: "" for plan and apply,
+	// "verify" for roster access --verify.
+	For string
 }
 
 // IdentityProvider is a declared identity provider.
@@ -99,7 +108,7 @@ func Defaults() Want {
 // needs are checked all the same, at their defaults.
 func FromConfig(cfg *model.Config) Want {
 	w := Defaults()
-	w.Files = cfg.Files
+	w.Files, w.Config = cfg.Files, cfg
 	w.Roles = nil
 	for _, r := range cfg.Roles {
 		w.Roles = append(w.Roles, r.Name)
@@ -128,7 +137,7 @@ func (w Want) groups() []string {
 	if len(w.IdentityProviders) > 0 {
 		g = append(g, "identity providers")
 	}
-	return g
+	return append(g, "tokens")
 }
 
 // Target is the server doctor examines; *keycloak.Client implements it.
@@ -145,10 +154,14 @@ type Target interface {
 	ReadRoles(ctx context.Context) ([]model.RealmRole, error)
 	ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error)
 	ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentityProvider, error)
+	ReadLive(ctx context.Context, opts keycloak.ReadOptions) (*model.Live, error)
+	verify.Reader
+	verify.Target
 }
 
 // Run checks t against w, in a fixed order: server, login, realm, permissions, user profile,
-// realm roles, token mappers, identity providers, clock. Each check stands alone where it can;
+// realm roles, token mappers, identity providers, CodeMie's client and the tokens it issues to
+// a sample of users, clock. Each check stands alone where it can;
 // those that need a login are skipped, and say so, when there is none.
 func Run(ctx context.Context, t Target, w Want) Report {
 	if pingErr := t.Ping(ctx); pingErr != nil {
@@ -206,6 +219,8 @@ func Run(ctx context.Context, t Target, w Want) Report {
 		idps, err := t.ReadIdentityProviders(ctx)
 		r.Checks = append(r.Checks, identityProviderChecks(idps, err, w)...)
 	}
+
+	r.Checks = append(r.Checks, tokenChecks(ctx, t, w, held)...)
 
 	r.Checks = append(r.Checks, clockCheck(clock))
 	return r

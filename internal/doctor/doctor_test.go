@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,8 @@ func TestNeeds(t *testing.T) {
 			"view-users manage-users view-realm manage-realm view-clients?"},
 		{"files with an identity provider", Want{ClientScope: "profile", MappersDeclared: true, IdentityProviders: []IdentityProvider{{Alias: "entra"}}},
 			"view-users manage-users view-realm manage-realm view-clients manage-clients view-identity-providers manage-identity-providers"},
+		{"for access --verify", Want{ClientScope: "profile", MappersDeclared: true, For: ForVerify},
+			"view-users view-realm view-clients"},
 	} {
 		if got := perms(tc.want); got != tc.perm {
 			t.Errorf("%s: needs = %s, want %s", tc.name, got, tc.perm)
@@ -50,15 +53,16 @@ func TestFromConfig(t *testing.T) {
 		Roles:             []model.RealmRole{{Name: "admin"}, {Name: "auditor"}, {Name: "developer"}},
 		TokenMappers:      &model.TokenMappers{ClientScope: "codemie-claims", Attributes: []string{"applications"}},
 		IdentityProviders: []model.IdentityProvider{{Alias: "entra"}}}
-	want := Want{Files: []string{"a.yaml", "b.yaml"}, Roles: []string{"admin", "auditor", "developer"},
+	want := Want{Files: []string{"a.yaml", "b.yaml"}, Config: cfg, Roles: []string{"admin", "auditor", "developer"},
 		ClientScope: "codemie-claims", Attributes: []string{"applications"}, MappersDeclared: true,
 		IdentityProviders: []IdentityProvider{{Alias: "entra"}}}
 	if diff := cmp.Diff(want, FromConfig(cfg)); diff != "" {
 		t.Errorf("FromConfig (-want +got):\n%s", diff)
 	}
 	// Without tokenMappers the defaults are checked, and roster does not manage them.
-	got := FromConfig(&model.Config{Files: []string{"a.yaml"}, Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}}})
-	want = Want{Files: []string{"a.yaml"}, Roles: []string{"admin", "developer"}, ClientScope: "profile",
+	bare := &model.Config{Files: []string{"a.yaml"}, Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}}}
+	got := FromConfig(bare)
+	want = Want{Files: []string{"a.yaml"}, Config: bare, Roles: []string{"admin", "developer"}, ClientScope: "profile",
 		Attributes: []string{"applications", "applications_admin", "user_type"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("FromConfig without tokenMappers (-want +got):\n%s", diff)
@@ -364,6 +368,9 @@ type fakeTarget struct {
 	roles             []model.RealmRole
 	scope             *model.LiveClientScope
 	idps              []model.LiveIdentityProvider
+	live              *model.Live
+	client            *model.LiveCodeMieClient
+	claims            map[string]keycloak.ExampleClaims
 }
 
 func (f *fakeTarget) URL() string                                   { return "https://kc.example.com" }
@@ -389,6 +396,18 @@ func (f *fakeTarget) ReadClientScope(context.Context, string) (*model.LiveClient
 func (f *fakeTarget) ReadIdentityProviders(context.Context) ([]model.LiveIdentityProvider, error) {
 	return f.idps, nil
 }
+func (f *fakeTarget) ReadLive(context.Context, keycloak.ReadOptions) (*model.Live, error) {
+	return f.live, nil
+}
+func (f *fakeTarget) ReadCodeMieClient(context.Context, string) (*model.LiveCodeMieClient, error) {
+	return f.client, nil
+}
+func (f *fakeTarget) ReadClientScopes(context.Context) ([]model.LiveClientScope, error) {
+	return []model.LiveClientScope{*f.scope}, nil
+}
+func (f *fakeTarget) ExampleClaims(_ context.Context, _, userID string) (keycloak.ExampleClaims, error) {
+	return f.claims[userID], nil
+}
 
 // ready is a realm that passes every check of Defaults plus identity provider entra.
 func ready() *fakeTarget {
@@ -401,7 +420,15 @@ func ready() *fakeTarget {
 		roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		scope: &model.LiveClientScope{Name: "profile", Mappers: []model.LiveTokenMapper{
 			mapper("applications"), mapper("applications_admin"), mapper("user_type")}},
-		idps: []model.LiveIdentityProvider{{Alias: "entra", Enabled: true}}}
+		idps: []model.LiveIdentityProvider{{Alias: "entra", Enabled: true}},
+		live: &model.Live{Realm: "codemie", Policy: model.PolicyAdminEdit, Users: []model.LiveUser{{ID: "id-bob", Username: "bob",
+			Enabled: true, Roles: []model.Role{model.RoleDeveloper}, Attributes: map[string][]string{"applications": {"a"}}}}},
+		client: &model.LiveCodeMieClient{ID: "c", ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+			Mapping: model.RecommendedMapping()},
+		claims: map[string]keycloak.ExampleClaims{"id-bob": {
+			AccessToken: map[string]any{"realm_access": map[string]any{"roles": []any{"developer"}}, "applications": "a"},
+			IDToken:     map[string]any{"applications": "a"}, UserInfo: map[string]any{"applications": "a"}}},
+	}
 }
 
 // summary is "status name" per check.
@@ -423,7 +450,7 @@ func TestRun(t *testing.T) {
 		"pass permission view-identity-providers", "pass permission manage-identity-providers",
 		"pass user profile", "pass role admin", "pass role developer",
 		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type",
-		"pass identity provider entra", "pass clock"}
+		"pass identity provider entra", "pass client codemie", "pass tokens", "pass clock"}
 
 	r := Run(ctx, ready(), w)
 	if diff := cmp.Diff(all, summary(r)); diff != "" || r.Failed() || r.Unreachable {
@@ -467,6 +494,7 @@ func TestRun(t *testing.T) {
 		{Name: "realm roles", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "token mappers", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "identity providers", Status: Skip, Detail: "not checked: roster could not log in"},
+		{Name: "tokens", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "clock", Status: Skip, Detail: "not checked: doctor reads the server's clock off a token's issue time, and roster could not log in"},
 	}
 	if diff := cmp.Diff(wantChecks, r.Checks); diff != "" || !r.Unreachable {
@@ -477,8 +505,55 @@ func TestRun(t *testing.T) {
 	f.exists = false
 	r = Run(ctx, f, w)
 	want = []string{"pass server", "pass login", "fail realm", "skip permissions", "skip user profile", "skip realm roles",
-		"skip token mappers", "skip identity providers", "pass clock"}
+		"skip token mappers", "skip identity providers", "skip tokens", "pass clock"}
 	if diff := cmp.Diff(want, summary(r)); diff != "" || r.Unreachable {
 		t.Errorf("no realm (-want +got):\n%s", diff)
+	}
+}
+
+func TestTokenChecks(t *testing.T) {
+	ctx := context.Background()
+	held := map[keycloak.Permission]bool{keycloak.ViewUsers: true, keycloak.ViewRealm: true, keycloak.ViewClients: true}
+	f := ready()
+	want := []Check{
+		{Name: "client codemie", Status: Pass, Detail: `client "codemie" exists; its default client scopes: profile, roles`},
+		{Name: "tokens", Status: Pass, Detail: `the tokens client "codemie" issues to 1 user (Regular User) make CodeMie grant what roster reads in the realm`},
+	}
+	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), held)); diff != "" {
+		t.Errorf("ready (-want +got):\n%s", diff)
+	}
+
+	// The applications mapper is gone: the tokens carry no projects, and the cause says why.
+	f.client.Mapping.Mappers = slices.DeleteFunc(f.client.Mapping.Mappers, func(m model.LiveTokenMapper) bool { return m.Claim == "applications" })
+	f.scope.Mappers = f.scope.Mappers[1:]
+	for _, c := range f.claims {
+		delete(c.AccessToken, "applications")
+		delete(c.IDToken, "applications")
+		delete(c.UserInfo, "applications")
+	}
+	cfg := &model.Config{Files: []string{"roster.yaml"}, Users: []model.User{{Username: "bob",
+		Access: model.Access{Role: model.RoleDeveloper, Projects: []string{"a"}}}}}
+	got := tokenChecks(ctx, f, FromConfig(cfg), held)
+	if len(got) != 2 || got[1].Name != "tokens bob" || got[1].Status != Fail ||
+		got[1].Detail != "the files say Regular User (a); the access token, ID token and userinfo make CodeMie grant Regular User (no projects); "+
+			"cause: no client scope has a User Attribute mapper that puts applications into claim applications, so the tokens never carry it" ||
+		!strings.HasPrefix(got[1].Fix, "declare tokenMappers in the files") {
+		t.Errorf("mapper missing: %+v", got)
+	}
+
+	f.client = nil
+	want = []Check{
+		{Name: "client codemie", Status: Fail, Detail: `realm has no client "codemie": CodeMie signs users in through it, so nobody can sign in`,
+			Fix: "create it as CodeMie's installation guide says (console: Clients → Create client → Client ID codemie, Client authentication on), " +
+				"or name CodeMie's client in settings.codemie.clientId"},
+		{Name: "tokens", Status: Skip, Detail: `not checked: no client "codemie" to issue them`},
+	}
+	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), held)); diff != "" {
+		t.Errorf("no client (-want +got):\n%s", diff)
+	}
+
+	want = []Check{{Name: "tokens", Status: Skip, Detail: "not checked: the credentials cannot read clients (see permission view-clients)"}}
+	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), map[keycloak.Permission]bool{keycloak.ViewUsers: true})); diff != "" {
+		t.Errorf("no view-clients (-want +got):\n%s", diff)
 	}
 }

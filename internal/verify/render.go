@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster/internal/access"
+	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 )
 
@@ -18,6 +19,17 @@ type Report struct {
 	// model of the live realm.
 	FromFiles bool
 	Results   []Result
+}
+
+// Failure is the first error that kept a user from being verified, other than the user being
+// gone (404): the server became unreachable, or refused a request.
+func (r Report) Failure() error {
+	for _, x := range r.Results {
+		if x.Err != nil && !keycloak.IsNotFound(x.Err) {
+			return fmt.Errorf("failed to verify user %q: %w", x.Username, x.Err)
+		}
+	}
+	return nil
 }
 
 // Differ returns the results that do not match.
@@ -39,21 +51,30 @@ func (r Report) says() string {
 	return "roster reads the realm as"
 }
 
+// Sides say how one result differs, with both sides: one sentence per reading that differs.
+func (r Report) Sides(x Result) []string {
+	var out []string
+	switch {
+	case x.User == nil:
+		out = append(out, fmt.Sprintf("%s %s; the realm has no such user", r.says(), x.Want.Summary()))
+	case x.Err != nil:
+		out = append(out, fmt.Sprintf("could not be verified: %v", x.Err))
+	}
+	for _, g := range x.Got {
+		if !x.Want.Equal(g.Access) {
+			out = append(out, fmt.Sprintf("%s %s; %s make%s CodeMie grant %s", r.says(), x.Want.Summary(),
+				TokensText(g.Tokens), verbS(g.Tokens), g.Access.Summary()))
+		}
+	}
+	return out
+}
+
 // Lines are the mismatch lines of one result: one per reading that differs, with both sides;
 // then the causes, each with its fix.
 func (r Report) Lines(x Result) []string {
 	var lines []string
-	switch {
-	case x.User == nil:
-		lines = append(lines, fmt.Sprintf("%s: %s %s; the realm has no such user", x.Username, r.says(), x.Want.Summary()))
-	case x.Err != nil:
-		lines = append(lines, fmt.Sprintf("%s: could not be verified: %v", x.Username, x.Err))
-	}
-	for _, g := range x.Got {
-		if !x.Want.Equal(g.Access) {
-			lines = append(lines, fmt.Sprintf("%s: %s %s; %s make%s CodeMie grant %s", x.Username, r.says(), x.Want.Summary(),
-				TokensText(g.Tokens), verbS(g.Tokens), g.Access.Summary()))
-		}
+	for _, s := range r.Sides(x) {
+		lines = append(lines, x.Username+": "+s)
 	}
 	for _, c := range x.Causes {
 		lines = append(lines, fmt.Sprintf("  cause: %s (%s)", c.Detail, c.Kind))

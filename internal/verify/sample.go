@@ -11,8 +11,11 @@ import (
 // enough to stay quick on a realm of thousands.
 const DefaultSample = 30
 
-// kind is the CodeMie role level an access stands for, the classes a sample covers.
-func kind(a model.Access) string {
+// Kinds are the CodeMie role levels a sample covers, in a fixed order.
+var Kinds = []string{"Admin", "Project Admin", "Regular User", "External User", "cannot sign in"}
+
+// KindOf is the CodeMie role level an access stands for, one of Kinds.
+func KindOf(a model.Access) string {
 	switch {
 	case a.Disabled || a.Role == "":
 		return "cannot sign in"
@@ -36,7 +39,7 @@ func Sample(subjects []Subject, n int) []Subject {
 	var order []string
 	groups := map[string][]int{}
 	for i, s := range subjects {
-		k := kind(s.Want)
+		k := KindOf(s.Want)
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}

@@ -228,15 +228,29 @@ func appendNew(list []Cause, causes ...Cause) []Cause {
 	return list
 }
 
-// Reader is what ReadFacts reads from; *keycloak.Client implements it.
+// Prepare reads the facts and returns them with the subjects: the files' users when cfg is not
+// nil, else the realm's.
+func Prepare(ctx context.Context, r Reader, live *model.Live, cfg *model.Config) (Facts, []Subject, error) {
+	facts, err := readFacts(ctx, r, live)
+	if err != nil {
+		return facts, nil, err
+	}
+	facts.FromFiles = cfg != nil
+	if cfg != nil {
+		return facts, FromConfig(cfg, live), nil
+	}
+	return facts, FromLive(live), nil
+}
+
+// Reader is what readFacts reads from; *keycloak.Client implements it.
 type Reader interface {
 	ReadCodeMieClient(ctx context.Context, clientID string) (*model.LiveCodeMieClient, error)
 	ReadClientScopes(ctx context.Context) ([]model.LiveClientScope, error)
 }
 
-// ReadFacts reads CodeMie's client (live.CodeMie names it) and the realm's client scopes. A realm
+// readFacts reads CodeMie's client (live.CodeMie names it) and the realm's client scopes. A realm
 // without the client is an error that says how to create it.
-func ReadFacts(ctx context.Context, r Reader, live *model.Live) (Facts, error) {
+func readFacts(ctx context.Context, r Reader, live *model.Live) (Facts, error) {
 	f := Facts{CodeMie: live.CodeMie, Policy: live.Policy}
 	clientID := live.CodeMie.ClientID
 	if clientID == "" {
