@@ -245,7 +245,7 @@ func (b *builder) create(u *model.User) Change {
 		nu.RequiredActions = slices.Clone(*u.RequiredActions)
 		add("requiredActions", formatList(nu.RequiredActions))
 	}
-	add("role", string(u.Role))
+	add("role", b.live.CodeMie.RoleName(u.Role))
 	desired := u.Access.Attributes()
 	for _, k := range codemieAttrs {
 		if v := desired[k]; v != nil {
@@ -321,7 +321,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		}
 	}
 	if len(uc.AddRoles)+len(uc.RemoveRoles) > 0 {
-		diff(&access, "role", formatRoles(lu.Roles), string(u.Role))
+		diff(&access, "role", formatRoles(b.live.CodeMie.RoleNames(lu.Roles)), b.live.CodeMie.RoleName(u.Role))
 	}
 	desired := u.Access.Attributes()
 	for _, k := range codemieAttrs {
@@ -524,15 +524,11 @@ func formatList(v []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-func formatRoles(roles []model.Role) string {
+func formatRoles(roles []string) string {
 	if len(roles) == 0 {
 		return "(none)"
 	}
-	s := make([]string, len(roles))
-	for i, r := range roles {
-		s[i] = string(r)
-	}
-	return strings.Join(s, ", ")
+	return strings.Join(roles, ", ")
 }
 
 func formatLink(l model.FederatedIdentity) string {
