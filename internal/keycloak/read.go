@@ -55,9 +55,10 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
-// and reads the user profile and the realm roles once. For N users with R holders of the owned
-// roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 4 requests or so (plus one per user whose links are asked
-// for, and the prerequisites ReadOptions asks for). The listings run concurrently.
+// and reads the user profile, the realm roles and CodeMie's client with the mappers that reach it
+// once. For N users with R holders of the owned roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 7 requests or
+// so (plus one per user whose links are asked for, and the prerequisites ReadOptions asks for).
+// The listings run concurrently.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
