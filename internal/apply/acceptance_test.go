@@ -145,7 +145,7 @@ users:
 		t.Fatal(err)
 	}
 	bob.Roles = []model.Role{model.RoleDeveloper} // FindUser reads no roles; the plan above checked them
-	if got := bob.Access().Summary(); got != "Regular User (codemie)" {
+	if got := (&model.Live{}).Access(bob).Summary(); got != "Regular User (codemie)" {
 		t.Errorf("adopted bob: %s, want Regular User (codemie)", got)
 	}
 }

@@ -78,11 +78,12 @@ func (o *connectOptions) config(realm string) keycloak.Config {
 // dial logs in; failures to reach the server or to log in end the command with exit code 3.
 // The master realm is refused unless --allow-master-realm: it holds Keycloak's own
 // administrators, and CodeMie never runs there.
-func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Client, error) {
+func (o *connectOptions) dial(ctx context.Context, realm string, codemie model.CodeMie) (*keycloak.Client, error) {
 	if err := o.checkRealm(realm); err != nil {
 		return nil, err
 	}
 	cfg := o.config(realm)
+	cfg.CodeMie = codemie
 	cfg.Log = requestLog(ctx)
 	c, err := keycloak.Dial(ctx, cfg)
 	if err != nil {
@@ -103,7 +104,7 @@ func (o *connectOptions) checkRealm(realm string) error {
 // read logs in to realm, checks that the realm exists, and reads everything roster manages in
 // it: the one way every command that looks at a realm starts.
 func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
-	c, err := o.dial(ctx, realm)
+	c, err := o.dial(ctx, realm, ro.CodeMie)
 	if err != nil {
 		return nil, keycloak.RealmInfo{}, nil, err
 	}

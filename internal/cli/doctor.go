@@ -118,7 +118,7 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 		return err
 	}
 	kc := opts.connect.config(realm)
-	kc.Log = requestLog(ctx)
+	kc.Log, kc.CodeMie = requestLog(ctx), want.CodeMie
 	c, err := keycloak.Open(kc)
 	if err != nil {
 		return err

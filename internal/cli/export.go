@@ -132,6 +132,9 @@ func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOption
 	if err := checkExport(ios, files); err != nil {
 		return err
 	}
+	for _, w := range e.Warnings {
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", w)
+	}
 	switch {
 	case opts.Split != "":
 		if err := writeSplit(opts.Split, files); err != nil {

@@ -16,7 +16,11 @@ func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	if err != nil {
 		return err
 	}
-	c, _, live, err := opts.connect.read(ctx, realm, keycloak.ReadOptions{})
+	var ro keycloak.ReadOptions
+	if cfg != nil {
+		ro.CodeMie = cfg.Settings.CodeMie
+	}
+	c, _, live, err := opts.connect.read(ctx, realm, ro)
 	if err != nil {
 		return err
 	}

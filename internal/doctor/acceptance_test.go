@@ -54,7 +54,7 @@ func readyRealm(t *testing.T) (*keycloaktest.Realm, string) {
 	}
 	kc(t, realm, http.MethodPost, "/identity-provider/instances", entra, nil)
 	ctx := context.Background()
-	if _, err := realm.CreateCodeMieClient(ctx, "codemie"); err != nil {
+	if _, err := realm.BareCodeMieClient(ctx, "codemie"); err != nil {
 		t.Fatal(err)
 	}
 	must(t, realm.SeedUsers(ctx, []keycloaktest.User{{Username: "carol", Enabled: true, RealmRoles: []string{"developer"}}}))

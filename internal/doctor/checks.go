@@ -238,9 +238,14 @@ func editors(edit []string) string {
 }
 
 // roleConsequence says what a missing realm role costs CodeMie.
-var roleConsequence = map[string]string{
-	string(model.RoleAdmin):     "nobody can be a CodeMie platform Admin",
-	string(model.RoleDeveloper): "nobody can sign in to CodeMie as a standard user",
+func roleConsequence(cm model.CodeMie, name string) (string, bool) {
+	switch name {
+	case cm.RoleName(model.RoleAdmin):
+		return "nobody can be a CodeMie platform Admin", true
+	case cm.RoleName(model.RoleDeveloper):
+		return "nobody can sign in to CodeMie as a standard user", true
+	}
+	return "", false
 }
 
 func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
@@ -256,7 +261,7 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 		if !slices.ContainsFunc(roles, func(r model.RealmRole) bool { return r.Name == name }) {
 			c.Status = Fail
 			c.Detail = fmt.Sprintf("realm role %q does not exist", name)
-			if why, ok := roleConsequence[name]; ok {
+			if why, ok := roleConsequence(w.CodeMie, name); ok {
 				c.Detail += ": " + why
 			}
 			console := "in the console: Realm roles → Create role → Role name " + name

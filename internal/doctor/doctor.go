@@ -67,6 +67,8 @@ type Want struct {
 	Files []string
 	// Roles are the realm roles that must exist.
 	Roles []string
+	// CodeMie names the realm roles CodeMie reads (settings.codemie).
+	CodeMie model.CodeMie
 	// ClientScope and Attributes are where the token mappers must be and which attributes they
 	// carry into tokens.
 	ClientScope string
@@ -97,7 +99,8 @@ type IdentityProvider struct {
 // and mappers for its three attributes on client scope profile.
 func Defaults() Want {
 	return Want{
-		Roles:           []string{string(model.RoleAdmin), string(model.RoleDeveloper)},
+		Roles:           []string{model.DefaultAdminRole, model.DefaultDeveloperRole},
+		CodeMie:         model.DefaultCodeMie(),
 		ClientScope:     "profile",
 		Attributes:      []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
 		MappersDeclared: true,
@@ -109,6 +112,7 @@ func Defaults() Want {
 func FromConfig(cfg *model.Config) Want {
 	w := Defaults()
 	w.Files, w.Config = cfg.Files, cfg
+	w.CodeMie = cfg.Settings.CodeMie
 	w.Roles = nil
 	for _, r := range cfg.Roles {
 		w.Roles = append(w.Roles, r.Name)

@@ -397,10 +397,9 @@ func (f *fakeTarget) ReadIdentityProviders(context.Context) ([]model.LiveIdentit
 	return f.idps, nil
 }
 func (f *fakeTarget) ReadLive(context.Context, keycloak.ReadOptions) (*model.Live, error) {
-	return f.live, nil
-}
-func (f *fakeTarget) ReadCodeMieClient(context.Context, string) (*model.LiveCodeMieClient, error) {
-	return f.client, nil
+	live := *f.live
+	live.Client = f.client
+	return &live, nil
 }
 func (f *fakeTarget) ReadClientScopes(context.Context) ([]model.LiveClientScope, error) {
 	return []model.LiveClientScope{*f.scope}, nil

@@ -26,7 +26,7 @@ func tokenChecks(ctx context.Context, t Target, w Want, held map[keycloak.Permis
 	case !held[keycloak.ViewRealm]:
 		return []Check{{Name: "tokens", Status: Skip, Detail: "not checked: the credentials cannot read the realm roles (see permission view-realm)"}}
 	}
-	live, err := t.ReadLive(ctx, keycloak.ReadOptions{})
+	live, err := t.ReadLive(ctx, keycloak.ReadOptions{CodeMie: w.CodeMie})
 	if err != nil {
 		return []Check{{Name: "tokens", Status: Fail, Detail: "could not read the realm: " + err.Error()}}
 	}

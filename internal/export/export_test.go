@@ -57,14 +57,15 @@ users:
     role: admin
     attributes:
       roster_managed: ["true"]
-  - # attribute "note" is not exported: it has a blank value
+  - # warning: CodeMie reads "cannot sign in (disabled)" today, the export declares what it would read as "cannot sign in (disabled)": an administered project is missing from applications; apply adds it there; project names with upper case are exported lowercase, which CodeMie reads as other projects
+    # attribute "note" is not exported: it has a blank value
     username: bob # cannot sign in (disabled)
     firstName: "017"
     lastName: "yes"
     enabled: false
     role: developer
     external: true
-    projects: {admin: [pay], member: [codemie, search]}
+    projects: {admin: [pay], member: [search]}
     attributes:
       department: [R&D, Ops]
       roster_managed: ["true"]

@@ -164,8 +164,11 @@ func (e *Export) userNode(u User) *yaml.Node {
 	name := str(lu.Username)
 	name.LineComment = "# " + u.Access.Summary()
 	addKey(n, "username", name)
-	if len(u.Dropped) > 0 {
+	if len(u.Dropped) > 0 || u.Misread != "" {
 		var lines []string
+		if u.Misread != "" {
+			lines = append(lines, "warning: "+u.Misread)
+		}
 		for _, k := range slices.Sorted(maps.Keys(u.Dropped)) {
 			lines = append(lines, fmt.Sprintf("attribute %q is not exported: %s", k, u.Dropped[k]))
 		}
@@ -176,19 +179,20 @@ func (e *Export) userNode(u User) *yaml.Node {
 			addKey(n, f.key, str(f.val))
 		}
 	}
-	if !lu.Enabled {
+	d := u.Declared
+	if d.Disabled {
 		addKey(n, "enabled", boolean(false))
 	}
-	addKey(n, "role", str(string(u.Access.Role)))
-	if u.Access.External {
+	addKey(n, "role", str(string(d.Role)))
+	if d.External {
 		addKey(n, "external", boolean(true))
 	}
-	if len(u.Access.Projects) > 0 {
+	if len(d.Projects) > 0 {
 		p := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-		if len(u.Access.Admin) > 0 {
-			addKey(p, "admin", list(u.Access.Admin))
+		if len(d.Admin) > 0 {
+			addKey(p, "admin", list(d.Admin))
 		}
-		if m := u.Access.MemberOnly(); len(m) > 0 {
+		if m := d.MemberOnly(); len(m) > 0 {
 			addKey(p, "member", list(m))
 		}
 		addKey(n, "projects", p)

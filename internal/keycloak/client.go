@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // Config says which server and realm to talk to, and how to log in. Set either ClientSecret
@@ -45,6 +47,9 @@ type Config struct {
 	// Log, when set, receives a line per HTTP request: method, path, status and duration, never
 	// query strings, headers or bodies (roster --verbose).
 	Log io.Writer
+	// CodeMie names the realm roles that stand for model.RoleAdmin and model.RoleDeveloper and
+	// CodeMie's client (settings.codemie; the zero value is CodeMie's defaults).
+	CodeMie model.CodeMie
 }
 
 // Client is a logged-in connection to one realm's Admin API. It is safe for concurrent use.

@@ -222,3 +222,64 @@ func (c *Client) UpdateIdentityProviderMapper(ctx context.Context, alias string,
 	_, err := c.do(ctx, http.MethodPut, idpPath(alias)+"/mappers/"+url.PathEscape(m.ID), idpMapperRep(alias, m), nil)
 	return err
 }
+
+// mappedRep is the part of a client or client scope representation that holds its mappers.
+type mappedRep struct {
+	ID              string              `json:"id"`
+	ClientID        string              `json:"clientId"` // clients only
+	Name            string              `json:"name"`     // client scopes only
+	ProtocolMappers []protocolMapperRep `json:"protocolMappers"`
+}
+
+// readCodeMieClient reads CodeMie's client (Config.CodeMie.ClientID) with the protocol mappers
+// that reach it: its own and those of its default client scopes. Three requests. It answers nil
+// and no reason when the realm has no such client, and nil with the reason when roster may not
+// read clients (view-clients): the plan then says it cannot check what CodeMie receives.
+func (c *Client) readCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error) {
+	clientID := c.cfg.CodeMie.ClientID
+	if clientID == "" {
+		clientID = model.DefaultClientID
+	}
+	var clients []mappedRep
+	_, err := c.do(ctx, http.MethodGet, "/clients?"+url.Values{"clientId": {clientID}}.Encode(), nil, &clients)
+	if statusOf(err) == http.StatusForbidden {
+		return nil, fmt.Sprintf("roster may not read clients (it needs the realm-management role %s)", ViewClients), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	i := slices.IndexFunc(clients, func(x mappedRep) bool { return x.ClientID == clientID })
+	if i < 0 {
+		return nil, "", nil
+	}
+	cl := &model.LiveCodeMieClient{ID: clients[i].ID, ClientID: clientID}
+	for _, m := range clients[i].ProtocolMappers {
+		cl.Mapping.Mappers = append(cl.Mapping.Mappers, m.model())
+	}
+	var defaults []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/clients/"+url.PathEscape(cl.ID)+"/default-client-scopes", nil, &defaults); err != nil {
+		return nil, "", err
+	}
+	var scopes []mappedRep
+	if _, err := c.do(ctx, http.MethodGet, "/client-scopes", nil, &scopes); err != nil {
+		return nil, "", err
+	}
+	for _, d := range defaults {
+		cl.DefaultScopes = append(cl.DefaultScopes, d.Name)
+		for _, s := range scopes {
+			if s.ID != d.ID {
+				continue
+			}
+			for _, m := range s.ProtocolMappers {
+				lm := m.model()
+				lm.Scope = s.Name
+				cl.Mapping.Mappers = append(cl.Mapping.Mappers, lm)
+			}
+		}
+	}
+	slices.Sort(cl.DefaultScopes)
+	return cl, "", nil
+}

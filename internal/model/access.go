@@ -71,17 +71,6 @@ func NormalizeProjects(names []string) []string {
 	return slices.Compact(out)
 }
 
-// ParseProjects reads a project-list attribute as CodeMie does, whatever its encoding: every value
-// is split on commas, items are trimmed and lowercased, empty ones dropped, and the result sorted
-// and de-duplicated.
-func ParseProjects(values []string) []string {
-	var items []string
-	for _, v := range values {
-		items = append(items, strings.Split(v, ",")...)
-	}
-	return NormalizeProjects(items)
-}
-
 // EncodeProjects is the one encoding roster writes: a single comma-joined value, or no value at
 // all for an empty list (the attribute is then removed).
 func EncodeProjects(projects []string) []string {
@@ -103,25 +92,6 @@ func (a Access) Attributes() map[string][]string {
 		m[AttrUserType] = []string{UserTypeExternal}
 	}
 	return m
-}
-
-// DecodeAccess reads the access CodeMie would grant a Keycloak user with the given owned realm
-// roles and attributes. It is tolerant the way CodeMie's parser is: several values, spaces and
-// upper case all decode. A project only in applications_admin counts as administered and opened.
-// admin wins over developer when a user holds both.
-func DecodeAccess(roles []Role, attrs map[string][]string) Access {
-	var role Role
-	switch {
-	case slices.Contains(roles, RoleAdmin):
-		role = RoleAdmin
-	case slices.Contains(roles, RoleDeveloper):
-		role = RoleDeveloper
-	}
-	admin := ParseProjects(attrs[AttrApplicationsAdmin])
-	projects := NormalizeProjects(append(ParseProjects(attrs[AttrApplications]), admin...))
-	ut := attrs[AttrUserType]
-	external := len(ut) == 1 && strings.EqualFold(strings.TrimSpace(ut[0]), UserTypeExternal)
-	return Access{Role: role, Projects: projects, Admin: admin, External: external}
 }
 
 // Equal reports whether two accesses grant the same.

@@ -28,6 +28,8 @@ type Live struct {
 	// Client is CodeMie's client with the token mappers that reach it; nil when it was not read
 	// or the realm has no client CodeMie.ClientID.
 	Client *LiveCodeMieClient
+	// ClientUnread, when not empty, says why roster could not read CodeMie's client.
+	ClientUnread string
 }
 
 // LiveCodeMieClient is CodeMie's client as Keycloak stores it.
@@ -77,13 +79,6 @@ type LiveUser struct {
 	// FederatedIdentities are the user's identity-provider links, sorted by provider. They are
 	// read only for users whose configuration declares links; nil otherwise.
 	FederatedIdentities []FederatedIdentity
-}
-
-// Access is what CodeMie grants the user today.
-func (u LiveUser) Access() Access {
-	a := DecodeAccess(u.Roles, u.Attributes)
-	a.Disabled = !u.Enabled
-	return a
 }
 
 // IsServiceAccount reports whether the user is a client's service account; roster never

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -244,26 +245,21 @@ func Prepare(ctx context.Context, r Reader, live *model.Live, cfg *model.Config)
 
 // Reader is what readFacts reads from; *keycloak.Client implements it.
 type Reader interface {
-	ReadCodeMieClient(ctx context.Context, clientID string) (*model.LiveCodeMieClient, error)
 	ReadClientScopes(ctx context.Context) ([]model.LiveClientScope, error)
 }
 
-// readFacts reads CodeMie's client (live.CodeMie names it) and the realm's client scopes. A realm
-// without the client is an error that says how to create it.
+// readFacts takes CodeMie's client from live (ReadLive reads it) and reads the realm's client
+// scopes. A realm without the client is a *MissingClientError; credentials that may not read it
+// an error that names the role.
 func readFacts(ctx context.Context, r Reader, live *model.Live) (Facts, error) {
-	f := Facts{CodeMie: live.CodeMie, Policy: live.Policy}
-	clientID := live.CodeMie.ClientID
-	if clientID == "" {
-		clientID = model.DefaultClientID
+	f := Facts{CodeMie: live.CodeMie, Policy: live.Policy, Client: live.Client}
+	switch {
+	case live.ClientUnread != "":
+		return f, fmt.Errorf("cannot verify: %s", live.ClientUnread)
+	case live.Client == nil:
+		return f, &MissingClientError{Realm: live.Realm, ClientID: cmp.Or(live.CodeMie.ClientID, model.DefaultClientID)}
 	}
-	client, err := r.ReadCodeMieClient(ctx, clientID)
-	if err != nil {
-		return f, err
-	}
-	if client == nil {
-		return f, &MissingClientError{Realm: live.Realm, ClientID: clientID}
-	}
-	f.Client = client
+	var err error
 	f.Scopes, err = r.ReadClientScopes(ctx)
 	return f, err
 }
