@@ -55,7 +55,7 @@ func MapperSettings(attr string) string {
 const applyFix = "run `roster apply` with the files"
 
 func notInRealm(s Subject) Cause {
-	return Cause{Kind: NotInRealm, Detail: fmt.Sprintf("realm has no user %q", s.Username), Fix: applyFix + " (it creates the user)"}
+	return Cause{Kind: NotInRealm, Detail: fmt.Sprintf("the realm has no user %q", s.Username), Fix: applyFix + " (it creates the user)"}
 }
 
 // explain lists the likely causes of the difference between r.Want and the reading g, one per

@@ -186,3 +186,37 @@ func TestCauses(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteText(t *testing.T) {
+	bob := dev("payments")
+	got := dev()
+	r := Report{Client: "codemie", FromFiles: true, Results: []Result{
+		{Subject: Subject{Username: "alice", Want: model.Access{Role: model.RoleAdmin}, User: &model.LiveUser{}},
+			Got: []Reading{{Tokens: model.TokenTypes, Access: model.Access{Role: model.RoleAdmin}}}},
+		{Subject: Subject{Username: "bob", Want: bob, User: &model.LiveUser{}},
+			Got: []Reading{{Tokens: []model.TokenType{model.TokenAccess}, Access: bob},
+				{Tokens: []model.TokenType{model.TokenID, model.TokenUserInfo}, Access: got}},
+			Causes: []Cause{{Kind: NotInToken, Detail: `mapper "applications" for applications is not added to the ID token, userinfo`, Fix: "turn them on"}}},
+		{Subject: Subject{Username: "carol", Want: dev("x")}, Causes: []Cause{notInRealm(Subject{Username: "carol"})}},
+	}}
+	var b strings.Builder
+	if err := WriteText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	want := `bob: the files say Regular User (payments); the ID token and userinfo make CodeMie grant Regular User (no projects)
+  cause: mapper "applications" for applications is not added to the ID token, userinfo (not-in-token)
+  fix: turn them on
+carol: the files say Regular User (x); the realm has no such user
+  cause: the realm has no user "carol" (not-in-realm)
+  fix: run ` + "`roster apply`" + ` with the files (it creates the user)
+
+Verified 3 users through client "codemie": 1 match, 2 differ.
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("WriteText (-want +got):\n%s", diff)
+	}
+	doc := r.JSON()
+	if doc.Summary.Verified != 3 || doc.Summary.Match != 1 || doc.Summary.Differ != 2 || len(doc.Users[2].Got) != 0 || doc.Users[2].Got == nil {
+		t.Errorf("JSON summary %+v, carol's got %#v", doc.Summary, doc.Users[2].Got)
+	}
+}
