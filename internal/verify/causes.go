@@ -54,6 +54,10 @@ func MapperSettings(attr string) string {
 
 const applyFix = "run `roster apply` with the files"
 
+// policyFix sets the policy under which administrators (roster) may write CodeMie's attributes.
+const policyFix = "set settings.unmanagedAttributePolicy: ADMIN_EDIT in the files and run `roster apply`; or in the console: " +
+	"Realm settings → General → Unmanaged Attributes → Only administrators can write"
+
 func notInRealm(s Subject) Cause {
 	return Cause{Kind: NotInRealm, Detail: fmt.Sprintf("the realm has no user %q", s.Username), Fix: applyFix + " (it creates the user)"}
 }
@@ -163,11 +167,15 @@ func attrCause(f Facts, r Result, g Reading, attr string) Cause {
 	case len(missing) > 0:
 		return Cause{Kind: NotInToken, Detail: fmt.Sprintf("mapper %q for %s is not added to the %s", m.Name, attr, strings.Join(missing, ", ")),
 			Fix: fmt.Sprintf("in the console: %s → Mappers → %s: Add to ID token, access token and userinfo on", mapperHome(m, client), m.Name)}
-	case len(stored) == 0 && (f.Policy == model.PolicyDisabled || f.Policy == model.PolicyAdminView):
-		return Cause{Kind: PolicyDrops, Detail: fmt.Sprintf("the user-profile policy %s keeps administrators from writing %s, "+
-			"so Keycloak drops the value", f.Policy, attr),
-			Fix: "set settings.unmanagedAttributePolicy: ADMIN_EDIT in the files and run `roster apply`; or in the console: " +
-				"Realm settings → General → Unmanaged Attributes → Only administrators can write"}
+	case len(stored) == 0 && f.Policy == model.PolicyDisabled:
+		// Verified on Keycloak 26.7.3: the Admin API then hides a stored value the mappers still
+		// put into the tokens.
+		return Cause{Kind: PolicyDrops, Detail: fmt.Sprintf("the user-profile policy DISABLED hides %s from administrators: "+
+			"Keycloak drops what roster writes and shows no stored value, while the tokens carry %s", attr, claimsText(r, attr)),
+			Fix: policyFix}
+	case f.Policy == model.PolicyAdminView && f.FromFiles:
+		return Cause{Kind: PolicyDrops, Detail: fmt.Sprintf("the user-profile policy ADMIN_VIEW lets administrators read %s "+
+			"but not write it, so Keycloak drops what roster writes", attr), Fix: policyFix}
 	case f.FromFiles:
 		return Cause{Kind: NotApplied, Detail: fmt.Sprintf("the realm holds %s %s for the user, not what the files say", attr, valuesText(stored)),
 			Fix: applyFix}

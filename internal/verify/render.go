@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/rosterhq/roster/internal/access"
@@ -70,16 +71,18 @@ func (r Report) Sides(x Result) []string {
 }
 
 // Lines are the mismatch lines of one result: one per reading that differs, with both sides;
-// then the causes, each with its fix.
+// then the causes, each with its fix (a fix said once).
 func (r Report) Lines(x Result) []string {
 	var lines []string
 	for _, s := range r.Sides(x) {
 		lines = append(lines, x.Username+": "+s)
 	}
+	var fixed []string
 	for _, c := range x.Causes {
 		lines = append(lines, fmt.Sprintf("  cause: %s (%s)", c.Detail, c.Kind))
-		if c.Fix != "" {
+		if c.Fix != "" && !slices.Contains(fixed, c.Fix) {
 			lines = append(lines, "  fix: "+c.Fix)
+			fixed = append(fixed, c.Fix)
 		}
 	}
 	return lines

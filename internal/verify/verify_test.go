@@ -154,7 +154,7 @@ func TestCauses(t *testing.T) {
 	}{
 		{name: "policy drops", mappers: all, policy: model.PolicyDisabled,
 			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}}, want: dev("a"), got: dev(),
-			kind: PolicyDrops, detail: "policy DISABLED keeps administrators from writing applications"},
+			kind: PolicyDrops, detail: "policy DISABLED hides applications from administrators"},
 		{name: "not in the access token", mappers: []model.LiveTokenMapper{roles, noAccess}, policy: model.PolicyAdminEdit,
 			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}, Attributes: map[string][]string{"applications": {"a"}}},
 			want: dev("a"), got: dev(), tokens: []model.TokenType{model.TokenAccess},
