@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/internal/apply"
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
@@ -244,10 +245,10 @@ func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, res
 		}
 		if err != nil {
 			ok = false
-			fmt.Fprintf(ios.Out, "%s: invitation failed: %v\n", o.Addr.Display(), err)
+			fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
 			continue
 		}
-		fmt.Fprintf(ios.Out, "%s: invitation sent\n", o.Addr.Display())
+		fmt.Fprintf(ios.Out, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
 	}
 	return ok
 }
