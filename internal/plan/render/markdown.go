@@ -49,7 +49,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		if pr.Error {
 			mark = ":x: **Error:** "
 		}
-		warnings = append(warnings, mark+escape(pr.Problem)+". To fix: "+escape(pr.Fix))
+		warnings = append(warnings, mark+escape.Markdown(pr.Problem)+". To fix: "+escape.Markdown(pr.Fix))
 	}
 	for _, s := range p.Warnings {
 		warnings = append(warnings, ":warning: "+escape.Markdown(s))
