@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster/internal/access"
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -117,18 +118,20 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// WriteText writes the mismatch lines of every differing user, then the summary.
+// WriteText writes the mismatch lines of every differing user, then the summary. Each line goes
+// through escape.Text: usernames, project names, claim values and the client id come from files,
+// from users' own attributes and from the server, and must not forge the lines around them.
 func WriteText(w io.Writer, r Report) error {
 	var b strings.Builder
 	for _, x := range r.Differ() {
 		for _, l := range r.Lines(x) {
-			b.WriteString(l + "\n")
+			b.WriteString(escape.Text(l) + "\n")
 		}
 	}
 	if b.Len() > 0 {
 		b.WriteString("\n")
 	}
-	b.WriteString(r.Summary() + "\n")
+	b.WriteString(escape.Text(r.Summary()) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

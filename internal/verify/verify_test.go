@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rosterhq/roster/internal/escape/escapetest"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -218,5 +219,27 @@ Verified 3 users through client "codemie": 1 match, 2 differ.
 	doc := r.JSON()
 	if doc.Summary.Verified != 3 || doc.Summary.Match != 1 || doc.Summary.Differ != 2 || len(doc.Users[2].Got) != 0 || doc.Users[2].Got == nil {
 		t.Errorf("JSON summary %+v, carol's got %#v", doc.Summary, doc.Users[2].Got)
+	}
+}
+
+// TestWriteTextCannotBeForged verifies users whose names, projects and claims are hostile: the
+// text must keep one line per mismatch, cause and fix, and hold no control character.
+func TestWriteTextCannotBeForged(t *testing.T) {
+	var results []Result
+	for i, h := range escapetest.Hostile {
+		u := &model.LiveUser{Username: h, Attributes: map[string][]string{"applications": {h}}}
+		results = append(results, Result{Subject: Subject{Username: h, Want: dev(h), User: u},
+			Got:    []Reading{{Tokens: model.TokenTypes, Access: dev(fmt.Sprint(i))}},
+			Causes: []Cause{{Kind: Unexplained, Detail: "the tokens carry " + h}}})
+	}
+	var b strings.Builder
+	if err := WriteText(&b, Report{Client: "codemie\n" + escapetest.Hostile[0], Results: results}); err != nil {
+		t.Fatal(err)
+	}
+	if c := escapetest.Controls(b.String(), false); c != nil {
+		t.Errorf("control characters %v in\n%s", c, b.String())
+	}
+	if lines := strings.Count(b.String(), "\n"); lines != 2*len(results)+2 {
+		t.Errorf("%d lines, want %d:\n%s", lines, 2*len(results)+2, b.String())
 	}
 }
