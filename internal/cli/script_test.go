@@ -61,13 +61,14 @@ func TestScripts(t *testing.T) {
 			return err == nil || keycloaktest.Required(), nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"realm":    cmdRealm,
-			"expand":   cmdExpand,
-			"kc":       cmdKC,
-			"kcpolicy": cmdKCPolicy,
-			"kcid":     cmdKCID,
-			"exits":    cmdExits,
-			"cijob":    cmdCIJob,
+			"realm":     cmdRealm,
+			"expand":    cmdExpand,
+			"kc":        cmdKC,
+			"kcpolicy":  cmdKCPolicy,
+			"kcid":      cmdKCID,
+			"kccodemie": cmdKCCodeMie,
+			"exits":     cmdExits,
+			"cijob":     cmdCIJob,
 		},
 	})
 }
@@ -211,4 +212,21 @@ func cmdKCPolicy(ts *testscript.TestScript, neg bool, args []string) {
 		p = ""
 	}
 	ts.Check(scriptRealm(ts).SetPolicy(context.Background(), p))
+}
+
+// cmdKCCodeMie creates CodeMie's client codemie in the script's realm: kccodemie mappers adds
+// single-valued attribute mappers for applications, applications_admin and user_type to client
+// scope profile, as CodeMie's guide sets them up; kccodemie bare leaves them
+// out, as CodeMie's installation does; kccodemie bare SCOPE... adds those scopes as default.
+func cmdKCCodeMie(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 || args[0] != "mappers" && args[0] != "bare" || args[0] == "mappers" && len(args) != 1 {
+		ts.Fatalf("usage: kccodemie mappers | kccodemie bare [SCOPE...]")
+	}
+	var err error
+	if args[0] == "mappers" {
+		_, err = scriptRealm(ts).CodeMieClient(context.Background(), "codemie", "profile", false)
+	} else {
+		_, err = scriptRealm(ts).BareCodeMieClient(context.Background(), "codemie", args[1:]...)
+	}
+	ts.Check(err)
 }

@@ -75,7 +75,7 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 		multivalued bool
 	}{{"codemie", false}, {"codemie-multi", true}} {
 		t.Run(client.id, func(t *testing.T) {
-			uuid, err := realm.CodeMieClient(ctx, client.id, client.multivalued)
+			uuid, err := realm.CodeMieClient(ctx, client.id, client.id+"-attributes", client.multivalued)
 			if err != nil {
 				t.Fatal(err)
 			}

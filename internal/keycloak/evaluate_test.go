@@ -18,7 +18,7 @@ import (
 func TestExampleClaims(t *testing.T) {
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
-	uuid, err := realm.CodeMieClient(ctx, "codemie", false)
+	uuid, err := realm.CodeMieClient(ctx, "codemie", "codemie-attributes", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func (b *builder) prerequisites() []Prerequisite {
 			"set settings.codemie.clientId to the client CodeMie's oauth2-proxy uses (CodeMie's installation creates codemie)")
 		return out
 	}
-	scopeFix := fmt.Sprintf("make the client scope holding it a default client scope of client %q (Clients → %s → Client scopes → Add client scope → Default)", client, client)
+	scopeFix := fmt.Sprintf("make the client scope holding the mappers a default client scope of client %q (Clients → %s → Client scopes → Add client scope → Default)", client, client)
 	if tm := b.cfg.TokenMappers; tm != nil && !slices.Contains(b.live.Client.DefaultScopes, tm.ClientScope) {
 		fail(fmt.Sprintf("tokenMappers.clientScope %q is not a default client scope of client %q: the mappers roster manages there never reach CodeMie", tm.ClientScope, client),
 			fmt.Sprintf("add %q as a default client scope of client %q, or set tokenMappers.clientScope to one of its default scopes (%s)",
@@ -42,12 +42,20 @@ func (b *builder) prerequisites() []Prerequisite {
 		fail(fmt.Sprintf("no mapper puts the realm roles (realm_access.roles) into the access tokens of client %q: oauth2-proxy lets nobody into CodeMie", client),
 			"add Keycloak's client scope roles as a default client scope of client "+fmt.Sprintf("%q", client))
 	}
+	var unmapped []string
 	for _, attr := range b.usedAttributes() {
 		ms := b.mapping.Carrying(attr, model.TokenAccess)
 		if len(ms) == 0 {
-			fail(fmt.Sprintf("no token mapper puts user attribute %s into claim %s of the access tokens of client %q: CodeMie reads %s for nobody", attr, attr, client, meaningOf(attr)),
-				"declare tokenMappers: {} in the files (roster then creates the mappers in client scope profile), or add a User Attribute mapper and "+scopeFix)
+			unmapped = append(unmapped, attr)
 			continue
+		}
+		if len(ms) > 1 {
+			var names []string
+			for _, m := range ms {
+				names = append(names, fmt.Sprintf("%q%s", m.Name, mapperPlace(m)))
+			}
+			fail(fmt.Sprintf("mappers %s all fill claim %s: which value the token carries is not defined", strings.Join(names, ", "), attr),
+				"keep one of them (tokenMappers manages the one named "+attr+")")
 		}
 		for _, m := range ms {
 			where := mapperPlace(m)
@@ -74,9 +82,18 @@ func (b *builder) prerequisites() []Prerequisite {
 			}
 		}
 	}
+	if len(unmapped) > 0 {
+		var what []string
+		for _, attr := range unmapped {
+			what = append(what, fmt.Sprintf("%s (%s)", attr, meaningOf(attr)))
+		}
+		fail(fmt.Sprintf("no token mapper puts the user attributes %s into the claims of the same names in the access tokens of client %q: CodeMie reads them for nobody",
+			strings.Join(what, ", "), client),
+			"declare tokenMappers: {} in the files (roster then creates the mappers in client scope profile), or add User Attribute mappers and "+scopeFix)
+	}
 	if users := b.misread(); len(users) > 0 {
 		fail(fmt.Sprintf("CodeMie will not read the access the files declare for %s", listUsers(users)),
-			"fix the prerequisites above; roster access --verify shows what CodeMie reads")
+			"fix the prerequisites above")
 	}
 	slices.SortStableFunc(out, func(x, y Prerequisite) int {
 		switch {

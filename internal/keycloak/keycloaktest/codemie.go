@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
-// CodeMieClient creates a confidential client clientID standing in for CodeMie's, whose default
-// client scopes are Keycloak's roles, profile and basic plus a scope of its own holding one User
-// Attribute mapper per CodeMie attribute (claim named like the attribute, String, in the ID
-// token, the access token and userinfo), multivalued or not. It returns the client's id.
-func (r *Realm) CodeMieClient(ctx context.Context, clientID string, multivalued bool) (string, error) {
-	scope := clientID + "-attributes"
+// CodeMieClient creates a confidential client clientID standing in for CodeMie's (see
+// BareCodeMieClient) with one User Attribute mapper per CodeMie attribute (claim named like the
+// attribute, String, in the ID token, the access token and userinfo), multivalued or not, on a
+// default client scope of the client: Keycloak's profile, as CodeMie's guide has it, or a new
+// scope of the given name. It returns the client's id.
+func (r *Realm) CodeMieClient(ctx context.Context, clientID, scope string, multivalued bool) (string, error) {
 	var mappers []map[string]any
 	for _, attr := range []string{"applications", "applications_admin", "user_type"} {
 		mappers = append(mappers, map[string]any{
@@ -22,27 +23,44 @@ func (r *Realm) CodeMieClient(ctx context.Context, clientID string, multivalued 
 				"userinfo.token.claim": "true"},
 		})
 	}
+	if scope == "profile" {
+		var scopes []scopeRef
+		if err := r.Admin(ctx, http.MethodGet, "/client-scopes", nil, &scopes); err != nil {
+			return "", err
+		}
+		i := slices.IndexFunc(scopes, func(s scopeRef) bool { return s.Name == scope })
+		if i < 0 {
+			return "", fmt.Errorf("no client scope %s", scope)
+		}
+		for _, m := range mappers {
+			if err := r.Admin(ctx, http.MethodPost, "/client-scopes/"+scopes[i].ID+"/protocol-mappers/models", m, nil); err != nil {
+				return "", err
+			}
+		}
+		return r.BareCodeMieClient(ctx, clientID)
+	}
 	if err := r.Admin(ctx, http.MethodPost, "/client-scopes", map[string]any{
 		"name": scope, "protocol": "openid-connect", "protocolMappers": mappers,
 	}, nil); err != nil {
 		return "", err
 	}
-	if err := r.Admin(ctx, http.MethodPost, "/clients", map[string]any{
-		"clientId": clientID, "protocol": "openid-connect", "publicClient": false, "standardFlowEnabled": true,
-		"redirectUris": []string{"https://codemie.example/*"}, "defaultClientScopes": []string{"roles", "profile", "basic", scope},
-	}, nil); err != nil {
-		return "", err
-	}
-	return r.clientUUID(ctx, clientID)
+	return r.BareCodeMieClient(ctx, clientID, scope)
 }
 
-// BareCodeMieClient creates a confidential client clientID standing in for CodeMie's with the
-// realm's default client scopes (profile and roles among them) and nothing of its own, for tests
-// that put the mappers where CodeMie's guide does, on profile. It returns the client's id.
-func (r *Realm) BareCodeMieClient(ctx context.Context, clientID string) (string, error) {
+type scopeRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// BareCodeMieClient creates a confidential client clientID standing in for CodeMie's, as
+// CodeMie's installation leaves it before the attribute mappers are added: its default client
+// scopes are Keycloak's roles, profile and basic, plus the extra scopes given. It returns the
+// client's id.
+func (r *Realm) BareCodeMieClient(ctx context.Context, clientID string, extraScopes ...string) (string, error) {
 	if err := r.Admin(ctx, http.MethodPost, "/clients", map[string]any{
 		"clientId": clientID, "protocol": "openid-connect", "publicClient": false, "standardFlowEnabled": true,
-		"redirectUris": []string{"https://codemie.example/*"},
+		"redirectUris":        []string{"https://codemie.example/*"},
+		"defaultClientScopes": append([]string{"roles", "profile", "basic"}, extraScopes...),
 	}, nil); err != nil {
 		return "", err
 	}
