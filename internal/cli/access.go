@@ -54,8 +54,8 @@ for the access token, ID token and userinfo it would issue through CodeMie's cli
 (settings.codemie.clientId, default codemie) without the user's password, reads their
 claims as CodeMie does, and prints a line per user whose tokens grant something else,
 with both sides and the likely cause. It exits 0 when all match and 1 otherwise. It
-needs the realm-management roles view-users and view-clients (roster doctor --for
-verify).
+needs the realm-management roles view-users, view-realm and view-clients (roster
+doctor --for verify).
 
 ` + connectHelp,
 		Example: `  # What can alice do, by the files?
