@@ -81,8 +81,6 @@ type Want struct {
 	// Config is the loaded configuration, whose users the token verification compares with;
 	// nil for the defaults, which compare with roster's reading of the realm.
 	Config *model.Config
-	// Sample is how many users the token verification covers; zero means verify.DefaultSample.
-	Sample int
 	// For names the command whose realm-management roles to check: "" for plan and apply,
 	// "verify" for roster access --verify.
 	For string

@@ -16,7 +16,8 @@ const ForVerify = "verify"
 
 // tokenChecks find CodeMie's client and verify a sample of users the way roster access --verify
 // does: what the tokens Keycloak issues make CodeMie grant, against what the files (or roster's
-// reading of the realm) say. A sample of Want.Sample users covers each CodeMie role present.
+// reading of the realm) say. A sample of verify.DefaultSample users covers each CodeMie role
+// present.
 func tokenChecks(ctx context.Context, t Target, w Want, held map[keycloak.Permission]bool) []Check {
 	switch {
 	case !held[keycloak.ViewClients]:
@@ -46,10 +47,7 @@ func tokenChecks(ctx context.Context, t Target, w Want, held map[keycloak.Permis
 	checks := []Check{{Name: "client " + facts.Client.ClientID, Status: Pass,
 		Detail: fmt.Sprintf("client %q exists; its default client scopes: %s", facts.Client.ClientID, strings.Join(facts.Client.DefaultScopes, ", "))}}
 
-	n := w.Sample
-	if n <= 0 {
-		n = verify.DefaultSample
-	}
+	n := verify.DefaultSample
 	subjects = verify.Sample(subjects, n)
 	if len(subjects) == 0 {
 		return append(checks, Check{Name: "tokens", Status: Skip, Detail: "not checked: there are no users to verify"})
