@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/secret"
 	"github.com/rosterhq/roster/internal/verify"
 )
 
@@ -132,7 +133,7 @@ func (o *accessOptions) loadOptional(ios *iostreams.IOStreams) (*model.Config, s
 	if len(o.Paths) == 0 {
 		return nil, o.Realm, nil
 	}
-	cfg, err := loadConfig(ios, o.Paths, false)
+	cfg, err := loadConfig(ios, o.Paths, secret.FromEnv(""))
 	if err != nil {
 		return nil, "", err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/planfile"
 	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // The Keycloak adapter is what apply writes to.
@@ -39,6 +40,7 @@ type applyOptions struct {
 	LockTimeout time.Duration
 	Format      string
 	SendInvites bool
+	SecretsDir  string
 }
 
 func newApplyCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -93,6 +95,7 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	opts.removal.addFlags(f)
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
+	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }
 
@@ -119,11 +122,12 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
+	secrets := secret.FromEnv(opts.SecretsDir)
 	var pl *planned
 	if saved != nil {
-		pl, err = replan(ctx, ios, opts, saved)
+		pl, err = replan(ctx, ios, opts, saved, secrets)
 	} else {
-		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
+		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan(), secrets)
 	}
 	if err != nil {
 		return err
@@ -169,8 +173,12 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		}
 	}
 
-	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword,
-		Secret: resolveClientSecret}
+	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize,
+		Password: func(ref *model.SecretRef) (model.Password, error) {
+			v, err := secrets.Resolve(*ref)
+			return model.Password{Value: v}, err
+		},
+		Secret: func(ref *model.SecretRef) (model.Secret, error) { return secrets.Resolve(*ref) }}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
@@ -276,44 +284,6 @@ func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
 	return nil
 }
 
-// resolvePassword reads an initial password from the environment variable or file the
-// configuration names (apply sets whether it is temporary). Errors name the reference, never
-// the value.
-func resolvePassword(ref *model.SecretRef) (model.Password, error) {
-	v, err := resolveSecret(ref, "initial password")
-	return model.Password{Value: v}, err
-}
-
-// resolveClientSecret reads an identity provider's client secret from where the configuration
-// says it is.
-func resolveClientSecret(ref *model.SecretRef) (model.Secret, error) {
-	return resolveSecret(ref, "client secret")
-}
-
-// resolveSecret reads the secret what from the environment variable or file ref names. Errors
-// name the reference, never the value.
-func resolveSecret(ref *model.SecretRef, what string) (model.Secret, error) {
-	switch {
-	case ref.Env != "":
-		v := os.Getenv(ref.Env)
-		if v == "" {
-			return "", fmt.Errorf("%s: environment variable %s is not set", what, ref.Env)
-		}
-		return model.Secret(v), nil
-	case ref.File != "":
-		b, err := os.ReadFile(ref.File)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", what, err)
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("%s: file %s is empty", what, ref.File)
-		}
-		return model.Secret(v), nil
-	}
-	return "", fmt.Errorf("%s: the reference names no environment variable or file", what)
-}
-
 // readSavedPlan returns the saved plan when the only argument is one, else nil.
 func readSavedPlan(paths []string) (*planfile.File, error) {
 	if len(paths) != 1 {
@@ -376,7 +346,7 @@ func checkSources(saved *planfile.File) error {
 
 // replan rebuilds a saved plan from its own configuration and the live realm, and refuses it when
 // anything it was made from changed.
-func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File) (*planned, error) {
+func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File, secrets secret.Source) (*planned, error) {
 	if err := checkSources(saved); err != nil {
 		return nil, err
 	}
@@ -384,7 +354,7 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 	for _, s := range saved.Sources {
 		files = append(files, schema.File{Name: s.Path, Data: s.Content})
 	}
-	cfg, diags := schema.LoadFiles(files, schema.Options{})
+	cfg, diags := schema.LoadFiles(files, schema.Options{Secrets: secrets})
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type doctorOptions struct {
@@ -108,7 +109,7 @@ func (o *doctorOptions) check() error {
 func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOptions) error {
 	realm, want := opts.Realm, doctor.Defaults()
 	if len(opts.Paths) > 0 {
-		cfg, err := loadConfig(ios, opts.Paths, false)
+		cfg, err := loadConfig(ios, opts.Paths, secret.FromEnv(""))
 		if err != nil {
 			return err
 		}

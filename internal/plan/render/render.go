@@ -21,6 +21,8 @@ func body(c plan.Change) []string {
 	var lines []string
 	for _, f := range c.Fields {
 		switch {
+		case f.Sensitive && f.Source != "":
+			lines = append(lines, fmt.Sprintf("%s: %s from %s", f.Name, sensitive, f.Source))
 		case f.Sensitive:
 			lines = append(lines, fmt.Sprintf("%s: %s", f.Name, sensitive))
 		case c.Action == plan.Create:
