@@ -111,6 +111,7 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		}
 	}
 	p.Prerequisites = b.prerequisites()
+	p.CodeMie, p.Mapping = live.CodeMie, b.mapping
 	p.Notes = b.notes
 	return p, nil
 }
