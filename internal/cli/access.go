@@ -23,6 +23,7 @@ type accessOptions struct {
 	User    string
 	Project string
 	Format  string
+	codemie codemieFlags
 }
 
 func newAccessCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -61,6 +62,7 @@ sign in. A file user that leaves enabled alone is compared with the realm's enab
 		},
 	}
 	opts.connect.addFlags(cmd.Flags())
+	opts.codemie.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.BoolVar(&opts.Live, "live", false, "read the live realm instead of the files")
 	f.BoolVar(&opts.Diff, "diff", false, "list the users whose access differs between the files and the realm")
@@ -109,7 +111,13 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	var live *model.Live
 	if opts.Live || opts.Diff {
 		var err error
-		if _, _, live, err = opts.connect.read(ctx, realm, keycloak.ReadOptions{}); err != nil {
+		ro := keycloak.ReadOptions{}
+		if cfg != nil { // the files say how CodeMie reads the realm
+			ro.CodeMie = cfg.Settings.CodeMie
+		} else if ro.CodeMie, err = opts.codemie.model(); err != nil {
+			return err
+		}
+		if _, _, live, err = opts.connect.read(ctx, realm, ro); err != nil {
 			return err
 		}
 	}
