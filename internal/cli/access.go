@@ -26,6 +26,7 @@ type accessOptions struct {
 	User    string
 	Project string
 	Format  string
+	codemie codemieFlags
 
 	Verify      bool
 	Sample      int
@@ -86,6 +87,7 @@ doctor --for verify).
 		},
 	}
 	opts.connect.addFlags(cmd.Flags())
+	opts.codemie.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.BoolVar(&opts.Live, "live", false, "read the live realm instead of the files")
 	f.BoolVar(&opts.Diff, "diff", false, "list the users whose access differs between the files and the realm")
@@ -140,6 +142,16 @@ func (o *accessOptions) loadOptional(ios *iostreams.IOStreams) (*model.Config, s
 	return cfg, cmp.Or(o.Realm, cfg.Realm), nil
 }
 
+// readOptions says how CodeMie reads the realm: as the files say, else as the --codemie-* flags
+// say.
+func (o *accessOptions) readOptions(cfg *model.Config) (keycloak.ReadOptions, error) {
+	if cfg != nil {
+		return keycloak.ReadOptions{CodeMie: cfg.Settings.CodeMie}, nil
+	}
+	cm, err := o.codemie.model()
+	return keycloak.ReadOptions{CodeMie: cm}, err
+}
+
 func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
 	cfg, realm, err := opts.loadOptional(ios)
 	if err != nil {
@@ -147,7 +159,11 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	}
 	var live *model.Live
 	if opts.Live || opts.Diff {
-		if _, _, live, err = opts.connect.read(ctx, realm, keycloak.ReadOptions{}); err != nil {
+		ro, err := opts.readOptions(cfg)
+		if err != nil {
+			return err
+		}
+		if _, _, live, err = opts.connect.read(ctx, realm, ro); err != nil {
 			return err
 		}
 	}

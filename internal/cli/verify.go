@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/rosterhq/roster/internal/iostreams"
-	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/verify"
 )
 
@@ -16,9 +15,9 @@ func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	if err != nil {
 		return err
 	}
-	var ro keycloak.ReadOptions
-	if cfg != nil {
-		ro.CodeMie = cfg.Settings.CodeMie
+	ro, err := opts.readOptions(cfg)
+	if err != nil {
+		return err
 	}
 	c, _, live, err := opts.connect.read(ctx, realm, ro)
 	if err != nil {

@@ -122,7 +122,7 @@ func (e *Export) top(comment []string) *yaml.Node {
 }
 
 // prerequisites adds the realm's policy, the owned roles and the identity providers as found,
-// and the ownership marker's name when it is not the default.
+// and the ownership marker's name and CodeMie's settings when they are not the defaults.
 func (e *Export) prerequisites(root *yaml.Node) {
 	settings := &yaml.Node{Kind: yaml.MappingNode}
 	if p := e.live.Policy; p != "" && p != model.PolicyDisabled {
@@ -130,6 +130,18 @@ func (e *Export) prerequisites(root *yaml.Node) {
 	}
 	if e.owner != model.DefaultOwnerAttribute {
 		addKey(settings, "ownerAttribute", str(e.owner))
+	}
+	cm, d := e.live.CodeMie, model.DefaultCodeMie()
+	codemie := &yaml.Node{Kind: yaml.MappingNode}
+	for _, f := range []struct{ key, val, def string }{
+		{"adminRole", cm.AdminRole, d.AdminRole}, {"developerRole", cm.DeveloperRole, d.DeveloperRole}, {"clientId", cm.ClientID, d.ClientID},
+	} {
+		if f.val != "" && f.val != f.def {
+			addKey(codemie, f.key, str(f.val))
+		}
+	}
+	if len(codemie.Content) > 0 {
+		addKey(settings, "codemie", codemie)
 	}
 	if len(settings.Content) > 0 {
 		addKey(root, "settings", settings)

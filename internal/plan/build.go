@@ -112,6 +112,7 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	}
 	p.Prerequisites = b.prerequisites()
 	p.Warnings = append(b.warnings, p.Warnings...)
+	p.CodeMie, p.Mapping = live.CodeMie, b.mapping
 	p.Notes = b.notes
 	return p, nil
 }

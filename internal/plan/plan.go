@@ -255,6 +255,10 @@ type Plan struct {
 	// Prerequisites are the conditions CodeMie's reading needs that the realm will not meet once
 	// the plan is applied, errors first.
 	Prerequisites []Prerequisite
+	// CodeMie and Mapping are how CodeMie reads users once the plan is applied: apply's
+	// read-back reads the stored users through them.
+	CodeMie model.CodeMie
+	Mapping model.TokenMapping
 }
 
 // HasChanges reports whether applying the plan would change anything.
