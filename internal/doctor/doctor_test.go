@@ -363,6 +363,7 @@ type fakeTarget struct {
 	profile           keycloak.UserProfile
 	roles             []model.RealmRole
 	scope             *model.LiveClientScope
+	client            *model.LiveCodeMieClient
 	idps              []model.LiveIdentityProvider
 }
 
@@ -386,6 +387,9 @@ func (f *fakeTarget) ReadRoles(context.Context) ([]model.RealmRole, error) { ret
 func (f *fakeTarget) ReadClientScope(context.Context, string) (*model.LiveClientScope, error) {
 	return f.scope, nil
 }
+func (f *fakeTarget) ReadCodeMieClient(context.Context) (*model.LiveCodeMieClient, string, error) {
+	return f.client, "", nil
+}
 func (f *fakeTarget) ReadIdentityProviders(context.Context) ([]model.LiveIdentityProvider, error) {
 	return f.idps, nil
 }
@@ -401,6 +405,8 @@ func ready() *fakeTarget {
 		roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		scope: &model.LiveClientScope{Name: "profile", Mappers: []model.LiveTokenMapper{
 			mapper("applications"), mapper("applications_admin"), mapper("user_type")}},
+		client: &model.LiveCodeMieClient{ID: "c", ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+			Mapping: model.RecommendedMapping()},
 		idps: []model.LiveIdentityProvider{{Alias: "entra", Enabled: true}}}
 }
 
@@ -422,7 +428,7 @@ func TestRun(t *testing.T) {
 		"pass permission view-clients", "pass permission manage-clients",
 		"pass permission view-identity-providers", "pass permission manage-identity-providers",
 		"pass user profile", "pass role admin", "pass role developer",
-		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type",
+		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type", "pass client codemie",
 		"pass identity provider entra", "pass clock"}
 
 	r := Run(ctx, ready(), w)
@@ -466,6 +472,7 @@ func TestRun(t *testing.T) {
 		{Name: "user profile", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "realm roles", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "token mappers", Status: Skip, Detail: "not checked: roster could not log in"},
+		{Name: "CodeMie's client", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "identity providers", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "clock", Status: Skip, Detail: "not checked: doctor reads the server's clock off a token's issue time, and roster could not log in"},
 	}
@@ -477,8 +484,31 @@ func TestRun(t *testing.T) {
 	f.exists = false
 	r = Run(ctx, f, w)
 	want = []string{"pass server", "pass login", "fail realm", "skip permissions", "skip user profile", "skip realm roles",
-		"skip token mappers", "skip identity providers", "pass clock"}
+		"skip token mappers", "skip CodeMie's client", "skip identity providers", "pass clock"}
 	if diff := cmp.Diff(want, summary(r)); diff != "" || r.Unreachable {
 		t.Errorf("no realm (-want +got):\n%s", diff)
+	}
+}
+
+// TestClientChecks reads CodeMie's client through the model of CodeMie's reading: a missing
+// client, and one whose default scopes carry no attribute mapper, fail with the fix.
+func TestClientChecks(t *testing.T) {
+	w := Defaults()
+	got := clientChecks(nil, "", nil, w)
+	if len(got) != 1 || got[0].Status != Fail || !strings.Contains(got[0].Detail, `the realm has no client "codemie"`) {
+		t.Errorf("no client: %+v", got)
+	}
+	bare := &model.LiveCodeMieClient{ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+		Mapping: model.TokenMapping{Mappers: model.RecommendedMapping().Mappers[:1]}} // the realm roles only
+	var names []string
+	for _, c := range clientChecks(bare, "", nil, w) {
+		names = append(names, string(c.Status)+" "+c.Name)
+	}
+	want := []string{"fail client codemie: applications", "fail client codemie: applications_admin", "fail client codemie: user_type"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("client without attribute mappers (-want +got):\n%s", diff)
+	}
+	if got := clientChecks(nil, "roster may not read clients", nil, w); len(got) != 1 || got[0].Status != Skip {
+		t.Errorf("unread client: %+v", got)
 	}
 }
