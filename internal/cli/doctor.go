@@ -43,8 +43,9 @@ fails, and prints each finding with its fix. In order:
   role …               the realm roles exist
   token mapper …       User Attribute mappers put the attributes into tokens,
                        single-valued, under their own names
+  client codemie …     CodeMie's client (settings.codemie.clientId) exists and the
+                       mappers that reach it carry what CodeMie reads
   identity provider …  the declared identity providers exist and are enabled
-  client codemie       CodeMie's client (settings.codemie.clientId) exists
   tokens …             the tokens Keycloak issues through it to a sample of up to
                        30 users, covering each CodeMie role, make CodeMie grant
                        what the files (or roster's reading of the realm) say;

@@ -117,6 +117,7 @@ func TestDoctor(t *testing.T) {
 		name           string
 		breakIt, fixIt func(t *testing.T)
 		want           doctor.Check
+		also           []doctor.Check
 	}{
 		{"policy DISABLED",
 			func(t *testing.T) { must(t, realm.SetPolicy(ctx, "")) },
@@ -124,7 +125,7 @@ func TestDoctor(t *testing.T) {
 			doctor.Check{Name: "user profile", Status: doctor.Fail,
 				Detail: "administrators cannot write applications, applications_admin, user_type, so Keycloak drops what roster writes " +
 					"(unmanaged-attribute policy DISABLED: Keycloak drops undeclared attributes)",
-				Fix: policyFix}},
+				Fix: policyFix}, nil},
 		{"policy ENABLED",
 			func(t *testing.T) { must(t, realm.SetPolicy(ctx, "ENABLED")) },
 			func(t *testing.T) { must(t, realm.SetPolicy(ctx, "ADMIN_EDIT")) },
@@ -132,13 +133,13 @@ func TestDoctor(t *testing.T) {
 				Detail: "signed-in users can edit their own applications, applications_admin, user_type through the account API, " +
 					"so a developer can make themselves Project Admin of any project " +
 					"(unmanaged-attribute policy ENABLED: users and administrators may write undeclared attributes)",
-				Fix: policyFix}},
+				Fix: policyFix}, nil},
 		{"role developer missing",
 			func(t *testing.T) { kc(t, realm, http.MethodDelete, "/roles/developer", nil, nil) },
 			func(t *testing.T) { must(t, realm.CreateRoles(ctx, "developer")) },
 			doctor.Check{Name: "role developer", Status: doctor.Fail,
 				Detail: `realm role "developer" does not exist: nobody can sign in to CodeMie as a standard user`,
-				Fix:    "run `roster apply roster.yaml` (it creates the roles the files declare); or in the console: Realm roles → Create role → Role name developer"}},
+				Fix:    "run `roster apply roster.yaml` (it creates the roles the files declare); or in the console: Realm roles → Create role → Role name developer"}, nil},
 		{"mapper applications missing",
 			func(t *testing.T) {
 				kc(t, realm, http.MethodDelete, mapperPath(t, realm, profile, "applications"), nil, nil)
@@ -148,32 +149,36 @@ func TestDoctor(t *testing.T) {
 			},
 			doctor.Check{Name: "token mapper applications", Status: doctor.Fail,
 				Detail: `client scope "profile" has no User Attribute mapper for applications: tokens carry no applications claim, so CodeMie sees no projects`,
-				Fix:    "run `roster apply roster.yaml` (it creates the mapper); or in the console: Client scopes → profile → " + mapperFixes}},
+				Fix:    "run `roster apply roster.yaml` (it creates the mapper); or in the console: Client scopes → profile → " + mapperFixes},
+			// profile is a default scope of CodeMie's client, so its tokens lose the claim too.
+			[]doctor.Check{{Name: "client codemie: applications", Status: doctor.Fail,
+				Detail: `no token mapper puts user attribute applications into claim applications of the access tokens of client "codemie": CodeMie reads projects for nobody`,
+				Fix:    `declare tokenMappers in the files (roster creates the mappers in client scope profile), or add a User Attribute mapper to a default client scope of client "codemie"`}}},
 		{"mapper applications multivalued",
 			func(t *testing.T) { putMapper(t, realm, profile, "applications", true) },
 			func(t *testing.T) { putMapper(t, realm, profile, "applications", false) },
 			doctor.Check{Name: "token mapper applications", Status: doctor.Fail,
 				Detail: `mapper "applications" of client scope "profile" is wrong: it is multivalued (a JSON array, where CodeMie reads one comma-joined string)`,
 				Fix: "run `roster apply roster.yaml` (it creates or corrects the mapper); or in the console: Client scopes → profile → Mappers → applications: " +
-					"name, User Attribute and Token Claim Name applications, Claim JSON Type String, Multivalued off, Add to ID token, access token and userinfo on"}},
+					"name, User Attribute and Token Claim Name applications, Claim JSON Type String, Multivalued off, Add to ID token, access token and userinfo on"}, nil},
 		{"identity provider disabled",
 			func(t *testing.T) { putIdP(t, realm, false) },
 			func(t *testing.T) { putIdP(t, realm, true) },
 			doctor.Check{Name: "identity provider entra", Status: doctor.Fail,
 				Detail: `identity provider "entra" is disabled: the login page does not offer it`,
-				Fix:    "declare enabled: true for entra in the files and run roster apply; or in the console: Identity providers → entra → Enabled on"}},
+				Fix:    "declare enabled: true for entra in the files and run roster apply; or in the console: Identity providers → entra → Enabled on"}, nil},
 		{"identity provider missing",
 			func(t *testing.T) { kc(t, realm, http.MethodDelete, "/identity-provider/instances/entra", nil, nil) },
 			func(t *testing.T) { kc(t, realm, http.MethodPost, "/identity-provider/instances", entra, nil) },
 			doctor.Check{Name: "identity provider entra", Status: doctor.Fail,
 				Detail: `identity provider "entra" does not exist: nobody can sign in through it`,
-				Fix:    "run `roster apply roster.yaml` (it creates the identity providers the files declare)"}},
+				Fix:    "run `roster apply roster.yaml` (it creates the identity providers the files declare)"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.breakIt(t)
 			defer tc.fixIt(t)
 			r := run(t, realm, w)
-			expect(t, r, tc.want)
+			expect(t, r, append([]doctor.Check{tc.want}, tc.also...)...)
 			if r.Failed() != (tc.want.Status == doctor.Fail) {
 				t.Errorf("Failed() = %v", r.Failed())
 			}
@@ -246,8 +251,8 @@ func TestDoctorPermissions(t *testing.T) {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 		// The realm and every permission fail; what needs a permission is skipped, not failed.
-		if fail, skip := r.Count(doctor.Fail), r.Count(doctor.Skip); fail != 1+len(all) || skip != 5 {
-			t.Errorf("%d checks failed and %d skipped, want %d and 5", fail, skip, 1+len(all))
+		if fail, skip := r.Count(doctor.Fail), r.Count(doctor.Skip); fail != 1+len(all) || skip != 6 {
+			t.Errorf("%d checks failed and %d skipped, want %d and 6", fail, skip, 1+len(all))
 		}
 	})
 	for _, role := range all {
@@ -354,8 +359,8 @@ func TestDoctorTokens(t *testing.T) {
 	kc(t, realm, http.MethodDelete, "/clients/"+clients[0].ID, nil, nil)
 	expect(t, run(t, realm, w),
 		doctor.Check{Name: "client codemie", Status: doctor.Fail,
-			Detail: `realm has no client "codemie": CodeMie signs users in through it, so nobody can sign in`,
-			Fix: "create it as CodeMie's installation guide says (console: Clients → Create client → Client ID codemie, " +
-				"Client authentication on), or name CodeMie's client in settings.codemie.clientId"},
-		doctor.Check{Name: "tokens", Status: doctor.Skip, Detail: `not checked: no client "codemie" to issue them`})
+			Detail: `the realm has no client "codemie", so CodeMie cannot sign anyone in through it`,
+			Fix:    "set settings.codemie.clientId to the client CodeMie's oauth2-proxy uses (CodeMie's installation creates codemie)"},
+		doctor.Check{Name: "tokens", Status: doctor.Skip,
+			Detail: `not checked: the realm has no client "codemie" to issue them (see client codemie)`})
 }

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -270,6 +271,37 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 			} else {
 				c.Fix = console
 			}
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// clientChecks check CodeMie's client and the token mappers that reach its tokens: the realm
+// roles and each attribute of w, as model.TokenMapping.Problems judges them for plan.
+func clientChecks(client *model.LiveCodeMieClient, unread string, err error, w Want) []Check {
+	id := cmp.Or(w.CodeMie.ClientID, model.DefaultClientID)
+	name := "client " + id
+	switch {
+	case err != nil:
+		return []Check{{Name: name, Status: Fail, Detail: err.Error()}}
+	case unread != "":
+		return []Check{{Name: name, Status: Skip, Detail: "not checked: " + unread}}
+	case client == nil:
+		return []Check{{Name: name, Status: Fail,
+			Detail: fmt.Sprintf("the realm has no client %q, so CodeMie cannot sign anyone in through it", id),
+			Fix:    "set settings.codemie.clientId to the client CodeMie's oauth2-proxy uses (CodeMie's installation creates codemie)"}}
+	}
+	problems := client.Mapping.Problems(id, w.Attributes)
+	if len(problems) == 0 {
+		return []Check{{Name: name, Status: Pass, Detail: fmt.Sprintf("its tokens carry the realm roles and %s as CodeMie reads them (default client scopes %s)",
+			strings.Join(w.Attributes, ", "), strings.Join(client.DefaultScopes, ", "))}}
+	}
+	var checks []Check
+	for _, p := range problems {
+		c := Check{Name: name + ": " + p.Claim, Status: Warn, Detail: p.Problem, Fix: p.Fix}
+		if p.Error {
+			c.Status = Fail
 		}
 		checks = append(checks, c)
 	}

@@ -135,7 +135,7 @@ func (w Want) applyFix() string {
 
 // groups names the checks that need a login, for the report when there is none.
 func (w Want) groups() []string {
-	g := []string{"realm", "permissions", "user profile", "realm roles", "token mappers"}
+	g := []string{"realm", "permissions", "user profile", "realm roles", "token mappers", "CodeMie's client"}
 	if len(w.IdentityProviders) > 0 {
 		g = append(g, "identity providers")
 	}
@@ -155,6 +155,7 @@ type Target interface {
 	ReadUserProfile(ctx context.Context) (keycloak.UserProfile, error)
 	ReadRoles(ctx context.Context) ([]model.RealmRole, error)
 	ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error)
+	ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error)
 	ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentityProvider, error)
 	ReadLive(ctx context.Context, opts keycloak.ReadOptions) (*model.Live, error)
 	verify.Reader
@@ -162,8 +163,9 @@ type Target interface {
 }
 
 // Run checks t against w, in a fixed order: server, login, realm, permissions, user profile,
-// realm roles, token mappers, identity providers, CodeMie's client and the tokens it issues to
-// a sample of users, clock. Each check stands alone where it can;
+// realm roles, token mappers, CodeMie's client (the mappers that reach its tokens, read through
+// roster's model of CodeMie's reading), identity providers, the tokens the client issues to a
+// sample of users, clock. Each check stands alone where it can;
 // those that need a login are skipped, and say so, when there is none.
 func Run(ctx context.Context, t Target, w Want) Report {
 	if pingErr := t.Ping(ctx); pingErr != nil {
@@ -216,6 +218,8 @@ func Run(ctx context.Context, t Target, w Want) Report {
 
 	scope, err := t.ReadClientScope(ctx, w.ClientScope)
 	r.Checks = append(r.Checks, mapperChecks(scope, err, held[keycloak.ViewClients], w)...)
+	client, unread, err := t.ReadCodeMieClient(ctx)
+	r.Checks = append(r.Checks, clientChecks(client, unread, err, w)...)
 
 	if len(w.IdentityProviders) > 0 {
 		idps, err := t.ReadIdentityProviders(ctx)

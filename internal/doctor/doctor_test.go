@@ -367,9 +367,9 @@ type fakeTarget struct {
 	profile           keycloak.UserProfile
 	roles             []model.RealmRole
 	scope             *model.LiveClientScope
+	client            *model.LiveCodeMieClient
 	idps              []model.LiveIdentityProvider
 	live              *model.Live
-	client            *model.LiveCodeMieClient
 	claims            map[string]keycloak.ExampleClaims
 }
 
@@ -392,6 +392,9 @@ func (f *fakeTarget) ReadUserProfile(context.Context) (keycloak.UserProfile, err
 func (f *fakeTarget) ReadRoles(context.Context) ([]model.RealmRole, error) { return f.roles, nil }
 func (f *fakeTarget) ReadClientScope(context.Context, string) (*model.LiveClientScope, error) {
 	return f.scope, nil
+}
+func (f *fakeTarget) ReadCodeMieClient(context.Context) (*model.LiveCodeMieClient, string, error) {
+	return f.client, "", nil
 }
 func (f *fakeTarget) ReadIdentityProviders(context.Context) ([]model.LiveIdentityProvider, error) {
 	return f.idps, nil
@@ -448,8 +451,8 @@ func TestRun(t *testing.T) {
 		"pass permission view-clients", "pass permission manage-clients",
 		"pass permission view-identity-providers", "pass permission manage-identity-providers",
 		"pass user profile", "pass role admin", "pass role developer",
-		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type",
-		"pass identity provider entra", "pass client codemie", "pass tokens", "pass clock"}
+		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type", "pass client codemie",
+		"pass identity provider entra", "pass tokens", "pass clock"}
 
 	r := Run(ctx, ready(), w)
 	if diff := cmp.Diff(all, summary(r)); diff != "" || r.Failed() || r.Unreachable {
@@ -492,6 +495,7 @@ func TestRun(t *testing.T) {
 		{Name: "user profile", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "realm roles", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "token mappers", Status: Skip, Detail: "not checked: roster could not log in"},
+		{Name: "CodeMie's client", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "identity providers", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "tokens", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "clock", Status: Skip, Detail: "not checked: doctor reads the server's clock off a token's issue time, and roster could not log in"},
@@ -504,7 +508,7 @@ func TestRun(t *testing.T) {
 	f.exists = false
 	r = Run(ctx, f, w)
 	want = []string{"pass server", "pass login", "fail realm", "skip permissions", "skip user profile", "skip realm roles",
-		"skip token mappers", "skip identity providers", "skip tokens", "pass clock"}
+		"skip token mappers", "skip CodeMie's client", "skip identity providers", "skip tokens", "pass clock"}
 	if diff := cmp.Diff(want, summary(r)); diff != "" || r.Unreachable {
 		t.Errorf("no realm (-want +got):\n%s", diff)
 	}
@@ -515,7 +519,6 @@ func TestTokenChecks(t *testing.T) {
 	held := map[keycloak.Permission]bool{keycloak.ViewUsers: true, keycloak.ViewRealm: true, keycloak.ViewClients: true}
 	f := ready()
 	want := []Check{
-		{Name: "client codemie", Status: Pass, Detail: `client "codemie" exists; its default client scopes: profile, roles`},
 		{Name: "tokens", Status: Pass, Detail: `the tokens client "codemie" issues to 1 user (Regular User) make CodeMie grant what roster reads in the realm`},
 	}
 	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), held)); diff != "" {
@@ -533,20 +536,15 @@ func TestTokenChecks(t *testing.T) {
 	cfg := &model.Config{Files: []string{"roster.yaml"}, Users: []model.User{{Username: "bob",
 		Access: model.Access{Role: model.RoleDeveloper, Projects: []string{"a"}}}}}
 	got := tokenChecks(ctx, f, FromConfig(cfg), held)
-	if len(got) != 2 || got[1].Name != "tokens bob" || got[1].Status != Fail ||
-		got[1].Detail != "the files say Regular User (a); the access token, ID token and userinfo make CodeMie grant Regular User (no projects); "+
+	if len(got) != 1 || got[0].Name != "tokens bob" || got[0].Status != Fail ||
+		got[0].Detail != "the files say Regular User (a); the access token, ID token and userinfo make CodeMie grant Regular User (no projects); "+
 			"cause: no client scope has a User Attribute mapper that puts applications into claim applications, so the tokens never carry it" ||
-		!strings.HasPrefix(got[1].Fix, "declare tokenMappers in the files") {
+		!strings.HasPrefix(got[0].Fix, "declare tokenMappers in the files") {
 		t.Errorf("mapper missing: %+v", got)
 	}
 
 	f.client = nil
-	want = []Check{
-		{Name: "client codemie", Status: Fail, Detail: `realm has no client "codemie": CodeMie signs users in through it, so nobody can sign in`,
-			Fix: "create it as CodeMie's installation guide says (console: Clients → Create client → Client ID codemie, Client authentication on), " +
-				"or name CodeMie's client in settings.codemie.clientId"},
-		{Name: "tokens", Status: Skip, Detail: `not checked: no client "codemie" to issue them`},
-	}
+	want = []Check{{Name: "tokens", Status: Skip, Detail: `not checked: the realm has no client "codemie" to issue them (see client codemie)`}}
 	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), held)); diff != "" {
 		t.Errorf("no client (-want +got):\n%s", diff)
 	}
@@ -554,5 +552,28 @@ func TestTokenChecks(t *testing.T) {
 	want = []Check{{Name: "tokens", Status: Skip, Detail: "not checked: the credentials cannot read clients (see permission view-clients)"}}
 	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), map[keycloak.Permission]bool{keycloak.ViewUsers: true})); diff != "" {
 		t.Errorf("no view-clients (-want +got):\n%s", diff)
+	}
+}
+
+// TestClientChecks reads CodeMie's client through the model of CodeMie's reading: a missing
+// client, and one whose default scopes carry no attribute mapper, fail with the fix.
+func TestClientChecks(t *testing.T) {
+	w := Defaults()
+	got := clientChecks(nil, "", nil, w)
+	if len(got) != 1 || got[0].Status != Fail || !strings.Contains(got[0].Detail, `the realm has no client "codemie"`) {
+		t.Errorf("no client: %+v", got)
+	}
+	bare := &model.LiveCodeMieClient{ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+		Mapping: model.TokenMapping{Mappers: model.RecommendedMapping().Mappers[:1]}} // the realm roles only
+	var names []string
+	for _, c := range clientChecks(bare, "", nil, w) {
+		names = append(names, string(c.Status)+" "+c.Name)
+	}
+	want := []string{"fail client codemie: applications", "fail client codemie: applications_admin", "fail client codemie: user_type"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("client without attribute mappers (-want +got):\n%s", diff)
+	}
+	if got := clientChecks(nil, "roster may not read clients", nil, w); len(got) != 1 || got[0].Status != Skip {
+		t.Errorf("unread client: %+v", got)
 	}
 }

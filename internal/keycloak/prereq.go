@@ -231,11 +231,11 @@ type mappedRep struct {
 	ProtocolMappers []protocolMapperRep `json:"protocolMappers"`
 }
 
-// readCodeMieClient reads CodeMie's client (Config.CodeMie.ClientID) with the protocol mappers
+// ReadCodeMieClient reads CodeMie's client (Config.CodeMie.ClientID) with the protocol mappers
 // that reach it: its own and those of its default client scopes. Three requests. It answers nil
 // and no reason when the realm has no such client, and nil with the reason when roster may not
 // read clients (view-clients): the plan then says it cannot check what CodeMie receives.
-func (c *Client) readCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error) {
+func (c *Client) ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error) {
 	clientID := c.cfg.CodeMie.ClientID
 	if clientID == "" {
 		clientID = model.DefaultClientID

@@ -81,7 +81,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		run(4, func() (err error) { live.IdentityProviders, err = c.ReadIdentityProviders(ctx); return err })
 	}
 	run(5, func() (err error) {
-		live.Client, live.ClientUnread, err = c.readCodeMieClient(ctx)
+		live.Client, live.ClientUnread, err = c.ReadCodeMieClient(ctx)
 		return err
 	})
 	for i, role := range model.OwnedRoles {

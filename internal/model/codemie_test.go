@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -126,5 +127,39 @@ func TestReadStoredRoundTripsWhatRosterWrites(t *testing.T) {
 	got := CodeMie{}.ReadStored(RecommendedMapping(), []Role{want.Role}, want.Attributes(), true)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ReadStored(Attributes()) (-want +got):\n%s", diff)
+	}
+}
+
+func TestMappingProblems(t *testing.T) {
+	attr := func(name, attribute, claim string, edit func(*LiveTokenMapper)) LiveTokenMapper {
+		m := LiveTokenMapper{Name: name, Scope: "profile", ProtocolMapper: ProtocolMapperUserAttribute, Attribute: attribute,
+			Claim: claim, JSONType: "String", IDToken: true, AccessToken: true, UserInfo: true}
+		if edit != nil {
+			edit(&m)
+		}
+		return m
+	}
+	tm := TokenMapping{Mappers: []LiveTokenMapper{
+		attr("apps", "applications", "applications", nil),
+		attr("apps2", "projects", "applications", func(m *LiveTokenMapper) { m.Scope = "" }),
+		attr("type", "user_type", "user_type", func(m *LiveTokenMapper) { m.Multivalued, m.UserInfo = true, false }),
+	}}
+	var got []string
+	for _, p := range tm.Problems("codemie", []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}) {
+		got = append(got, fmt.Sprintf("%v %s %v: %s", p.Error, p.Claim, p.Missing, p.Problem))
+	}
+	want := []string{
+		`true realm_access.roles true: no mapper puts the realm roles (realm_access.roles) into the access tokens of client "codemie": oauth2-proxy lets nobody into CodeMie`,
+		`true applications false: mappers "apps" (client scope profile), "apps2" (on the client) all fill claim applications: which value the token carries is not defined`,
+		`true applications false: mapper "apps2" (on the client) fills claim applications from user attribute "projects", not applications: CodeMie does not read what roster writes`,
+		`true applications_admin true: no token mapper puts user attribute applications_admin into claim applications_admin of the access tokens of client "codemie": CodeMie reads Project Admin rights for nobody`,
+		`true user_type false: mapper "type" (client scope profile) is multivalued: user_type becomes a JSON list, and CodeMie refuses the sign-in of every user who has one`,
+		`false user_type false: mapper "type" (client scope profile) does not add claim user_type to userinfo: CodeMie reads claims from userinfo when it runs with IDP_PROVIDER=keycloak`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Problems (-want +got):\n%s", diff)
+	}
+	if p := RecommendedMapping().Problems("codemie", []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}); len(p) != 0 {
+		t.Errorf("the recommended mapping has problems: %v", p)
 	}
 }

@@ -38,54 +38,21 @@ func (b *builder) prerequisites() []Prerequisite {
 			fmt.Sprintf("add %q as a default client scope of client %q, or set tokenMappers.clientScope to one of its default scopes (%s)",
 				tm.ClientScope, client, strings.Join(b.live.Client.DefaultScopes, ", ")))
 	}
-	if len(b.mapping.Carrying(model.ClaimRealmRoles, model.TokenAccess)) == 0 {
-		fail(fmt.Sprintf("no mapper puts the realm roles (realm_access.roles) into the access tokens of client %q: oauth2-proxy lets nobody into CodeMie", client),
-			"add Keycloak's client scope roles as a default client scope of client "+fmt.Sprintf("%q", client))
-	}
 	var unmapped []string
-	for _, attr := range b.usedAttributes() {
-		ms := b.mapping.Carrying(attr, model.TokenAccess)
-		if len(ms) == 0 {
-			unmapped = append(unmapped, attr)
-			continue
-		}
-		if len(ms) > 1 {
-			var names []string
-			for _, m := range ms {
-				names = append(names, fmt.Sprintf("%q%s", m.Name, mapperPlace(m)))
-			}
-			fail(fmt.Sprintf("mappers %s all fill claim %s: which value the token carries is not defined", strings.Join(names, ", "), attr),
-				"keep one of them (tokenMappers manages the one named "+attr+")")
-		}
-		for _, m := range ms {
-			where := mapperPlace(m)
-			switch {
-			case m.ProtocolMapper == model.ProtocolMapperUserAttribute && m.Attribute != attr:
-				fail(fmt.Sprintf("mapper %q%s fills claim %s from user attribute %q, not %s: CodeMie does not read what roster writes", m.Name, where, attr, m.Attribute, attr),
-					fmt.Sprintf("set the mapper's user attribute to %s (tokenMappers corrects it)", attr))
-			case attr == model.AttrUserType && m.Multivalued:
-				fail(fmt.Sprintf("mapper %q%s is multivalued: user_type becomes a JSON list, and CodeMie refuses the sign-in of every user who has one", m.Name, where),
-					"turn Multivalued off on the mapper (tokenMappers corrects it)")
-			case m.JSONType != "" && m.JSONType != "String":
-				fail(fmt.Sprintf("mapper %q%s gives claim %s the JSON type %s: roster cannot tell what CodeMie reads", m.Name, where, attr, m.JSONType),
-					"set the mapper's claim JSON type to String (tokenMappers corrects it)")
-			}
-			var missing []string
-			for _, t := range []model.TokenType{model.TokenID, model.TokenUserInfo} {
-				if !m.In(t) {
-					missing = append(missing, string(t))
-				}
-			}
-			if len(missing) > 0 {
-				warn(fmt.Sprintf("mapper %q%s does not add claim %s to %s: CodeMie reads claims from userinfo when it runs with IDP_PROVIDER=keycloak", m.Name, where, attr, strings.Join(missing, " and ")),
-					"turn on Add to ID token and Add to userinfo on the mapper (tokenMappers corrects it)")
-			}
+	for _, mp := range b.mapping.Problems(client, b.usedAttributes()) {
+		switch {
+		case mp.Missing && mp.Claim != model.ClaimRealmRoles:
+			unmapped = append(unmapped, mp.Claim)
+		case mp.Error:
+			fail(mp.Problem, mp.Fix)
+		default:
+			warn(mp.Problem, mp.Fix)
 		}
 	}
 	if len(unmapped) > 0 {
 		var what []string
 		for _, attr := range unmapped {
-			what = append(what, fmt.Sprintf("%s (%s)", attr, meaningOf(attr)))
+			what = append(what, fmt.Sprintf("%s (%s)", attr, model.AttributeMeaning(attr)))
 		}
 		fail(fmt.Sprintf("no token mapper puts the user attributes %s into the claims of the same names in the access tokens of client %q: CodeMie reads them for nobody",
 			strings.Join(what, ", "), client),
@@ -140,21 +107,4 @@ func listUsers(users []string) string {
 		return "user " + strings.Join(users, ", user ")
 	}
 	return fmt.Sprintf("user %s and %d more", strings.Join(users[:maxListed], ", user "), len(users)-maxListed)
-}
-
-func meaningOf(attr string) string {
-	switch attr {
-	case model.AttrApplications:
-		return "projects"
-	case model.AttrApplicationsAdmin:
-		return "Project Admin rights"
-	}
-	return "External Users"
-}
-
-func mapperPlace(m model.LiveTokenMapper) string {
-	if m.Scope == "" {
-		return " (on the client)"
-	}
-	return fmt.Sprintf(" (client scope %s)", m.Scope)
 }
