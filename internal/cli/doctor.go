@@ -36,7 +36,7 @@ fails, and prints each finding with its fix. In order:
   server               Keycloak answers, and which version it runs
   login                the credentials work
   realm                the realm exists
-  permission …         the credentials hold each realm-management role roster
+  permission …         the credentials hold each realm-management role the job
                        needs (probed with requests that change nothing)
   user profile         administrators may write applications, applications_admin
                        and user_type; a warning when users may edit their own
@@ -53,12 +53,14 @@ fails, and prints each finding with its fix. In order:
   clock                this machine's clock and the server's agree (a warning
                        from 5s apart, a failure from a minute)
 
---for verify checks the realm-management roles roster access --verify needs
-instead of those plan and apply need.
-
 With files, doctor checks what they declare; without, CodeMie's defaults for the
 realm named by --realm (roles admin and developer, mappers on client scope profile).
 It changes nothing.
+
+--for says which job the credentials are for: apply (the default) needs the view and
+the manage roles; plan needs only the view roles, and a manage role held is a warning:
+pull-request plans should run with read-only credentials; verify (roster access
+--verify) needs view-users, view-realm and view-clients.
 
 ` + connectHelp + `
 Exit codes:
@@ -70,6 +72,9 @@ Exit codes:
 
   # CodeMie's defaults, without files
   roster doctor --realm codemie-prod
+
+  # The read-only credentials of the pull-request plan job
+  roster doctor --for plan access/
 
   # Can these credentials run roster access --verify?
   roster doctor --for verify --realm codemie-prod
@@ -89,7 +94,7 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
-	f.StringVar(&opts.For, "for", "", "check the roles of another command: verify (roster access --verify)")
+	f.StringVar(&opts.For, "for", string(doctor.JobApply), "the job the credentials are for: plan (view roles only), apply (view and manage roles) or verify (roster access --verify)")
 	return cmd
 }
 
@@ -97,8 +102,8 @@ func (o *doctorOptions) check() error {
 	switch {
 	case o.Format != "text" && o.Format != "json":
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
-	case o.For != "" && o.For != doctor.ForVerify:
-		return withHint(fmt.Errorf("unknown --for %q", o.For), "use --for verify, or leave it out for plan and apply")
+	case o.For != string(doctor.JobPlan) && o.For != string(doctor.JobApply) && o.For != string(doctor.JobVerify):
+		return withHint(fmt.Errorf("unknown job %q", o.For), "use --for plan, --for apply or --for verify")
 	case len(o.Paths) > 0 && o.Realm != "":
 		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
 	case len(o.Paths) == 0 && o.Realm == "":
@@ -116,7 +121,7 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 		}
 		realm, want = cfg.Realm, doctor.FromConfig(cfg)
 	}
-	want.For = opts.For
+	want.Job = doctor.Job(opts.For)
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}
@@ -128,7 +133,7 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	}
 	report := doctor.Run(ctx, c, want)
 	if opts.Format == "json" {
-		err = writeDoctorJSON(ios.Out, c, report)
+		err = writeDoctorJSON(ios.Out, c, want.Job, report)
 	} else {
 		err = writeDoctorText(ios.Out, report)
 	}
@@ -169,14 +174,18 @@ func writeDoctorText(w io.Writer, r doctor.Report) error {
 // doctorFormatVersion is the version of doctor's JSON document; it follows the plan's rules:
 // consumers ignore fields they do not know, the minor version grows when fields are added, the
 // major version when one changes meaning or disappears.
-const doctorFormatVersion = "1.0"
+//
+// 1.1 added "for".
+const doctorFormatVersion = "1.1"
 
 type doctorJSON struct {
-	FormatVersion string         `json:"format_version"`
-	Server        string         `json:"server"`
-	Realm         string         `json:"realm"`
-	Checks        []doctor.Check `json:"checks"`
-	Summary       struct {
+	FormatVersion string `json:"format_version"`
+	Server        string `json:"server"`
+	Realm         string `json:"realm"`
+	// For is the job the credentials were checked for: "plan" or "apply".
+	For     string         `json:"for"`
+	Checks  []doctor.Check `json:"checks"`
+	Summary struct {
 		Pass int `json:"pass"`
 		Warn int `json:"warn"`
 		Fail int `json:"fail"`
@@ -186,8 +195,8 @@ type doctorJSON struct {
 	} `json:"summary"`
 }
 
-func writeDoctorJSON(w io.Writer, c *keycloak.Client, r doctor.Report) error {
-	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), Checks: r.Checks}
+func writeDoctorJSON(w io.Writer, c *keycloak.Client, job doctor.Job, r doctor.Report) error {
+	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), For: string(job), Checks: r.Checks}
 	doc.Summary.Pass, doc.Summary.Warn = r.Count(doctor.Pass), r.Count(doctor.Warn)
 	doc.Summary.Fail, doc.Summary.Skip = r.Count(doctor.Fail), r.Count(doctor.Skip)
 	doc.Summary.OK = !r.Failed() && !r.Unreachable

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -42,6 +43,24 @@ func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
 	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
 	fs.BoolVar(&o.RotateSecrets, "rotate-secrets", false, "send the client secret of every declared identity provider, not only of new ones")
+}
+
+// String lists the flags as given, or says there are none.
+func (o removalOptions) String() string {
+	var flags []string
+	if o.Prune != "" {
+		flags = append(flags, "--prune "+o.Prune)
+	}
+	if o.AllowMassRemoval {
+		flags = append(flags, "--allow-mass-removal")
+	}
+	if o.RotateSecrets {
+		flags = append(flags, "--rotate-secrets")
+	}
+	if len(flags) == 0 {
+		return "no --prune, --allow-mass-removal or --rotate-secrets"
+	}
+	return strings.Join(flags, " ")
 }
 
 func (o *removalOptions) check() error {
@@ -203,6 +222,7 @@ func savePlan(opts *planOptions, pl *planned) error {
 		AllowMassRemoval: opts.removal.AllowMassRemoval,
 		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
+		Changes:          planfile.ChangeSet(pl.plan),
 		Plan:             js,
 	})
 }

@@ -64,10 +64,16 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 	return ExitError
 }
 
-// printError writes "roster: message" and any hint lines the error carries, each on one line:
-// messages quote server answers and values, which go through escape.Text.
+// printError writes "roster: message", the indented detail lines and the hint lines the error
+// carries, each on one line: they quote server answers and values, which go through escape.Text.
 func printError(ios *iostreams.IOStreams, err error) {
 	fmt.Fprintf(ios.ErrOut, "roster: %s\n", escape.Text(err.Error()))
+	var d interface{ Details() []string }
+	if errors.As(err, &d) {
+		for _, line := range d.Details() {
+			fmt.Fprintf(ios.ErrOut, "  %s\n", escape.Text(line))
+		}
+	}
 	var h interface{ Hints() []string }
 	if errors.As(err, &h) {
 		for _, hint := range h.Hints() {

@@ -61,8 +61,23 @@ func (r Report) Count(s Status) int {
 	return n
 }
 
-// Want is what the realm should hold: the configuration's declarations, or CodeMie's defaults.
+// Job is what the credentials are checked for.
+type Job string
+
+const (
+	// JobApply is plan and apply: the view and the manage roles. It is the zero Job's meaning.
+	JobApply Job = "apply"
+	// JobPlan is plan alone: the view roles; a manage role held is a warning.
+	JobPlan Job = "plan"
+	// JobVerify is roster access --verify: view-users, view-realm and view-clients.
+	JobVerify Job = "verify"
+)
+
+// Want is what the realm should hold: the configuration's declarations, or CodeMie's defaults,
+// and what the credentials are for.
 type Want struct {
+	// Job is the job the credentials are for; "" is JobApply.
+	Job Job
 	// Files are the configuration files, for fixes that run roster apply; nil for the defaults.
 	Files []string
 	// Roles are the realm roles that must exist.
@@ -81,9 +96,6 @@ type Want struct {
 	// Config is the loaded configuration, whose users the token verification compares with;
 	// nil for the defaults, which compare with roster's reading of the realm.
 	Config *model.Config
-	// For names the command whose realm-management roles to check: "" for plan and apply,
-	// "verify" for roster access --verify.
-	For string
 }
 
 // IdentityProvider is a declared identity provider.

@@ -11,9 +11,6 @@ import (
 	"github.com/rosterhq/roster/internal/verify"
 )
 
-// ForVerify is Want.For for roster access --verify.
-const ForVerify = "verify"
-
 // tokenChecks verify a sample of users the way roster access --verify does, through CodeMie's
 // client (clientChecks judges the client itself): what the tokens Keycloak issues make CodeMie grant, against what the files (or roster's
 // reading of the realm) say. A sample of verify.DefaultSample users covers each CodeMie role
