@@ -125,8 +125,8 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}
-	kc := opts.connect.config(realm)
-	kc.Log, kc.CodeMie = requestLog(ctx), want.CodeMie
+	kc := opts.connect.clientConfig(ctx, realm)
+	kc.CodeMie = want.CodeMie
 	c, err := keycloak.Open(kc)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/secret"
 )
 
@@ -174,7 +175,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 		return err
 	}
 	if opts.Out != "" {
-		if err := savePlan(opts, pl); err != nil {
+		if err := savePlan(opts, pl, ios.Secrets); err != nil {
 			return err
 		}
 	}
@@ -197,7 +198,7 @@ func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
 	return render.Text(w, p, render.TextOptions{Color: color})
 }
 
-func savePlan(opts *planOptions, pl *planned) error {
+func savePlan(opts *planOptions, pl *planned, redacted *redact.Secrets) error {
 	sources, err := planfile.ReadSources(pl.cfg.Files)
 	if err != nil {
 		return err
@@ -224,5 +225,5 @@ func savePlan(opts *planOptions, pl *planned) error {
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
 		Changes:          planfile.ChangeSet(pl.plan),
 		Plan:             js,
-	})
+	}, redacted)
 }
