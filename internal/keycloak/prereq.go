@@ -1,6 +1,7 @@
 package keycloak
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -281,5 +282,9 @@ func (c *Client) ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClien
 		}
 	}
 	slices.Sort(cl.DefaultScopes)
+	// A fixed order, so that the fingerprint of a saved plan does not change with Keycloak's.
+	slices.SortFunc(cl.Mapping.Mappers, func(a, b model.LiveTokenMapper) int {
+		return cmp.Or(strings.Compare(a.Scope, b.Scope), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
 	return cl, "", nil
 }

@@ -146,7 +146,7 @@ func ClaimsFromToken(tok map[string]any) Claims {
 // TokenMapping is the live configuration of the protocol mappers that reach CodeMie's client:
 // those of the client itself and of its default client scopes.
 type TokenMapping struct {
-	// Mappers are the protocol mappers, in the order Keycloak lists them.
+	// Mappers are the protocol mappers, sorted by client scope (the client's own first) and name.
 	Mappers []LiveTokenMapper
 }
 
