@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -27,6 +28,14 @@ func ReadJSON(data []byte) (*plan.Plan, error) {
 		return nil, fmt.Errorf("the plan has JSON format %q, but this roster reads %s.x", jp.FormatVersion, major)
 	}
 	p := &plan.Plan{Realm: jp.Realm, Prune: model.Prune(jp.Prune), Warnings: jp.Warnings, Notes: jp.Notes}
+	for _, pr := range jp.Prerequisites {
+		if pr.Severity != "error" && pr.Severity != "warning" {
+			return nil, fmt.Errorf("a prerequisite has unknown severity %q", pr.Severity)
+		}
+		// Text prints prerequisites as roster wrote them; from a file they are made safe here.
+		p.Prerequisites = append(p.Prerequisites, plan.Prerequisite{Error: pr.Severity == "error",
+			Problem: escape.Text(pr.Problem), Fix: escape.Text(pr.Fix)})
+	}
 	for i, jc := range jp.Changes {
 		c, err := readChange(jc)
 		if err != nil {
@@ -86,5 +95,6 @@ func readAccess(ja *JSONAccess, summary string) model.Access {
 		return model.Access{}
 	}
 	return model.Access{Role: model.Role(ja.Role), Projects: ja.Projects, Admin: ja.Admin, External: ja.External,
-		Disabled: summary == model.Access{Disabled: true}.Summary()}
+		ServiceAccount: ja.ServiceAccount, Refused: ja.Refused, Unknown: ja.Unknown,
+		Disabled: ja.Unknown == "" && summary == model.Access{Disabled: true}.Summary()}
 }

@@ -22,6 +22,12 @@ func TestReadJSONRendersAsTheOriginal(t *testing.T) {
 	off.Enabled = false
 	plans["enable"] = build(t, config(grace), realm(off), plan.Options{})
 	plans["huge"] = huge(t)
+	pre := build(t, config(grace), realm(off), plan.Options{})
+	pre.Prerequisites = []plan.Prerequisite{
+		{Error: true, Problem: `realm "codemie-prod" has no client "codemie"`, Fix: "set settings.codemie.clientId"},
+		{Problem: "a risk", Fix: "a fix"},
+	}
+	plans["prerequisites"] = pre
 	for name, p := range plans {
 		t.Run(name, func(t *testing.T) {
 			back, err := ReadJSON([]byte(render(t, "json", p)))
@@ -71,3 +77,22 @@ func TestReadJSONRefusesWhatItDoesNotKnow(t *testing.T) {
 }
 
 func change(m map[string]any) map[string]any { return m["changes"].([]any)[0].(map[string]any) }
+
+// A saved plan is a file anyone may have written: its prerequisites, which Text prints as
+// roster wrote them, cannot write control sequences to the terminal.
+func TestReadJSONPrerequisitesAreMadeSafe(t *testing.T) {
+	p := scenarios(t)["updates"]
+	p.Prerequisites = []plan.Prerequisite{{Error: true, Problem: "no client \x1b[2J\"codemie\"", Fix: "create it\nNote: forged"}}
+	back, err := ReadJSON([]byte(render(t, "json", p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := render(t, "txt", back)
+	if strings.Contains(got, "\x1b") || strings.Contains(got, "\nNote: forged") {
+		t.Errorf("a prerequisite from the file reached the terminal raw:\n%q", got)
+	}
+	if _, err := ReadJSON([]byte(strings.Replace(render(t, "json", p), `"severity": "error"`, `"severity": "fatal"`, 1))); err == nil ||
+		err.Error() != `a prerequisite has unknown severity "fatal"` {
+		t.Errorf("ReadJSON of an unknown severity = %v", err)
+	}
+}
