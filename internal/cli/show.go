@@ -66,18 +66,19 @@ func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
 	if err != nil {
 		return err
 	}
+	// Read for every format: what cannot be shown as text is not passed on as JSON either.
+	p, err := render.ReadJSON(saved.Plan)
+	if err != nil {
+		return fmt.Errorf("cannot show the saved plan: %w", err)
+	}
 	if opts.Format == "json" {
 		var b bytes.Buffer
 		if err := json.Indent(&b, saved.Plan, "", "  "); err != nil {
-			return fmt.Errorf("the saved plan's JSON plan is damaged: %w", err)
+			return fmt.Errorf("cannot show the saved plan: %w", err)
 		}
 		b.WriteByte('\n')
 		_, err := ios.Out.Write(b.Bytes())
 		return err
-	}
-	p, err := render.ReadJSON(saved.Plan)
-	if err != nil {
-		return fmt.Errorf("cannot show the saved plan: %w", err)
 	}
 	if opts.Format == "markdown" {
 		return render.Markdown(ios.Out, p)
