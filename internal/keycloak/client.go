@@ -337,6 +337,9 @@ type ConnError struct {
 	Op   string // what roster tried, e.g. `log in to realm "master" as user "admin"`
 	Err  error
 	Hint string
+	// BadURL is set when the server URL is at fault: something answers there, but not Keycloak
+	// at its base URL (a path such as /admin or /auth).
+	BadURL bool
 }
 
 func (e *ConnError) Error() string { return fmt.Sprintf("failed to %s: %v", e.Op, e.Err) }

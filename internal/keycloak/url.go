@@ -42,7 +42,7 @@ func (c *Client) urlProblem(ctx context.Context, status int) *ConnError {
 		return b.String()
 	}
 	problem := func(what, fix string) *ConnError {
-		return &ConnError{Op: "reach Keycloak at " + c.cfg.URL, Err: errors.New(what), Hint: fix}
+		return &ConnError{Op: "reach Keycloak at " + c.cfg.URL, Err: errors.New(what), Hint: fix, BadURL: true}
 	}
 	useBase := func(b string) string {
 		hint := fmt.Sprintf("set %s to %s, the server's base URL", urlHint, b)
