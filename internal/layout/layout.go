@@ -37,9 +37,34 @@ import (
 // maxFlowWidth is the widest a list may be written on one line, brackets included.
 const maxFlowWidth = 60
 
-// Format returns data in the canonical layout. data must hold one YAML document that roster
-// loads; Format does not check the configuration's meaning.
+// Format returns data in the canonical layout. data must hold one YAML document whose root is a
+// mapping; Format does not check the configuration's meaning.
+//
+// The YAML library attaches a few comments (at the end of a file, after a flow collection) to
+// other nodes when it reads its own output back, so one pass is not always a fixed point:
+// Format repeats until its output no longer changes, which makes fmt of fmt's output identical.
 func Format(data []byte) ([]byte, error) {
+	out, err := formatOnce(data)
+	for range 3 {
+		if err != nil {
+			return nil, err
+		}
+		again, err2 := formatOnce(out)
+		if err2 != nil || bytes.Equal(again, out) {
+			if err2 == nil {
+				err2 = checkComments(data, out)
+			}
+			if err2 != nil {
+				return nil, err2
+			}
+			return out, nil
+		}
+		out, err = again, err2
+	}
+	return nil, errors.New("the canonical layout does not settle: the file keeps changing when formatted again; move comments next to entries and try again")
+}
+
+func formatOnce(data []byte) ([]byte, error) {
 	var doc, more yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -47,6 +72,9 @@ func Format(data []byte) ([]byte, error) {
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || !errors.Is(dec.Decode(&more), io.EOF) {
 		return nil, fmt.Errorf("not one YAML document")
+	}
+	if doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("not a mapping of keys to values")
 	}
 	lines := strings.Split(string(data), "\n")
 	blank := map[*yaml.Node]bool{}
@@ -113,6 +141,10 @@ func blankAbove(lines []string, line int) bool {
 func arrange(n *yaml.Node, s *schemaNode) {
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			n.Value, n.Style = "null", 0 // "", ~ and null alike; the encoder would quote an empty one
+			return
+		}
 		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
 			n.Style = 0
 			if n.Tag == "!!str" && needsQuotes(n.Value) {

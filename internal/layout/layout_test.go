@@ -174,6 +174,7 @@ func TestFormatRefuses(t *testing.T) {
 			want: "the canonical key order would put alias *p before its anchor &p",
 		},
 		"several documents": {in: "version: 1\n---\nversion: 1\n", want: "not one YAML document"},
+		"not a mapping":     {in: "- version\n", want: "not a mapping of keys to values"},
 		"broken YAML":       {in: "version: [1\n", want: "not valid YAML"},
 	} {
 		t.Run(name, func(t *testing.T) {
