@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +29,7 @@ type accessOptions struct {
 	User    string
 	Project string
 	Format  string
+	Out     string
 }
 
 func newAccessCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -39,6 +45,9 @@ user, cannot sign in.
 
 It reads the files (the default) or the live realm (--live), and prints a table of
 every user, one user (--username), or one project's admins and members (--project).
+--format html writes a self-contained page for access reviews: a users × projects
+matrix with role badges, filters by project, team and role, and per-project and
+per-team views (teams come from the files, also with --live).
 --diff reads both and lists only the users whose effective access differs: declared
 users the realm grants something else or does not have, and undeclared users who can
 sign in. A file user that leaves enabled alone is compared with the realm's enabled.
@@ -49,6 +58,9 @@ sign in. A file user that leaves enabled alone is compared with the realm's enab
 
   # Who administers payments-ai, in the realm as it is?
   roster access --live --realm codemie-prod --project payments-ai
+
+  # An access-review page of the realm as it is, with the files' teams
+  roster access --live --format html --out access.html access/
 
   # The review view: where the realm and the files disagree
   roster access --diff --format json access/`,
@@ -68,14 +80,17 @@ sign in. A file user that leaves enabled alone is compared with the realm's enab
 	f.StringVar(&opts.Realm, "realm", "", "the realm for --live without files (default: the files' realm)")
 	f.StringVar(&opts.User, "username", "", "show one user")
 	f.StringVar(&opts.Project, "project", "", "show one project's admins and members")
-	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.Format, "format", "text", "output format: text, json or html")
+	f.StringVar(&opts.Out, "out", "", "write the output to this file instead of stdout")
 	return cmd
 }
 
 func (o *accessOptions) check() error {
 	switch {
-	case o.Format != "text" && o.Format != "json":
-		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.Format != "text" && o.Format != "json" && o.Format != "html":
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text, json or html")
+	case o.Format == "html" && (o.User != "" || o.Project != "" || o.Diff):
+		return withHint(errors.New("--format html shows every user"), "drop --username, --project and --diff; the page filters by project, team and role")
 	case o.User != "" && o.Project != "":
 		return withHint(errors.New("--username and --project cannot be combined"), "ask about one user or one project")
 	case o.Diff && o.Live:
@@ -96,6 +111,21 @@ func (o *accessOptions) check() error {
 }
 
 func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
+	if opts.Out == "" {
+		return writeAccess(ctx, ios.Out, ios, opts)
+	}
+	var buf bytes.Buffer
+	if err := writeAccess(ctx, &buf, ios, opts); err != nil {
+		return err
+	}
+	if err := os.WriteFile(opts.Out, buf.Bytes(), 0o600); err != nil {
+		return withHint(fmt.Errorf("writing %s: %w", opts.Out, err), "choose a file in a directory you can write")
+	}
+	return nil
+}
+
+// writeAccess writes the answer to out; ios carries the diagnostics.
+func writeAccess(ctx context.Context, out io.Writer, ios *iostreams.IOStreams, opts *accessOptions) error {
 	var cfg *model.Config
 	realm := opts.Realm
 	if len(opts.Paths) > 0 {
@@ -121,9 +151,9 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 			diffs = filterDiffs(diffs, opts.User)
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.DiffDocument(realm, diffs))
+			return access.WriteJSON(out, access.DiffDocument(realm, diffs))
 		}
-		return access.WriteDiff(ios.Out, diffs)
+		return access.WriteDiff(out, diffs)
 	}
 
 	src, rows := access.SourceFile, []access.Row(nil)
@@ -133,6 +163,15 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 		rows = access.FromConfig(cfg)
 	}
 	switch {
+	case opts.Format == "html":
+		page := access.Page{Source: src, Realm: realm, Generated: time.Now(), Rows: rows}
+		if cfg != nil {
+			page.Files, page.Projects, page.Teams = cfg.Files, cfg.Projects, cfg.Teams
+		}
+		if opts.Live {
+			page.Server = serverForDisplay(opts.connect.config(realm).URL)
+		}
+		return access.WriteHTML(out, page)
 	case opts.User != "":
 		r, ok := access.Find(rows, opts.User)
 		if !ok {
@@ -143,20 +182,20 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 			return withHint(fmt.Errorf("user %q is not in %s", opts.User, where), "run roster access without --username to list every user")
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.UsersDocument(src, realm, []access.Row{r}))
+			return access.WriteJSON(out, access.UsersDocument(src, realm, []access.Row{r}))
 		}
-		return access.WriteUser(ios.Out, r)
+		return access.WriteUser(out, r)
 	case opts.Project != "":
 		p := access.ForProject(rows, opts.Project)
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.ProjectDocument(src, realm, p))
+			return access.WriteJSON(out, access.ProjectDocument(src, realm, p))
 		}
-		return access.WriteProject(ios.Out, p)
+		return access.WriteProject(out, p)
 	}
 	if opts.Format == "json" {
-		return access.WriteJSON(ios.Out, access.UsersDocument(src, realm, rows))
+		return access.WriteJSON(out, access.UsersDocument(src, realm, rows))
 	}
-	return access.WriteTable(ios.Out, rows)
+	return access.WriteTable(out, rows)
 }
 
 func filterDiffs(diffs []access.Difference, user string) []access.Difference {
@@ -167,4 +206,14 @@ func filterDiffs(diffs []access.Difference, user string) []access.Difference {
 		}
 	}
 	return out
+}
+
+// serverForDisplay is the server URL without user information, query or fragment: what a page
+// shared with reviewers may say about where it read.
+func serverForDisplay(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
