@@ -141,11 +141,11 @@ type planned struct {
 	cfg *model.Config
 	// warnings are the configuration's warnings, already written to stderr.
 	warnings []diag.Diagnostic
-	info   keycloak.RealmInfo
-	live   *model.Live
-	plan   *plan.Plan
-	popts  plan.Options
-	client *keycloak.Client
+	info     keycloak.RealmInfo
+	live     *model.Live
+	plan     *plan.Plan
+	popts    plan.Options
+	client   *keycloak.Client
 }
 
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
