@@ -174,17 +174,23 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled(), nil); err != nil {
 			return err
 		}
-		if err := confirm(ios, pl.plan); err != nil {
+		if err := confirm(ctx, ios, pl.plan); err != nil {
 			return err
 		}
 	}
 
+	// Each secret resolved from the configuration joins those the output masks.
 	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize,
 		Password: func(ref *model.SecretRef) (model.Password, error) {
 			v, err := secrets.Resolve(*ref)
+			ios.Secrets.Add(string(v))
 			return model.Password{Value: v}, err
 		},
-		Secret: func(ref *model.SecretRef) (model.Secret, error) { return secrets.Resolve(*ref) }}
+		Secret: func(ref *model.SecretRef) (model.Secret, error) {
+			v, err := secrets.Resolve(*ref)
+			ios.Secrets.Add(string(v))
+			return v, err
+		}}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
@@ -276,18 +282,30 @@ func writeJSON(ios *iostreams.IOStreams, v any) error {
 	return err
 }
 
-// confirm asks on the terminal; only "yes" goes on.
-func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
+// confirm asks on the terminal; only "yes" goes on. Ctrl-C or SIGTERM (ctx done) cancels at
+// once, without waiting for the answer.
+func confirm(ctx context.Context, ios *iostreams.IOStreams, p *plan.Plan) error {
 	if !ios.CanPrompt() {
 		return withHint(errors.New("cannot ask for confirmation: no terminal"),
 			"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
 	}
 	fmt.Fprintf(ios.ErrOut, "\nDo you want to apply these changes to realm %q?\n  Only 'yes' will be accepted.\n\n  Enter a value: ", p.Realm)
-	answer, _ := bufio.NewReader(ios.In).ReadString('\n')
-	if strings.TrimSpace(answer) != "yes" {
-		return errors.New("apply cancelled: nothing was changed")
+	_ = ios.Flush()
+	answered := make(chan string, 1)
+	go func() {
+		// Left blocked on the terminal if ctx ends first; the process ends soon after.
+		answer, _ := bufio.NewReader(ios.In).ReadString('\n')
+		answered <- answer
+	}()
+	select {
+	case answer := <-answered:
+		if strings.TrimSpace(answer) == "yes" {
+			return nil
+		}
+	case <-ctx.Done():
+		fmt.Fprintln(ios.ErrOut)
 	}
-	return nil
+	return errors.New("apply cancelled: nothing was changed")
 }
 
 // readSavedPlan returns the saved plan when the first argument is one, else nil, and the paths

@@ -26,6 +26,7 @@ import (
 	"sort"
 
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // FormatVersion identifies the saved-plan format; apply refuses any other.
@@ -119,15 +120,15 @@ func ReadSources(paths []string) ([]Source, error) {
 	return sources, nil
 }
 
-// Write saves f to path, readable by the owner only: a plan describes people. It sets the format
-// version and both digests.
-func Write(path string, f *File) error {
+// Write saves f to path, readable by the owner only (a plan describes people), with the secrets
+// of the run masked. It sets the format version and both digests.
+func Write(path string, f *File, secrets *redact.Secrets) error {
 	Seal(f)
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := secrets.WriteFile(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("failed to save the plan: %w", err)
 	}
 	return nil

@@ -96,7 +96,7 @@ func TestReadRefusesAnEditedPlan(t *testing.T) {
 	f := &File{RosterVersion: "v1.0.0", Server: "https://kc", Realm: "r", LiveFingerprint: "sha256:0",
 		Sources: []Source{{Path: "roster.yaml", Content: []byte("version: 1\n")}},
 		Changes: ChangeSet(userPlan("old")), Plan: json.RawMessage(`{"changes": []}`)}
-	if err := Write(path, f); err != nil {
+	if err := Write(path, f, nil); err != nil {
 		t.Fatal(err)
 	}
 	written, err := os.ReadFile(path)

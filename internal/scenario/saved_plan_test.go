@@ -87,7 +87,7 @@ func (r *roster) forge(name string, edit func(f *planfile.File)) {
 		r.t.Fatal(err)
 	}
 	edit(f)
-	if err := planfile.Write(path, f); err != nil {
+	if err := planfile.Write(path, f, nil); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -218,7 +218,7 @@ identityProviders:
   - alias: entra
     tenant: 6a1c5f0e-2b7d-4c1e-9f3a-0d8e7b6c5a41
     clientId: codemie
-    clientSecret: {env: ENTRA_CLIENT_SECRET}
+    clientSecret: {env: ROSTER_SECRET_ENTRA}
     mappers:
       - {name: developer-role, type: hardcoded-role, role: developer}
 users:
@@ -239,8 +239,12 @@ func leastPrivilegeSetup(t *testing.T) (realm *keycloaktest.Realm, write, view *
 	if err != nil {
 		t.Fatal(err)
 	}
+	// CodeMie's installation creates its client; doctor checks it and the tokens it issues.
+	if _, err := realm.BareCodeMieClient(context.Background(), "codemie"); err != nil {
+		t.Fatal(err)
+	}
 	write = newRoster(t, realm, realm.Server.URL)
-	write.env = append(write.env, "ENTRA_CLIENT_SECRET=entra-secret")
+	write.env = append(write.env, "ROSTER_SECRET_ENTRA=entra-secret")
 	view = newRoster(t, realm, realm.Server.URL)
 	view.dir = write.dir
 	view.env = append(view.env, "KEYCLOAK_CLIENT_ID=roster-view", "KEYCLOAK_CLIENT_SECRET="+viewSecret)
