@@ -38,11 +38,12 @@ const (
 	roleMember       = "member"
 	roleExternal     = "external"
 	roleCannot       = "cannot-sign-in"
+	roleUnknown      = "unknown"
 )
 
 var roleLabels = map[string]string{
 	roleAdmin: "Admin", roleProjectAdmin: "Project Admin", roleMember: "member",
-	roleExternal: "external", roleCannot: "cannot sign in",
+	roleExternal: "external", roleCannot: "cannot sign in", roleUnknown: "unknown",
 }
 
 type htmlCell struct {
@@ -104,6 +105,7 @@ func WriteHTML(w io.Writer, p Page) error {
 	projects := slices.Clone(p.Projects)
 	for _, r := range p.Rows {
 		projects = append(projects, r.Access.Projects...)
+		projects = append(projects, r.Access.Admin...)
 	}
 	slices.Sort(projects)
 	d.Projects = slices.Compact(projects)
@@ -136,7 +138,7 @@ func WriteHTML(w io.Writer, p Page) error {
 		}
 		d.Teams = append(d.Teams, ht)
 	}
-	for _, r := range []string{roleAdmin, roleProjectAdmin, roleMember, roleExternal, roleCannot} {
+	for _, r := range []string{roleAdmin, roleProjectAdmin, roleMember, roleExternal, roleCannot, roleUnknown} {
 		d.Roles = append(d.Roles, htmlCell{Role: r, Label: roleLabels[r]})
 	}
 	return pageTemplate.Execute(w, d)
@@ -151,6 +153,8 @@ func htmlUserOf(r Row, projects, teams []string) htmlUser {
 		u.Badges = append(u.Badges, htmlCell{Role: role, Label: roleLabels[role]})
 	}
 	switch {
+	case a.Unknown != "":
+		badge(roleUnknown)
 	case !CanSignIn(a):
 		badge(roleCannot)
 	case a.Role == model.RoleAdmin:
@@ -164,8 +168,11 @@ func htmlUserOf(r Row, projects, teams []string) htmlUser {
 		c := htmlCell{Project: p}
 		switch {
 		case !CanSignIn(a):
-			if slices.Contains(a.Projects, p) {
+			if slices.Contains(a.Projects, p) || slices.Contains(a.Admin, p) {
 				c.Role = roleCannot
+				if a.Unknown != "" {
+					c.Role = roleUnknown
+				}
 			}
 		case a.Role == model.RoleAdmin:
 			c.Role = roleAdmin
@@ -313,6 +320,7 @@ th.project{white-space:nowrap}
 .badge.member{background:#dafbe1;color:#116329;border-color:#4ac26b}
 .badge.external{background:#fff8c5;color:#7d4e00;border-color:#d4a72c}
 .badge.cannot-sign-in{background:#ffebe9;color:#a40e26;border-color:#ff8182}
+.badge.unknown{background:#eaeef2;color:#59636e;border-color:#afb8c1}
 .project-view dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}
 .project-view dd{margin:0}
 article{border:1px solid var(--line);border-radius:6px;padding:4px 14px;margin:10px 0;max-width:900px}

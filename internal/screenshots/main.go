@@ -76,7 +76,10 @@ func run(out string) error {
 			warnings = append(warnings, d)
 		}
 	}
-	p, err := plan.Build(cfg, realm(cfg), plan.Options{})
+	// The realm's token mappers are set up already (realm says so): the comment shows users.
+	planned := *cfg
+	planned.TokenMappers = nil
+	p, err := plan.Build(&planned, realm(cfg), plan.Options{})
 	if err != nil {
 		return err
 	}
@@ -89,15 +92,16 @@ func run(out string) error {
 	if err := gm.Convert(md.Bytes(), &body); err != nil {
 		return err
 	}
-	// GitHub shows :warning: as an emoji; goldmark leaves shortcodes alone.
-	rendered := strings.ReplaceAll(body.String(), ":warning:", "\u26a0\ufe0f")
+	// GitHub shows :warning: and :x: as emoji; goldmark leaves shortcodes alone.
+	rendered := strings.NewReplacer(":warning:", "\u26a0\ufe0f", ":x:", "\u2716").Replace(body.String())
 	comment := fmt.Sprintf(commentPage, html.EscapeString("roster plan for realm "+cfg.Realm), rendered)
 	return shoot(ctx, b, tmp, "comment.html", []byte(comment), filepath.Join(out, "pr-comment.png"), 1000, 620)
 }
 
 // realm is the live realm the comment's plan is made against: the example's realm as it might
-// be before a pull request, where bob and carol exist with less access, erin is an external
-// user, and olga, whom roster created, has left the files.
+// be before a pull request, CodeMie's client and its token mappers set up as CodeMie's guide
+// says, where bob and carol exist with other access, erin is an external user, and olga, whom
+// roster created, has left the files.
 func realm(cfg *model.Config) *model.Live {
 	dev := func(name string, external bool, g model.Grants, owned bool) model.LiveUser {
 		attrs := model.NewAccess(model.RoleDeveloper, external, g).Attributes()
@@ -117,8 +121,9 @@ func realm(cfg *model.Config) *model.Live {
 			dev("erin", true, model.Grants{Member: []string{"support-bot", "search-ai"}}, true),
 			dev("olga", false, model.Grants{Member: []string{"payments-ai"}}, true),
 		},
-		ClientScope: &model.LiveClientScope{ID: "scope-profile", Name: "profile"},
-		Identity:    "service-account-roster",
+		Client: &model.LiveCodeMieClient{ID: "client-codemie", ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+			Mapping: model.RecommendedMapping()},
+		Identity: "service-account-roster",
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	codemie "github.com/rosterhq/roster/internal/access"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
@@ -76,8 +77,6 @@ func (s *accessSummary) addProject(k accessKind, project, user string) {
 	s.any = true
 }
 
-func canSignIn(a model.Access) bool { return a.Role != "" && !a.Disabled }
-
 // summarize reads the CodeMie meaning of every user change. A removed user (prune) counts only
 // as disabled or deleted, a user the files disable only as disabled, a user who can no longer
 // sign in only as that. A platform Admin opens every
@@ -100,7 +99,7 @@ func summarize(p *plan.Plan) accessSummary {
 			continue
 		}
 		b, a := c.Access.Before, c.Access.After
-		bs, as := canSignIn(b), canSignIn(a)
+		bs, as := codemie.CanSignIn(b), codemie.CanSignIn(a)
 		switch {
 		case !bs && as:
 			s.add(gainSignIn, name)
