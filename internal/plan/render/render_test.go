@@ -451,3 +451,17 @@ func TestMarkdownRemovalWarningAndLongNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownSummaryStaysShort: long names make a line of the access summary stop early, so
+// the summary cannot crowd the plan out of the comment.
+func TestMarkdownSummaryStaysShort(t *testing.T) {
+	var users []model.User
+	for i := range 40 {
+		users = append(users, user(fmt.Sprintf("%03d%s", i, strings.Repeat("x", 250)), model.RoleDeveloper, model.Grants{}))
+	}
+	md := render(t, "md", build(t, config(users...), realm(), plan.Options{}))
+	line := regexp.MustCompile("(?m)^- \\*\\*Can sign in\\*\\* \\(40\\): .*$").FindString(md)
+	if line == "" || len(line) > 2500 || !strings.HasSuffix(line, " and 32 more") {
+		t.Errorf("the summary line is %d bytes and ends %q", len(line), line[max(0, len(line)-20):])
+	}
+}

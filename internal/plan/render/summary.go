@@ -15,6 +15,9 @@ import (
 // many more there are.
 const MaxSummaryNames = 20
 
+// maxSummaryLine is about the most bytes of names one line of the access summary holds.
+const maxSummaryLine = 2000
+
 // accessKind is one line of the access summary: a kind of change in what CodeMie grants.
 type accessKind int
 
@@ -158,52 +161,55 @@ func summarize(p *plan.Plan) accessSummary {
 
 // markdownLines are the summary's list items: "**Become Admin** (1): `alice`", and for the
 // project kinds "**Become members** (3): `codemie`: `bob`, `carol`; `search-ai`: `dave`". Each
-// line names at most MaxSummaryNames users, then says "and N more". Names and projects are set
-// in code spans (escape.Code), so no value can add markup.
+// line names at most MaxSummaryNames users, and stops sooner when its names pass
+// maxSummaryLine bytes (names may be long), then says "and N more"; so the summary never
+// crowds the plan out of the comment. Names and projects are set in code spans (escape.Code),
+// so no value can add markup.
 func (s accessSummary) markdownLines() []string {
 	var lines []string
 	for k := range accessKinds {
+		// entries are the line's users in order, each with its project for the project kinds.
+		type entry struct{ project, user string }
+		var entries []entry
 		if k.byProject() {
-			if len(s.projects[k]) == 0 {
-				continue
-			}
 			projects := make([]string, 0, len(s.projects[k]))
-			total := 0
-			for pr, users := range s.projects[k] {
+			for pr := range s.projects[k] {
 				projects = append(projects, pr)
-				total += len(users)
 			}
 			slices.Sort(projects)
-			shown := 0
-			var groups []string
 			for _, pr := range projects {
-				if shown == MaxSummaryNames {
-					break
+				for _, u := range s.projects[k][pr] {
+					entries = append(entries, entry{pr, u})
 				}
-				users := s.projects[k][pr]
-				users = users[:min(len(users), MaxSummaryNames-shown)]
-				shown += len(users)
-				groups = append(groups, escape.Code(pr)+": "+codeList(users))
 			}
-			lines = append(lines, fmt.Sprintf("**%s** (%d): %s%s", accessLabels[k], total, strings.Join(groups, "; "), more(total-shown)))
+		} else {
+			for _, u := range s.users[k] {
+				entries = append(entries, entry{user: u})
+			}
+		}
+		if len(entries) == 0 {
 			continue
 		}
-		users := s.users[k]
-		if len(users) == 0 {
-			continue
+		var b strings.Builder
+		shown := 0
+		for i, e := range entries {
+			if shown == MaxSummaryNames || b.Len() > maxSummaryLine {
+				break
+			}
+			switch {
+			case i > 0 && e.project != entries[i-1].project:
+				b.WriteString("; " + escape.Code(e.project) + ": ")
+			case i > 0:
+				b.WriteString(", ")
+			case e.project != "":
+				b.WriteString(escape.Code(e.project) + ": ")
+			}
+			b.WriteString(escape.Code(e.user))
+			shown++
 		}
-		shown := users[:min(len(users), MaxSummaryNames)]
-		lines = append(lines, fmt.Sprintf("**%s** (%d): %s%s", accessLabels[k], len(users), codeList(shown), more(len(users)-len(shown))))
+		lines = append(lines, fmt.Sprintf("**%s** (%d): %s%s", accessLabels[k], len(entries), b.String(), more(len(entries)-shown)))
 	}
 	return lines
-}
-
-func codeList(names []string) string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = escape.Code(n)
-	}
-	return strings.Join(out, ", ")
 }
 
 func more(n int) string {
