@@ -41,11 +41,16 @@ func loadConfigWarnings(ios *iostreams.IOStreams, paths []string, secrets secret
 		return nil, nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
 			"fix the problems above; `roster validate` checks the files without contacting Keycloak")
 	}
+	return cfg, warningsOf(diags), nil
+}
+
+// warningsOf returns the warnings among diags.
+func warningsOf(diags diag.List) []diag.Diagnostic {
 	var warnings []diag.Diagnostic
 	for _, d := range diags {
 		if d.Severity == diag.Warning {
 			warnings = append(warnings, d)
 		}
 	}
-	return cfg, warnings, nil
+	return warnings
 }

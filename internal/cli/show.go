@@ -10,10 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type showOptions struct {
@@ -81,7 +84,7 @@ func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
 		return err
 	}
 	if opts.Format == "markdown" {
-		return render.Markdown(ios.Out, p)
+		return render.Markdown(ios.Out, p, render.MarkdownOptions{Warnings: savedWarnings(saved)})
 	}
 	paths := make([]string, len(saved.Sources))
 	for i, s := range saved.Sources {
@@ -91,6 +94,17 @@ func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
 		saved.Realm, saved.Server, saved.RosterVersion, strings.Join(paths, ", "))))
 	fmt.Fprintln(ios.Out)
 	return render.Text(ios.Out, p, render.TextOptions{Color: ios.ColorEnabled()})
+}
+
+// savedWarnings are the warnings of the configuration a plan was saved with, which the
+// pull-request comment shows: validating the saved files again, offline, finds them.
+func savedWarnings(saved *planfile.File) []diag.Diagnostic {
+	files := make([]schema.File, len(saved.Sources))
+	for i, s := range saved.Sources {
+		files[i] = schema.File{Name: s.Path, Data: s.Content}
+	}
+	_, diags := schema.LoadFiles(files, schema.Options{Secrets: secret.FromEnv("")})
+	return warningsOf(diags)
 }
 
 // checkFormat refuses a --format value that is not among formats.
