@@ -13,7 +13,8 @@
 //   - secret references in flow style ({env: ROSTER_SECRET_X}); every other mapping in block
 //     style, one key per line;
 //   - values unquoted where YAML reads them the same, double-quoted otherwise;
-//   - comments where they were, with one space before a comment that ends a line;
+//   - every comment kept, next to the entry the YAML library attaches it to, with one space
+//     before a comment that ends a line;
 //   - blank lines kept where the file has them between entries (several become one), none
 //     before the first entry of a mapping or list.
 //
