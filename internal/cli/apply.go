@@ -20,6 +20,7 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
+	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
 	"github.com/rosterhq/roster/internal/schema"
 )
@@ -154,8 +155,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	text := opts.Format == "text"
 	if !pl.plan.HasChanges() {
 		if text {
-			fmt.Fprintln(ios.Out, "No changes. The realm matches the configuration.")
-			return nil
+			return render.NoChanges(ios.Out, pl.plan)
 		}
 		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}
