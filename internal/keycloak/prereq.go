@@ -41,6 +41,19 @@ func (r protocolMapperRep) model() model.LiveTokenMapper {
 // nil, nil when the realm has no such scope. One request: the listing of the realm's client scopes
 // carries their mappers.
 func (c *Client) ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error) {
+	scopes, err := c.ReadClientScopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if i := slices.IndexFunc(scopes, func(s model.LiveClientScope) bool { return s.Name == name }); i >= 0 {
+		return &scopes[i], nil
+	}
+	return nil, nil
+}
+
+// ReadClientScopes reads every client scope of the realm with its protocol mappers, each list
+// sorted by name, in one request.
+func (c *Client) ReadClientScopes(ctx context.Context) ([]model.LiveClientScope, error) {
 	var reps []struct {
 		ID              string              `json:"id"`
 		Name            string              `json:"name"`
@@ -49,18 +62,17 @@ func (c *Client) ReadClientScope(ctx context.Context, name string) (*model.LiveC
 	if _, err := c.do(ctx, http.MethodGet, "/client-scopes", nil, &reps); err != nil {
 		return nil, err
 	}
+	scopes := make([]model.LiveClientScope, 0, len(reps))
 	for _, r := range reps {
-		if r.Name != name {
-			continue
-		}
-		s := &model.LiveClientScope{ID: r.ID, Name: r.Name}
+		s := model.LiveClientScope{ID: r.ID, Name: r.Name}
 		for _, m := range r.ProtocolMappers {
 			s.Mappers = append(s.Mappers, m.model())
 		}
 		slices.SortFunc(s.Mappers, func(a, b model.LiveTokenMapper) int { return strings.Compare(a.Name, b.Name) })
-		return s, nil
+		scopes = append(scopes, s)
 	}
-	return nil, nil
+	slices.SortFunc(scopes, func(a, b model.LiveClientScope) int { return strings.Compare(a.Name, b.Name) })
+	return scopes, nil
 }
 
 // identityProviderRep is the part of Keycloak's IdentityProviderRepresentation roster reads.

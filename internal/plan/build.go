@@ -111,17 +111,19 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		}
 	}
 	p.Prerequisites = b.prerequisites()
+	p.Warnings = append(b.warnings, p.Warnings...)
 	p.CodeMie, p.Mapping = live.CodeMie, b.mapping
 	p.Notes = b.notes
 	return p, nil
 }
 
-// builder carries Build's inputs and the notes it collects.
+// builder carries Build's inputs and the warnings and notes it collects.
 type builder struct {
-	cfg   *model.Config
-	live  *model.Live
-	owner string
-	notes []string
+	cfg      *model.Config
+	live     *model.Live
+	owner    string
+	warnings []string
+	notes    []string
 	// mapping is the token mapping that reaches CodeMie's client once the plan is applied.
 	mapping model.TokenMapping
 }
@@ -131,6 +133,10 @@ type builder struct {
 // apply.
 func (b *builder) accessAfter(u *model.User, enabled bool) model.Access {
 	return b.live.CodeMie.ReadStored(b.mapping, []model.Role{u.Role}, u.Access.Attributes(), enabled)
+}
+
+func (b *builder) warn(format string, args ...any) {
+	b.warnings = append(b.warnings, fmt.Sprintf(format, args...))
 }
 
 func (b *builder) note(format string, args ...any) {
@@ -267,7 +273,7 @@ func (b *builder) create(u *model.User) Change {
 		add("identity."+l.Provider, formatLink(l))
 	}
 	if u.InitialPassword != nil {
-		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true})
+		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true, Source: u.InitialPassword.SecretRef.String()})
 	}
 	return Change{
 		Addr:   Address{Kind: KindUser, Name: u.Username},

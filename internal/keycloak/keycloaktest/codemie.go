@@ -64,6 +64,11 @@ func (r *Realm) BareCodeMieClient(ctx context.Context, clientID string, extraSco
 	}, nil); err != nil {
 		return "", err
 	}
+	return r.clientUUID(ctx, clientID)
+}
+
+// clientUUID returns the internal id of the client clientID.
+func (r *Realm) clientUUID(ctx context.Context, clientID string) (string, error) {
 	var found []struct {
 		ID string `json:"id"`
 	}
