@@ -52,7 +52,7 @@ users:
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	o := escapetest.Parse(md)
-	shape := regexp.MustCompile(`^(heading 2: roster plan for realm |paragraph: \*\*Plan: 0 to add, 1 to change, 0 to remove\.\*\*$|blockquote$|  paragraph: :warning: |html: <details><summary>Show 1 change</summary>$|fence diff: \d+ lines$|html: </details>$|paragraph: \*\*Notes\*\*$|list$|  item$|    paragraph: )`)
+	shape := regexp.MustCompile(`^(heading 2: roster plan for realm |paragraph: \*\*Plan: 0 to add, 1 to change, 0 to remove\.\*\*$|blockquote$|  paragraph: :warning: |html: <details><summary>Show 1 change</summary>$|fence diff: \d+ lines$|html: </details>$|paragraph: \*\*Notes\*\*$|paragraph: \*\*CodeMie access\*\*$|list$|  item$|    paragraph: )`)
 	for _, b := range o.Blocks {
 		if !shape.MatchString(b) {
 			t.Errorf("block %q is not one roster writes", b)
@@ -61,8 +61,10 @@ users:
 	count := func(prefix string) int {
 		return len(slices.DeleteFunc(slices.Clone(o.Blocks), func(b string) bool { return !strings.HasPrefix(b, prefix) }))
 	}
-	if count("heading") != 1 || count("fence") != 1 || count("html") != 2 || count("blockquote") != 2 {
-		t.Errorf("want one heading, one fence, the <details> pair and two warnings; got\n%s", strings.Join(o.Blocks, "\n"))
+	// The warnings: the policy ENABLED (from plan and from the file's validation) and
+	// user-management mode.
+	if count("heading") != 1 || count("fence") != 1 || count("html") != 2 || count("blockquote") != 3 {
+		t.Errorf("want one heading, one fence, the <details> pair and three warnings; got\n%s", strings.Join(o.Blocks, "\n"))
 	}
 	if len(o.Mentions) > 0 {
 		t.Errorf("the comment mentions or references %q outside code", o.Mentions)
