@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -78,4 +79,51 @@ func (e *ClientScopeError) Error() string {
 // Hints suggest how to go on.
 func (e *ClientScopeError) Hints() []string {
 	return []string{"fix tokenMappers.clientScope (default profile, a scope every realm has), or create the scope and make it a default client scope of CodeMie's client"}
+}
+
+// Conflict is a user the plan cannot create or rename as the configuration says, because
+// Keycloak would refuse it.
+type Conflict struct {
+	// User is the declared username.
+	User string
+	// Field is what is taken: "email", "username" (it is another user's email, and users sign
+	// in with their email) or "identity.<provider>"; for a rename, what the two accounts share.
+	Field string
+	// Holder is the live user that holds it, or, for a rename, the account to rename.
+	Holder string
+	// Rename is true when the conflict is a rename the realm does not allow.
+	Rename bool
+	// Fix says how to resolve it.
+	Fix string
+}
+
+func (c Conflict) String() string {
+	if c.Rename {
+		return fmt.Sprintf("user %q: is %q renamed (same %s), but the realm does not allow usernames to change; %s", c.User, c.Holder, c.Field, c.Fix)
+	}
+	return fmt.Sprintf("user %q: %s is taken by user %q; %s", c.User, c.Field, c.Holder, c.Fix)
+}
+
+// ConflictError is returned by Build when Keycloak would refuse a create or a rename the plan
+// needs. The plan is refused as a whole, before anything is written: a create that fails at
+// apply would leave its replaced account removed, or fail on every run.
+type ConflictError struct {
+	// Realm is the realm's name.
+	Realm string
+	// Conflicts are the refused users, by username.
+	Conflicts []Conflict
+}
+
+func (e *ConflictError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Keycloak would refuse %s in realm %q:", plural(len(e.Conflicts), "user"), e.Realm)
+	for _, c := range e.Conflicts {
+		b.WriteString("\n  - " + c.String())
+	}
+	return b.String()
+}
+
+// Hints suggest how to go on.
+func (e *ConflictError) Hints() []string {
+	return []string{"resolve each conflict as it says, then run plan again; nothing was changed"}
 }

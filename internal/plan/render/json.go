@@ -15,9 +15,13 @@ import (
 // know; the minor version grows when fields are added, the major version when a field changes
 // meaning or disappears.
 //
+// 1.2 added the action "rename" (a user renamed in place: before is the account under its old
+// username, after the declared user under the new one; the field "username" shows the change)
+// and files, the configuration files the plan was made from.
+//
 // 1.1 added the kinds "token_mapper", "identity_provider" and "identity_provider_mapper", whose
 // before and after are JSONTokenMapper, JSONIdentityProvider and JSONIdentityProviderMapper.
-const FormatVersion = "1.1"
+const FormatVersion = "1.2"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
@@ -29,6 +33,8 @@ type JSONPlan struct {
 	Realm string `json:"realm"`
 	// Prune is the prune mode the plan was made with: "none", "disable" or "delete".
 	Prune string `json:"prune"`
+	// Files are the configuration files the plan was made from, in load order, named as given.
+	Files []string `json:"files"`
 	// Changes are the changes in apply order.
 	Changes []JSONChange `json:"changes"`
 	// Warnings and Notes are the plan's warnings and informational lines, as text.
@@ -38,7 +44,8 @@ type JSONPlan struct {
 	Summary JSONSummary `json:"summary"`
 }
 
-// JSONSummary counts the changes: add = create, change = update, remove = disable + delete.
+// JSONSummary counts the changes: add = create, change = update + rename, remove = disable +
+// delete.
 type JSONSummary struct {
 	Add        int  `json:"add"`
 	Change     int  `json:"change"`
@@ -56,7 +63,8 @@ type JSONChange struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Actions is the action as a one-element list, as terraform's JSON plan has it: ["create"],
-	// ["update"], ["disable"] or ["delete"].
+	// ["update"], ["rename"], ["disable"] or ["delete"]. A rename's name is the new username;
+	// before.username is the old one.
 	Actions []string `json:"actions"`
 	// Before and After are the object before and after apply, null on the side that does not
 	// exist: a policy name (string) for realm.unmanagedAttributePolicy, a JSONRole for roles, a
@@ -239,6 +247,7 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 		FormatVersion: FormatVersion,
 		Realm:         p.Realm,
 		Prune:         string(p.Prune),
+		Files:         nonNil(p.Files),
 		Changes:       make([]JSONChange, 0, len(p.Changes)),
 		Warnings:      nonNil(p.Warnings),
 		Notes:         nonNil(p.Notes),

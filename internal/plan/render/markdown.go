@@ -18,7 +18,7 @@ const maxMarkdownNotes = 50
 // Markdown writes the plan as a pull-request comment. The heading, the summary line and the
 // warnings (removals first) stay visible; the changes sit in a collapsed <details> block as a
 // fenced diff, whose + and - lines GitHub colours (updates are marked !, which it also
-// highlights); notes follow. When the comment would exceed MarkdownLimit the diff is cut
+// highlights); the files read and the notes follow. When the comment would exceed MarkdownLimit the diff is cut
 // between changes and a line says how many were left out.
 func Markdown(w io.Writer, p *plan.Plan) error {
 	var head, tail strings.Builder
@@ -46,6 +46,13 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		fmt.Fprintf(&head, "\n> %s\n", s)
 	}
 
+	if len(p.Files) > 0 {
+		files := make([]string, len(p.Files))
+		for i, f := range p.Files {
+			files[i] = "`" + strings.ReplaceAll(f, "`", "'") + "`"
+		}
+		fmt.Fprintf(&tail, "\nRead %s\n", strings.Join(files, ", "))
+	}
 	if n := len(p.Notes); n > 0 {
 		tail.WriteString("\n**Notes**\n\n")
 		for i, s := range p.Notes {
@@ -78,7 +85,7 @@ func diffBlock(changes []plan.Change, budget int) string {
 	var b strings.Builder
 	for i, c := range changes {
 		mark := c.Action.Symbol()
-		if c.Action == plan.Update {
+		if c.Action == plan.Update || c.Action == plan.Rename {
 			mark = "!"
 		}
 		var one strings.Builder

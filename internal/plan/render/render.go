@@ -38,7 +38,7 @@ func body(c plan.Change) []string {
 // usedActions returns the actions the plan uses, in legend order.
 func usedActions(p *plan.Plan) []plan.Action {
 	var used []plan.Action
-	for _, a := range []plan.Action{plan.Create, plan.Update, plan.Disable, plan.Delete} {
+	for _, a := range []plan.Action{plan.Create, plan.Rename, plan.Update, plan.Disable, plan.Delete} {
 		for _, c := range p.Changes {
 			if c.Action == a {
 				used = append(used, a)
