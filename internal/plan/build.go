@@ -21,7 +21,8 @@ type Options struct {
 	// Prune overrides Settings.Prune when not empty (the caller validates it; a value other
 	// than disable or delete prunes nothing).
 	Prune model.Prune
-	// AllowMassRemoval turns the mass-removal guard off.
+	// AllowMassRemoval turns the mass-removal guards off: the one on removed users and the one
+	// on users who lose access.
 	AllowMassRemoval bool
 	// RotateSecrets sends the client secret of every declared identity provider that has one,
 	// not only of the providers the plan creates.
@@ -60,8 +61,10 @@ type Options struct {
 // the realm does not allow usernames to change.
 //
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
-// any policy change in the plan) would make Keycloak drop, and with a *MassRemovalError when it
-// removes more users than the guard allows.
+// any policy change in the plan) would make Keycloak drop, with a *MassRemovalError when it
+// removes more users than the guard allows, and with an *AccessLossError when more users keep
+// their account but lose sign-in, the admin role, a project or Project Admin rights than
+// settings.maxAccessLosses allows.
 func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	b := builder{cfg: cfg, live: live, owner: cmp.Or(cfg.Settings.OwnerAttribute, model.DefaultOwnerAttribute),
 		renamed: map[string]bool{}}
@@ -104,6 +107,9 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		}
 	}
 	if err := b.guard(removals, opts); err != nil {
+		return nil, err
+	}
+	if err := b.accessGuard(userChanges, opts); err != nil {
 		return nil, err
 	}
 	if leftAlone > 0 {

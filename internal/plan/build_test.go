@@ -15,7 +15,7 @@ func config(users ...model.User) *model.Config {
 		Version: model.FormatVersion,
 		Realm:   "codemie",
 		Settings: model.Settings{
-			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals,
+			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, MaxAccessLosses: model.DefaultMaxAccessLosses,
 			OwnerAttribute: model.DefaultOwnerAttribute,
 		},
 		Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},

@@ -127,3 +127,35 @@ func (e *ConflictError) Error() string {
 func (e *ConflictError) Hints() []string {
 	return []string{"resolve each conflict as it says, then run plan again; nothing was changed"}
 }
+
+// AccessLossError is returned by Build when more users would lose access in CodeMie (sign-in, the
+// admin role, a project or Project Admin rights) while keeping their account than the guard
+// allows and Options.AllowMassRemoval is false.
+type AccessLossError struct {
+	// Losses are the users and what each loses, by username.
+	Losses []AccessLoss
+	// MaxLosses is the limit in force (settings.maxAccessLosses).
+	MaxLosses int
+}
+
+// maxLossLines is how many users AccessLossError lists before it summarises the rest.
+const maxLossLines = 50
+
+func (e *AccessLossError) Error() string {
+	var b strings.Builder
+	n := len(e.Losses)
+	fmt.Fprintf(&b, "the plan takes access away from %s, more than settings.maxAccessLosses (%d):", users(n), e.MaxLosses)
+	for i, l := range e.Losses {
+		if i == maxLossLines {
+			fmt.Fprintf(&b, "\n  … and %s more", users(n-i))
+			break
+		}
+		b.WriteString("\n  - " + l.String())
+	}
+	return b.String()
+}
+
+// Hints suggest how to go on.
+func (e *AccessLossError) Hints() []string {
+	return []string{"check that the configuration is complete (a missing file of teams takes away every grant it gave); if these changes are intended, re-run with --allow-mass-removal"}
+}

@@ -421,7 +421,8 @@ func (l *loader) build() *model.Config {
 }
 
 func (l *loader) buildSettings() model.Settings {
-	s := model.Settings{Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, OwnerAttribute: model.DefaultOwnerAttribute}
+	s := model.Settings{Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals,
+		MaxAccessLosses: model.DefaultMaxAccessLosses, OwnerAttribute: model.DefaultOwnerAttribute}
 	n := l.settings
 	if v, ok := n.get("unmanagedAttributePolicy").str(); ok {
 		s.UnmanagedAttributePolicy = model.Policy(v)
@@ -440,6 +441,9 @@ func (l *loader) buildSettings() model.Settings {
 	}
 	if v, ok := n.get("maxRemovals").integer(); ok {
 		s.MaxRemovals = v
+	}
+	if v, ok := n.get("maxAccessLosses").integer(); ok {
+		s.MaxAccessLosses = v
 	}
 	if v, ok := n.get("ownerAttribute").str(); ok {
 		s.OwnerAttribute = v

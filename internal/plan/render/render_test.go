@@ -28,7 +28,7 @@ func config(users ...model.User) *model.Config {
 		Files:   []string{"access/roster.yaml", "access/Teams.YAML"},
 		Realm:   "codemie-prod",
 		Settings: model.Settings{
-			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals,
+			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, MaxAccessLosses: model.DefaultMaxAccessLosses,
 			OwnerAttribute: model.DefaultOwnerAttribute,
 		},
 		Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},

@@ -1,0 +1,48 @@
+package plan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster/internal/model"
+)
+
+func TestAccessGuard(t *testing.T) {
+	// Twelve developers lose the projects a lost team file gave them; two lose admin rights.
+	var users []model.User
+	var live []model.LiveUser
+	for _, name := range []string{"a01", "a02", "a03", "a04", "a05", "a06", "a07", "a08", "a09", "a10", "a11", "a12"} {
+		users = append(users, user(name, model.RoleDeveloper, grants("codemie")))
+		live = append(live, member(name, "codemie", "payments"))
+	}
+	users = append(users, user("boss", model.RoleDeveloper, grants("codemie")))
+	live = append(live, liveUser("boss", model.NewAccess(model.RoleAdmin, false).Attributes(), model.RoleAdmin))
+
+	_, err := Build(config(users...), realm(live...), Options{})
+	var ae *AccessLossError
+	if !errors.As(err, &ae) {
+		t.Fatalf("Build: err = %v, want an *AccessLossError", err)
+	}
+	if len(ae.Losses) != 13 || ae.MaxLosses != model.DefaultMaxAccessLosses {
+		t.Fatalf("losses = %d, max %d", len(ae.Losses), ae.MaxLosses)
+	}
+	lines := strings.Split(ae.Error(), "\n")
+	if want := "the plan takes access away from 13 users, more than settings.maxAccessLosses (10):"; lines[0] != want {
+		t.Errorf("first line = %q, want %q", lines[0], want)
+	}
+	if want := `  - user "a01" loses projects payments`; lines[1] != want {
+		t.Errorf("second line = %q, want %q", lines[1], want)
+	}
+	if want := `  - user "boss" loses the admin role`; !strings.Contains(ae.Error(), want) {
+		t.Errorf("error does not list %q:\n%s", want, ae.Error())
+	}
+	if _, err := Build(config(users...), realm(live...), Options{AllowMassRemoval: true}); err != nil {
+		t.Errorf("with AllowMassRemoval: %v", err)
+	}
+	cfg := config(users...)
+	cfg.Settings.MaxAccessLosses = 13
+	if _, err := Build(cfg, realm(live...), Options{}); err != nil {
+		t.Errorf("with maxAccessLosses 13: %v", err)
+	}
+}
