@@ -687,6 +687,9 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 	u := &model.User{Username: d.username, Pos: n.pos()}
 	if problem, hint := checkUsername(n.get("username").value); problem != "" {
 		l.diags.Errorf(n.get("username").pos(), path+".username", "%s", problem).Hint = hint
+	} else if why := usernameLookalike(n.get("username").value); why != "" {
+		l.diags.Warnf(n.get("username").pos(), path+".username", "%s", why).Hint =
+			"write the name with visible Latin letters and digits only, so that it cannot pass for another"
 	}
 	if v, ok := n.get("email").str(); ok {
 		if problem := checkEmail(v); problem != "" {
