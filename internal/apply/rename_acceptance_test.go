@@ -10,7 +10,6 @@ import (
 	"github.com/rosterhq/roster/internal/apply"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
-	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
 )
 
@@ -25,9 +24,6 @@ func TestRenameKeepsTheAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	const password = "Bob-Pa55-word"
-	withPassword := apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
-		return model.Password{Value: password}, nil
-	}}
 	before := load(t, fmt.Sprintf(`version: 1
 realm: %s
 settings: {prune: delete}
@@ -40,7 +36,7 @@ users:
     projects: {member: [codemie]}
     initialPassword: {env: UNUSED, temporary: false}
 `, realm.Name))
-	if res := apply.Run(ctx, planFor(t, c, before), c, withPassword); res.Failed > 0 {
+	if res := apply.Run(ctx, planFor(t, c, before), c, withPassword(password)); res.Failed > 0 {
 		t.Fatalf("first apply: %v", res.Err())
 	}
 	subject := func(username string) string {
