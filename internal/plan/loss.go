@@ -53,6 +53,9 @@ func accessLost(a AccessChange) []string {
 		// Cannot sign in today: only grants can be lost.
 		before.Role = ""
 	}
+	if after.Role == model.RoleAdmin && !after.Disabled {
+		return nil // an Admin opens every project
+	}
 	var lost []string
 	switch {
 	case before.Role != "" && (after.Role == "" || after.Disabled):

@@ -46,3 +46,13 @@ func TestAccessGuard(t *testing.T) {
 		t.Errorf("with maxAccessLosses 13: %v", err)
 	}
 }
+
+func TestBecomingAdminLosesNothing(t *testing.T) {
+	got := accessLost(AccessChange{
+		Before: model.NewAccess(model.RoleDeveloper, false, model.Grants{Member: []string{"a"}, Admin: []string{"b"}}),
+		After:  model.NewAccess(model.RoleAdmin, false),
+	})
+	if got != nil {
+		t.Errorf("developer → admin loses %q, want nothing: an Admin opens every project", got)
+	}
+}
