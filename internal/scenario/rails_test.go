@@ -35,7 +35,7 @@ func TestNeverRemovesItsOwnLogin(t *testing.T) {
 		t.Errorf("apply --prune delete: exit %d\n%s%s\nwant:\n%s", code, stdout, stderr, want)
 	}
 	stdout, stderr, code = r.run("plan", "--prune", "disable", "ops.yaml")
-	want := "Note: user \"ops\" is the identity roster signs in as: roster never changes it\n" +
+	want := "Read ops.yaml\n\nNote: user \"ops\" is the identity roster signs in as: roster never changes it\n" +
 		"Note: 1 user not managed by this file, left alone\n\n" +
 		"No changes. The realm matches the configuration.\n"
 	if code != 0 || stdout != want {
