@@ -105,6 +105,13 @@ func (b *builder) rename(lu *model.LiveUser, u *model.User) Change {
 	if !changed {
 		c = Change{User: &UserChange{Before: lu, After: &after}, Access: &AccessChange{Before: lu.Access(), After: after.Access}}
 	}
+	if lu.FederatedIdentities == nil && len(c.User.Links) > 0 {
+		// The old account's links were not read (it was not declared): adding one it may hold
+		// would fail. The next plan reads them under the new name and adds what is missing.
+		c.User.Links = nil
+		c.Fields = slices.DeleteFunc(c.Fields, func(f FieldChange) bool { return strings.HasPrefix(f.Name, "identity.") })
+		b.note("user %q: the identity links of %q were not read; the next plan adds the declared ones it lacks", u.Username, lu.Username)
+	}
 	c.Addr = Address{Kind: KindUser, Name: u.Username}
 	c.Action = Rename
 	c.FormatOnly = false

@@ -156,3 +156,20 @@ func TestSharedEmailWithDuplicatesAllowedIsACreate(t *testing.T) {
 		t.Fatalf("changes = %+v, want one create", p.Changes)
 	}
 }
+
+func TestRenameLeavesUnreadLinksToTheNextPlan(t *testing.T) {
+	robert := declaredWithEmail("robert", "bob@corp.com")
+	robert.FederatedIdentities = []model.FederatedIdentity{{Provider: "entra-id", UserID: "7f0c"}}
+	live := realm(withEmail(owned(member("bob", "codemie")), "bob@corp.com")) // links not read
+	live.Login.EditUsernameAllowed = true
+	p, err := Build(config(robert), live, Options{})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	if c := p.Changes[0]; c.Action != Rename || len(c.User.Links) != 0 || len(c.Fields) != 1 {
+		t.Errorf("rename = %+v, fields %v; want no link added", c.User, c.Fields)
+	}
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "the next plan adds") {
+		t.Errorf("notes = %q", p.Notes)
+	}
+}
