@@ -693,7 +693,8 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 	}
 	if v, ok := n.get("email").str(); ok {
 		if problem := checkEmail(v); problem != "" {
-			l.diags.Errorf(n.get("email").pos(), path+".email", "%s", problem)
+			l.diags.Errorf(n.get("email").pos(), path+".email", "%s", problem).Hint =
+				"write an address like name@example.com"
 		}
 		v = strings.ToLower(v)
 		u.Email = &v

@@ -62,9 +62,11 @@ func checkUsername(s string) (problem, hint string) {
 	stored := keycloakLower(s)
 	switch n := utf16Len(strings.TrimFunc(stored, isJavaTrimmed)); {
 	case n < minUsernameLen:
-		return fmt.Sprintf("username %q is too short: Keycloak needs %d to %d characters", s, minUsernameLen, maxUsernameLen), ""
+		return fmt.Sprintf("username %q is too short: Keycloak needs %d to %d characters", s, minUsernameLen, maxUsernameLen),
+			"use at least 3 characters (an emoji counts as 2)"
 	case n > maxUsernameLen:
-		return fmt.Sprintf("username is too long: %d characters, Keycloak allows at most %d", n, maxUsernameLen), ""
+		return fmt.Sprintf("username is too long: %d characters, Keycloak allows at most %d", n, maxUsernameLen),
+			"use at most 255 characters (an emoji counts as 2)"
 	}
 	if strings.HasPrefix(strings.ToLower(s), "service-account-") {
 		return fmt.Sprintf("username %q is a client's service account: roster never manages service accounts", s),
