@@ -34,7 +34,7 @@ users:
     lastName: Stone
     role: developer
     projects: {member: [codemie]}
-    initialPassword: {env: UNUSED, temporary: false}
+    initialPassword: {env: ROSTER_SECRET_UNUSED, temporary: false}
 `, realm.Name))
 	if res := apply.Run(ctx, planFor(t, c, before), c, withPassword(password)); res.Failed > 0 {
 		t.Fatalf("first apply: %v", res.Err())

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -17,6 +18,8 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/redact"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type planOptions struct {
@@ -26,6 +29,7 @@ type planOptions struct {
 	Format           string
 	Out              string
 	DetailedExitCode bool
+	SecretsDir       string
 }
 
 // removalOptions are the flags plan and apply share about what the plan does beyond the files:
@@ -40,6 +44,24 @@ func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
 	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow removing more users than settings.maxRemovals, and taking access from more than settings.maxAccessLosses")
 	fs.BoolVar(&o.RotateSecrets, "rotate-secrets", false, "send the client secret of every declared identity provider, not only of new ones")
+}
+
+// String lists the flags as given, or says there are none.
+func (o removalOptions) String() string {
+	var flags []string
+	if o.Prune != "" {
+		flags = append(flags, "--prune "+o.Prune)
+	}
+	if o.AllowMassRemoval {
+		flags = append(flags, "--allow-mass-removal")
+	}
+	if o.RotateSecrets {
+		flags = append(flags, "--rotate-secrets")
+	}
+	if len(flags) == 0 {
+		return "no --prune, --allow-mass-removal or --rotate-secrets"
+	}
+	return strings.Join(flags, " ")
 }
 
 func (o *removalOptions) check() error {
@@ -98,6 +120,7 @@ Exit codes:
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
 	opts.removal.addFlags(f)
+	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }
 
@@ -125,8 +148,8 @@ type planned struct {
 
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
-func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options) (*planned, error) {
-	cfg, err := loadConfig(ios, paths, false)
+func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
+	cfg, err := loadConfig(ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +165,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
-	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
+	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan(), secret.FromEnv(opts.SecretsDir))
 	if err != nil {
 		return err
 	}
@@ -150,7 +173,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 		return err
 	}
 	if opts.Out != "" {
-		if err := savePlan(opts, pl); err != nil {
+		if err := savePlan(opts, pl, ios.Secrets); err != nil {
 			return err
 		}
 	}
@@ -170,7 +193,7 @@ func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
 	return render.Text(w, p, render.TextOptions{Color: color})
 }
 
-func savePlan(opts *planOptions, pl *planned) error {
+func savePlan(opts *planOptions, pl *planned, redacted *redact.Secrets) error {
 	sources, err := planfile.ReadSources(pl.cfg.Files)
 	if err != nil {
 		return err
@@ -195,6 +218,7 @@ func savePlan(opts *planOptions, pl *planned) error {
 		AllowMassRemoval: opts.removal.AllowMassRemoval,
 		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
+		Changes:          planfile.ChangeSet(pl.plan),
 		Plan:             js,
-	})
+	}, redacted)
 }

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -115,12 +114,16 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Keycloak would refuse %s in realm %q:", plural(len(e.Conflicts), "user"), e.Realm)
-	for _, c := range e.Conflicts {
-		b.WriteString("\n  - " + c.String())
+	return fmt.Sprintf("Keycloak would refuse %s in realm %q:", plural(len(e.Conflicts), "user"), e.Realm)
+}
+
+// Details are the conflicts, one line each.
+func (e *ConflictError) Details() []string {
+	lines := make([]string, len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		lines[i] = "- " + c.String()
 	}
-	return b.String()
+	return lines
 }
 
 // Hints suggest how to go on.
@@ -142,17 +145,20 @@ type AccessLossError struct {
 const maxLossLines = 50
 
 func (e *AccessLossError) Error() string {
-	var b strings.Builder
-	n := len(e.Losses)
-	fmt.Fprintf(&b, "the plan takes access away from %s, more than settings.maxAccessLosses (%d):", users(n), e.MaxLosses)
+	return fmt.Sprintf("the plan takes access away from %s, more than settings.maxAccessLosses (%d):", users(len(e.Losses)), e.MaxLosses)
+}
+
+// Details are the users and what each loses, one line each, the first maxLossLines of them.
+func (e *AccessLossError) Details() []string {
+	var lines []string
 	for i, l := range e.Losses {
 		if i == maxLossLines {
-			fmt.Fprintf(&b, "\n  … and %s more", users(n-i))
+			lines = append(lines, fmt.Sprintf("… and %s more", users(len(e.Losses)-i)))
 			break
 		}
-		b.WriteString("\n  - " + l.String())
+		lines = append(lines, "- "+l.String())
 	}
-	return b.String()
+	return lines
 }
 
 // Hints suggest how to go on.

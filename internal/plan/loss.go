@@ -17,6 +17,8 @@ type AccessLoss struct {
 	Lost []string
 }
 
+// String is the loss as one line; printed through escape.Text, hostile project names cannot
+// break it.
 func (l AccessLoss) String() string {
 	return fmt.Sprintf("user %q loses %s", l.User, strings.Join(l.Lost, "; "))
 }

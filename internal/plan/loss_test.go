@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,15 +28,15 @@ func TestAccessGuard(t *testing.T) {
 	if len(ae.Losses) != 13 || ae.MaxLosses != model.DefaultMaxAccessLosses {
 		t.Fatalf("losses = %d, max %d", len(ae.Losses), ae.MaxLosses)
 	}
-	lines := strings.Split(ae.Error(), "\n")
-	if want := "the plan takes access away from 13 users, more than settings.maxAccessLosses (10):"; lines[0] != want {
-		t.Errorf("first line = %q, want %q", lines[0], want)
+	if want := "the plan takes access away from 13 users, more than settings.maxAccessLosses (10):"; ae.Error() != want {
+		t.Errorf("error = %q, want %q", ae.Error(), want)
 	}
-	if want := `  - user "a01" loses projects payments`; lines[1] != want {
-		t.Errorf("second line = %q, want %q", lines[1], want)
+	lines := ae.Details()
+	if want := `- user "a01" loses projects payments`; lines[0] != want {
+		t.Errorf("first detail = %q, want %q", lines[0], want)
 	}
-	if want := `  - user "boss" loses the admin role`; !strings.Contains(ae.Error(), want) {
-		t.Errorf("error does not list %q:\n%s", want, ae.Error())
+	if want := `- user "boss" loses the admin role`; !slices.Contains(lines, want) {
+		t.Errorf("details do not list %q:\n%s", want, strings.Join(lines, "\n"))
 	}
 	if _, err := Build(config(users...), realm(live...), Options{AllowMassRemoval: true}); err != nil {
 		t.Errorf("with AllowMassRemoval: %v", err)
