@@ -218,6 +218,9 @@ func (b *builder) users() []Change {
 			continue
 		}
 		if c, ok := b.update(lu, u); ok {
+			if c.User.Patch.Email != nil {
+				b.checkEmailMove(lu, u)
+			}
 			out = append(out, c)
 		}
 	}

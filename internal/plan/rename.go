@@ -158,3 +158,19 @@ func (b *builder) conflictFix(u *model.User, h hold) string {
 	}
 	return fmt.Sprintf("%q holds it too: give %q %s", lu.Username, u.Username, what)
 }
+
+// checkEmailMove records a conflict when the update of lu gives it u's email, which another live
+// user holds and the realm does not allow twice: Keycloak would refuse the update.
+func (b *builder) checkEmailMove(lu *model.LiveUser, u *model.User) {
+	if b.live.Login.DuplicateEmailsAllowed {
+		return
+	}
+	for i := range b.live.Users {
+		h := &b.live.Users[i]
+		if h.ID != lu.ID && h.Email != "" && strings.EqualFold(h.Email, *u.Email) {
+			b.conflicts = append(b.conflicts, Conflict{User: u.Username, Field: "email", Holder: h.Username,
+				Fix: fmt.Sprintf("change or remove the email of %q first (in Keycloak, or in the file and apply), then give it to %q; or give %q another email",
+					h.Username, u.Username, u.Username)})
+		}
+	}
+}

@@ -113,6 +113,13 @@ func TestConflicts(t *testing.T) {
 			fixHas: "is declared too",
 		},
 		{
+			name:   "an update to an email another user holds",
+			users:  []model.User{declaredWithEmail("ann", "bob@corp.com")},
+			live:   []model.LiveUser{withEmail(member("ann", "codemie"), "ann@corp.com"), withEmail(member("bob", "codemie"), "bob@corp.com")},
+			want:   []Conflict{{User: "ann", Field: "email", Holder: "bob"}},
+			fixHas: "first",
+		},
+		{
 			name:   "username that is another user's email, with login by email",
 			users:  []model.User{user("bob@corp.com", model.RoleDeveloper, grants("codemie"))},
 			live:   []model.LiveUser{withEmail(member("bob", "codemie"), "bob@corp.com")},
