@@ -53,7 +53,7 @@ bench: build
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench . -benchtime 3x ./internal/bench/
 
 # Packages whose tests compare output with golden files and take -update.
-GOLDEN_PKGS := ./internal/schema ./internal/plan/render
+GOLDEN_PKGS := ./internal/schema ./internal/plan ./internal/plan/render
 
 # update-golden rewrites golden files and script expectations from current output; review the diff.
 update-golden:

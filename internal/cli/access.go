@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/secret"
+	"github.com/rosterhq/roster/internal/verify"
 )
 
 type accessOptions struct {
@@ -24,6 +26,11 @@ type accessOptions struct {
 	User    string
 	Project string
 	Format  string
+	codemie codemieFlags
+
+	Verify      bool
+	Sample      int
+	Parallelism int
 }
 
 func newAccessCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -43,6 +50,15 @@ every user, one user (--username), or one project's admins and members (--projec
 users the realm grants something else or does not have, and undeclared users who can
 sign in. A file user that leaves enabled alone is compared with the realm's enabled.
 
+--verify proves it: for every user of the files (or of the realm, with --realm), one
+(--username) or a sample covering every CodeMie role (--sample N), it asks Keycloak
+for the access token, ID token and userinfo it would issue through CodeMie's client
+(settings.codemie.clientId, default codemie) without the user's password, reads their
+claims as CodeMie does, and prints a line per user whose tokens grant something else,
+with both sides and the likely cause. It exits 0 when all match and 1 otherwise. It
+needs the realm-management roles view-users, view-realm and view-clients (roster
+doctor --for verify).
+
 ` + connectHelp,
 		Example: `  # What can alice do, by the files?
   roster access --username alice access/
@@ -51,29 +67,47 @@ sign in. A file user that leaves enabled alone is compared with the realm's enab
   roster access --live --realm codemie-prod --project payments-ai
 
   # The review view: where the realm and the files disagree
-  roster access --diff --format json access/`,
+  roster access --diff --format json access/
+
+  # Proof from the tokens Keycloak issues: does CodeMie grant what the files say?
+  roster access --verify access/
+
+  # The same for 50 users of a realm, covering every CodeMie role
+  roster access --verify --realm codemie-prod --sample 50`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if err := opts.check(); err != nil {
 				return err
 			}
+			if opts.Verify {
+				return runVerify(cmd.Context(), ios, opts)
+			}
 			return runAccess(cmd.Context(), ios, opts)
 		},
 	}
 	opts.connect.addFlags(cmd.Flags())
+	opts.codemie.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.BoolVar(&opts.Live, "live", false, "read the live realm instead of the files")
 	f.BoolVar(&opts.Diff, "diff", false, "list the users whose access differs between the files and the realm")
-	f.StringVar(&opts.Realm, "realm", "", "the realm for --live without files (default: the files' realm)")
+	f.StringVar(&opts.Realm, "realm", "", "the realm for --live or --verify without files (default: the files' realm)")
 	f.StringVar(&opts.User, "username", "", "show one user")
 	f.StringVar(&opts.Project, "project", "", "show one project's admins and members")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.BoolVar(&opts.Verify, "verify", false, "compare with what the tokens Keycloak issues make CodeMie grant")
+	f.IntVar(&opts.Sample, "sample", 0, "with --verify, verify N users covering every CodeMie role instead of all")
+	f.IntVar(&opts.Parallelism, "parallelism", verify.DefaultParallelism, "with --verify, how many users to verify at once")
 	return cmd
 }
 
 func (o *accessOptions) check() error {
+	if o.Verify {
+		return o.checkVerify()
+	}
 	switch {
+	case o.Sample != 0:
+		return withHint(errors.New("--sample applies only with --verify"), "roster access --verify --sample N")
 	case o.Format != "text" && o.Format != "json":
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
 	case o.User != "" && o.Project != "":
@@ -95,22 +129,41 @@ func (o *accessOptions) check() error {
 	return nil
 }
 
+// loadOptional loads the files when there are any, and returns them with the realm to read:
+// --realm, else the files' realm.
+func (o *accessOptions) loadOptional(ios *iostreams.IOStreams) (*model.Config, string, error) {
+	if len(o.Paths) == 0 {
+		return nil, o.Realm, nil
+	}
+	cfg, err := loadConfig(ios, o.Paths, secret.FromEnv(""))
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, cmp.Or(o.Realm, cfg.Realm), nil
+}
+
+// readOptions says how CodeMie reads the realm: as the files say, else as the --codemie-* flags
+// say.
+func (o *accessOptions) readOptions(cfg *model.Config) (keycloak.ReadOptions, error) {
+	if cfg != nil {
+		return keycloak.ReadOptions{CodeMie: cfg.Settings.CodeMie}, nil
+	}
+	cm, err := o.codemie.model()
+	return keycloak.ReadOptions{CodeMie: cm}, err
+}
+
 func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
-	var cfg *model.Config
-	realm := opts.Realm
-	if len(opts.Paths) > 0 {
-		var err error
-		if cfg, err = loadConfig(ios, opts.Paths, secret.FromEnv("")); err != nil {
-			return err
-		}
-		if realm == "" {
-			realm = cfg.Realm
-		}
+	cfg, realm, err := opts.loadOptional(ios)
+	if err != nil {
+		return err
 	}
 	var live *model.Live
 	if opts.Live || opts.Diff {
-		var err error
-		if _, _, live, err = opts.connect.read(ctx, realm, keycloak.ReadOptions{}); err != nil {
+		ro, err := opts.readOptions(cfg)
+		if err != nil {
+			return err
+		}
+		if _, _, live, err = opts.connect.read(ctx, realm, ro); err != nil {
 			return err
 		}
 	}
@@ -136,11 +189,7 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	case opts.User != "":
 		r, ok := access.Find(rows, opts.User)
 		if !ok {
-			where := "the files"
-			if opts.Live {
-				where = fmt.Sprintf("realm %q", realm)
-			}
-			return withHint(fmt.Errorf("user %q is not in %s", opts.User, where), "run roster access without --username to list every user")
+			return unknownUser(opts.User, realm, opts.Live, "roster access")
 		}
 		if opts.Format == "json" {
 			return access.WriteJSON(ios.Out, access.UsersDocument(src, realm, []access.Row{r}))
@@ -159,6 +208,15 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	return access.WriteTable(ios.Out, rows)
 }
 
+// unknownUser is the error for --username naming nobody in the files, or in the realm (live).
+func unknownUser(user, realm string, live bool, command string) error {
+	where := "the files"
+	if live {
+		where = fmt.Sprintf("realm %q", realm)
+	}
+	return withHint(fmt.Errorf("user %q is not in %s", user, where), "run "+command+" without --username to see every user")
+}
+
 func filterDiffs(diffs []access.Difference, user string) []access.Difference {
 	var out []access.Difference
 	for _, d := range diffs {
@@ -167,4 +225,26 @@ func filterDiffs(diffs []access.Difference, user string) []access.Difference {
 		}
 	}
 	return out
+}
+
+func (o *accessOptions) checkVerify() error {
+	switch {
+	case o.Format != "text" && o.Format != "json":
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.Live || o.Diff || o.Project != "":
+		return withHint(errors.New("--verify cannot be combined with --live, --diff or --project"),
+			"--verify reads the realm itself: give the files, or --realm REALM for roster's reading of the realm")
+	case len(o.Paths) > 0 && o.Realm != "":
+		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
+	case len(o.Paths) == 0 && o.Realm == "":
+		return withHint(errors.New("--verify needs the files or a realm"),
+			"name the files or directories to compare with, or --realm REALM to compare with roster's reading of the realm")
+	case o.Sample < 0:
+		return withHint(fmt.Errorf("--sample must be at least 1, not %d", o.Sample), "leave it out to verify every user")
+	case o.Sample > 0 && o.User != "":
+		return withHint(errors.New("--sample and --username cannot be combined"), "verify one user or a sample")
+	case o.Parallelism < 1:
+		return withHint(fmt.Errorf("--parallelism must be at least 1, not %d", o.Parallelism), fmt.Sprintf("the default is %d", verify.DefaultParallelism))
+	}
+	return nil
 }

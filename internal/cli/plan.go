@@ -95,7 +95,9 @@ Exit codes:
   0  no changes (or changes, without --detailed-exitcode)
   1  error: invalid configuration, refused plan, failed request
   2  changes present (with --detailed-exitcode)
-  3  the server could not be reached or refused the credentials`,
+  3  the server could not be reached or refused the credentials
+  4  no changes, but a prerequisite of CodeMie's reading fails (with --detailed-exitcode):
+     CodeMie will not read the declared access; the plan's errors say how to fix it`,
 		Example: `  # Plan with a service account of the realm
   export KEYCLOAK_URL=https://keycloak.example.com KEYCLOAK_CLIENT_ID=roster KEYCLOAK_CLIENT_SECRET=...
   roster plan access/
@@ -118,7 +120,7 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
-	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
+	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 4 when there are none but a prerequisite fails, 0 otherwise")
 	opts.removal.addFlags(f)
 	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
@@ -177,8 +179,11 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 			return err
 		}
 	}
-	if opts.DetailedExitCode && pl.plan.HasChanges() {
+	switch {
+	case opts.DetailedExitCode && pl.plan.HasChanges():
 		return silentExit(ExitChanges)
+	case opts.DetailedExitCode && pl.plan.Failing() > 0:
+		return silentExit(ExitPrerequisite)
 	}
 	return nil
 }

@@ -103,7 +103,8 @@ func (b *builder) rename(lu *model.LiveUser, u *model.User) Change {
 	}
 	c, changed := b.update(lu, &after)
 	if !changed {
-		c = Change{User: &UserChange{Before: lu, After: &after}, Access: &AccessChange{Before: lu.Access(), After: after.Access}}
+		a := b.live.Access(*lu)
+		c = Change{User: &UserChange{Before: lu, After: &after}, Access: &AccessChange{Before: a, After: a}}
 	}
 	if lu.FederatedIdentities == nil && len(c.User.Links) > 0 {
 		// The old account's links were not read (it was not declared): adding one it may hold

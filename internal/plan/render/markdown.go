@@ -44,6 +44,13 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		}
 		warnings = append(warnings, ":warning: **This plan removes users from CodeMie:** "+strings.Join(parts, ", ")+".")
 	}
+	for _, pr := range p.Prerequisites {
+		mark := ":warning: "
+		if pr.Error {
+			mark = ":x: **Error:** "
+		}
+		warnings = append(warnings, mark+escape.Markdown(pr.Problem)+". To fix: "+escape.Markdown(pr.Fix))
+	}
 	for _, s := range p.Warnings {
 		warnings = append(warnings, ":warning: "+escape.Markdown(s))
 	}

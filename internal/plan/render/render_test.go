@@ -43,6 +43,9 @@ func realm(users ...model.LiveUser) *model.Live {
 		Roles:    []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		Users:    users,
 		Identity: "service-account-roster",
+		// CodeMie's client with the mappers CodeMie's guide sets up.
+		Client: &model.LiveCodeMieClient{ID: "c", ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+			Mapping: model.RecommendedMapping()},
 	}
 }
 
