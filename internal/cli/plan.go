@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
@@ -140,18 +141,20 @@ func (o *planOptions) check() error {
 
 // planned is a plan together with what it was computed from.
 type planned struct {
-	cfg    *model.Config
-	info   keycloak.RealmInfo
-	live   *model.Live
-	plan   *plan.Plan
-	popts  plan.Options
-	client *keycloak.Client
+	cfg *model.Config
+	// warnings are the configuration's warnings, already written to stderr.
+	warnings []diag.Diagnostic
+	info     keycloak.RealmInfo
+	live     *model.Live
+	plan     *plan.Plan
+	popts    plan.Options
+	client   *keycloak.Client
 }
 
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
 func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
-	cfg, err := loadConfig(ios, paths, secrets)
+	cfg, warnings, err := loadConfigWarnings(ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +166,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, info: info, live: live, plan: p, popts: popts, client: c}, nil
+	return &planned{cfg: cfg, warnings: warnings, info: info, live: live, plan: p, popts: popts, client: c}, nil
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
@@ -171,7 +174,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	if err != nil {
 		return err
 	}
-	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled()); err != nil {
+	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled(), pl.warnings); err != nil {
 		return err
 	}
 	if opts.Out != "" {
@@ -188,10 +191,12 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	return nil
 }
 
-func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
+// renderPlan writes the plan in format; the markdown comment also shows the configuration's
+// warnings, which the other formats leave to stderr.
+func renderPlan(w io.Writer, p *plan.Plan, format string, color bool, warnings []diag.Diagnostic) error {
 	switch format {
 	case "markdown":
-		return render.Markdown(w, p)
+		return render.Markdown(w, p, render.MarkdownOptions{Warnings: warnings})
 	case "json":
 		return render.JSON(w, p)
 	}
