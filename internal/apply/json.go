@@ -8,7 +8,9 @@ import (
 // FormatVersion is the version of the JSON result format. Consumers must ignore fields they do
 // not know; the minor version grows when fields are added, the major version when a field
 // changes meaning or disappears.
-const FormatVersion = "1.0"
+//
+// 1.1 added the action "rename", counted as changed.
+const FormatVersion = "1.1"
 
 // JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
 // with the scripts that read it. Every field is always present (empty lists as []), and changes
@@ -29,7 +31,7 @@ type JSONResult struct {
 }
 
 // JSONSummary counts the outcomes as Result does: added = applied creates (adopted users
-// included), changed = applied updates, removed = applied disables and deletes.
+// included), changed = applied updates and renames, removed = applied disables and deletes.
 type JSONSummary struct {
 	Added      int `json:"added"`
 	Changed    int `json:"changed"`
@@ -45,7 +47,7 @@ type JSONOutcome struct {
 	Address string `json:"address"`
 	Kind    string `json:"kind"`
 	Name    string `json:"name"`
-	// Action is the planned action: "create", "update", "disable" or "delete".
+	// Action is the planned action: "create", "update", "rename", "disable" or "delete".
 	Action string `json:"action"`
 	// Status is "applied", "failed" or "not-started".
 	Status string `json:"status"`
