@@ -39,6 +39,7 @@ type faultRule struct {
 	method, path string
 	times        int // how many more matching requests to disturb
 	fault        Fault
+	rewrite      func(body []byte) []byte // for Tamper rules
 }
 
 // Fault is one way the proxy disturbs a request.
@@ -103,6 +104,15 @@ func (p *FaultProxy) FailWith(method, path string, n int, f Fault) {
 	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, fault: f})
 }
 
+// Tamper forwards the next n requests with the method and URL path, and passes on the server's
+// answer with its body replaced by rewrite(body): a proxy or a broken server that shortens,
+// empties or repeats a listing while answering 200.
+func (p *FaultProxy) Tamper(method, path string, n int, rewrite func(body []byte) []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, rewrite: rewrite})
+}
+
 // Inject starts disturbing requests at random as f says; a zero Faults stops it.
 func (p *FaultProxy) Inject(f Faults) {
 	p.mu.Lock()
@@ -149,9 +159,13 @@ func (p *FaultProxy) Summary() string {
 }
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
-	fault, delay := p.decide(r)
+	fault, rewrite, delay := p.decide(r)
 	if delay > 0 {
 		time.Sleep(delay)
+	}
+	if rewrite != nil {
+		p.forwardRewritten(w, r, rewrite)
+		return
 	}
 	switch fault {
 	case "":
@@ -167,8 +181,9 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decide picks what happens to the request: a fault (or "" to forward it) and a delay.
-func (p *FaultProxy) decide(r *http.Request) (Fault, time.Duration) {
+// decide picks what happens to the request: a fault (or "" to forward it), or a rewrite of the
+// answer, and a delay.
+func (p *FaultProxy) decide(r *http.Request) (Fault, func([]byte) []byte, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seen[r.Method+" "+r.URL.Path]++
@@ -176,38 +191,66 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, time.Duration) {
 		rule := &p.rules[i]
 		if rule.times > 0 && rule.method == r.Method && rule.path == r.URL.Path {
 			rule.times--
-			return rule.fault, 0
+			return rule.fault, rule.rewrite, 0
 		}
 	}
 	f := p.random
 	if f == nil || (f.Only != nil && !f.Only(r)) {
-		return "", 0
+		return "", nil, 0
 	}
 	if x := p.rng.Float64(); x < f.Rate {
 		kinds := slices.DeleteFunc(slices.Clone(AllFaults), func(k Fault) bool { return k == Latency })
 		k := kinds[int(x/f.Rate*float64(len(kinds)))%len(kinds)]
 		p.counts[k]++
-		return k, 0
+		return k, nil, 0
 	}
 	if f.MaxLatency > 0 && p.rng.Float64() < f.LatencyRate {
 		p.counts[Latency]++
-		return "", time.Duration(p.rng.Int64N(int64(f.MaxLatency)))
+		return "", nil, time.Duration(p.rng.Int64N(int64(f.MaxLatency)))
 	}
-	return "", 0
+	return "", nil, 0
 }
 
-// forwardThenReset sends the request to the server, waits for the whole answer, and then
-// breaks the client's connection instead of passing the answer on. Like the reverse proxy it
-// keeps the client's Host header: Keycloak checks tokens against the host they were issued for.
-func (p *FaultProxy) forwardThenReset(w http.ResponseWriter, r *http.Request) {
+// forward sends the request to the server as it came. Like the reverse proxy it keeps the
+// client's Host header: Keycloak checks tokens against the host they were issued for.
+func (p *FaultProxy) forward(r *http.Request) (*http.Response, error) {
 	out := r.Clone(r.Context())
 	out.RequestURI = ""
 	out.URL.Scheme, out.URL.Host = p.target.Scheme, p.target.Host
-	if resp, err := http.DefaultTransport.RoundTrip(out); err == nil {
+	return http.DefaultTransport.RoundTrip(out)
+}
+
+// forwardThenReset sends the request to the server, waits for the whole answer, and then
+// breaks the client's connection instead of passing the answer on.
+func (p *FaultProxy) forwardThenReset(w http.ResponseWriter, r *http.Request) {
+	if resp, err := p.forward(r); err == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	reset(w)
+}
+
+// forwardRewritten sends the request to the server and passes on its answer, the body replaced
+// by rewrite(body).
+func (p *FaultProxy) forwardRewritten(w http.ResponseWriter, r *http.Request, rewrite func([]byte) []byte) {
+	resp, err := p.forward(r)
+	if err != nil {
+		reset(w)
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		reset(w)
+		return
+	}
+	body = rewrite(body)
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
 }
 
 // reset closes the client's connection abruptly (TCP RST), without an answer.
