@@ -49,8 +49,11 @@ type Target interface {
 	// skipped and left out. It is all or nothing: on error no user was created, unless the
 	// answer was lost after the server committed.
 	ImportUsers(ctx context.Context, users []model.UserImport) (map[string]string, error)
-	// FindUser looks a user up by exact username; ok is false when there is none.
+	// FindUser looks a user up by exact username; ok is false when there is none. The user's
+	// Created time must be set.
 	FindUser(ctx context.Context, username string) (model.LiveUser, bool, error)
+	// FindUserByEmail looks a user up by exact email; ok is false when there is none.
+	FindUserByEmail(ctx context.Context, email string) (model.LiveUser, bool, error)
 	// UpdateUser changes the fields p sets on the user with the given id.
 	UpdateUser(ctx context.Context, id string, p model.UserPatch) error
 	// MapRoles maps add and unmaps remove, as direct realm roles of the user.
@@ -100,6 +103,10 @@ type Options struct {
 	// Grace is how long changes under way may go on after ctx is cancelled; zero or less means
 	// DefaultGrace. Requests still running then are cancelled and their changes fail.
 	Grace time.Duration
+	// Since is when the run began by the server's clock (keycloak.Client.Since). A create that
+	// fails although the user exists adopts that user only when the server created it at or
+	// after Since with exactly the fields sent: then this run made it.
+	Since time.Time
 }
 
 // Run applies p through t and returns what happened to each change. It never returns nil and

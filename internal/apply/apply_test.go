@@ -305,21 +305,20 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 		adopted bool
 		attrs   map[string][]string
 		roles   []model.Role
+		email   string // bob's email in the file
 	}{{
-		name: "409: someone made the user since the plan",
+		name: "409: someone made the user since the plan, so it is not adopted",
 		setup: func(f *fakeTarget) {
 			u := live("bob", map[string][]string{model.AttrApplications: {"secret"}, model.AttrUserType: {"external"}, "dept": {"x"}}, model.RoleAdmin)
 			f.users[u.ID] = &u
 		},
-		calls: []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin",
-			"LinkIdentity id-bob entra-id", "ReadUsers"},
-		status: Applied, adopted: true,
-		attrs: map[string][]string{model.AttrApplications: {"codemie"}, owner: {"true"}, "dept": {"x"}},
-		roles: []model.Role{model.RoleDeveloper},
+		calls:  []string{"CreateUser bob", "FindUser bob"},
+		status: Failed,
+		err:    `failed to create: POST /users: 409 User exists with same username; a user "bob" (id id-bob) exists already and this run did not create it, so roster leaves it alone`,
 	}, {
 		name:  "the create took effect before the connection broke",
 		setup: func(f *fakeTarget) { f.failAfter["CreateUser bob"] = connReset },
-		calls: []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin",
+		calls: []string{"CreateUser bob", "FindUser bob", "MapRoles id-bob +developer -admin",
 			"LinkIdentity id-bob entra-id", "ReadUsers"},
 		status: Applied, adopted: true,
 		attrs: map[string][]string{model.AttrApplications: {"codemie"}, owner: {"true"}},
@@ -351,19 +350,24 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 		status: Failed,
 		err:    `failed to create: POST /users: 409 User exists with same username; the user exists but comes from user storage (federation link "ldap"), which roster never changes`,
 	}, {
-		name: "the adopted user cannot be updated",
+		name: "409 on the email: the holder is named",
 		setup: func(f *fakeTarget) {
-			f.failAfter["CreateUser bob"] = connReset
-			f.fail["UpdateUser id-bob"] = errors.New("PUT /users/id-bob: 400 Could not update user!")
+			u := live("robert", nil)
+			u.Email = "bob@example.com"
+			f.users[u.ID] = &u
+			f.fail["CreateUser bob"] = &statusError{409, "POST /users: 409 User exists with same email"}
 		},
-		calls:  []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob"},
+		email:  "bob@example.com",
+		calls:  []string{"CreateUser bob", "FindUser bob", "FindUserByEmail bob@example.com"},
 		status: Failed,
-		err:    "failed to update the existing user after the create failed (POST /users: connection reset by peer): PUT /users/id-bob: 400 Could not update user!",
+		err:    `failed to create: POST /users: 409 User exists with same email: user "robert" has the email bob@example.com`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
 			tc.setup(f)
-			r := Run(t.Context(), planOf(create("bob", model.RoleDeveloper, "codemie", entra)), f, Options{})
+			c := create("bob", model.RoleDeveloper, "codemie", entra)
+			c.User.New.Email = tc.email
+			r := Run(t.Context(), planOf(c), f, Options{})
 			if diff := cmp.Diff(tc.calls, f.recorded("")); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
@@ -387,27 +391,6 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestAdoptionUsesDeclaredFieldsOnly(t *testing.T) {
-	c := create("bob", model.RoleAdmin, "")
-	c.User.After.Email = new("bob@corp.com")
-	c.User.After.Attributes = map[string][]string{"dept": {}, "site": {"x"}}
-	c.User.New.Email = "bob@corp.com"
-	c.User.New.Attributes["site"] = []string{"x"}
-	c.User.After.RequiredActions = &[]string{}
-	got := adoptPatch(c.User)
-	want := model.UserPatch{
-		Email:           new("bob@corp.com"),
-		RequiredActions: &[]string{},
-		Attributes: map[string][]string{
-			owner: {"true"}, "site": {"x"}, "dept": nil,
-			model.AttrApplications: nil, model.AttrApplicationsAdmin: nil, model.AttrUserType: nil,
-		},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("adoptPatch (-want +got):\n%s", diff)
 	}
 }
 

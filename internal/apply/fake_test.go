@@ -108,7 +108,7 @@ func (f *fakeTarget) CreateUser(ctx context.Context, u model.NewUser) (string, e
 		}
 	}
 	lu := &model.LiveUser{ID: "id-" + u.Username, Username: u.Username, Email: u.Email, FirstName: u.FirstName,
-		LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}}
+		LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}, Created: time.Now()}
 	f.setAttributes(lu, u.Attributes)
 	f.users[lu.ID] = lu
 	if u.InitialPassword != nil {
@@ -142,7 +142,7 @@ func (f *fakeTarget) ImportUsers(ctx context.Context, users []model.UserImport) 
 			continue
 		}
 		lu := &model.LiveUser{ID: "id-" + u.Username, Username: u.Username, Email: u.Email, FirstName: u.FirstName,
-			LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}, Roles: slices.Clone(ui.Roles)}
+			LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}, Roles: slices.Clone(ui.Roles), Created: time.Now()}
 		f.setAttributes(lu, u.Attributes)
 		made = append(made, lu)
 	}
@@ -170,6 +170,29 @@ func (f *fakeTarget) FindUser(ctx context.Context, username string) (model.LiveU
 	}
 	return model.LiveUser{}, false, nil
 }
+
+func (f *fakeTarget) FindUserByEmail(ctx context.Context, email string) (model.LiveUser, bool, error) {
+	if err := f.enter(ctx, "FindUserByEmail "+email); err != nil {
+		return model.LiveUser{}, false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, lu := range f.users {
+		if lu.Email != "" && lu.Email == email {
+			return clone(lu), true, nil
+		}
+	}
+	return model.LiveUser{}, false, nil
+}
+
+// statusError is a failed request with an HTTP status, as the Keycloak adapter returns one.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string   { return e.msg }
+func (e *statusError) StatusCode() int { return e.status }
 
 func (f *fakeTarget) UpdateUser(ctx context.Context, id string, p model.UserPatch) error {
 	call := "UpdateUser " + id

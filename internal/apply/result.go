@@ -3,8 +3,10 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -42,10 +44,9 @@ type Outcome struct {
 	Action plan.Action
 	// Status is what became of it.
 	Status Status
-	// Adopted is true for a user Create whose create request failed while the user existed
-	// all the same (the request took effect before the connection broke, or someone else made
-	// the user since the plan), so that apply updated that user to the declared state instead.
-	// An adopted create counts as added.
+	// Adopted is true for a user Create whose create request failed although it took effect
+	// (the connection broke after Keycloak made the user): apply found the user it had just
+	// made and finished it. An adopted create counts as added.
 	Adopted bool
 	// Err says why the change failed (Failed), or why it was not started (NotStarted); nil when
 	// Applied. Keycloak's message is part of it. It does not repeat Addr, except where the
@@ -62,7 +63,7 @@ func (o Outcome) String() string {
 	case Applied:
 		s += pastTense(o.Action)
 		if o.Adopted {
-			s += " (adopted: it existed already)"
+			s += " (the create's answer was lost; found the user it made)"
 		}
 		return s
 	case Failed:
@@ -201,7 +202,77 @@ func (e *Error) Hints() []string {
 			}
 		}
 	}
-	return append(hints, "run roster plan and roster apply again: apply picks up where this run stopped")
+	if e.NotStarted > 0 || slices.ContainsFunc(e.Errs, func(err error) bool { return !permanent(err) }) {
+		hints = append(hints, "run roster plan and roster apply again: apply picks up where this run stopped")
+	}
+	return hints
+}
+
+// permanent reports whether repeating the failed change cannot help until someone changes the
+// configuration or the realm: Keycloak refused it as invalid (400) or as conflicting with
+// something that exists (409).
+func permanent(err error) bool {
+	var ee *ExistsError
+	var te *EmailTakenError
+	if errors.As(err, &ee) || errors.As(err, &te) {
+		return true
+	}
+	s := statusOf(err)
+	return s == http.StatusBadRequest || s == http.StatusConflict
+}
+
+// statusOf returns the HTTP status of a failed request in err's chain, or 0.
+func statusOf(err error) int {
+	var s interface{ StatusCode() int }
+	if errors.As(err, &s) {
+		return s.StatusCode()
+	}
+	return 0
+}
+
+// ExistsError is a create that failed because a user of the name exists that this run did not
+// make: a hand-made account, or one made before this run by anyone. roster does not take it
+// over: it would write its ownership marker onto it, and a later prune would remove it.
+type ExistsError struct {
+	Username string
+	ID       string
+	Created  time.Time // zero when unknown
+	Err      error     // the create's failure
+}
+
+func (e *ExistsError) Error() string {
+	created := ""
+	if !e.Created.IsZero() {
+		created = ", created " + e.Created.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("failed to create: %v; a user %q (id %s%s) exists already and this run did not create it, so roster leaves it alone",
+		e.Err, e.Username, e.ID, created)
+}
+
+func (e *ExistsError) Unwrap() error { return e.Err }
+
+// Hints say how to go on.
+func (e *ExistsError) Hints() []string {
+	return []string{fmt.Sprintf("run roster plan again: it shows what it would change on the existing %q, which then stays unmarked (prune never removes it); "+
+		"if that account belongs to someone else, give the user in the configuration another username", e.Username)}
+}
+
+// EmailTakenError is a create refused because another user holds its email.
+type EmailTakenError struct {
+	Email  string
+	Holder string // the username of the user who has the email
+	Err    error
+}
+
+func (e *EmailTakenError) Error() string {
+	return fmt.Sprintf("failed to create: %v: user %q has the email %s", e.Err, e.Holder, e.Email)
+}
+
+func (e *EmailTakenError) Unwrap() error { return e.Err }
+
+// Hints say how to go on.
+func (e *EmailTakenError) Hints() []string {
+	return []string{fmt.Sprintf("Keycloak lets one user only have an email: change the email in the configuration, or change or remove %q in Keycloak, then run roster plan again", e.Holder)}
 }
 
 // ChangeError is the failure of one change, named by its address: `user "bob": failed to

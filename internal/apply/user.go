@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
@@ -68,8 +71,8 @@ func (r *runner) applyUser(i int) {
 			return
 		}
 		if adopted {
-			// The user's live roles are unknown: bring the owned ones to exactly After.Role.
-			// Both requests are idempotent, so mapping what is mapped costs nothing.
+			// A batch that took effect mapped the roles, a single create none: bring the owned
+			// ones to exactly After.Role. Both requests are idempotent.
 			add, remove = exactRole(u)
 			r.outcomes[i].Adopted = true
 		}
@@ -110,9 +113,11 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 
 // create creates the user with its initial password and returns its id and the attributes
 // written. When the create fails, the user may exist anyway: the request can take effect
-// before the connection breaks, and someone may have made the user since the plan (409). The
-// create is never sent again; create looks the user up instead and, if it exists, adopts it,
-// updating it to the declared state (adopted is then true).
+// before the connection breaks. The create is never sent again; create looks the user up
+// instead and adopts it (adopted is then true) only when this run provably made it: Keycloak
+// created it after the run logged in (Options.Since) and it carries exactly the fields just
+// sent. Any other user of that name is someone else's account, which roster must not take
+// over (its ownership marker would let prune remove it later): that is an *ExistsError.
 func (r *runner) create(u *plan.UserChange) (id string, sent map[string][]string, adopted bool, err error) {
 	nu := *u.New
 	if ref := u.After.InitialPassword; ref != nil {
@@ -135,45 +140,45 @@ func (r *runner) create(u *plan.UserChange) (id string, sent map[string][]string
 	case ferr != nil:
 		return "", nil, false, fmt.Errorf("%w; looking the user up afterwards failed too: %v", r.failed("create", cerr), ferr)
 	case !found:
-		return "", nil, false, r.failed("create", cerr)
+		return "", nil, false, r.createFailed(&nu, cerr)
 	case lu.FederationLink != "":
 		return "", nil, false, fmt.Errorf("failed to create: %w; the user exists but comes from user storage (federation link %q), which roster never changes",
 			cerr, lu.FederationLink)
+	case !madeAsSent(&lu, &nu, r.opts.Since):
+		return "", nil, false, &ExistsError{Username: nu.Username, ID: lu.ID, Created: lu.Created, Err: cerr}
 	}
-	p := adoptPatch(u)
-	if err := r.t.UpdateUser(r.work, lu.ID, p); err != nil {
-		return "", nil, false, r.failed(fmt.Sprintf("update the existing user after the create failed (%v)", cerr), err)
-	}
-	return lu.ID, p.Attributes, true, nil
+	return lu.ID, nu.Attributes, true, nil
 }
 
-// adoptPatch is the update that brings an existing user of unknown state to what the create
-// would have made, as far as the configuration declares it: the fields After declares (those it
-// leaves out stay as they are, as for any update), every attribute New writes, and the removal
-// of the CodeMie attributes and declared-empty attributes New leaves out, so an adopted user
-// gains no access the configuration does not grant. It never carries a password.
-func adoptPatch(u *plan.UserChange) model.UserPatch {
-	a := u.After
-	p := model.UserPatch{Email: a.Email, FirstName: a.FirstName, LastName: a.LastName, Enabled: a.Enabled}
-	if a.RequiredActions != nil {
-		ra := slices.Clone(*a.RequiredActions)
-		p.RequiredActions = &ra
+// createFailed explains a create that failed while no user of the name exists. A conflict then
+// comes from the email: it names the user who holds it.
+func (r *runner) createFailed(nu *model.NewUser, cerr error) error {
+	if statusOf(cerr) != http.StatusConflict || nu.Email == "" {
+		return r.failed("create", cerr)
 	}
-	p.Attributes = maps.Clone(u.New.Attributes)
-	if p.Attributes == nil {
-		p.Attributes = map[string][]string{}
+	holder, found, err := r.t.FindUserByEmail(r.work, nu.Email)
+	if err != nil || !found {
+		return r.failed("create", cerr)
 	}
-	for _, k := range []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType} {
-		if _, ok := p.Attributes[k]; !ok {
-			p.Attributes[k] = nil
+	return &EmailTakenError{Email: nu.Email, Holder: holder.Username, Err: cerr}
+}
+
+// madeAsSent reports whether the live user is the one the create just sent: created by Keycloak
+// at or after since, with exactly the fields and attributes of nu.
+func madeAsSent(lu *model.LiveUser, nu *model.NewUser, since time.Time) bool {
+	if lu.Created.IsZero() || lu.Created.Before(since) {
+		return false
+	}
+	if lu.Email != strings.ToLower(nu.Email) || lu.FirstName != nu.FirstName || lu.LastName != nu.LastName ||
+		lu.Enabled != nu.Enabled || len(lu.Attributes) != len(nu.Attributes) {
+		return false
+	}
+	for k, v := range nu.Attributes {
+		if !sameValues(v, lu.Attributes[k]) {
+			return false
 		}
 	}
-	for k, v := range a.Attributes {
-		if len(v) == 0 {
-			p.Attributes[k] = nil
-		}
-	}
-	return p
+	return true
 }
 
 // exactRole returns the owned roles to map and unmap so that the user holds exactly

@@ -169,7 +169,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 
 	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword,
-		Secret: resolveClientSecret}
+		Secret: resolveClientSecret, Since: pl.client.Since()}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}

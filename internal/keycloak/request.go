@@ -36,8 +36,14 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, msg)
 }
 
+// StatusCode returns the answer's HTTP status.
+func (e *APIError) StatusCode() int { return e.Status }
+
 // Hints suggests a fix for the failures a user can cause by configuration.
 func (e *APIError) Hints() []string {
+	if e.Status == http.StatusBadRequest && len(e.Fields) > 0 {
+		return []string{"Keycloak's user profile refused the fields named: correct them in the configuration; applying again unchanged cannot help"}
+	}
 	if e.Status == http.StatusForbidden {
 		return []string{"the account roster logs in with lacks a realm-management role; it needs " +
 			"manage-users, view-users, view-realm, manage-realm, manage-identity-providers, and view-clients " +

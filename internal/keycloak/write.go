@@ -66,6 +66,21 @@ func (c *Client) FindUser(ctx context.Context, username string) (u model.LiveUse
 	return u, false, nil
 }
 
+// FindUserByEmail looks a user up by exact email; ok is false when there is none.
+func (c *Client) FindUserByEmail(ctx context.Context, email string) (u model.LiveUser, ok bool, err error) {
+	q := url.Values{"email": {email}, "exact": {"true"}, "briefRepresentation": {"true"}}
+	var reps []userRep
+	if _, err := c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &reps); err != nil {
+		return u, false, err
+	}
+	for _, r := range reps {
+		if lu := r.model(); lu.Email == strings.ToLower(email) {
+			return lu, true, nil
+		}
+	}
+	return u, false, nil
+}
+
 // UpdateUser changes the listed fields. Keycloak's PUT replaces the whole user (attributes left
 // out are deleted), so it reads the user fresh, changes only those fields in the representation
 // as read — unknown fields included — and sends it all back.

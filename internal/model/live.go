@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Live is a realm as roster reads it from Keycloak: the parts roster manages and the facts it
 // needs to stay away from what it must not touch.
@@ -46,6 +49,8 @@ type LiveUser struct {
 	// FederatedIdentities are the user's identity-provider links, sorted by provider. They are
 	// read only for users whose configuration declares links; nil otherwise.
 	FederatedIdentities []FederatedIdentity
+	// Created is when Keycloak created the user, by the server's clock; zero when unknown.
+	Created time.Time
 }
 
 // Access is what CodeMie grants the user today.
