@@ -163,6 +163,11 @@ func graceContext(ctx context.Context, grace time.Duration) (context.Context, fu
 	}
 }
 
+// ErrNotHolder is the cause to cancel Run's context with when the run may no longer write the
+// realm (it lost its apply lock): Run starts nothing new, as after an interrupt, and does not
+// judge its writes by reading the users back, since another run may have changed them since.
+var ErrNotHolder = errors.New("the run no longer holds the realm's apply lock: another run may have changed the users since")
+
 // Reasons a change was not started; they are Outcome.Err of NotStarted changes.
 var (
 	errInterrupted = errors.New("apply was interrupted")

@@ -457,14 +457,54 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	}
 }
 
-func TestVerificationReadFailureFailsTheWrittenUsers(t *testing.T) {
+func TestFailedReadBackReportsWhatLanded(t *testing.T) {
 	f := newFake()
 	f.fail["ReadUsers"] = errors.New("GET /users: 503 Service Unavailable")
 	r := Run(t.Context(), planOf(create("bob", model.RoleDeveloper, "codemie")), f, Options{})
-	o := r.Outcomes[0]
-	want := "failed to read the users back to verify the attributes written: GET /users: 503 Service Unavailable"
-	if o.Status != Failed || o.Err.Error() != want {
-		t.Errorf("bob: %s, %v; want failed, %s", o.Status, o.Err, want)
+	want := `user "bob": created (not verified: reading the users back failed: GET /users: 503 Service Unavailable)`
+	if got := r.Outcomes[0].String(); got != want {
+		t.Errorf("bob: %s\nwant %s", got, want)
+	}
+	if got := r.Summary(); got != "Apply complete: 1 added, 0 changed, 0 removed, 0 failed; 1 applied but not verified." {
+		t.Errorf("Summary() = %q", got)
+	}
+	if r.Err() == nil || r.Err().Error() != "1 applied but not verified" {
+		t.Errorf("Err() = %v, want 1 applied but not verified", r.Err())
+	}
+}
+
+// TestInterruptedReadBackReportsWhatLanded interrupts the run while it reads the users back, and
+// lets the grace period run out before the read-back ends: every change landed, so each is
+// reported applied, not failed, and says it was not verified.
+func TestInterruptedReadBackReportsWhatLanded(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	f := newFake()
+	f.hook = func(ctx context.Context, call string) error {
+		if call == "ReadUsers" {
+			cancel()     // Ctrl-C during the read-back
+			<-ctx.Done() // which outlasts the grace period
+		}
+		return nil
+	}
+	var changes []plan.Change
+	for _, name := range []string{"amy", "bob", "cyd"} {
+		changes = append(changes, create(name, model.RoleDeveloper, "codemie"))
+	}
+	r := Run(ctx, planOf(changes...), f, Options{Grace: 50 * time.Millisecond})
+	var lines []string
+	for _, o := range r.Outcomes {
+		lines = append(lines, o.String())
+	}
+	lines = append(lines, r.Summary())
+	want := []string{
+		`user "amy": created (not verified: reading the users back was cut off: the grace period after the interrupt ran out)`,
+		`user "bob": created (not verified: reading the users back was cut off: the grace period after the interrupt ran out)`,
+		`user "cyd": created (not verified: reading the users back was cut off: the grace period after the interrupt ran out)`,
+		"Apply complete: 3 added, 0 changed, 0 removed, 0 failed; 3 applied but not verified.",
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 // FormatVersion is the version of the JSON result format. Consumers must ignore fields they do
 // not know; the minor version grows when fields are added, the major version when a field
 // changes meaning or disappears.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
 // with the scripts that read it. Every field is always present (empty lists as []), and changes
@@ -36,6 +36,8 @@ type JSONSummary struct {
 	Removed    int `json:"removed"`
 	Failed     int `json:"failed"`
 	NotStarted int `json:"not_started"`
+	// NotVerified counts the applied changes the read-back could not check (format 1.1).
+	NotVerified int `json:"not_verified"`
 }
 
 // JSONOutcome is what became of one change.
@@ -51,6 +53,9 @@ type JSONOutcome struct {
 	Status string `json:"status"`
 	// Adopted is true for a create that found the user existing and updated it instead.
 	Adopted bool `json:"adopted"`
+	// NotVerified, for an applied change, says why the read-back could not check what Keycloak
+	// stored; "" otherwise (format 1.1).
+	NotVerified string `json:"not_verified"`
 	// Error says why the change failed or was not started; "" when applied. Hints suggest a
 	// fix, when there is one.
 	Error string   `json:"error"`
@@ -65,13 +70,16 @@ func (r *Result) JSON() *JSONResult {
 		Complete:      r.Err() == nil,
 		Interrupted:   r.Interrupted,
 		Summary: JSONSummary{Added: r.Added, Changed: r.Changed, Removed: r.Removed,
-			Failed: r.Failed, NotStarted: r.NotStarted},
+			Failed: r.Failed, NotStarted: r.NotStarted, NotVerified: r.Unverified},
 		Changes: make([]JSONOutcome, len(r.Outcomes)),
 	}
 	for i, o := range r.Outcomes {
 		jo := JSONOutcome{
 			Address: o.Addr.String(), Kind: string(o.Addr.Kind), Name: o.Addr.Name,
 			Action: o.Action.String(), Status: o.Status.String(), Adopted: o.Adopted, Hints: []string{},
+		}
+		if o.Unverified != nil {
+			jo.NotVerified = o.Unverified.Error()
 		}
 		if o.Err != nil {
 			jo.Error = o.Err.Error()

@@ -48,6 +48,11 @@ type Outcome struct {
 	// (the connection broke after Keycloak made the user): apply found the user it had just
 	// made and finished it. An adopted create counts as added.
 	Adopted bool
+	// Unverified, for an Applied change, says why the read-back could not check what Keycloak
+	// stored (it was interrupted or failed, or the run lost its lock and another run may have
+	// changed the user since); nil when it was checked or there was nothing to check. Every
+	// request of the change succeeded.
+	Unverified error
 	// Err says why the change failed (Failed), or why it was not started (NotStarted); nil when
 	// Applied. Keycloak's message is part of it. It does not repeat Addr, except where the
 	// sentence needs the name (VerifyError).
@@ -64,6 +69,9 @@ func (o Outcome) String() string {
 		s += pastTense(o.Action)
 		if o.Adopted {
 			s += " (the create's answer was lost; found the user it made)"
+		}
+		if o.Unverified != nil {
+			s += " (not verified: " + o.Unverified.Error() + ")"
 		}
 		return s
 	case Failed:
@@ -108,6 +116,8 @@ type Result struct {
 	// applied updates (policy, role descriptions, users); Removed applied Disable and Delete
 	// changes; Failed the failed changes of every kind; NotStarted the changes never begun.
 	Added, Changed, Removed, Failed, NotStarted int
+	// Unverified counts the applied changes whose read-back did not happen (Outcome.Unverified).
+	Unverified int
 	// Interrupted is true when the context was cancelled before every change had started.
 	Interrupted bool
 }
@@ -115,6 +125,9 @@ type Result struct {
 func newResult(realm string, outcomes []Outcome, interrupted bool) *Result {
 	r := &Result{Realm: realm, Outcomes: outcomes, Interrupted: interrupted}
 	for _, o := range outcomes {
+		if o.Status == Applied && o.Unverified != nil {
+			r.Unverified++
+		}
 		switch {
 		case o.Status == Failed:
 			r.Failed++
@@ -137,21 +150,27 @@ func newResult(realm string, outcomes []Outcome, interrupted bool) *Result {
 // changes not started: "Apply interrupted: A added, C changed, D removed, F failed, N not started."
 func (r *Result) Summary() string {
 	counts := fmt.Sprintf("%d added, %d changed, %d removed, %d failed", r.Added, r.Changed, r.Removed, r.Failed)
+	var s string
 	switch {
 	case r.NotStarted == 0:
-		return "Apply complete: " + counts + "."
+		s = "Apply complete: " + counts
 	case r.Interrupted:
-		return fmt.Sprintf("Apply interrupted: %s, %d not started.", counts, r.NotStarted)
+		s = fmt.Sprintf("Apply interrupted: %s, %d not started", counts, r.NotStarted)
+	default:
+		s = fmt.Sprintf("Apply stopped: %s, %d not started", counts, r.NotStarted)
 	}
-	return fmt.Sprintf("Apply stopped: %s, %d not started.", counts, r.NotStarted)
+	if r.Unverified > 0 {
+		s += fmt.Sprintf("; %d applied but not verified", r.Unverified)
+	}
+	return s + "."
 }
 
 // Err is nil when every change was applied, and an *Error otherwise.
 func (r *Result) Err() error {
-	if r.Failed == 0 && r.NotStarted == 0 {
+	if r.Failed == 0 && r.NotStarted == 0 && r.Unverified == 0 {
 		return nil
 	}
-	e := &Error{Failed: r.Failed, NotStarted: r.NotStarted, Interrupted: r.Interrupted}
+	e := &Error{Failed: r.Failed, NotStarted: r.NotStarted, Unverified: r.Unverified, Interrupted: r.Interrupted}
 	for _, o := range r.Outcomes {
 		if o.Status == Failed {
 			e.Errs = append(e.Errs, &ChangeError{Addr: o.Addr, Err: o.Err})
@@ -163,8 +182,8 @@ func (r *Result) Err() error {
 // Error is Result.Err: some changes failed or were not started. Its message only counts them;
 // each failure is in Errs, and errors.As finds the typed errors among them.
 type Error struct {
-	// Failed and NotStarted are the Result's counts.
-	Failed, NotStarted int
+	// Failed, NotStarted and Unverified are the Result's counts.
+	Failed, NotStarted, Unverified int
 	// Interrupted is the Result's.
 	Interrupted bool
 	// Errs are the failures, one *ChangeError per failed change, in plan order.
@@ -178,6 +197,9 @@ func (e *Error) Error() string {
 	}
 	if e.NotStarted > 0 {
 		parts = append(parts, fmt.Sprintf("%d not started", e.NotStarted))
+	}
+	if e.Unverified > 0 {
+		parts = append(parts, fmt.Sprintf("%d applied but not verified", e.Unverified))
 	}
 	msg := strings.Join(parts, ", ")
 	if e.Interrupted {
@@ -201,6 +223,9 @@ func (e *Error) Hints() []string {
 				}
 			}
 		}
+	}
+	if e.Unverified > 0 {
+		hints = append(hints, "every request of the unverified changes succeeded; roster plan shows anything Keycloak did not keep")
 	}
 	if e.NotStarted > 0 || slices.ContainsFunc(e.Errs, func(err error) bool { return !permanent(err) }) {
 		hints = append(hints, "run roster plan and roster apply again: apply picks up where this run stopped")

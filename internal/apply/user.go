@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -205,6 +206,9 @@ type check struct {
 // verify reads the users back once and finishes every user change whose attributes were
 // written: applied when Keycloak stored them as sent, failed otherwise. It runs even after an
 // interrupt, on the work context, since it only reads and tells whether what was written held.
+// When the read-back fails or is cut off, or the run is no longer the realm's writer (its
+// context was cancelled with ErrNotHolder, so another run may have changed the users since),
+// the changes are applied but Unverified.
 func (r *runner) verify(idx []int) {
 	var pending []int
 	for _, i := range idx {
@@ -219,14 +223,29 @@ func (r *runner) verify(idx []int) {
 	for k, i := range pending {
 		ids[k] = r.checks[i].id
 	}
-	users, err := r.t.ReadUsers(r.work, ids)
-	if err != nil {
-		err = r.failed("read the users back to verify the attributes written", err)
-		for _, i := range pending {
-			r.finish(i, err)
+	why := context.Cause(r.ctx)
+	if !errors.Is(why, ErrNotHolder) {
+		var users []model.LiveUser
+		if users, why = r.t.ReadUsers(r.work, ids); why == nil {
+			r.check(pending, users)
+			return
 		}
-		return
+		if context.Cause(r.work) == errGraceOver {
+			why = fmt.Errorf("reading the users back was cut off: %v", errGraceOver)
+		} else {
+			why = fmt.Errorf("reading the users back failed: %w", why)
+		}
 	}
+	// Every request of these changes succeeded; only the check is missing. They are applied,
+	// and say so.
+	for _, i := range pending {
+		r.outcomes[i].Unverified = why
+		r.finish(i, nil)
+	}
+}
+
+// check finishes the pending changes by comparing what was sent with the users as read back.
+func (r *runner) check(pending []int, users []model.LiveUser) {
 	byID := make(map[string]*model.LiveUser, len(users))
 	for k := range users {
 		byID[users[k].ID] = &users[k]
