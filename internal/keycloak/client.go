@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
@@ -60,6 +61,7 @@ type Client struct {
 
 	roles    roleRefs
 	defaults creationDefaults
+	fence    atomic.Pointer[Lock] // the apply lock that fences writes, while one is held
 }
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.

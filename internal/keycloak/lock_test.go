@@ -19,12 +19,12 @@ func TestLock(t *testing.T) {
 	ctx := context.Background()
 	c := dial(t, realm)
 
-	first, err := c.Lock(ctx, "ci-runner pid 1", 0)
+	first, err := c.Lock(ctx, "ci-runner pid 1", keycloak.LockOptions{})
 	if err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
 	start := time.Now()
-	_, err = dial(t, realm).Lock(ctx, "ci-runner pid 2", 3*time.Second)
+	_, err = dial(t, realm).Lock(ctx, "ci-runner pid 2", keycloak.LockOptions{Timeout: 3 * time.Second})
 	var locked *keycloak.LockedError
 	if !errors.As(err, &locked) || !strings.HasPrefix(locked.Holder, "ci-runner pid 1 #") {
 		t.Fatalf("second Lock = %v, want a LockedError naming the first holder", err)
@@ -48,7 +48,7 @@ func TestLock(t *testing.T) {
 	// A second taker that waits gets the lock once the first releases it.
 	got := make(chan error, 1)
 	go func() {
-		l, err := dial(t, realm).Lock(ctx, "ci-runner pid 3", time.Minute)
+		l, err := dial(t, realm).Lock(ctx, "ci-runner pid 3", keycloak.LockOptions{Timeout: time.Minute})
 		if err == nil {
 			err = l.Release(ctx)
 		}
@@ -68,7 +68,7 @@ func TestLock(t *testing.T) {
 	if err := realm.Admin(ctx, http.MethodPost, "/roles", stale, nil); err != nil {
 		t.Fatal(err)
 	}
-	l, err := c.Lock(ctx, "ci-runner pid 4", 0)
+	l, err := c.Lock(ctx, "ci-runner pid 4", keycloak.LockOptions{})
 	if err != nil {
 		t.Fatalf("Lock over an expired lock: %v", err)
 	}
@@ -81,23 +81,22 @@ func TestLock(t *testing.T) {
 	if err := realm.Admin(ctx, http.MethodPost, "/roles", foreign, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Lock(ctx, "ci-runner pid 5", 0); !errors.As(err, &locked) || !locked.Expires.IsZero() {
+	if _, err := c.Lock(ctx, "ci-runner pid 5", keycloak.LockOptions{}); !errors.As(err, &locked) || !locked.Expires.IsZero() {
 		t.Errorf("Lock over a foreign role = %v, want a LockedError without expiry", err)
 	}
 }
 
 // TestLockIsRenewed holds a lock for longer than its lease: renewals keep it held.
 func TestLockIsRenewed(t *testing.T) {
-	defer keycloak.SetLockTiming(2*time.Second, 500*time.Millisecond)()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
-	l, err := dial(t, realm).Lock(ctx, "long run", 0)
+	l, err := dial(t, realm).Lock(ctx, "long run", keycloak.LockOptions{Lease: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second)
 	var locked *keycloak.LockedError
-	if _, err := dial(t, realm).Lock(ctx, "next run", 0); !errors.As(err, &locked) {
+	if _, err := dial(t, realm).Lock(ctx, "next run", keycloak.LockOptions{}); !errors.As(err, &locked) {
 		t.Errorf("Lock after the first lease ran out = %v, want it still held (renewed)", err)
 	}
 	if err := l.Release(ctx); err != nil {
@@ -121,7 +120,7 @@ func TestLockThroughFaults(t *testing.T) {
 	proxy.Fail(http.MethodPost, roles, 1, http.StatusBadGateway)
 	proxy.FailWith(http.MethodPost, roles, 1, keycloaktest.ResetBefore)
 	proxy.FailWith(http.MethodPost, roles, 1, keycloaktest.ResetAfter)
-	l, err := c.Lock(ctx, "flaky network", 0)
+	l, err := c.Lock(ctx, "flaky network", keycloak.LockOptions{})
 	if err != nil {
 		t.Fatalf("Lock: %v", err)
 	}

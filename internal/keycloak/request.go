@@ -131,6 +131,17 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 	if err != nil {
 		return nil, err
 	}
+	if l := c.fence.Load(); l != nil && method != http.MethodGet && ctx.Value(lockRequest{}) == nil {
+		// As late as possible before the write leaves: the lock must still be provably held,
+		// and the write is cut off before another run could take the lock over.
+		until, err := l.check()
+		if err != nil {
+			return nil, err
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, until)
+		defer cancel()
+	}
 	req := c.gc.GetRequestWithBearerAuth(ctx, token)
 	if body != nil {
 		req.SetBody(body)

@@ -30,6 +30,7 @@ type FaultProxy struct {
 	mu     sync.Mutex
 	rules  []faultRule
 	seen   map[string]int // requests seen, by "METHOD path"
+	log    []Request
 	random *Faults
 	rng    *rand.Rand
 	counts map[Fault]int
@@ -125,6 +126,19 @@ func (p *FaultProxy) Inject(f Faults) {
 	p.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
 }
 
+// Request is a request as it reached the proxy.
+type Request struct {
+	Method, Path string
+	At           time.Time
+}
+
+// Requests returns every request that reached the proxy, in the order they came.
+func (p *FaultProxy) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.log)
+}
+
 // Seen returns how many requests with the method and URL path reached the proxy.
 func (p *FaultProxy) Seen(method, path string) int {
 	p.mu.Lock()
@@ -187,6 +201,7 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, func([]byte) []byte, time.D
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seen[r.Method+" "+r.URL.Path]++
+	p.log = append(p.log, Request{Method: r.Method, Path: r.URL.Path, At: time.Now()})
 	for i := range p.rules {
 		rule := &p.rules[i]
 		if rule.times > 0 && rule.method == r.Method && rule.path == r.URL.Path {
