@@ -3,14 +3,17 @@ package apply_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"testing"
 
 	"github.com/rosterhq/roster/internal/apply"
+	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
 )
 
 // TestSelfServiceEscalation is the hole the policy lint warns about, verified on the server: a
@@ -106,4 +109,75 @@ func adminOnlyAttributes(ctx context.Context, r *keycloaktest.Realm) error {
 	up["attributes"] = b
 	up["unmanagedAttributePolicy"] = json.RawMessage(`"ADMIN_EDIT"`)
 	return r.Admin(ctx, http.MethodPut, "/users/profile", up, nil)
+}
+
+// TestUserCannotEscapePrune is the other self-service hole, verified on the server: a user roster
+// created signs in and, through the account API, sends their attributes without the ownership
+// marker. Under ENABLED Keycloak deletes the marker, so prune would never find the user: plan
+// refuses to prune there. Under ADMIN_EDIT the marker is out of the user's reach and prune
+// disables the user once the file drops them.
+func TestUserCannotEscapePrune(t *testing.T) {
+	for _, policy := range []string{"ENABLED", "ADMIN_EDIT"} {
+		t.Run(policy, func(t *testing.T) {
+			realm, c := prepared(t)
+			ctx := context.Background()
+			if err := realm.CreateLoginClient(ctx, "codemie-e2e"); err != nil {
+				t.Fatal(err)
+			}
+			if err := realm.SetPolicy(ctx, policy); err != nil {
+				t.Fatal(err)
+			}
+			keeper := "  - {username: keeper, role: developer}\n"
+			cfg := load(t, fmt.Sprintf("version: 1\nrealm: %s\nusers:\n", realm.Name)+keeper+`  - username: dev
+    email: dev@example.com
+    firstName: Dev
+    lastName: One
+    role: developer
+    initialPassword: {env: UNUSED, temporary: false}
+`)
+			res := apply.Run(ctx, planFor(t, c, cfg), c, apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
+				return model.Password{Value: "Pa55word-e2e"}, nil
+			}})
+			if err := res.Err(); err != nil {
+				t.Fatalf("apply as administrator: %v", err)
+			}
+			tok, err := realm.SignIn(ctx, "codemie-e2e", "dev", "Pa55word-e2e")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The user's own update, with every attribute but the marker.
+			if err := realm.Account(ctx, tok.AccessToken, http.MethodPost, "", map[string]any{
+				"username": "dev", "email": "dev@example.com", "firstName": "Dev", "lastName": "One",
+				"attributes": map[string][]string{},
+			}, nil); err != nil {
+				t.Fatalf("account API update: %v", err)
+			}
+			var users []struct {
+				Attributes map[string][]string `json:"attributes"`
+			}
+			if err := realm.Admin(ctx, http.MethodGet, "/users?exact=true&username=dev", nil, &users); err != nil || len(users) != 1 {
+				t.Fatalf("read dev: %v (%d users)", err, len(users))
+			}
+			marked := slices.Equal(users[0].Attributes[model.DefaultOwnerAttribute], []string{"true"})
+			t.Logf("%s: after the user's own update the marker is still there: %v", policy, marked)
+
+			live, err := c.ReadLive(ctx, keycloak.ReadOptionsFor(cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pruning := load(t, fmt.Sprintf("version: 1\nrealm: %s\nsettings: {prune: disable}\nusers:\n", realm.Name)+keeper)
+			p, err := plan.Build(pruning, live, plan.Options{}) // dev leaves the file
+			switch policy {
+			case "ENABLED":
+				var unsafe *plan.PruneUnsafeError
+				if marked || !errors.As(err, &unsafe) {
+					t.Errorf("marker kept: %v (want false); plan: %v, want a PruneUnsafeError", marked, err)
+				}
+			default:
+				if !marked || err != nil || len(p.Changes) != 1 || p.Changes[0].Action != plan.Disable || p.Changes[0].Addr.Name != "dev" {
+					t.Errorf("marker kept: %v (want true); plan: %v, %+v; want dev disabled", marked, err, p)
+				}
+			}
+		})
+	}
 }

@@ -53,8 +53,9 @@ type Options struct {
 // and mappers are left alone. live.IdentityProviders must hold the providers as read.
 //
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
-// any policy change in the plan) would make Keycloak drop, and with a *MassRemovalError when it
-// removes more users than the guard allows.
+// any policy change in the plan) would make Keycloak drop, with a *PruneUnsafeError when it
+// prunes while that policy is ENABLED (users can then remove their own ownership marker), and
+// with a *MassRemovalError when it removes more users than the guard allows.
 func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	b := builder{cfg: cfg, live: live, owner: cmp.Or(cfg.Settings.OwnerAttribute, model.DefaultOwnerAttribute)}
 	p := &Plan{Realm: cfg.Realm, Prune: cmp.Or(opts.Prune, cfg.Settings.Prune, model.PruneNone)}
@@ -90,6 +91,9 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 			b.note("the unmanaged-attribute policy changes from %s to %s first: Keycloak would drop the attributes this plan writes under %s",
 				policy, effective, policy)
 		}
+	}
+	if effective == model.PolicyEnabled && (p.Prune == model.PruneDisable || p.Prune == model.PruneDelete) {
+		return nil, &PruneUnsafeError{Realm: cfg.Realm, Prune: p.Prune, Owner: b.owner}
 	}
 	if err := b.guard(removals, opts); err != nil {
 		return nil, err

@@ -79,3 +79,24 @@ func (e *ClientScopeError) Error() string {
 func (e *ClientScopeError) Hints() []string {
 	return []string{"fix tokenMappers.clientScope (default profile, a scope every realm has), or create the scope and make it a default client scope of CodeMie's client"}
 }
+
+// PruneUnsafeError is returned by Build when prune is on while the realm's unmanaged-attribute
+// policy (after any policy change in the plan) is ENABLED: every user can then delete their own
+// ownership marker through Keycloak's account API and so escape prune, and prune would act on
+// markers users control.
+type PruneUnsafeError struct {
+	Realm string
+	Prune model.Prune
+	// Owner is the ownership marker's attribute.
+	Owner string
+}
+
+func (e *PruneUnsafeError) Error() string {
+	return fmt.Sprintf("refusing to prune realm %q (prune: %s): under unmanagedAttributePolicy ENABLED every user can delete their own ownership marker `%s` through Keycloak's account API and so escape prune",
+		e.Realm, e.Prune, e.Owner)
+}
+
+// Hints suggest how to go on.
+func (e *PruneUnsafeError) Hints() []string {
+	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT, under which only administrators can change the marker, or plan with --prune none"}
+}
