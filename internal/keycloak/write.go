@@ -81,9 +81,12 @@ func (c *Client) FindUserByEmail(ctx context.Context, email string) (u model.Liv
 	return u, false, nil
 }
 
-// UpdateUser changes the listed fields. Keycloak's PUT replaces the whole user (attributes left
-// out are deleted), so it reads the user fresh, changes only those fields in the representation
-// as read — unknown fields included — and sends it all back.
+// UpdateUser changes the listed fields. Keycloak's PUT replaces the user's root fields (some
+// versions clear those left out), so it reads the user immediately before writing, changes only
+// those fields in the representation as read — unknown fields included — and sends it back.
+// Attributes are sent only when the patch changes some: a PUT with them replaces the whole set,
+// while one without them keeps the attributes as they are when the write lands, so an edit made
+// meanwhile to an attribute roster does not manage survives.
 func (c *Client) UpdateUser(ctx context.Context, id string, upd model.UserPatch) error {
 	path := "/users/" + url.PathEscape(id)
 	var rep map[string]json.RawMessage
@@ -106,7 +109,9 @@ func (c *Client) UpdateUser(ctx context.Context, id string, upd model.UserPatch)
 	if upd.RequiredActions != nil {
 		set("requiredActions", *upd.RequiredActions)
 	}
-	if len(upd.Attributes) > 0 {
+	if len(upd.Attributes) == 0 {
+		delete(rep, "attributes")
+	} else {
 		attrs := map[string][]string{}
 		if raw, ok := rep["attributes"]; ok && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &attrs); err != nil {
