@@ -427,11 +427,13 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	f := newFake(live("carol", nil), live("dan", map[string][]string{"dept": {"x"}}))
 	f.drop[model.AttrApplications] = true
 	f.drop["dept"] = true
+	dan := update("dan", model.UserPatch{Attributes: map[string][]string{"dept": nil}}, nil, nil)
+	dan.User.Before.Attributes = map[string][]string{"dept": {"x"}}
 	r := Run(t.Context(), planOf(
 		create("alice", model.RoleDeveloper, ""),
 		create("bob", model.RoleDeveloper, "codemie"),
 		update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}, "dept": {"y"}}}, nil, nil),
-		update("dan", model.UserPatch{Attributes: map[string][]string{"dept": nil}}, nil, nil),
+		dan,
 	), f, Options{})
 
 	if n := len(f.recorded("ReadUsers")); n != 1 {
@@ -454,6 +456,28 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	var h interface{ Hints() []string }
 	if !errors.As(r.Err(), &h) || !strings.Contains(strings.Join(h.Hints(), "\n"), "settings.unmanagedAttributePolicy: ADMIN_EDIT") {
 		t.Errorf("Err() has no hint about the policy")
+	}
+}
+
+// TestVerificationTellsAnEditSinceFromADrop: an attribute that reads back as neither what was
+// sent nor what it held before was changed by someone else after the write (an administrator in
+// the console): the change landed, and the outcome says so instead of blaming the policy.
+func TestVerificationTellsAnEditSinceFromADrop(t *testing.T) {
+	f := newFake(live("carol", map[string][]string{model.AttrApplications: {"old"}}))
+	f.hook = func(_ context.Context, call string) error {
+		if call == "ReadUsers" { // the console's edit, after roster's write
+			f.mu.Lock()
+			f.users["id-carol"].Attributes[model.AttrApplications] = []string{"console"}
+			f.mu.Unlock()
+		}
+		return nil
+	}
+	carol := update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}}}, nil, nil)
+	carol.User.Before.Attributes = map[string][]string{model.AttrApplications: {"old"}}
+	r := Run(t.Context(), planOf(carol), f, Options{})
+	want := "user \"carol\": updated (not verified: `applications` changed after roster wrote it, by someone else; roster plan shows the difference)"
+	if got := r.Outcomes[0].String(); got != want {
+		t.Errorf("carol: %s\nwant %s", got, want)
 	}
 }
 

@@ -106,7 +106,11 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 		}
 	}
 	if len(sent) > 0 {
-		r.checks[i] = &check{id: id, username: c.Addr.Name, sent: sent}
+		ch := &check{id: id, username: c.Addr.Name, sent: sent}
+		if c.User.Before != nil {
+			ch.before = c.User.Before.Attributes
+		}
+		r.checks[i] = ch
 		return
 	}
 	r.finish(i, nil)
@@ -201,6 +205,7 @@ type check struct {
 	id       string
 	username string
 	sent     map[string][]string
+	before   map[string][]string // the attributes before the write, for an update
 }
 
 // verify reads the users back once and finishes every user change whose attributes were
@@ -257,27 +262,40 @@ func (r *runner) check(pending []int, users []model.LiveUser) {
 			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
 			continue
 		}
-		r.finish(i, c.verify(lu))
+		changed, err := c.verify(lu)
+		if err == nil && len(changed) > 0 {
+			r.outcomes[i].Unverified = fmt.Errorf("%s changed after roster wrote it, by someone else; roster plan shows the difference", codeList(changed))
+		}
+		r.finish(i, err)
 	}
 }
 
 // verify compares the user as listed with what was sent. Values are compared as multisets:
-// Keycloak stores each value as a row and does not promise their order.
-func (c *check) verify(lu *model.LiveUser) error {
+// Keycloak stores each value as a row and does not promise their order. An attribute that holds
+// neither what was sent nor what it held before the write was changed since by someone else (an
+// administrator in the console during the apply): it is returned in changed, not as a failure,
+// since Keycloak did store the write. One that is absent, or still holds its old value, was not
+// stored: a *VerifyError.
+func (c *check) verify(lu *model.LiveUser) (changed []string, err error) {
 	e := &VerifyError{Username: c.username}
 	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
 		want, have := c.sent[k], lu.Attributes[k]
 		switch {
+		case len(want) == 0 && len(have) > 0 && !sameValues(have, c.before[k]):
+			changed = append(changed, k)
 		case len(want) == 0 && len(have) > 0:
 			e.NotRemoved = append(e.NotRemoved, k)
-		case len(want) > 0 && !sameValues(want, have):
+		case len(want) > 0 && sameValues(want, have):
+		case len(have) > 0 && !sameValues(have, c.before[k]):
+			changed = append(changed, k)
+		case len(want) > 0:
 			e.NotStored = append(e.NotStored, k)
 		}
 	}
 	if len(e.NotStored) == 0 && len(e.NotRemoved) == 0 {
-		return nil
+		return changed, nil
 	}
-	return e
+	return changed, e
 }
 
 func sameValues(a, b []string) bool {
