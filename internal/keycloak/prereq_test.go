@@ -72,10 +72,10 @@ func TestReadPrerequisites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Users, two role-member listings, profile, roles (5), the client scopes (1), the providers
-	// (1) and their mappers (2).
-	if got := counter.Count(http.MethodGet); got != 9 {
-		t.Errorf("ReadLive with prerequisites made %d GET requests, want 9", got)
+	// Users, two role-member listings, profile, roles, the count of users (6), the client scopes
+	// (1), the providers (1) and their mappers (2).
+	if got := counter.Count(http.MethodGet); got != 10 {
+		t.Errorf("ReadLive with prerequisites made %d GET requests, want 10", got)
 	}
 
 	got := live.ClientScope.Mapper("applications")
