@@ -70,7 +70,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
 	}
-	run(0, func() (err error) { live.Policy, err = c.readPolicy(ctx); return err })
+	run(0, func() (err error) { live.Policy, live.ProfileAttributes, err = c.readProfile(ctx); return err })
 	run(1, func() (err error) { live.Roles, err = c.readRoles(ctx); return err })
 	run(2, func() (err error) { users, err = c.readUsers(ctx); return err })
 	if opts.ClientScope != "" {
@@ -254,18 +254,29 @@ func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
 	return roles, nil
 }
 
-// readPolicy reads the realm's unmanaged-attribute policy from its user-profile configuration.
-func (c *Client) readPolicy(ctx context.Context) (model.Policy, error) {
+// readProfile reads the realm's unmanaged-attribute policy and the attributes its user profile
+// declares, each with whether users may edit it.
+func (c *Client) readProfile(ctx context.Context) (model.Policy, map[string]bool, error) {
 	var up struct {
-		Policy string `json:"unmanagedAttributePolicy"`
+		Policy     string `json:"unmanagedAttributePolicy"`
+		Attributes []struct {
+			Name        string `json:"name"`
+			Permissions struct {
+				Edit []string `json:"edit"`
+			} `json:"permissions"`
+		} `json:"attributes"`
 	}
 	if _, err := c.do(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
-		return "", err
+		return "", nil, err
+	}
+	declared := make(map[string]bool, len(up.Attributes))
+	for _, a := range up.Attributes {
+		declared[a.Name] = slices.Contains(a.Permissions.Edit, "user")
 	}
 	if up.Policy == "" {
-		return model.PolicyDisabled, nil
+		return model.PolicyDisabled, declared, nil
 	}
-	return model.Policy(up.Policy), nil
+	return model.Policy(up.Policy), declared, nil
 }
 
 func (c *Client) readLinks(ctx context.Context, userID string) ([]model.FederatedIdentity, error) {

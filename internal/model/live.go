@@ -13,6 +13,10 @@ type Live struct {
 	// Policy is the user-profile unmanaged-attribute policy; PolicyDisabled when Keycloak's
 	// field is absent.
 	Policy Policy
+	// ProfileAttributes are the attributes the realm's user profile declares, each with whether
+	// users may edit it themselves (its edit permission names user). Who may edit an attribute
+	// it does not declare depends on Policy.
+	ProfileAttributes map[string]bool
 	// Roles are the realm roles that exist, sorted by name.
 	Roles []RealmRole
 	// Users are every user of the realm, service accounts included, sorted by username.
@@ -64,4 +68,13 @@ func (u LiveUser) Access() Access {
 // changes those.
 func (u LiveUser) IsServiceAccount() bool {
 	return strings.HasPrefix(u.Username, "service-account-")
+}
+
+// UserEditable reports whether users can change their own attribute name through Keycloak's
+// account console and account API when the unmanaged-attribute policy is p.
+func (l *Live) UserEditable(name string, p Policy) bool {
+	if userEdit, declared := l.ProfileAttributes[name]; declared {
+		return userEdit
+	}
+	return p == PolicyEnabled
 }

@@ -54,7 +54,8 @@ type Options struct {
 //
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
 // any policy change in the plan) would make Keycloak drop, with a *PruneUnsafeError when it
-// prunes while that policy is ENABLED (users can then remove their own ownership marker), and
+// prunes while users can remove their own ownership marker (the policy is ENABLED, or the user
+// profile declares the marker with edit permission for users), and
 // with a *MassRemovalError when it removes more users than the guard allows.
 func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	b := builder{cfg: cfg, live: live, owner: cmp.Or(cfg.Settings.OwnerAttribute, model.DefaultOwnerAttribute)}
@@ -92,8 +93,9 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 				policy, effective, policy)
 		}
 	}
-	if effective == model.PolicyEnabled && (p.Prune == model.PruneDisable || p.Prune == model.PruneDelete) {
-		return nil, &PruneUnsafeError{Realm: cfg.Realm, Prune: p.Prune, Owner: b.owner}
+	if (p.Prune == model.PruneDisable || p.Prune == model.PruneDelete) && live.UserEditable(b.owner, effective) {
+		_, declared := live.ProfileAttributes[b.owner]
+		return nil, &PruneUnsafeError{Realm: cfg.Realm, Prune: p.Prune, Owner: b.owner, Declared: declared}
 	}
 	if err := b.guard(removals, opts); err != nil {
 		return nil, err

@@ -80,23 +80,34 @@ func (e *ClientScopeError) Hints() []string {
 	return []string{"fix tokenMappers.clientScope (default profile, a scope every realm has), or create the scope and make it a default client scope of CodeMie's client"}
 }
 
-// PruneUnsafeError is returned by Build when prune is on while the realm's unmanaged-attribute
-// policy (after any policy change in the plan) is ENABLED: every user can then delete their own
-// ownership marker through Keycloak's account API and so escape prune, and prune would act on
-// markers users control.
+// PruneUnsafeError is returned by Build when prune is on while users can delete their own
+// ownership marker through Keycloak's account API, and so escape prune: the realm's
+// unmanaged-attribute policy (after any policy change in the plan) is ENABLED and the user
+// profile does not declare the marker, or the profile declares it with edit permission for users.
 type PruneUnsafeError struct {
 	Realm string
 	Prune model.Prune
 	// Owner is the ownership marker's attribute.
 	Owner string
+	// Declared is true when the user profile declares the marker (users may edit it), false
+	// when the policy ENABLED lets users edit it.
+	Declared bool
 }
 
 func (e *PruneUnsafeError) Error() string {
-	return fmt.Sprintf("refusing to prune realm %q (prune: %s): under unmanagedAttributePolicy ENABLED every user can delete their own ownership marker `%s` through Keycloak's account API and so escape prune",
-		e.Realm, e.Prune, e.Owner)
+	why := "under unmanagedAttributePolicy ENABLED"
+	if e.Declared {
+		why = "the realm's user profile lets users edit the attribute, and so"
+	}
+	return fmt.Sprintf("refusing to prune realm %q (prune: %s): %s every user can delete their own ownership marker `%s` through Keycloak's account API and so escape prune",
+		e.Realm, e.Prune, why, e.Owner)
 }
 
 // Hints suggest how to go on.
 func (e *PruneUnsafeError) Hints() []string {
-	return []string{"set settings.unmanagedAttributePolicy: ADMIN_EDIT, under which only administrators can change the marker, or plan with --prune none"}
+	if e.Declared {
+		return []string{fmt.Sprintf("remove user from the edit permission of `%s` in the realm's user profile (Realm settings → User profile), or plan with --prune none", e.Owner)}
+	}
+	return []string{fmt.Sprintf("set settings.unmanagedAttributePolicy: ADMIN_EDIT, under which only administrators can change the marker, "+
+		"or declare `%s` in the realm's user profile with edit permission for admin only, or plan with --prune none", e.Owner)}
 }
