@@ -55,18 +55,8 @@ users:
 			if err := tt.setup(ctx, realm); err != nil {
 				t.Fatal(err)
 			}
-			res := apply.Run(ctx, planFor(t, c, cfg), c, apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
-				return model.Password{Value: "Pa55word-e2e"}, nil
-			}})
-			if err := res.Err(); err != nil {
-				t.Fatalf("apply as administrator: %v", err)
-			}
-
-			tok, err := realm.SignIn(ctx, "codemie-e2e", "dev", "Pa55word-e2e")
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = realm.Account(ctx, tok.AccessToken, http.MethodPost, "", map[string]any{
+			tok := applyAndSignInAsDev(t, realm, c, cfg)
+			err := realm.Account(ctx, tok.AccessToken, http.MethodPost, "", map[string]any{
 				"username": "dev", "email": "dev@example.com", "firstName": "Dev", "lastName": "One",
 				"attributes": map[string][]string{"applications": {"codemie,payments"}, "applications_admin": {"codemie,payments"}},
 			}, nil)
@@ -85,52 +75,6 @@ users:
 			}
 		})
 	}
-}
-
-// declareAdminOnly declares the attribute in the realm's user profile as one only administrators
-// may view and edit, keeping the rest of the profile.
-func declareAdminOnly(ctx context.Context, r *keycloaktest.Realm, name string) error {
-	var up map[string]json.RawMessage
-	if err := r.Admin(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
-		return err
-	}
-	var attrs []any
-	if err := json.Unmarshal(up["attributes"], &attrs); err != nil {
-		return err
-	}
-	attrs = append(attrs, map[string]any{"name": name, "displayName": name, "multivalued": false,
-		"permissions": map[string][]string{"view": {"admin"}, "edit": {"admin"}}})
-	b, err := json.Marshal(attrs)
-	if err != nil {
-		return err
-	}
-	up["attributes"] = b
-	return r.Admin(ctx, http.MethodPut, "/users/profile", up, nil)
-}
-
-// adminOnlyAttributes declares the CodeMie attributes as managed user-profile attributes that
-// only administrators may view and edit. Other attributes stay under ADMIN_EDIT (roster's plan
-// reads only the unmanaged-attribute policy, and refuses to write attributes under DISABLED).
-func adminOnlyAttributes(ctx context.Context, r *keycloaktest.Realm) error {
-	var up map[string]json.RawMessage
-	if err := r.Admin(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
-		return err
-	}
-	var attrs []any
-	if err := json.Unmarshal(up["attributes"], &attrs); err != nil {
-		return err
-	}
-	for _, a := range []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType} {
-		attrs = append(attrs, map[string]any{"name": a, "displayName": a, "multivalued": false,
-			"permissions": map[string][]string{"view": {"admin"}, "edit": {"admin"}}})
-	}
-	b, err := json.Marshal(attrs)
-	if err != nil {
-		return err
-	}
-	up["attributes"] = b
-	up["unmanagedAttributePolicy"] = json.RawMessage(`"ADMIN_EDIT"`)
-	return r.Admin(ctx, http.MethodPut, "/users/profile", up, nil)
 }
 
 // TestUserCannotEscapePrune is the other self-service hole, verified on the server: a user roster
@@ -163,16 +107,7 @@ func TestUserCannotEscapePrune(t *testing.T) {
     role: developer
     initialPassword: {env: UNUSED, temporary: false}
 `)
-			res := apply.Run(ctx, planFor(t, c, cfg), c, apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
-				return model.Password{Value: "Pa55word-e2e"}, nil
-			}})
-			if err := res.Err(); err != nil {
-				t.Fatalf("apply as administrator: %v", err)
-			}
-			tok, err := realm.SignIn(ctx, "codemie-e2e", "dev", "Pa55word-e2e")
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok := applyAndSignInAsDev(t, realm, c, cfg)
 			// The user's own update, with every attribute but the marker. Keycloak may refuse it
 			// (a declared attribute the user may not edit); what counts is the marker after it.
 			aerr := realm.Account(ctx, tok.AccessToken, http.MethodPost, "", map[string]any{
@@ -207,4 +142,55 @@ func TestUserCannotEscapePrune(t *testing.T) {
 			}
 		})
 	}
+}
+
+// declareAdminOnly declares the attributes in the realm's user profile as ones only
+// administrators may view and edit, keeping the rest of the profile.
+func declareAdminOnly(ctx context.Context, r *keycloaktest.Realm, names ...string) error {
+	var up map[string]json.RawMessage
+	if err := r.Admin(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
+		return err
+	}
+	var attrs []any
+	if err := json.Unmarshal(up["attributes"], &attrs); err != nil {
+		return err
+	}
+	for _, name := range names {
+		attrs = append(attrs, map[string]any{"name": name, "displayName": name, "multivalued": false,
+			"permissions": map[string][]string{"view": {"admin"}, "edit": {"admin"}}})
+	}
+	b, err := json.Marshal(attrs)
+	if err != nil {
+		return err
+	}
+	up["attributes"] = b
+	return r.Admin(ctx, http.MethodPut, "/users/profile", up, nil)
+}
+
+// adminOnlyAttributes declares the CodeMie attributes as managed user-profile attributes that
+// only administrators may view and edit. Other attributes stay under ADMIN_EDIT (roster's plan
+// reads only the unmanaged-attribute policy, and refuses to write attributes under DISABLED).
+func adminOnlyAttributes(ctx context.Context, r *keycloaktest.Realm) error {
+	if err := r.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
+		return err
+	}
+	return declareAdminOnly(ctx, r, model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType)
+}
+
+// applyAndSignInAsDev applies cfg, which declares the user dev with an initial password, as the
+// administrator, and signs dev in through the client codemie-e2e.
+func applyAndSignInAsDev(t *testing.T, realm *keycloaktest.Realm, c *keycloak.Client, cfg *model.Config) keycloaktest.Tokens {
+	t.Helper()
+	ctx := context.Background()
+	res := apply.Run(ctx, planFor(t, c, cfg), c, apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
+		return model.Password{Value: "Pa55word-e2e"}, nil
+	}})
+	if err := res.Err(); err != nil {
+		t.Fatalf("apply as administrator: %v", err)
+	}
+	tok, err := realm.SignIn(ctx, "codemie-e2e", "dev", "Pa55word-e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

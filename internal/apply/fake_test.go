@@ -158,27 +158,22 @@ func (f *fakeTarget) ImportUsers(ctx context.Context, users []model.UserImport) 
 }
 
 func (f *fakeTarget) FindUser(ctx context.Context, username string) (model.LiveUser, bool, error) {
-	if err := f.enter(ctx, "FindUser "+username); err != nil {
-		return model.LiveUser{}, false, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, lu := range f.users {
-		if lu.Username == username {
-			return clone(lu), true, nil
-		}
-	}
-	return model.LiveUser{}, false, nil
+	return f.find(ctx, "FindUser "+username, func(lu *model.LiveUser) bool { return lu.Username == username })
 }
 
 func (f *fakeTarget) FindUserByEmail(ctx context.Context, email string) (model.LiveUser, bool, error) {
-	if err := f.enter(ctx, "FindUserByEmail "+email); err != nil {
+	return f.find(ctx, "FindUserByEmail "+email, func(lu *model.LiveUser) bool { return lu.Email != "" && lu.Email == email })
+}
+
+// find records the call and returns a user for which is holds.
+func (f *fakeTarget) find(ctx context.Context, call string, is func(*model.LiveUser) bool) (model.LiveUser, bool, error) {
+	if err := f.enter(ctx, call); err != nil {
 		return model.LiveUser{}, false, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, lu := range f.users {
-		if lu.Email != "" && lu.Email == email {
+		if is(lu) {
 			return clone(lu), true, nil
 		}
 	}

@@ -53,28 +53,25 @@ func (c *Client) UpdateRoleDescription(ctx context.Context, name, description st
 
 // FindUser looks a user up by exact username; ok is false when there is none.
 func (c *Client) FindUser(ctx context.Context, username string) (u model.LiveUser, ok bool, err error) {
-	q := url.Values{"username": {username}, "exact": {"true"}, "briefRepresentation": {"false"}}
-	var reps []userRep
-	if _, err := c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &reps); err != nil {
-		return u, false, err
-	}
-	for _, r := range reps {
-		if lu := r.model(); lu.Username == strings.ToLower(username) {
-			return lu, true, nil
-		}
-	}
-	return u, false, nil
+	return c.findUser(ctx, url.Values{"username": {username}, "briefRepresentation": {"false"}},
+		func(lu model.LiveUser) bool { return lu.Username == strings.ToLower(username) })
 }
 
 // FindUserByEmail looks a user up by exact email; ok is false when there is none.
 func (c *Client) FindUserByEmail(ctx context.Context, email string) (u model.LiveUser, ok bool, err error) {
-	q := url.Values{"email": {email}, "exact": {"true"}, "briefRepresentation": {"true"}}
+	return c.findUser(ctx, url.Values{"email": {email}, "briefRepresentation": {"true"}},
+		func(lu model.LiveUser) bool { return lu.Email == strings.ToLower(email) })
+}
+
+// findUser searches the users with the exact filter q and returns the first that is the one.
+func (c *Client) findUser(ctx context.Context, q url.Values, is func(model.LiveUser) bool) (u model.LiveUser, ok bool, err error) {
+	q.Set("exact", "true")
 	var reps []userRep
 	if _, err := c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &reps); err != nil {
 		return u, false, err
 	}
 	for _, r := range reps {
-		if lu := r.model(); lu.Email == strings.ToLower(email) {
+		if lu := r.model(); is(lu) {
 			return lu, true, nil
 		}
 	}
