@@ -41,6 +41,7 @@ type faultRule struct {
 	times        int // how many more matching requests to disturb
 	fault        Fault
 	rewrite      func(body []byte) []byte // for Tamper rules
+	delay        time.Duration            // for Delay rules
 }
 
 // Fault is one way the proxy disturbs a request.
@@ -114,6 +115,14 @@ func (p *FaultProxy) Tamper(method, path string, n int, rewrite func(body []byte
 	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, rewrite: rewrite})
 }
 
+// Delay holds the next n requests with the method and URL path for d (or until the client gives
+// up on them) before forwarding them: a server or network that stalls.
+func (p *FaultProxy) Delay(method, path string, n int, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, delay: d})
+}
+
 // Inject starts disturbing requests at random as f says; a zero Faults stops it.
 func (p *FaultProxy) Inject(f Faults) {
 	p.mu.Lock()
@@ -175,7 +184,11 @@ func (p *FaultProxy) Summary() string {
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	fault, rewrite, delay := p.decide(r)
 	if delay > 0 {
-		time.Sleep(delay)
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	if rewrite != nil {
 		p.forwardRewritten(w, r, rewrite)
@@ -206,7 +219,7 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, func([]byte) []byte, time.D
 		rule := &p.rules[i]
 		if rule.times > 0 && rule.method == r.Method && rule.path == r.URL.Path {
 			rule.times--
-			return rule.fault, rule.rewrite, 0
+			return rule.fault, rule.rewrite, rule.delay
 		}
 	}
 	f := p.random
