@@ -24,3 +24,6 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
 )
+
+// Test only: the CommonMark parser tests read roster's Markdown output with.
+require github.com/yuin/goldmark v1.8.7

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
 )
 
@@ -111,12 +112,15 @@ func WriteJSON(w io.Writer, d Document) error {
 	return enc.Encode(d)
 }
 
+// The text views pass every username, project name and access summary through escape.Text: a
+// value cannot end a line, add a column or act on the terminal.
+
 // WriteTable writes one line per user: USER and CODEMIE (the access in CodeMie's terms).
 func WriteTable(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "USER\tCODEMIE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\n", r.Username, r.Access.Summary())
+		fmt.Fprintf(tw, "%s\t%s\n", escape.Text(r.Username), escape.Text(r.Access.Summary()))
 	}
 	return tw.Flush()
 }
@@ -125,8 +129,8 @@ func WriteTable(w io.Writer, rows []Row) error {
 func WriteUser(w io.Writer, r Row) error {
 	a := r.Access
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "user:\t%s\n", r.Username)
-	fmt.Fprintf(tw, "CodeMie:\t%s\n", a.Summary())
+	fmt.Fprintf(tw, "user:\t%s\n", escape.Text(r.Username))
+	fmt.Fprintf(tw, "CodeMie:\t%s\n", escape.Text(a.Summary()))
 	fmt.Fprintf(tw, "role:\t%s\n", orNone([]string{string(a.Role)}))
 	fmt.Fprintf(tw, "administers:\t%s\n", orNone(a.Admin))
 	fmt.Fprintf(tw, "member of:\t%s\n", orNone(a.MemberOnly()))
@@ -145,12 +149,12 @@ func enabled(r Row) string {
 // WriteProject writes who administers and uses a project.
 func WriteProject(w io.Writer, p Project) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "project:\t%s\n", p.Name)
+	fmt.Fprintf(tw, "project:\t%s\n", escape.Text(p.Name))
 	fmt.Fprintf(tw, "Admins (every project):\t%s\n", orNone(p.PlatformAdmins))
 	fmt.Fprintf(tw, "Project Admins:\t%s\n", orNone(markExternal(p.Admins, p.External)))
 	fmt.Fprintf(tw, "Regular Users:\t%s\n", orNone(markExternal(p.Members, p.External)))
 	if len(p.CannotSignIn) > 0 {
-		fmt.Fprintf(tw, "named, cannot sign in:\t%s\n", strings.Join(p.CannotSignIn, ", "))
+		fmt.Fprintf(tw, "named, cannot sign in:\t%s\n", escape.Text(strings.Join(p.CannotSignIn, ", ")))
 	}
 	return tw.Flush()
 }
@@ -178,7 +182,7 @@ func WriteDiff(w io.Writer, diffs []Difference) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "USER\tFILES\tREALM")
 	for _, d := range diffs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Username, side(d.File, "(not declared)"), side(d.Live, "(not in the realm)"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", escape.Text(d.Username), side(d.File, "(not declared)"), side(d.Live, "(not in the realm)"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -195,14 +199,14 @@ func side(a *model.Access, missing string) string {
 	if a == nil {
 		return missing
 	}
-	return a.Summary()
+	return escape.Text(a.Summary())
 }
 
 func orNone(s []string) string {
 	if len(s) == 0 || len(s) == 1 && s[0] == "" {
 		return "(none)"
 	}
-	return strings.Join(s, ", ")
+	return escape.Text(strings.Join(s, ", "))
 }
 
 func yesNo(b bool) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
 )
 
@@ -61,8 +62,11 @@ type Outcome struct {
 
 // String is the outcome as one line for people: `user "bob": created`,
 // `user "bob": created (adopted: it existed already)`, `role "admin": failed to create: …`,
-// `user "eve": not started: apply was interrupted`.
-func (o Outcome) String() string {
+// `user "eve": not started: apply was interrupted`. Keycloak's message is part of a failure,
+// so the line goes through escape.Text: nothing in it can end the line or act on the terminal.
+func (o Outcome) String() string { return escape.Text(o.line()) }
+
+func (o Outcome) line() string {
 	s := o.Addr.Display() + ": "
 	switch o.Status {
 	case Applied:

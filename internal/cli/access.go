@@ -12,6 +12,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type accessOptions struct {
@@ -99,7 +100,7 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	realm := opts.Realm
 	if len(opts.Paths) > 0 {
 		var err error
-		if cfg, err = loadConfig(ios, opts.Paths, false); err != nil {
+		if cfg, err = loadConfig(ios, opts.Paths, secret.FromEnv("")); err != nil {
 			return err
 		}
 		if realm == "" {

@@ -16,12 +16,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/internal/apply"
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/planfile"
 	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // The Keycloak adapter is what apply writes to.
@@ -39,6 +41,7 @@ type applyOptions struct {
 	LockLease   time.Duration
 	Format      string
 	SendInvites bool
+	SecretsDir  string
 }
 
 func newApplyCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -94,6 +97,7 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	opts.removal.addFlags(f)
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
+	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }
 
@@ -123,11 +127,12 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
+	secrets := secret.FromEnv(opts.SecretsDir)
 	var pl *planned
 	if saved != nil {
-		pl, err = replan(ctx, ios, opts, saved)
+		pl, err = replan(ctx, ios, opts, saved, secrets)
 	} else {
-		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
+		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan(), secrets)
 	}
 	if err != nil {
 		return err
@@ -175,8 +180,13 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		}
 	}
 
-	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword,
-		Secret: resolveClientSecret, Since: pl.client.Since()}
+	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize,
+		Password: func(ref *model.SecretRef) (model.Password, error) {
+			v, err := secrets.Resolve(*ref)
+			return model.Password{Value: v}, err
+		},
+		Secret: func(ref *model.SecretRef) (model.Secret, error) { return secrets.Resolve(*ref) },
+		Since:  pl.client.Since()}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
@@ -280,10 +290,10 @@ func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, res
 		}
 		if err != nil {
 			ok = false
-			fmt.Fprintf(ios.Out, "%s: invitation failed: %v\n", o.Addr.Display(), err)
+			fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
 			continue
 		}
-		fmt.Fprintf(ios.Out, "%s: invitation sent\n", o.Addr.Display())
+		fmt.Fprintf(ios.Out, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
 	}
 	return ok
 }
@@ -309,44 +319,6 @@ func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
 		return errors.New("apply cancelled: nothing was changed")
 	}
 	return nil
-}
-
-// resolvePassword reads an initial password from the environment variable or file the
-// configuration names (apply sets whether it is temporary). Errors name the reference, never
-// the value.
-func resolvePassword(ref *model.SecretRef) (model.Password, error) {
-	v, err := resolveSecret(ref, "initial password")
-	return model.Password{Value: v}, err
-}
-
-// resolveClientSecret reads an identity provider's client secret from where the configuration
-// says it is.
-func resolveClientSecret(ref *model.SecretRef) (model.Secret, error) {
-	return resolveSecret(ref, "client secret")
-}
-
-// resolveSecret reads the secret what from the environment variable or file ref names. Errors
-// name the reference, never the value.
-func resolveSecret(ref *model.SecretRef, what string) (model.Secret, error) {
-	switch {
-	case ref.Env != "":
-		v := os.Getenv(ref.Env)
-		if v == "" {
-			return "", fmt.Errorf("%s: environment variable %s is not set", what, ref.Env)
-		}
-		return model.Secret(v), nil
-	case ref.File != "":
-		b, err := os.ReadFile(ref.File)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", what, err)
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("%s: file %s is empty", what, ref.File)
-		}
-		return model.Secret(v), nil
-	}
-	return "", fmt.Errorf("%s: the reference names no environment variable or file", what)
 }
 
 // readSavedPlan returns the saved plan when the only argument is one, else nil.
@@ -411,7 +383,7 @@ func checkSources(saved *planfile.File) error {
 
 // replan rebuilds a saved plan from its own configuration and the live realm, and refuses it when
 // anything it was made from changed.
-func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File) (*planned, error) {
+func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File, secrets secret.Source) (*planned, error) {
 	if err := checkSources(saved); err != nil {
 		return nil, err
 	}
@@ -419,7 +391,7 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 	for _, s := range saved.Sources {
 		files = append(files, schema.File{Name: s.Path, Data: s.Content})
 	}
-	cfg, diags := schema.LoadFiles(files, schema.Options{})
+	cfg, diags := schema.LoadFiles(files, schema.Options{Secrets: secrets})
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/internal/doctor"
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type doctorOptions struct {
@@ -92,7 +94,7 @@ func (o *doctorOptions) check() error {
 func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOptions) error {
 	realm, want := opts.Realm, doctor.Defaults()
 	if len(opts.Paths) > 0 {
-		cfg, err := loadConfig(ios, opts.Paths, false)
+		cfg, err := loadConfig(ios, opts.Paths, secret.FromEnv(""))
 		if err != nil {
 			return err
 		}
@@ -124,13 +126,18 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	return nil
 }
 
+// writeDoctorText writes a line per check, and one for its fix. Names, details and fixes quote
+// realm, role and mapper names and server answers: they go through escape.Text.
 func writeDoctorText(w io.Writer, r doctor.Report) error {
+	checks := make([]doctor.Check, len(r.Checks))
 	width := 0
-	for _, c := range r.Checks {
+	for i, c := range r.Checks {
+		c.Name, c.Detail, c.Fix = escape.Text(c.Name), escape.Text(c.Detail), escape.Text(c.Fix)
+		checks[i] = c
 		width = max(width, len(c.Name))
 	}
 	var b strings.Builder
-	for _, c := range r.Checks {
+	for _, c := range checks {
 		fmt.Fprintf(&b, "%-4s  %-*s  %s\n", strings.ToUpper(string(c.Status)), width, c.Name, c.Detail)
 		if c.Fix != "" {
 			fmt.Fprintf(&b, "      %-*s  fix: %s\n", width, "", c.Fix)

@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type planOptions struct {
@@ -26,6 +27,7 @@ type planOptions struct {
 	Format           string
 	Out              string
 	DetailedExitCode bool
+	SecretsDir       string
 }
 
 // removalOptions are the flags plan and apply share about what the plan does beyond the files:
@@ -98,6 +100,7 @@ Exit codes:
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
 	opts.removal.addFlags(f)
+	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }
 
@@ -125,8 +128,8 @@ type planned struct {
 
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
-func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options) (*planned, error) {
-	cfg, err := loadConfig(ios, paths, false)
+func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
+	cfg, err := loadConfig(ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +145,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
-	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
+	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan(), secret.FromEnv(opts.SecretsDir))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 )
 
@@ -60,13 +61,14 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 	return ExitError
 }
 
-// printError writes "roster: message" and any hint lines the error carries.
+// printError writes "roster: message" and any hint lines the error carries, each on one line:
+// messages quote server answers and values, which go through escape.Text.
 func printError(ios *iostreams.IOStreams, err error) {
-	fmt.Fprintf(ios.ErrOut, "roster: %v\n", err)
+	fmt.Fprintf(ios.ErrOut, "roster: %s\n", escape.Text(err.Error()))
 	var h interface{ Hints() []string }
 	if errors.As(err, &h) {
 		for _, hint := range h.Hints() {
-			fmt.Fprintf(ios.ErrOut, "roster: hint: %s\n", hint)
+			fmt.Fprintf(ios.ErrOut, "roster: hint: %s\n", escape.Text(hint))
 		}
 	}
 }

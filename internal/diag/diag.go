@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/rosterhq/roster/internal/escape"
 )
 
 // Severity says whether a diagnostic fails the command.
@@ -61,6 +63,8 @@ type Diagnostic struct {
 }
 
 // String renders the diagnostic on one line as "file:line:col: [warning: ]message[; hint]".
+// File names and the values messages quote come from the files, so the line goes through
+// escape.Text: nothing in it can end the line or act on the terminal.
 func (d Diagnostic) String() string {
 	var b strings.Builder
 	if p := d.Pos.String(); p != "" {
@@ -75,7 +79,7 @@ func (d Diagnostic) String() string {
 		b.WriteString("; ")
 		b.WriteString(d.Hint)
 	}
-	return b.String()
+	return escape.Text(b.String())
 }
 
 // List collects diagnostics. The zero value is ready to use.

@@ -139,7 +139,7 @@ settings:
 identityProviders:
   - alias: entra-id
     displayName: Entra
-    clientId: app # Keycloak does not show the secret: add clientSecret: {env: NAME} to send it
+    clientId: app # Keycloak does not show the secret: add clientSecret: {env: ROSTER_SECRET_<NAME>} to send it
     tenant: 00000000-0000-0000-0000-000000000001
     scopes: [openid, email]
     syncMode: IMPORT
@@ -150,7 +150,7 @@ identityProviders:
       - {name: dev, type: hardcoded-role, role: developer, syncMode: IMPORT}
   - alias: partner
     enabled: false
-    clientId: p # Keycloak does not show the secret: add clientSecret: {env: NAME} to send it
+    clientId: p # Keycloak does not show the secret: add clientSecret: {env: ROSTER_SECRET_<NAME>} to send it
     authorizationUrl: https://p/auth
     tokenUrl: https://p/token
 `

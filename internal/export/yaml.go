@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
 )
 
@@ -162,7 +164,7 @@ func (e *Export) userNode(u User) *yaml.Node {
 	lu := u.Live
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	name := str(lu.Username)
-	name.LineComment = "# " + u.Access.Summary()
+	name.LineComment = "# " + escape.Text(u.Access.Summary())
 	addKey(n, "username", name)
 	if len(u.Dropped) > 0 {
 		var lines []string
@@ -221,11 +223,12 @@ func addKey(m *yaml.Node, key string, v *yaml.Node) {
 }
 
 // str is a string scalar, quoted when YAML (1.2, or 1.1 for yes/no/on/off) would read its plain
-// form as anything but that string.
+// form as anything but that string, and when it holds a character escape.Text would escape
+// (see encode).
 func str(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
 	var v any
-	if err := yaml.Unmarshal([]byte(s), &v); err != nil || v != s || yaml11Bool(s) {
+	if err := yaml.Unmarshal([]byte(s), &v); err != nil || v != s || yaml11Bool(s) || escape.Text(s) != s {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
@@ -247,10 +250,13 @@ func list(vals []string) *yaml.Node {
 	return n
 }
 
+// commentLines makes lines a YAML comment. The lines quote usernames, project names and
+// attribute names; they go through escape.Text, so none can end the comment and write YAML the
+// next apply would read.
 func commentLines(lines []string) string {
 	out := make([]string, len(lines))
 	for i, l := range lines {
-		out[i] = strings.TrimRight("# "+l, " ")
+		out[i] = strings.TrimRight("# "+escape.Text(l), " ")
 	}
 	return strings.Join(out, "\n")
 }
@@ -265,7 +271,26 @@ func encode(root *yaml.Node) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("failed to write YAML: %w", err)
 	}
-	return buf.Bytes(), nil
+	return escapeFormatCharacters(buf.Bytes()), nil
+}
+
+// escapeFormatCharacters writes as \uXXXX the characters YAML counts as printable but
+// escape.Text does not, such as a right-to-left override, which would make the file read
+// otherwise than it parses. str double-quotes every scalar that holds one and comments have gone
+// through escape.Text, so each is inside a double-quoted scalar, where \uXXXX is the same
+// character.
+func escapeFormatCharacters(b []byte) []byte {
+	var out bytes.Buffer
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r >= 0x80 && escape.Text(string(r)) != string(r) {
+			fmt.Fprintf(&out, `\u%04X`, r)
+		} else {
+			out.Write(b[:size])
+		}
+		b = b[size:]
+	}
+	return out.Bytes()
 }
 
 // plural is "1 user" or "n users" for noun "user".

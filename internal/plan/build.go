@@ -115,16 +115,22 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 			}
 		}
 	}
+	p.Warnings = append(b.warnings, p.Warnings...)
 	p.Notes = b.notes
 	return p, nil
 }
 
-// builder carries Build's inputs and the notes it collects.
+// builder carries Build's inputs and the warnings and notes it collects.
 type builder struct {
-	cfg   *model.Config
-	live  *model.Live
-	owner string
-	notes []string
+	cfg      *model.Config
+	live     *model.Live
+	owner    string
+	warnings []string
+	notes    []string
+}
+
+func (b *builder) warn(format string, args ...any) {
+	b.warnings = append(b.warnings, fmt.Sprintf(format, args...))
 }
 
 func (b *builder) note(format string, args ...any) {
@@ -261,7 +267,7 @@ func (b *builder) create(u *model.User) Change {
 		add("identity."+l.Provider, formatLink(l))
 	}
 	if u.InitialPassword != nil {
-		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true})
+		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true, Source: u.InitialPassword.SecretRef.String()})
 	}
 	return Change{
 		Addr:   Address{Kind: KindUser, Name: u.Username},

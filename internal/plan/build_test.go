@@ -136,7 +136,7 @@ func TestBuild(t *testing.T) {
 					{Name: "attributes.dept", After: `"finance"`},
 					{Name: "attributes.roster_managed", After: `"true"`},
 					{Name: "identity.entra-id", After: `"sub-1" (carol@corp.com)`},
-					{Name: "initial password", Sensitive: true},
+					{Name: "initial password", Sensitive: true, Source: "env CAROL_PASSWORD"},
 				},
 				CodeMie: "cannot sign in → Project Admin (payments); Regular User (codemie)",
 			}},

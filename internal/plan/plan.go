@@ -202,6 +202,10 @@ type FieldChange struct {
 	After string
 	// Sensitive marks a secret: Before and After are then empty and renderers show (sensitive).
 	Sensitive bool
+	// Source says where a Sensitive value comes from, as model.SecretRef.String has it ("env
+	// ROSTER_SECRET_ENTRA", "file entra.secret"), so that reviewers see which exposed secret a
+	// change sends; never the value.
+	Source string
 }
 
 // AccessChange is what a user change means in CodeMie.

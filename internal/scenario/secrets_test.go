@@ -29,14 +29,14 @@ identityProviders:
   - alias: entra-id
     tenant: 6a1c5f0e-2b7d-4c1e-9f3a-0d8e7b6c5a41
     clientId: roster-app
-    clientSecret: {env: IDP_CLIENT_SECRET}
+    clientSecret: {env: ROSTER_SECRET_IDP_CLIENT}
 users:
-  - {username: ann, email: ann@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ANN_PASSWORD}}
+  - {username: ann, email: ann@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ROSTER_SECRET_ANN_PASSWORD}}
   - {username: ben, email: ben@example.com, role: admin, initialPassword: {file: ben.pw, temporary: false}}
   - {username: cat, role: developer, projects: {member: [alpha]}}
 `, realm)
 	if clash {
-		s += "  - {username: dan, email: zed@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ANN_PASSWORD}}\n"
+		s += "  - {username: dan, email: zed@example.com, role: developer, projects: {member: [alpha]}, initialPassword: {env: ROSTER_SECRET_ANN_PASSWORD}}\n"
 	}
 	return s
 }
@@ -70,7 +70,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"wrong client secret":          randomSecret(t, "wrong-secret-"),
 		"wrong administrator password": randomSecret(t, "wrong-pw-"),
 	}
-	r.env = append(r.env, "ANN_PASSWORD="+secrets["initial password (env)"], "IDP_CLIENT_SECRET="+secrets["identity-provider secret"])
+	r.env = append(r.env, "ROSTER_SECRET_ANN_PASSWORD="+secrets["initial password (env)"], "ROSTER_SECRET_IDP_CLIENT="+secrets["identity-provider secret"],
+		"ROSTER_SECRETS_DIR=.")
 	r.write("ben.pw", secrets["initial password (file)"]+"\n")
 	r.write("roster.yaml", secretFile(realm.Name, false))
 	r.write("clash.yaml", secretFile(realm.Name, true))
@@ -88,7 +89,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{"plan json", []string{"plan", "-v", "--format", "json", "roster.yaml"}, nil, 0},
 		{"plan as administrator", []string{"plan", "-v", "roster.yaml"}, append(admin, "KEYCLOAK_PASSWORD="+secrets["administrator password"]), 0},
 		{"plan --out", []string{"plan", "-v", "--out", "saved.plan", "roster.yaml"}, nil, 0},
-		{"apply without the initial password", []string{"apply", "-v", "--auto-approve", "roster.yaml"}, []string{"ANN_PASSWORD="}, 1},
+		{"apply without the initial password", []string{"apply", "-v", "--auto-approve", "roster.yaml"}, []string{"ROSTER_SECRET_ANN_PASSWORD="}, 1},
 		{"apply saved plan, stale", []string{"apply", "-v", "saved.plan"}, nil, 1},
 		{"plan --out again", []string{"plan", "-v", "--out", "saved2.plan", "roster.yaml"}, nil, 0},
 		{"apply saved plan", []string{"apply", "-v", "saved2.plan"}, nil, 0},

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
 )
 
@@ -20,9 +21,13 @@ const maxMarkdownNotes = 50
 // fenced diff, whose + and - lines GitHub colours (updates are marked !, which it also
 // highlights); notes follow. When the comment would exceed MarkdownLimit the diff is cut
 // between changes and a line says how many were left out.
+//
+// No value can change that structure: warnings and notes go through escape.Markdown, the
+// realm's name through escape.Code, and the diff's lines through escape.Text (in body and
+// diffBlock), inside a fence longer than any run of backticks in them.
 func Markdown(w io.Writer, p *plan.Plan) error {
 	var head, tail strings.Builder
-	fmt.Fprintf(&head, "## roster plan for realm `%s`\n\n", strings.ReplaceAll(p.Realm, "`", "'"))
+	fmt.Fprintf(&head, "## roster plan for realm %s\n\n", escape.Code(p.Realm))
 	if !p.HasChanges() {
 		fmt.Fprintf(&head, "**%s**\n", noChanges)
 	} else {
@@ -40,7 +45,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		warnings = append(warnings, ":warning: **This plan removes users from CodeMie:** "+strings.Join(parts, ", ")+".")
 	}
 	for _, s := range p.Warnings {
-		warnings = append(warnings, ":warning: "+escape(s))
+		warnings = append(warnings, ":warning: "+escape.Markdown(s))
 	}
 	for _, s := range warnings {
 		fmt.Fprintf(&head, "\n> %s\n", s)
@@ -53,18 +58,25 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 				fmt.Fprintf(&tail, "- … %d more notes; run roster plan locally to see them\n", n-i)
 				break
 			}
-			fmt.Fprintf(&tail, "- %s\n", escape(s))
+			fmt.Fprintf(&tail, "- %s\n", escape.Markdown(s))
 		}
 	}
 
 	var out strings.Builder
 	out.WriteString(head.String())
 	if p.HasChanges() {
-		open := fmt.Sprintf("\n<details><summary>Show %s</summary>\n\n```diff\n", count(len(p.Changes), "change"))
-		closing := "```\n\n</details>\n"
+		open := fmt.Sprintf("\n<details><summary>Show %s</summary>\n\n", count(len(p.Changes), "change"))
+		closing := "\n\n</details>\n"
 		budget := MarkdownLimit - head.Len() - tail.Len() - len(open) - len(closing)
+		// The fence outgrows ``` only when a value holds a run of backticks; the diff then
+		// gives up the fence's extra length.
+		block := diffBlock(p.Changes, budget-len("```diff\n```"))
+		if fence := escape.Fence(block); len(fence) > 3 {
+			block = diffBlock(p.Changes, budget-len(fence+"diff\n"+fence))
+		}
+		fence := escape.Fence(block)
 		out.WriteString(open)
-		out.WriteString(diffBlock(p.Changes, budget))
+		out.WriteString(fence + "diff\n" + block + fence)
 		out.WriteString(closing)
 	}
 	out.WriteString(tail.String())
@@ -85,7 +97,7 @@ func diffBlock(changes []plan.Change, budget int) string {
 		if i > 0 {
 			one.WriteString("\n")
 		}
-		fmt.Fprintf(&one, "%s %s\n", mark, c.Addr.Display())
+		fmt.Fprintf(&one, "%s %s\n", mark, header(c))
 		for _, l := range body(c) {
 			fmt.Fprintf(&one, "%s     %s\n", mark, l)
 		}
@@ -100,11 +112,3 @@ func diffBlock(changes []plan.Change, budget int) string {
 	}
 	return b.String()
 }
-
-// escaper makes plan text literal in Markdown: notes and warnings quote usernames, which may
-// hold characters Markdown or HTML would interpret.
-var escaper = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`, `|`, `\|`,
-)
-
-func escape(s string) string { return escaper.Replace(s) }

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
 )
 
@@ -13,11 +14,15 @@ const (
 )
 
 // body returns the lines shown under a change's header, without indentation: the fields, the
-// reason and the CodeMie meaning.
+// reason and the CodeMie meaning. Each line has gone through escape.Text: values quoted with
+// strconv.Quote are safe already, but project names in the CodeMie meaning and the reason are
+// not.
 func body(c plan.Change) []string {
 	var lines []string
 	for _, f := range c.Fields {
 		switch {
+		case f.Sensitive && f.Source != "":
+			lines = append(lines, fmt.Sprintf("%s: %s from %s", f.Name, sensitive, f.Source))
 		case f.Sensitive:
 			lines = append(lines, fmt.Sprintf("%s: %s", f.Name, sensitive))
 		case c.Action == plan.Create:
@@ -32,8 +37,14 @@ func body(c plan.Change) []string {
 	if c.Access != nil {
 		lines = append(lines, "# CodeMie: "+c.Access.String())
 	}
+	for i, l := range lines {
+		lines[i] = escape.Text(l)
+	}
 	return lines
 }
+
+// header is the line that names a change, without its action mark.
+func header(c plan.Change) string { return escape.Text(c.Addr.Display()) }
 
 // usedActions returns the actions the plan uses, in legend order.
 func usedActions(p *plan.Plan) []plan.Action {

@@ -348,16 +348,25 @@ func TestRenderersAgree(t *testing.T) {
 	}
 }
 
-func TestNoSecretReachesAnyOutput(t *testing.T) {
-	for scenario, ref := range map[string]string{"creates": "CAROL_PASSWORD", "identity": "ENTRA_CLIENT_SECRET"} {
+// TestSecretsShowTheirSource holds every format to naming where each secret comes from — the
+// reference, so that a reviewer sees which exposed secret a change sends — and to showing
+// neither a value nor Keycloak's mask.
+func TestSecretsShowTheirSource(t *testing.T) {
+	for scenario, refs := range map[string][]string{
+		"creates":  {"env CAROL_PASSWORD"},
+		"identity": {"env ENTRA_CLIENT_SECRET", "file partner.secret"},
+	} {
 		p := scenarios(t)[scenario]
 		for _, format := range []string{"txt", "md", "json"} {
 			out := render(t, format, p)
-			if strings.Contains(out, ref) {
-				t.Errorf("%s output of %s names the secret's source", format, scenario)
-			}
-			if !strings.Contains(out, sensitive) {
-				t.Errorf("%s output of %s does not show that a secret is set", format, scenario)
+			for _, ref := range refs {
+				want := sensitive + " from " + ref
+				if format == "json" {
+					want = fmt.Sprintf("%q: %q", "source", ref)
+				}
+				if !strings.Contains(out, want) {
+					t.Errorf("%s output of %s lacks %s", format, scenario, want)
+				}
 			}
 			if strings.Contains(out, "**********") {
 				t.Errorf("%s output of %s shows Keycloak's mask", format, scenario)

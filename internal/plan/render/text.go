@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
 )
 
@@ -25,7 +26,8 @@ const (
 
 // Text writes the plan for a terminal, in the manner of terraform plan: the realm, a legend of
 // the symbols used, each change with its differences and its meaning in CodeMie, warnings,
-// notes, and the summary line (or the no-changes sentence).
+// notes, and the summary line (or the no-changes sentence). Values reach the terminal through
+// escape.Text or strconv.Quote, so none can write a control sequence or a line of its own.
 func Text(w io.Writer, p *plan.Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, s string) string {
@@ -52,7 +54,7 @@ func Text(w io.Writer, p *plan.Plan, opts TextOptions) error {
 			fmt.Fprintf(bw, "  %s %s\n", symbol(a), a.Description())
 		}
 		for _, c := range p.Changes {
-			fmt.Fprintf(bw, "\n  %s %s\n", symbol(c.Action), c.Addr.Display())
+			fmt.Fprintf(bw, "\n  %s %s\n", symbol(c.Action), header(c))
 			for _, l := range body(c) {
 				fmt.Fprintf(bw, "      %s\n", l)
 			}
@@ -60,10 +62,10 @@ func Text(w io.Writer, p *plan.Plan, opts TextOptions) error {
 		fmt.Fprintln(bw)
 	}
 	for _, s := range p.Warnings {
-		fmt.Fprintf(bw, "%s %s\n", paint(ansiYellow+ansiBold, "Warning:"), s)
+		fmt.Fprintf(bw, "%s %s\n", paint(ansiYellow+ansiBold, "Warning:"), escape.Text(s))
 	}
 	for _, s := range p.Notes {
-		fmt.Fprintf(bw, "Note: %s\n", s)
+		fmt.Fprintf(bw, "Note: %s\n", escape.Text(s))
 	}
 	if len(p.Warnings)+len(p.Notes) > 0 {
 		fmt.Fprintln(bw)
