@@ -105,7 +105,7 @@ func TestUserCannotEscapePrune(t *testing.T) {
     firstName: Dev
     lastName: One
     role: developer
-    initialPassword: {env: UNUSED, temporary: false}
+    initialPassword: {env: ROSTER_SECRET_UNUSED, temporary: false}
 `)
 			tok := applyAndSignInAsDev(t, realm, c, cfg)
 			// The user's own update, with every attribute but the marker. Keycloak may refuse it
