@@ -288,3 +288,23 @@ func TestReadLiveRefusesUntrustworthyListings(t *testing.T) {
 		})
 	}
 }
+
+// TestReadLiveRefusesAQueryUsersAccount signs in as a service account that holds query-users
+// and view-realm but not view-users, a plausible read-only set-up: Keycloak then lists no user
+// (200, []) while it counts them all, and ReadLive must refuse rather than let plan create them.
+func TestReadLiveRefusesAQueryUsersAccount(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	if err := realm.SeedUsers(ctx, []keycloaktest.User{{Username: "amy", Enabled: true}, {Username: "bob", Enabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.SetServiceAccountRoles(ctx, "query-users", "view-realm"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := dial(t, realm).ReadLive(ctx, keycloak.ReadOptions{})
+	want := fmt.Sprintf("the listing GET /users of realm %q cannot be trusted: it lists 0 users, but GET /users/count counts 2", realm.Name)
+	var le *keycloak.ListingError
+	if !errors.As(err, &le) || err.Error() != want {
+		t.Errorf("ReadLive: %v\nwant %s", err, want)
+	}
+}
