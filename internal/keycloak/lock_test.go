@@ -10,6 +10,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // TestLock takes the apply lock, shows a second taker that it is held and by whom, hides it from
@@ -90,11 +91,11 @@ func TestLock(t *testing.T) {
 func TestLockIsRenewed(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
-	l, err := dial(t, realm).Lock(ctx, "long run", keycloak.LockOptions{Lease: 2 * time.Second})
+	l, err := dial(t, realm).Lock(ctx, "long run", keycloak.LockOptions{Lease: 4 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second)
+	time.Sleep(5 * time.Second)
 	var locked *keycloak.LockedError
 	if _, err := dial(t, realm).Lock(ctx, "next run", keycloak.LockOptions{}); !errors.As(err, &locked) {
 		t.Errorf("Lock after the first lease ran out = %v, want it still held (renewed)", err)
@@ -129,5 +130,48 @@ func TestLockThroughFaults(t *testing.T) {
 	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFailedRenewalLosesTheLock makes every renewal of a held lock fail (500 through a proxy): the
+// lock is lost, and the client then refuses every write with a *LockLostError instead of writing
+// while another run may hold the lock.
+func TestFailedRenewalLosesTheLock(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+	cfg := realm.ServiceAccountConfig()
+	cfg.URL = proxy.URL
+	ctx := context.Background()
+	c, err := keycloak.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.Lock(ctx, "renewal fails", keycloak.LockOptions{Lease: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role struct {
+		ID string `json:"id"`
+	}
+	if err := realm.Admin(ctx, http.MethodGet, "/roles/"+keycloak.LockRole, nil, &role); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Fail(http.MethodPut, "/admin/realms/"+realm.Name+"/roles-by-id/"+role.ID, 100, http.StatusInternalServerError)
+	select {
+	case <-l.Lost():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the lock is still held after its renewals failed")
+	}
+	err = c.CreateRole(ctx, model.RealmRole{Name: "after-the-loss"})
+	var lost *keycloak.LockLostError
+	if !errors.As(err, &lost) {
+		t.Fatalf("a write after the loss: %v, want a LockLostError", err)
+	}
+	t.Logf("write refused: %v", err)
+	if n := proxy.Seen(http.MethodPost, "/admin/realms/"+realm.Name+"/roles"); n != 1 {
+		t.Errorf("%d role creations reached the server, want 1 (the lock's own)", n)
+	}
+	if err := l.Release(ctx); !errors.As(err, &lost) {
+		t.Errorf("Release: %v, want the loss reported", err)
 	}
 }
