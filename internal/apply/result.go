@@ -61,7 +61,7 @@ type Outcome struct {
 }
 
 // String is the outcome as one line for people: `user "bob": created`,
-// `user "bob": created (adopted: it existed already)`, `role "admin": failed to create: …`,
+// `user "bob": created (the create's answer was lost; found the user it made)`, `role "admin": failed to create: …`,
 // `user "eve": not started: apply was interrupted`. Keycloak's message is part of a failure,
 // so the line goes through escape.Text: nothing in it can end the line or act on the terminal.
 func (o Outcome) String() string { return escape.Text(o.line()) }

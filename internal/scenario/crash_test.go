@@ -112,7 +112,7 @@ func checkInterrupted(t *testing.T, stdout, stderr string, code int) {
 	var got [4]int
 	for _, l := range lines[:len(lines)-1] {
 		switch {
-		case strings.HasSuffix(l, ": created"), strings.HasSuffix(l, ": created (adopted: it existed already)"):
+		case strings.HasSuffix(l, ": created"), strings.HasSuffix(l, ": created (the create's answer was lost; found the user it made)"):
 			got[0]++
 		case strings.HasSuffix(l, ": updated"):
 			got[1]++
