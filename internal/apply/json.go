@@ -51,7 +51,7 @@ type JSONOutcome struct {
 	Action string `json:"action"`
 	// Status is "applied", "failed" or "not-started".
 	Status string `json:"status"`
-	// Adopted is true for a create that found the user existing and updated it instead.
+	// Adopted is true for a create whose answer was lost: apply found the user it had just made.
 	Adopted bool `json:"adopted"`
 	// NotVerified, for an applied change, says why the read-back could not check what Keycloak
 	// stored; "" otherwise (format 1.1).
