@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -28,6 +29,10 @@ const rosterInstall = `go install "github.com/rosterhq/roster/cmd/roster@`
 // knownActions are the actions the example workflows may use. They set up the runner or move
 // files between jobs, so the scripts skip them; the steps around them do what they would.
 var knownActions = []string{"actions/checkout@", "actions/setup-go@", "actions/upload-artifact@"}
+
+// pinned is how the example workflows name an action's version: by full commit SHA, so that a
+// moved tag cannot change what runs (the version goes in a comment).
+var pinned = regexp.MustCompile(`@[0-9a-f]{40}$`)
 
 // cmdCIJob extracts the shell commands of one job of a CI file and writes them to DIR as step
 // files and a driver, DIR/run.sh, that runs them the way the platform does (stopping at the first
@@ -98,6 +103,9 @@ func githubSteps(ts *testscript.TestScript, doc map[string]any, job string) []ci
 		if uses, ok := st["uses"].(string); ok {
 			if !hasAnyPrefix(uses, knownActions) {
 				ts.Fatalf("step %d uses %s, which the test cannot stand in for", i+1, uses)
+			}
+			if !pinned.MatchString(uses) {
+				ts.Fatalf("step %d uses %s: pin the action by full commit SHA, with its version in a comment", i+1, uses)
 			}
 			steps = append(steps, ciStep{name: uses, skip: "the runner's part"})
 			continue

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // connectOptions are the flags that say how to reach and log in to Keycloak. Secrets come only
@@ -75,6 +76,15 @@ func (o *connectOptions) config(realm string) keycloak.Config {
 	return cfg
 }
 
+// clientConfig is config with what the command's context adds: the request log of --verbose
+// and the secrets to mask, which the client extends with the tokens it obtains.
+func (o *connectOptions) clientConfig(ctx context.Context, realm string) keycloak.Config {
+	cfg := o.config(realm)
+	cfg.Log = requestLog(ctx)
+	cfg.Secrets = runSecrets(ctx)
+	return cfg
+}
+
 // dial logs in; failures to reach the server or to log in end the command with exit code 3.
 // The master realm is refused unless --allow-master-realm: it holds Keycloak's own
 // administrators, and CodeMie never runs there.
@@ -82,9 +92,7 @@ func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Clie
 	if err := o.checkRealm(realm); err != nil {
 		return nil, err
 	}
-	cfg := o.config(realm)
-	cfg.Log = requestLog(ctx)
-	c, err := keycloak.Dial(ctx, cfg)
+	c, err := keycloak.Dial(ctx, o.clientConfig(ctx, realm))
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -121,6 +129,9 @@ func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.Rea
 // classify gives connection and login failures exit code 3 so that a drift job can tell a broken
 // connection from drift (2) and from other errors (1).
 func classify(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err // interrupted by SIGINT or SIGTERM: an error (1), the server did nothing wrong
+	}
 	var ce *keycloak.ConnError
 	if errors.As(err, &ce) {
 		return &exitError{Code: ExitUnreachable, Err: err}
@@ -133,6 +144,15 @@ func orEnv(v, name string) string {
 		return v
 	}
 	return os.Getenv(name)
+}
+
+// secretsKey carries the run's secrets (iostreams.IOStreams.Secrets) in a command's context.
+type secretsKey struct{}
+
+// runSecrets returns the secrets masked in the command's output.
+func runSecrets(ctx context.Context) *redact.Secrets {
+	s, _ := ctx.Value(secretsKey{}).(*redact.Secrets)
+	return s
 }
 
 // requestLogKey carries the writer --verbose logs requests to in a command's context.

@@ -22,6 +22,7 @@ type doctorOptions struct {
 	Paths   []string
 	Realm   string
 	Format  string
+	For     string
 }
 
 func newDoctorCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -35,7 +36,7 @@ fails, and prints each finding with its fix. In order:
   server               Keycloak answers, and which version it runs
   login                the credentials work
   realm                the realm exists
-  permission …         the credentials hold each realm-management role roster
+  permission …         the credentials hold each realm-management role the job
                        needs (probed with requests that change nothing)
   user profile         administrators may write applications, applications_admin
                        and user_type; a warning when users may edit their own
@@ -50,6 +51,10 @@ With files, doctor checks what they declare; without, CodeMie's defaults for the
 realm named by --realm (roles admin and developer, mappers on client scope profile).
 It changes nothing.
 
+--for says which job the credentials are for: apply (the default) needs the view and
+the manage roles; plan needs only the view roles, and a manage role held is a warning:
+pull-request plans should run with read-only credentials.
+
 ` + connectHelp + `
 Exit codes:
   0  every check passed (warnings allowed)
@@ -60,6 +65,9 @@ Exit codes:
 
   # CodeMie's defaults, without files
   roster doctor --realm codemie-prod
+
+  # The read-only credentials of the pull-request plan job
+  roster doctor --for plan access/
 
   # For a pipeline or a ticket
   roster doctor --format json access/ > doctor.json`,
@@ -76,6 +84,7 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.For, "for", string(doctor.JobApply), "the job the credentials are for: plan (view roles only) or apply (view and manage roles)")
 	return cmd
 }
 
@@ -83,6 +92,8 @@ func (o *doctorOptions) check() error {
 	switch {
 	case o.Format != "text" && o.Format != "json":
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.For != string(doctor.JobPlan) && o.For != string(doctor.JobApply):
+		return withHint(fmt.Errorf("unknown job %q", o.For), "use --for plan or --for apply")
 	case len(o.Paths) > 0 && o.Realm != "":
 		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
 	case len(o.Paths) == 0 && o.Realm == "":
@@ -100,18 +111,17 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 		}
 		realm, want = cfg.Realm, doctor.FromConfig(cfg)
 	}
+	want.Job = doctor.Job(opts.For)
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}
-	kc := opts.connect.config(realm)
-	kc.Log = requestLog(ctx)
-	c, err := keycloak.Open(kc)
+	c, err := keycloak.Open(opts.connect.clientConfig(ctx, realm))
 	if err != nil {
 		return err
 	}
 	report := doctor.Run(ctx, c, want)
 	if opts.Format == "json" {
-		err = writeDoctorJSON(ios.Out, c, report)
+		err = writeDoctorJSON(ios.Out, c, want.Job, report)
 	} else {
 		err = writeDoctorText(ios.Out, report)
 	}
@@ -152,14 +162,18 @@ func writeDoctorText(w io.Writer, r doctor.Report) error {
 // doctorFormatVersion is the version of doctor's JSON document; it follows the plan's rules:
 // consumers ignore fields they do not know, the minor version grows when fields are added, the
 // major version when one changes meaning or disappears.
-const doctorFormatVersion = "1.0"
+//
+// 1.1 added "for".
+const doctorFormatVersion = "1.1"
 
 type doctorJSON struct {
-	FormatVersion string         `json:"format_version"`
-	Server        string         `json:"server"`
-	Realm         string         `json:"realm"`
-	Checks        []doctor.Check `json:"checks"`
-	Summary       struct {
+	FormatVersion string `json:"format_version"`
+	Server        string `json:"server"`
+	Realm         string `json:"realm"`
+	// For is the job the credentials were checked for: "plan" or "apply".
+	For     string         `json:"for"`
+	Checks  []doctor.Check `json:"checks"`
+	Summary struct {
 		Pass int `json:"pass"`
 		Warn int `json:"warn"`
 		Fail int `json:"fail"`
@@ -169,8 +183,8 @@ type doctorJSON struct {
 	} `json:"summary"`
 }
 
-func writeDoctorJSON(w io.Writer, c *keycloak.Client, r doctor.Report) error {
-	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), Checks: r.Checks}
+func writeDoctorJSON(w io.Writer, c *keycloak.Client, job doctor.Job, r doctor.Report) error {
+	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), For: string(job), Checks: r.Checks}
 	doc.Summary.Pass, doc.Summary.Warn = r.Count(doctor.Pass), r.Count(doctor.Warn)
 	doc.Summary.Fail, doc.Summary.Skip = r.Count(doctor.Fail), r.Count(doctor.Skip)
 	doc.Summary.OK = !r.Failed() && !r.Unreachable

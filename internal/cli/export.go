@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/schema"
 )
 
@@ -134,11 +135,11 @@ func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOption
 	}
 	switch {
 	case opts.Split != "":
-		if err := writeSplit(opts.Split, files); err != nil {
+		if err := writeSplit(opts.Split, files, ios.Secrets); err != nil {
 			return err
 		}
 	case opts.Out != "":
-		if err := os.WriteFile(opts.Out, files[0].Data, 0o644); err != nil {
+		if err := ios.Secrets.WriteFile(opts.Out, files[0].Data); err != nil {
 			return fmt.Errorf("failed to write the export: %w", err)
 		}
 	default:
@@ -167,9 +168,10 @@ func checkExport(ios *iostreams.IOStreams, files []export.File) error {
 		"the realm holds values the format refuses: fix them in Keycloak, or narrow the export with --role or --project")
 }
 
-// writeSplit writes files into dir, refusing a directory that already holds configuration.
-func writeSplit(dir string, files []export.File) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeSplit writes files into dir, refusing a directory that already holds configuration. The
+// files, and the directory when it is new, are for their owner only: they describe people.
+func writeSplit(dir string, files []export.File, secrets *redact.Secrets) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
 	for _, pattern := range []string{"*.yaml", "*.yml"} {
@@ -179,7 +181,7 @@ func writeSplit(dir string, files []export.File) error {
 		}
 	}
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+		if err := secrets.WriteFile(filepath.Join(dir, f.Name), f.Data); err != nil {
 			return fmt.Errorf("failed to write the export: %w", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -17,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/secret"
 )
 
@@ -42,6 +44,24 @@ func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
 	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
 	fs.BoolVar(&o.RotateSecrets, "rotate-secrets", false, "send the client secret of every declared identity provider, not only of new ones")
+}
+
+// String lists the flags as given, or says there are none.
+func (o removalOptions) String() string {
+	var flags []string
+	if o.Prune != "" {
+		flags = append(flags, "--prune "+o.Prune)
+	}
+	if o.AllowMassRemoval {
+		flags = append(flags, "--allow-mass-removal")
+	}
+	if o.RotateSecrets {
+		flags = append(flags, "--rotate-secrets")
+	}
+	if len(flags) == 0 {
+		return "no --prune, --allow-mass-removal or --rotate-secrets"
+	}
+	return strings.Join(flags, " ")
 }
 
 func (o *removalOptions) check() error {
@@ -153,7 +173,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 		return err
 	}
 	if opts.Out != "" {
-		if err := savePlan(opts, pl); err != nil {
+		if err := savePlan(opts, pl, ios.Secrets); err != nil {
 			return err
 		}
 	}
@@ -173,7 +193,7 @@ func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
 	return render.Text(w, p, render.TextOptions{Color: color})
 }
 
-func savePlan(opts *planOptions, pl *planned) error {
+func savePlan(opts *planOptions, pl *planned, redacted *redact.Secrets) error {
 	sources, err := planfile.ReadSources(pl.cfg.Files)
 	if err != nil {
 		return err
@@ -198,6 +218,7 @@ func savePlan(opts *planOptions, pl *planned) error {
 		AllowMassRemoval: opts.removal.AllowMassRemoval,
 		RotateSecrets:    opts.removal.RotateSecrets,
 		LiveFingerprint:  planfile.Fingerprint(pl.live),
+		Changes:          planfile.ChangeSet(pl.plan),
 		Plan:             js,
-	})
+	}, redacted)
 }

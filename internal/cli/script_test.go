@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 // variables for its service account. The keycloak condition holds when a server is configured,
 // and under ROSTER_ACCEPTANCE=require (where a missing server then fails `realm`).
 //
+// `account CLIENT VAR ROLE...` adds a service account holding only the given realm-management
+// roles to the realm and puts its secret in VAR.
+//
 // REPO is the repository's root; `cijob` (ci_test.go) extracts a job of the CI and Kubernetes
 // examples into shell scripts that the ci_* scripts run.
 func TestScripts(t *testing.T) {
@@ -67,6 +70,7 @@ func TestScripts(t *testing.T) {
 			"kcpolicy": cmdKCPolicy,
 			"exits":    cmdExits,
 			"cijob":    cmdCIJob,
+			"account":  cmdAccount,
 		},
 	})
 }
@@ -180,6 +184,17 @@ func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
 		enc.SetIndent("", "  ")
 		ts.Check(enc.Encode(result))
 	}
+}
+
+// cmdAccount adds a service-account client with exactly the given realm-management roles to the
+// script's realm and sets the variable VAR to its secret: account CLIENT VAR ROLE...
+func cmdAccount(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: account CLIENT VAR ROLE...")
+	}
+	secret, err := scriptRealm(ts).AddServiceAccount(context.Background(), args[0], args[2:]...)
+	ts.Check(err)
+	ts.Setenv(args[1], secret)
 }
 
 // cmdKCPolicy sets the realm's unmanaged-attribute policy: kcpolicy ENABLED|ADMIN_EDIT|ADMIN_VIEW|DISABLED.

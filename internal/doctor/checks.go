@@ -76,41 +76,66 @@ func realmCheck(realm string, exists bool, err error) Check {
 // need is a realm-management role and what needs it.
 type need struct {
 	perm keycloak.Permission
-	// why says what needs the role.
+	// why says what needs the role, or, for an excess role, why the job should not hold it.
 	why string
 	// required is false for a role only doctor needs: missing, it is a warning.
 	required bool
+	// excess marks a role the job does not need: held, it is a warning; missing, a pass.
+	excess bool
 }
 
-// needs lists the realm-management roles w calls for, in a fixed order.
+// needs lists the realm-management roles w calls for, in a fixed order. A plan job needs the view
+// roles apply needs; every manage role is then an excess one.
 func needs(w Want) []need {
 	n := []need{
-		{keycloak.ViewUsers, "plan reads the users and the members of the realm roles", true},
-		{keycloak.ManageUsers, "apply creates and updates users and grants their realm roles", true},
-		{keycloak.ViewRealm, "plan reads the realm roles and the user profile", true},
-		{keycloak.ManageRealm, "apply creates realm roles and sets the user-profile policy", true},
+		{keycloak.ViewUsers, "plan reads the users and the members of the realm roles", true, false},
+		{keycloak.ManageUsers, "apply creates and updates users and grants their realm roles", true, false},
+		{keycloak.ViewRealm, "plan reads the realm roles and the user profile", true, false},
+		{keycloak.ManageRealm, "apply creates realm roles and sets the user-profile policy", true, false},
 	}
 	if w.MappersDeclared {
 		n = append(n,
-			need{keycloak.ViewClients, fmt.Sprintf("plan reads the token mappers of client scope %q", w.ClientScope), true},
-			need{keycloak.ManageClients, "apply creates and corrects the token mappers", true})
+			need{keycloak.ViewClients, fmt.Sprintf("plan reads the token mappers of client scope %q", w.ClientScope), true, false},
+			need{keycloak.ManageClients, "apply creates and corrects the token mappers", true, false})
 	} else {
 		n = append(n, need{keycloak.ViewClients, fmt.Sprintf("doctor reads the token mappers of client scope %q "+
-			"(the files declare no tokenMappers, so roster does not manage them)", w.ClientScope), false})
+			"(the files declare no tokenMappers, so roster does not manage them)", w.ClientScope), false, false})
 	}
 	if len(w.IdentityProviders) > 0 {
 		n = append(n,
-			need{keycloak.ViewIdentityProviders, "plan reads the identity providers and their mappers", true},
-			need{keycloak.ManageIdentityProviders, "apply creates and updates the identity providers and their mappers", true})
+			need{keycloak.ViewIdentityProviders, "plan reads the identity providers and their mappers", true, false},
+			need{keycloak.ManageIdentityProviders, "apply creates and updates the identity providers and their mappers", true, false})
 	}
-	return n
+	if w.Job != JobPlan {
+		return n
+	}
+	var view []need
+	for _, x := range n {
+		if !slices.Contains(manageRoles, x.perm) {
+			view = append(view, x)
+		}
+	}
+	for _, p := range manageRoles {
+		view = append(view, need{perm: p, why: "a plan job needs no manage role", excess: true})
+	}
+	return view
 }
+
+// manageRoles are the realm-management roles that let roster write, in the order doctor lists them.
+var manageRoles = []keycloak.Permission{keycloak.ManageUsers, keycloak.ManageRealm, keycloak.ManageClients, keycloak.ManageIdentityProviders}
 
 func permissionCheck(realm string, p keycloak.Principal, n need, held bool, err error) Check {
 	c := Check{Name: "permission " + string(n.perm), Status: Pass, Detail: n.why}
 	switch {
 	case err != nil:
 		c.Status, c.Detail = Fail, fmt.Sprintf("could not be checked (%s): %v", keycloak.ProbeRequest(n.perm), err)
+	case n.excess && held:
+		c.Status = Warn
+		c.Detail = fmt.Sprintf("held, and %s: credentials that can write, in a job that runs the code of unreviewed "+
+			"pull requests, can change the realm before anyone reviews the change", n.why)
+		c.Fix = fmt.Sprintf("give plan jobs credentials holding only the view roles above, and keep %s for the apply job after review", n.perm)
+	case n.excess:
+		c.Detail = "not held: " + n.why
 	case !held:
 		c.Status = Fail
 		if !n.required {

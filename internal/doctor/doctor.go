@@ -60,8 +60,21 @@ func (r Report) Count(s Status) int {
 	return n
 }
 
-// Want is what the realm should hold: the configuration's declarations, or CodeMie's defaults.
+// Job is what the credentials are checked for.
+type Job string
+
+const (
+	// JobApply is plan and apply: the view and the manage roles. It is the zero Job's meaning.
+	JobApply Job = "apply"
+	// JobPlan is plan alone: the view roles; a manage role held is a warning.
+	JobPlan Job = "plan"
+)
+
+// Want is what the realm should hold: the configuration's declarations, or CodeMie's defaults,
+// and what the credentials are for.
 type Want struct {
+	// Job is the job the credentials are for; "" is JobApply.
+	Job Job
 	// Files are the configuration files, for fixes that run roster apply; nil for the defaults.
 	Files []string
 	// Roles are the realm roles that must exist.

@@ -20,8 +20,11 @@ func TestNeeds(t *testing.T) {
 		var s []string
 		for _, n := range needs(w) {
 			p := string(n.perm)
-			if !n.required {
+			if !n.required && !n.excess {
 				p += "?"
+			}
+			if n.excess {
+				p += "!"
 			}
 			s = append(s, p)
 		}
@@ -38,6 +41,10 @@ func TestNeeds(t *testing.T) {
 			"view-users manage-users view-realm manage-realm view-clients?"},
 		{"files with an identity provider", Want{ClientScope: "profile", MappersDeclared: true, IdentityProviders: []IdentityProvider{{Alias: "entra"}}},
 			"view-users manage-users view-realm manage-realm view-clients manage-clients view-identity-providers manage-identity-providers"},
+		{"plan, defaults", Want{Job: JobPlan, ClientScope: "profile", MappersDeclared: true},
+			"view-users view-realm view-clients manage-users! manage-realm! manage-clients! manage-identity-providers!"},
+		{"plan, files without mappers, with an identity provider", Want{Job: JobPlan, ClientScope: "profile", IdentityProviders: []IdentityProvider{{Alias: "entra"}}},
+			"view-users view-realm view-clients? view-identity-providers manage-users! manage-realm! manage-clients! manage-identity-providers!"},
 	} {
 		if got := perms(tc.want); got != tc.perm {
 			t.Errorf("%s: needs = %s, want %s", tc.name, got, tc.perm)
@@ -128,7 +135,7 @@ func TestGrantFix(t *testing.T) {
 }
 
 func TestPermissionCheck(t *testing.T) {
-	n := need{keycloak.ManageUsers, "apply creates and updates users", true}
+	n := need{keycloak.ManageUsers, "apply creates and updates users", true, false}
 	if diff := cmp.Diff(Check{Name: "permission manage-users", Status: Pass, Detail: "apply creates and updates users"},
 		permissionCheck("codemie", sa, n, true, nil)); diff != "" {
 		t.Errorf("held (-want +got):\n%s", diff)
@@ -143,6 +150,18 @@ func TestPermissionCheck(t *testing.T) {
 	want.Status = Warn
 	if diff := cmp.Diff(want, permissionCheck("codemie", sa, n, false, nil)); diff != "" {
 		t.Errorf("missing, not required (-want +got):\n%s", diff)
+	}
+	excess := need{perm: keycloak.ManageUsers, why: "a plan job needs no manage role", excess: true}
+	want = Check{Name: "permission manage-users", Status: Warn,
+		Detail: "held, and a plan job needs no manage role: credentials that can write, in a job that runs the code of " +
+			"unreviewed pull requests, can change the realm before anyone reviews the change",
+		Fix: "give plan jobs credentials holding only the view roles above, and keep manage-users for the apply job after review"}
+	if diff := cmp.Diff(want, permissionCheck("codemie", sa, excess, true, nil)); diff != "" {
+		t.Errorf("excess, held (-want +got):\n%s", diff)
+	}
+	want = Check{Name: "permission manage-users", Status: Pass, Detail: "not held: a plan job needs no manage role"}
+	if diff := cmp.Diff(want, permissionCheck("codemie", sa, excess, false, nil)); diff != "" {
+		t.Errorf("excess, not held (-want +got):\n%s", diff)
 	}
 }
 

@@ -93,7 +93,7 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 	const path = "/admin/serverinfo"
 	resp, err := c.gc.GetRequestWithBearerAuth(ctx, token).SetResult(&info).Get(c.baseURL() + path)
 	if err != nil {
-		return "", &ConnError{Op: fmt.Sprintf("reach %s (GET %s)", c.cfg.URL, path), Err: transportCause(ctx, err)}
+		return "", c.transportError(ctx, http.MethodGet, path, err)
 	}
 	if resp.IsError() {
 		return "", c.apiError(http.MethodGet, path, resp)

@@ -40,8 +40,7 @@ type faultRule struct {
 	method, path string
 	times        int // how many more matching requests to disturb
 	fault        Fault
-	rewrite      func(body []byte) []byte // for Tamper rules
-	delay        time.Duration            // for Delay rules
+	answer       http.HandlerFunc // answers instead of fault when set
 }
 
 // Fault is one way the proxy disturbs a request.
@@ -110,17 +109,28 @@ func (p *FaultProxy) FailWith(method, path string, n int, f Fault) {
 // answer with its body replaced by rewrite(body): a proxy or a broken server that shortens,
 // empties or repeats a listing while answering 200.
 func (p *FaultProxy) Tamper(method, path string, n int, rewrite func(body []byte) []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, rewrite: rewrite})
+	p.Answer(method, path, n, func(w http.ResponseWriter, r *http.Request) { p.forwardRewritten(w, r, rewrite) })
 }
 
 // Delay holds the next n requests with the method and URL path for d (or until the client gives
 // up on them) before forwarding them: a server or network that stalls.
 func (p *FaultProxy) Delay(method, path string, n int, d time.Duration) {
+	p.Answer(method, path, n, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			p.rp.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})
+}
+
+// Answer lets answer handle the next n requests with the method and URL path instead of the
+// server: to play a server that echoes the request in its error page, redirects, or never ends
+// its answer.
+func (p *FaultProxy) Answer(method, path string, n int, answer http.HandlerFunc) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, delay: d})
+	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, answer: answer})
 }
 
 // Inject starts disturbing requests at random as f says; a zero Faults stops it.
@@ -182,16 +192,12 @@ func (p *FaultProxy) Summary() string {
 }
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
-	fault, rewrite, delay := p.decide(r)
+	fault, answer, delay := p.decide(r)
 	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
+		time.Sleep(delay)
 	}
-	if rewrite != nil {
-		p.forwardRewritten(w, r, rewrite)
+	if answer != nil {
+		answer(w, r)
 		return
 	}
 	switch fault {
@@ -208,9 +214,9 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decide picks what happens to the request: a fault (or "" to forward it), or a rewrite of the
-// answer, and a delay.
-func (p *FaultProxy) decide(r *http.Request) (Fault, func([]byte) []byte, time.Duration) {
+// decide picks what happens to the request: a fault (or "" to forward it) or an answer of the
+// test's, and a delay.
+func (p *FaultProxy) decide(r *http.Request) (Fault, http.HandlerFunc, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seen[r.Method+" "+r.URL.Path]++
@@ -219,7 +225,7 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, func([]byte) []byte, time.D
 		rule := &p.rules[i]
 		if rule.times > 0 && rule.method == r.Method && rule.path == r.URL.Path {
 			rule.times--
-			return rule.fault, rule.rewrite, rule.delay
+			return rule.fault, rule.answer, 0
 		}
 	}
 	f := p.random
