@@ -109,14 +109,8 @@ func TestLockIsRenewed(t *testing.T) {
 // before the server saw it) and when it takes effect but the answer is lost (a reset after).
 func TestLockThroughFaults(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
-	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
-	cfg := realm.ServiceAccountConfig()
-	cfg.URL = proxy.URL
+	c, proxy := dialThroughProxy(t, realm)
 	ctx := context.Background()
-	c, err := keycloak.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	roles := "/admin/realms/" + realm.Name + "/roles"
 	proxy.Fail(http.MethodPost, roles, 1, http.StatusBadGateway)
 	proxy.FailWith(http.MethodPost, roles, 1, keycloaktest.ResetBefore)
@@ -138,14 +132,8 @@ func TestLockThroughFaults(t *testing.T) {
 // while another run may hold the lock.
 func TestFailedRenewalLosesTheLock(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
-	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
-	cfg := realm.ServiceAccountConfig()
-	cfg.URL = proxy.URL
+	c, proxy := dialThroughProxy(t, realm)
 	ctx := context.Background()
-	c, err := keycloak.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	l, err := c.Lock(ctx, "renewal fails", keycloak.LockOptions{Lease: 4 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -265,15 +265,9 @@ func TestReadLiveRefusesUntrustworthyListings(t *testing.T) {
 		want: `the listing GET /users of realm %q cannot be trusted: the row %q came twice (the page from 0 overlaps an earlier one)`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+			c, proxy := dialThroughProxy(t, realm)
 			proxy.Tamper(http.MethodGet, listing, 100, tc.rewrite)
-			cfg := realm.ServiceAccountConfig()
-			cfg.URL = proxy.URL
-			c, err := keycloak.Dial(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.ReadLive(ctx, keycloak.ReadOptions{})
+			_, err := c.ReadLive(ctx, keycloak.ReadOptions{})
 			var le *keycloak.ListingError
 			if !errors.As(err, &le) {
 				t.Fatalf("ReadLive: %v, want a ListingError", err)

@@ -25,6 +25,19 @@ func dial(t *testing.T, realm *keycloaktest.Realm) *keycloak.Client {
 	return c
 }
 
+// dialThroughProxy is dial through a fault proxy in front of the server, which it returns.
+func dialThroughProxy(t *testing.T, realm *keycloaktest.Realm) (*keycloak.Client, *keycloaktest.FaultProxy) {
+	t.Helper()
+	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+	cfg := realm.ServiceAccountConfig()
+	cfg.URL = proxy.URL
+	c, err := keycloak.Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, proxy
+}
+
 func readPolicy(t *testing.T, c *keycloak.Client) model.Policy {
 	t.Helper()
 	live, err := c.ReadLive(context.Background(), keycloak.ReadOptions{})
