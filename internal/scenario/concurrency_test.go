@@ -117,6 +117,9 @@ func TestPausedHolderWritesNothingAfterTakeover(t *testing.T) {
 	a := slow.command([]string{"apply", "--auto-approve", "--lock-lease", "4s", "--parallelism", "2", "a.yaml"})
 	var aOut, aErr bytes.Buffer
 	a.Stdout, a.Stderr = &aOut, &aErr
+	// roster runs as a supervisor and its child (package supervise): pause and resume the whole
+	// process group, as a job stopped in a shell or a frozen machine would be.
+	a.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +134,7 @@ func TestPausedHolderWritesNothingAfterTakeover(t *testing.T) {
 	for countA() < 10 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := a.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := syscall.Kill(-a.Process.Pid, syscall.SIGSTOP); err != nil {
 		t.Fatalf("the first apply finished before it was paused: %v\n%s%s", err, aOut.String(), aErr.String())
 	}
 	paused := countA()
@@ -141,7 +144,7 @@ func TestPausedHolderWritesNothingAfterTakeover(t *testing.T) {
 		t.Fatalf("the second apply: exit %d, want 0 once the paused run's lease ran out\n%s%s", code, out, errOut)
 	}
 	resumed := time.Now()
-	if err := a.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := syscall.Kill(-a.Process.Pid, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	_ = a.Wait()
