@@ -184,7 +184,8 @@ users:
 	}
 	got := strings.Join(lines, "\n")
 	want := "user \"amy\": Keycloak did not store `roster_managed` for amy: the realm's unmanaged-attribute policy does not allow it\n" +
-		"user \"bob\": Keycloak did not store `applications`, `roster_managed` for bob: the realm's unmanaged-attribute policy does not allow them"
+		"user \"bob\": Keycloak did not store `applications`, `roster_managed` for bob: the realm's unmanaged-attribute policy does not allow them; " +
+		"CodeMie reads Regular User (no projects), not Regular User (codemie)"
 	if got != want {
 		t.Errorf("outcomes:\n%s\nwant:\n%s", got, want)
 	}

@@ -106,11 +106,14 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 		}
 	}
 	if len(sent) > 0 {
-		ch := &check{id: id, username: c.Addr.Name, sent: sent}
+		ck := &check{id: id, username: c.Addr.Name, sent: sent}
 		if c.User.Before != nil {
-			ch.before = c.User.Before.Attributes
+			ck.before = c.User.Before.Attributes
 		}
-		r.checks[i] = ch
+		if c.Access != nil && c.User.After != nil {
+			ck.role, ck.want = c.User.After.Role, &c.Access.After
+		}
+		r.checks[i] = ck
 		return
 	}
 	r.finish(i, nil)
@@ -200,12 +203,15 @@ func exactRole(u *plan.UserChange) (add, remove []model.Role) {
 }
 
 // check is what verify must find for one user: the attributes sent, a value to be stored as
-// sent, an empty one to be absent.
+// sent, an empty one to be absent; and the access CodeMie is to read from what is stored, for a
+// user holding role.
 type check struct {
 	id       string
 	username string
 	sent     map[string][]string
 	before   map[string][]string // the attributes before the write, for an update
+	role     model.Role
+	want     *model.Access // nil: the change says nothing about access
 }
 
 // verify reads the users back once and finishes every user change whose attributes were
@@ -262,7 +268,7 @@ func (r *runner) check(pending []int, users []model.LiveUser) {
 			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
 			continue
 		}
-		changed, err := c.verify(lu)
+		changed, err := c.verify(lu, r.codemie, r.mapping)
 		if err == nil && len(changed) > 0 {
 			r.outcomes[i].Unverified = fmt.Errorf("%s changed after roster wrote it, by someone else; roster plan shows the difference", codeList(changed))
 		}
@@ -270,13 +276,14 @@ func (r *runner) check(pending []int, users []model.LiveUser) {
 	}
 }
 
-// verify compares the user as listed with what was sent. Values are compared as multisets:
-// Keycloak stores each value as a row and does not promise their order. An attribute that holds
-// neither what was sent nor what it held before the write was changed since by someone else (an
-// administrator in the console during the apply): it is returned in changed, not as a failure,
-// since Keycloak did store the write. One that is absent, or still holds its old value, was not
-// stored: a *VerifyError.
-func (c *check) verify(lu *model.LiveUser) (changed []string, err error) {
+// verify compares the user as listed with what was sent, and what CodeMie reads from it with
+// what the plan said it would. Values are compared as multisets: Keycloak stores each value as a
+// row and does not promise their order. An attribute that holds neither what was sent nor what
+// it held before the write was changed since by someone else (an administrator in the console
+// during the apply): it is returned in changed, not as a failure, since Keycloak did store the
+// write, and what CodeMie reads is then that person's doing, not checked. One that is absent, or
+// still holds its old value, was not stored: a *VerifyError.
+func (c *check) verify(lu *model.LiveUser, cm model.CodeMie, tm model.TokenMapping) (changed []string, err error) {
 	e := &VerifyError{Username: c.username}
 	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
 		want, have := c.sent[k], lu.Attributes[k]
@@ -292,7 +299,12 @@ func (c *check) verify(lu *model.LiveUser) (changed []string, err error) {
 			e.NotStored = append(e.NotStored, k)
 		}
 	}
-	if len(e.NotStored) == 0 && len(e.NotRemoved) == 0 {
+	if c.want != nil && len(changed) == 0 {
+		if read := cm.ReadStored(tm, []model.Role{c.role}, lu.Attributes, lu.Enabled); !read.Equal(*c.want) {
+			e.Read, e.Want = read.Summary(), c.want.Summary()
+		}
+	}
+	if len(e.NotStored) == 0 && len(e.NotRemoved) == 0 && e.Read == "" {
 		return changed, nil
 	}
 	return changed, e
