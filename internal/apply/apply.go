@@ -23,6 +23,8 @@ import (
 type Target interface {
 	// SetPolicy sets the realm's unmanaged-attribute policy.
 	SetPolicy(ctx context.Context, p model.Policy) error
+	// Policy reads the realm's unmanaged-attribute policy as it is now.
+	Policy(ctx context.Context) (model.Policy, error)
 	// CreateRole creates a realm role.
 	CreateRole(ctx context.Context, r model.RealmRole) error
 	// UpdateRoleDescription sets a realm role's description.

@@ -461,23 +461,27 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 
 // TestVerificationTellsAnEditSinceFromADrop: an attribute that reads back as neither what was
 // sent nor what it held before was changed by someone else after the write (an administrator in
-// the console): the change landed, and the outcome says so instead of blaming the policy.
+// the console), and so was one that reads back as before while the policy lets administrators
+// write it (the console wrote back what it had read): the change landed, and the outcome says so
+// instead of blaming the policy.
 func TestVerificationTellsAnEditSinceFromADrop(t *testing.T) {
-	f := newFake(live("carol", map[string][]string{model.AttrApplications: {"old"}}))
-	f.hook = func(_ context.Context, call string) error {
-		if call == "ReadUsers" { // the console's edit, after roster's write
-			f.mu.Lock()
-			f.users["id-carol"].Attributes[model.AttrApplications] = []string{"console"}
-			f.mu.Unlock()
+	for _, edit := range []string{"console", "old"} {
+		f := newFake(live("carol", map[string][]string{model.AttrApplications: {"old"}}))
+		f.hook = func(_ context.Context, call string) error {
+			if call == "ReadUsers" { // the console's edit, after roster's write
+				f.mu.Lock()
+				f.users["id-carol"].Attributes[model.AttrApplications] = []string{edit}
+				f.mu.Unlock()
+			}
+			return nil
 		}
-		return nil
-	}
-	carol := update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}}}, nil, nil)
-	carol.User.Before.Attributes = map[string][]string{model.AttrApplications: {"old"}}
-	r := Run(t.Context(), planOf(carol), f, Options{})
-	want := "user \"carol\": updated (not verified: `applications` changed after roster wrote it, by someone else; roster plan shows the difference)"
-	if got := r.Outcomes[0].String(); got != want {
-		t.Errorf("carol: %s\nwant %s", got, want)
+		carol := update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}}}, nil, nil)
+		carol.User.Before.Attributes = map[string][]string{model.AttrApplications: {"old"}}
+		r := Run(t.Context(), planOf(carol), f, Options{})
+		want := "user \"carol\": updated (not verified: `applications` changed after roster wrote it, by someone else; roster plan shows the difference)"
+		if got := r.Outcomes[0].String(); got != want {
+			t.Errorf("edited to %q: %s\nwant %s", edit, got, want)
+		}
 	}
 }
 

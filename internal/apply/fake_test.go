@@ -83,6 +83,19 @@ func (f *fakeTarget) enter(ctx context.Context, call string) error {
 // after is the error a call that took effect returns; f.mu must be held.
 func (f *fakeTarget) after(call string) error { return f.failAfter[call] }
 
+// Policy is ADMIN_EDIT, or DISABLED when the fake drops attributes.
+func (f *fakeTarget) Policy(ctx context.Context) (model.Policy, error) {
+	if err := f.enter(ctx, "Policy"); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.drop) > 0 {
+		return model.PolicyDisabled, nil
+	}
+	return model.PolicyAdminEdit, nil
+}
+
 func (f *fakeTarget) SetPolicy(ctx context.Context, p model.Policy) error {
 	return f.enter(ctx, "SetPolicy "+string(p))
 }

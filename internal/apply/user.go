@@ -257,6 +257,18 @@ func (r *runner) verify(idx []int) {
 
 // check finishes the pending changes by comparing what was sent with the users as read back.
 func (r *runner) check(pending []int, users []model.LiveUser) {
+	// An attribute that reads back as it was before the write was either dropped (the policy
+	// does not let administrators write it) or written back by someone else since: the policy
+	// as it is now tells which. It is read once, when first needed; when it cannot be read, the
+	// policy is blamed.
+	var read, allowed bool
+	adminWrites := func() bool {
+		if !read {
+			policy, err := r.t.Policy(r.work)
+			read, allowed = true, err == nil && (policy == model.PolicyEnabled || policy == model.PolicyAdminEdit)
+		}
+		return allowed
+	}
 	byID := make(map[string]*model.LiveUser, len(users))
 	for k := range users {
 		byID[users[k].ID] = &users[k]
@@ -268,7 +280,7 @@ func (r *runner) check(pending []int, users []model.LiveUser) {
 			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
 			continue
 		}
-		changed, err := c.verify(lu, r.codemie, r.mapping)
+		changed, err := c.verify(lu, r.codemie, r.mapping, adminWrites)
 		if err == nil && len(changed) > 0 {
 			r.outcomes[i].Unverified = fmt.Errorf("%s changed after roster wrote it, by someone else; roster plan shows the difference", codeList(changed))
 		}
@@ -279,22 +291,25 @@ func (r *runner) check(pending []int, users []model.LiveUser) {
 // verify compares the user as listed with what was sent, and what CodeMie reads from it with
 // what the plan said it would. Values are compared as multisets: Keycloak stores each value as a
 // row and does not promise their order. An attribute that holds neither what was sent nor what
-// it held before the write was changed since by someone else (an administrator in the console
+// it held before the write — or holds what it held before while the policy (adminWrites) lets
+// administrators write it — was changed since by someone else (an administrator in the console
 // during the apply): it is returned in changed, not as a failure, since Keycloak did store the
 // write, and what CodeMie reads is then that person's doing, not checked. One that is absent, or
-// still holds its old value, was not stored: a *VerifyError.
-func (c *check) verify(lu *model.LiveUser, cm model.CodeMie, tm model.TokenMapping) (changed []string, err error) {
+// still holds its old value under a policy that drops administrators' writes, was not stored: a
+// *VerifyError.
+func (c *check) verify(lu *model.LiveUser, cm model.CodeMie, tm model.TokenMapping, adminWrites func() bool) (changed []string, err error) {
 	e := &VerifyError{Username: c.username}
 	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
 		want, have := c.sent[k], lu.Attributes[k]
+		// have is someone else's: neither sent nor as before, or as before although the policy
+		// lets administrators write it.
+		since := len(have) > 0 && !sameValues(want, have) && (!sameValues(have, c.before[k]) || adminWrites())
 		switch {
-		case len(want) == 0 && len(have) > 0 && !sameValues(have, c.before[k]):
+		case len(want) > 0 && sameValues(want, have):
+		case since:
 			changed = append(changed, k)
 		case len(want) == 0 && len(have) > 0:
 			e.NotRemoved = append(e.NotRemoved, k)
-		case len(want) > 0 && sameValues(want, have):
-		case len(have) > 0 && !sameValues(have, c.before[k]):
-			changed = append(changed, k)
 		case len(want) > 0:
 			e.NotStored = append(e.NotStored, k)
 		}

@@ -262,6 +262,12 @@ func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
 	return roles, nil
 }
 
+// Policy reads the realm's unmanaged-attribute policy as it is now.
+func (c *Client) Policy(ctx context.Context) (model.Policy, error) {
+	p, _, err := c.readProfile(ctx)
+	return p, err
+}
+
 // readProfile reads the realm's unmanaged-attribute policy and the attributes its user profile
 // declares, each with whether users may edit it.
 func (c *Client) readProfile(ctx context.Context) (model.Policy, map[string]bool, error) {
