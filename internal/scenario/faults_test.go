@@ -20,6 +20,10 @@ func scenarioRealm(t *testing.T, owned, foreign int) *keycloaktest.Realm {
 	t.Helper()
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
+	// CodeMie's client, with the attribute mappers of CodeMie's guide in profile.
+	if _, err := realm.CodeMieClient(ctx, "codemie", "profile", false); err != nil {
+		t.Fatal(err)
+	}
 	var users []keycloaktest.User
 	for i := range owned {
 		name := fmt.Sprintf("o%03d", i)
