@@ -199,11 +199,9 @@ func writeSplit(dir string, files []export.File, secrets *redact.Secrets) error 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
-	for _, pattern := range []string{"*.yaml", "*.yml"} {
-		if m, _ := filepath.Glob(filepath.Join(dir, pattern)); len(m) > 0 {
-			return withHint(fmt.Errorf("directory %s already holds configuration (%s)", dir, filepath.Base(m[0])),
-				"export into an empty or new directory, then move the files")
-		}
+	if m, _ := schema.DirFiles(dir); len(m) > 0 {
+		return withHint(fmt.Errorf("directory %s already holds configuration (%s)", dir, filepath.Base(m[0])),
+			"export into an empty or new directory, then move the files")
 	}
 	for _, f := range files {
 		if err := secrets.WriteFile(filepath.Join(dir, f.Name), f.Data); err != nil {

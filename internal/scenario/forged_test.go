@@ -52,7 +52,7 @@ users:
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	o := escapetest.Parse(md)
-	shape := regexp.MustCompile(`^(heading 2: roster plan for realm |paragraph: \*\*Plan: 0 to add, 1 to change, 0 to remove\.\*\*$|blockquote$|  paragraph: :warning: |html: <details><summary>Show 1 change</summary>$|fence diff: \d+ lines$|html: </details>$|paragraph: \*\*Notes\*\*$|paragraph: \*\*CodeMie access\*\*$|list$|  item$|    paragraph: )`)
+	shape := regexp.MustCompile(`^(heading 2: roster plan for realm |paragraph: \*\*Plan: 0 to add, 1 to change, 0 to remove\.\*\*$|blockquote$|  paragraph: :warning: |html: <details><summary>Show 1 change</summary>$|fence diff: \d+ lines$|html: </details>$|paragraph: Read ` + "`roster\\.yaml`" + `$|paragraph: \*\*Notes\*\*$|paragraph: \*\*CodeMie access\*\*$|list$|  item$|    paragraph: )`)
 	for _, b := range o.Blocks {
 		if !shape.MatchString(b) {
 			t.Errorf("block %q is not one roster writes", b)

@@ -56,7 +56,7 @@ func randomSecret(t *testing.T, prefix string) string {
 
 // TestSecretsNeverLeak runs every command that handles secrets, in every output format and with
 // --verbose, and the error paths that involve them — wrong client secret, wrong administrator
-// password, unreachable server, an initial password that is not set, a create Keycloak refuses,
+// password, unreachable server, an initial password that is not set, a create the plan refuses,
 // a stale saved plan — and fails if any known secret appears, as is, URL-encoded or in Basic
 // auth's base64, in stdout, stderr or any file roster wrote. To cover a new secret, add it to
 // secrets and make a step use it.

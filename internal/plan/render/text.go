@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
@@ -24,10 +25,11 @@ const (
 	ansiBold   = "\x1b[1m"
 )
 
-// Text writes the plan for a terminal, in the manner of terraform plan: the realm, a legend of
-// the symbols used, each change with its differences and its meaning in CodeMie, warnings,
-// notes, and the summary line (or the no-changes sentence). Values reach the terminal through
-// escape.Text or strconv.Quote, so none can write a control sequence or a line of its own.
+// Text writes the plan for a terminal, in the manner of terraform plan: the files read, the
+// realm, a legend of the symbols used, each change with its differences and its meaning in
+// CodeMie, warnings, notes, and the summary line (or the no-changes sentence). Values reach the
+// terminal through escape.Text or strconv.Quote, so none can write a control sequence or a line
+// of its own.
 func Text(w io.Writer, p *plan.Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, s string) string {
@@ -41,12 +43,15 @@ func Text(w io.Writer, p *plan.Plan, opts TextOptions) error {
 		switch a {
 		case plan.Create:
 			code = ansiGreen
-		case plan.Update:
+		case plan.Update, plan.Rename:
 			code = ansiYellow
 		}
 		return paint(code, a.Symbol())
 	}
 
+	if len(p.Files) > 0 {
+		fmt.Fprintf(bw, "Read %s\n\n", escape.Text(strings.Join(p.Files, ", ")))
+	}
 	if p.HasChanges() {
 		fmt.Fprintf(bw, "roster will perform the following actions in realm %q:\n\n", p.Realm)
 		fmt.Fprintln(bw, "Changes are marked with these symbols:")
