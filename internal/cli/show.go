@@ -30,7 +30,7 @@ func newShowCmd(ios *iostreams.IOStreams) *cobra.Command {
 		Use:   "show PLANFILE",
 		Short: "Show a plan saved with roster plan --out",
 		Long: `Show prints a plan saved with 'roster plan --out FILE' as roster plan printed it: in
-text (with the server, realm, roster version and files it was made from), as a
+text (headed by the server, realm and roster version it was made with), as a
 pull-request comment (--format markdown) or as roster's JSON plan (--format json).
 
 It reads only the file: it does not contact Keycloak, so it shows what the plan said
@@ -86,12 +86,8 @@ func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
 	if opts.Format == "markdown" {
 		return render.Markdown(ios.Out, p, render.MarkdownOptions{Warnings: savedWarnings(saved)})
 	}
-	paths := make([]string, len(saved.Sources))
-	for i, s := range saved.Sources {
-		paths[i] = s.Path
-	}
-	fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("Saved plan for realm %q on %s, made by roster %s from %s.",
-		saved.Realm, saved.Server, saved.RosterVersion, strings.Join(paths, ", "))))
+	fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("Saved plan for realm %q on %s, made by roster %s.",
+		saved.Realm, saved.Server, saved.RosterVersion)))
 	fmt.Fprintln(ios.Out)
 	return render.Text(ios.Out, p, render.TextOptions{Color: ios.ColorEnabled()})
 }

@@ -27,7 +27,7 @@ func ReadJSON(data []byte) (*plan.Plan, error) {
 	if v, _, _ := strings.Cut(jp.FormatVersion, "."); v != major {
 		return nil, fmt.Errorf("the plan has JSON format %q, but this roster reads %s.x", jp.FormatVersion, major)
 	}
-	p := &plan.Plan{Realm: jp.Realm, Prune: model.Prune(jp.Prune), Warnings: jp.Warnings, Notes: jp.Notes}
+	p := &plan.Plan{Realm: jp.Realm, Prune: model.Prune(jp.Prune), Files: jp.Files, Warnings: jp.Warnings, Notes: jp.Notes}
 	for _, pr := range jp.Prerequisites {
 		if pr.Severity != "error" && pr.Severity != "warning" {
 			return nil, fmt.Errorf("a prerequisite has unknown severity %q", pr.Severity)
@@ -64,7 +64,7 @@ func readChange(jc JSONChange) (plan.Change, error) {
 		return plan.Change{}, fmt.Errorf("%d actions, want 1", len(jc.Actions))
 	}
 	var action plan.Action
-	for _, a := range []plan.Action{plan.Create, plan.Update, plan.Disable, plan.Delete} {
+	for _, a := range []plan.Action{plan.Create, plan.Update, plan.Rename, plan.Disable, plan.Delete} {
 		if a.String() == jc.Actions[0] {
 			action = a
 		}
