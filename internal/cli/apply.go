@@ -24,6 +24,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/progress"
 	"github.com/rosterhq/roster/internal/schema"
 	"github.com/rosterhq/roster/internal/secret"
 )
@@ -128,6 +129,12 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
+	shown := progress.New(ios.ErrOut, progress.Options{Terminal: ios.IsStderrTTY(), TermFd: int(os.Stderr.Fd()), Color: ios.ErrColorEnabled()})
+	defer shown.Close()
+	ctx = context.WithValue(ctx, readProgressKey{}, shown)
+	if requestLog(ctx) != nil {
+		ctx = context.WithValue(ctx, requestLogKey{}, shown.Writer())
+	}
 	secrets := secret.FromEnv(opts.SecretsDir)
 	var pl *planned
 	if saved != nil {
@@ -191,13 +198,9 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 			ios.Secrets.Add(string(v))
 			return v, err
 		}}
-	if ios.IsStderrTTY() {
-		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
-	}
+	aopts.Progress = shown.Event
 	result := apply.Run(ctx, pl.plan, pl.client, aopts)
-	if aopts.Progress != nil {
-		fmt.Fprint(ios.ErrOut, "\r\033[K")
-	}
+	shown.Close()
 	if !text {
 		if err := writeJSON(ios, result); err != nil {
 			return err
@@ -484,7 +487,9 @@ func checkSaved(saved *planfile.File, live *model.Live, p *plan.Plan) error {
 // then planned with no other apply running. A saved plan must still match the realm as it was
 // when the plan was made, and the change set must still be the one it records.
 func (pl *planned) reread(ctx context.Context, saved *planfile.File) error {
+	done := startRead(ctx, pl.cfg.Realm)
 	live, err := pl.client.ReadLive(ctx, keycloak.ReadOptionsFor(pl.cfg))
+	done(live, err)
 	if err != nil {
 		return classify(fmt.Errorf("failed to read realm %q: %w", pl.cfg.Realm, err))
 	}
