@@ -139,4 +139,3 @@ func writeFile(t *testing.T, name, data string) {
 		t.Fatal(err)
 	}
 }
-
