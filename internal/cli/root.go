@@ -168,7 +168,7 @@ the realm, and applies them.`,
 	}
 	var verbose bool
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false,
-		"log each request to Keycloak on stderr: method, path, status and duration (never bodies, headers or query strings)")
+		"log each request to Keycloak on stderr: method, path, status, full time with its body, and each retry (never bodies, headers or query strings)")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		ctx := context.WithValue(cmd.Context(), secretsKey{}, ios.Secrets)
 		if f := cmd.Flags().Lookup("server"); f != nil {
