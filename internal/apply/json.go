@@ -8,7 +8,11 @@ import (
 // FormatVersion is the version of the JSON result format. Consumers must ignore fields they do
 // not know; the minor version grows when fields are added, the major version when a field
 // changes meaning or disappears.
-const FormatVersion = "1.0"
+//
+// 1.1 added diagnostics, the configuration's warnings with their positions, as the last member
+// (the CLI adds it), and the failure document apply prints instead when it fails before
+// applying (see docs/apply.md).
+const FormatVersion = "1.1"
 
 // JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
 // with the scripts that read it. Every field is always present (empty lists as []), and changes

@@ -35,7 +35,7 @@ func TestJSONResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{
-  "format_version": "1.0",
+  "format_version": "1.1",
   "realm": "codemie",
   "complete": false,
   "interrupted": true,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -131,11 +132,11 @@ func (o *accessOptions) check() error {
 
 // loadOptional loads the files when there are any, and returns them with the realm to read:
 // --realm, else the files' realm.
-func (o *accessOptions) loadOptional(ios *iostreams.IOStreams) (*model.Config, string, error) {
+func (o *accessOptions) loadOptional(ctx context.Context, ios *iostreams.IOStreams) (*model.Config, string, error) {
 	if len(o.Paths) == 0 {
 		return nil, o.Realm, nil
 	}
-	cfg, err := loadConfig(ios, o.Paths, secret.FromEnv(""))
+	cfg, err := loadConfig(ctx, ios, o.Paths, secret.FromEnv(""))
 	if err != nil {
 		return nil, "", err
 	}
@@ -153,7 +154,7 @@ func (o *accessOptions) readOptions(cfg *model.Config) (keycloak.ReadOptions, er
 }
 
 func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
-	cfg, realm, err := opts.loadOptional(ios)
+	cfg, realm, err := opts.loadOptional(ctx, ios)
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,7 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 			diffs = filterDiffs(diffs, opts.User)
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.DiffDocument(realm, diffs))
+			return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.DiffDocument(realm, diffs)) })
 		}
 		return access.WriteDiff(ios.Out, diffs)
 	}
@@ -192,18 +193,18 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 			return unknownUser(opts.User, realm, opts.Live, "roster access")
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.UsersDocument(src, realm, []access.Row{r}))
+			return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, []access.Row{r})) })
 		}
 		return access.WriteUser(ios.Out, r)
 	case opts.Project != "":
 		p := access.ForProject(rows, opts.Project)
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.ProjectDocument(src, realm, p))
+			return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.ProjectDocument(src, realm, p)) })
 		}
 		return access.WriteProject(ios.Out, p)
 	}
 	if opts.Format == "json" {
-		return access.WriteJSON(ios.Out, access.UsersDocument(src, realm, rows))
+		return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, rows)) })
 	}
 	return access.WriteTable(ios.Out, rows)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -175,10 +176,10 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 			fmt.Fprintln(ios.Out, "No changes. The realm matches the configuration.")
 			return nil
 		}
-		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
+		return writeJSON(ctx, ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}
 	if saved == nil && !opts.AutoApprove {
-		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled()); err != nil {
+		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled(), nil); err != nil {
 			return err
 		}
 		if err := confirm(ctx, ios, pl.plan); err != nil {
@@ -202,7 +203,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	result := apply.Run(ctx, pl.plan, pl.client, aopts)
 	shown.Close()
 	if !text {
-		if err := writeJSON(ios, result); err != nil {
+		if err := writeJSON(ctx, ios, result); err != nil {
 			return err
 		}
 		if result.Err() != nil {
@@ -276,13 +277,16 @@ func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, res
 	return ok
 }
 
-func writeJSON(ios *iostreams.IOStreams, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+// writeJSON writes v, a JSON object, with the command's diagnostics.
+func writeJSON(ctx context.Context, ios *iostreams.IOStreams, v any) error {
+	return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
 		return err
-	}
-	_, err = ios.Out.Write(append(b, '\n'))
-	return err
+	})
 }
 
 // confirm asks on the terminal; only "yes" goes on. Ctrl-C or SIGTERM (ctx done) cancels at
@@ -433,6 +437,7 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 		files = append(files, schema.File{Name: s.Path, Data: s.Content})
 	}
 	cfg, diags := schema.LoadFiles(files, schema.Options{Secrets: secrets})
+	reportOf(ctx).add(diags)
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}

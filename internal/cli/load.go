@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -23,8 +24,11 @@ func addSecretsDirFlag(fs *pflag.FlagSet, dir *string) {
 // the command, warnings do not. Secret references are checked against what secrets exposes
 // (package secret) but not read: a pull-request plan runs without the secrets, and apply reads
 // each one when a change needs it.
-func loadConfig(ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, error) {
+//
+// The diagnostics also go to the command's report (runReport), for its JSON output.
+func loadConfig(ctx context.Context, ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, error) {
 	cfg, diags := schema.Load(paths, schema.Options{Secrets: secrets})
+	reportOf(ctx).add(diags)
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}

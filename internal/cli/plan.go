@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
@@ -151,7 +152,7 @@ type planned struct {
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
 func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
-	cfg, err := loadConfig(ios, paths, secrets)
+	cfg, err := loadConfig(ctx, ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	if err != nil {
 		return err
 	}
-	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled()); err != nil {
+	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled(), reportOf(ctx).list()); err != nil {
 		return err
 	}
 	if opts.Out != "" {
@@ -188,12 +189,14 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	return nil
 }
 
-func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
+// renderPlan writes the plan in format; diags, the configuration's diagnostics, go into the
+// JSON plan.
+func renderPlan(w io.Writer, p *plan.Plan, format string, color bool, diags diag.List) error {
 	switch format {
 	case "markdown":
 		return render.Markdown(w, p)
 	case "json":
-		return render.JSON(w, p)
+		return render.JSON(w, p, diags)
 	}
 	return render.Text(w, p, render.TextOptions{Color: color})
 }

@@ -145,36 +145,20 @@ func countConfig(cfg *model.Config) configCounts {
 const validateFormatVersion = "1.0"
 
 type jsonValidate struct {
-	FormatVersion string           `json:"format_version"`
-	Valid         bool             `json:"valid"`
-	ErrorCount    int              `json:"error_count"`
-	WarningCount  int              `json:"warning_count"`
-	Counts        *configCounts    `json:"counts"` // null when the configuration has errors
-	Diagnostics   []jsonDiagnostic `json:"diagnostics"`
-}
-
-type jsonDiagnostic struct {
-	Severity string `json:"severity"`
-	File     string `json:"file,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Message  string `json:"message"`
-	Hint     string `json:"hint,omitempty"`
+	FormatVersion string        `json:"format_version"`
+	Valid         bool          `json:"valid"`
+	ErrorCount    int           `json:"error_count"`
+	WarningCount  int           `json:"warning_count"`
+	Counts        *configCounts `json:"counts"` // null when the configuration has errors
+	Diagnostics   []diag.JSON   `json:"diagnostics"`
 }
 
 func writeValidateJSON(w io.Writer, cfg *model.Config, diags diag.List, valid bool) error {
-	out := jsonValidate{FormatVersion: validateFormatVersion, Valid: valid, Diagnostics: []jsonDiagnostic{}}
+	out := jsonValidate{FormatVersion: validateFormatVersion, Valid: valid, Diagnostics: diags.JSON()}
 	out.ErrorCount, out.WarningCount = diags.Count()
 	if cfg != nil {
 		c := countConfig(cfg)
 		out.Counts = &c
-	}
-	for _, d := range diags {
-		out.Diagnostics = append(out.Diagnostics, jsonDiagnostic{
-			Severity: d.Severity.String(), File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col,
-			Path: d.Path, Message: d.Message, Hint: d.Hint,
-		})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
