@@ -53,6 +53,13 @@ func planFor(t *testing.T, c *keycloak.Client, cfg *model.Config) *plan.Plan {
 	return p
 }
 
+// withPassword is apply's options with every initial password resolved to pw.
+func withPassword(pw string) apply.Options {
+	return apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
+		return model.Password{Value: model.Secret(pw)}, nil
+	}}
+}
+
 // converge plans and applies through client c, creating users in batches as the CLI does, and
 // returns the result.
 func converge(t *testing.T, c *keycloak.Client, cfg *model.Config) (*plan.Plan, *apply.Result) {

@@ -500,6 +500,8 @@ func checkChange(c *plan.Change) error {
 			ok = u != nil && u.New != nil && u.After != nil
 		case plan.Update, plan.Disable, plan.Delete:
 			ok = u != nil && u.Before != nil && u.Before.ID != ""
+		case plan.Rename:
+			ok = u != nil && u.Before != nil && u.Before.ID != "" && u.Patch.Username != nil
 		}
 	}
 	if !ok {

@@ -51,9 +51,7 @@ users:
 			if err := tt.setup(ctx, realm); err != nil {
 				t.Fatal(err)
 			}
-			res := apply.Run(ctx, planFor(t, c, cfg), c, apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
-				return model.Password{Value: "Pa55word-e2e"}, nil
-			}})
+			res := apply.Run(ctx, planFor(t, c, cfg), c, withPassword("Pa55word-e2e"))
 			if err := res.Err(); err != nil {
 				t.Fatalf("apply as administrator: %v", err)
 			}

@@ -9,10 +9,12 @@ import (
 // not know; the minor version grows when fields are added, the major version when a field
 // changes meaning or disappears.
 //
-// 1.1 added diagnostics, the configuration's warnings with their positions, as the last member
+// 1.1 added the action "rename", counted as changed.
+//
+// 1.2 added diagnostics, the configuration's warnings with their positions, as the last member
 // (the CLI adds it), and the failure document apply prints instead when it fails before
-// applying (see docs/apply.md).
-const FormatVersion = "1.1"
+// applying (see docs/plan.md).
+const FormatVersion = "1.2"
 
 // JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
 // with the scripts that read it. Every field is always present (empty lists as []), and changes
@@ -33,7 +35,7 @@ type JSONResult struct {
 }
 
 // JSONSummary counts the outcomes as Result does: added = applied creates (adopted users
-// included), changed = applied updates, removed = applied disables and deletes.
+// included), changed = applied updates and renames, removed = applied disables and deletes.
 type JSONSummary struct {
 	Added      int `json:"added"`
 	Changed    int `json:"changed"`
@@ -49,7 +51,7 @@ type JSONOutcome struct {
 	Address string `json:"address"`
 	Kind    string `json:"kind"`
 	Name    string `json:"name"`
-	// Action is the planned action: "create", "update", "disable" or "delete".
+	// Action is the planned action: "create", "update", "rename", "disable" or "delete".
 	Action string `json:"action"`
 	// Status is "applied", "failed" or "not-started".
 	Status string `json:"status"`

@@ -84,6 +84,8 @@ func pastTense(a plan.Action) string {
 		return "created"
 	case plan.Update:
 		return "updated"
+	case plan.Rename:
+		return "renamed"
 	case plan.Disable:
 		return "disabled"
 	case plan.Delete:
@@ -137,7 +139,7 @@ type Result struct {
 	// Outcomes hold one entry per change of the plan, in the plan's order.
 	Outcomes []Outcome
 	// Added counts applied creations (users, adopted ones included, and roles); Changed
-	// applied updates (policy, role descriptions, users); Removed applied Disable and Delete
+	// applied updates (policy, role descriptions, users) and renames; Removed applied Disable and Delete
 	// changes; Failed the failed changes of every kind; NotStarted the changes never begun.
 	Added, Changed, Removed, Failed, NotStarted int
 	// Interrupted is true when the context was cancelled before every change had started.
@@ -154,7 +156,7 @@ func newResult(realm string, outcomes []Outcome, interrupted bool) *Result {
 			r.NotStarted++
 		case o.Action == plan.Create:
 			r.Added++
-		case o.Action == plan.Update:
+		case o.Action == plan.Update, o.Action == plan.Rename:
 			r.Changed++
 		case o.Action.IsRemoval():
 			r.Removed++

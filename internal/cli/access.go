@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +31,7 @@ type accessOptions struct {
 	User    string
 	Project string
 	Format  string
+	Out     string
 	codemie codemieFlags
 
 	Verify      bool
@@ -47,6 +52,9 @@ user, cannot sign in.
 
 It reads the files (the default) or the live realm (--live), and prints a table of
 every user, one user (--username), or one project's admins and members (--project).
+--format html writes a self-contained page for access reviews: a users × projects
+matrix with role badges, filters by project, team and role, and per-project and
+per-team views (teams come from the files, also with --live).
 --diff reads both and lists only the users whose effective access differs: declared
 users the realm grants something else or does not have, and undeclared users who can
 sign in. A file user that leaves enabled alone is compared with the realm's enabled.
@@ -66,6 +74,9 @@ doctor --for verify).
 
   # Who administers payments-ai, in the realm as it is?
   roster access --live --realm codemie-prod --project payments-ai
+
+  # An access-review page of the realm as it is, with the files' teams
+  roster access --live --format html --out access.html access/
 
   # The review view: where the realm and the files disagree
   roster access --diff --format json access/
@@ -95,7 +106,8 @@ doctor --for verify).
 	f.StringVar(&opts.Realm, "realm", "", "the realm for --live or --verify without files (default: the files' realm)")
 	f.StringVar(&opts.User, "username", "", "show one user")
 	f.StringVar(&opts.Project, "project", "", "show one project's admins and members")
-	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.Format, "format", "text", "output format: text, json or html (not with --verify)")
+	f.StringVar(&opts.Out, "out", "", "write the output to this file instead of stdout")
 	f.BoolVar(&opts.Verify, "verify", false, "compare with what the tokens Keycloak issues make CodeMie grant")
 	f.IntVar(&opts.Sample, "sample", 0, "with --verify, verify N users covering every CodeMie role instead of all")
 	f.IntVar(&opts.Parallelism, "parallelism", verify.DefaultParallelism, "with --verify, how many users to verify at once")
@@ -109,8 +121,10 @@ func (o *accessOptions) check() error {
 	switch {
 	case o.Sample != 0:
 		return withHint(errors.New("--sample applies only with --verify"), "roster access --verify --sample N")
-	case o.Format != "text" && o.Format != "json":
-		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.Format != "text" && o.Format != "json" && o.Format != "html":
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text, json or html")
+	case o.Format == "html" && (o.User != "" || o.Project != "" || o.Diff):
+		return withHint(errors.New("--format html shows every user"), "drop --username, --project and --diff; the page filters by project, team and role")
 	case o.User != "" && o.Project != "":
 		return withHint(errors.New("--username and --project cannot be combined"), "ask about one user or one project")
 	case o.Diff && o.Live:
@@ -154,6 +168,21 @@ func (o *accessOptions) readOptions(cfg *model.Config) (keycloak.ReadOptions, er
 }
 
 func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
+	if opts.Out == "" {
+		return writeAccess(ctx, ios.Out, ios, opts)
+	}
+	var buf bytes.Buffer
+	if err := writeAccess(ctx, &buf, ios, opts); err != nil {
+		return err
+	}
+	if err := os.WriteFile(opts.Out, buf.Bytes(), 0o600); err != nil {
+		return withHint(fmt.Errorf("writing %s: %w", opts.Out, err), "choose a file in a directory you can write")
+	}
+	return nil
+}
+
+// writeAccess writes the answer to out; ios carries the diagnostics.
+func writeAccess(ctx context.Context, out io.Writer, ios *iostreams.IOStreams, opts *accessOptions) error {
 	cfg, realm, err := opts.loadOptional(ctx, ios)
 	if err != nil {
 		return err
@@ -175,9 +204,9 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 			diffs = filterDiffs(diffs, opts.User)
 		}
 		if opts.Format == "json" {
-			return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.DiffDocument(realm, diffs)) })
+			return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.DiffDocument(realm, diffs)) })
 		}
-		return access.WriteDiff(ios.Out, diffs)
+		return access.WriteDiff(out, diffs)
 	}
 
 	src, rows := access.SourceFile, []access.Row(nil)
@@ -187,26 +216,35 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 		rows = access.FromConfig(cfg)
 	}
 	switch {
+	case opts.Format == "html":
+		page := access.Page{Source: src, Realm: realm, Generated: time.Now(), Rows: rows}
+		if cfg != nil {
+			page.Files, page.Projects, page.Teams = cfg.Files, cfg.Projects, cfg.Teams
+		}
+		if opts.Live {
+			page.Server = serverForDisplay(opts.connect.config(realm).URL)
+		}
+		return access.WriteHTML(out, page)
 	case opts.User != "":
 		r, ok := access.Find(rows, opts.User)
 		if !ok {
 			return unknownUser(opts.User, realm, opts.Live, "roster access")
 		}
 		if opts.Format == "json" {
-			return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, []access.Row{r})) })
+			return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, []access.Row{r})) })
 		}
-		return access.WriteUser(ios.Out, r)
+		return access.WriteUser(out, r)
 	case opts.Project != "":
 		p := access.ForProject(rows, opts.Project)
 		if opts.Format == "json" {
-			return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.ProjectDocument(src, realm, p)) })
+			return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.ProjectDocument(src, realm, p)) })
 		}
-		return access.WriteProject(ios.Out, p)
+		return access.WriteProject(out, p)
 	}
 	if opts.Format == "json" {
-		return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, rows)) })
+		return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, rows)) })
 	}
-	return access.WriteTable(ios.Out, rows)
+	return access.WriteTable(out, rows)
 }
 
 // unknownUser is the error for --username naming nobody in the files, or in the realm (live).
@@ -216,6 +254,16 @@ func unknownUser(user, realm string, live bool, command string) error {
 		where = fmt.Sprintf("realm %q", realm)
 	}
 	return withHint(fmt.Errorf("user %q is not in %s", user, where), "run "+command+" without --username to see every user")
+}
+
+// serverForDisplay is the server URL without user information, query or fragment: what a page
+// shared with reviewers may say about where it read.
+func serverForDisplay(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func filterDiffs(diffs []access.Difference, user string) []access.Difference {
@@ -232,6 +280,8 @@ func (o *accessOptions) checkVerify() error {
 	switch {
 	case o.Format != "text" && o.Format != "json":
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.Out != "":
+		return withHint(errors.New("--out applies only without --verify"), "redirect the output of --verify instead")
 	case o.Live || o.Diff || o.Project != "":
 		return withHint(errors.New("--verify cannot be combined with --live, --diff or --project"),
 			"--verify reads the realm itself: give the files, or --realm REALM for roster's reading of the realm")

@@ -173,8 +173,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	text := opts.Format == "text"
 	if !pl.plan.HasChanges() {
 		if text {
-			fmt.Fprintln(ios.Out, "No changes. The realm matches the configuration.")
-			return nil
+			return render.NoChanges(ios.Out, pl.plan)
 		}
 		return writeJSON(ctx, ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}

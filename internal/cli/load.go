@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/schema"
@@ -27,6 +28,13 @@ func addSecretsDirFlag(fs *pflag.FlagSet, dir *string) {
 //
 // The diagnostics also go to the command's report (runReport), for its JSON output.
 func loadConfig(ctx context.Context, ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, error) {
+	cfg, _, err := loadConfigWarnings(ctx, ios, paths, secrets)
+	return cfg, err
+}
+
+// loadConfigWarnings is loadConfig that also returns the warnings, for an output that shows
+// them (the pull-request comment).
+func loadConfigWarnings(ctx context.Context, ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, []diag.Diagnostic, error) {
 	cfg, diags := schema.Load(paths, schema.Options{Secrets: secrets})
 	reportOf(ctx).add(diags)
 	for _, d := range diags {
@@ -34,8 +42,14 @@ func loadConfig(ctx context.Context, ios *iostreams.IOStreams, paths []string, s
 	}
 	if diags.HasErrors() {
 		errs, _ := diags.Count()
-		return nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
+		return nil, nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
 			"fix the problems above; `roster validate` checks the files without contacting Keycloak")
 	}
-	return cfg, nil
+	var warnings []diag.Diagnostic
+	for _, d := range diags {
+		if d.Severity == diag.Warning {
+			warnings = append(warnings, d)
+		}
+	}
+	return cfg, warnings, nil
 }

@@ -43,7 +43,7 @@ type removalOptions struct {
 
 func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
-	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow disabling or deleting more users than settings.maxRemovals")
+	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow removing more users than settings.maxRemovals, and taking access from more than settings.maxAccessLosses")
 	fs.BoolVar(&o.RotateSecrets, "rotate-secrets", false, "send the client secret of every declared identity provider, not only of new ones")
 }
 
@@ -141,18 +141,20 @@ func (o *planOptions) check() error {
 
 // planned is a plan together with what it was computed from.
 type planned struct {
-	cfg    *model.Config
-	info   keycloak.RealmInfo
-	live   *model.Live
-	plan   *plan.Plan
-	popts  plan.Options
-	client *keycloak.Client
+	cfg *model.Config
+	// warnings are the configuration's warnings, already written to stderr.
+	warnings []diag.Diagnostic
+	info     keycloak.RealmInfo
+	live     *model.Live
+	plan     *plan.Plan
+	popts    plan.Options
+	client   *keycloak.Client
 }
 
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
 func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
-	cfg, err := loadConfig(ctx, ios, paths, secrets)
+	cfg, warnings, err := loadConfigWarnings(ctx, ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +166,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, info: info, live: live, plan: p, popts: popts, client: c}, nil
+	return &planned{cfg: cfg, warnings: warnings, info: info, live: live, plan: p, popts: popts, client: c}, nil
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
@@ -172,7 +174,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	if err != nil {
 		return err
 	}
-	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled(), reportOf(ctx).list()); err != nil {
+	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled(), pl.warnings); err != nil {
 		return err
 	}
 	if opts.Out != "" {
@@ -189,14 +191,14 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	return nil
 }
 
-// renderPlan writes the plan in format; diags, the configuration's diagnostics, go into the
-// JSON plan.
-func renderPlan(w io.Writer, p *plan.Plan, format string, color bool, diags diag.List) error {
+// renderPlan writes the plan in format; the markdown comment and the JSON plan also show the
+// configuration's warnings, which the text leaves to stderr.
+func renderPlan(w io.Writer, p *plan.Plan, format string, color bool, warnings []diag.Diagnostic) error {
 	switch format {
 	case "markdown":
-		return render.Markdown(w, p)
+		return render.Markdown(w, p, render.MarkdownOptions{Warnings: warnings})
 	case "json":
-		return render.JSON(w, p, diags)
+		return render.JSON(w, p, warnings)
 	}
 	return render.Text(w, p, render.TextOptions{Color: color})
 }

@@ -73,6 +73,7 @@ func TestScripts(t *testing.T) {
 			"exits":     cmdExits,
 			"cijob":     cmdCIJob,
 			"account":   cmdAccount,
+			"mdoutline": cmdMDOutline,
 		},
 	})
 }

@@ -55,10 +55,10 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
-// and reads the user profile, the realm roles and CodeMie's client with the mappers that reach it
-// once. For N users with R holders of the owned roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 7 requests or
-// so (plus one per user whose links are asked for, and the prerequisites ReadOptions asks for).
-// The listings run concurrently.
+// and reads the user profile, the realm's login settings, the realm roles and CodeMie's client
+// with the mappers that reach it once. For N users with R holders of the owned roles that is
+// ⌈N/500⌉ + ⌈R/1000⌉ + 8 requests or so (plus one per user whose links are asked for, and the
+// prerequisites ReadOptions asks for). The listings run concurrently.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
@@ -66,7 +66,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		members = make(map[model.Role][]string, len(model.OwnedRoles))
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		errs    = make([]error, 6+len(model.OwnedRoles))
+		errs    = make([]error, 7+len(model.OwnedRoles))
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
@@ -84,8 +84,9 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		live.Client, live.ClientUnread, err = c.ReadCodeMieClient(ctx)
 		return err
 	})
+	run(6, func() (err error) { live.Login, err = c.readLogin(ctx); return err })
 	for i, role := range model.OwnedRoles {
-		run(6+i, func() error {
+		run(7+i, func() error {
 			ids, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
 			mu.Lock()
 			members[role] = ids
@@ -121,6 +122,17 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	}
 	slices.SortFunc(live.Users, func(a, b model.LiveUser) int { return strings.Compare(a.Username, b.Username) })
 	return live, nil
+}
+
+// readLogin reads the realm's login settings.
+func (c *Client) readLogin(ctx context.Context) (model.LoginSettings, error) {
+	var r struct {
+		EditUsernameAllowed    bool `json:"editUsernameAllowed"`
+		DuplicateEmailsAllowed bool `json:"duplicateEmailsAllowed"`
+		LoginWithEmailAllowed  bool `json:"loginWithEmailAllowed"`
+	}
+	_, err := c.do(ctx, http.MethodGet, "", nil, &r)
+	return model.LoginSettings(r), err
 }
 
 // userRep is the part of Keycloak's UserRepresentation roster reads.

@@ -76,6 +76,9 @@ func (c *Client) UpdateUser(ctx context.Context, id string, upd model.UserPatch)
 		return err
 	}
 	set := func(key string, v any) { rep[key] = mustJSON(v) }
+	if upd.Username != nil {
+		set("username", *upd.Username)
+	}
 	if upd.Email != nil {
 		set("email", *upd.Email)
 	}

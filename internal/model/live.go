@@ -20,6 +20,8 @@ type Live struct {
 	// IdentityProviders are the realm's identity providers with their mappers, sorted by alias;
 	// read only when the configuration declares identityProviders.
 	IdentityProviders []LiveIdentityProvider
+	// Login are the realm's login settings that decide which users Keycloak accepts.
+	Login LoginSettings
 	// Identity is the username roster logged in as (an administrator or
 	// service-account-<client>); roster never changes that user.
 	Identity string
@@ -56,6 +58,19 @@ func (l *Live) Mapping() TokenMapping {
 // Access is what CodeMie grants u today: CodeMie's reading of the access token u gets.
 func (l *Live) Access(u LiveUser) Access {
 	return l.CodeMie.ReadStored(l.Mapping(), u.Roles, u.Attributes, u.Enabled)
+}
+
+// LoginSettings are the realm settings (Realm settings → Login in the admin console) that
+// decide whether Keycloak accepts a user or a rename.
+type LoginSettings struct {
+	// EditUsernameAllowed lets usernames change; without it Keycloak refuses a rename, from the
+	// admin API too (400 error-user-attribute-read-only).
+	EditUsernameAllowed bool
+	// DuplicateEmailsAllowed lets several users share an email.
+	DuplicateEmailsAllowed bool
+	// LoginWithEmailAllowed lets users sign in with their email; Keycloak then refuses a
+	// username that is another user's email.
+	LoginWithEmailAllowed bool
 }
 
 // LiveUser is a Keycloak user. Strings are as Keycloak stores them (it lowercases usernames and

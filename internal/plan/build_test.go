@@ -15,7 +15,8 @@ func config(users ...model.User) *model.Config {
 		Version: model.FormatVersion,
 		Realm:   "codemie",
 		Settings: model.Settings{
-			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, OwnerAttribute: model.DefaultOwnerAttribute,
+			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, MaxAccessLosses: model.DefaultMaxAccessLosses,
+			OwnerAttribute: model.DefaultOwnerAttribute,
 		},
 		Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		Users: users,

@@ -80,7 +80,7 @@ func TestCrashRecovery(t *testing.T) {
 			}
 			t.Logf("re-run: %s", lines[len(lines)-1])
 			out, errOut, code = direct.run("plan", "--prune", "delete", "--detailed-exitcode", "roster.yaml")
-			if want := "Note: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
+			if want := "Read roster.yaml\n\nNote: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
 				t.Errorf("plan after the re-run: exit %d\n%s%s", code, out, errOut)
 			}
 			users := listUsers(t, realm)
