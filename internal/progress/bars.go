@@ -144,7 +144,7 @@ func (b *bars) Event(e apply.Event) {
 					return s
 				}),
 				decor.Name(" "),
-				decor.AverageSpeed(nil, "%.0f/s", decor.WC{W: 6}),
+				decor.Any(func(decor.Statistics) string { c := ph.get(); return fmt.Sprintf("%.0f/s", c.rate(time.Now())) }, decor.WC{W: 6}),
 				decor.Name(" "),
 				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO), "done")))
 		return
