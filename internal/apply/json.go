@@ -9,7 +9,8 @@ import (
 // not know; the minor version grows when fields are added, the major version when a field
 // changes meaning or disappears.
 //
-// 1.1 added the action "rename", counted as changed.
+// 1.1 added the action "rename", counted as changed, and not_verified: the changes done whose
+// read-back could not check them.
 //
 // 1.2 added diagnostics, the configuration's warnings with their positions, as the last member
 // (the CLI adds it), and the failure document apply prints instead when it fails before
@@ -42,6 +43,8 @@ type JSONSummary struct {
 	Removed    int `json:"removed"`
 	Failed     int `json:"failed"`
 	NotStarted int `json:"not_started"`
+	// NotVerified counts the applied changes the read-back could not check (format 1.1).
+	NotVerified int `json:"not_verified"`
 }
 
 // JSONOutcome is what became of one change.
@@ -55,8 +58,11 @@ type JSONOutcome struct {
 	Action string `json:"action"`
 	// Status is "applied", "failed" or "not-started".
 	Status string `json:"status"`
-	// Adopted is true for a create that found the user existing and updated it instead.
+	// Adopted is true for a create whose answer was lost: apply found the user it had just made.
 	Adopted bool `json:"adopted"`
+	// NotVerified, for an applied change, says why the read-back could not check what Keycloak
+	// stored; "" otherwise (format 1.1).
+	NotVerified string `json:"not_verified"`
 	// Error says why the change failed or was not started; "" when applied. Hints suggest a
 	// fix, when there is one.
 	Error string   `json:"error"`
@@ -71,13 +77,16 @@ func (r *Result) JSON() *JSONResult {
 		Complete:      r.Err() == nil,
 		Interrupted:   r.Interrupted,
 		Summary: JSONSummary{Added: r.Added, Changed: r.Changed, Removed: r.Removed,
-			Failed: r.Failed, NotStarted: r.NotStarted},
+			Failed: r.Failed, NotStarted: r.NotStarted, NotVerified: r.Unverified},
 		Changes: make([]JSONOutcome, len(r.Outcomes)),
 	}
 	for i, o := range r.Outcomes {
 		jo := JSONOutcome{
 			Address: o.Addr.String(), Kind: string(o.Addr.Kind), Name: o.Addr.Name,
 			Action: o.Action.String(), Status: o.Status.String(), Adopted: o.Adopted, Hints: []string{},
+		}
+		if o.Unverified != nil {
+			jo.NotVerified = o.Unverified.Error()
 		}
 		if o.Err != nil {
 			jo.Error = o.Err.Error()

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Live is a realm as roster reads it from Keycloak: the parts roster manages and the facts it
 // needs to stay away from what it must not touch.
@@ -10,6 +13,10 @@ type Live struct {
 	// Policy is the user-profile unmanaged-attribute policy; PolicyDisabled when Keycloak's
 	// field is absent.
 	Policy Policy
+	// ProfileAttributes are the attributes the realm's user profile declares, each with whether
+	// users may edit it themselves (its edit permission names user). Who may edit an attribute
+	// it does not declare depends on Policy.
+	ProfileAttributes map[string]bool
 	// Roles are the realm roles that exist, sorted by name.
 	Roles []RealmRole
 	// Users are every user of the realm, service accounts included, sorted by username.
@@ -94,10 +101,21 @@ type LiveUser struct {
 	// FederatedIdentities are the user's identity-provider links, sorted by provider. They are
 	// read only for users whose configuration declares links; nil otherwise.
 	FederatedIdentities []FederatedIdentity
+	// Created is when Keycloak created the user, by the server's clock; zero when unknown.
+	Created time.Time
 }
 
 // IsServiceAccount reports whether the user is a client's service account; roster never
 // changes those.
 func (u LiveUser) IsServiceAccount() bool {
 	return strings.HasPrefix(u.Username, "service-account-")
+}
+
+// UserEditable reports whether users can change their own attribute name through Keycloak's
+// account console and account API when the unmanaged-attribute policy is p.
+func (l *Live) UserEditable(name string, p Policy) bool {
+	if userEdit, declared := l.ProfileAttributes[name]; declared {
+		return userEdit
+	}
+	return p == PolicyEnabled
 }

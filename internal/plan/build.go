@@ -61,7 +61,9 @@ type Options struct {
 // the realm does not allow usernames to change.
 //
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
-// any policy change in the plan) would make Keycloak drop, with a *MassRemovalError when it
+// any policy change in the plan) would make Keycloak drop, with a *PruneUnsafeError when it
+// prunes while users can remove their own ownership marker (the policy is ENABLED, or the user
+// profile declares the marker with edit permission for users), with a *MassRemovalError when it
 // removes more users than the guard allows, and with an *AccessLossError when more users keep
 // their account but lose sign-in, the admin role, a project or Project Admin rights than
 // settings.maxAccessLosses allows.
@@ -106,6 +108,10 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 			b.note("the unmanaged-attribute policy changes from %s to %s first: Keycloak would drop the attributes this plan writes under %s",
 				policy, effective, policy)
 		}
+	}
+	if (p.Prune == model.PruneDisable || p.Prune == model.PruneDelete) && live.UserEditable(b.owner, effective) {
+		_, declared := live.ProfileAttributes[b.owner]
+		return nil, &PruneUnsafeError{Realm: cfg.Realm, Prune: p.Prune, Owner: b.owner, Declared: declared}
 	}
 	if err := b.guard(removals, opts); err != nil {
 		return nil, err

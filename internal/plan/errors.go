@@ -165,3 +165,35 @@ func (e *AccessLossError) Details() []string {
 func (e *AccessLossError) Hints() []string {
 	return []string{"check that the configuration is complete (a missing file of teams takes away every grant it gave); if these changes are intended, re-run with --allow-mass-removal"}
 }
+
+// PruneUnsafeError is returned by Build when prune is on while users can delete their own
+// ownership marker through Keycloak's account API, and so escape prune: the realm's
+// unmanaged-attribute policy (after any policy change in the plan) is ENABLED and the user
+// profile does not declare the marker, or the profile declares it with edit permission for users.
+type PruneUnsafeError struct {
+	Realm string
+	Prune model.Prune
+	// Owner is the ownership marker's attribute.
+	Owner string
+	// Declared is true when the user profile declares the marker (users may edit it), false
+	// when the policy ENABLED lets users edit it.
+	Declared bool
+}
+
+func (e *PruneUnsafeError) Error() string {
+	why := "under unmanagedAttributePolicy ENABLED"
+	if e.Declared {
+		why = "the realm's user profile lets users edit the attribute, and so"
+	}
+	return fmt.Sprintf("refusing to prune realm %q (prune: %s): %s every user can delete their own ownership marker `%s` through Keycloak's account API and so escape prune",
+		e.Realm, e.Prune, why, e.Owner)
+}
+
+// Hints suggest how to go on.
+func (e *PruneUnsafeError) Hints() []string {
+	if e.Declared {
+		return []string{fmt.Sprintf("remove user from the edit permission of `%s` in the realm's user profile (Realm settings → User profile), or plan with --prune none", e.Owner)}
+	}
+	return []string{fmt.Sprintf("set settings.unmanagedAttributePolicy: ADMIN_EDIT, under which only administrators can change the marker, "+
+		"or declare `%s` in the realm's user profile with edit permission for admin only, or plan with --prune none", e.Owner)}
+}

@@ -168,6 +168,9 @@ func phaseCounts(c counts) string {
 	case apply.PhaseRemovals:
 		return fmt.Sprintf("removed %d, failed %d", c.removed, c.failed)
 	}
+	if c.unverified > 0 {
+		return fmt.Sprintf("failed %d, not verified %d", c.failed, c.unverified)
+	}
 	return fmt.Sprintf("failed %d", c.failed)
 }
 

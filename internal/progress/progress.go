@@ -73,6 +73,7 @@ type counts struct {
 	size, done       int
 	created, updated int
 	removed, failed  int
+	unverified       int // read-back: applied, but the read-back could not check them
 	started          time.Time
 }
 
@@ -88,6 +89,9 @@ func (c *counts) add(e apply.Event) bool {
 		return true
 	case c.phase == apply.PhaseReadBack:
 		c.done++
+		if e.Unverified != nil {
+			c.unverified++
+		}
 		return true
 	}
 	c.done++
@@ -129,6 +133,9 @@ func (c *counts) summary(now time.Time) string {
 	s := fmt.Sprintf("%d of %d %s (%.0f/s)", c.done, c.size, verb(c.phase), c.rate(now))
 	if c.phase == apply.PhaseUsers {
 		s += fmt.Sprintf(": %d created, %d updated", c.created, c.updated)
+	}
+	if c.unverified > 0 {
+		s += fmt.Sprintf(", %d not verified", c.unverified)
 	}
 	return s + fmt.Sprintf(", %d failed", c.failed)
 }
@@ -196,7 +203,7 @@ func (l *lines) Event(e apply.Event) {
 			done = "created"
 		}
 		l.printf("%s: %s, awaiting the read-back", escape.Text(e.Outcome.Addr.Display()), done)
-	case l.cur.phase == apply.PhaseReadBack && e.Status != apply.Failed:
+	case l.cur.phase == apply.PhaseReadBack && e.Status != apply.Failed && e.Unverified == nil:
 		// The read-back confirms many users at once; its summary line says how many.
 	default:
 		l.printf("%s", e.Outcome)
