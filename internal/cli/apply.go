@@ -357,7 +357,13 @@ func readSavedPlan(paths []string) (*planfile.File, []string, error) {
 	}
 	saved, err := planfile.Read(f, Version())
 	if errors.Is(err, planfile.ErrNotPlan) {
-		return nil, nil, nil
+		if schema.IsYAMLName(paths[0]) {
+			return nil, nil, nil // a configuration file: apply plans it
+		}
+		// Anything else named first is meant as a saved plan: planning it as configuration
+		// would apply what nobody reviewed (a forged plan artifact, say).
+		return nil, nil, withHint(fmt.Errorf("%s is not a saved roster plan", paths[0]),
+			"give apply a plan saved with roster plan --out, or configuration files named .yaml or .yml")
 	}
 	return saved, paths[1:], err
 }

@@ -124,7 +124,7 @@ func dirFiles(dir string) (names, nearMisses []string, err error) {
 			continue
 		}
 		switch name := filepath.Join(dir, e.Name()); {
-		case isYAMLName(e.Name()):
+		case IsYAMLName(e.Name()):
 			names = append(names, name)
 		case isNearMissName(e.Name()):
 			nearMisses = append(nearMisses, name)
@@ -133,13 +133,14 @@ func dirFiles(dir string) (names, nearMisses []string, err error) {
 	return names, nearMisses, nil
 }
 
-// isYAMLName reports whether a file name ends in .yaml or .yml, in any case.
-func isYAMLName(name string) bool {
+// IsYAMLName reports whether a file name ends in .yaml or .yml, in any case: the names roster
+// reads as configuration.
+func IsYAMLName(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// isNearMissName reports whether a file name that isYAMLName refuses looks meant as YAML all
+// isNearMissName reports whether a file name that IsYAMLName refuses looks meant as YAML all
 // the same: a YAML name with something appended (teams.yaml.bak, users.yml~), or an extension
 // starting with y one edit away from yaml or yml (.yam, .yaml2), or one swap away (.ymal).
 func isNearMissName(name string) bool {
