@@ -467,6 +467,22 @@ func (l *loader) buildSettings() model.Settings {
 			*f.dest = v
 		}
 	}
+	// These names decide what every access statement of the plan says, and they come from the
+	// file a pull request edits: a non-default one is called out, so that a reviewer checks it
+	// against CodeMie's own configuration.
+	def := model.DefaultCodeMie()
+	for _, f := range []struct {
+		key, value, dflt, means, source string
+	}{
+		{"adminRole", s.CodeMie.AdminRole, def.AdminRole, "the realm role CodeMie makes platform Admin", "CodeMie's ADMIN_ROLE_NAME"},
+		{"developerRole", s.CodeMie.DeveloperRole, def.DeveloperRole, "the realm role that lets users sign in", "a role of oauth2-proxy's allowed_roles"},
+		{"clientId", s.CodeMie.ClientID, def.ClientID, "the client whose tokens CodeMie reads", "oauth2-proxy's client id"},
+	} {
+		if f.value != f.dflt {
+			l.diags.Warnf(cm.get(f.key).pos(), "settings.codemie."+f.key, "%s is %q, not the default %q: what the plan says about CodeMie access holds only if it matches %s",
+				f.means, f.value, f.dflt, f.source).Hint = "check it against " + f.source + " before trusting the plan"
+		}
+	}
 	if s.CodeMie.AdminRole == s.CodeMie.DeveloperRole {
 		l.diags.Errorf(cm.get("developerRole").pos(), "settings.codemie.developerRole",
 			"adminRole and developerRole are both %q: every user CodeMie lets in would be an Admin", s.CodeMie.AdminRole).Hint =
