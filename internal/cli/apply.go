@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -382,6 +384,14 @@ func checkSources(saved *planfile.File, paths []string) error {
 	planned := make(map[string]bool, len(saved.Sources))
 	for _, s := range saved.Sources {
 		planned[s.Path] = true
+	}
+	// A plan names its files relative to where it was made, inside the checkout: a path that
+	// leaves it (absolute, or through ..) points at a file nobody reviewed.
+	for _, p := range append(slices.Collect(maps.Keys(planned)), saved.Dirs...) {
+		if !filepath.IsLocal(filepath.FromSlash(p)) && filepath.Clean(p) != "." {
+			return withHint(fmt.Errorf("the plan names %s, which is outside the directory it is applied in", p),
+				"make the plan with paths inside the checkout (roster plan --out FILE access/) and apply it from there")
+		}
 	}
 	for _, dir := range saved.Dirs {
 		names, err := schema.DirFiles(dir)
