@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -229,7 +230,8 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		if lock != nil && lock.Err() != nil {
 			return lockLost(lock.Err(), result)
 		}
-		if result.Err() != nil {
+		// The invitations' lines are diagnostics here: stdout holds only the JSON result.
+		if opts.SendInvites && !sendInvites(ctx, ios.ErrOut, pl, result) || result.Err() != nil {
 			return silentExit(ExitError)
 		}
 		return nil
@@ -244,7 +246,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 	invited := true
 	if opts.SendInvites {
-		invited = sendInvites(ctx, ios, pl, result)
+		invited = sendInvites(ctx, ios.Out, pl, result)
 	}
 	if err := result.Err(); err != nil {
 		return err
@@ -282,8 +284,9 @@ func checkEmail(info keycloak.RealmInfo) error {
 }
 
 // sendInvites emails every user this run created Keycloak's execute-actions link: their
-// pending required actions, or UPDATE_PASSWORD and VERIFY_EMAIL. It reports whether all went out.
-func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, result *apply.Result) bool {
+// pending required actions, or UPDATE_PASSWORD and VERIFY_EMAIL, with a line each on w. It
+// reports whether all went out.
+func sendInvites(ctx context.Context, w io.Writer, pl *planned, result *apply.Result) bool {
 	ok := true
 	for i, o := range result.Outcomes {
 		c := pl.plan.Changes[i]
@@ -303,10 +306,10 @@ func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, res
 		}
 		if err != nil {
 			ok = false
-			fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
+			fmt.Fprintln(w, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
 			continue
 		}
-		fmt.Fprintf(ios.Out, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
+		fmt.Fprintf(w, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
 	}
 	return ok
 }
