@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -62,7 +61,7 @@ func ReadPaths(paths []string) ([]File, diag.List) {
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			diags.Errorf(diag.Pos{File: p}, "", "cannot read: %v", osReason(err))
+			diags.Errorf(diag.Pos{File: p}, "", "cannot read: %v", secret.Reason(err))
 			continue
 		}
 		if !info.IsDir() {
@@ -71,7 +70,7 @@ func ReadPaths(paths []string) ([]File, diag.List) {
 		}
 		inDir, nearMisses, err := dirFiles(p)
 		if err != nil {
-			diags.Errorf(diag.Pos{File: p}, "", "cannot read directory: %v", osReason(err))
+			diags.Errorf(diag.Pos{File: p}, "", "cannot read directory: %v", secret.Reason(err))
 			continue
 		}
 		for _, n := range nearMisses {
@@ -178,26 +177,17 @@ var errTooLarge = fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)
 func readFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %v", osReason(err))
+		return nil, fmt.Errorf("cannot read: %v", secret.Reason(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %v", osReason(err))
+		return nil, fmt.Errorf("cannot read: %v", secret.Reason(err))
 	}
 	if len(data) > MaxFileSize {
 		return nil, errTooLarge
 	}
 	return data, nil
-}
-
-// osReason drops the operation and path from an *fs.PathError: the diagnostic names the file.
-func osReason(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // LoadFiles is Load for files already in memory. Secret files named by references are still
