@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/progress"
 	"github.com/rosterhq/roster/internal/schema"
 	"github.com/rosterhq/roster/internal/secret"
 )
@@ -135,6 +139,12 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
+	shown := progress.New(ios.ErrOut, progress.Options{Terminal: ios.IsStderrTTY(), TermFd: int(os.Stderr.Fd()), Color: ios.ErrColorEnabled()})
+	defer shown.Close()
+	ctx = context.WithValue(ctx, readProgressKey{}, shown)
+	if requestLog(ctx) != nil {
+		ctx = context.WithValue(ctx, requestLogKey{}, shown.Writer())
+	}
 	secrets := secret.FromEnv(opts.SecretsDir)
 	var pl *planned
 	if saved != nil {
@@ -176,7 +186,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		if text {
 			return render.NoChanges(ios.Out, pl.plan)
 		}
-		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
+		return writeJSON(ctx, ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}
 	if saved == nil && !opts.AutoApprove {
 		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled(), nil); err != nil {
@@ -200,9 +210,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 			return v, err
 		},
 		Since: pl.client.Since()}
-	if ios.IsStderrTTY() {
-		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
-	}
+	aopts.Progress = shown.Event
 	actx := ctx
 	if lock != nil {
 		// A lost lock stops the apply like Ctrl-C: nothing new starts, and the client's fence
@@ -219,17 +227,16 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		}()
 	}
 	result := apply.Run(actx, pl.plan, pl.client, aopts)
-	if aopts.Progress != nil {
-		fmt.Fprint(ios.ErrOut, "\r\033[K")
-	}
+	shown.Close()
 	if !text {
-		if err := writeJSON(ios, result); err != nil {
+		if err := writeJSON(ctx, ios, result); err != nil {
 			return err
 		}
 		if lock != nil && lock.Err() != nil {
 			return lockLost(lock.Err(), result)
 		}
-		if result.Err() != nil {
+		// The invitations' lines are diagnostics here: stdout holds only the JSON result.
+		if opts.SendInvites && !sendInvites(ctx, ios.ErrOut, pl, result) || result.Err() != nil {
 			return silentExit(ExitError)
 		}
 		return nil
@@ -244,7 +251,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 	invited := true
 	if opts.SendInvites {
-		invited = sendInvites(ctx, ios, pl, result)
+		invited = sendInvites(ctx, ios.Out, pl, result)
 	}
 	if err := result.Err(); err != nil {
 		return err
@@ -282,8 +289,9 @@ func checkEmail(info keycloak.RealmInfo) error {
 }
 
 // sendInvites emails every user this run created Keycloak's execute-actions link: their
-// pending required actions, or UPDATE_PASSWORD and VERIFY_EMAIL. It reports whether all went out.
-func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, result *apply.Result) bool {
+// pending required actions, or UPDATE_PASSWORD and VERIFY_EMAIL, with a line each on w. It
+// reports whether all went out.
+func sendInvites(ctx context.Context, w io.Writer, pl *planned, result *apply.Result) bool {
 	ok := true
 	for i, o := range result.Outcomes {
 		c := pl.plan.Changes[i]
@@ -303,21 +311,24 @@ func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, res
 		}
 		if err != nil {
 			ok = false
-			fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
+			fmt.Fprintln(w, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
 			continue
 		}
-		fmt.Fprintf(ios.Out, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
+		fmt.Fprintf(w, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
 	}
 	return ok
 }
 
-func writeJSON(ios *iostreams.IOStreams, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+// writeJSON writes v, a JSON object, with the command's diagnostics.
+func writeJSON(ctx context.Context, ios *iostreams.IOStreams, v any) error {
+	return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
 		return err
-	}
-	_, err = ios.Out.Write(append(b, '\n'))
-	return err
+	})
 }
 
 // confirm asks on the terminal; only "yes" goes on. Ctrl-C or SIGTERM (ctx done) cancels at
@@ -359,7 +370,13 @@ func readSavedPlan(paths []string) (*planfile.File, []string, error) {
 	}
 	saved, err := planfile.Read(f, Version())
 	if errors.Is(err, planfile.ErrNotPlan) {
-		return nil, nil, nil
+		if schema.IsYAMLName(paths[0]) {
+			return nil, nil, nil // a configuration file: apply plans it
+		}
+		// Anything else named first is meant as a saved plan: planning it as configuration
+		// would apply what nobody reviewed (a forged plan artifact, say).
+		return nil, nil, withHint(fmt.Errorf("%s is not a saved roster plan", paths[0]),
+			"give apply a plan saved with roster plan --out, or configuration files named .yaml or .yml")
 	}
 	return saved, paths[1:], err
 }
@@ -378,6 +395,14 @@ func checkSources(saved *planfile.File, paths []string) error {
 	planned := make(map[string]bool, len(saved.Sources))
 	for _, s := range saved.Sources {
 		planned[s.Path] = true
+	}
+	// A plan names its files relative to where it was made, inside the checkout: a path that
+	// leaves it (absolute, or through ..) points at a file nobody reviewed.
+	for _, p := range append(slices.Collect(maps.Keys(planned)), saved.Dirs...) {
+		if !filepath.IsLocal(filepath.FromSlash(p)) && filepath.Clean(p) != "." {
+			return withHint(fmt.Errorf("the plan names %s, which is outside the directory it is applied in", p),
+				"make the plan with paths inside the checkout (roster plan --out FILE access/) and apply it from there")
+		}
 	}
 	for _, dir := range saved.Dirs {
 		names, err := schema.DirFiles(dir)
@@ -468,6 +493,7 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 		files = append(files, schema.File{Name: s.Path, Data: s.Content})
 	}
 	cfg, diags := schema.LoadFiles(files, schema.Options{Secrets: secrets})
+	reportOf(ctx).add(diags)
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}
@@ -522,7 +548,9 @@ func checkSaved(saved *planfile.File, live *model.Live, p *plan.Plan) error {
 // then planned with no other apply running. A saved plan must still match the realm as it was
 // when the plan was made, and the change set must still be the one it records.
 func (pl *planned) reread(ctx context.Context, saved *planfile.File) error {
+	done := startRead(ctx, pl.cfg.Realm)
 	live, err := pl.client.ReadLive(ctx, keycloak.ReadOptionsFor(pl.cfg))
+	done(live, err)
 	if err != nil {
 		return classify(fmt.Errorf("failed to read realm %q: %w", pl.cfg.Realm, err))
 	}
