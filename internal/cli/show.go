@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -75,12 +73,11 @@ func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
 		return fmt.Errorf("cannot show the saved plan: %w", err)
 	}
 	if opts.Format == "json" {
-		var b bytes.Buffer
-		if err := json.Indent(&b, saved.Plan, "", "  "); err != nil {
+		out, err := render.WithDiagnostics(saved.Plan, savedWarnings(saved))
+		if err != nil {
 			return fmt.Errorf("cannot show the saved plan: %w", err)
 		}
-		b.WriteByte('\n')
-		_, err := ios.Out.Write(b.Bytes())
+		_, err = ios.Out.Write(out)
 		return err
 	}
 	if opts.Format == "markdown" {
@@ -94,7 +91,7 @@ func runShow(ios *iostreams.IOStreams, opts *showOptions) error {
 
 // savedWarnings are the warnings of the configuration a plan was saved with, which the
 // pull-request comment shows: validating the saved files again, offline, finds them.
-func savedWarnings(saved *planfile.File) []diag.Diagnostic {
+func savedWarnings(saved *planfile.File) diag.List {
 	files := make([]schema.File, len(saved.Sources))
 	for i, s := range saved.Sources {
 		files[i] = schema.File{Name: s.Path, Data: s.Content}

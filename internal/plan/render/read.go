@@ -1,10 +1,13 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
@@ -97,4 +100,53 @@ func readAccess(ja *JSONAccess, summary string) model.Access {
 	return model.Access{Role: model.Role(ja.Role), Projects: ja.Projects, Admin: ja.Admin, External: ja.External,
 		ServiceAccount: ja.ServiceAccount, Refused: ja.Refused, Unknown: ja.Unknown,
 		Disabled: ja.Unknown == "" && summary == model.Access{Disabled: true}.Summary()}
+}
+
+// WithDiagnostics returns a JSON plan as JSON writes it, from the plan as NewJSONPlan marshals
+// it (a saved plan's copy, which has none) and the configuration's diagnostics: every other
+// field as it is and in its order, indented, followed by a newline.
+func WithDiagnostics(raw []byte, diags diag.List) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("the plan is not a JSON object")
+	}
+	d, err := json.Marshal(diags.JSON())
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	seen := false
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return nil, errors.New("the plan is not a JSON object")
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("the plan is not valid JSON: %w", err)
+		}
+		if key == "diagnostics" {
+			v, seen = d, true
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	if !seen {
+		b.WriteString(`,"diagnostics":`)
+		b.Write(d)
+	}
+	b.WriteByte('}')
+	var out bytes.Buffer
+	if err := json.Indent(&out, b.Bytes(), "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }

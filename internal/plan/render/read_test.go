@@ -1,12 +1,14 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -94,5 +96,28 @@ func TestReadJSONPrerequisitesAreMadeSafe(t *testing.T) {
 	if _, err := ReadJSON([]byte(strings.Replace(render(t, "json", p), `"severity": "error"`, `"severity": "fatal"`, 1))); err == nil ||
 		err.Error() != `a prerequisite has unknown severity "fatal"` {
 		t.Errorf("ReadJSON of an unknown severity = %v", err)
+	}
+}
+
+// A saved plan's JSON, which has no diagnostics, with the configuration's: exactly what JSON
+// writes for the plan.
+func TestWithDiagnostics(t *testing.T) {
+	diags := diag.List{{Severity: diag.Warning, Pos: diag.Pos{File: "a.yaml", Line: 3, Col: 5}, Message: "careful"}}
+	for name, p := range scenarios(t) {
+		raw, err := json.Marshal(NewJSONPlan(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := WithDiagnostics(raw, diags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := JSON(&want, p, diags); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want.String(), string(got)); diff != "" {
+			t.Errorf("%s (-JSON +WithDiagnostics):\n%s", name, diff)
+		}
 	}
 }
