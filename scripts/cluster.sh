@@ -110,6 +110,7 @@ node_start() {
 		--log="console,file" --log-file="$dir/node$n.log" \
 		>"$dir/node$n.console.log" 2>&1 </dev/null &
 	echo $! >"$dir/node$n.pid"
+	disown # a node the cluster suite kills is no news to report
 	echo "http://127.0.0.1:$port" >"$dir/node$n.url"
 	echo "$mport" >"$dir/node$n.mport"
 	cluster_wait "$dir" "node $n at http://127.0.0.1:$port" "curl -fs -o /dev/null --max-time 5 http://127.0.0.1:$mport/health/ready" "$n"
