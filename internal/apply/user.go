@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
@@ -197,9 +198,12 @@ type check struct {
 	sent     map[string][]string
 }
 
-// verify reads the users back once and finishes every user change whose attributes were
-// written: applied when Keycloak stored them as sent, failed otherwise. It runs even after an
-// interrupt, on the work context, since it only reads and tells whether what was written held.
+// verify reads the users back and finishes every user change whose attributes were written:
+// applied when Keycloak stored them as sent, failed otherwise. A user that does not match is
+// read again after each pause of rereadAfter before it fails: behind a load balancer the read
+// can reach another node than the write did, and a node whose cache lagged behind the write
+// must not make a stored change look dropped. It runs even after an interrupt, on the work
+// context, since it only reads and tells whether what was written held.
 func (r *runner) verify(idx []int) {
 	var pending []int
 	for _, i := range idx {
@@ -207,9 +211,27 @@ func (r *runner) verify(idx []int) {
 			pending = append(pending, i)
 		}
 	}
-	if len(pending) == 0 {
-		return
+	for attempt := 0; len(pending) > 0; attempt++ {
+		last := attempt == len(rereadAfter)
+		pending = r.verifyOnce(pending, last)
+		if !last && len(pending) > 0 {
+			select {
+			case <-time.After(rereadAfter[attempt]):
+			case <-r.work.Done():
+				r.verifyOnce(pending, true) // fails them with the work context's error
+				return
+			}
+		}
 	}
+}
+
+// rereadAfter are the pauses before each new read of the users verify found different from
+// what was written.
+var rereadAfter = []time.Duration{250 * time.Millisecond, time.Second}
+
+// verifyOnce reads the pending users back once, finishes those that match and returns the
+// others, or, when last, fails them.
+func (r *runner) verifyOnce(pending []int, last bool) (again []int) {
 	ids := make([]string, len(pending))
 	for k, i := range pending {
 		ids[k] = r.checks[i].id
@@ -220,7 +242,7 @@ func (r *runner) verify(idx []int) {
 		for _, i := range pending {
 			r.finish(i, err)
 		}
-		return
+		return nil
 	}
 	byID := make(map[string]*model.LiveUser, len(users))
 	for k := range users {
@@ -228,13 +250,19 @@ func (r *runner) verify(idx []int) {
 	}
 	for _, i := range pending {
 		c := r.checks[i]
-		lu, ok := byID[c.id]
-		if !ok {
-			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
+		var err error
+		if lu, ok := byID[c.id]; ok {
+			err = c.verify(lu)
+		} else {
+			err = fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username)
+		}
+		if err != nil && !last {
+			again = append(again, i)
 			continue
 		}
-		r.finish(i, c.verify(lu))
+		r.finish(i, err)
 	}
+	return again
 }
 
 // verify compares the user as listed with what was sent. Values are compared as multisets:
