@@ -10,10 +10,12 @@
 #   - HAProxy from Debian's packages, round robin over the two nodes with no stickiness,
 #     checking each node's /health/ready.
 #
-# It uses these from keycloak.sh: cache, home, timeout, admin_user, admin_password, die,
+# It uses these from keycloak.sh: cache, home, admin_user, admin_password, die,
 # fetch, free_port, major.
 
 cluster_home=$cache/keycloak-$KEYCLOAK_VERSION-cluster
+# Two nodes start one after the other, each slower than a development server: twice its time.
+cluster_timeout=${KEYCLOAK_READY_TIMEOUT:-480}
 cluster_build_args=(build --db=postgres --cache=ispn --health-enabled=true)
 db_password=roster-db-password
 
@@ -54,6 +56,7 @@ pg_start() {
 	local dir=$1 bin port
 	bin=$(pg_bin)
 	port=$(free_port)
+	rm -rf "$dir/pg" # throw-away, like the development server's in-memory database
 	mkdir -p "$dir/pg"
 	printf '%s\n' "$db_password" >"$dir/pg/pwfile"
 	[ "$(id -u)" = 0 ] && chown -R postgres: "$dir/pg"
@@ -131,11 +134,11 @@ cluster_wait() {
 			cluster_stop "$dir"
 			die "Keycloak node $n exited before $what was ready"
 		fi
-		if [ $(($(date +%s) - $(cat "$dir/started"))) -ge "$timeout" ]; then
+		if [ $(($(date +%s) - $(cat "$dir/started"))) -ge "$cluster_timeout" ]; then
 			echo "--- last lines of $dir/node$n.console.log:" >&2
 			tail -n 40 "$dir/node$n.console.log" >&2
 			cluster_stop "$dir"
-			die "$what was not ready within ${timeout}s (set KEYCLOAK_READY_TIMEOUT to wait longer)"
+			die "$what was not ready within ${cluster_timeout}s (set KEYCLOAK_READY_TIMEOUT to wait longer)"
 		fi
 		sleep 1
 	done

@@ -21,7 +21,7 @@
 #   KEYCLOAK_VERSION        server version (default below; the Makefile passes its own)
 #   TOPOLOGY                dev (default) or cluster
 #   KEYCLOAK_CACHE          cache folder (default .cache/keycloak)
-#   KEYCLOAK_READY_TIMEOUT  seconds to wait for readiness (default 240)
+#   KEYCLOAK_READY_TIMEOUT  seconds to wait for readiness (default 240; 480 for the cluster)
 #   KEYCLOAK_URL            with 'run': use this server instead of starting one; then
 #                           KEYCLOAK_ADMIN_USER and KEYCLOAK_ADMIN_PASSWORD name its admin
 set -euo pipefail

@@ -1,15 +1,10 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -36,13 +31,7 @@ func BenchmarkApplyUpdate(b *testing.B) {
 		}
 		first = !first
 	}
-	loops := float64(b.N)
-	rosterRate := applyUsers / (rosterWall.Seconds() / loops)
-	rawRate := applyUsers / (rawWall.Seconds() / loops)
-	b.ReportMetric(rosterRate, "roster-users/s")
-	b.ReportMetric(rawRate, "raw-users/s")
-	b.ReportMetric(rosterRate/rawRate, "roster/raw")
-	report.update = append(report.update, createRow{roster: rosterRate, raw: rawRate})
+	report.update = append(report.update, rates(b, rosterWall, rawWall))
 }
 
 // updateAttributes are the attributes roster keeps on developer i, its ownership marker included.
@@ -70,20 +59,7 @@ func rosterUpdate(b *testing.B, bin string) time.Duration {
 	for i := range applyUsers {
 		fmt.Fprintf(&yaml, "  - {username: user%04d, email: user%04d@new.example.com, role: developer, projects: {member: [p%d]}}\n", i, i, i%37)
 	}
-	file := filepath.Join(b.TempDir(), "roster.yaml")
-	check(b, os.WriteFile(file, []byte(yaml.String()), 0o644))
-	cmd := exec.Command(bin, "apply", "--auto-approve", "--parallelism", "8", file)
-	cmd.Env = append(os.Environ(), "KEYCLOAK_URL="+realm.Server.URL, "KEYCLOAK_CLIENT_ID="+realm.ClientID,
-		"KEYCLOAK_CLIENT_SECRET="+realm.ClientSecret)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil || !strings.Contains(out.String(), fmt.Sprintf("Apply complete: 0 added, %d changed", applyUsers)) {
-		b.Fatalf("roster apply: %v\n%s", err, tail(out.String()))
-	}
-	return wall
+	return timedApply(b, bin, realm, yaml.String(), fmt.Sprintf("Apply complete: 0 added, %d changed", applyUsers))
 }
 
 // rawUpdate lists the users (pages of 500) and sends each its new email with the attributes it
@@ -92,27 +68,7 @@ func rawUpdate(b *testing.B) time.Duration {
 	realm := updateRealm(b)
 	ctx := context.Background()
 	start := time.Now()
-	token, err := realm.Server.GoCloak().LoginClient(ctx, realm.ClientID, url.QueryEscape(realm.ClientSecret), realm.Name)
-	check(b, err)
-	base := realm.Server.URL + "/admin/realms/" + realm.Name
-	send := func(method, path string, body, result any) {
-		var data []byte
-		if body != nil {
-			data, _ = json.Marshal(body)
-		}
-		req, _ := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(data))
-		req.Header.Set("Authorization", "Bearer "+token.AccessToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		check(b, err)
-		defer resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			b.Fatalf("%s %s: %s", method, path, resp.Status)
-		}
-		if result != nil {
-			check(b, json.NewDecoder(resp.Body).Decode(result))
-		}
-	}
+	send := rawSender(b, ctx, realm)
 	type user struct {
 		ID       string `json:"id"`
 		Username string `json:"username"`
@@ -120,7 +76,9 @@ func rawUpdate(b *testing.B) time.Duration {
 	var all []user
 	for first := 0; ; first += 500 {
 		var page []user
-		send(http.MethodGet, fmt.Sprintf("/users?briefRepresentation=true&first=%d&max=500", first), nil, &page)
+		resp := send(http.MethodGet, fmt.Sprintf("/users?briefRepresentation=true&first=%d&max=500", first), nil)
+		check(b, json.NewDecoder(resp.Body).Decode(&page))
+		resp.Body.Close()
 		all = append(all, page...)
 		if len(page) < 500 {
 			break
@@ -134,7 +92,7 @@ func rawUpdate(b *testing.B) time.Duration {
 				var i int
 				fmt.Sscanf(u.Username, "user%d", &i)
 				send(http.MethodPut, "/users/"+u.ID, map[string]any{"username": u.Username,
-					"email": u.Username + "@new.example.com", "enabled": true, "attributes": updateAttributes(i)}, nil)
+					"email": u.Username + "@new.example.com", "enabled": true, "attributes": updateAttributes(i)}).Body.Close()
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -91,22 +90,8 @@ func TestNodeKilled(t *testing.T) {
 	const stopAt = 20
 	c := keycloaktest.RequireCluster(t)
 	realm := scenarioRealm(t, 200, 20)
-	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
-	proxy.Inject(keycloaktest.Faults{Seed: 8, LatencyRate: 1, MaxLatency: 60 * time.Millisecond})
 	args := []string{"apply", "--auto-approve", "--prune", "delete", "--allow-mass-removal", "roster.yaml"}
-	slow := newRoster(t, realm, proxy.URL)
-	slow.write("roster.yaml", faultFile(realm.Name))
-
-	cmd := slow.command(args)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for updated(t, realm) < stopAt && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	cmd, stdout, _ := startSlowApply(t, realm, args, stopAt)
 	killed := time.Now()
 	if err := c.Nodes[0].Kill(); err != nil {
 		t.Fatal(err)
@@ -118,22 +103,7 @@ func TestNodeKilled(t *testing.T) {
 
 	survivor := newRoster(t, realm, c.Nodes[1].URL)
 	survivor.write("roster.yaml", faultFile(realm.Name))
-	out, errOut, code := survivor.run(args...)
-	lines = strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 {
-		t.Fatalf("re-run through node 2: exit %d\n%s%s", code, out, errOut)
-	}
-	t.Logf("re-run through node 2: %s", lines[len(lines)-1])
-	out, errOut, code = survivor.run("plan", "--prune", "delete", "--detailed-exitcode", "roster.yaml")
-	if want := "Note: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
-		t.Errorf("plan after the re-run: exit %d\n%s%s", code, out, errOut)
-	}
-	users := listUsers(t, realm)
-	dups := duplicates(users)
-	if len(dups) > 0 || len(users) != 320 {
-		t.Errorf("%d users, duplicates: %v; want 320 users, no duplicate", len(users), dups)
-	}
-	t.Logf("users: %d; duplicates: %d", len(users), len(dups))
+	rerunConverges(t, realm, survivor, args)
 }
 
 // TestClusterReadAfterWrite measures what read-back verification depends on: a user written
