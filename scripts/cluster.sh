@@ -51,35 +51,50 @@ haproxy_bin() {
 }
 
 # pg_start makes a database cluster under $1/pg and starts it on a free loopback port, with the
-# database and user keycloak.
+# database and user keycloak. As root, PostgreSQL runs as the user postgres; when that user
+# cannot reach the cache folder (a checkout under /root), the cluster lives in a folder of its
+# own under /tmp instead, which $1/pg.dir names either way.
 pg_start() {
-	local dir=$1 bin port
+	local dir=$1 bin port pg
 	bin=$(pg_bin)
 	port=$(free_port)
-	rm -rf "$dir/pg" # throw-away, like the development server's in-memory database
-	mkdir -p "$dir/pg"
-	printf '%s\n' "$db_password" >"$dir/pg/pwfile"
-	[ "$(id -u)" = 0 ] && chown -R postgres: "$dir/pg"
-	as_postgres "$bin/initdb" -D "$dir/pg/data" -U postgres --pwfile="$dir/pg/pwfile" \
-		--auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >"$dir/pg/initdb.log" 2>&1 ||
-		{ tail -n 20 "$dir/pg/initdb.log" >&2; die "initdb failed (log: $dir/pg/initdb.log)"; }
-	as_postgres "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir/pg -c max_connections=200 -c fsync=off" \
+	pg=$dir/pg
+	rm -rf "$pg" # throw-away, like the development server's in-memory database
+	mkdir -p "$pg"
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres: "$pg"
+		if ! runuser -u postgres -- test -w "$pg"; then
+			rmdir "$pg"
+			pg=$(mktemp -d /tmp/roster-pg.XXXXXX)
+			chown postgres: "$pg"
+		fi
+	fi
+	echo "$pg" >"$dir/pg.dir"
+	printf '%s\n' "$db_password" >"$pg/pwfile"
+	[ "$(id -u)" = 0 ] && chown postgres: "$pg/pwfile"
+	as_postgres "$bin/initdb" -D "$pg/data" -U postgres --pwfile="$pg/pwfile" \
+		--auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
+		{ tail -n 20 "$dir/initdb.log" >&2; die "initdb failed (log: $dir/initdb.log)"; }
+	as_postgres "$bin/pg_ctl" -D "$pg/data" -l "$pg/postgres.log" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$pg -c max_connections=200 -c fsync=off" \
 		start >/dev/null ||
-		{ tail -n 20 "$dir/pg/postgres.log" >&2; die "PostgreSQL did not start (log: $dir/pg/postgres.log)"; }
-	echo "$port" >"$dir/pg/port"
-	echo "$bin" >"$dir/pg/bin"
-	as_postgres "$bin/psql" -h "$dir/pg" -p "$port" -U postgres -q -v ON_ERROR_STOP=1 \
+		{ tail -n 20 "$pg/postgres.log" >&2; die "PostgreSQL did not start (log: $pg/postgres.log)"; }
+	echo "$port" >"$dir/pg.port"
+	echo "$bin" >"$dir/pg.bin"
+	as_postgres "$bin/psql" -h "$pg" -p "$port" -U postgres -q -v ON_ERROR_STOP=1 \
 		-c "CREATE USER keycloak PASSWORD '$db_password'" -c "CREATE DATABASE keycloak OWNER keycloak" >/dev/null ||
-		die "could not create the keycloak database in PostgreSQL (log: $dir/pg/postgres.log)"
+		die "could not create the keycloak database in PostgreSQL (log: $pg/postgres.log)"
 	echo "keycloak.sh: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port" >&2
 }
 
+# pg_stop stops the database cluster of $1 and deletes it when it lives under /tmp.
 pg_stop() {
-	local dir=$1
-	[ -f "$dir/pg/bin" ] || return 0
-	as_postgres "$(cat "$dir/pg/bin")/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || true
-	rm -f "$dir/pg/bin"
+	local dir=$1 pg
+	[ -f "$dir/pg.bin" ] || return 0
+	pg=$(cat "$dir/pg.dir")
+	as_postgres "$(cat "$dir/pg.bin")/pg_ctl" -D "$pg/data" -m fast -w stop >/dev/null 2>&1 || true
+	case $pg in /tmp/roster-pg.*) rm -rf "$pg" ;; esac
+	rm -f "$dir/pg.bin"
 }
 
 # cluster_build copies the distribution and builds it for PostgreSQL and clustering, once: the
@@ -105,7 +120,7 @@ node_start() {
 	: >"$dir/node$n.log"
 	KC_BOOTSTRAP_ADMIN_USERNAME=$admin_user KC_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
 		setsid "$cluster_home/bin/kc.sh" start --optimized \
-		--db-url="jdbc:postgresql://127.0.0.1:$(cat "$dir/pg/port")/keycloak" \
+		--db-url="jdbc:postgresql://127.0.0.1:$(cat "$dir/pg.port")/keycloak" \
 		--db-username=keycloak --db-password="$db_password" \
 		--http-enabled=true --http-host=127.0.0.1 --http-port="$port" --http-management-port="$mport" \
 		--hostname-strict=false \
