@@ -22,6 +22,7 @@ var report struct {
 	validate  []validateRow
 	create    []createRow
 	update    []createRow // batch unused
+	runs      int         // b.N of the last BenchmarkPlan: how many runs each wall is the mean of
 }
 
 type planRow struct {
@@ -91,7 +92,8 @@ func clusterReport() string {
 	w("HAProxy and roster share the 2 cores. Each roster figure stands beside a raw loop on the same\n")
 	w("topology, through the load balancer: for plan and a converged apply the listing floor above,\n")
 	w("for creates the raw create loop above, for updates a loop that lists the users and sends each\n")
-	w("its new email with 8 workers. `make bench` runs this part after the one above.\n\n")
+	w("its new email with 8 workers. `make bench` runs this part after the one above; walls are\n")
+	w("means over %d run(s) after a warm-up.\n\n", report.runs)
 	w("| measured | users | requests | roster wall | raw loop wall | roster / raw | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.plan {
 		w("| plan, converged realm | %s | %d | %s | %s | %.2f | %s |\n", thousands(r.users), r.requests, secs(r.wall), secs(r.floorWall),

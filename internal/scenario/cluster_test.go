@@ -100,6 +100,11 @@ func TestNodeKilled(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	t.Logf("node 1 killed after %d of 60 email updates; the run went on for %s and ended with exit %d (%v): %s",
 		stopAt, time.Since(killed).Round(time.Millisecond), cmd.ProcessState.ExitCode(), err, lines[len(lines)-1])
+	for _, l := range lines {
+		if strings.Contains(l, ": failed to ") {
+			t.Logf("killed run: %s", l)
+		}
+	}
 
 	survivor := newRoster(t, realm, c.Nodes[1].URL)
 	survivor.write("roster.yaml", faultFile(realm.Name))
