@@ -110,6 +110,9 @@ func clusterReport() string {
 	for _, r := range report.update {
 		w("| update the email | %.0f | %.0f | %.2f |\n", r.roster, r.raw, r.roster/r.raw)
 	}
+	w("\nFor each user it updates, roster reads the user and writes it back with its changes (a GET\n")
+	w("before each PUT), so that attributes it does not own survive; the raw update loop knows the\n")
+	w("users carry nothing else and only writes.\n")
 	return b.String()
 }
 
