@@ -11,7 +11,7 @@
 #     checking each node's /health/ready.
 #
 # It uses these from keycloak.sh: cache, home, admin_user, admin_password, die,
-# fetch, free_port, major.
+# fetch, free_port, major, stop_pid.
 
 cluster_home=$cache/keycloak-$KEYCLOAK_VERSION-cluster
 # Two nodes start one after the other, each slower than a development server: twice its time.
@@ -57,7 +57,7 @@ haproxy_bin() {
 pg_start() {
 	local dir=$1 bin port pg
 	bin=$(pg_bin)
-	port=$(free_port)
+	port=$(cluster_port)
 	pg=$dir/pg
 	rm -rf "$pg" # throw-away, like the development server's in-memory database
 	mkdir -p "$pg"
@@ -111,39 +111,54 @@ cluster_build() {
 	fi
 }
 
-# node_start starts node $2 of the cluster in $1 and waits until it answers.
+# The cluster's ports stay below Linux's ephemeral range (32768 and up), where the outgoing
+# connections of the nodes and services cannot take one between its choice and the bind.
+cluster_port() { free_port 32000; }
+
+# node_start starts node $2 of the cluster in $1 and waits until it answers. A port taken by
+# someone else between its choice and the bind costs a new try with other ports, twice at most.
 node_start() {
-	local dir=$1 n=$2 port mport jport
-	port=$(free_port)
-	mport=$(free_port)
-	jport=$(free_port)
-	: >"$dir/node$n.log"
-	KC_BOOTSTRAP_ADMIN_USERNAME=$admin_user KC_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
-		setsid "$cluster_home/bin/kc.sh" start --optimized \
-		--db-url="jdbc:postgresql://127.0.0.1:$(cat "$dir/pg.port")/keycloak" \
-		--db-username=keycloak --db-password="$db_password" \
-		--http-enabled=true --http-host=127.0.0.1 --http-port="$port" --http-management-port="$mport" \
-		--hostname-strict=false \
-		--cache-embedded-network-bind-address=127.0.0.1 --cache-embedded-network-bind-port="$jport" \
-		--log="console,file" --log-file="$dir/node$n.log" \
-		>"$dir/node$n.console.log" 2>&1 </dev/null &
-	echo $! >"$dir/node$n.pid"
-	disown # a node the cluster suite kills is no news to report
-	echo "http://127.0.0.1:$port" >"$dir/node$n.url"
-	echo "$mport" >"$dir/node$n.mport"
-	cluster_wait "$dir" "node $n at http://127.0.0.1:$port" "curl -fs -o /dev/null --max-time 5 http://127.0.0.1:$mport/health/ready" "$n"
+	local dir=$1 n=$2 port mport jport try rc
+	for try in 1 2 3; do
+		port=$(cluster_port)
+		mport=$(cluster_port)
+		jport=$(cluster_port)
+		: >"$dir/node$n.log"
+		KC_BOOTSTRAP_ADMIN_USERNAME=$admin_user KC_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
+			setsid "$cluster_home/bin/kc.sh" start --optimized \
+			--db-url="jdbc:postgresql://127.0.0.1:$(cat "$dir/pg.port")/keycloak" \
+			--db-username=keycloak --db-password="$db_password" \
+			--http-enabled=true --http-host=127.0.0.1 --http-port="$port" --http-management-port="$mport" \
+			--hostname-strict=false \
+			--cache-embedded-network-bind-address=127.0.0.1 --cache-embedded-network-bind-port="$jport" \
+			--log="console,file" --log-file="$dir/node$n.log" \
+			>"$dir/node$n.console.log" 2>&1 </dev/null &
+		echo $! >"$dir/node$n.pid"
+		disown # a node the cluster suite kills is no news to report
+		echo "http://127.0.0.1:$port" >"$dir/node$n.url"
+		echo "$mport" >"$dir/node$n.mport"
+		rc=0
+		cluster_wait "$dir" "node $n at http://127.0.0.1:$port" \
+			"curl -fs -o /dev/null --max-time 5 http://127.0.0.1:$mport/health/ready" "$n" "$([ $try -lt 3 ] && echo retry)" || rc=$?
+		[ $rc = 0 ] && return 0
+		echo "keycloak.sh: node $n found a port taken; trying again with other ports" >&2
+	done
 }
 
 # cluster_wait waits, within the time left of the start-up, until the command $3 succeeds; on
-# failure it shows the logs of the node $4 and stops everything.
+# failure it shows the logs of the node $4 and stops everything. With $5 = retry, a node that
+# exited because a port was taken returns 2 instead.
 cluster_wait() {
-	local dir=$1 what=$2 check=$3 n=$4
+	local dir=$1 what=$2 check=$3 n=$4 retry=${5:-}
 	while :; do
 		if eval "$check"; then
 			echo "keycloak.sh: $what ready after $(($(date +%s) - $(cat "$dir/started")))s" >&2
 			return 0
 		fi
 		if ! kill -0 "$(cat "$dir/node$n.pid")" 2>/dev/null; then
+			if [ "$retry" = retry ] && grep -q "Address already in use" "$dir/node$n.console.log"; then
+				return 2
+			fi
 			echo "--- last lines of $dir/node$n.console.log:" >&2
 			tail -n 40 "$dir/node$n.console.log" >&2
 			cluster_stop "$dir"
@@ -165,7 +180,7 @@ joined() { grep -q 'ISPN000094: Received new cluster view.* (2) ' "$1/node$2.log
 haproxy_start() {
 	local dir=$1 bin port
 	bin=$(haproxy_bin)
-	port=$(free_port)
+	port=$(cluster_port)
 	cat >"$dir/haproxy.cfg" <<EOF
 # Written by scripts/keycloak.sh: round robin over the two Keycloak nodes, no stickiness.
 global
@@ -197,6 +212,7 @@ cluster_start() {
 	local dir=$1
 	[ "$(major)" -ge 26 ] || die "TOPOLOGY=cluster needs Keycloak 26 or newer (its jdbc-ping discovery); KEYCLOAK_VERSION is $KEYCLOAK_VERSION"
 	mkdir -p "$dir"
+	cluster_stop "$dir" # what is left of an earlier cluster there, such as one that lost a node
 	echo "cluster" >"$dir/topology"
 	echo "$KEYCLOAK_VERSION" >"$dir/version"
 	cluster_build
@@ -212,18 +228,29 @@ cluster_start() {
 		"curl -fs -o /dev/null --max-time 5 $(cat "$dir/url")/realms/master" 1
 }
 
+# ours reports whether process $1 runs with the folder $2 on its command line: a pid file left
+# by a process that died (a node the suite killed) may name another process by now.
+ours() { kill -0 "$1" 2>/dev/null && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"; }
+
 cluster_stop() {
 	local dir=$1 f
 	for f in haproxy node2 node1; do
 		[ -f "$dir/$f.pid" ] || continue
-		stop_pid "$(cat "$dir/$f.pid")"
+		if ours "$(cat "$dir/$f.pid")" "$dir"; then stop_pid "$(cat "$dir/$f.pid")"; fi
 		rm -f "$dir/$f.pid"
 	done
 	pg_stop "$dir"
 	rm -f "$dir/url" "$dir/version" "$dir/topology"
 }
 
-cluster_running() { [ -f "$1/haproxy.pid" ] && kill -0 "$(cat "$1/haproxy.pid")" 2>/dev/null; }
+# cluster_running reports whether HAProxy and both nodes of the cluster in $1 run. A cluster
+# that lost a node (TestNodeKilled kills one) is not running: 'up' starts it anew.
+cluster_running() {
+	local f
+	for f in haproxy node1 node2; do
+		[ -f "$1/$f.pid" ] && ours "$(cat "$1/$f.pid")" "$1" || return 1
+	done
+}
 
 cluster_env() {
 	local dir=$1

@@ -64,11 +64,12 @@ hint: check the version exists: mvn dependency:get -Dartifact=org.keycloak:keycl
 	rmdir "$tmp"
 }
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on, from 20000 up to $1
+# (default 40000).
 free_port() {
-	local p
+	local p hi=${1:-40000}
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % (hi - 20000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -183,7 +184,8 @@ up)
 	print_env "$state"
 	;;
 down)
-	if running; then stop "$state"; echo "keycloak.sh: stopped" >&2; else echo "keycloak.sh: not running" >&2; fi
+	# Not running may still leave parts to stop: a cluster that lost a node.
+	if running; then stop "$state"; echo "keycloak.sh: stopped" >&2; else stop "$state"; echo "keycloak.sh: not running" >&2; fi
 	;;
 env)
 	running || die "no server running: start one with 'make keycloak-up TOPOLOGY=$topology'"
