@@ -15,7 +15,7 @@ GO        ?= go
 KC        := scripts/keycloak.sh
 GOTEST    := $(GO) test -count=1 -timeout 45m
 
-.PHONY: all build vet test test-unit test-cluster test-versions test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+.PHONY: screenshots all build vet test test-unit test-cluster test-versions test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
 
 all: build
 
@@ -30,8 +30,15 @@ vet:
 # test: build, vet, unit tests and acceptance tests against a real Keycloak. The server is the one
 # `make keycloak-up` started, or KEYCLOAK_URL, or a temporary one started and stopped here.
 # ROSTER_ACCEPTANCE=require turns "no Keycloak" into a failure instead of a skip.
+#
+# The access page's tests run in headless Chromium: scripts/chromium.sh finds it, or installs
+# Debian's package chromium, and ROSTER_BROWSER carries its path to the tests. Where it can do
+# neither (no root, no apt-get), those tests skip, saying so, except in CI (CI set), where they
+# fail.
+BROWSER := ROSTER_BROWSER=$${ROSTER_BROWSER:-$$(scripts/chromium.sh || true)}
+
 test: build vet
-	TOPOLOGY=dev $(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
+	$(BROWSER) TOPOLOGY=dev $(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
 	$(MAKE) --no-print-directory fuzz
 	$(if $(CLUSTER_OK),$(MAKE) --no-print-directory test-cluster,@echo "make test: no cluster suite on Keycloak $(KEYCLOAK_VERSION): the cluster topology needs 26 or newer")
 
@@ -57,6 +64,14 @@ test-versions: build
 		$(GOTEST) -run "$(ACCEPTANCE_CORE)" ./internal/keycloak/ ./internal/apply/ ./internal/scenario/ && \
 		$(GOTEST) -run "$(CORE_SCRIPTS)" ./internal/cli/'; done
 
+# fuzz: a short run of the loader's fuzz target, seeded from the corpus of bad inputs. Minimising
+# a find is capped, or one find can stall the run for a minute. The budget is a number of
+# executions, not a duration: on Go 1.26 a duration budget can end in a spurious "context
+# deadline exceeded" failure when it expires under load (golang/go#75804, fixed in Go 1.27).
+FUZZTIME ?= 150000x
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/schema
+
 # test-unit: tests that need no server (acceptance tests skip, saying so).
 test-unit:
 	$(GOTEST) ./...
@@ -79,12 +94,17 @@ bench: build
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|ApplyCreate|ApplyUpdate)$$' -benchtime 3x ./internal/bench/
 
 # Packages whose tests compare output with golden files and take -update.
-GOLDEN_PKGS := ./internal/schema ./internal/plan/render
+GOLDEN_PKGS := ./internal/schema ./internal/plan ./internal/plan/render
 
 # update-golden rewrites golden files and script expectations from current output; review the diff.
 update-golden:
 	$(if $(GOLDEN_PKGS),$(GOTEST) $(GOLDEN_PKGS) -update)
 	ROSTER_UPDATE_SCRIPTS=1 $(KC) run -- $(GOTEST) ./internal/cli/
+
+# screenshots regenerates docs/access-page.png (the access page of examples/codemie-prod.yaml) and
+# docs/pr-comment.png (a pull-request comment as GitHub shows it), in headless Chromium.
+screenshots:
+	$(BROWSER) $(GO) run ./internal/screenshots -out docs
 
 keycloak-fetch:
 	$(KC) fetch

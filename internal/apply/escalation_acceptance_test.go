@@ -46,7 +46,7 @@ users:
     lastName: One
     role: developer
     projects: {member: [codemie]}
-    initialPassword: {env: UNUSED, temporary: false}
+    initialPassword: {env: ROSTER_SECRET_UNUSED, temporary: false}
 `, realm.Name))
 			if err := tt.setup(ctx, realm); err != nil {
 				t.Fatal(err)

@@ -161,7 +161,7 @@ identityProviders:
 		t.Fatal(err)
 	}
 	p = planWith(t, c, cfg, plan.Options{RotateSecrets: true})
-	if diff := cmp.Diff([]plan.FieldChange{{Name: "clientSecret", Sensitive: true}}, p.Changes[0].Fields); diff != "" {
+	if diff := cmp.Diff([]plan.FieldChange{{Name: "clientSecret", Sensitive: true, Source: "env ROSTER_SECRET_UNUSED"}}, p.Changes[0].Fields); diff != "" {
 		t.Fatalf("rotation plan (-want +got):\n%s", diff)
 	}
 	applyWith(t, c, p, secretOpts("second-secret"))
@@ -236,23 +236,12 @@ func keycloakMajor(t *testing.T, realm *keycloaktest.Realm) int {
 	return major
 }
 
-// brokered prepares a brokered sign-in into realm: another realm stands in for Entra ID, with
-// the client codemie-broker (secret) and the user ent (password Up-pa55) whose tokens carry
-// claims; realm gets a public client codemie-e2e to sign in through. It returns the stand-in
-// and the start of a configuration's identity provider entra-id for it, to which keys can be
-// added.
+// brokered prepares a brokered sign-in into realm (keycloaktest.NewBroker) and returns the
+// stand-in and the start of a configuration's identity provider entra-id for it, to which keys
+// can be added.
 func brokered(t *testing.T, realm *keycloaktest.Realm, secret string, claims map[string]string) (*keycloaktest.Realm, string) {
 	t.Helper()
-	ctx := context.Background()
-	upstream := keycloaktest.NewRealm(t)
-	issuer, err := upstream.UpstreamIdP(ctx, "codemie-broker", secret, claims, "ent", "Up-pa55")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := realm.Admin(ctx, http.MethodPost, "/clients", map[string]any{"clientId": "codemie-e2e", "publicClient": true,
-		"standardFlowEnabled": true, "redirectUris": []string{"http://localhost/callback"}}, nil); err != nil {
-		t.Fatal(err)
-	}
+	upstream, issuer := keycloaktest.NewBroker(t, realm, secret, claims)
 	oidc := issuer + "/protocol/openid-connect"
 	return upstream, fmt.Sprintf(`  - alias: entra-id
     issuer: %s
@@ -260,6 +249,6 @@ func brokered(t *testing.T, realm *keycloaktest.Realm, secret string, claims map
     tokenUrl: %s/token
     jwksUrl: %s/certs
     clientId: codemie-broker
-    clientSecret: {env: UNUSED}
+    clientSecret: {env: ROSTER_SECRET_UNUSED}
 `, issuer, oidc, oidc, oidc)
 }

@@ -129,7 +129,7 @@ func TestTokenClaims(t *testing.T) {
 	if err := realm.CreateLoginClient(ctx, "codemie-e2e"); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("E2E_PASSWORD", "Pa55word-e2e")
+	t.Setenv("ROSTER_SECRET_E2E_PASSWORD", "Pa55word-e2e")
 	cfg := load(t, fmt.Sprintf(`version: 1
 realm: %s
 settings: {unmanagedAttributePolicy: ADMIN_EDIT}
@@ -141,7 +141,7 @@ users:
     lastName: One
     role: developer
     projects: {member: [codemie, search-ai], admin: [payments-ai]}
-    initialPassword: {env: E2E_PASSWORD, temporary: false}
+    initialPassword: {env: ROSTER_SECRET_E2E_PASSWORD, temporary: false}
   - username: guest
     email: guest@example.com
     firstName: Guest
@@ -149,7 +149,7 @@ users:
     role: developer
     external: true
     projects: {member: [codemie]}
-    initialPassword: {env: E2E_PASSWORD, temporary: false}
+    initialPassword: {env: ROSTER_SECRET_E2E_PASSWORD, temporary: false}
 `, realm.Name))
 	p := planFor(t, c, cfg)
 	res := apply.Run(ctx, p, c, apply.Options{Password: func(ref *model.SecretRef) (model.Password, error) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -21,8 +22,10 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
+	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
 	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // The Keycloak adapter is what apply writes to.
@@ -39,12 +42,13 @@ type applyOptions struct {
 	LockTimeout time.Duration
 	Format      string
 	SendInvites bool
+	SecretsDir  string
 }
 
 func newApplyCmd(ios *iostreams.IOStreams) *cobra.Command {
 	opts := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply PATH... | apply PLANFILE",
+		Use:   "apply PATH... | apply PLANFILE [PATH...]",
 		Short: "Make the realm match the configuration",
 		Long: `Apply plans like 'roster plan', shows the plan, asks for confirmation (only 'yes'
 proceeds) and makes the changes: the unmanaged-attribute policy and realm roles first,
@@ -52,9 +56,13 @@ then user creations and updates (in parallel), then removals. After writing user
 reads them back and fails loudly if Keycloak did not store an attribute. Running apply
 again on a converged realm changes nothing.
 
-Given a saved plan (roster plan --out FILE), apply reads the realm again and applies
-without asking; if the realm or the configuration changed since the plan was made, or
-the plan was applied already, it refuses: the plan is stale.
+Given a saved plan (roster plan --out FILE), apply does what the plan records, without
+asking, or nothing. It refuses a plan made by another roster version, a file edited
+since roster wrote it, a plan whose files are not here or differ from the files here
+(PATH... after the plan names exactly the files it must have been made from), other
+--prune, --allow-mass-removal or --rotate-secrets than the plan was made with, a realm
+that changed since the plan was made (or a plan applied already), and, holding the apply
+lock, any difference between the changes it computes now and those the plan records.
 
 Without a terminal to ask on, apply refuses unless --auto-approve is given.
 
@@ -68,9 +76,9 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 		Example: `  # Review and apply
   roster apply access/
 
-  # In CI, after review: apply the plan saved in the pull request
+  # In CI, after review: apply the plan saved in the pull request, made from access/
   roster plan --out roster.plan access/
-  roster apply roster.plan
+  roster apply roster.plan access/
 
   # Unattended, from the files
   roster apply --auto-approve access/`,
@@ -93,6 +101,7 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	opts.removal.addFlags(f)
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
+	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }
 
@@ -115,15 +124,16 @@ func (o *applyOptions) check() error {
 }
 
 func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions) (err error) {
-	saved, err := readSavedPlan(opts.Paths)
+	saved, planPaths, err := readSavedPlan(opts.Paths)
 	if err != nil {
 		return err
 	}
+	secrets := secret.FromEnv(opts.SecretsDir)
 	var pl *planned
 	if saved != nil {
-		pl, err = replan(ctx, ios, opts, saved)
+		pl, err = replan(ctx, ios, opts, saved, planPaths, secrets)
 	} else {
-		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan())
+		pl, err = makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan(), secrets)
 	}
 	if err != nil {
 		return err
@@ -161,16 +171,26 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}
 	if saved == nil && !opts.AutoApprove {
-		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled()); err != nil {
+		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled(), nil); err != nil {
 			return err
 		}
-		if err := confirm(ios, pl.plan); err != nil {
+		if err := confirm(ctx, ios, pl.plan); err != nil {
 			return err
 		}
 	}
 
-	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Password: resolvePassword,
-		Secret: resolveClientSecret}
+	// Each secret resolved from the configuration joins those the output masks.
+	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize,
+		Password: func(ref *model.SecretRef) (model.Password, error) {
+			v, err := secrets.Resolve(*ref)
+			ios.Secrets.Add(string(v))
+			return model.Password{Value: v}, err
+		},
+		Secret: func(ref *model.SecretRef) (model.Secret, error) {
+			v, err := secrets.Resolve(*ref)
+			ios.Secrets.Add(string(v))
+			return v, err
+		}}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
@@ -262,76 +282,48 @@ func writeJSON(ios *iostreams.IOStreams, v any) error {
 	return err
 }
 
-// confirm asks on the terminal; only "yes" goes on.
-func confirm(ios *iostreams.IOStreams, p *plan.Plan) error {
+// confirm asks on the terminal; only "yes" goes on. Ctrl-C or SIGTERM (ctx done) cancels at
+// once, without waiting for the answer.
+func confirm(ctx context.Context, ios *iostreams.IOStreams, p *plan.Plan) error {
 	if !ios.CanPrompt() {
 		return withHint(errors.New("cannot ask for confirmation: no terminal"),
 			"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
 	}
 	fmt.Fprintf(ios.ErrOut, "\nDo you want to apply these changes to realm %q?\n  Only 'yes' will be accepted.\n\n  Enter a value: ", p.Realm)
-	answer, _ := bufio.NewReader(ios.In).ReadString('\n')
-	if strings.TrimSpace(answer) != "yes" {
-		return errors.New("apply cancelled: nothing was changed")
-	}
-	return nil
-}
-
-// resolvePassword reads an initial password from the environment variable or file the
-// configuration names (apply sets whether it is temporary). Errors name the reference, never
-// the value.
-func resolvePassword(ref *model.SecretRef) (model.Password, error) {
-	v, err := resolveSecret(ref, "initial password")
-	return model.Password{Value: v}, err
-}
-
-// resolveClientSecret reads an identity provider's client secret from where the configuration
-// says it is.
-func resolveClientSecret(ref *model.SecretRef) (model.Secret, error) {
-	return resolveSecret(ref, "client secret")
-}
-
-// resolveSecret reads the secret what from the environment variable or file ref names. Errors
-// name the reference, never the value.
-func resolveSecret(ref *model.SecretRef, what string) (model.Secret, error) {
-	switch {
-	case ref.Env != "":
-		v := os.Getenv(ref.Env)
-		if v == "" {
-			return "", fmt.Errorf("%s: environment variable %s is not set", what, ref.Env)
+	_ = ios.Flush()
+	answered := make(chan string, 1)
+	go func() {
+		// Left blocked on the terminal if ctx ends first; the process ends soon after.
+		answer, _ := bufio.NewReader(ios.In).ReadString('\n')
+		answered <- answer
+	}()
+	select {
+	case answer := <-answered:
+		if strings.TrimSpace(answer) == "yes" {
+			return nil
 		}
-		return model.Secret(v), nil
-	case ref.File != "":
-		b, err := os.ReadFile(ref.File)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", what, err)
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("%s: file %s is empty", what, ref.File)
-		}
-		return model.Secret(v), nil
+	case <-ctx.Done():
+		fmt.Fprintln(ios.ErrOut)
 	}
-	return "", fmt.Errorf("%s: the reference names no environment variable or file", what)
+	return errors.New("apply cancelled: nothing was changed")
 }
 
-// readSavedPlan returns the saved plan when the only argument is one, else nil.
-func readSavedPlan(paths []string) (*planfile.File, error) {
-	if len(paths) != 1 {
-		return nil, nil
-	}
+// readSavedPlan returns the saved plan when the first argument is one, else nil, and the paths
+// that follow it: the files or directories the plan must have been made from.
+func readSavedPlan(paths []string) (*planfile.File, []string, error) {
 	f, err := os.Open(paths[0])
 	if err != nil {
-		return nil, nil // not a readable file: the loader reports it
+		return nil, nil, nil // not a readable file: the loader reports it
 	}
 	defer f.Close()
 	if info, err := f.Stat(); err != nil || info.IsDir() {
-		return nil, nil
+		return nil, nil, nil
 	}
-	saved, err := planfile.Read(f)
+	saved, err := planfile.Read(f, Version())
 	if errors.Is(err, planfile.ErrNotPlan) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return saved, err
+	return saved, paths[1:], err
 }
 
 // errStale is the refusal of a saved plan that no longer describes the realm or configuration.
@@ -340,22 +332,20 @@ func errStale(why string) error {
 		"make a new plan with roster plan --out, review it, and apply that")
 }
 
-// checkSources refuses a saved plan whose configuration changed where apply can see it: a
-// source file that differs here, or a planned directory that gained or lost a file. Files and
-// directories absent here are not checked: the plan may be applied from elsewhere, and it
-// carries its configuration.
-func checkSources(saved *planfile.File) error {
+// checkSources refuses a saved plan whose configuration is not the one here: a source file that
+// is missing or differs here, a planned directory that gained or lost a file, and, when paths
+// are given, any difference between the files they name and the plan's. A saved plan is applied
+// where its files are (the checkout that was reviewed): only what is here was reviewed.
+func checkSources(saved *planfile.File, paths []string) error {
 	planned := make(map[string]bool, len(saved.Sources))
 	for _, s := range saved.Sources {
 		planned[s.Path] = true
-		if local, err := os.ReadFile(s.Path); err == nil && !bytes.Equal(local, s.Content) {
-			return errStale(fmt.Sprintf("%s changed since the plan was made", s.Path))
-		}
 	}
 	for _, dir := range saved.Dirs {
 		names, err := schema.DirFiles(dir)
 		if err != nil {
-			continue
+			return withHint(fmt.Errorf("the plan was made from directory %s, which cannot be read here: %w", dir, err),
+				"apply a saved plan where the files it was made from are, e.g. in the checkout of the reviewed commit")
 		}
 		here := make(map[string]bool, len(names))
 		for _, n := range names {
@@ -371,25 +361,83 @@ func checkSources(saved *planfile.File) error {
 			}
 		}
 	}
+	for _, s := range saved.Sources {
+		local, err := os.ReadFile(s.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return withHint(fmt.Errorf("the plan was made from %s, which is not here", s.Path),
+				"apply a saved plan where the files it was made from are, e.g. in the checkout of the reviewed commit")
+		case err != nil:
+			return err
+		case !bytes.Equal(local, s.Content):
+			return errStale(fmt.Sprintf("%s changed since the plan was made", s.Path))
+		}
+	}
+	return checkNamed(saved, paths)
+}
+
+// checkNamed refuses a saved plan unless paths, when given, name exactly the files it was made
+// from: a forged plan that leaves a file out would otherwise plan without it. Paths compare
+// cleaned: ./access/a.yaml is access/a.yaml.
+func checkNamed(saved *planfile.File, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	planned := make(map[string]bool, len(saved.Sources))
+	for _, s := range saved.Sources {
+		planned[path.Clean(s.Path)] = true
+	}
+	want := map[string]bool{}
+	for _, p := range paths {
+		names := []string{p}
+		if info, err := os.Stat(p); err == nil && info.IsDir() {
+			if names, err = schema.DirFiles(p); err != nil {
+				return err
+			}
+		}
+		for _, n := range names {
+			n = path.Clean(filepath.ToSlash(n))
+			want[n] = true
+			if !planned[n] {
+				return withHint(fmt.Errorf("the plan was not made from %s", n),
+					"make the plan from the same files or directories as the apply names: roster plan --out FILE "+strings.Join(paths, " "))
+			}
+		}
+	}
+	for _, s := range saved.Sources {
+		if !want[path.Clean(s.Path)] {
+			return withHint(fmt.Errorf("the plan was made from %s too, which %s does not name", s.Path, strings.Join(paths, " ")),
+				"make the plan from the same files or directories as the apply names: roster plan --out FILE "+strings.Join(paths, " "))
+		}
+	}
 	return nil
 }
 
-// replan rebuilds a saved plan from its own configuration and the live realm, and refuses it when
-// anything it was made from changed.
-func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File) (*planned, error) {
-	if err := checkSources(saved); err != nil {
+// replan rebuilds a saved plan from its own configuration and the live realm, and refuses it
+// unless it is exactly what the saved plan records.
+func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, saved *planfile.File, paths []string, secrets secret.Source) (*planned, error) {
+	planFlags := removalOptions{Prune: saved.Prune, AllowMassRemoval: saved.AllowMassRemoval, RotateSecrets: saved.RotateSecrets}
+	if planFlags != opts.removal {
+		return nil, withHint(fmt.Errorf("the plan was made with %s, but apply was given %s", planFlags, opts.removal),
+			"pass apply the same --prune, --allow-mass-removal and --rotate-secrets as the plan: what a plan may remove or rotate "+
+				"is then on the apply's command line too, not only in the file")
+	}
+	if err := checkSources(saved, paths); err != nil {
 		return nil, err
 	}
 	var files []schema.File
 	for _, s := range saved.Sources {
 		files = append(files, schema.File{Name: s.Path, Data: s.Content})
 	}
-	cfg, diags := schema.LoadFiles(files, schema.Options{})
+	cfg, diags := schema.LoadFiles(files, schema.Options{Secrets: secrets})
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}
 	if diags.HasErrors() {
 		return nil, errors.New("the configuration saved in the plan is not valid for this version of roster: make the plan again")
+	}
+	if cfg.Realm != saved.Realm {
+		return nil, &planfile.DamagedError{What: fmt.Sprintf("it is for realm %q, but its files are for realm %q", saved.Realm, cfg.Realm)}
 	}
 	server := opts.connect.config(cfg.Realm).URL
 	if strings.TrimRight(server, "/") != strings.TrimRight(saved.Server, "/") {
@@ -400,31 +448,54 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 	if err != nil {
 		return nil, err
 	}
-	if planfile.Fingerprint(live) != saved.LiveFingerprint {
-		return nil, errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", cfg.Realm))
-	}
 	popts := plan.Options{Prune: model.Prune(saved.Prune), AllowMassRemoval: saved.AllowMassRemoval, RotateSecrets: saved.RotateSecrets}
 	p, err := plan.Build(cfg, live, popts)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSaved(saved, live, p); err != nil {
+		return nil, err
+	}
 	return &planned{cfg: cfg, info: info, live: live, plan: p, popts: popts, client: c}, nil
+}
+
+// checkSaved refuses a saved plan unless the realm is as it was when the plan was made and the
+// plan p computed now is the one the file records: the same canonical change set, and the same
+// plan for people to review.
+func checkSaved(saved *planfile.File, live *model.Live, p *plan.Plan) error {
+	if planfile.Fingerprint(live) != saved.LiveFingerprint {
+		return errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", live.Realm))
+	}
+	if err := planfile.Check(saved.ChangesDigest, saved.Changes, planfile.ChangeSet(p)); err != nil {
+		return err
+	}
+	rendered, err := json.Marshal(render.NewJSONPlan(p))
+	if err != nil {
+		return err
+	}
+	var reviewed bytes.Buffer
+	if json.Compact(&reviewed, saved.Plan) != nil || !bytes.Equal(reviewed.Bytes(), rendered) {
+		return &planfile.DamagedError{What: "the plan it shows for review is not the plan of its change set"}
+	}
+	return nil
 }
 
 // reread reads the realm again and plans again, once apply holds the lock: what it applies is
 // then planned with no other apply running. A saved plan must still match the realm as it was
-// when the plan was made.
+// when the plan was made, and the change set must still be the one it records.
 func (pl *planned) reread(ctx context.Context, saved *planfile.File) error {
 	live, err := pl.client.ReadLive(ctx, keycloak.ReadOptionsFor(pl.cfg))
 	if err != nil {
 		return classify(fmt.Errorf("failed to read realm %q: %w", pl.cfg.Realm, err))
 	}
-	if saved != nil && planfile.Fingerprint(live) != saved.LiveFingerprint {
-		return errStale(fmt.Sprintf("realm %q changed since the plan was made (or the plan was applied already)", pl.cfg.Realm))
-	}
 	p, err := plan.Build(pl.cfg, live, pl.popts)
 	if err != nil {
 		return err
+	}
+	if saved != nil {
+		if err := checkSaved(saved, live, p); err != nil {
+			return err
+		}
 	}
 	pl.live, pl.plan = live, p
 	return nil

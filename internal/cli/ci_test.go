@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rosterhq/roster/internal/escape/escapetest"
 )
 
 // ciStep is one shell script a CI job runs: a GitHub Actions `run:` step, a GitLab job's script
@@ -28,6 +31,10 @@ const rosterInstall = `go install "github.com/rosterhq/roster/cmd/roster@`
 // knownActions are the actions the example workflows may use. They set up the runner or move
 // files between jobs, so the scripts skip them; the steps around them do what they would.
 var knownActions = []string{"actions/checkout@", "actions/setup-go@", "actions/upload-artifact@"}
+
+// pinned is how the example workflows name an action's version: by full commit SHA, so that a
+// moved tag cannot change what runs (the version goes in a comment).
+var pinned = regexp.MustCompile(`@[0-9a-f]{40}$`)
 
 // cmdCIJob extracts the shell commands of one job of a CI file and writes them to DIR as step
 // files and a driver, DIR/run.sh, that runs them the way the platform does (stopping at the first
@@ -98,6 +105,9 @@ func githubSteps(ts *testscript.TestScript, doc map[string]any, job string) []ci
 		if uses, ok := st["uses"].(string); ok {
 			if !hasAnyPrefix(uses, knownActions) {
 				ts.Fatalf("step %d uses %s, which the test cannot stand in for", i+1, uses)
+			}
+			if !pinned.MatchString(uses) {
+				ts.Fatalf("step %d uses %s: pin the action by full commit SHA, with its version in a comment", i+1, uses)
 			}
 			steps = append(steps, ciStep{name: uses, skip: "the runner's part"})
 			continue
@@ -243,4 +253,20 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// cmdMDOutline prints a Markdown file as GitHub reads it (escapetest.Parse): one line per block,
+// then "mention: …" for each word GitHub would turn into a mention. The CI scripts compare it
+// with the comment structure they expect.
+func cmdMDOutline(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mdoutline FILE")
+	}
+	o := escapetest.Parse(ts.ReadFile(args[0]))
+	for _, b := range o.Blocks {
+		fmt.Fprintln(ts.Stdout(), b)
+	}
+	for _, m := range o.Mentions {
+		fmt.Fprintln(ts.Stdout(), "mention: "+m)
+	}
 }

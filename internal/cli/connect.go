@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // connectOptions are the flags that say how to reach and log in to Keycloak. Secrets come only
@@ -75,15 +76,24 @@ func (o *connectOptions) config(realm string) keycloak.Config {
 	return cfg
 }
 
+// clientConfig is config with what the command's context adds: the request log of --verbose
+// and the secrets to mask, which the client extends with the tokens it obtains.
+func (o *connectOptions) clientConfig(ctx context.Context, realm string) keycloak.Config {
+	cfg := o.config(realm)
+	cfg.Log = requestLog(ctx)
+	cfg.Secrets = runSecrets(ctx)
+	return cfg
+}
+
 // dial logs in; failures to reach the server or to log in end the command with exit code 3.
 // The master realm is refused unless --allow-master-realm: it holds Keycloak's own
 // administrators, and CodeMie never runs there.
-func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Client, error) {
+func (o *connectOptions) dial(ctx context.Context, realm string, codemie model.CodeMie) (*keycloak.Client, error) {
 	if err := o.checkRealm(realm); err != nil {
 		return nil, err
 	}
-	cfg := o.config(realm)
-	cfg.Log = requestLog(ctx)
+	cfg := o.clientConfig(ctx, realm)
+	cfg.CodeMie = codemie
 	c, err := keycloak.Dial(ctx, cfg)
 	if err != nil {
 		return nil, classify(err)
@@ -103,7 +113,7 @@ func (o *connectOptions) checkRealm(realm string) error {
 // read logs in to realm, checks that the realm exists, and reads everything roster manages in
 // it: the one way every command that looks at a realm starts.
 func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
-	c, err := o.dial(ctx, realm)
+	c, err := o.dial(ctx, realm, ro.CodeMie)
 	if err != nil {
 		return nil, keycloak.RealmInfo{}, nil, err
 	}
@@ -121,6 +131,9 @@ func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.Rea
 // classify gives connection and login failures exit code 3 so that a drift job can tell a broken
 // connection from drift (2) and from other errors (1).
 func classify(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err // interrupted by SIGINT or SIGTERM: an error (1), the server did nothing wrong
+	}
 	var ce *keycloak.ConnError
 	if errors.As(err, &ce) {
 		return &exitError{Code: ExitUnreachable, Err: err}
@@ -135,6 +148,15 @@ func orEnv(v, name string) string {
 	return os.Getenv(name)
 }
 
+// secretsKey carries the run's secrets (iostreams.IOStreams.Secrets) in a command's context.
+type secretsKey struct{}
+
+// runSecrets returns the secrets masked in the command's output.
+func runSecrets(ctx context.Context) *redact.Secrets {
+	s, _ := ctx.Value(secretsKey{}).(*redact.Secrets)
+	return s
+}
+
 // requestLogKey carries the writer --verbose logs requests to in a command's context.
 type requestLogKey struct{}
 
@@ -142,4 +164,31 @@ type requestLogKey struct{}
 func requestLog(ctx context.Context) io.Writer {
 	w, _ := ctx.Value(requestLogKey{}).(io.Writer)
 	return w
+}
+
+// codemieFlags say how CodeMie reads a realm that no configuration describes (export, access
+// --live --realm): settings.codemie as flags.
+type codemieFlags struct {
+	AdminRole, DeveloperRole, ClientID string
+}
+
+func (c *codemieFlags) addFlags(fs *pflag.FlagSet) {
+	d := model.DefaultCodeMie()
+	fs.StringVar(&c.AdminRole, "codemie-admin-role", d.AdminRole, "the realm role CodeMie reads as Admin (its ADMIN_ROLE_NAME), as settings.codemie.adminRole")
+	fs.StringVar(&c.DeveloperRole, "codemie-developer-role", d.DeveloperRole, "the realm role that lets a standard user into CodeMie, as settings.codemie.developerRole")
+	fs.StringVar(&c.ClientID, "codemie-client", d.ClientID, "CodeMie's client, whose token mappers roster reads, as settings.codemie.clientId")
+}
+
+// model returns the flags as model.CodeMie, refusing what the loader refuses.
+func (c *codemieFlags) model() (model.CodeMie, error) {
+	cm := model.CodeMie{AdminRole: c.AdminRole, DeveloperRole: c.DeveloperRole, ClientID: c.ClientID}
+	switch {
+	case cm.AdminRole == "" || cm.DeveloperRole == "" || cm.ClientID == "":
+		return cm, withHint(errors.New("--codemie-admin-role, --codemie-developer-role and --codemie-client cannot be empty"),
+			"leave them out for CodeMie's defaults (admin, developer, codemie)")
+	case cm.AdminRole == cm.DeveloperRole:
+		return cm, withHint(fmt.Errorf("--codemie-admin-role and --codemie-developer-role are both %q: every user CodeMie lets in would be an Admin", cm.AdminRole),
+			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use")
+	}
+	return cm, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 type doctorOptions struct {
@@ -21,6 +22,7 @@ type doctorOptions struct {
 	Paths   []string
 	Realm   string
 	Format  string
+	For     string
 }
 
 func newDoctorCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -34,20 +36,31 @@ fails, and prints each finding with its fix. In order:
   server               Keycloak answers, and which version it runs
   login                the credentials work
   realm                the realm exists
-  permission …         the credentials hold each realm-management role roster
+  permission …         the credentials hold each realm-management role the job
                        needs (probed with requests that change nothing)
   user profile         administrators may write applications, applications_admin
                        and user_type; a warning when users may edit their own
   role …               the realm roles exist
   token mapper …       User Attribute mappers put the attributes into tokens,
                        single-valued, under their own names
+  client codemie …     CodeMie's client (settings.codemie.clientId) exists and the
+                       mappers that reach it carry what CodeMie reads
   identity provider …  the declared identity providers exist and are enabled
+  tokens …             the tokens Keycloak issues through it to a sample of up to
+                       30 users, covering each CodeMie role, make CodeMie grant
+                       what the files (or roster's reading of the realm) say;
+                       each difference with its cause, as roster access --verify
   clock                this machine's clock and the server's agree (a warning
                        from 5s apart, a failure from a minute)
 
 With files, doctor checks what they declare; without, CodeMie's defaults for the
 realm named by --realm (roles admin and developer, mappers on client scope profile).
 It changes nothing.
+
+--for says which job the credentials are for: apply (the default) needs the view and
+the manage roles; plan needs only the view roles, and a manage role held is a warning:
+pull-request plans should run with read-only credentials; verify (roster access
+--verify) needs view-users, view-realm and view-clients.
 
 ` + connectHelp + `
 Exit codes:
@@ -59,6 +72,12 @@ Exit codes:
 
   # CodeMie's defaults, without files
   roster doctor --realm codemie-prod
+
+  # The read-only credentials of the pull-request plan job
+  roster doctor --for plan access/
+
+  # Can these credentials run roster access --verify?
+  roster doctor --for verify --realm codemie-prod
 
   # For a pipeline or a ticket
   roster doctor --format json access/ > doctor.json`,
@@ -75,6 +94,7 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.For, "for", string(doctor.JobApply), "the job the credentials are for: plan (view roles only), apply (view and manage roles) or verify (roster access --verify)")
 	return cmd
 }
 
@@ -82,6 +102,8 @@ func (o *doctorOptions) check() error {
 	switch {
 	case o.Format != "text" && o.Format != "json":
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.For != string(doctor.JobPlan) && o.For != string(doctor.JobApply) && o.For != string(doctor.JobVerify):
+		return withHint(fmt.Errorf("unknown job %q", o.For), "use --for plan, --for apply or --for verify")
 	case len(o.Paths) > 0 && o.Realm != "":
 		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
 	case len(o.Paths) == 0 && o.Realm == "":
@@ -93,24 +115,25 @@ func (o *doctorOptions) check() error {
 func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOptions) error {
 	realm, want := opts.Realm, doctor.Defaults()
 	if len(opts.Paths) > 0 {
-		cfg, err := loadConfig(ios, opts.Paths, false)
+		cfg, err := loadConfig(ios, opts.Paths, secret.FromEnv(""))
 		if err != nil {
 			return err
 		}
 		realm, want = cfg.Realm, doctor.FromConfig(cfg)
 	}
+	want.Job = doctor.Job(opts.For)
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}
-	kc := opts.connect.config(realm)
-	kc.Log = requestLog(ctx)
+	kc := opts.connect.clientConfig(ctx, realm)
+	kc.CodeMie = want.CodeMie
 	c, err := keycloak.Open(kc)
 	if err != nil {
 		return err
 	}
 	report := doctor.Run(ctx, c, want)
 	if opts.Format == "json" {
-		err = writeDoctorJSON(ios.Out, c, report)
+		err = writeDoctorJSON(ios.Out, c, want.Job, report)
 	} else {
 		err = writeDoctorText(ios.Out, report)
 	}
@@ -151,14 +174,18 @@ func writeDoctorText(w io.Writer, r doctor.Report) error {
 // doctorFormatVersion is the version of doctor's JSON document; it follows the plan's rules:
 // consumers ignore fields they do not know, the minor version grows when fields are added, the
 // major version when one changes meaning or disappears.
-const doctorFormatVersion = "1.0"
+//
+// 1.1 added "for".
+const doctorFormatVersion = "1.1"
 
 type doctorJSON struct {
-	FormatVersion string         `json:"format_version"`
-	Server        string         `json:"server"`
-	Realm         string         `json:"realm"`
-	Checks        []doctor.Check `json:"checks"`
-	Summary       struct {
+	FormatVersion string `json:"format_version"`
+	Server        string `json:"server"`
+	Realm         string `json:"realm"`
+	// For is the job the credentials were checked for: "plan" or "apply".
+	For     string         `json:"for"`
+	Checks  []doctor.Check `json:"checks"`
+	Summary struct {
 		Pass int `json:"pass"`
 		Warn int `json:"warn"`
 		Fail int `json:"fail"`
@@ -168,8 +195,8 @@ type doctorJSON struct {
 	} `json:"summary"`
 }
 
-func writeDoctorJSON(w io.Writer, c *keycloak.Client, r doctor.Report) error {
-	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), Checks: r.Checks}
+func writeDoctorJSON(w io.Writer, c *keycloak.Client, job doctor.Job, r doctor.Report) error {
+	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), For: string(job), Checks: r.Checks}
 	doc.Summary.Pass, doc.Summary.Warn = r.Count(doctor.Pass), r.Count(doctor.Warn)
 	doc.Summary.Fail, doc.Summary.Skip = r.Count(doctor.Fail), r.Count(doctor.Skip)
 	doc.Summary.OK = !r.Failed() && !r.Unreachable

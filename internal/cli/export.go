@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/schema"
 )
 
@@ -29,6 +30,7 @@ type exportOptions struct {
 	OwnerAttribute string
 	Out            string
 	Split          string
+	codemie        codemieFlags
 }
 
 // exportClock is when the export says it read the realm; tests fix it.
@@ -73,6 +75,7 @@ apply marks them as owned and prune may act on them once they leave the files.
 		},
 	}
 	opts.connect.addFlags(cmd.Flags())
+	opts.codemie.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to export (required)")
 	f.StringSliceVar(&opts.Roles, "role", nil, "export only users holding this role: admin or developer (repeatable)")
@@ -105,8 +108,12 @@ func (o *exportOptions) check() error {
 func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOptions) error {
 	readAt := exportClock()
 	// Links cost a request per user; service accounts never have any worth exporting.
+	cm, err := opts.codemie.model()
+	if err != nil {
+		return err
+	}
 	_, _, live, err := opts.connect.read(ctx, opts.Realm, keycloak.ReadOptions{
-		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, IdentityProviders: true})
+		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, IdentityProviders: true, CodeMie: cm})
 	if err != nil {
 		return err
 	}
@@ -132,13 +139,16 @@ func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOption
 	if err := checkExport(ios, files); err != nil {
 		return err
 	}
+	for _, w := range e.Warnings {
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", w)
+	}
 	switch {
 	case opts.Split != "":
-		if err := writeSplit(opts.Split, files); err != nil {
+		if err := writeSplit(opts.Split, files, ios.Secrets); err != nil {
 			return err
 		}
 	case opts.Out != "":
-		if err := os.WriteFile(opts.Out, files[0].Data, 0o644); err != nil {
+		if err := ios.Secrets.WriteFile(opts.Out, files[0].Data); err != nil {
 			return fmt.Errorf("failed to write the export: %w", err)
 		}
 	default:
@@ -167,9 +177,10 @@ func checkExport(ios *iostreams.IOStreams, files []export.File) error {
 		"the realm holds values the format refuses: fix them in Keycloak, or narrow the export with --role or --project")
 }
 
-// writeSplit writes files into dir, refusing a directory that already holds configuration.
-func writeSplit(dir string, files []export.File) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeSplit writes files into dir, refusing a directory that already holds configuration. The
+// files, and the directory when it is new, are for their owner only: they describe people.
+func writeSplit(dir string, files []export.File, secrets *redact.Secrets) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
 	for _, pattern := range []string{"*.yaml", "*.yml"} {
@@ -179,7 +190,7 @@ func writeSplit(dir string, files []export.File) error {
 		}
 	}
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+		if err := secrets.WriteFile(filepath.Join(dir, f.Name), f.Data); err != nil {
 			return fmt.Errorf("failed to write the export: %w", err)
 		}
 	}

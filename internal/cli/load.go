@@ -4,24 +4,48 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spf13/pflag"
+
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/secret"
 )
+
+// addSecretsDirFlag adds --secrets-dir, the directory whose files the configuration may
+// reference (secret.FromEnv falls back to $ROSTER_SECRETS_DIR).
+func addSecretsDirFlag(fs *pflag.FlagSet, dir *string) {
+	fs.StringVar(dir, "secrets-dir", "", "the directory whose files secret references may name (default $"+secret.DirEnv+"); configurations reach no other file")
+}
 
 // loadConfig loads the desired state for a command that goes on to talk to Keycloak. Every
 // diagnostic goes to stderr, so that stdout carries only the command's own output; errors stop
-// the command, warnings do not. Secret references are checked only when the command will read
-// them (apply): a pull-request plan usually runs without the secrets.
-func loadConfig(ios *iostreams.IOStreams, paths []string, checkSecrets bool) (*model.Config, error) {
-	cfg, diags := schema.Load(paths, schema.Options{CheckSecrets: checkSecrets})
+// the command, warnings do not. Secret references are checked against what secrets exposes
+// (package secret) but not read: a pull-request plan runs without the secrets, and apply reads
+// each one when a change needs it.
+func loadConfig(ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, error) {
+	cfg, _, err := loadConfigWarnings(ios, paths, secrets)
+	return cfg, err
+}
+
+// loadConfigWarnings is loadConfig that also returns the warnings, for an output that shows
+// them (the pull-request comment).
+func loadConfigWarnings(ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, []diag.Diagnostic, error) {
+	cfg, diags := schema.Load(paths, schema.Options{Secrets: secrets})
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}
 	if diags.HasErrors() {
 		errs, _ := diags.Count()
-		return nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
+		return nil, nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
 			"fix the problems above; `roster validate` checks the files without contacting Keycloak")
 	}
-	return cfg, nil
+	var warnings []diag.Diagnostic
+	for _, d := range diags {
+		if d.Severity == diag.Warning {
+			warnings = append(warnings, d)
+		}
+	}
+	return cfg, warnings, nil
 }

@@ -4,13 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/redact"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // Exit codes. They are part of roster's contract with CI jobs.
@@ -19,6 +25,9 @@ const (
 	ExitError       = 1 // invalid input, a failed change, any other error
 	ExitChanges     = 2 // plan --detailed-exitcode: the realm differs from the configuration
 	ExitUnreachable = 3 // the server could not be reached or refused the credentials
+	// ExitPrerequisite is plan --detailed-exitcode without changes while a prerequisite of
+	// CodeMie's reading fails: nothing to apply, yet CodeMie does not read the declared access.
+	ExitPrerequisite = 4
 )
 
 // exitError makes Main exit with Code. A nil Err means the command already said everything.
@@ -40,9 +49,24 @@ func (e *exitError) Unwrap() error { return e.Err }
 func silentExit(code int) error { return &exitError{Code: code} }
 
 // Main runs roster with args and returns the process exit code.
-func Main(args []string, ios *iostreams.IOStreams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+//
+// SIGINT (Ctrl-C) and SIGTERM (what timeout, Kubernetes and CI cancellation send) both cancel
+// the command's context: nothing new starts, work under way gets its grace period, and the
+// command reports what it did and releases what it holds. A panic of the command ends in exit
+// code 1, never the 2 that plan --detailed-exitcode gives for changes (package supervise covers
+// the crashes no recover can catch).
+func Main(args []string, ios *iostreams.IOStreams) (code int) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer func() { _ = ios.Flush() }()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(ios.ErrOut, "roster: internal error: %v\n%s", r, debug.Stack())
+			fmt.Fprintln(ios.ErrOut, "roster: hint: this is a bug in roster; please report it with the lines above")
+			code = ExitError
+		}
+	}()
+	registerSecrets(ios.Secrets)
 
 	cmd := newRootCmd(ios)
 	cmd.SetArgs(args)
@@ -61,10 +85,38 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 	return ExitError
 }
 
-// printError writes "roster: message" and any hint lines the error carries, each on one line:
-// messages quote server answers and values, which go through escape.Text.
+// registerSecrets adds the credentials roster may be given, and every secret the operator
+// exposes to configurations in the environment, to the secrets masked in its output, whether
+// or not this command uses them.
+func registerSecrets(s *redact.Secrets) {
+	s.Add(os.Getenv("KEYCLOAK_CLIENT_SECRET"), os.Getenv("KEYCLOAK_PASSWORD"))
+	registerURL(s, os.Getenv("KEYCLOAK_URL"))
+	for _, kv := range os.Environ() {
+		if name, value, _ := strings.Cut(kv, "="); strings.HasPrefix(name, secret.EnvPrefix) {
+			s.Add(value)
+		}
+	}
+}
+
+// registerURL adds the credentials a server URL carries, if any: roster refuses such a URL,
+// and the refusal must not print them.
+func registerURL(s *redact.Secrets, server string) {
+	if u, err := url.Parse(server); err == nil && u.User != nil {
+		p, _ := u.User.Password()
+		s.Add(p, u.User.String())
+	}
+}
+
+// printError writes "roster: message", the indented detail lines and the hint lines the error
+// carries, each on one line: they quote server answers and values, which go through escape.Text.
 func printError(ios *iostreams.IOStreams, err error) {
 	fmt.Fprintf(ios.ErrOut, "roster: %s\n", escape.Text(err.Error()))
+	var d interface{ Details() []string }
+	if errors.As(err, &d) {
+		for _, line := range d.Details() {
+			fmt.Fprintf(ios.ErrOut, "  %s\n", escape.Text(line))
+		}
+	}
 	var h interface{ Hints() []string }
 	if errors.As(err, &h) {
 		for _, hint := range h.Hints() {
@@ -118,9 +170,14 @@ the realm, and applies them.`,
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false,
 		"log each request to Keycloak on stderr: method, path, status and duration (never bodies, headers or query strings)")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
-		if verbose {
-			cmd.SetContext(context.WithValue(cmd.Context(), requestLogKey{}, ios.ErrOut))
+		ctx := context.WithValue(cmd.Context(), secretsKey{}, ios.Secrets)
+		if f := cmd.Flags().Lookup("server"); f != nil {
+			registerURL(ios.Secrets, f.Value.String())
 		}
+		if verbose {
+			ctx = context.WithValue(ctx, requestLogKey{}, ios.ErrOut)
+		}
+		cmd.SetContext(ctx)
 	}
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 // variables for its service account. The keycloak condition holds when a server is configured,
 // and under ROSTER_ACCEPTANCE=require (where a missing server then fails `realm`).
 //
+// `account CLIENT VAR ROLE...` adds a service account holding only the given realm-management
+// roles to the realm and puts its secret in VAR.
+//
 // REPO is the repository's root; `cijob` (ci_test.go) extracts a job of the CI and Kubernetes
 // examples into shell scripts that the ci_* scripts run.
 func TestScripts(t *testing.T) {
@@ -61,12 +64,16 @@ func TestScripts(t *testing.T) {
 			return err == nil || keycloaktest.Required(), nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"realm":    cmdRealm,
-			"expand":   cmdExpand,
-			"kc":       cmdKC,
-			"kcpolicy": cmdKCPolicy,
-			"exits":    cmdExits,
-			"cijob":    cmdCIJob,
+			"realm":     cmdRealm,
+			"expand":    cmdExpand,
+			"kc":        cmdKC,
+			"kcpolicy":  cmdKCPolicy,
+			"kcid":      cmdKCID,
+			"kccodemie": cmdKCCodeMie,
+			"exits":     cmdExits,
+			"cijob":     cmdCIJob,
+			"account":   cmdAccount,
+			"mdoutline": cmdMDOutline,
 		},
 	})
 }
@@ -182,6 +189,35 @@ func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// cmdKCID finds the id of an object in an Admin API listing of the script's realm and sets a
+// variable to it: kcid VAR PATH FIELD VALUE, e.g. kcid CID /clients clientId codemie.
+func cmdKCID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: kcid VAR PATH FIELD VALUE")
+	}
+	var list []map[string]any
+	ts.Check(scriptRealm(ts).Admin(context.Background(), "GET", args[1], nil, &list))
+	for _, o := range list {
+		if o[args[2]] == args[3] {
+			id, _ := o["id"].(string)
+			ts.Setenv(args[0], id)
+			return
+		}
+	}
+	ts.Fatalf("kcid: GET %s lists no object with %s %q", args[1], args[2], args[3])
+}
+
+// cmdAccount adds a service-account client with exactly the given realm-management roles to the
+// script's realm and sets the variable VAR to its secret: account CLIENT VAR ROLE...
+func cmdAccount(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: account CLIENT VAR ROLE...")
+	}
+	secret, err := scriptRealm(ts).AddServiceAccount(context.Background(), args[0], args[2:]...)
+	ts.Check(err)
+	ts.Setenv(args[1], secret)
+}
+
 // cmdKCPolicy sets the realm's unmanaged-attribute policy: kcpolicy ENABLED|ADMIN_EDIT|ADMIN_VIEW|DISABLED.
 func cmdKCPolicy(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
@@ -192,4 +228,21 @@ func cmdKCPolicy(ts *testscript.TestScript, neg bool, args []string) {
 		p = ""
 	}
 	ts.Check(scriptRealm(ts).SetPolicy(context.Background(), p))
+}
+
+// cmdKCCodeMie creates CodeMie's client codemie in the script's realm: kccodemie mappers adds
+// single-valued attribute mappers for applications, applications_admin and user_type to client
+// scope profile, as CodeMie's guide sets them up; kccodemie bare leaves them
+// out, as CodeMie's installation does; kccodemie bare SCOPE... adds those scopes as default.
+func cmdKCCodeMie(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 || args[0] != "mappers" && args[0] != "bare" || args[0] == "mappers" && len(args) != 1 {
+		ts.Fatalf("usage: kccodemie mappers | kccodemie bare [SCOPE...]")
+	}
+	var err error
+	if args[0] == "mappers" {
+		_, err = scriptRealm(ts).CodeMieClient(context.Background(), "codemie", "profile", false)
+	} else {
+		_, err = scriptRealm(ts).BareCodeMieClient(context.Background(), "codemie", args[1:]...)
+	}
+	ts.Check(err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // ValidateOptions are the inputs of `roster validate`.
@@ -22,6 +23,7 @@ type ValidateOptions struct {
 	Format       string // text | json
 	Strict       bool
 	CheckSecrets bool
+	SecretsDir   string
 }
 
 func newValidateCmd(ios *iostreams.IOStreams, runF func(*ValidateOptions) error) *cobra.Command {
@@ -38,7 +40,7 @@ Every problem is reported at once as file:line:col: message.
 Exit status: 0 when the configuration is valid, 1 when it has errors (or warnings,
 with --strict).`,
 		Example: `  roster validate examples/codemie-prod.yaml
-  roster validate --strict --check-secrets config/
+  roster validate --strict --check-secrets --secrets-dir /run/secrets/roster config/
   roster validate --format json config/ | jq .diagnostics`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -61,12 +63,13 @@ with --strict).`,
 	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "fail on warnings too")
 	cmd.Flags().BoolVar(&opts.CheckSecrets, "check-secrets", false,
-		"check that referenced environment variables are set and secret files exist")
+		"check that every secret reference resolves: its environment variable is set, its file is in the secrets directory, neither is empty")
+	addSecretsDirFlag(cmd.Flags(), &opts.SecretsDir)
 	return cmd
 }
 
 func runValidate(opts *ValidateOptions) error {
-	cfg, diags := schema.Load(opts.Paths, schema.Options{CheckSecrets: opts.CheckSecrets})
+	cfg, diags := schema.Load(opts.Paths, schema.Options{CheckSecrets: opts.CheckSecrets, Secrets: secret.FromEnv(opts.SecretsDir)})
 	errs, warns := diags.Count()
 	failed := errs > 0 || opts.Strict && warns > 0
 	var err error

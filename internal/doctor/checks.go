@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -76,41 +77,76 @@ func realmCheck(realm string, exists bool, err error) Check {
 // need is a realm-management role and what needs it.
 type need struct {
 	perm keycloak.Permission
-	// why says what needs the role.
+	// why says what needs the role, or, for an excess role, why the job should not hold it.
 	why string
 	// required is false for a role only doctor needs: missing, it is a warning.
 	required bool
+	// excess marks a role the job does not need: held, it is a warning; missing, a pass.
+	excess bool
 }
 
-// needs lists the realm-management roles w calls for, in a fixed order.
+// needs lists the realm-management roles w calls for, in a fixed order. A plan job needs the view
+// roles apply needs, and every manage role is then an excess one; a verify job (roster access
+// --verify, which never runs the code of a pull request) needs view-users, view-realm and
+// view-clients.
 func needs(w Want) []need {
 	n := []need{
-		{keycloak.ViewUsers, "plan reads the users and the members of the realm roles", true},
-		{keycloak.ManageUsers, "apply creates and updates users and grants their realm roles", true},
-		{keycloak.ViewRealm, "plan reads the realm roles and the user profile", true},
-		{keycloak.ManageRealm, "apply creates realm roles and sets the user-profile policy", true},
+		{keycloak.ViewUsers, "plan reads the users and the members of the realm roles", true, false},
+		{keycloak.ManageUsers, "apply creates and updates users and grants their realm roles", true, false},
+		{keycloak.ViewRealm, "plan reads the realm roles and the user profile", true, false},
+		{keycloak.ManageRealm, "apply creates realm roles and sets the user-profile policy", true, false},
 	}
 	if w.MappersDeclared {
 		n = append(n,
-			need{keycloak.ViewClients, fmt.Sprintf("plan reads the token mappers of client scope %q", w.ClientScope), true},
-			need{keycloak.ManageClients, "apply creates and corrects the token mappers", true})
+			need{keycloak.ViewClients, fmt.Sprintf("plan reads the token mappers of client scope %q", w.ClientScope), true, false},
+			need{keycloak.ManageClients, "apply creates and corrects the token mappers", true, false})
 	} else {
 		n = append(n, need{keycloak.ViewClients, fmt.Sprintf("doctor reads the token mappers of client scope %q "+
-			"(the files declare no tokenMappers, so roster does not manage them)", w.ClientScope), false})
+			"(the files declare no tokenMappers, so roster does not manage them)", w.ClientScope), false, false})
 	}
 	if len(w.IdentityProviders) > 0 {
 		n = append(n,
-			need{keycloak.ViewIdentityProviders, "plan reads the identity providers and their mappers", true},
-			need{keycloak.ManageIdentityProviders, "apply creates and updates the identity providers and their mappers", true})
+			need{keycloak.ViewIdentityProviders, "plan reads the identity providers and their mappers", true, false},
+			need{keycloak.ManageIdentityProviders, "apply creates and updates the identity providers and their mappers", true, false})
 	}
-	return n
+	var view []need
+	switch w.Job {
+	case JobPlan:
+		for _, x := range n {
+			if !slices.Contains(manageRoles, x.perm) {
+				view = append(view, x)
+			}
+		}
+	case JobVerify:
+		return []need{
+			{keycloak.ViewUsers, "access --verify reads the users and asks for the tokens Keycloak would issue them", true, false},
+			{keycloak.ViewRealm, "access --verify reads the realm roles and the user profile", true, false},
+			{keycloak.ViewClients, "access --verify reads CodeMie's client and its token mappers, and asks for the tokens it issues", true, false},
+		}
+	default:
+		return n
+	}
+	for _, p := range manageRoles {
+		view = append(view, need{perm: p, why: "a plan job needs no manage role", excess: true})
+	}
+	return view
 }
+
+// manageRoles are the realm-management roles that let roster write, in the order doctor lists them.
+var manageRoles = []keycloak.Permission{keycloak.ManageUsers, keycloak.ManageRealm, keycloak.ManageClients, keycloak.ManageIdentityProviders}
 
 func permissionCheck(realm string, p keycloak.Principal, n need, held bool, err error) Check {
 	c := Check{Name: "permission " + string(n.perm), Status: Pass, Detail: n.why}
 	switch {
 	case err != nil:
 		c.Status, c.Detail = Fail, fmt.Sprintf("could not be checked (%s): %v", keycloak.ProbeRequest(n.perm), err)
+	case n.excess && held:
+		c.Status = Warn
+		c.Detail = fmt.Sprintf("held, and %s: credentials that can write, in a job that runs the code of unreviewed "+
+			"pull requests, can change the realm before anyone reviews the change", n.why)
+		c.Fix = fmt.Sprintf("give plan jobs credentials holding only the view roles above, and keep %s for the apply job after review", n.perm)
+	case n.excess:
+		c.Detail = "not held: " + n.why
 	case !held:
 		c.Status = Fail
 		if !n.required {
@@ -231,9 +267,14 @@ func editors(edit []string) string {
 }
 
 // roleConsequence says what a missing realm role costs CodeMie.
-var roleConsequence = map[string]string{
-	string(model.RoleAdmin):     "nobody can be a CodeMie platform Admin",
-	string(model.RoleDeveloper): "nobody can sign in to CodeMie as a standard user",
+func roleConsequence(cm model.CodeMie, name string) (string, bool) {
+	switch name {
+	case cm.RoleName(model.RoleAdmin):
+		return "nobody can be a CodeMie platform Admin", true
+	case cm.RoleName(model.RoleDeveloper):
+		return "nobody can sign in to CodeMie as a standard user", true
+	}
+	return "", false
 }
 
 func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
@@ -249,7 +290,7 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 		if !slices.ContainsFunc(roles, func(r model.RealmRole) bool { return r.Name == name }) {
 			c.Status = Fail
 			c.Detail = fmt.Sprintf("realm role %q does not exist", name)
-			if why, ok := roleConsequence[name]; ok {
+			if why, ok := roleConsequence(w.CodeMie, name); ok {
 				c.Detail += ": " + why
 			}
 			console := "in the console: Realm roles → Create role → Role name " + name
@@ -258,6 +299,37 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 			} else {
 				c.Fix = console
 			}
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// clientChecks check CodeMie's client and the token mappers that reach its tokens: the realm
+// roles and each attribute of w, as model.TokenMapping.Problems judges them for plan.
+func clientChecks(client *model.LiveCodeMieClient, unread string, err error, w Want) []Check {
+	id := cmp.Or(w.CodeMie.ClientID, model.DefaultClientID)
+	name := "client " + id
+	switch {
+	case err != nil:
+		return []Check{{Name: name, Status: Fail, Detail: err.Error()}}
+	case unread != "":
+		return []Check{{Name: name, Status: Skip, Detail: "not checked: " + unread}}
+	case client == nil:
+		return []Check{{Name: name, Status: Fail,
+			Detail: fmt.Sprintf("the realm has no client %q, so CodeMie cannot sign anyone in through it", id),
+			Fix:    "set settings.codemie.clientId to the client CodeMie's oauth2-proxy uses (CodeMie's installation creates codemie)"}}
+	}
+	problems := client.Mapping.Problems(id, w.Attributes)
+	if len(problems) == 0 {
+		return []Check{{Name: name, Status: Pass, Detail: fmt.Sprintf("its tokens carry the realm roles and %s as CodeMie reads them (default client scopes %s)",
+			strings.Join(w.Attributes, ", "), strings.Join(client.DefaultScopes, ", "))}}
+	}
+	var checks []Check
+	for _, p := range problems {
+		c := Check{Name: name + ": " + p.Claim, Status: Warn, Detail: p.Problem, Fix: p.Fix}
+		if p.Error {
+			c.Status = Fail
 		}
 		checks = append(checks, c)
 	}

@@ -41,7 +41,7 @@ func idpNode(p model.LiveIdentityProvider) *yaml.Node {
 		addKey(n, "enabled", boolean(false))
 	}
 	addKey(n, "clientId", str(p.ClientID))
-	n.Content[len(n.Content)-1].LineComment = "# Keycloak does not show the secret: add clientSecret: {env: NAME} to send it"
+	n.Content[len(n.Content)-1].LineComment = "# Keycloak does not show the secret: add clientSecret: {env: ROSTER_SECRET_<NAME>} to send it"
 	if t := entraTenant(p.Issuer); t != "" && p.Endpoints == model.EntraEndpoints(t) {
 		addKey(n, "tenant", str(t))
 	} else {

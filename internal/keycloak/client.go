@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // Config says which server and realm to talk to, and how to log in. Set either ClientSecret
@@ -45,6 +48,13 @@ type Config struct {
 	// Log, when set, receives a line per HTTP request: method, path, status and duration, never
 	// query strings, headers or bodies (roster --verbose).
 	Log io.Writer
+	// CodeMie names the realm roles that stand for model.RoleAdmin and model.RoleDeveloper and
+	// CodeMie's client (settings.codemie; the zero value is CodeMie's defaults).
+	CodeMie model.CodeMie
+	// Secrets, when set, learns every secret the client holds or obtains — the client secret or
+	// password, the Basic credentials made of them, and each access and refresh token as it
+	// arrives — so that the output masks them wherever they appear, server answers included.
+	Secrets *redact.Secrets
 }
 
 // Client is a logged-in connection to one realm's Admin API. It is safe for concurrent use.
@@ -84,7 +94,7 @@ func Open(cfg Config) (*Client, error) {
 	rc := gc.RestyClient()
 	rc.SetTimeout(cfg.Timeout)
 	rc.SetLogger(quietLogger{})
-	rc.SetRedirectPolicy(sameHostRedirects{})
+	rc.SetRedirectPolicy(sameOriginRedirects{})
 	transport := cfg.Transport
 	if transport == nil {
 		tlsConfig, err := cfg.tlsConfig()
@@ -98,6 +108,7 @@ func Open(cfg Config) (*Client, error) {
 		t.MaxIdleConnsPerHost = 64
 		transport = t
 	}
+	transport = &limitTransport{base: transport, max: MaxAnswer}
 	if cfg.Log != nil {
 		transport = &loggingTransport{base: transport, w: cfg.Log}
 	}
@@ -111,7 +122,10 @@ func (cfg *Config) complete() error {
 	case cfg.URL == "":
 		return errors.New("no Keycloak server given: set --server or KEYCLOAK_URL")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return fmt.Errorf("server URL %q is not an http(s) URL like https://keycloak.example.com", cfg.URL)
+		return fmt.Errorf("server URL %q is not an http(s) URL like https://keycloak.example.com", withoutUserInfo(cfg.URL))
+	case u.User != nil:
+		u.User = nil
+		return &URLCredentialsError{URL: u.String()}
 	case cfg.Realm == "":
 		return errors.New("no realm given: set realm in the configuration or --realm")
 	}
@@ -140,7 +154,39 @@ func (cfg *Config) complete() error {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	cfg.Secrets.Add(cfg.ClientSecret, cfg.Password)
+	cfg.Secrets.AddBasic(cfg.ClientID, cfg.ClientSecret)
 	return nil
+}
+
+// withoutUserInfo masks what may be credentials in a URL that does not parse: whatever lies
+// between the scheme and the last @.
+func withoutUserInfo(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	start := strings.Index(raw, "://") + len("://")
+	if start < len("://") || start > at {
+		start = 0
+	}
+	return raw[:start] + "***" + raw[at:]
+}
+
+// URLCredentialsError refuses a server URL with credentials in it (https://user:pass@host):
+// they would end up in logs and saved plans, and roster never sends them.
+type URLCredentialsError struct {
+	URL string // the URL without its credentials
+}
+
+func (e *URLCredentialsError) Error() string {
+	return fmt.Sprintf("the server URL carries credentials (user:password@ before %s): roster does not use them", e.URL)
+}
+
+// Hints says where credentials go instead.
+func (e *URLCredentialsError) Hints() []string {
+	return []string{fmt.Sprintf("set KEYCLOAK_URL or --server to %s and log in with KEYCLOAK_CLIENT_ID and KEYCLOAK_CLIENT_SECRET, "+
+		"or KEYCLOAK_USER and KEYCLOAK_PASSWORD", e.URL)}
 }
 
 func (cfg *Config) tlsConfig() (*tls.Config, error) {
@@ -200,6 +246,7 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", c.loginError(ctx, err)
 	}
+	c.cfg.Secrets.Add(jwt.AccessToken, jwt.RefreshToken, jwt.IDToken)
 	lifetime := time.Duration(jwt.ExpiresIn) * time.Second
 	c.token = jwt.AccessToken
 	c.renewAt = time.Now().Add(lifetime - lifetime/5)
@@ -230,9 +277,16 @@ func (c *Client) login(ctx context.Context) (*gocloak.JWT, error) {
 func loginTransient(err error) bool {
 	var apiErr *gocloak.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
-		return !untrusted(err)
+		return !untrusted(err) && !tooLarge(err) && !refusedRedirect(err)
 	}
 	return retryStatus(apiErr.Code)
+}
+
+// refusedRedirect reports whether the request failed because roster refused a redirect to
+// another origin; gocloak keeps only the text of transport errors.
+func refusedRedirect(err error) bool {
+	var re *redirectError
+	return errors.As(err, &re) || strings.Contains(err.Error(), redirectText)
 }
 
 // untrusted reports whether the request failed because the server's certificate is not
@@ -244,6 +298,9 @@ func untrusted(err error) bool {
 func (c *Client) loginError(ctx context.Context, err error) error {
 	var apiErr *gocloak.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
+		if tooLarge(err) {
+			return fmt.Errorf("failed to log in to realm %q: %w", c.cfg.AuthRealm, &TooLargeError{Limit: MaxAnswer})
+		}
 		e := &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
 		if untrusted(e.Err) {
 			e.Hint = "roster verifies the server's TLS certificate: if a private CA signed it, pass that CA's PEM file with --ca-file"
@@ -292,25 +349,34 @@ func (e *ConnError) Hints() []string {
 	return []string{e.Hint}
 }
 
-// sameHostRedirects follows redirects only within the same host, so that a misconfigured proxy
-// cannot send the bearer token to another server.
-type sameHostRedirects struct{}
+// sameOriginRedirects follows redirects only to the same scheme and host (port included), so
+// that a misconfigured proxy cannot send the bearer token, password or client secret to another
+// server, nor in clear text over http to the same one.
+type sameOriginRedirects struct{}
 
-func (sameHostRedirects) Apply(req *http.Request, via []*http.Request) error {
+func (sameOriginRedirects) Apply(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("stopped after 5 redirects")
 	}
-	if req.URL.Host != via[0].URL.Host {
-		return &otherHostError{from: via[0].URL.Host, to: req.URL.Host}
+	from, to := via[0].URL, req.URL
+	if to.Scheme != from.Scheme || to.Host != from.Host {
+		return &redirectError{from: origin(from), to: origin(to)}
 	}
 	return nil
 }
 
-// otherHostError is a refused redirect to another host; repeating the request would not help.
-type otherHostError struct{ from, to string }
+// origin is scheme://host of u, without credentials, path or query.
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
-func (e *otherHostError) Error() string {
-	return fmt.Sprintf("refusing to follow a redirect from %s to another host %s: point roster at the server directly", e.from, e.to)
+// redirectError is a refused redirect to another origin; repeating the request would not help.
+type redirectError struct{ from, to string }
+
+// redirectText starts redirectError's message.
+const redirectText = "refusing to follow a redirect from"
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("%s %s to %s: roster sends its credentials only to the server it was given; "+
+		"point roster at the address the server redirects to, if that is the server", redirectText, e.from, e.to)
 }
 
 // quietLogger drops resty's own log lines; roster reports failures itself.

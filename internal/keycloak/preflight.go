@@ -93,7 +93,7 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 	const path = "/admin/serverinfo"
 	resp, err := c.gc.GetRequestWithBearerAuth(ctx, token).SetResult(&info).Get(c.baseURL() + path)
 	if err != nil {
-		return "", &ConnError{Op: fmt.Sprintf("reach %s (GET %s)", c.cfg.URL, path), Err: transportCause(ctx, err)}
+		return "", c.transportError(ctx, http.MethodGet, path, err)
 	}
 	if resp.IsError() {
 		return "", c.apiError(http.MethodGet, path, resp)
@@ -186,7 +186,7 @@ func (c *Client) Probe(ctx context.Context, p Permission) (bool, error) {
 	case ManageUsers:
 		return held(c.do(ctx, http.MethodPost, "/users", struct{}{}, nil)) // 400: no username
 	case ViewRealm:
-		return held(c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(string(model.RoleAdmin)), nil, nil)) // 404 when absent
+		return held(c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(c.cfg.CodeMie.RoleName(model.RoleAdmin)), nil, nil)) // 404 when absent
 	case ManageRealm:
 		return held(c.do(ctx, http.MethodPost, "/roles", struct{}{}, nil)) // 400: no name
 	case ViewClients, ManageClients:

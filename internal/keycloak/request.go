@@ -142,7 +142,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("the answer broke off before its end (%w)", err)
 		}
-		return nil, &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, shown), Err: transportCause(ctx, err)}
+		return nil, c.transportError(ctx, method, shown, err)
 	}
 	if resp.StatusCode() == http.StatusUnauthorized {
 		return resp, &ConnError{Op: fmt.Sprintf("%s %s", method, shown), Err: errors.New("401 Unauthorized"),
@@ -158,6 +158,15 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 		}
 	}
 	return resp, nil
+}
+
+// transportError is the error of a request that got no usable answer: an answer too large to
+// read (an error like any other), or none at all (a *ConnError).
+func (c *Client) transportError(ctx context.Context, method, path string, err error) error {
+	if tooLarge(err) {
+		return fmt.Errorf("%s %s: %w", method, path, &TooLargeError{Limit: MaxAnswer})
+	}
+	return &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, path), Err: transportCause(ctx, err)}
 }
 
 // AnswerError is a success answer whose body is not the JSON the Admin API sends: the URL names
@@ -189,9 +198,9 @@ func transient(resp *resty.Response, err error) bool {
 		return false
 	}
 	var ce *ConnError
-	var oh *otherHostError
+	var re *redirectError
 	if errors.As(err, &ce) && resp == nil {
-		return !errors.As(err, &oh) // no answer: connection refused, reset, timeout; not a refused redirect
+		return !errors.As(err, &re) // no answer: connection refused, reset, timeout; not a refused redirect
 	}
 	return retryStatus(statusOf(err))
 }

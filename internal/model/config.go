@@ -1,6 +1,12 @@
 package model
 
-import "github.com/rosterhq/roster/internal/diag"
+import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/diag"
+)
 
 // FormatVersion is the desired-state format version this build reads (the top-level `version`).
 const FormatVersion = 1
@@ -90,6 +96,9 @@ type Settings struct {
 	// UserManagement is true when CodeMie runs with ENABLE_USER_MANAGEMENT: it then reads
 	// Keycloak only at a user's first sign-in, and roster warns that later changes do not reach it.
 	UserManagement bool
+	// CodeMie names the realm roles CodeMie reads and its client (settings.codemie); the
+	// loader fills in the defaults.
+	CodeMie CodeMie
 }
 
 // Defaults for Settings.
@@ -199,6 +208,29 @@ func EntraEndpoints(tenant string) Endpoints {
 	}
 }
 
+// MicrosoftSignInHosts are the hosts of Microsoft Entra ID's sign-in (authority) endpoints: the
+// global service and the national clouds — US Government, and China operated by 21Vianet under
+// both the names Microsoft documents for it.
+var MicrosoftSignInHosts = []string{"login.microsoftonline.com", "login.microsoftonline.us",
+	"login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}
+
+// MicrosoftGraphHosts are the hosts of Microsoft Graph, which serves Entra ID's userinfo
+// endpoint: the global service, US Government L4 and L5 (DoD), and China operated by 21Vianet.
+var MicrosoftGraphHosts = []string{"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
+	"microsoftgraph.chinacloudapi.cn"}
+
+// MicrosoftEndpoint reports whether raw, the value of the provider configuration key key
+// (Endpoints.Config's keys), is an https URL on one of Microsoft's hosts for it: a sign-in host,
+// or for userInfoUrl also a Graph host; no user info, no port but 443.
+func MicrosoftEndpoint(key, raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.User != nil || u.Opaque != "" || u.Port() != "" && u.Port() != "443" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	return slices.Contains(MicrosoftSignInHosts, host) || key == "userInfoUrl" && slices.Contains(MicrosoftGraphHosts, host)
+}
+
 // IdentityProviderMapper is a mapper of an identity provider.
 type IdentityProviderMapper struct {
 	// Name is the mapper's name, unique within its provider.
@@ -277,9 +309,17 @@ type User struct {
 type SecretRef struct {
 	// Env is the name of an environment variable holding the secret.
 	Env string
-	// File is the path of a file holding the secret. The files name it relative to the file
-	// that references it; the loader joins the two, so File works from the working directory.
+	// File is the path of a file holding the secret, relative to the secrets directory the
+	// operator names (package secret decides what a configuration may reach).
 	File string
+}
+
+// String says where the secret comes from, as plans show it: "env NAME" or "file PATH".
+func (r SecretRef) String() string {
+	if r.Env != "" {
+		return "env " + r.Env
+	}
+	return "file " + r.File
 }
 
 // InitialPassword references the password a user is created with.

@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,9 +73,11 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 			}
 		}
 		n.SetConfig(n.Config)
+		b.warn("identity provider %q is created with endpoints on %s: Keycloak sends its client secret and users' sign-ins there",
+			p.Alias, strings.Join(endpointHosts(p.Endpoints), ", "))
 		c := Change{Addr: addr, Action: Create, IdentityProvider: &IdentityProviderChange{New: n, Secret: p.ClientSecret}}
 		if p.ClientSecret != nil {
-			fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true})
+			fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true, Source: p.ClientSecret.String()})
 		}
 		c.Fields = fields
 		return c, true
@@ -98,15 +102,43 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 			fields = append(fields, FieldChange{Name: k.key, Before: formatIdPValue(k.key, have), After: formatIdPValue(k.key, k.want)})
 		}
 	}
+	var moved []string
+	for _, kv := range p.Endpoints.Config() {
+		if have := live.Config[kv.Key]; kv.Value != "" && have != kv.Value {
+			moved = append(moved, fmt.Sprintf("%s %s → %s", kv.Key, formatIdPValue(kv.Key, have), formatIdPValue(kv.Key, kv.Value)))
+		}
+	}
+	if len(moved) > 0 {
+		b.warn("identity provider %q changes its endpoints, where Keycloak sends its client secret and users' sign-ins: %s",
+			p.Alias, strings.Join(moved, "; "))
+	}
 	ic := &IdentityProviderChange{Before: live, Update: upd}
 	if rotate && p.ClientSecret != nil {
 		ic.Secret = p.ClientSecret
-		fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true})
+		fields = append(fields, FieldChange{Name: "clientSecret", Sensitive: true, Source: p.ClientSecret.String()})
 	}
 	if len(fields) == 0 {
 		return Change{}, false
 	}
 	return Change{Addr: addr, Action: Update, IdentityProvider: ic, Fields: fields}, true
+}
+
+// endpointHosts lists, sorted and once each, the hosts of the endpoints e sets (the whole value
+// when it is no URL with a host).
+func endpointHosts(e model.Endpoints) []string {
+	var hosts []string
+	for _, kv := range e.Config() {
+		if kv.Value == "" {
+			continue
+		}
+		h := kv.Value
+		if u, err := url.Parse(kv.Value); err == nil && u.Host != "" {
+			h = u.Host
+		}
+		hosts = append(hosts, strconv.Quote(h))
+	}
+	slices.Sort(hosts)
+	return slices.Compact(hosts)
 }
 
 // formatIdPValue shows a provider configuration value: names and URLs quoted, booleans and sync

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -27,12 +28,13 @@ func updated(t *testing.T, realm *keycloaktest.Realm) int {
 // TestCrashRecovery starts the 300 changes of the fault scenario (140 creations, 120 updates,
 // 40 deletions) through a proxy that slows every request, stops roster with a signal once 20 of
 // the updates are done, and runs apply again: it must finish the job, make no duplicate, and
-// leave a plan with no changes. SIGKILL gives roster no chance to clean up; SIGINT must stop it
-// gracefully, saying what was and was not applied, with exit code 1.
+// leave a plan with no changes. SIGKILL gives roster no chance to clean up; SIGINT (Ctrl-C) and
+// SIGTERM (timeout, Kubernetes, CI cancellation) must stop it gracefully, saying what was and
+// was not applied, with exit code 1, and release the apply lock: the re-run takes it at once.
 func TestCrashRecovery(t *testing.T) {
 	const stopAt = 20
 	args := []string{"apply", "--auto-approve", "--prune", "delete", "--allow-mass-removal", "roster.yaml"}
-	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			realm := scenarioRealm(t, 200, 20)
 			cmd, stdout, stderr := startSlowApply(t, realm, args, stopAt)
@@ -42,8 +44,8 @@ func TestCrashRecovery(t *testing.T) {
 			err := cmd.Wait()
 			code := cmd.ProcessState.ExitCode()
 			t.Logf("%s after %d of 60 email updates: exit %d (%v)", sig, updated(t, realm), code, err)
-			if sig == syscall.SIGINT {
-				checkInterrupted(t, stdout.String(), stderr.String(), code)
+			if sig != syscall.SIGKILL {
+				checkInterrupted(t, sig, stdout.String(), stderr.String(), code)
 			}
 
 			direct := newRoster(t, realm, realm.Server.URL)
@@ -107,12 +109,12 @@ func startSlowApply(t *testing.T, realm *keycloaktest.Realm, args []string, stop
 	return cmd, stdout, stderr
 }
 
-// checkInterrupted checks what an apply stopped by SIGINT said: a line per change, in plan
-// order, either done or not started, a summary that counts them, and the error with its hint.
-func checkInterrupted(t *testing.T, stdout, stderr string, code int) {
+// checkInterrupted checks what an apply stopped by sig said: a line per change, in plan order,
+// either done or not started, a summary that counts them, and the error with its hint.
+func checkInterrupted(t *testing.T, sig syscall.Signal, stdout, stderr string, code int) {
 	t.Helper()
 	if code != 1 {
-		t.Errorf("exit code %d after SIGINT, want 1", code)
+		t.Errorf("exit code %d after %s, want 1", code, sig)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	summary := regexp.MustCompile(`^Apply interrupted: (\d+) added, (\d+) changed, (\d+) removed, 0 failed, (\d+) not started\.$`)
@@ -147,5 +149,41 @@ func checkInterrupted(t *testing.T, stdout, stderr string, code int) {
 	if stderr != wantErr {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, wantErr)
 	}
-	t.Logf("SIGINT: %d created, %d updated, %d deleted, %d reported not started", want[0], want[1], want[2], want[3])
+	t.Logf("%s: %d created, %d updated, %d deleted, %d reported not started", sig, want[0], want[1], want[2], want[3])
+}
+
+// TestPlanInterrupted stops plan --detailed-exitcode with SIGINT and with SIGTERM while it waits
+// for the server: it must exit 1, an error — not 3, which says the server is unreachable, nor 2.
+func TestPlanInterrupted(t *testing.T) {
+	realm := scenarioRealm(t, 0, 0)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+			waiting := make(chan struct{}, 1)
+			proxy.Answer("GET", "/admin/realms/"+realm.Name, 1, func(w http.ResponseWriter, r *http.Request) {
+				waiting <- struct{}{}
+				<-r.Context().Done() // never answers; roster hangs up
+			})
+			r := newRoster(t, realm, proxy.URL)
+			r.write("roster.yaml", fmt.Sprintf("version: 1\nrealm: %s\nusers: []\n", realm.Name))
+			cmd := r.command([]string{"plan", "--detailed-exitcode", "roster.yaml"})
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-waiting:
+			case <-time.After(time.Minute):
+				t.Fatal("plan never asked for the realm")
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "context canceled") {
+				t.Errorf("exit %d after %s, want 1; stdout %q, stderr:\n%s", code, sig, stdout.String(), stderr.String())
+			}
+		})
+	}
 }

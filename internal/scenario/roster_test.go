@@ -64,6 +64,8 @@ type roster struct {
 	dir    string
 	server string
 	env    []string
+	// lastMaxRSS is the peak memory, in bytes, of the process run last ran.
+	lastMaxRSS int64
 }
 
 func newRoster(t *testing.T, realm *keycloaktest.Realm, server string) *roster {
@@ -88,6 +90,9 @@ func (r *roster) run(args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
+	if cmd.ProcessState != nil {
+		r.lastMaxRSS = maxRSS(cmd.ProcessState)
+	}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):

@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// hostileServer logs roster in, then answers the first Admin API request as the answer says.
-// Each answer runs against its own server; none needs Keycloak.
-func hostileServer(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+// hostileServer logs roster in, then answers the first Admin API request as the answer says,
+// over TLS when tls is set. Each answer runs against its own server; none needs Keycloak.
+func hostileServer(t *testing.T, tls bool, answer func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/realms/r/protocol/openid-connect/token" {
 			w.Header().Set("Content-Type", "application/json")
@@ -22,14 +22,19 @@ func hostileServer(t *testing.T, answer func(w http.ResponseWriter, r *http.Requ
 		answer(w, r)
 	}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
+	if tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return srv
 }
 
 // TestHostileServer points roster at servers that answer garbage JSON, an HTML error page, a
-// truncated body or a redirect to another host: each ends in one clear error and its exit code,
-// never a panic.
+// truncated body, a redirect to another host or from https to http on the same one: each ends
+// in one clear error and its exit code, never a panic, and roster sends nothing where it was
+// redirected.
 func TestHostileServer(t *testing.T) {
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("roster followed the redirect to another host: %s %s", r.Method, r.URL)
@@ -37,6 +42,7 @@ func TestHostileServer(t *testing.T) {
 	t.Cleanup(other.Close)
 	for _, tc := range []struct {
 		name   string
+		tls    bool
 		answer func(w http.ResponseWriter, r *http.Request)
 		code   int
 		stderr string
@@ -81,19 +87,32 @@ func TestHostileServer(t *testing.T) {
 		answer: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusMovedPermanently)
 		},
-		code:   3,
-		stderr: "roster: failed to reach $SERVER (GET /admin/realms/r): refusing to follow a redirect from $SERVER_HOST to another host $OTHER_HOST: point roster at the server directly\n",
+		code: 3,
+		stderr: "roster: failed to reach $SERVER (GET /admin/realms/r): refusing to follow a redirect from $SERVER to $OTHER: " +
+			"roster sends its credentials only to the server it was given; point roster at the address the server redirects to, if that is the server\n",
+	}, {
+		name: "redirect from https to http on the same host",
+		tls:  true,
+		answer: func(w http.ResponseWriter, r *http.Request) {
+			if r.TLS == nil {
+				t.Errorf("roster followed the redirect to http: %s %s", r.Method, r.URL)
+			}
+			http.Redirect(w, r, "http://"+r.Host+r.URL.Path, http.StatusFound)
+		},
+		code: 3,
+		stderr: "roster: failed to reach $SERVER (GET /admin/realms/r): refusing to follow a redirect from $SERVER to http://$SERVER_HOST: " +
+			"roster sends its credentials only to the server it was given; point roster at the address the server redirects to, if that is the server\n",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := hostileServer(t, tc.answer)
+			srv := hostileServer(t, tc.tls, tc.answer)
 			r := &roster{t: t, bin: rosterBin(t), dir: t.TempDir(), env: []string{
 				"KEYCLOAK_URL=" + srv.URL, "KEYCLOAK_CLIENT_ID=roster", "KEYCLOAK_CLIENT_SECRET=x"}}
 			r.write("roster.yaml", "version: 1\nrealm: r\nusers: []\n")
-			stdout, stderr, code := r.run("plan", "roster.yaml")
+			stdout, stderr, code := r.run("plan", "--insecure-skip-tls-verify", "roster.yaml")
+			host := srv.Listener.Addr().String()
 			stderr = strings.ReplaceAll(stderr, srv.URL, "$SERVER")
 			stderr = strings.ReplaceAll(stderr, other.URL, "$OTHER")
-			stderr = strings.ReplaceAll(stderr, strings.TrimPrefix(srv.URL, "http://"), "$SERVER_HOST")
-			stderr = strings.ReplaceAll(stderr, strings.TrimPrefix(other.URL, "http://"), "$OTHER_HOST")
+			stderr = strings.ReplaceAll(stderr, host, "$SERVER_HOST")
 			if code != tc.code || stdout != "" || stderr != tc.stderr {
 				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit %d, stderr:\n%s", code, stdout, stderr, tc.code, tc.stderr)
 			}

@@ -17,7 +17,7 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, diags := LoadFiles([]File{{Name: "fuzz.yaml", Data: data}}, Options{LookupEnv: func(string) (string, bool) { return "", false }})
+		cfg, diags := LoadFiles([]File{{Name: "fuzz.yaml", Data: data}}, Options{})
 		if (cfg == nil) != diags.HasErrors() {
 			t.Fatalf("config returned: %v, errors: %v", cfg != nil, diags.HasErrors())
 		}

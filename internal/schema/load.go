@@ -14,15 +14,19 @@ import (
 
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // Options tune Load.
 type Options struct {
-	// CheckSecrets makes Load check that every secret reference resolves: the environment
-	// variable is set and not empty, the file exists. Secret values are never printed.
+	// CheckSecrets makes Load read every secret reference through Secrets: the environment
+	// variable is set and not empty, the file exists in the secrets directory and is not
+	// empty. Secret values are never printed.
 	CheckSecrets bool
-	// LookupEnv looks environment variables up for CheckSecrets; nil means os.LookupEnv.
-	LookupEnv func(string) (string, bool)
+	// Secrets is what the operator exposed to the configuration. Whatever it holds, Load refuses
+	// a reference package secret forbids; with a secrets directory it also refuses a file
+	// reference that leads out of it.
+	Secrets secret.Source
 }
 
 // File is one input file held in memory.
@@ -135,11 +139,8 @@ func osReason(err error) error {
 }
 
 // LoadFiles is Load for files already in memory. Secret files named by references are still
-// looked up on disk, relative to each referencing file's name.
+// looked up on disk, in the secrets directory of opts.Secrets.
 func LoadFiles(files []File, opts Options) (*model.Config, diag.List) {
-	if opts.LookupEnv == nil {
-		opts.LookupEnv = os.LookupEnv
-	}
 	l := &loader{opts: opts, roles: map[string]*roleDef{}, idps: map[string]*node{},
 		teams: map[string]*teamDef{}, users: map[string]*userDef{}}
 	for _, f := range files {
@@ -336,7 +337,7 @@ func (l *loader) build() *model.Config {
 		l.diags.Errorf(diag.Pos{File: l.files[0]}, "realm", "no file sets the realm").Hint = "add `realm: <name>` to one of the files"
 	}
 	cfg.Settings = l.buildSettings()
-	cfg.Roles = l.buildRoles()
+	cfg.Roles = l.buildRoles(cfg.Settings.CodeMie)
 	cfg.TokenMappers = l.buildTokenMappers()
 	cfg.IdentityProviders = l.buildIdentityProviders()
 	if l.registry != nil {
@@ -387,13 +388,28 @@ func (l *loader) buildSettings() model.Settings {
 				"choose another name, e.g. " + model.DefaultOwnerAttribute
 		}
 	}
-	if v, ok := n.get("codemie").get("userManagement").boolean(); ok {
+	cm := n.get("codemie")
+	if v, ok := cm.get("userManagement").boolean(); ok {
 		s.UserManagement = v
+	}
+	s.CodeMie = model.DefaultCodeMie()
+	for _, f := range []struct {
+		key  string
+		dest *string
+	}{{"adminRole", &s.CodeMie.AdminRole}, {"developerRole", &s.CodeMie.DeveloperRole}, {"clientId", &s.CodeMie.ClientID}} {
+		if v, ok := cm.get(f.key).str(); ok {
+			*f.dest = v
+		}
+	}
+	if s.CodeMie.AdminRole == s.CodeMie.DeveloperRole {
+		l.diags.Errorf(cm.get("developerRole").pos(), "settings.codemie.developerRole",
+			"adminRole and developerRole are both %q: every user CodeMie lets in would be an Admin", s.CodeMie.AdminRole).Hint =
+			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use (default admin and developer)"
 	}
 	return s
 }
 
-func (l *loader) buildRoles() []model.RealmRole {
+func (l *loader) buildRoles(cm model.CodeMie) []model.RealmRole {
 	roles := []model.RealmRole{}
 	for _, name := range l.roleOrder {
 		def := l.roles[name]
@@ -401,8 +417,8 @@ func (l *loader) buildRoles() []model.RealmRole {
 		roles = append(roles, model.RealmRole{Name: name, Description: desc, Pos: def.item.pos()})
 	}
 	for _, r := range model.OwnedRoles {
-		if _, ok := l.roles[string(r)]; !ok {
-			roles = append(roles, model.RealmRole{Name: string(r)})
+		if name := cm.RoleName(r); l.roles[name] == nil {
+			roles = append(roles, model.RealmRole{Name: name})
 		}
 	}
 	slices.SortFunc(roles, func(a, b model.RealmRole) int { return cmp.Compare(a.Name, b.Name) })
@@ -443,11 +459,26 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 			idp.Tenant = strings.ToLower(idp.Tenant)
 			idp.Endpoints = model.EntraEndpoints(idp.Tenant)
 		}
+		custom, _ := n.get("allowCustomEndpoints").boolean()
+		if custom && idp.Tenant == "" {
+			l.diags.Warnf(n.get("allowCustomEndpoints").pos(), path+".allowCustomEndpoints",
+				"allowCustomEndpoints has no effect on identity provider %q: only a provider with a tenant is held to Microsoft's hosts", idp.Alias).Hint =
+				"remove it"
+		}
 		for key, field := range map[string]*string{"issuer": &idp.Endpoints.Issuer, "authorizationUrl": &idp.Endpoints.AuthorizationURL,
 			"tokenUrl": &idp.Endpoints.TokenURL, "jwksUrl": &idp.Endpoints.JWKSURL, "logoutUrl": &idp.Endpoints.LogoutURL,
 			"userInfoUrl": &idp.Endpoints.UserInfoURL} {
-			if v, ok := n.get(key).str(); ok {
-				*field = v
+			v, ok := n.get(key).str()
+			if !ok {
+				continue
+			}
+			*field = v
+			if idp.Tenant != "" && !custom && !model.MicrosoftEndpoint(key, v) {
+				// Keycloak posts the client secret to tokenUrl and sends users to authorizationUrl:
+				// a Microsoft tenant's must stay Microsoft's unless the file says otherwise.
+				l.diags.Errorf(n.get(key).pos(), path+"."+key,
+					"%s %q of identity provider %q is not on a Microsoft sign-in host, though the provider names a Microsoft tenant", key, v, idp.Alias).Hint =
+					"remove it to use the endpoint derived from the tenant, or add `allowCustomEndpoints: true` to the provider if Keycloak is meant to send its client secret and users' sign-ins there"
 			}
 		}
 		if idp.Tenant == "" && (idp.Endpoints.AuthorizationURL == "" || idp.Endpoints.TokenURL == "") {
@@ -528,8 +559,10 @@ func reservedAttribute(name string) string {
 	return ""
 }
 
-// secretRef reads a secret reference, checking it resolves when CheckSecrets is set. extra
-// names the other keys the reference may have (temporary, for a password).
+// secretRef reads a secret reference and reports what package secret refuses: always a
+// reference no configuration may hold, with a secrets directory a file leading out of it, and
+// with CheckSecrets whatever stops it from resolving. extra names the other keys the reference
+// may have (temporary, for a password).
 func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretRef {
 	if n == nil || n.kind != mapNode {
 		return nil
@@ -545,36 +578,33 @@ func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretR
 	if len(extra) > 0 && envOK == fileOK {
 		// The schema cannot say "exactly one of env and file" next to other keys; say it here.
 		l.diags.Errorf(n.pos(), path, "%s needs exactly one of env or file", path[strings.LastIndexByte(path, '.')+1:]).Hint =
-			"write {env: NAME} or {file: PATH}"
+			"write {env: ROSTER_SECRET_<NAME>} or {file: PATH}"
 		return nil
 	}
+	var ref *model.SecretRef
+	key := "env"
 	switch {
 	case envOK && keys == 1:
-		if l.opts.CheckSecrets {
-			v, set := l.opts.LookupEnv(env)
-			switch {
-			case !set:
-				l.diags.Errorf(n.get("env").pos(), path+".env", "environment variable %s is not set", env)
-			case v == "":
-				l.diags.Errorf(n.get("env").pos(), path+".env", "environment variable %s is empty", env)
-			}
+		ref = &model.SecretRef{Env: env}
+		if secret.Check(*ref) != nil {
+			return ref // the schema's pattern reported it, with package secret's words
 		}
-		return &model.SecretRef{Env: env}
 	case fileOK && keys == 1:
-		if !filepath.IsAbs(file) {
-			file = filepath.Join(filepath.Dir(n.file), file)
-		}
-		if l.opts.CheckSecrets {
-			switch info, err := os.Stat(file); {
-			case err != nil:
-				l.diags.Errorf(n.get("file").pos(), path+".file", "cannot read secret file %s: %v", file, osReason(err))
-			case info.IsDir():
-				l.diags.Errorf(n.get("file").pos(), path+".file", "secret file %s is a directory", file)
-			}
-		}
-		return &model.SecretRef{File: file}
+		ref, key = &model.SecretRef{File: file}, "file"
+	default:
+		return nil
 	}
-	return nil
+	var err error
+	if l.opts.CheckSecrets {
+		_, err = l.opts.Secrets.Resolve(*ref)
+	} else {
+		err = l.opts.Secrets.Locate(*ref)
+	}
+	var e *secret.Error
+	if errors.As(err, &e) {
+		l.diags.Errorf(n.get(key).pos(), path+"."+key, "%s", e.Problem).Hint = e.Hint
+	}
+	return ref
 }
 
 // checkProjectName reports a malformed project name.
@@ -712,8 +742,8 @@ func (l *loader) checkAttribute(k, v *node, path, owner string) {
 		l.diags.Errorf(k.pos(), path, "attribute %q is roster's ownership marker (settings.ownerAttribute): its only value may be \"true\"", name).Hint =
 			"write [\"true\"] to adopt the user, so that prune may act on it once it leaves the files; or choose another attribute name"
 	case lower == "password" || lower == "initialpassword":
-		l.diags.Errorf(k.pos(), path, "plaintext passwords are not allowed: reference it with {env: NAME} or {file: PATH}").Hint =
-			"use initialPassword: {env: NAME}"
+		l.diags.Errorf(k.pos(), path, "plaintext passwords are not allowed: reference it with {env: ROSTER_SECRET_<NAME>} or {file: PATH}").Hint =
+			"use initialPassword: {env: ROSTER_SECRET_<NAME>}"
 	case reservedAttribute(name) != "":
 		l.diags.Errorf(k.pos(), path, "attribute %q %s", name, reservedAttribute(name)).Hint =
 			fmt.Sprintf("set it with the user's %s field", name)

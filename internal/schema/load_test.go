@@ -2,19 +2,25 @@ package schema
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 var update = flag.Bool("update", false, "rewrite the want sections of testdata/invalid from current output")
 
 // corpusCase is one txtar archive of testdata/invalid: input files, a want section with the
-// exact diagnostics, and options in the comment (lines "check-secrets" and "env NAME=value").
+// exact diagnostics, and options in the comment (lines "check-secrets", "env NAME=value" and
+// "secrets-dir DIR", a directory of the case's files named DIR/...).
 type corpusCase struct {
 	path  string
 	ar    *txtar.Archive
@@ -43,15 +49,29 @@ func readCorpus(t testing.TB, dir string) []corpusCase {
 			case strings.HasPrefix(line, "env "):
 				k, v, _ := strings.Cut(strings.TrimPrefix(line, "env "), "=")
 				env[k] = v
+			case strings.HasPrefix(line, "secrets-dir "):
+				c.opts.Secrets.Dir = filepath.Join(t.TempDir(), strings.TrimPrefix(line, "secrets-dir "))
+				if err := os.MkdirAll(c.opts.Secrets.Dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-		c.opts.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		c.opts.Secrets.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 		for _, f := range ar.Files {
-			if f.Name == "want" {
+			switch {
+			case f.Name == "want":
 				c.want = string(f.Data)
-				continue
+			case c.opts.Secrets.Dir != "" && strings.HasPrefix(f.Name, filepath.Base(c.opts.Secrets.Dir)+"/"):
+				name := filepath.Join(filepath.Dir(c.opts.Secrets.Dir), f.Name)
+				if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(name, f.Data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				c.files = append(c.files, File{Name: f.Name, Data: f.Data})
 			}
-			c.files = append(c.files, File{Name: f.Name, Data: f.Data})
 		}
 		cases = append(cases, c)
 	}
@@ -189,4 +209,28 @@ func TestSchemaDocumentsEveryProperty(t *testing.T) {
 		}
 	}
 	walk("", schemaDoc)
+}
+
+// TestSchemaEnvPatternIsSecretRule keeps the JSON Schema's pattern for {env: NAME}, which
+// editors check, the same rule as package secret's, which roster enforces.
+func TestSchemaEnvPatternIsSecretRule(t *testing.T) {
+	var root struct {
+		Defs map[string]struct {
+			Properties map[string]struct {
+				Pattern string `json:"pattern"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(schemaJSON, &root); err != nil {
+		t.Fatal(err)
+	}
+	for _, def := range []string{"secretRef", "passwordRef"} {
+		re := regexp.MustCompile(root.Defs[def].Properties["env"].Pattern)
+		for _, name := range []string{"ROSTER_SECRET_A", "ROSTER_SECRET_entra_1", "ROSTER_SECRET_", "ROSTER_SECRETS_DIR",
+			"KEYCLOAK_CLIENT_SECRET", "HOME", "1PW", "ROSTER_SECRET_A-B", "XROSTER_SECRET_A", "ROSTER_SECRET_A\n"} {
+			if allowed := secret.Check(model.SecretRef{Env: name}) == nil; re.MatchString(name) != allowed {
+				t.Errorf("%s.env pattern matches %q: %v; package secret allows it: %v", def, name, !allowed, allowed)
+			}
+		}
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/rosterhq/roster/internal/diag"
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // checkShape validates one file's tree against the JSON Schema, reporting each error at the
@@ -111,8 +113,8 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 			d := diags.Errorf(k.pos(), joinPath(path, k.value), "unknown field %q", k.value)
 			switch {
 			case inUser && len(toks) == 2 && strings.EqualFold(k.value, "password"):
-				d.Message = "plaintext passwords are not allowed: reference it with {env: NAME} or {file: PATH}"
-				d.Hint = "set a first password with initialPassword: {env: NAME}"
+				d.Message = "plaintext passwords are not allowed: reference it with {env: ROSTER_SECRET_<NAME>} or {file: PATH}"
+				d.Hint = "set a first password with initialPassword: {env: ROSTER_SECRET_<NAME>}"
 			case didYouMean(k.value, props) != "":
 				d.Hint = fmt.Sprintf("did you mean %q?", didYouMean(k.value, props))
 			default:
@@ -148,7 +150,7 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 			if field == "initialPassword" {
 				what = "passwords"
 			}
-			d.Message = fmt.Sprintf("plaintext %s are not allowed: reference it with {env: NAME} or {file: PATH}", what)
+			d.Message = fmt.Sprintf("plaintext %s are not allowed: reference it with {env: ROSTER_SECRET_<NAME>} or {file: PATH}", what)
 			d.Hint = ""
 		case n.kind == scalarNode && n.tag == "!!null":
 			d.Hint = "give it a value or remove it"
@@ -200,8 +202,12 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 		errorf(n, "%s must be at least %v, not %s", field, sub["minimum"], n.value)
 	case "pattern":
 		if field == "env" {
-			errorf(n, "invalid environment variable name %q", n.value).Hint = "use letters, digits and _, not starting with a digit"
-			return
+			// The pattern is package secret's rule for environment references; it says why.
+			var e *secret.Error
+			if errors.As(secret.Check(model.SecretRef{Env: n.value}), &e) {
+				errorf(n, "%s", e.Problem).Hint = e.Hint
+				return
+			}
 		}
 		if field == "tenant" {
 			errorf(n, "tenant %q is not a tenant id", n.value).Hint =
@@ -218,7 +224,7 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 		}
 		errorf(at, "%s lists %s twice", field, describe(at)).Hint = "remove the duplicate"
 	case "minProperties", "maxProperties":
-		errorf(n, "%s needs exactly one of env or file", field).Hint = "write {env: NAME} or {file: PATH}"
+		errorf(n, "%s needs exactly one of env or file", field).Hint = "write {env: ROSTER_SECRET_<NAME>} or {file: PATH}"
 	default:
 		errorf(n, "%s: %s", field, e.Message)
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // UpstreamIdP makes the realm act as an OpenID Connect provider for another realm of the same
@@ -33,6 +34,25 @@ func (r *Realm) UpstreamIdP(ctx context.Context, clientID, secret string, claims
 		return "", err
 	}
 	return r.Server.URL + "/realms/" + r.Name, nil
+}
+
+// NewBroker prepares a brokered sign-in into realm: another realm stands in for Entra ID (see
+// UpstreamIdP), with the client codemie-broker (secret) and the user ent (password Up-pa55)
+// whose tokens carry claims; realm gets a public client codemie-e2e to sign in through
+// (BrokeredSignIn). It returns the stand-in and its issuer URL.
+func NewBroker(t testing.TB, realm *Realm, secret string, claims map[string]string) (*Realm, string) {
+	t.Helper()
+	ctx := context.Background()
+	upstream := NewRealm(t)
+	issuer, err := upstream.UpstreamIdP(ctx, "codemie-broker", secret, claims, "ent", "Up-pa55")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.Admin(ctx, http.MethodPost, "/clients", map[string]any{"clientId": "codemie-e2e", "publicClient": true,
+		"standardFlowEnabled": true, "redirectUris": []string{"http://localhost/callback"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return upstream, issuer
 }
 
 // BrokeredSignIn signs in to the realm through the identity provider with the alias, as a

@@ -39,6 +39,7 @@ type faultRule struct {
 	method, path string
 	times        int // how many more matching requests to disturb
 	fault        Fault
+	answer       http.HandlerFunc // answers instead of fault when set
 }
 
 // Fault is one way the proxy disturbs a request.
@@ -103,6 +104,15 @@ func (p *FaultProxy) FailWith(method, path string, n int, f Fault) {
 	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, fault: f})
 }
 
+// Answer lets answer handle the next n requests with the method and URL path instead of the
+// server: to play a server that echoes the request in its error page, redirects, or never ends
+// its answer.
+func (p *FaultProxy) Answer(method, path string, n int, answer http.HandlerFunc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, answer: answer})
+}
+
 // Inject starts disturbing requests at random as f says; a zero Faults stops it.
 func (p *FaultProxy) Inject(f Faults) {
 	p.mu.Lock()
@@ -149,9 +159,13 @@ func (p *FaultProxy) Summary() string {
 }
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
-	fault, delay := p.decide(r)
+	fault, answer, delay := p.decide(r)
 	if delay > 0 {
 		time.Sleep(delay)
+	}
+	if answer != nil {
+		answer(w, r)
+		return
 	}
 	switch fault {
 	case "":
@@ -167,8 +181,9 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decide picks what happens to the request: a fault (or "" to forward it) and a delay.
-func (p *FaultProxy) decide(r *http.Request) (Fault, time.Duration) {
+// decide picks what happens to the request: a fault (or "" to forward it) or an answer of the
+// test's, and a delay.
+func (p *FaultProxy) decide(r *http.Request) (Fault, http.HandlerFunc, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seen[r.Method+" "+r.URL.Path]++
@@ -176,24 +191,24 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, time.Duration) {
 		rule := &p.rules[i]
 		if rule.times > 0 && rule.method == r.Method && rule.path == r.URL.Path {
 			rule.times--
-			return rule.fault, 0
+			return rule.fault, rule.answer, 0
 		}
 	}
 	f := p.random
 	if f == nil || (f.Only != nil && !f.Only(r)) {
-		return "", 0
+		return "", nil, 0
 	}
 	if x := p.rng.Float64(); x < f.Rate {
 		kinds := slices.DeleteFunc(slices.Clone(AllFaults), func(k Fault) bool { return k == Latency })
 		k := kinds[int(x/f.Rate*float64(len(kinds)))%len(kinds)]
 		p.counts[k]++
-		return k, 0
+		return k, nil, 0
 	}
 	if f.MaxLatency > 0 && p.rng.Float64() < f.LatencyRate {
 		p.counts[Latency]++
-		return "", time.Duration(p.rng.Int64N(int64(f.MaxLatency)))
+		return "", nil, time.Duration(p.rng.Int64N(int64(f.MaxLatency)))
 	}
-	return "", 0
+	return "", nil, 0
 }
 
 // forwardThenReset sends the request to the server, waits for the whole answer, and then

@@ -173,35 +173,53 @@ func (s *Server) CreateRealm(ctx context.Context) (*Realm, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("create realm %s: %w", r.Name, err)
 	}
-	if err := r.addServiceAccount(ctx, token); err != nil {
+	if err := r.addServiceAccount(ctx, token, r.ClientID, r.ClientSecret, serviceAccountRoles); err != nil {
 		return nil, errors.Join(err, r.Delete(ctx))
 	}
 	return r, nil
 }
 
-func (r *Realm) addServiceAccount(ctx context.Context, token string) error {
+// AddServiceAccount adds a service-account client to the realm holding exactly the given
+// realm-management roles, and returns its secret: for tests of what roster does with other
+// credentials than the realm's own service account.
+func (r *Realm) AddServiceAccount(ctx context.Context, clientID string, roles ...string) (string, error) {
+	secret, err := randomHex(8)
+	if err != nil {
+		return "", err
+	}
+	token, err := r.Server.Token(ctx)
+	if err != nil {
+		return "", err
+	}
+	return secret, r.addServiceAccount(ctx, token, clientID, secret, roles)
+}
+
+func (r *Realm) addServiceAccount(ctx context.Context, token, clientID, secret string, roleNames []string) error {
 	gc := r.Server.gc
 	clientUUID, err := gc.CreateClient(ctx, token, r.Name, gocloak.Client{
-		ClientID:                  gocloak.StringP(r.ClientID),
-		Secret:                    gocloak.StringP(r.ClientSecret),
+		ClientID:                  gocloak.StringP(clientID),
+		Secret:                    gocloak.StringP(secret),
 		PublicClient:              gocloak.BoolP(false),
 		ServiceAccountsEnabled:    gocloak.BoolP(true),
 		StandardFlowEnabled:       gocloak.BoolP(false),
 		DirectAccessGrantsEnabled: gocloak.BoolP(false),
 	})
 	if err != nil {
-		return fmt.Errorf("create client %s in realm %s: %w", r.ClientID, r.Name, err)
+		return fmt.Errorf("create client %s in realm %s: %w", clientID, r.Name, err)
 	}
 	sa, err := gc.GetClientServiceAccount(ctx, token, r.Name, clientUUID)
 	if err != nil {
-		return fmt.Errorf("get service account of client %s: %w", r.ClientID, err)
+		return fmt.Errorf("get service account of client %s: %w", clientID, err)
 	}
 	mgmt, err := gc.GetClients(ctx, token, r.Name, gocloak.GetClientsParams{ClientID: gocloak.StringP("realm-management")})
 	if err != nil || len(mgmt) != 1 {
 		return fmt.Errorf("find client realm-management in realm %s: %v (found %d)", r.Name, err, len(mgmt))
 	}
 	var roles []gocloak.Role
-	for _, rn := range serviceAccountRoles {
+	if len(roleNames) == 0 {
+		return nil
+	}
+	for _, rn := range roleNames {
 		role, err := gc.GetClientRole(ctx, token, r.Name, *mgmt[0].ID, rn)
 		if err != nil {
 			return fmt.Errorf("get realm-management role %s: %w", rn, err)

@@ -17,7 +17,10 @@ import (
 //
 // 1.1 added the kinds "token_mapper", "identity_provider" and "identity_provider_mapper", whose
 // before and after are JSONTokenMapper, JSONIdentityProvider and JSONIdentityProviderMapper.
-const FormatVersion = "1.1"
+// 1.2 added where each secret comes from (a field's source, an identity provider's
+// client_secret_source and a user's initial_password_source), prerequisites, and
+// service_account, refused and unknown to an access.
+const FormatVersion = "1.2"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
@@ -34,8 +37,18 @@ type JSONPlan struct {
 	// Warnings and Notes are the plan's warnings and informational lines, as text.
 	Warnings []string `json:"warnings"`
 	Notes    []string `json:"notes"`
+	// Prerequisites are the realm prerequisites of CodeMie's reading that fail, errors first.
+	Prerequisites []JSONPrerequisite `json:"prerequisites"`
 	// Summary counts the changes.
 	Summary JSONSummary `json:"summary"`
+}
+
+// JSONPrerequisite is a failing prerequisite: severity "error" or "warning", what fails, and the
+// fix.
+type JSONPrerequisite struct {
+	Severity string `json:"severity"`
+	Problem  string `json:"problem"`
+	Fix      string `json:"fix"`
 }
 
 // JSONSummary counts the changes: add = create, change = update, remove = disable + delete.
@@ -73,12 +86,14 @@ type JSONChange struct {
 }
 
 // JSONField is one difference. Before and After are display text (quoted strings, bare names,
-// "(none)" for absent); both are "" when Sensitive. Before is "" for create.
+// "(none)" for absent); both are "" when Sensitive. Before is "" for create. Source says where
+// a Sensitive value comes from ("env ROSTER_SECRET_ENTRA", "file entra.secret"); "" otherwise.
 type JSONField struct {
 	Name      string `json:"name"`
 	Before    string `json:"before"`
 	After     string `json:"after"`
 	Sensitive bool   `json:"sensitive"`
+	Source    string `json:"source"`
 }
 
 // JSONCodeMie is a user change in CodeMie's terms.
@@ -99,10 +114,15 @@ type JSONCodeMie struct {
 // JSONAccess is CodeMie access: the owned realm role ("" when none), the projects the user
 // opens (administered ones included) and administers, and whether the user is external.
 type JSONAccess struct {
-	Role     string   `json:"role"`
-	Projects []string `json:"projects"`
-	Admin    []string `json:"admin"`
-	External bool     `json:"external"`
+	Role           string   `json:"role"`
+	Projects       []string `json:"projects"`
+	Admin          []string `json:"admin"`
+	External       bool     `json:"external"`
+	ServiceAccount bool     `json:"service_account"`
+	// Refused says why CodeMie refuses the sign-in; Unknown why roster cannot tell what CodeMie
+	// reads. Both are empty otherwise.
+	Refused string `json:"refused"`
+	Unknown string `json:"unknown"`
 }
 
 // JSONRole is a realm role.
@@ -133,22 +153,24 @@ func jsonTokenMapper(scope string, m *model.LiveTokenMapper) JSONTokenMapper {
 }
 
 // JSONIdentityProvider is an identity provider: the fields roster manages. ClientSecret is
-// "(sensitive)" on the after side of a change that sends the secret, and absent otherwise.
+// "(sensitive)" on the after side of a change that sends the secret, and absent otherwise;
+// ClientSecretSource then says where the secret comes from ("env ROSTER_SECRET_ENTRA").
 type JSONIdentityProvider struct {
-	Alias            string `json:"alias"`
-	DisplayName      string `json:"display_name"`
-	Enabled          bool   `json:"enabled"`
-	ProviderID       string `json:"provider_id"`
-	ClientID         string `json:"client_id"`
-	Issuer           string `json:"issuer"`
-	AuthorizationURL string `json:"authorization_url"`
-	TokenURL         string `json:"token_url"`
-	JWKSURL          string `json:"jwks_url"`
-	LogoutURL        string `json:"logout_url"`
-	UserInfoURL      string `json:"user_info_url"`
-	DefaultScope     string `json:"default_scope"`
-	SyncMode         string `json:"sync_mode"`
-	ClientSecret     string `json:"client_secret,omitempty"`
+	Alias              string `json:"alias"`
+	DisplayName        string `json:"display_name"`
+	Enabled            bool   `json:"enabled"`
+	ProviderID         string `json:"provider_id"`
+	ClientID           string `json:"client_id"`
+	Issuer             string `json:"issuer"`
+	AuthorizationURL   string `json:"authorization_url"`
+	TokenURL           string `json:"token_url"`
+	JWKSURL            string `json:"jwks_url"`
+	LogoutURL          string `json:"logout_url"`
+	UserInfoURL        string `json:"user_info_url"`
+	DefaultScope       string `json:"default_scope"`
+	SyncMode           string `json:"sync_mode"`
+	ClientSecret       string `json:"client_secret,omitempty"`
+	ClientSecretSource string `json:"client_secret_source,omitempty"`
 }
 
 func jsonIdentityProvider(p *model.LiveIdentityProvider) JSONIdentityProvider {
@@ -162,7 +184,7 @@ func jsonIdentityProviderAfter(ic *plan.IdentityProviderChange) JSONIdentityProv
 	if ic.New != nil {
 		j := jsonIdentityProvider(ic.New)
 		if ic.Secret != nil {
-			j.ClientSecret = sensitive
+			j.ClientSecret, j.ClientSecretSource = sensitive, ic.Secret.String()
 		}
 		return j
 	}
@@ -182,7 +204,7 @@ func jsonIdentityProviderAfter(ic *plan.IdentityProviderChange) JSONIdentityProv
 	after.SetConfig(config)
 	j := jsonIdentityProvider(&after)
 	if ic.Secret != nil {
-		j.ClientSecret = sensitive
+		j.ClientSecret, j.ClientSecretSource = sensitive, ic.Secret.String()
 	}
 	return j
 }
@@ -221,8 +243,10 @@ type JSONUser struct {
 	RequiredActions     *[]string           `json:"required_actions,omitempty"`
 	FederatedIdentities []JSONIdentity      `json:"federated_identities"`
 	FederationLink      string              `json:"federation_link,omitempty"`
-	// InitialPassword is "(sensitive)" when the user is created with a password, else absent.
-	InitialPassword string `json:"initial_password,omitempty"`
+	// InitialPassword is "(sensitive)" when the user is created with a password, else absent;
+	// InitialPasswordSource then says where it comes from ("file carol.password").
+	InitialPassword       string `json:"initial_password,omitempty"`
+	InitialPasswordSource string `json:"initial_password_source,omitempty"`
 }
 
 // JSONIdentity is a link to an identity-provider account.
@@ -243,6 +267,14 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 		Warnings:      nonNil(p.Warnings),
 		Notes:         nonNil(p.Notes),
 		Summary:       JSONSummary{Add: s.Add, Change: s.Change, Remove: s.Remove, HasChanges: p.HasChanges()},
+		Prerequisites: make([]JSONPrerequisite, 0, len(p.Prerequisites)),
+	}
+	for _, pr := range p.Prerequisites {
+		sev := "warning"
+		if pr.Error {
+			sev = "error"
+		}
+		jp.Prerequisites = append(jp.Prerequisites, JSONPrerequisite{Severity: sev, Problem: pr.Problem, Fix: pr.Fix})
 	}
 	for _, c := range p.Changes {
 		jc := JSONChange{
@@ -345,7 +377,7 @@ func jsonDesiredUser(uc *plan.UserChange) JSONUser {
 		FederatedIdentities: identities(u.FederatedIdentities),
 	}
 	if u.InitialPassword != nil {
-		ju.InitialPassword = sensitive
+		ju.InitialPassword, ju.InitialPasswordSource = sensitive, u.InitialPassword.SecretRef.String()
 	}
 	return ju
 }
@@ -372,7 +404,8 @@ func identities(links []model.FederatedIdentity) []JSONIdentity {
 }
 
 func access(a model.Access) *JSONAccess {
-	return &JSONAccess{Role: string(a.Role), Projects: nonNil(a.Projects), Admin: nonNil(a.Admin), External: a.External}
+	return &JSONAccess{Role: string(a.Role), Projects: nonNil(a.Projects), Admin: nonNil(a.Admin), External: a.External,
+		ServiceAccount: a.ServiceAccount, Refused: a.Refused, Unknown: a.Unknown}
 }
 
 // nonNil returns s, or an empty slice for nil, so that JSON shows [] rather than null.

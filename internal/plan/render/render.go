@@ -21,6 +21,8 @@ func body(c plan.Change) []string {
 	var lines []string
 	for _, f := range c.Fields {
 		switch {
+		case f.Sensitive && f.Source != "":
+			lines = append(lines, fmt.Sprintf("%s: %s from %s", f.Name, sensitive, f.Source))
 		case f.Sensitive:
 			lines = append(lines, fmt.Sprintf("%s: %s", f.Name, sensitive))
 		case c.Action == plan.Create:
@@ -77,4 +79,14 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// noChangesFailing is the no-changes sentence when prerequisites fail: the realm's users match
+// the files, but CodeMie does not read them as declared.
+func noChangesFailing(n int) string {
+	s := "s fail"
+	if n == 1 {
+		s = " fails"
+	}
+	return fmt.Sprintf("No changes to make, but CodeMie will not read the access the configuration declares: %d prerequisite%s.", n, s)
 }

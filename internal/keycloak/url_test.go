@@ -1,0 +1,50 @@
+package keycloak
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestURLCredentialsRefused gives URLs with credentials, parsable or not: each is refused, and
+// the error never holds the password.
+func TestURLCredentialsRefused(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://roster:s3cret-pw@keycloak.example.com", "the server URL carries credentials (user:password@ before https://keycloak.example.com): roster does not use them"},
+		{"https://roster:s3cret-pw@keycloak.example.com:8443/", "the server URL carries credentials (user:password@ before https://keycloak.example.com:8443/): roster does not use them"},
+		{"https://roster:s3cret-pw with space@keycloak example.com", `server URL "https://***@keycloak example.com" is not an http(s) URL like https://keycloak.example.com`},
+		{"roster:s3cret-pw@keycloak.example.com", `server URL "***@keycloak.example.com" is not an http(s) URL like https://keycloak.example.com`},
+	} {
+		_, err := Open(Config{URL: tc.url, Realm: "r", ClientID: "roster", ClientSecret: "secret"})
+		if err == nil || err.Error() != tc.want || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Open(%q): %v\nwant: %s", tc.url, err, tc.want)
+		}
+		var ue *URLCredentialsError
+		if errors.As(err, &ue) && len(ue.Hints()) != 1 {
+			t.Errorf("Open(%q): no hint", tc.url)
+		}
+	}
+}
+
+// TestRedirectPolicy follows a redirect only to the same scheme and host: https to http on the
+// same host (default ports, so the same Host) is refused too.
+func TestRedirectPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		from, to string
+		follow   bool
+	}{
+		{"https://kc.example.com/admin/realms/r", "https://kc.example.com/auth/admin/realms/r", true},
+		{"https://kc.example.com/admin/realms/r", "http://kc.example.com/admin/realms/r", false},
+		{"http://kc.example.com/admin/realms/r", "https://kc.example.com/admin/realms/r", false},
+		{"https://kc.example.com/admin/realms/r", "https://kc.example.com:8443/admin/realms/r", false},
+		{"https://kc.example.com/admin/realms/r", "https://evil.example.com/admin/realms/r", false},
+	} {
+		from, _ := http.NewRequest("GET", tc.from, nil)
+		to, _ := http.NewRequest("GET", tc.to, nil)
+		err := sameOriginRedirects{}.Apply(to, []*http.Request{from})
+		if (err == nil) != tc.follow {
+			t.Errorf("%s → %s: %v, want follow %v", tc.from, tc.to, err, tc.follow)
+		}
+	}
+}
