@@ -20,6 +20,9 @@ func scenarioRealm(t *testing.T, owned, foreign int) *keycloaktest.Realm {
 	t.Helper()
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
+	if _, err := realm.CodeMieClient(ctx, "codemie", "profile", false); err != nil {
+		t.Fatal(err)
+	}
 	var users []keycloaktest.User
 	for i := range owned {
 		name := fmt.Sprintf("o%03d", i)
