@@ -25,15 +25,20 @@ as_postgres() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# apt_install installs Debian's package $1 with apt-get, or says how to when we are not root.
+apt_install() {
+	[ "$(id -u)" = 0 ] || die "$1 is not installed: run 'apt-get install $1' as root"
+	echo "keycloak.sh: installing $1 with apt-get" >&2
+	{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$1"; } >"$cache/apt-$1.log" 2>&1 ||
+		{ tail -n 20 "$cache/apt-$1.log" >&2; die "could not install $1 (log: $cache/apt-$1.log)"; }
+}
+
 # pg_bin prints the newest PostgreSQL bin folder, installing Debian's package when there is none.
 pg_bin() {
 	local bin
 	bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 	if [ -z "$bin" ]; then
-		[ "$(id -u)" = 0 ] || die "PostgreSQL is not installed: run 'apt-get install postgresql' as root"
-		echo "keycloak.sh: installing PostgreSQL with apt-get" >&2
-		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; } >"$cache/apt-postgresql.log" 2>&1 ||
-			{ tail -n 20 "$cache/apt-postgresql.log" >&2; die "could not install PostgreSQL (log: $cache/apt-postgresql.log)"; }
+		apt_install postgresql
 		bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 		[ -n "$bin" ] || die "apt-get installed postgresql but /usr/lib/postgresql/*/bin is missing"
 	fi
@@ -41,12 +46,7 @@ pg_bin() {
 }
 
 haproxy_bin() {
-	if ! command -v haproxy >/dev/null; then
-		[ "$(id -u)" = 0 ] || die "HAProxy is not installed: run 'apt-get install haproxy' as root"
-		echo "keycloak.sh: installing HAProxy with apt-get" >&2
-		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy; } >"$cache/apt-haproxy.log" 2>&1 ||
-			{ tail -n 20 "$cache/apt-haproxy.log" >&2; die "could not install HAProxy (log: $cache/apt-haproxy.log)"; }
-	fi
+	command -v haproxy >/dev/null || apt_install haproxy
 	command -v haproxy
 }
 
