@@ -57,7 +57,7 @@ haproxy_bin() {
 pg_start() {
 	local dir=$1 bin port pg
 	bin=$(pg_bin)
-	port=$(cluster_port)
+	port=$(free_port)
 	pg=$dir/pg
 	rm -rf "$pg" # throw-away, like the development server's in-memory database
 	mkdir -p "$pg"
@@ -111,18 +111,14 @@ cluster_build() {
 	fi
 }
 
-# The cluster's ports stay below Linux's ephemeral range (32768 and up), where the outgoing
-# connections of the nodes and services cannot take one between its choice and the bind.
-cluster_port() { free_port 32000; }
-
 # node_start starts node $2 of the cluster in $1 and waits until it answers. A port taken by
 # someone else between its choice and the bind costs a new try with other ports, twice at most.
 node_start() {
 	local dir=$1 n=$2 port mport jport try rc
 	for try in 1 2 3; do
-		port=$(cluster_port)
-		mport=$(cluster_port)
-		jport=$(cluster_port)
+		port=$(free_port)
+		mport=$(free_port)
+		jport=$(free_port)
 		: >"$dir/node$n.log"
 		KC_BOOTSTRAP_ADMIN_USERNAME=$admin_user KC_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
 			setsid "$cluster_home/bin/kc.sh" start --optimized \
@@ -180,7 +176,7 @@ joined() { grep -q 'ISPN000094: Received new cluster view.* (2) ' "$1/node$2.log
 haproxy_start() {
 	local dir=$1 bin port
 	bin=$(haproxy_bin)
-	port=$(cluster_port)
+	port=$(free_port)
 	cat >"$dir/haproxy.cfg" <<EOF
 # Written by scripts/keycloak.sh: round robin over the two Keycloak nodes, no stickiness.
 global

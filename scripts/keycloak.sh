@@ -64,12 +64,13 @@ hint: check the version exists: mvn dependency:get -Dartifact=org.keycloak:keycl
 	rmdir "$tmp"
 }
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on, from 20000 up to $1
-# (default 40000).
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on, from 20000 to 31999: below
+# Linux's ephemeral range (32768 and up), where an outgoing connection of any process can take
+# the port between its choice and the server's bind ("Address already in use").
 free_port() {
-	local p hi=${1:-40000}
+	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % (hi - 20000)))
+		p=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
