@@ -61,7 +61,7 @@ func TestClusterConverge(t *testing.T) {
 		}
 		changes += len(lines) - 1
 		out, errOut, code = r.run("plan", "--prune", "delete", "--detailed-exitcode", file)
-		if want := "Note: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
+		if want := "Read roster.yaml\n\nNote: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
 			t.Fatalf("round %d: plan after apply: exit %d\n%s%s", k, code, out, errOut)
 		}
 	}
