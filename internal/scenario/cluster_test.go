@@ -106,9 +106,11 @@ func TestNodeKilled(t *testing.T) {
 		}
 	}
 
+	// The killed run may not have given its apply lock back: the load balancer can answer 503 for
+	// a while (see docs/reliability.md), so the re-run waits for the lock's lease to run out.
 	survivor := newRoster(t, realm, c.Nodes[1].URL)
 	survivor.write("roster.yaml", faultFile(realm.Name))
-	rerunConverges(t, realm, survivor, args)
+	rerunConverges(t, realm, survivor, append([]string{args[0], "--lock-timeout", "3m"}, args[1:]...))
 }
 
 // TestClusterReadAfterWrite measures what read-back verification depends on: a user written
