@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,25 @@ func TestNodeKilled(t *testing.T) {
 	survivor := newRoster(t, realm, c.Nodes[1].URL)
 	survivor.write("roster.yaml", faultFile(realm.Name))
 	rerunConverges(t, realm, survivor, append([]string{args[0], "--lock-timeout", "3m"}, args[1:]...))
+
+	// The realm is deleted through the load balancer, which has no node while the survivor
+	// reports itself unready: wait for it (bounded), and say how long it took.
+	deadline, unready := time.Now().Add(3*time.Minute), time.Duration(0)
+	for {
+		resp, err := http.Get(realm.Server.URL + "/realms/master")
+		if err == nil {
+			resp.Body.Close()
+		}
+		if err == nil && resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the load balancer had no ready node for 3 minutes after the re-run (%v)", err)
+		}
+		time.Sleep(time.Second)
+		unready += time.Second
+	}
+	t.Logf("the load balancer answered after the re-run; it waited %s for a ready node", unready)
 }
 
 // TestClusterReadAfterWrite measures what read-back verification depends on: a user written
