@@ -198,10 +198,21 @@ func ensureAccount(ctx context.Context, c *keycloak.Client, a initAccount, b *st
 	if ok {
 		diffs := sc.Differences()
 		held, err := c.ServiceAccountRoles(ctx, sc.ID)
-		switch {
-		case err != nil && sc.ServiceAccountsEnabled:
+		if err != nil && sc.ServiceAccountsEnabled {
 			return "", false, classify(err)
-		case err == nil && !slices.Equal(held, a.roles):
+		}
+		missing := missingRoles(held, a.roles)
+		switch {
+		case err != nil || slices.Equal(held, a.roles):
+		case len(diffs) == 0 && sc.Description == a.description && missing != nil:
+			// An earlier init created it and stopped before granting every role: finish the job.
+			if err := c.GrantServiceAccountRoles(ctx, sc.ID, missing); err != nil {
+				return "", false, classify(err)
+			}
+			fmt.Fprintf(b, "client %s: completed: granted %s (an earlier init stopped halfway)\n", a.clientID, joinPerms(missing))
+			secret, err = c.ClientSecret(ctx, sc.ID)
+			return secret, true, classify(err)
+		default:
 			diffs = append(diffs, "its service account holds the realm-management roles "+orNone(joinPerms(held)))
 		}
 		if len(diffs) > 0 {
@@ -319,6 +330,23 @@ func ciCommands(opts *initOptions, server string) string {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// missingRoles returns the roles of want that held lacks, or nil when held has a role want does
+// not (or lacks none).
+func missingRoles(held, want []keycloak.Permission) []keycloak.Permission {
+	var missing []keycloak.Permission
+	for _, p := range held {
+		if !slices.Contains(want, p) {
+			return nil
+		}
+	}
+	for _, p := range want {
+		if !slices.Contains(held, p) {
+			missing = append(missing, p)
+		}
+	}
+	return missing
 }
 
 func joinPerms(ps []keycloak.Permission) string {

@@ -13,6 +13,7 @@ import (
 type ServiceClient struct {
 	ID                        string `json:"id"`
 	ClientID                  string `json:"clientId"`
+	Description               string `json:"description"`
 	Enabled                   bool   `json:"enabled"`
 	PublicClient              bool   `json:"publicClient"`
 	BearerOnly                bool   `json:"bearerOnly"`
