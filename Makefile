@@ -9,7 +9,7 @@ GO        ?= go
 KC        := scripts/keycloak.sh
 GOTEST    := $(GO) test -count=1 -timeout 45m
 
-.PHONY: all build vet test test-unit release release-check test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+.PHONY: screenshots all build vet test test-unit release release-check test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
 
 all: build
 
@@ -24,8 +24,15 @@ vet:
 # test: build, vet, unit tests and acceptance tests against a real Keycloak. The server is the one
 # `make keycloak-up` started, or KEYCLOAK_URL, or a temporary one started and stopped here.
 # ROSTER_ACCEPTANCE=require turns "no Keycloak" into a failure instead of a skip.
+#
+# The access page's tests run in headless Chromium: scripts/chromium.sh finds it, or installs
+# Debian's package chromium, and ROSTER_BROWSER carries its path to the tests. Where it can do
+# neither (no root, no apt-get), those tests skip, saying so, except in CI (CI set), where they
+# fail.
+BROWSER := ROSTER_BROWSER=$${ROSTER_BROWSER:-$$(scripts/chromium.sh || true)}
+
 test: build vet
-	$(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
+	$(BROWSER) $(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory release-check
 
@@ -54,7 +61,7 @@ bench: build
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench . -benchtime 3x ./internal/bench/
 
 # Packages whose tests compare output with golden files and take -update.
-GOLDEN_PKGS := ./internal/schema ./internal/plan/render
+GOLDEN_PKGS := ./internal/schema ./internal/plan ./internal/plan/render
 
 # update-golden rewrites golden files and script expectations from current output; review the diff.
 update-golden:
@@ -71,6 +78,11 @@ release:
 # version names the commit and its date.
 release-check:
 	scripts/release-check.sh
+
+# screenshots regenerates docs/access-page.png (the access page of examples/codemie-prod.yaml) and
+# docs/pr-comment.png (a pull-request comment as GitHub shows it), in headless Chromium.
+screenshots:
+	$(BROWSER) $(GO) run ./internal/screenshots -out docs
 
 keycloak-fetch:
 	$(KC) fetch

@@ -5,9 +5,10 @@
 # CI job, which knows its platform. Copy it into your repository as ci/roster-ci.sh.
 #
 #   roster-ci.sh validate PATH...           check the files offline
-#   roster-ci.sh plan DIR PATH...           DIR/comment.md (a pull-request comment: the plan and
-#                                           roster's warnings, or why planning failed) and
-#                                           DIR/roster.plan (the saved plan)
+#   roster-ci.sh plan DIR PATH...           DIR/comment.md (a pull-request comment: the CodeMie
+#                                           access summary, every warning and the plan, or the
+#                                           errors, positioned, when validation or planning
+#                                           failed: always this push's) and DIR/roster.plan
 #   roster-ci.sh apply PLANFILE PATH...     apply the reviewed plan PLANFILE, made from PATH...;
 #                                           fails, changing nothing, when it is missing, stale,
 #                                           edited, or made from other files: never plans again
@@ -43,27 +44,33 @@ plan)
 	rc=0
 	"$roster" plan --format markdown --out "$dir/roster.plan" "$@" >"$dir/plan.md" 2>"$dir/plan.err" || rc=$?
 	cat "$dir/plan.err" >&2
+	# roster plan validates the files first: invalid files fail it with their errors at
+	# file:line:col, before Keycloak is contacted. Either way the comment is replaced, so it
+	# never shows an earlier push's plan as current.
 	if [ "$rc" -eq 0 ]; then
 		{
 			echo "$marker"
 			cat "$dir/plan.md"
-			if [ -s "$dir/plan.err" ]; then
-				echo
-				echo '**Warnings**'
-				echo
-				echo '```'
-				cat "$dir/plan.err"
-				echo '```'
-			fi
 		} >"$dir/comment.md"
 	else
+		# The errors quote the files, so the fence must be longer than any run of backticks in
+		# them; a comment holds at most the first 200 lines.
+		fence=$(awk '{ s = $0; while (match(s, /`+/)) { if (RLENGTH > n) n = RLENGTH; s = substr(s, RSTART + RLENGTH) } }
+			END { n = n < 3 ? 3 : n + 1; while (n-- > 0) printf "`" }' "$dir/plan.err")
+		lines=$(wc -l <"$dir/plan.err")
 		{
 			echo "$marker"
 			echo "## roster plan failed (exit code $rc)"
 			echo
-			echo '```'
-			cat "$dir/plan.err"
-			echo '```'
+			echo "Nothing was planned for this push; fix the errors below and push again."
+			echo
+			echo "$fence"
+			head -n 200 "$dir/plan.err"
+			echo "$fence"
+			if [ "$lines" -gt 200 ]; then
+				echo
+				echo "… $((lines - 200)) more lines in the job's log."
+			fi
 		} >"$dir/comment.md"
 	fi
 	exit "$rc"

@@ -40,7 +40,7 @@ func FromLive(live *model.Live) []Row {
 	rows := make([]Row, 0, len(live.Users))
 	for _, u := range live.Users {
 		if !u.IsServiceAccount() {
-			rows = append(rows, Row{Username: u.Username, Access: u.Access()})
+			rows = append(rows, Row{Username: u.Username, Access: live.Access(u)})
 		}
 	}
 	return sortRows(rows)
@@ -61,7 +61,9 @@ func Find(rows []Row, username string) (Row, bool) {
 }
 
 // CanSignIn reports whether CodeMie lets the user in at all.
-func CanSignIn(a model.Access) bool { return a.Role != "" && !a.Disabled }
+func CanSignIn(a model.Access) bool {
+	return a.Role != "" && !a.Disabled && a.Refused == "" && a.Unknown == ""
+}
 
 // Project is who can do what in one project.
 type Project struct {
@@ -74,7 +76,8 @@ type Project struct {
 	Members []string
 	// External are the External Users among Admins and Members.
 	External []string
-	// CannotSignIn name the project but have no role or are disabled: they get nothing.
+	// CannotSignIn name the project but have no role, are disabled, or are refused by CodeMie:
+	// they get nothing.
 	CannotSignIn []string
 }
 
@@ -83,7 +86,7 @@ func ForProject(rows []Row, name string) Project {
 	p := Project{Name: name}
 	for _, r := range rows {
 		a := r.Access
-		has := slices.Contains(a.Projects, name)
+		has := slices.Contains(a.Projects, name) || slices.Contains(a.Admin, name)
 		switch {
 		case a.Role == model.RoleAdmin && !a.Disabled:
 			p.PlatformAdmins = append(p.PlatformAdmins, r.Username)

@@ -12,9 +12,13 @@ import (
 func live() *model.Live {
 	return &model.Live{Realm: "r", Users: []model.LiveUser{
 		{Username: "alice", Enabled: true, Roles: []model.Role{model.RoleAdmin}},
-		// Resolution rules: a project only in applications_admin, or in both, is administered.
+		// Resolution rules: a project only in applications_admin, or in both, is administered;
+		// under the single-valued mappers only the first stored value counts, and "Pay" is not
+		// "pay".
 		{Username: "bob", Enabled: true, Roles: []model.Role{model.RoleDeveloper},
-			Attributes: map[string][]string{"applications": {"Pay, codemie"}, "applications_admin": {"pay", "search"}}},
+			Attributes: map[string][]string{"applications": {"codemie,pay, search", "other"}, "applications_admin": {"pay,search", "x"}}},
+		{Username: "erin", Enabled: true, Roles: []model.Role{model.RoleDeveloper},
+			Attributes: map[string][]string{"applications": {"Pay"}, "user_type": {"guest"}}},
 		{Username: "carol", Enabled: true, Roles: []model.Role{model.RoleDeveloper},
 			Attributes: map[string][]string{"applications": {"pay"}, "user_type": {"external"}}},
 		{Username: "dave", Enabled: false, Roles: []model.Role{model.RoleDeveloper}, Attributes: map[string][]string{"applications": {"pay"}}},

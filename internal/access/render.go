@@ -90,6 +90,9 @@ func DiffDocument(realm string, diffs []Difference) Document {
 	return d
 }
 
+// User is one user's access in JSON.
+func User(name string, a model.Access) UserJSON { return userJSON(name, a) }
+
 func userJSON(name string, a model.Access) UserJSON {
 	return UserJSON{
 		Username: name, Role: string(a.Role), CodeMie: a.Summary(), CanSignIn: CanSignIn(a),

@@ -145,7 +145,7 @@ users:
 		t.Fatal(err)
 	}
 	bob.Roles = []model.Role{model.RoleDeveloper} // FindUser reads no roles; the plan above checked them
-	if got := bob.Access().Summary(); got != "Regular User (codemie)" {
+	if got := (&model.Live{}).Access(bob).Summary(); got != "Regular User (codemie)" {
 		t.Errorf("adopted bob: %s, want Regular User (codemie)", got)
 	}
 }
@@ -177,7 +177,8 @@ users:
 	}
 	got := strings.Join(lines, "\n")
 	want := "user \"amy\": Keycloak did not store `roster_managed` for amy: the realm's unmanaged-attribute policy does not allow it\n" +
-		"user \"bob\": Keycloak did not store `applications`, `roster_managed` for bob: the realm's unmanaged-attribute policy does not allow them"
+		"user \"bob\": Keycloak did not store `applications`, `roster_managed` for bob: the realm's unmanaged-attribute policy does not allow them; " +
+		"CodeMie reads Regular User (no projects), not Regular User (codemie)"
 	if got != want {
 		t.Errorf("outcomes:\n%s\nwant:\n%s", got, want)
 	}

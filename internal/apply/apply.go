@@ -119,6 +119,8 @@ func Run(ctx context.Context, p *plan.Plan, t Target, opts Options) *Result {
 		t:        t,
 		opts:     opts,
 		changes:  p.Changes,
+		codemie:  p.CodeMie,
+		mapping:  p.Mapping,
 		outcomes: make([]Outcome, len(p.Changes)),
 		checks:   make([]*check, len(p.Changes)),
 	}
@@ -170,6 +172,9 @@ type runner struct {
 	opts Options
 
 	changes []plan.Change
+	// codemie and mapping read the users verify reads back, as CodeMie will.
+	codemie model.CodeMie
+	mapping model.TokenMapping
 	// outcomes and checks are indexed like changes. During a parallel phase each is written
 	// only by the goroutine applying that change; the phase's end orders those writes before
 	// any later read.

@@ -710,3 +710,20 @@ func TestInvalidChangesFail(t *testing.T) {
 		t.Errorf("calls = %q, want none", calls)
 	}
 }
+
+// TestVerificationSaysWhatCodeMieReads reads a user whose attributes Keycloak dropped through
+// the plan's model of CodeMie's reading, and says what CodeMie reads instead of what was planned.
+func TestVerificationSaysWhatCodeMieReads(t *testing.T) {
+	f := newFake()
+	f.drop[model.AttrApplications] = true
+	c := create("bob", model.RoleDeveloper, "codemie")
+	c.Access = &plan.AccessChange{After: model.NewAccess(model.RoleDeveloper, false, model.Grants{Member: []string{"codemie"}})}
+	p := planOf(c)
+	p.Mapping = model.RecommendedMapping()
+	r := Run(t.Context(), p, f, Options{})
+	want := "Keycloak did not store `applications` for bob: the realm's unmanaged-attribute policy does not allow it; " +
+		"CodeMie reads Regular User (no projects), not Regular User (codemie)"
+	if o := outcome(t, r, "user.bob"); o.Err == nil || o.Err.Error() != want {
+		t.Errorf("bob: err = %v\nwant     %s", o.Err, want)
+	}
+}

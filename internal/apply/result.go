@@ -231,6 +231,9 @@ type VerifyError struct {
 	NotStored []string
 	// NotRemoved are the attributes sent for removal that Keycloak still holds, sorted.
 	NotRemoved []string
+	// Read and Want, when Read is not empty, are what CodeMie reads from the user as stored and
+	// what the plan said it would read.
+	Read, Want string
 }
 
 // Error is "Keycloak did not store `applications` for bob: the realm's unmanaged-attribute
@@ -243,12 +246,19 @@ func (e *VerifyError) Error() string {
 	if len(e.NotRemoved) > 0 {
 		parts = append(parts, "did not remove "+codeList(e.NotRemoved))
 	}
+	reading := ""
+	if e.Read != "" {
+		reading = fmt.Sprintf("; CodeMie reads %s, not %s", e.Read, e.Want)
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("Keycloak stored what roster sent for %s, yet CodeMie reads %s, not %s", e.Username, e.Read, e.Want)
+	}
 	it := "it"
 	if len(e.NotStored)+len(e.NotRemoved) > 1 {
 		it = "them"
 	}
-	return fmt.Sprintf("Keycloak %s for %s: the realm's unmanaged-attribute policy does not allow %s",
-		strings.Join(parts, " and "), e.Username, it)
+	return fmt.Sprintf("Keycloak %s for %s: the realm's unmanaged-attribute policy does not allow %s%s",
+		strings.Join(parts, " and "), e.Username, it, reading)
 }
 
 // Hints say how to make Keycloak keep the attributes.

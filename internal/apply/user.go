@@ -102,7 +102,11 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 		}
 	}
 	if len(sent) > 0 {
-		r.checks[i] = &check{id: id, username: c.Addr.Name, sent: sent}
+		ck := &check{id: id, username: c.Addr.Name, sent: sent}
+		if c.Access != nil && c.User.After != nil {
+			ck.role, ck.want = c.User.After.Role, &c.Access.After
+		}
+		r.checks[i] = ck
 		return
 	}
 	r.finish(i, nil)
@@ -190,11 +194,14 @@ func exactRole(u *plan.UserChange) (add, remove []model.Role) {
 }
 
 // check is what verify must find for one user: the attributes sent, a value to be stored as
-// sent, an empty one to be absent.
+// sent, an empty one to be absent; and the access CodeMie is to read from what is stored, for a
+// user holding role.
 type check struct {
 	id       string
 	username string
 	sent     map[string][]string
+	role     model.Role
+	want     *model.Access // nil: the change says nothing about access
 }
 
 // verify reads the users back once and finishes every user change whose attributes were
@@ -233,14 +240,20 @@ func (r *runner) verify(idx []int) {
 			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
 			continue
 		}
-		r.finish(i, c.verify(lu))
+		r.finish(i, c.verify(lu, r.codemie, r.mapping))
 	}
 }
 
-// verify compares the user as listed with what was sent. Values are compared as multisets:
-// Keycloak stores each value as a row and does not promise their order.
-func (c *check) verify(lu *model.LiveUser) error {
+// verify compares the user as listed with what was sent, and what CodeMie reads from it with
+// what the plan said it would. Values are compared as multisets: Keycloak stores each value as a
+// row and does not promise their order.
+func (c *check) verify(lu *model.LiveUser, cm model.CodeMie, tm model.TokenMapping) error {
 	e := &VerifyError{Username: c.username}
+	if c.want != nil {
+		if read := cm.ReadStored(tm, []model.Role{c.role}, lu.Attributes, lu.Enabled); !read.Equal(*c.want) {
+			e.Read, e.Want = read.Summary(), c.want.Summary()
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
 		want, have := c.sent[k], lu.Attributes[k]
 		switch {
@@ -250,7 +263,7 @@ func (c *check) verify(lu *model.LiveUser) error {
 			e.NotStored = append(e.NotStored, k)
 		}
 	}
-	if len(e.NotStored) == 0 && len(e.NotRemoved) == 0 {
+	if len(e.NotStored) == 0 && len(e.NotRemoved) == 0 && e.Read == "" {
 		return nil
 	}
 	return e

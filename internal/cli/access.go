@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +19,7 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/secret"
+	"github.com/rosterhq/roster/internal/verify"
 )
 
 type accessOptions struct {
@@ -24,6 +31,12 @@ type accessOptions struct {
 	User    string
 	Project string
 	Format  string
+	Out     string
+	codemie codemieFlags
+
+	Verify      bool
+	Sample      int
+	Parallelism int
 }
 
 func newAccessCmd(ios *iostreams.IOStreams) *cobra.Command {
@@ -39,9 +52,21 @@ user, cannot sign in.
 
 It reads the files (the default) or the live realm (--live), and prints a table of
 every user, one user (--username), or one project's admins and members (--project).
+--format html writes a self-contained page for access reviews: a users × projects
+matrix with role badges, filters by project, team and role, and per-project and
+per-team views (teams come from the files, also with --live).
 --diff reads both and lists only the users whose effective access differs: declared
 users the realm grants something else or does not have, and undeclared users who can
 sign in. A file user that leaves enabled alone is compared with the realm's enabled.
+
+--verify proves it: for every user of the files (or of the realm, with --realm), one
+(--username) or a sample covering every CodeMie role (--sample N), it asks Keycloak
+for the access token, ID token and userinfo it would issue through CodeMie's client
+(settings.codemie.clientId, default codemie) without the user's password, reads their
+claims as CodeMie does, and prints a line per user whose tokens grant something else,
+with both sides and the likely cause. It exits 0 when all match and 1 otherwise. It
+needs the realm-management roles view-users, view-realm and view-clients (roster
+doctor --for verify).
 
 ` + connectHelp,
 		Example: `  # What can alice do, by the files?
@@ -50,32 +75,56 @@ sign in. A file user that leaves enabled alone is compared with the realm's enab
   # Who administers payments-ai, in the realm as it is?
   roster access --live --realm codemie-prod --project payments-ai
 
+  # An access-review page of the realm as it is, with the files' teams
+  roster access --live --format html --out access.html access/
+
   # The review view: where the realm and the files disagree
-  roster access --diff --format json access/`,
+  roster access --diff --format json access/
+
+  # Proof from the tokens Keycloak issues: does CodeMie grant what the files say?
+  roster access --verify access/
+
+  # The same for 50 users of a realm, covering every CodeMie role
+  roster access --verify --realm codemie-prod --sample 50`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if err := opts.check(); err != nil {
 				return err
 			}
+			if opts.Verify {
+				return runVerify(cmd.Context(), ios, opts)
+			}
 			return runAccess(cmd.Context(), ios, opts)
 		},
 	}
 	opts.connect.addFlags(cmd.Flags())
+	opts.codemie.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.BoolVar(&opts.Live, "live", false, "read the live realm instead of the files")
 	f.BoolVar(&opts.Diff, "diff", false, "list the users whose access differs between the files and the realm")
-	f.StringVar(&opts.Realm, "realm", "", "the realm for --live without files (default: the files' realm)")
+	f.StringVar(&opts.Realm, "realm", "", "the realm for --live or --verify without files (default: the files' realm)")
 	f.StringVar(&opts.User, "username", "", "show one user")
 	f.StringVar(&opts.Project, "project", "", "show one project's admins and members")
-	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.Format, "format", "text", "output format: text, json or html (not with --verify)")
+	f.StringVar(&opts.Out, "out", "", "write the output to this file instead of stdout")
+	f.BoolVar(&opts.Verify, "verify", false, "compare with what the tokens Keycloak issues make CodeMie grant")
+	f.IntVar(&opts.Sample, "sample", 0, "with --verify, verify N users covering every CodeMie role instead of all")
+	f.IntVar(&opts.Parallelism, "parallelism", verify.DefaultParallelism, "with --verify, how many users to verify at once")
 	return cmd
 }
 
 func (o *accessOptions) check() error {
+	if o.Verify {
+		return o.checkVerify()
+	}
 	switch {
-	case o.Format != "text" && o.Format != "json":
-		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.Sample != 0:
+		return withHint(errors.New("--sample applies only with --verify"), "roster access --verify --sample N")
+	case o.Format != "text" && o.Format != "json" && o.Format != "html":
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text, json or html")
+	case o.Format == "html" && (o.User != "" || o.Project != "" || o.Diff):
+		return withHint(errors.New("--format html shows every user"), "drop --username, --project and --diff; the page filters by project, team and role")
 	case o.User != "" && o.Project != "":
 		return withHint(errors.New("--username and --project cannot be combined"), "ask about one user or one project")
 	case o.Diff && o.Live:
@@ -95,22 +144,56 @@ func (o *accessOptions) check() error {
 	return nil
 }
 
+// loadOptional loads the files when there are any, and returns them with the realm to read:
+// --realm, else the files' realm.
+func (o *accessOptions) loadOptional(ios *iostreams.IOStreams) (*model.Config, string, error) {
+	if len(o.Paths) == 0 {
+		return nil, o.Realm, nil
+	}
+	cfg, err := loadConfig(ios, o.Paths, secret.FromEnv(""))
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, cmp.Or(o.Realm, cfg.Realm), nil
+}
+
+// readOptions says how CodeMie reads the realm: as the files say, else as the --codemie-* flags
+// say.
+func (o *accessOptions) readOptions(cfg *model.Config) (keycloak.ReadOptions, error) {
+	if cfg != nil {
+		return keycloak.ReadOptions{CodeMie: cfg.Settings.CodeMie}, nil
+	}
+	cm, err := o.codemie.model()
+	return keycloak.ReadOptions{CodeMie: cm}, err
+}
+
 func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
-	var cfg *model.Config
-	realm := opts.Realm
-	if len(opts.Paths) > 0 {
-		var err error
-		if cfg, err = loadConfig(ios, opts.Paths, secret.FromEnv("")); err != nil {
-			return err
-		}
-		if realm == "" {
-			realm = cfg.Realm
-		}
+	if opts.Out == "" {
+		return writeAccess(ctx, ios.Out, ios, opts)
+	}
+	var buf bytes.Buffer
+	if err := writeAccess(ctx, &buf, ios, opts); err != nil {
+		return err
+	}
+	if err := os.WriteFile(opts.Out, buf.Bytes(), 0o600); err != nil {
+		return withHint(fmt.Errorf("writing %s: %w", opts.Out, err), "choose a file in a directory you can write")
+	}
+	return nil
+}
+
+// writeAccess writes the answer to out; ios carries the diagnostics.
+func writeAccess(ctx context.Context, out io.Writer, ios *iostreams.IOStreams, opts *accessOptions) error {
+	cfg, realm, err := opts.loadOptional(ios)
+	if err != nil {
+		return err
 	}
 	var live *model.Live
 	if opts.Live || opts.Diff {
-		var err error
-		if _, _, live, err = opts.connect.read(ctx, realm, keycloak.ReadOptions{}); err != nil {
+		ro, err := opts.readOptions(cfg)
+		if err != nil {
+			return err
+		}
+		if _, _, live, err = opts.connect.read(ctx, realm, ro); err != nil {
 			return err
 		}
 	}
@@ -121,9 +204,9 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 			diffs = filterDiffs(diffs, opts.User)
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.DiffDocument(realm, diffs))
+			return access.WriteJSON(out, access.DiffDocument(realm, diffs))
 		}
-		return access.WriteDiff(ios.Out, diffs)
+		return access.WriteDiff(out, diffs)
 	}
 
 	src, rows := access.SourceFile, []access.Row(nil)
@@ -133,30 +216,54 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 		rows = access.FromConfig(cfg)
 	}
 	switch {
+	case opts.Format == "html":
+		page := access.Page{Source: src, Realm: realm, Generated: time.Now(), Rows: rows}
+		if cfg != nil {
+			page.Files, page.Projects, page.Teams = cfg.Files, cfg.Projects, cfg.Teams
+		}
+		if opts.Live {
+			page.Server = serverForDisplay(opts.connect.config(realm).URL)
+		}
+		return access.WriteHTML(out, page)
 	case opts.User != "":
 		r, ok := access.Find(rows, opts.User)
 		if !ok {
-			where := "the files"
-			if opts.Live {
-				where = fmt.Sprintf("realm %q", realm)
-			}
-			return withHint(fmt.Errorf("user %q is not in %s", opts.User, where), "run roster access without --username to list every user")
+			return unknownUser(opts.User, realm, opts.Live, "roster access")
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.UsersDocument(src, realm, []access.Row{r}))
+			return access.WriteJSON(out, access.UsersDocument(src, realm, []access.Row{r}))
 		}
-		return access.WriteUser(ios.Out, r)
+		return access.WriteUser(out, r)
 	case opts.Project != "":
 		p := access.ForProject(rows, opts.Project)
 		if opts.Format == "json" {
-			return access.WriteJSON(ios.Out, access.ProjectDocument(src, realm, p))
+			return access.WriteJSON(out, access.ProjectDocument(src, realm, p))
 		}
-		return access.WriteProject(ios.Out, p)
+		return access.WriteProject(out, p)
 	}
 	if opts.Format == "json" {
-		return access.WriteJSON(ios.Out, access.UsersDocument(src, realm, rows))
+		return access.WriteJSON(out, access.UsersDocument(src, realm, rows))
 	}
-	return access.WriteTable(ios.Out, rows)
+	return access.WriteTable(out, rows)
+}
+
+// unknownUser is the error for --username naming nobody in the files, or in the realm (live).
+func unknownUser(user, realm string, live bool, command string) error {
+	where := "the files"
+	if live {
+		where = fmt.Sprintf("realm %q", realm)
+	}
+	return withHint(fmt.Errorf("user %q is not in %s", user, where), "run "+command+" without --username to see every user")
+}
+
+// serverForDisplay is the server URL without user information, query or fragment: what a page
+// shared with reviewers may say about where it read.
+func serverForDisplay(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func filterDiffs(diffs []access.Difference, user string) []access.Difference {
@@ -167,4 +274,28 @@ func filterDiffs(diffs []access.Difference, user string) []access.Difference {
 		}
 	}
 	return out
+}
+
+func (o *accessOptions) checkVerify() error {
+	switch {
+	case o.Format != "text" && o.Format != "json":
+		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+	case o.Out != "":
+		return withHint(errors.New("--out applies only without --verify"), "redirect the output of --verify instead")
+	case o.Live || o.Diff || o.Project != "":
+		return withHint(errors.New("--verify cannot be combined with --live, --diff or --project"),
+			"--verify reads the realm itself: give the files, or --realm REALM for roster's reading of the realm")
+	case len(o.Paths) > 0 && o.Realm != "":
+		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
+	case len(o.Paths) == 0 && o.Realm == "":
+		return withHint(errors.New("--verify needs the files or a realm"),
+			"name the files or directories to compare with, or --realm REALM to compare with roster's reading of the realm")
+	case o.Sample < 0:
+		return withHint(fmt.Errorf("--sample must be at least 1, not %d", o.Sample), "leave it out to verify every user")
+	case o.Sample > 0 && o.User != "":
+		return withHint(errors.New("--sample and --username cannot be combined"), "verify one user or a sample")
+	case o.Parallelism < 1:
+		return withHint(fmt.Errorf("--parallelism must be at least 1, not %d", o.Parallelism), fmt.Sprintf("the default is %d", verify.DefaultParallelism))
+	}
+	return nil
 }

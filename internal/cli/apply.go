@@ -171,7 +171,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}
 	if saved == nil && !opts.AutoApprove {
-		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled()); err != nil {
+		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled(), nil); err != nil {
 			return err
 		}
 		if err := confirm(ctx, ios, pl.plan); err != nil {

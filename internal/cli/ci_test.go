@@ -19,6 +19,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rosterhq/roster/internal/escape/escapetest"
 )
 
 // ciStep is one shell script a CI job runs: a GitHub Actions `run:` step, a GitLab job's script
@@ -342,4 +344,20 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	srv := httptest.NewServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
 	ts.Defer(srv.Close)
 	ts.Setenv(args[1], srv.URL)
+}
+
+// cmdMDOutline prints a Markdown file as GitHub reads it (escapetest.Parse): one line per block,
+// then "mention: …" for each word GitHub would turn into a mention. The CI scripts compare it
+// with the comment structure they expect.
+func cmdMDOutline(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mdoutline FILE")
+	}
+	o := escapetest.Parse(ts.ReadFile(args[0]))
+	for _, b := range o.Blocks {
+		fmt.Fprintln(ts.Stdout(), b)
+	}
+	for _, m := range o.Mentions {
+		fmt.Fprintln(ts.Stdout(), "mention: "+m)
+	}
 }

@@ -88,11 +88,13 @@ func (o *connectOptions) clientConfig(ctx context.Context, realm string) keycloa
 // dial logs in; failures to reach the server or to log in end the command with exit code 3.
 // The master realm is refused unless --allow-master-realm: it holds Keycloak's own
 // administrators, and CodeMie never runs there.
-func (o *connectOptions) dial(ctx context.Context, realm string) (*keycloak.Client, error) {
+func (o *connectOptions) dial(ctx context.Context, realm string, codemie model.CodeMie) (*keycloak.Client, error) {
 	if err := o.checkRealm(realm); err != nil {
 		return nil, err
 	}
-	c, err := keycloak.Dial(ctx, o.clientConfig(ctx, realm))
+	cfg := o.clientConfig(ctx, realm)
+	cfg.CodeMie = codemie
+	c, err := keycloak.Dial(ctx, cfg)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -111,7 +113,7 @@ func (o *connectOptions) checkRealm(realm string) error {
 // read logs in to realm, checks that the realm exists, and reads everything roster manages in
 // it: the one way every command that looks at a realm starts.
 func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
-	c, err := o.dial(ctx, realm)
+	c, err := o.dial(ctx, realm, ro.CodeMie)
 	if err != nil {
 		return nil, keycloak.RealmInfo{}, nil, err
 	}
@@ -162,4 +164,31 @@ type requestLogKey struct{}
 func requestLog(ctx context.Context) io.Writer {
 	w, _ := ctx.Value(requestLogKey{}).(io.Writer)
 	return w
+}
+
+// codemieFlags say how CodeMie reads a realm that no configuration describes (export, access
+// --live --realm): settings.codemie as flags.
+type codemieFlags struct {
+	AdminRole, DeveloperRole, ClientID string
+}
+
+func (c *codemieFlags) addFlags(fs *pflag.FlagSet) {
+	d := model.DefaultCodeMie()
+	fs.StringVar(&c.AdminRole, "codemie-admin-role", d.AdminRole, "the realm role CodeMie reads as Admin (its ADMIN_ROLE_NAME), as settings.codemie.adminRole")
+	fs.StringVar(&c.DeveloperRole, "codemie-developer-role", d.DeveloperRole, "the realm role that lets a standard user into CodeMie, as settings.codemie.developerRole")
+	fs.StringVar(&c.ClientID, "codemie-client", d.ClientID, "CodeMie's client, whose token mappers roster reads, as settings.codemie.clientId")
+}
+
+// model returns the flags as model.CodeMie, refusing what the loader refuses.
+func (c *codemieFlags) model() (model.CodeMie, error) {
+	cm := model.CodeMie{AdminRole: c.AdminRole, DeveloperRole: c.DeveloperRole, ClientID: c.ClientID}
+	switch {
+	case cm.AdminRole == "" || cm.DeveloperRole == "" || cm.ClientID == "":
+		return cm, withHint(errors.New("--codemie-admin-role, --codemie-developer-role and --codemie-client cannot be empty"),
+			"leave them out for CodeMie's defaults (admin, developer, codemie)")
+	case cm.AdminRole == cm.DeveloperRole:
+		return cm, withHint(fmt.Errorf("--codemie-admin-role and --codemie-developer-role are both %q: every user CodeMie lets in would be an Admin", cm.AdminRole),
+			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use")
+	}
+	return cm, nil
 }

@@ -43,7 +43,13 @@ fails, and prints each finding with its fix. In order:
   role …               the realm roles exist
   token mapper …       User Attribute mappers put the attributes into tokens,
                        single-valued, under their own names
+  client codemie …     CodeMie's client (settings.codemie.clientId) exists and the
+                       mappers that reach it carry what CodeMie reads
   identity provider …  the declared identity providers exist and are enabled
+  tokens …             the tokens Keycloak issues through it to a sample of up to
+                       30 users, covering each CodeMie role, make CodeMie grant
+                       what the files (or roster's reading of the realm) say;
+                       each difference with its cause, as roster access --verify
   clock                this machine's clock and the server's agree (a warning
                        from 5s apart, a failure from a minute)
 
@@ -53,7 +59,8 @@ It changes nothing.
 
 --for says which job the credentials are for: apply (the default) needs the view and
 the manage roles; plan needs only the view roles, and a manage role held is a warning:
-pull-request plans should run with read-only credentials.
+pull-request plans should run with read-only credentials; verify (roster access
+--verify) needs view-users, view-realm and view-clients.
 
 ` + connectHelp + `
 Exit codes:
@@ -68,6 +75,9 @@ Exit codes:
 
   # The read-only credentials of the pull-request plan job
   roster doctor --for plan access/
+
+  # Can these credentials run roster access --verify?
+  roster doctor --for verify --realm codemie-prod
 
   # For a pipeline or a ticket
   roster doctor --format json access/ > doctor.json`,
@@ -84,7 +94,7 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
-	f.StringVar(&opts.For, "for", string(doctor.JobApply), "the job the credentials are for: plan (view roles only) or apply (view and manage roles)")
+	f.StringVar(&opts.For, "for", string(doctor.JobApply), "the job the credentials are for: plan (view roles only), apply (view and manage roles) or verify (roster access --verify)")
 	return cmd
 }
 
@@ -92,8 +102,8 @@ func (o *doctorOptions) check() error {
 	switch {
 	case o.Format != "text" && o.Format != "json":
 		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
-	case o.For != string(doctor.JobPlan) && o.For != string(doctor.JobApply):
-		return withHint(fmt.Errorf("unknown job %q", o.For), "use --for plan or --for apply")
+	case o.For != string(doctor.JobPlan) && o.For != string(doctor.JobApply) && o.For != string(doctor.JobVerify):
+		return withHint(fmt.Errorf("unknown job %q", o.For), "use --for plan, --for apply or --for verify")
 	case len(o.Paths) > 0 && o.Realm != "":
 		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
 	case len(o.Paths) == 0 && o.Realm == "":
@@ -115,7 +125,9 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	if err := opts.connect.checkRealm(realm); err != nil {
 		return err
 	}
-	c, err := keycloak.Open(opts.connect.clientConfig(ctx, realm))
+	kc := opts.connect.clientConfig(ctx, realm)
+	kc.CodeMie = want.CodeMie
+	c, err := keycloak.Open(kc)
 	if err != nil {
 		return err
 	}

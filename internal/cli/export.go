@@ -30,6 +30,7 @@ type exportOptions struct {
 	OwnerAttribute string
 	Out            string
 	Split          string
+	codemie        codemieFlags
 }
 
 // exportClock is when the export says it read the realm; tests fix it.
@@ -74,6 +75,7 @@ apply marks them as owned and prune may act on them once they leave the files.
 		},
 	}
 	opts.connect.addFlags(cmd.Flags())
+	opts.codemie.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&opts.Realm, "realm", "", "the realm to export (required)")
 	f.StringSliceVar(&opts.Roles, "role", nil, "export only users holding this role: admin or developer (repeatable)")
@@ -106,8 +108,12 @@ func (o *exportOptions) check() error {
 func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOptions) error {
 	readAt := exportClock()
 	// Links cost a request per user; service accounts never have any worth exporting.
+	cm, err := opts.codemie.model()
+	if err != nil {
+		return err
+	}
 	_, _, live, err := opts.connect.read(ctx, opts.Realm, keycloak.ReadOptions{
-		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, IdentityProviders: true})
+		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, IdentityProviders: true, CodeMie: cm})
 	if err != nil {
 		return err
 	}
@@ -132,6 +138,9 @@ func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOption
 	}
 	if err := checkExport(ios, files); err != nil {
 		return err
+	}
+	for _, w := range e.Warnings {
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", w)
 	}
 	switch {
 	case opts.Split != "":

@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/redact"
 )
 
@@ -121,7 +122,7 @@ type initAccount struct {
 }
 
 func runInit(ctx context.Context, ios *iostreams.IOStreams, opts *initOptions) error {
-	c, err := opts.connect.dial(ctx, opts.Realm)
+	c, err := opts.connect.dial(ctx, opts.Realm, model.DefaultCodeMie())
 	if err != nil {
 		return err
 	}
@@ -261,12 +262,13 @@ func checkAccount(ctx context.Context, opts *initOptions, a initAccount, secret 
 	cfg := opts.connect.clientConfig(ctx, opts.Realm)
 	cfg.Username, cfg.Password, cfg.AuthRealm = "", "", ""
 	cfg.ClientID, cfg.ClientSecret = a.clientID, secret
+	want := doctor.Defaults()
+	want.Job = a.job
+	cfg.CodeMie = want.CodeMie
 	sa, err := keycloak.Open(cfg)
 	if err != nil {
 		return false, err
 	}
-	want := doctor.Defaults()
-	want.Job = a.job
 	report := doctor.Run(ctx, sa, want)
 	var bad []doctor.Check
 	n := 0

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/schema"
@@ -24,14 +25,27 @@ func addSecretsDirFlag(fs *pflag.FlagSet, dir *string) {
 // (package secret) but not read: a pull-request plan runs without the secrets, and apply reads
 // each one when a change needs it.
 func loadConfig(ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, error) {
+	cfg, _, err := loadConfigWarnings(ios, paths, secrets)
+	return cfg, err
+}
+
+// loadConfigWarnings is loadConfig that also returns the warnings, for an output that shows
+// them (the pull-request comment).
+func loadConfigWarnings(ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, []diag.Diagnostic, error) {
 	cfg, diags := schema.Load(paths, schema.Options{Secrets: secrets})
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}
 	if diags.HasErrors() {
 		errs, _ := diags.Count()
-		return nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
+		return nil, nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
 			"fix the problems above; `roster validate` checks the files without contacting Keycloak")
 	}
-	return cfg, nil
+	var warnings []diag.Diagnostic
+	for _, d := range diags {
+		if d.Severity == diag.Warning {
+			warnings = append(warnings, d)
+		}
+	}
+	return cfg, warnings, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
@@ -95,7 +96,9 @@ Exit codes:
   0  no changes (or changes, without --detailed-exitcode)
   1  error: invalid configuration, refused plan, failed request
   2  changes present (with --detailed-exitcode)
-  3  the server could not be reached or refused the credentials`,
+  3  the server could not be reached or refused the credentials
+  4  no changes, but a prerequisite of CodeMie's reading fails (with --detailed-exitcode):
+     CodeMie will not read the declared access; the plan's errors say how to fix it`,
 		Example: `  # Plan with a service account of the realm
   export KEYCLOAK_URL=https://keycloak.example.com KEYCLOAK_CLIENT_ID=roster KEYCLOAK_CLIENT_SECRET=...
   roster plan access/
@@ -118,7 +121,7 @@ Exit codes:
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
-	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
+	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 4 when there are none but a prerequisite fails, 0 otherwise")
 	opts.removal.addFlags(f)
 	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
@@ -138,18 +141,20 @@ func (o *planOptions) check() error {
 
 // planned is a plan together with what it was computed from.
 type planned struct {
-	cfg    *model.Config
-	info   keycloak.RealmInfo
-	live   *model.Live
-	plan   *plan.Plan
-	popts  plan.Options
-	client *keycloak.Client
+	cfg *model.Config
+	// warnings are the configuration's warnings, already written to stderr.
+	warnings []diag.Diagnostic
+	info     keycloak.RealmInfo
+	live     *model.Live
+	plan     *plan.Plan
+	popts    plan.Options
+	client   *keycloak.Client
 }
 
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
 func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
-	cfg, err := loadConfig(ios, paths, secrets)
+	cfg, warnings, err := loadConfigWarnings(ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +166,7 @@ func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, con
 	if err != nil {
 		return nil, err
 	}
-	return &planned{cfg: cfg, info: info, live: live, plan: p, popts: popts, client: c}, nil
+	return &planned{cfg: cfg, warnings: warnings, info: info, live: live, plan: p, popts: popts, client: c}, nil
 }
 
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
@@ -169,7 +174,7 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	if err != nil {
 		return err
 	}
-	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled()); err != nil {
+	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled(), pl.warnings); err != nil {
 		return err
 	}
 	if opts.Out != "" {
@@ -177,16 +182,21 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 			return err
 		}
 	}
-	if opts.DetailedExitCode && pl.plan.HasChanges() {
+	switch {
+	case opts.DetailedExitCode && pl.plan.HasChanges():
 		return silentExit(ExitChanges)
+	case opts.DetailedExitCode && pl.plan.Failing() > 0:
+		return silentExit(ExitPrerequisite)
 	}
 	return nil
 }
 
-func renderPlan(w io.Writer, p *plan.Plan, format string, color bool) error {
+// renderPlan writes the plan in format; the markdown comment also shows the configuration's
+// warnings, which the other formats leave to stderr.
+func renderPlan(w io.Writer, p *plan.Plan, format string, color bool, warnings []diag.Diagnostic) error {
 	switch format {
 	case "markdown":
-		return render.Markdown(w, p)
+		return render.Markdown(w, p, render.MarkdownOptions{Warnings: warnings})
 	case "json":
 		return render.JSON(w, p)
 	}

@@ -25,6 +25,9 @@ const (
 	ExitError       = 1 // invalid input, a failed change, any other error
 	ExitChanges     = 2 // plan --detailed-exitcode: the realm differs from the configuration
 	ExitUnreachable = 3 // the server could not be reached or refused the credentials
+	// ExitPrerequisite is plan --detailed-exitcode without changes while a prerequisite of
+	// CodeMie's reading fails: nothing to apply, yet CodeMie does not read the declared access.
+	ExitPrerequisite = 4
 )
 
 // exitError makes Main exit with Code. A nil Err means the command already said everything.

@@ -65,15 +65,18 @@ func TestScripts(t *testing.T) {
 			return err == nil || keycloaktest.Required(), nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"realm":    cmdRealm,
-			"expand":   cmdExpand,
-			"kc":       cmdKC,
-			"kcpolicy": cmdKCPolicy,
-			"exits":    cmdExits,
-			"cijob":    cmdCIJob,
-			"account":  cmdAccount,
-			"release":  cmdRelease,
-			"serve":    cmdServe,
+			"realm":     cmdRealm,
+			"expand":    cmdExpand,
+			"kc":        cmdKC,
+			"kcpolicy":  cmdKCPolicy,
+			"kcid":      cmdKCID,
+			"kccodemie": cmdKCCodeMie,
+			"exits":     cmdExits,
+			"cijob":     cmdCIJob,
+			"account":   cmdAccount,
+			"mdoutline": cmdMDOutline,
+			"release":   cmdRelease,
+			"serve":     cmdServe,
 		},
 	})
 }
@@ -189,6 +192,24 @@ func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// cmdKCID finds the id of an object in an Admin API listing of the script's realm and sets a
+// variable to it: kcid VAR PATH FIELD VALUE, e.g. kcid CID /clients clientId codemie.
+func cmdKCID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: kcid VAR PATH FIELD VALUE")
+	}
+	var list []map[string]any
+	ts.Check(scriptRealm(ts).Admin(context.Background(), "GET", args[1], nil, &list))
+	for _, o := range list {
+		if o[args[2]] == args[3] {
+			id, _ := o["id"].(string)
+			ts.Setenv(args[0], id)
+			return
+		}
+	}
+	ts.Fatalf("kcid: GET %s lists no object with %s %q", args[1], args[2], args[3])
+}
+
 // cmdAccount adds a service-account client with exactly the given realm-management roles to the
 // script's realm and sets the variable VAR to its secret: account CLIENT VAR ROLE...
 func cmdAccount(ts *testscript.TestScript, neg bool, args []string) {
@@ -210,4 +231,21 @@ func cmdKCPolicy(ts *testscript.TestScript, neg bool, args []string) {
 		p = ""
 	}
 	ts.Check(scriptRealm(ts).SetPolicy(context.Background(), p))
+}
+
+// cmdKCCodeMie creates CodeMie's client codemie in the script's realm: kccodemie mappers adds
+// single-valued attribute mappers for applications, applications_admin and user_type to client
+// scope profile, as CodeMie's guide sets them up; kccodemie bare leaves them
+// out, as CodeMie's installation does; kccodemie bare SCOPE... adds those scopes as default.
+func cmdKCCodeMie(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 || args[0] != "mappers" && args[0] != "bare" || args[0] == "mappers" && len(args) != 1 {
+		ts.Fatalf("usage: kccodemie mappers | kccodemie bare [SCOPE...]")
+	}
+	var err error
+	if args[0] == "mappers" {
+		_, err = scriptRealm(ts).CodeMieClient(context.Background(), "codemie", "profile", false)
+	} else {
+		_, err = scriptRealm(ts).BareCodeMieClient(context.Background(), "codemie", args[1:]...)
+	}
+	ts.Check(err)
 }

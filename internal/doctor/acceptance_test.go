@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/internal/doctor"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // kc sends an Admin API request for the realm as the master administrator, failing the test on error.
@@ -52,6 +53,11 @@ func readyRealm(t *testing.T) (*keycloaktest.Realm, string) {
 		kc(t, realm, http.MethodPost, "/client-scopes/"+profile+"/protocol-mappers/models", codeMieMapper(a, false), nil)
 	}
 	kc(t, realm, http.MethodPost, "/identity-provider/instances", entra, nil)
+	ctx := context.Background()
+	if _, err := realm.BareCodeMieClient(ctx, "codemie"); err != nil {
+		t.Fatal(err)
+	}
+	must(t, realm.SeedUsers(ctx, []keycloaktest.User{{Username: "carol", Enabled: true, RealmRoles: []string{"developer"}}}))
 	return realm, profile
 }
 
@@ -98,7 +104,7 @@ func TestDoctor(t *testing.T) {
 
 	r := run(t, realm, w)
 	expect(t, r)
-	if r.Failed() || r.Unreachable || len(r.Checks) != 19 {
+	if r.Failed() || r.Unreachable || len(r.Checks) != 21 {
 		t.Fatalf("ready realm: failed %v, unreachable %v, %d checks", r.Failed(), r.Unreachable, len(r.Checks))
 	}
 
@@ -111,6 +117,7 @@ func TestDoctor(t *testing.T) {
 		name           string
 		breakIt, fixIt func(t *testing.T)
 		want           doctor.Check
+		also           []doctor.Check
 	}{
 		{"policy DISABLED",
 			func(t *testing.T) { must(t, realm.SetPolicy(ctx, "")) },
@@ -118,7 +125,7 @@ func TestDoctor(t *testing.T) {
 			doctor.Check{Name: "user profile", Status: doctor.Fail,
 				Detail: "administrators cannot write applications, applications_admin, user_type, so Keycloak drops what roster writes " +
 					"(unmanaged-attribute policy DISABLED: Keycloak drops undeclared attributes)",
-				Fix: policyFix}},
+				Fix: policyFix}, nil},
 		{"policy ENABLED",
 			func(t *testing.T) { must(t, realm.SetPolicy(ctx, "ENABLED")) },
 			func(t *testing.T) { must(t, realm.SetPolicy(ctx, "ADMIN_EDIT")) },
@@ -126,13 +133,13 @@ func TestDoctor(t *testing.T) {
 				Detail: "signed-in users can edit their own applications, applications_admin, user_type through the account API, " +
 					"so a developer can make themselves Project Admin of any project " +
 					"(unmanaged-attribute policy ENABLED: users and administrators may write undeclared attributes)",
-				Fix: policyFix}},
+				Fix: policyFix}, nil},
 		{"role developer missing",
 			func(t *testing.T) { kc(t, realm, http.MethodDelete, "/roles/developer", nil, nil) },
 			func(t *testing.T) { must(t, realm.CreateRoles(ctx, "developer")) },
 			doctor.Check{Name: "role developer", Status: doctor.Fail,
 				Detail: `realm role "developer" does not exist: nobody can sign in to CodeMie as a standard user`,
-				Fix:    "run `roster apply roster.yaml` (it creates the roles the files declare); or in the console: Realm roles → Create role → Role name developer"}},
+				Fix:    "run `roster apply roster.yaml` (it creates the roles the files declare); or in the console: Realm roles → Create role → Role name developer"}, nil},
 		{"mapper applications missing",
 			func(t *testing.T) {
 				kc(t, realm, http.MethodDelete, mapperPath(t, realm, profile, "applications"), nil, nil)
@@ -142,32 +149,36 @@ func TestDoctor(t *testing.T) {
 			},
 			doctor.Check{Name: "token mapper applications", Status: doctor.Fail,
 				Detail: `client scope "profile" has no User Attribute mapper for applications: tokens carry no applications claim, so CodeMie sees no projects`,
-				Fix:    "run `roster apply roster.yaml` (it creates the mapper); or in the console: Client scopes → profile → " + mapperFixes}},
+				Fix:    "run `roster apply roster.yaml` (it creates the mapper); or in the console: Client scopes → profile → " + mapperFixes},
+			// profile is a default scope of CodeMie's client, so its tokens lose the claim too.
+			[]doctor.Check{{Name: "client codemie: applications", Status: doctor.Fail,
+				Detail: `no token mapper puts user attribute applications into claim applications of the access tokens of client "codemie": CodeMie reads projects for nobody`,
+				Fix:    `declare tokenMappers in the files (roster creates the mappers in client scope profile), or add a User Attribute mapper to a default client scope of client "codemie"`}}},
 		{"mapper applications multivalued",
 			func(t *testing.T) { putMapper(t, realm, profile, "applications", true) },
 			func(t *testing.T) { putMapper(t, realm, profile, "applications", false) },
 			doctor.Check{Name: "token mapper applications", Status: doctor.Fail,
 				Detail: `mapper "applications" of client scope "profile" is wrong: it is multivalued (a JSON array, where CodeMie reads one comma-joined string)`,
 				Fix: "run `roster apply roster.yaml` (it creates or corrects the mapper); or in the console: Client scopes → profile → Mappers → applications: " +
-					"name, User Attribute and Token Claim Name applications, Claim JSON Type String, Multivalued off, Add to ID token, access token and userinfo on"}},
+					"name, User Attribute and Token Claim Name applications, Claim JSON Type String, Multivalued off, Add to ID token, access token and userinfo on"}, nil},
 		{"identity provider disabled",
 			func(t *testing.T) { putIdP(t, realm, false) },
 			func(t *testing.T) { putIdP(t, realm, true) },
 			doctor.Check{Name: "identity provider entra", Status: doctor.Fail,
 				Detail: `identity provider "entra" is disabled: the login page does not offer it`,
-				Fix:    "declare enabled: true for entra in the files and run roster apply; or in the console: Identity providers → entra → Enabled on"}},
+				Fix:    "declare enabled: true for entra in the files and run roster apply; or in the console: Identity providers → entra → Enabled on"}, nil},
 		{"identity provider missing",
 			func(t *testing.T) { kc(t, realm, http.MethodDelete, "/identity-provider/instances/entra", nil, nil) },
 			func(t *testing.T) { kc(t, realm, http.MethodPost, "/identity-provider/instances", entra, nil) },
 			doctor.Check{Name: "identity provider entra", Status: doctor.Fail,
 				Detail: `identity provider "entra" does not exist: nobody can sign in through it`,
-				Fix:    "run `roster apply roster.yaml` (it creates the identity providers the files declare)"}},
+				Fix:    "run `roster apply roster.yaml` (it creates the identity providers the files declare)"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.breakIt(t)
 			defer tc.fixIt(t)
 			r := run(t, realm, w)
-			expect(t, r, tc.want)
+			expect(t, r, append([]doctor.Check{tc.want}, tc.also...)...)
 			if r.Failed() != (tc.want.Status == doctor.Fail) {
 				t.Errorf("Failed() = %v", r.Failed())
 			}
@@ -240,8 +251,8 @@ func TestDoctorPermissions(t *testing.T) {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 		// The realm and every permission fail; what needs a permission is skipped, not failed.
-		if fail, skip := r.Count(doctor.Fail), r.Count(doctor.Skip); fail != 1+len(all) || skip != 4 {
-			t.Errorf("%d checks failed and %d skipped, want %d and 4", fail, skip, 1+len(all))
+		if fail, skip := r.Count(doctor.Fail), r.Count(doctor.Skip); fail != 1+len(all) || skip != 6 {
+			t.Errorf("%d checks failed and %d skipped, want %d and 6", fail, skip, 1+len(all))
 		}
 	})
 	for _, role := range all {
@@ -321,4 +332,35 @@ func TestDoctorMasterUser(t *testing.T) {
 	if got := byName["login"].Detail; got != fmt.Sprintf("user %q logs in to realm \"master\"", username) {
 		t.Errorf("login: %s", got)
 	}
+}
+
+// TestDoctorTokens proves doctor's verification on the real server: a user whose two stored
+// values reach the tokens through a single-valued mapper is reported with both sides and the
+// cause, and a realm without CodeMie's client is reported with the fix.
+func TestDoctorTokens(t *testing.T) {
+	realm, _ := readyRealm(t)
+	ctx := context.Background()
+	must(t, realm.SeedUsers(ctx, []keycloaktest.User{{Username: "dave", Enabled: true, RealmRoles: []string{"developer"},
+		Attributes: map[string][]string{"applications": {"ledger", "payments"}}}}))
+	cfg := &model.Config{Files: []string{"roster.yaml"}, Users: []model.User{
+		{Username: "carol", Access: model.Access{Role: model.RoleDeveloper}},
+		{Username: "dave", Access: model.Access{Role: model.RoleDeveloper, Projects: []string{"ledger", "payments"}}},
+	}}
+	w := doctor.Defaults()
+	w.Files, w.Config, w.IdentityProviders = cfg.Files, cfg, []doctor.IdentityProvider{{Alias: "entra"}}
+	expect(t, run(t, realm, w), doctor.Check{Name: "tokens dave", Status: doctor.Fail,
+		Detail: "the files say Regular User (ledger, payments); the access token, ID token and userinfo make CodeMie grant " +
+			`Regular User (ledger); cause: mapper "applications" is single-valued and the user holds 2 values of applications: ` +
+			`the tokens carry the first only, "ledger"`,
+		Fix: "store one comma-joined value: run `roster apply` with the files (it writes each attribute as one value)"})
+
+	var clients []struct{ ID string }
+	kc(t, realm, http.MethodGet, "/clients?clientId=codemie", nil, &clients)
+	kc(t, realm, http.MethodDelete, "/clients/"+clients[0].ID, nil, nil)
+	expect(t, run(t, realm, w),
+		doctor.Check{Name: "client codemie", Status: doctor.Fail,
+			Detail: `the realm has no client "codemie", so CodeMie cannot sign anyone in through it`,
+			Fix:    "set settings.codemie.clientId to the client CodeMie's oauth2-proxy uses (CodeMie's installation creates codemie)"},
+		doctor.Check{Name: "tokens", Status: doctor.Skip,
+			Detail: `not checked: the realm has no client "codemie" to issue them (see client codemie)`})
 }

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,7 +86,9 @@ type need struct {
 }
 
 // needs lists the realm-management roles w calls for, in a fixed order. A plan job needs the view
-// roles apply needs; every manage role is then an excess one.
+// roles apply needs, and every manage role is then an excess one; a verify job (roster access
+// --verify, which never runs the code of a pull request) needs view-users, view-realm and
+// view-clients.
 func needs(w Want) []need {
 	n := []need{
 		{keycloak.ViewUsers, "plan reads the users and the members of the realm roles", true, false},
@@ -106,14 +109,22 @@ func needs(w Want) []need {
 			need{keycloak.ViewIdentityProviders, "plan reads the identity providers and their mappers", true, false},
 			need{keycloak.ManageIdentityProviders, "apply creates and updates the identity providers and their mappers", true, false})
 	}
-	if w.Job != JobPlan {
-		return n
-	}
 	var view []need
-	for _, x := range n {
-		if !slices.Contains(manageRoles, x.perm) {
-			view = append(view, x)
+	switch w.Job {
+	case JobPlan:
+		for _, x := range n {
+			if !slices.Contains(manageRoles, x.perm) {
+				view = append(view, x)
+			}
 		}
+	case JobVerify:
+		return []need{
+			{keycloak.ViewUsers, "access --verify reads the users and asks for the tokens Keycloak would issue them", true, false},
+			{keycloak.ViewRealm, "access --verify reads the realm roles and the user profile", true, false},
+			{keycloak.ViewClients, "access --verify reads CodeMie's client and its token mappers, and asks for the tokens it issues", true, false},
+		}
+	default:
+		return n
 	}
 	for _, p := range manageRoles {
 		view = append(view, need{perm: p, why: "a plan job needs no manage role", excess: true})
@@ -256,9 +267,14 @@ func editors(edit []string) string {
 }
 
 // roleConsequence says what a missing realm role costs CodeMie.
-var roleConsequence = map[string]string{
-	string(model.RoleAdmin):     "nobody can be a CodeMie platform Admin",
-	string(model.RoleDeveloper): "nobody can sign in to CodeMie as a standard user",
+func roleConsequence(cm model.CodeMie, name string) (string, bool) {
+	switch name {
+	case cm.RoleName(model.RoleAdmin):
+		return "nobody can be a CodeMie platform Admin", true
+	case cm.RoleName(model.RoleDeveloper):
+		return "nobody can sign in to CodeMie as a standard user", true
+	}
+	return "", false
 }
 
 func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
@@ -274,7 +290,7 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 		if !slices.ContainsFunc(roles, func(r model.RealmRole) bool { return r.Name == name }) {
 			c.Status = Fail
 			c.Detail = fmt.Sprintf("realm role %q does not exist", name)
-			if why, ok := roleConsequence[name]; ok {
+			if why, ok := roleConsequence(w.CodeMie, name); ok {
 				c.Detail += ": " + why
 			}
 			console := "in the console: Realm roles → Create role → Role name " + name
@@ -283,6 +299,37 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 			} else {
 				c.Fix = console
 			}
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// clientChecks check CodeMie's client and the token mappers that reach its tokens: the realm
+// roles and each attribute of w, as model.TokenMapping.Problems judges them for plan.
+func clientChecks(client *model.LiveCodeMieClient, unread string, err error, w Want) []Check {
+	id := cmp.Or(w.CodeMie.ClientID, model.DefaultClientID)
+	name := "client " + id
+	switch {
+	case err != nil:
+		return []Check{{Name: name, Status: Fail, Detail: err.Error()}}
+	case unread != "":
+		return []Check{{Name: name, Status: Skip, Detail: "not checked: " + unread}}
+	case client == nil:
+		return []Check{{Name: name, Status: Fail,
+			Detail: fmt.Sprintf("the realm has no client %q, so CodeMie cannot sign anyone in through it", id),
+			Fix:    "set settings.codemie.clientId to the client CodeMie's oauth2-proxy uses (CodeMie's installation creates codemie)"}}
+	}
+	problems := client.Mapping.Problems(id, w.Attributes)
+	if len(problems) == 0 {
+		return []Check{{Name: name, Status: Pass, Detail: fmt.Sprintf("its tokens carry the realm roles and %s as CodeMie reads them (default client scopes %s)",
+			strings.Join(w.Attributes, ", "), strings.Join(client.DefaultScopes, ", "))}}
+	}
+	var checks []Check
+	for _, p := range problems {
+		c := Check{Name: name + ": " + p.Claim, Status: Warn, Detail: p.Problem, Fix: p.Fix}
+		if p.Error {
+			c.Status = Fail
 		}
 		checks = append(checks, c)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/verify"
 )
 
 // Status is a check's outcome.
@@ -68,6 +69,8 @@ const (
 	JobApply Job = "apply"
 	// JobPlan is plan alone: the view roles; a manage role held is a warning.
 	JobPlan Job = "plan"
+	// JobVerify is roster access --verify: view-users, view-realm and view-clients.
+	JobVerify Job = "verify"
 )
 
 // Want is what the realm should hold: the configuration's declarations, or CodeMie's defaults,
@@ -79,6 +82,8 @@ type Want struct {
 	Files []string
 	// Roles are the realm roles that must exist.
 	Roles []string
+	// CodeMie names the realm roles CodeMie reads (settings.codemie).
+	CodeMie model.CodeMie
 	// ClientScope and Attributes are where the token mappers must be and which attributes they
 	// carry into tokens.
 	ClientScope string
@@ -88,6 +93,9 @@ type Want struct {
 	MappersDeclared bool
 	// IdentityProviders are the declared identity providers.
 	IdentityProviders []IdentityProvider
+	// Config is the loaded configuration, whose users the token verification compares with;
+	// nil for the defaults, which compare with roster's reading of the realm.
+	Config *model.Config
 }
 
 // IdentityProvider is a declared identity provider.
@@ -101,7 +109,8 @@ type IdentityProvider struct {
 // and mappers for its three attributes on client scope profile.
 func Defaults() Want {
 	return Want{
-		Roles:           []string{string(model.RoleAdmin), string(model.RoleDeveloper)},
+		Roles:           []string{model.DefaultAdminRole, model.DefaultDeveloperRole},
+		CodeMie:         model.DefaultCodeMie(),
 		ClientScope:     "profile",
 		Attributes:      []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
 		MappersDeclared: true,
@@ -112,7 +121,8 @@ func Defaults() Want {
 // needs are checked all the same, at their defaults.
 func FromConfig(cfg *model.Config) Want {
 	w := Defaults()
-	w.Files = cfg.Files
+	w.Files, w.Config = cfg.Files, cfg
+	w.CodeMie = cfg.Settings.CodeMie
 	w.Roles = nil
 	for _, r := range cfg.Roles {
 		w.Roles = append(w.Roles, r.Name)
@@ -137,11 +147,11 @@ func (w Want) applyFix() string {
 
 // groups names the checks that need a login, for the report when there is none.
 func (w Want) groups() []string {
-	g := []string{"realm", "permissions", "user profile", "realm roles", "token mappers"}
+	g := []string{"realm", "permissions", "user profile", "realm roles", "token mappers", "CodeMie's client"}
 	if len(w.IdentityProviders) > 0 {
 		g = append(g, "identity providers")
 	}
-	return g
+	return append(g, "tokens")
 }
 
 // Target is the server doctor examines; *keycloak.Client implements it.
@@ -157,11 +167,17 @@ type Target interface {
 	ReadUserProfile(ctx context.Context) (keycloak.UserProfile, error)
 	ReadRoles(ctx context.Context) ([]model.RealmRole, error)
 	ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error)
+	ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error)
 	ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentityProvider, error)
+	ReadLive(ctx context.Context, opts keycloak.ReadOptions) (*model.Live, error)
+	verify.Reader
+	verify.Target
 }
 
 // Run checks t against w, in a fixed order: server, login, realm, permissions, user profile,
-// realm roles, token mappers, identity providers, clock. Each check stands alone where it can;
+// realm roles, token mappers, CodeMie's client (the mappers that reach its tokens, read through
+// roster's model of CodeMie's reading), identity providers, the tokens the client issues to a
+// sample of users, clock. Each check stands alone where it can;
 // those that need a login are skipped, and say so, when there is none.
 func Run(ctx context.Context, t Target, w Want) Report {
 	if pingErr := t.Ping(ctx); pingErr != nil {
@@ -214,11 +230,15 @@ func Run(ctx context.Context, t Target, w Want) Report {
 
 	scope, err := t.ReadClientScope(ctx, w.ClientScope)
 	r.Checks = append(r.Checks, mapperChecks(scope, err, held[keycloak.ViewClients], w)...)
+	client, unread, err := t.ReadCodeMieClient(ctx)
+	r.Checks = append(r.Checks, clientChecks(client, unread, err, w)...)
 
 	if len(w.IdentityProviders) > 0 {
 		idps, err := t.ReadIdentityProviders(ctx)
 		r.Checks = append(r.Checks, identityProviderChecks(idps, err, w)...)
 	}
+
+	r.Checks = append(r.Checks, tokenChecks(ctx, t, w, held)...)
 
 	r.Checks = append(r.Checks, clockCheck(clock))
 	return r

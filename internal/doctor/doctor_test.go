@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,8 @@ func TestNeeds(t *testing.T) {
 			"view-users view-realm view-clients manage-users! manage-realm! manage-clients! manage-identity-providers!"},
 		{"plan, files without mappers, with an identity provider", Want{Job: JobPlan, ClientScope: "profile", IdentityProviders: []IdentityProvider{{Alias: "entra"}}},
 			"view-users view-realm view-clients? view-identity-providers manage-users! manage-realm! manage-clients! manage-identity-providers!"},
+		{"access --verify", Want{Job: JobVerify, ClientScope: "profile", MappersDeclared: true},
+			"view-users view-realm view-clients"},
 	} {
 		if got := perms(tc.want); got != tc.perm {
 			t.Errorf("%s: needs = %s, want %s", tc.name, got, tc.perm)
@@ -57,15 +60,16 @@ func TestFromConfig(t *testing.T) {
 		Roles:             []model.RealmRole{{Name: "admin"}, {Name: "auditor"}, {Name: "developer"}},
 		TokenMappers:      &model.TokenMappers{ClientScope: "codemie-claims", Attributes: []string{"applications"}},
 		IdentityProviders: []model.IdentityProvider{{Alias: "entra"}}}
-	want := Want{Files: []string{"a.yaml", "b.yaml"}, Roles: []string{"admin", "auditor", "developer"},
+	want := Want{Files: []string{"a.yaml", "b.yaml"}, Config: cfg, Roles: []string{"admin", "auditor", "developer"},
 		ClientScope: "codemie-claims", Attributes: []string{"applications"}, MappersDeclared: true,
 		IdentityProviders: []IdentityProvider{{Alias: "entra"}}}
 	if diff := cmp.Diff(want, FromConfig(cfg)); diff != "" {
 		t.Errorf("FromConfig (-want +got):\n%s", diff)
 	}
 	// Without tokenMappers the defaults are checked, and roster does not manage them.
-	got := FromConfig(&model.Config{Files: []string{"a.yaml"}, Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}}})
-	want = Want{Files: []string{"a.yaml"}, Roles: []string{"admin", "developer"}, ClientScope: "profile",
+	bare := &model.Config{Files: []string{"a.yaml"}, Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}}}
+	got := FromConfig(bare)
+	want = Want{Files: []string{"a.yaml"}, Config: bare, Roles: []string{"admin", "developer"}, ClientScope: "profile",
 		Attributes: []string{"applications", "applications_admin", "user_type"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("FromConfig without tokenMappers (-want +got):\n%s", diff)
@@ -382,7 +386,10 @@ type fakeTarget struct {
 	profile           keycloak.UserProfile
 	roles             []model.RealmRole
 	scope             *model.LiveClientScope
+	client            *model.LiveCodeMieClient
 	idps              []model.LiveIdentityProvider
+	live              *model.Live
+	claims            map[string]keycloak.ExampleClaims
 }
 
 func (f *fakeTarget) URL() string                                   { return "https://kc.example.com" }
@@ -405,8 +412,22 @@ func (f *fakeTarget) ReadRoles(context.Context) ([]model.RealmRole, error) { ret
 func (f *fakeTarget) ReadClientScope(context.Context, string) (*model.LiveClientScope, error) {
 	return f.scope, nil
 }
+func (f *fakeTarget) ReadCodeMieClient(context.Context) (*model.LiveCodeMieClient, string, error) {
+	return f.client, "", nil
+}
 func (f *fakeTarget) ReadIdentityProviders(context.Context) ([]model.LiveIdentityProvider, error) {
 	return f.idps, nil
+}
+func (f *fakeTarget) ReadLive(context.Context, keycloak.ReadOptions) (*model.Live, error) {
+	live := *f.live
+	live.Client = f.client
+	return &live, nil
+}
+func (f *fakeTarget) ReadClientScopes(context.Context) ([]model.LiveClientScope, error) {
+	return []model.LiveClientScope{*f.scope}, nil
+}
+func (f *fakeTarget) ExampleClaims(_ context.Context, _, userID string) (keycloak.ExampleClaims, error) {
+	return f.claims[userID], nil
 }
 
 // ready is a realm that passes every check of Defaults plus identity provider entra.
@@ -420,7 +441,15 @@ func ready() *fakeTarget {
 		roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		scope: &model.LiveClientScope{Name: "profile", Mappers: []model.LiveTokenMapper{
 			mapper("applications"), mapper("applications_admin"), mapper("user_type")}},
-		idps: []model.LiveIdentityProvider{{Alias: "entra", Enabled: true}}}
+		idps: []model.LiveIdentityProvider{{Alias: "entra", Enabled: true}},
+		live: &model.Live{Realm: "codemie", Policy: model.PolicyAdminEdit, Users: []model.LiveUser{{ID: "id-bob", Username: "bob",
+			Enabled: true, Roles: []model.Role{model.RoleDeveloper}, Attributes: map[string][]string{"applications": {"a"}}}}},
+		client: &model.LiveCodeMieClient{ID: "c", ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+			Mapping: model.RecommendedMapping()},
+		claims: map[string]keycloak.ExampleClaims{"id-bob": {
+			AccessToken: map[string]any{"realm_access": map[string]any{"roles": []any{"developer"}}, "applications": "a"},
+			IDToken:     map[string]any{"applications": "a"}, UserInfo: map[string]any{"applications": "a"}}},
+	}
 }
 
 // summary is "status name" per check.
@@ -441,8 +470,8 @@ func TestRun(t *testing.T) {
 		"pass permission view-clients", "pass permission manage-clients",
 		"pass permission view-identity-providers", "pass permission manage-identity-providers",
 		"pass user profile", "pass role admin", "pass role developer",
-		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type",
-		"pass identity provider entra", "pass clock"}
+		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type", "pass client codemie",
+		"pass identity provider entra", "pass tokens", "pass clock"}
 
 	r := Run(ctx, ready(), w)
 	if diff := cmp.Diff(all, summary(r)); diff != "" || r.Failed() || r.Unreachable {
@@ -485,7 +514,9 @@ func TestRun(t *testing.T) {
 		{Name: "user profile", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "realm roles", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "token mappers", Status: Skip, Detail: "not checked: roster could not log in"},
+		{Name: "CodeMie's client", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "identity providers", Status: Skip, Detail: "not checked: roster could not log in"},
+		{Name: "tokens", Status: Skip, Detail: "not checked: roster could not log in"},
 		{Name: "clock", Status: Skip, Detail: "not checked: doctor reads the server's clock off a token's issue time, and roster could not log in"},
 	}
 	if diff := cmp.Diff(wantChecks, r.Checks); diff != "" || !r.Unreachable {
@@ -496,8 +527,72 @@ func TestRun(t *testing.T) {
 	f.exists = false
 	r = Run(ctx, f, w)
 	want = []string{"pass server", "pass login", "fail realm", "skip permissions", "skip user profile", "skip realm roles",
-		"skip token mappers", "skip identity providers", "pass clock"}
+		"skip token mappers", "skip CodeMie's client", "skip identity providers", "skip tokens", "pass clock"}
 	if diff := cmp.Diff(want, summary(r)); diff != "" || r.Unreachable {
 		t.Errorf("no realm (-want +got):\n%s", diff)
+	}
+}
+
+func TestTokenChecks(t *testing.T) {
+	ctx := context.Background()
+	held := map[keycloak.Permission]bool{keycloak.ViewUsers: true, keycloak.ViewRealm: true, keycloak.ViewClients: true}
+	f := ready()
+	want := []Check{
+		{Name: "tokens", Status: Pass, Detail: `the tokens client "codemie" issues to 1 user (Regular User) make CodeMie grant what roster reads in the realm`},
+	}
+	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), held)); diff != "" {
+		t.Errorf("ready (-want +got):\n%s", diff)
+	}
+
+	// The applications mapper is gone: the tokens carry no projects, and the cause says why.
+	f.client.Mapping.Mappers = slices.DeleteFunc(f.client.Mapping.Mappers, func(m model.LiveTokenMapper) bool { return m.Claim == "applications" })
+	f.scope.Mappers = f.scope.Mappers[1:]
+	for _, c := range f.claims {
+		delete(c.AccessToken, "applications")
+		delete(c.IDToken, "applications")
+		delete(c.UserInfo, "applications")
+	}
+	cfg := &model.Config{Files: []string{"roster.yaml"}, Users: []model.User{{Username: "bob",
+		Access: model.Access{Role: model.RoleDeveloper, Projects: []string{"a"}}}}}
+	got := tokenChecks(ctx, f, FromConfig(cfg), held)
+	if len(got) != 1 || got[0].Name != "tokens bob" || got[0].Status != Fail ||
+		got[0].Detail != "the files say Regular User (a); the access token, ID token and userinfo make CodeMie grant Regular User (no projects); "+
+			"cause: no client scope has a User Attribute mapper that puts applications into claim applications, so the tokens never carry it" ||
+		!strings.HasPrefix(got[0].Fix, "declare tokenMappers in the files") {
+		t.Errorf("mapper missing: %+v", got)
+	}
+
+	f.client = nil
+	want = []Check{{Name: "tokens", Status: Skip, Detail: `not checked: the realm has no client "codemie" to issue them (see client codemie)`}}
+	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), held)); diff != "" {
+		t.Errorf("no client (-want +got):\n%s", diff)
+	}
+
+	want = []Check{{Name: "tokens", Status: Skip, Detail: "not checked: the credentials cannot read clients (see permission view-clients)"}}
+	if diff := cmp.Diff(want, tokenChecks(ctx, f, Defaults(), map[keycloak.Permission]bool{keycloak.ViewUsers: true})); diff != "" {
+		t.Errorf("no view-clients (-want +got):\n%s", diff)
+	}
+}
+
+// TestClientChecks reads CodeMie's client through the model of CodeMie's reading: a missing
+// client, and one whose default scopes carry no attribute mapper, fail with the fix.
+func TestClientChecks(t *testing.T) {
+	w := Defaults()
+	got := clientChecks(nil, "", nil, w)
+	if len(got) != 1 || got[0].Status != Fail || !strings.Contains(got[0].Detail, `the realm has no client "codemie"`) {
+		t.Errorf("no client: %+v", got)
+	}
+	bare := &model.LiveCodeMieClient{ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+		Mapping: model.TokenMapping{Mappers: model.RecommendedMapping().Mappers[:1]}} // the realm roles only
+	var names []string
+	for _, c := range clientChecks(bare, "", nil, w) {
+		names = append(names, string(c.Status)+" "+c.Name)
+	}
+	want := []string{"fail client codemie: applications", "fail client codemie: applications_admin", "fail client codemie: user_type"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("client without attribute mappers (-want +got):\n%s", diff)
+	}
+	if got := clientChecks(nil, "roster may not read clients", nil, w); len(got) != 1 || got[0].Status != Skip {
+		t.Errorf("unread client: %+v", got)
 	}
 }

@@ -42,12 +42,63 @@ type Export struct {
 	NoRole []string
 	// NotSelected counts the users --role or --project left out.
 	NotSelected int
+	// Warnings name the exported users whose live state CodeMie reads differently from how the
+	// export can declare it, in username order.
+	Warnings []string
+}
+
+// declare returns the access the format can declare for a user CodeMie reads as a, and, when
+// CodeMie would read that declaration differently once applied, why.
+func (e *Export) declare(lu *model.LiveUser, a model.Access) (model.Access, string) {
+	admin := model.NormalizeProjects(a.Admin)
+	d := model.NewAccess(a.Role, a.External, model.Grants{Member: a.Projects, Admin: admin})
+	enabled := lu.Enabled && a.Refused == ""
+	d.Disabled = !enabled
+	var why []string
+	if a.Refused != "" {
+		why = append(why, a.Refused+"; exported with enabled: false so that apply keeps them out")
+	}
+	if a.Unknown != "" {
+		why = append(why, "roster cannot tell what CodeMie reads: "+a.Unknown)
+	}
+	if a.ServiceAccount {
+		why = append(why, "user_type service_account cannot be declared; apply would remove it")
+	}
+	if slices.ContainsFunc(a.Admin, func(p string) bool { return !slices.Contains(a.Projects, p) }) {
+		why = append(why, "an administered project is missing from applications; apply adds it there")
+	}
+	if hasUpper(a.Projects) || hasUpper(a.Admin) {
+		why = append(why, "project names with upper case are exported lowercase, which CodeMie reads as other projects")
+	}
+	if len(why) == 0 {
+		if read := e.live.CodeMie.ReadStored(e.live.Mapping(), []model.Role{d.Role}, d.Attributes(), enabled); !read.Equal(a) {
+			why = append(why, "the realm's token mappers make CodeMie read the exported declaration differently")
+		}
+	}
+	if len(why) == 0 {
+		return d, ""
+	}
+	read := e.live.CodeMie.ReadStored(e.live.Mapping(), []model.Role{d.Role}, d.Attributes(), enabled)
+	return d, fmt.Sprintf("CodeMie reads %q today, the export declares what it would read as %q: %s",
+		a.Summary(), read.Summary(), strings.Join(why, "; "))
+}
+
+func hasUpper(names []string) bool {
+	return slices.ContainsFunc(names, func(p string) bool { return strings.ToLower(p) != p })
 }
 
 // User is one exported user.
 type User struct {
-	Live   *model.LiveUser
+	Live *model.LiveUser
+	// Access is CodeMie's reading of the user today.
 	Access model.Access
+	// Declared is the access the export declares: Access as the format can say it (project
+	// names lowercase, administered projects also opened, no service_account). A user CodeMie
+	// refuses today is declared disabled, so that apply does not let them in.
+	Declared model.Access
+	// Misread, when not empty, says how CodeMie would read the declaration differently from
+	// today: export comments the user, and Warnings repeats it.
+	Misread string
 	// Attributes are the attributes written verbatim (CodeMie's, the marker and user fields
 	// excluded); Dropped says why others were left out, by name.
 	Attributes map[string][]string
@@ -62,7 +113,7 @@ func Build(live *model.Live, opts Options) *Export {
 	e := &Export{live: live, opts: opts, owner: cmp.Or(opts.OwnerAttribute, model.DefaultOwnerAttribute)}
 	for i := range live.Users {
 		lu := &live.Users[i]
-		a := lu.Access()
+		a := live.Access(*lu)
 		switch {
 		case lu.IsServiceAccount() || strings.EqualFold(lu.Username, live.Identity):
 			e.ServiceAccounts++
@@ -93,6 +144,10 @@ func (e *Export) selected(a model.Access) bool {
 
 func (e *Export) user(lu *model.LiveUser, a model.Access) User {
 	u := User{Live: lu, Access: a, Attributes: map[string][]string{}, Dropped: map[string]string{}}
+	u.Declared, u.Misread = e.declare(lu, a)
+	if u.Misread != "" {
+		e.Warnings = append(e.Warnings, fmt.Sprintf("user %q: %s", lu.Username, u.Misread))
+	}
 	for name, vals := range lu.Attributes {
 		if why := e.skipAttribute(name, vals); why != "" {
 			if why != "-" {
@@ -139,12 +194,12 @@ func (e *Export) skipAttribute(name string, vals []string) string {
 // administer, else the first project they open, else no-project.
 func fileKey(u User) string {
 	switch {
-	case u.Access.Role == model.RoleAdmin:
+	case u.Declared.Role == model.RoleAdmin:
 		return "admins.yaml"
-	case len(u.Access.Admin) > 0:
-		return "project-" + u.Access.Admin[0] + ".yaml"
-	case len(u.Access.Projects) > 0:
-		return "project-" + u.Access.Projects[0] + ".yaml"
+	case len(u.Declared.Admin) > 0:
+		return "project-" + u.Declared.Admin[0] + ".yaml"
+	case len(u.Declared.Projects) > 0:
+		return "project-" + u.Declared.Projects[0] + ".yaml"
 	}
 	return "no-project.yaml"
 }

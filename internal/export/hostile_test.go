@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,11 +25,10 @@ func TestCommentsCannotInjectYAML(t *testing.T) {
 	for i, h := range escapetest.Hostile {
 		name := fmt.Sprintf("u%02d", i)
 		want = append(want, name)
-		projects[name] = fmt.Sprint(model.ParseProjects([]string{h + "\nrole: admin"}))
-		live.Users = append(live.Users,
-			model.LiveUser{Username: name, Enabled: true, Roles: []model.Role{model.RoleDeveloper},
-				Attributes: map[string][]string{model.AttrApplications: {h + "\nrole: admin"}, "note": {" "}}},
-			model.LiveUser{Username: h + "\nrole: admin", Enabled: true})
+		u := model.LiveUser{Username: name, Enabled: true, Roles: []model.Role{model.RoleDeveloper},
+			Attributes: map[string][]string{model.AttrApplications: {h + "\nrole: admin"}, "note": {" "}}}
+		projects[name] = fmt.Sprint(model.NormalizeProjects(strings.Split(h+"\nrole: admin", ","))) // as export declares them
+		live.Users = append(live.Users, u, model.LiveUser{Username: h + "\nrole: admin", Enabled: true})
 	}
 	got, err := Build(live, Options{Server: "http://kc", Time: time.Unix(0, 0)}).Single()
 	if err != nil {

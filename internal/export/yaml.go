@@ -122,7 +122,7 @@ func (e *Export) top(comment []string) *yaml.Node {
 }
 
 // prerequisites adds the realm's policy, the owned roles and the identity providers as found,
-// and the ownership marker's name when it is not the default.
+// and the ownership marker's name and CodeMie's settings when they are not the defaults.
 func (e *Export) prerequisites(root *yaml.Node) {
 	settings := &yaml.Node{Kind: yaml.MappingNode}
 	if p := e.live.Policy; p != "" && p != model.PolicyDisabled {
@@ -130,6 +130,18 @@ func (e *Export) prerequisites(root *yaml.Node) {
 	}
 	if e.owner != model.DefaultOwnerAttribute {
 		addKey(settings, "ownerAttribute", str(e.owner))
+	}
+	cm, d := e.live.CodeMie, model.DefaultCodeMie()
+	codemie := &yaml.Node{Kind: yaml.MappingNode}
+	for _, f := range []struct{ key, val, def string }{
+		{"adminRole", cm.AdminRole, d.AdminRole}, {"developerRole", cm.DeveloperRole, d.DeveloperRole}, {"clientId", cm.ClientID, d.ClientID},
+	} {
+		if f.val != "" && f.val != f.def {
+			addKey(codemie, f.key, str(f.val))
+		}
+	}
+	if len(codemie.Content) > 0 {
+		addKey(settings, "codemie", codemie)
 	}
 	if len(settings.Content) > 0 {
 		addKey(root, "settings", settings)
@@ -166,8 +178,11 @@ func (e *Export) userNode(u User) *yaml.Node {
 	name := str(lu.Username)
 	name.LineComment = "# " + escape.Text(u.Access.Summary())
 	addKey(n, "username", name)
-	if len(u.Dropped) > 0 {
+	if len(u.Dropped) > 0 || u.Misread != "" {
 		var lines []string
+		if u.Misread != "" {
+			lines = append(lines, "warning: "+u.Misread)
+		}
 		for _, k := range slices.Sorted(maps.Keys(u.Dropped)) {
 			lines = append(lines, fmt.Sprintf("attribute %q is not exported: %s", k, u.Dropped[k]))
 		}
@@ -178,19 +193,20 @@ func (e *Export) userNode(u User) *yaml.Node {
 			addKey(n, f.key, str(f.val))
 		}
 	}
-	if !lu.Enabled {
+	d := u.Declared
+	if d.Disabled {
 		addKey(n, "enabled", boolean(false))
 	}
-	addKey(n, "role", str(string(u.Access.Role)))
-	if u.Access.External {
+	addKey(n, "role", str(string(d.Role)))
+	if d.External {
 		addKey(n, "external", boolean(true))
 	}
-	if len(u.Access.Projects) > 0 {
+	if len(d.Projects) > 0 {
 		p := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-		if len(u.Access.Admin) > 0 {
-			addKey(p, "admin", list(u.Access.Admin))
+		if len(d.Admin) > 0 {
+			addKey(p, "admin", list(d.Admin))
 		}
-		if m := u.Access.MemberOnly(); len(m) > 0 {
+		if m := d.MemberOnly(); len(m) > 0 {
 			addKey(p, "member", list(m))
 		}
 		addKey(n, "projects", p)

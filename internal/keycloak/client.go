@@ -16,6 +16,7 @@ import (
 
 	"github.com/Nerzal/gocloak/v13"
 
+	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/redact"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// Log, when set, receives a line per HTTP request: method, path, status and duration, never
 	// query strings, headers or bodies (roster --verbose).
 	Log io.Writer
+	// CodeMie names the realm roles that stand for model.RoleAdmin and model.RoleDeveloper and
+	// CodeMie's client (settings.codemie; the zero value is CodeMie's defaults).
+	CodeMie model.CodeMie
 	// Secrets, when set, learns every secret the client holds or obtains — the client secret or
 	// password, the Basic credentials made of them, and each access and refresh token as it
 	// arrives — so that the output masks them wherever they appear, server answers included.

@@ -186,7 +186,7 @@ func (c *Client) Probe(ctx context.Context, p Permission) (bool, error) {
 	case ManageUsers:
 		return held(c.do(ctx, http.MethodPost, "/users", struct{}{}, nil)) // 400: no username
 	case ViewRealm:
-		return held(c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(string(model.RoleAdmin)), nil, nil)) // 404 when absent
+		return held(c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(c.cfg.CodeMie.RoleName(model.RoleAdmin)), nil, nil)) // 404 when absent
 	case ManageRealm:
 		return held(c.do(ctx, http.MethodPost, "/roles", struct{}{}, nil)) // 400: no name
 	case ViewClients, ManageClients:

@@ -1,6 +1,7 @@
 package keycloak
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -40,6 +41,19 @@ func (r protocolMapperRep) model() model.LiveTokenMapper {
 // nil, nil when the realm has no such scope. One request: the listing of the realm's client scopes
 // carries their mappers.
 func (c *Client) ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error) {
+	scopes, err := c.ReadClientScopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if i := slices.IndexFunc(scopes, func(s model.LiveClientScope) bool { return s.Name == name }); i >= 0 {
+		return &scopes[i], nil
+	}
+	return nil, nil
+}
+
+// ReadClientScopes reads every client scope of the realm with its protocol mappers, each list
+// sorted by name, in one request.
+func (c *Client) ReadClientScopes(ctx context.Context) ([]model.LiveClientScope, error) {
 	var reps []struct {
 		ID              string              `json:"id"`
 		Name            string              `json:"name"`
@@ -48,18 +62,17 @@ func (c *Client) ReadClientScope(ctx context.Context, name string) (*model.LiveC
 	if _, err := c.do(ctx, http.MethodGet, "/client-scopes", nil, &reps); err != nil {
 		return nil, err
 	}
+	scopes := make([]model.LiveClientScope, 0, len(reps))
 	for _, r := range reps {
-		if r.Name != name {
-			continue
-		}
-		s := &model.LiveClientScope{ID: r.ID, Name: r.Name}
+		s := model.LiveClientScope{ID: r.ID, Name: r.Name}
 		for _, m := range r.ProtocolMappers {
 			s.Mappers = append(s.Mappers, m.model())
 		}
 		slices.SortFunc(s.Mappers, func(a, b model.LiveTokenMapper) int { return strings.Compare(a.Name, b.Name) })
-		return s, nil
+		scopes = append(scopes, s)
 	}
-	return nil, nil
+	slices.SortFunc(scopes, func(a, b model.LiveClientScope) int { return strings.Compare(a.Name, b.Name) })
+	return scopes, nil
 }
 
 // identityProviderRep is the part of Keycloak's IdentityProviderRepresentation roster reads.
@@ -209,4 +222,69 @@ func (c *Client) CreateIdentityProviderMapper(ctx context.Context, alias string,
 func (c *Client) UpdateIdentityProviderMapper(ctx context.Context, alias string, m model.LiveIdentityProviderMapper) error {
 	_, err := c.do(ctx, http.MethodPut, idpPath(alias)+"/mappers/"+url.PathEscape(m.ID), idpMapperRep(alias, m), nil)
 	return err
+}
+
+// mappedRep is the part of a client or client scope representation that holds its mappers.
+type mappedRep struct {
+	ID              string              `json:"id"`
+	ClientID        string              `json:"clientId"` // clients only
+	Name            string              `json:"name"`     // client scopes only
+	ProtocolMappers []protocolMapperRep `json:"protocolMappers"`
+}
+
+// ReadCodeMieClient reads CodeMie's client (Config.CodeMie.ClientID) with the protocol mappers
+// that reach it: its own and those of its default client scopes. Three requests. It answers nil
+// and no reason when the realm has no such client, and nil with the reason when roster may not
+// read clients (view-clients): the plan then says it cannot check what CodeMie receives.
+func (c *Client) ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error) {
+	clientID := c.cfg.CodeMie.ClientID
+	if clientID == "" {
+		clientID = model.DefaultClientID
+	}
+	var clients []mappedRep
+	_, err := c.do(ctx, http.MethodGet, "/clients?"+url.Values{"clientId": {clientID}}.Encode(), nil, &clients)
+	if statusOf(err) == http.StatusForbidden {
+		return nil, fmt.Sprintf("roster may not read clients (it needs the realm-management role %s)", ViewClients), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	i := slices.IndexFunc(clients, func(x mappedRep) bool { return x.ClientID == clientID })
+	if i < 0 {
+		return nil, "", nil
+	}
+	cl := &model.LiveCodeMieClient{ID: clients[i].ID, ClientID: clientID}
+	for _, m := range clients[i].ProtocolMappers {
+		cl.Mapping.Mappers = append(cl.Mapping.Mappers, m.model())
+	}
+	var defaults []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/clients/"+url.PathEscape(cl.ID)+"/default-client-scopes", nil, &defaults); err != nil {
+		return nil, "", err
+	}
+	var scopes []mappedRep
+	if _, err := c.do(ctx, http.MethodGet, "/client-scopes", nil, &scopes); err != nil {
+		return nil, "", err
+	}
+	for _, d := range defaults {
+		cl.DefaultScopes = append(cl.DefaultScopes, d.Name)
+		for _, s := range scopes {
+			if s.ID != d.ID {
+				continue
+			}
+			for _, m := range s.ProtocolMappers {
+				lm := m.model()
+				lm.Scope = s.Name
+				cl.Mapping.Mappers = append(cl.Mapping.Mappers, lm)
+			}
+		}
+	}
+	slices.Sort(cl.DefaultScopes)
+	// A fixed order, so that the fingerprint of a saved plan does not change with Keycloak's.
+	slices.SortFunc(cl.Mapping.Mappers, func(a, b model.LiveTokenMapper) int {
+		return cmp.Or(strings.Compare(a.Scope, b.Scope), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
+	return cl, "", nil
 }

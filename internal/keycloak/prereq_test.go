@@ -73,9 +73,9 @@ func TestReadPrerequisites(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Users, two role-member listings, profile, roles (5), the client scopes (1), the providers
-	// (1) and their mappers (2).
-	if got := counter.Count(http.MethodGet); got != 9 {
-		t.Errorf("ReadLive with prerequisites made %d GET requests, want 9", got)
+	// (1) and their mappers (2), and the lookup of CodeMie's client, which this realm lacks (1).
+	if got := counter.Count(http.MethodGet); got != 10 {
+		t.Errorf("ReadLive with prerequisites made %d GET requests, want 10", got)
 	}
 
 	got := live.ClientScope.Mapper("applications")

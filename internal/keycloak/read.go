@@ -30,6 +30,9 @@ type ReadOptions struct {
 	// IdentityProviders reads the identity providers and their mappers (one request plus one
 	// per provider).
 	IdentityProviders bool
+	// CodeMie is settings.codemie of the configuration; the caller logs in with it in
+	// Config.CodeMie, so that reads and writes use the same role names and client.
+	CodeMie model.CodeMie
 }
 
 // ReadOptionsFor reads what cfg manages: the links of users that declare some, and the token
@@ -43,7 +46,7 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 		}
 	}
 	ro := ReadOptions{LinksFor: func(username string) bool { return want[username] },
-		IdentityProviders: len(cfg.IdentityProviders) > 0}
+		IdentityProviders: len(cfg.IdentityProviders) > 0, CodeMie: cfg.Settings.CodeMie}
 	if cfg.TokenMappers != nil {
 		ro.ClientScope = cfg.TokenMappers.ClientScope
 	}
@@ -52,17 +55,18 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
-// and reads the user profile and the realm roles once. For N users with R holders of the owned
-// roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 4 requests or so (plus one per user whose links are asked
-// for, and the prerequisites ReadOptions asks for). The listings run concurrently.
+// and reads the user profile, the realm roles and CodeMie's client with the mappers that reach it
+// once. For N users with R holders of the owned roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 7 requests or
+// so (plus one per user whose links are asked for, and the prerequisites ReadOptions asks for).
+// The listings run concurrently.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
-	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity()}
+	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
 		users   []userRep
 		members = make(map[model.Role][]string, len(model.OwnedRoles))
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		errs    = make([]error, 5+len(model.OwnedRoles))
+		errs    = make([]error, 6+len(model.OwnedRoles))
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
@@ -76,9 +80,13 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	if opts.IdentityProviders {
 		run(4, func() (err error) { live.IdentityProviders, err = c.ReadIdentityProviders(ctx); return err })
 	}
+	run(5, func() (err error) {
+		live.Client, live.ClientUnread, err = c.ReadCodeMieClient(ctx)
+		return err
+	})
 	for i, role := range model.OwnedRoles {
-		run(5+i, func() error {
-			ids, err := c.readRoleMembers(ctx, string(role))
+		run(6+i, func() error {
+			ids, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
 			mu.Lock()
 			members[role] = ids
 			mu.Unlock()

@@ -107,7 +107,7 @@ func (c *Client) ImportUsers(ctx context.Context, users []model.UserImport) (map
 		}
 		roles := slices.Clone(d.roles)
 		for _, r := range ui.Roles {
-			roles = append(roles, string(r))
+			roles = append(roles, c.cfg.CodeMie.RoleName(r))
 		}
 		reps[i] = userImport{
 			userCreate: userCreate{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,

@@ -127,10 +127,10 @@ func (c *Client) roleRef(ctx context.Context, r model.Role) (roleRef, error) {
 	c.roles.mu.Lock()
 	defer c.roles.mu.Unlock()
 	if id, ok := c.roles.ids[r]; ok {
-		return roleRef{ID: id, Name: string(r)}, nil
+		return roleRef{ID: id, Name: c.cfg.CodeMie.RoleName(r)}, nil
 	}
 	var ref roleRef
-	if _, err := c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(string(r)), nil, &ref); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(c.cfg.CodeMie.RoleName(r)), nil, &ref); err != nil {
 		return ref, err
 	}
 	if c.roles.ids == nil {

@@ -30,6 +30,14 @@ type Access struct {
 	Admin []string
 	// External is true for a guest (user_type=external).
 	External bool
+	// ServiceAccount is true for user_type=service_account, which CodeMie accepts for API
+	// clients' service-account users.
+	ServiceAccount bool
+	// Refused, when not empty, says why CodeMie answers the user's sign-in with 401 whatever
+	// else holds (a user_type it does not accept).
+	Refused string
+	// Unknown, when not empty, says why roster cannot tell what CodeMie reads for the user.
+	Unknown string
 	// Disabled is true for a disabled Keycloak user, who cannot sign in whatever else holds.
 	Disabled bool
 }
@@ -63,17 +71,6 @@ func NormalizeProjects(names []string) []string {
 	return slices.Compact(out)
 }
 
-// ParseProjects reads a project-list attribute as CodeMie does, whatever its encoding: every value
-// is split on commas, items are trimmed and lowercased, empty ones dropped, and the result sorted
-// and de-duplicated.
-func ParseProjects(values []string) []string {
-	var items []string
-	for _, v := range values {
-		items = append(items, strings.Split(v, ",")...)
-	}
-	return NormalizeProjects(items)
-}
-
 // EncodeProjects is the one encoding roster writes: a single comma-joined value, or no value at
 // all for an empty list (the attribute is then removed).
 func EncodeProjects(projects []string) []string {
@@ -97,40 +94,29 @@ func (a Access) Attributes() map[string][]string {
 	return m
 }
 
-// DecodeAccess reads the access CodeMie would grant a Keycloak user with the given owned realm
-// roles and attributes. It is tolerant the way CodeMie's parser is: several values, spaces and
-// upper case all decode. A project only in applications_admin counts as administered and opened.
-// admin wins over developer when a user holds both.
-func DecodeAccess(roles []Role, attrs map[string][]string) Access {
-	var role Role
-	switch {
-	case slices.Contains(roles, RoleAdmin):
-		role = RoleAdmin
-	case slices.Contains(roles, RoleDeveloper):
-		role = RoleDeveloper
-	}
-	admin := ParseProjects(attrs[AttrApplicationsAdmin])
-	projects := NormalizeProjects(append(ParseProjects(attrs[AttrApplications]), admin...))
-	ut := attrs[AttrUserType]
-	external := len(ut) == 1 && strings.EqualFold(strings.TrimSpace(ut[0]), UserTypeExternal)
-	return Access{Role: role, Projects: projects, Admin: admin, External: external}
-}
-
 // Equal reports whether two accesses grant the same.
 func (a Access) Equal(b Access) bool {
-	return a.Role == b.Role && a.External == b.External && a.Disabled == b.Disabled &&
+	return a.Role == b.Role && a.External == b.External && a.ServiceAccount == b.ServiceAccount &&
+		a.Refused == b.Refused && a.Unknown == b.Unknown && a.Disabled == b.Disabled &&
 		slices.Equal(a.Projects, b.Projects) && slices.Equal(a.Admin, b.Admin)
 }
 
 // Summary says in CodeMie's terms what the access grants, using the roles of CodeMie's roles
-// overview: "cannot sign in", "cannot sign in (disabled)", "Admin", "Project Admin (a, b)", "Regular User (c)",
+// overview: "cannot sign in", "cannot sign in (disabled)", "cannot sign in: CodeMie refuses
+// user_type \"guest\"", "Admin", "Project Admin (a, b)", "Regular User (c)",
 // "Project Admin (a); Regular User (c)", "Regular User (no projects)"; an External User gets the
-// prefix "External User: ".
+// prefix "External User: ", a service account "Service Account: ". A project administered but
+// missing from applications is marked "(not in applications)": CodeMie leaves it out of the
+// user's project list.
 func (a Access) Summary() string {
 	var s string
 	switch {
+	case a.Unknown != "":
+		return "unknown: " + a.Unknown
 	case a.Disabled:
 		return "cannot sign in (disabled)"
+	case a.Refused != "":
+		return "cannot sign in: " + a.Refused
 	case a.Role == "":
 		return "cannot sign in"
 	case a.Role == RoleAdmin:
@@ -138,7 +124,14 @@ func (a Access) Summary() string {
 	default:
 		var parts []string
 		if len(a.Admin) > 0 {
-			parts = append(parts, fmt.Sprintf("Project Admin (%s)", strings.Join(a.Admin, ", ")))
+			names := make([]string, 0, len(a.Admin))
+			for _, p := range a.Admin {
+				if !slices.Contains(a.Projects, p) {
+					p += " (not in applications)"
+				}
+				names = append(names, p)
+			}
+			parts = append(parts, fmt.Sprintf("Project Admin (%s)", strings.Join(names, ", ")))
 		}
 		if member := a.MemberOnly(); len(member) > 0 {
 			parts = append(parts, fmt.Sprintf("Regular User (%s)", strings.Join(member, ", ")))
@@ -148,8 +141,11 @@ func (a Access) Summary() string {
 		}
 		s = strings.Join(parts, "; ")
 	}
-	if a.External {
+	switch {
+	case a.External:
 		s = "External User: " + s
+	case a.ServiceAccount:
+		s = "Service Account: " + s
 	}
 	return s
 }

@@ -6,27 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestParseProjects(t *testing.T) {
-	tests := []struct {
-		name string
-		in   []string
-		want []string
-	}{
-		{"absent", nil, nil},
-		{"one joined value", []string{"b,a"}, []string{"a", "b"}},
-		{"several values", []string{"b", "a"}, []string{"a", "b"}},
-		{"mixed, spaces, case, duplicates, empties", []string{" Pay , ,search", "PAY,x,"}, []string{"pay", "search", "x"}},
-		{"blank value", []string{""}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, ParseProjects(tt.in)); diff != "" {
-				t.Errorf("ParseProjects(%q) (-want +got):\n%s", tt.in, diff)
-			}
-		})
-	}
-}
-
 func TestNewAccessMergesGrantsAndKeepsAdminInProjects(t *testing.T) {
 	got := NewAccess(RoleDeveloper, false,
 		Grants{Member: []string{"codemie"}, Admin: []string{"pay"}},
@@ -44,33 +23,6 @@ func TestNewAccessMergesGrantsAndKeepsAdminInProjects(t *testing.T) {
 	}
 }
 
-func TestDecodeAccess(t *testing.T) {
-	tests := []struct {
-		name  string
-		roles []Role
-		attrs map[string][]string
-		want  Access
-	}{
-		{"no role", nil, map[string][]string{AttrApplications: {"a"}},
-			Access{Projects: []string{"a"}}},
-		{"admin wins", []Role{RoleDeveloper, RoleAdmin}, nil, Access{Role: RoleAdmin}},
-		{"admin-only project is opened too", []Role{RoleDeveloper},
-			map[string][]string{AttrApplications: {"a"}, AttrApplicationsAdmin: {"B"}},
-			Access{Role: RoleDeveloper, Projects: []string{"a", "b"}, Admin: []string{"b"}}},
-		{"external, any case", []Role{RoleDeveloper}, map[string][]string{AttrUserType: {" External"}},
-			Access{Role: RoleDeveloper, External: true}},
-		{"user_type array is not external", []Role{RoleDeveloper},
-			map[string][]string{AttrUserType: {"external", "regular"}}, Access{Role: RoleDeveloper}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, DecodeAccess(tt.roles, tt.attrs)); diff != "" {
-				t.Errorf("DecodeAccess (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestSummary(t *testing.T) {
 	tests := []struct {
 		a    Access
@@ -83,6 +35,11 @@ func TestSummary(t *testing.T) {
 			"Project Admin (b); Regular User (a, c)"},
 		{Access{Role: RoleDeveloper, Projects: []string{"a"}, External: true}, "External User: Regular User (a)"},
 		{Access{Role: RoleAdmin, Disabled: true}, "cannot sign in (disabled)"},
+		{Access{Role: RoleDeveloper, Refused: `CodeMie refuses user_type "guest"`}, `cannot sign in: CodeMie refuses user_type "guest"`},
+		{Access{Role: RoleDeveloper, Projects: []string{"a"}, ServiceAccount: true}, "Service Account: Regular User (a)"},
+		{Access{Role: RoleDeveloper, Projects: []string{"a"}, Admin: []string{"b"}},
+			"Project Admin (b (not in applications)); Regular User (a)"},
+		{Access{Unknown: "why"}, "unknown: why"},
 	}
 	for _, tt := range tests {
 		if got := tt.a.Summary(); got != tt.want {

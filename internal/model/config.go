@@ -96,6 +96,9 @@ type Settings struct {
 	// UserManagement is true when CodeMie runs with ENABLE_USER_MANAGEMENT: it then reads
 	// Keycloak only at a user's first sign-in, and roster warns that later changes do not reach it.
 	UserManagement bool
+	// CodeMie names the realm roles CodeMie reads and its client (settings.codemie); the
+	// loader fills in the defaults.
+	CodeMie CodeMie
 }
 
 // Defaults for Settings.

@@ -23,6 +23,39 @@ type Live struct {
 	// Identity is the username roster logged in as (an administrator or
 	// service-account-<client>); roster never changes that user.
 	Identity string
+	// CodeMie is how CodeMie reads the realm (settings.codemie, or the defaults).
+	CodeMie CodeMie
+	// Client is CodeMie's client with the token mappers that reach it; nil when it was not read
+	// or the realm has no client CodeMie.ClientID.
+	Client *LiveCodeMieClient
+	// ClientUnread, when not empty, says why roster could not read CodeMie's client.
+	ClientUnread string
+}
+
+// LiveCodeMieClient is CodeMie's client as Keycloak stores it.
+type LiveCodeMieClient struct {
+	// ID is Keycloak's id of the client; ClientID its clientId.
+	ID, ClientID string
+	// DefaultScopes are the names of the client's default client scopes, sorted.
+	DefaultScopes []string
+	// Mapping holds the client's own protocol mappers and those of its default client scopes;
+	// each mapper's Scope says where it sits.
+	Mapping TokenMapping
+}
+
+// Mapping is the token mapping that reaches CodeMie's client. Without the client (not read, or
+// absent) roster cannot know it and reads users as under RecommendedMapping; plan reports the
+// missing client.
+func (l *Live) Mapping() TokenMapping {
+	if l.Client == nil {
+		return RecommendedMapping()
+	}
+	return l.Client.Mapping
+}
+
+// Access is what CodeMie grants u today: CodeMie's reading of the access token u gets.
+func (l *Live) Access(u LiveUser) Access {
+	return l.CodeMie.ReadStored(l.Mapping(), u.Roles, u.Attributes, u.Enabled)
 }
 
 // LiveUser is a Keycloak user. Strings are as Keycloak stores them (it lowercases usernames and
@@ -46,13 +79,6 @@ type LiveUser struct {
 	// FederatedIdentities are the user's identity-provider links, sorted by provider. They are
 	// read only for users whose configuration declares links; nil otherwise.
 	FederatedIdentities []FederatedIdentity
-}
-
-// Access is what CodeMie grants the user today.
-func (u LiveUser) Access() Access {
-	a := DecodeAccess(u.Roles, u.Attributes)
-	a.Disabled = !u.Enabled
-	return a
 }
 
 // IsServiceAccount reports whether the user is a client's service account; roster never

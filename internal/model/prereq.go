@@ -34,6 +34,8 @@ func (s *LiveClientScope) Mapper(name string) *LiveTokenMapper {
 type LiveTokenMapper struct {
 	ID   string
 	Name string
+	// Scope is the client scope the mapper belongs to; empty for a mapper of a client itself.
+	Scope string
 	// ProtocolMapper is the mapper's provider id (ProtocolMapperUserAttribute for the mappers
 	// roster manages).
 	ProtocolMapper string

@@ -72,6 +72,7 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		p.Changes = append(p.Changes, b.tokenMappers()...)
 	}
 	p.Changes = append(p.Changes, b.identityProviders(opts.RotateSecrets)...)
+	b.mapping = mappingAfter(live, p.Changes)
 
 	userChanges := b.users()
 	p.Changes = append(p.Changes, userChanges...)
@@ -109,7 +110,9 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 			}
 		}
 	}
+	p.Prerequisites = b.prerequisites()
 	p.Warnings = append(b.warnings, p.Warnings...)
+	p.CodeMie, p.Mapping = live.CodeMie, b.mapping
 	p.Notes = b.notes
 	return p, nil
 }
@@ -121,6 +124,15 @@ type builder struct {
 	owner    string
 	warnings []string
 	notes    []string
+	// mapping is the token mapping that reaches CodeMie's client once the plan is applied.
+	mapping model.TokenMapping
+}
+
+// accessAfter is CodeMie's reading of u once the plan is applied: the owned role and the
+// attributes roster writes, through the mapping after apply. enabled is the user's state after
+// apply.
+func (b *builder) accessAfter(u *model.User, enabled bool) model.Access {
+	return b.live.CodeMie.ReadStored(b.mapping, []model.Role{u.Role}, u.Access.Attributes(), enabled)
 }
 
 func (b *builder) warn(format string, args ...any) {
@@ -240,7 +252,7 @@ func (b *builder) create(u *model.User) Change {
 		nu.RequiredActions = slices.Clone(*u.RequiredActions)
 		add("requiredActions", formatList(nu.RequiredActions))
 	}
-	add("role", string(u.Role))
+	add("role", b.live.CodeMie.RoleName(u.Role))
 	desired := u.Access.Attributes()
 	for _, k := range codemieAttrs {
 		if v := desired[k]; v != nil {
@@ -268,7 +280,7 @@ func (b *builder) create(u *model.User) Change {
 		Action: Create,
 		User:   &UserChange{After: u, New: nu, AddRoles: []model.Role{u.Role}, Links: links},
 		Fields: fields,
-		Access: &AccessChange{After: u.Access},
+		Access: &AccessChange{After: b.accessAfter(u, nu.Enabled)},
 	}
 }
 
@@ -316,7 +328,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		}
 	}
 	if len(uc.AddRoles)+len(uc.RemoveRoles) > 0 {
-		diff(&access, "role", formatRoles(lu.Roles), string(u.Role))
+		diff(&access, "role", formatRoles(b.live.CodeMie.RoleNames(lu.Roles)), b.live.CodeMie.RoleName(u.Role))
 	}
 	desired := u.Access.Attributes()
 	for _, k := range codemieAttrs {
@@ -348,10 +360,11 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 	if len(fields) == 0 {
 		return Change{}, false
 	}
-	ac := &AccessChange{Before: lu.Access(), After: u.Access}
-	if u.Enabled == nil { // enabled is left alone, and so is what it means
-		ac.After.Disabled = ac.Before.Disabled
+	enabled := lu.Enabled // enabled is left alone, and so is what it means
+	if u.Enabled != nil {
+		enabled = *u.Enabled
 	}
+	ac := &AccessChange{Before: b.live.Access(*lu), After: b.accessAfter(u, enabled)}
 	return Change{
 		Addr:       Address{Kind: KindUser, Name: lu.Username},
 		Action:     Update,
@@ -390,7 +403,7 @@ func (b *builder) removals(prune model.Prune) (out []Change, leftAlone int) {
 		c := Change{
 			Addr:   Address{Kind: KindUser, Name: lu.Username},
 			User:   &UserChange{Before: lu},
-			Access: &AccessChange{Before: lu.Access(), Removed: true},
+			Access: &AccessChange{Before: b.live.Access(*lu), Removed: true},
 			Reason: fmt.Sprintf("not in the configuration and marked %s=%s; prune: %s", b.owner, ownerValue, prune),
 		}
 		switch {
@@ -518,15 +531,11 @@ func formatList(v []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-func formatRoles(roles []model.Role) string {
+func formatRoles(roles []string) string {
 	if len(roles) == 0 {
 		return "(none)"
 	}
-	s := make([]string, len(roles))
-	for i, r := range roles {
-		s[i] = string(r)
-	}
-	return strings.Join(s, ", ")
+	return strings.Join(roles, ", ")
 }
 
 func formatLink(l model.FederatedIdentity) string {

@@ -165,7 +165,7 @@ func TestBuild(t *testing.T) {
 					{Name: "attributes.gone", Before: `"x"`, After: "(none)"},
 					{Name: "attributes.site", Before: `"lviv"`, After: `"kyiv"`},
 				},
-				CodeMie: "no access change",
+				CodeMie: "Regular User (payments) → cannot sign in (disabled)",
 			}},
 		},
 		{
@@ -260,7 +260,7 @@ func TestBuild(t *testing.T) {
 			},
 		},
 		{
-			name: "format-only: encodings CodeMie reads alike are rewritten to roster's",
+			name: "format-only only where CodeMie reads the tokens alike",
 			cfg: config(
 				user("multi", model.RoleDeveloper, grants("codemie", "payments")),
 				user("admin-missing", model.RoleDeveloper, model.Grants{Admin: []string{"payments"}}),
@@ -275,15 +275,17 @@ func TestBuild(t *testing.T) {
 			),
 			want: []change{
 				{
-					Addr: "user.admin-missing", Action: "update", FormatOnly: true, CodeMie: "no access change",
-					Fields: []FieldChange{{Name: "applications", Before: "(none)", After: `"payments"`}},
+					Addr: "user.admin-missing", Action: "update",
+					CodeMie: "Project Admin (payments (not in applications)) → Project Admin (payments)",
+					Fields:  []FieldChange{{Name: "applications", Before: "(none)", After: `"payments"`}},
 				},
 				{
 					Addr: "user.both-roles", Action: "update", FormatOnly: true, CodeMie: "no access change",
 					Fields: []FieldChange{{Name: "role", Before: "admin, developer", After: "admin"}},
 				},
 				{
-					Addr: "user.multi", Action: "update", FormatOnly: true, CodeMie: "no access change",
+					// Single-valued mappers carry the first value only, and CodeMie keeps case.
+					Addr: "user.multi", Action: "update", CodeMie: "Regular User (Payments) → Regular User (codemie, payments)",
 					Fields: []FieldChange{{Name: "applications", Before: `[" Payments", "codemie"]`, After: `"codemie,payments"`}},
 				},
 				{

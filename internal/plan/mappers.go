@@ -102,3 +102,28 @@ func formatConfig(key, v string) string {
 	}
 	return v
 }
+
+// mappingAfter is the token mapping that reaches CodeMie's client once changes are applied: the
+// live one, with the token mappers the plan creates or corrects in place, when their client scope
+// is a default scope of the client. Without the client it is RecommendedMapping, as for
+// model.Live.Mapping.
+func mappingAfter(live *model.Live, changes []Change) model.TokenMapping {
+	if live.Client == nil {
+		return live.Mapping()
+	}
+	ms := slices.Clone(live.Client.Mapping.Mappers)
+	for _, c := range changes {
+		tc := c.TokenMapper
+		if tc == nil || !slices.Contains(live.Client.DefaultScopes, tc.Scope) {
+			continue
+		}
+		after := tc.After
+		after.Scope = tc.Scope
+		if i := slices.IndexFunc(ms, func(m model.LiveTokenMapper) bool { return tc.Before != nil && m.ID == tc.Before.ID }); i >= 0 {
+			ms[i] = after
+		} else {
+			ms = append(ms, after)
+		}
+	}
+	return model.TokenMapping{Mappers: ms}
+}

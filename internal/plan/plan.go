@@ -252,10 +252,38 @@ type Plan struct {
 	Warnings []string
 	// Notes are informational lines: what the plan leaves alone and why, ordering it enforces.
 	Notes []string
+	// Prerequisites are the conditions CodeMie's reading needs that the realm will not meet once
+	// the plan is applied, errors first.
+	Prerequisites []Prerequisite
+	// CodeMie and Mapping are how CodeMie reads users once the plan is applied: apply's
+	// read-back reads the stored users through them.
+	CodeMie model.CodeMie
+	Mapping model.TokenMapping
 }
 
 // HasChanges reports whether applying the plan would change anything.
 func (p *Plan) HasChanges() bool { return len(p.Changes) > 0 }
+
+// Failing counts the prerequisites that are errors: with them CodeMie will not read the access
+// the configuration declares, even once the plan is applied.
+func (p *Plan) Failing() int {
+	n := 0
+	for _, pr := range p.Prerequisites {
+		if pr.Error {
+			n++
+		}
+	}
+	return n
+}
+
+// Prerequisite is something outside the users that CodeMie's reading of them needs: CodeMie's
+// client, the token mappers that reach it.
+type Prerequisite struct {
+	// Error is true when CodeMie will not read the declared access; false for a risk.
+	Error bool
+	// Problem says what fails and what it means in CodeMie; Fix what to do about it.
+	Problem, Fix string
+}
 
 // Summary counts the changes by effect.
 func (p *Plan) Summary() Summary {

@@ -239,6 +239,10 @@ func leastPrivilegeSetup(t *testing.T) (realm *keycloaktest.Realm, write, view *
 	if err != nil {
 		t.Fatal(err)
 	}
+	// CodeMie's installation creates its client; doctor checks it and the tokens it issues.
+	if _, err := realm.BareCodeMieClient(context.Background(), "codemie"); err != nil {
+		t.Fatal(err)
+	}
 	write = newRoster(t, realm, realm.Server.URL)
 	write.env = append(write.env, "ROSTER_SECRET_ENTRA=entra-secret")
 	view = newRoster(t, realm, realm.Server.URL)

@@ -337,7 +337,7 @@ func (l *loader) build() *model.Config {
 		l.diags.Errorf(diag.Pos{File: l.files[0]}, "realm", "no file sets the realm").Hint = "add `realm: <name>` to one of the files"
 	}
 	cfg.Settings = l.buildSettings()
-	cfg.Roles = l.buildRoles()
+	cfg.Roles = l.buildRoles(cfg.Settings.CodeMie)
 	cfg.TokenMappers = l.buildTokenMappers()
 	cfg.IdentityProviders = l.buildIdentityProviders()
 	if l.registry != nil {
@@ -388,13 +388,28 @@ func (l *loader) buildSettings() model.Settings {
 				"choose another name, e.g. " + model.DefaultOwnerAttribute
 		}
 	}
-	if v, ok := n.get("codemie").get("userManagement").boolean(); ok {
+	cm := n.get("codemie")
+	if v, ok := cm.get("userManagement").boolean(); ok {
 		s.UserManagement = v
+	}
+	s.CodeMie = model.DefaultCodeMie()
+	for _, f := range []struct {
+		key  string
+		dest *string
+	}{{"adminRole", &s.CodeMie.AdminRole}, {"developerRole", &s.CodeMie.DeveloperRole}, {"clientId", &s.CodeMie.ClientID}} {
+		if v, ok := cm.get(f.key).str(); ok {
+			*f.dest = v
+		}
+	}
+	if s.CodeMie.AdminRole == s.CodeMie.DeveloperRole {
+		l.diags.Errorf(cm.get("developerRole").pos(), "settings.codemie.developerRole",
+			"adminRole and developerRole are both %q: every user CodeMie lets in would be an Admin", s.CodeMie.AdminRole).Hint =
+			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use (default admin and developer)"
 	}
 	return s
 }
 
-func (l *loader) buildRoles() []model.RealmRole {
+func (l *loader) buildRoles(cm model.CodeMie) []model.RealmRole {
 	roles := []model.RealmRole{}
 	for _, name := range l.roleOrder {
 		def := l.roles[name]
@@ -402,8 +417,8 @@ func (l *loader) buildRoles() []model.RealmRole {
 		roles = append(roles, model.RealmRole{Name: name, Description: desc, Pos: def.item.pos()})
 	}
 	for _, r := range model.OwnedRoles {
-		if _, ok := l.roles[string(r)]; !ok {
-			roles = append(roles, model.RealmRole{Name: string(r)})
+		if name := cm.RoleName(r); l.roles[name] == nil {
+			roles = append(roles, model.RealmRole{Name: name})
 		}
 	}
 	slices.SortFunc(roles, func(a, b model.RealmRole) int { return cmp.Compare(a.Name, b.Name) })

@@ -3,11 +3,13 @@ package render
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/escape/escapetest"
 	"github.com/rosterhq/roster/internal/model"
@@ -58,6 +60,41 @@ func TestMarkdownKeepsItsStructureWithHostileValues(t *testing.T) {
 	}
 	for _, w := range p.Warnings {
 		want = append(want, "blockquote", "  paragraph: :warning: "+escape.Text(w))
+	}
+	// The access summary: one item per kind, each value reading as escape.Text writes it.
+	want = append(want, "paragraph: **CodeMie access**", "list")
+	sum := summarize(p)
+	for k := range accessKinds {
+		var parts []string
+		n := len(sum.users[k])
+		for _, u := range sum.users[k] {
+			parts = append(parts, escape.Text(u))
+		}
+		if k.byProject() {
+			var projects []string
+			for pr, users := range sum.projects[k] {
+				projects = append(projects, pr)
+				n += len(users)
+			}
+			slices.Sort(projects)
+			for _, pr := range projects {
+				var users []string
+				for _, u := range sum.projects[k][pr] {
+					users = append(users, escape.Text(u))
+				}
+				parts = append(parts, escape.Text(pr)+": "+strings.Join(users, ", "))
+			}
+		}
+		if n > 0 {
+			sep := ", "
+			if k.byProject() {
+				sep = "; "
+			}
+			want = append(want, "  item", fmt.Sprintf("    paragraph: **%s** (%d): %s", accessLabels[k], n, strings.Join(parts, sep)))
+		}
+	}
+	if len(sum.users[gainSignIn]) != len(escapetest.Hostile) || len(sum.projects[leaveProject]) != len(escapetest.Hostile) {
+		t.Errorf("the summary names %d new users and %d left projects, want every hostile value", len(sum.users[gainSignIn]), len(sum.projects[leaveProject]))
 	}
 	want = append(want,
 		fmt.Sprintf("html: <details><summary>Show %d changes</summary>", len(p.Changes)),
@@ -134,5 +171,51 @@ func TestTextKeepsItsLinesWithHostileValues(t *testing.T) {
 		if notes != len(p.Notes) || warnings != len(p.Warnings) {
 			t.Errorf("%s: %d note and %d warning lines, the plan has %d and %d", format, notes, warnings, len(p.Notes), len(p.Warnings))
 		}
+	}
+}
+
+// TestMarkdownAccessSummaryAboveTheFold parses a comment as GitHub would and checks that
+// everything a reviewer needs is outside the collapsed <details>: the plan's count, every
+// warning (the configuration's with their positions, hostile ones included), and one list item
+// per kind of CodeMie access change, naming the users.
+func TestMarkdownAccessSummaryAboveTheFold(t *testing.T) {
+	p := accessPlan(t)
+	warnings := []diag.Diagnostic{
+		{Severity: diag.Warning, Pos: diag.Pos{File: "access/team.yaml", Line: 12, Col: 5}, Message: `user "heidi" is a developer with no projects`, Hint: "grant projects"},
+		{Severity: diag.Warning, Pos: diag.Pos{File: "access/`x`\n# y.yaml", Line: 1, Col: 1}, Message: escapetest.Hostile[3]},
+	}
+	var b strings.Builder
+	if err := Markdown(&b, p, MarkdownOptions{Warnings: warnings}); err != nil {
+		t.Fatal(err)
+	}
+	o := escapetest.Parse(b.String())
+	fold := slices.IndexFunc(o.Blocks, func(s string) bool { return strings.HasPrefix(s, "html: <details>") })
+	if fold < 0 {
+		t.Fatalf("no <details> in\n%s", b.String())
+	}
+	want := []string{
+		"heading 2: roster plan for realm `codemie-prod`",
+		"paragraph: **Plan: 1 to add, 9 to change, 1 to remove.**",
+		"blockquote", "  paragraph: :warning: **This plan removes users from CodeMie:** 1 user disabled.",
+		"blockquote", "  paragraph: :warning: `access/team.yaml:12:5`: user \"heidi\" is a developer with no projects; grant projects",
+		"blockquote", "  paragraph: :warning: `access/`x`\\n# y.yaml:1:1`: </details><details><summary>nothing here",
+		"paragraph: **CodeMie access**",
+		"list",
+		"  item", "    paragraph: **Can sign in** (2): `ann`, `lisa`",
+		"  item", "    paragraph: **Become Admin** (1): `bob`",
+		"  item", "    paragraph: **No longer Admin** (1): `cid`",
+		"  item", "    paragraph: **Become Project Admin** (1): `payments`: `dan`",
+		"  item", "    paragraph: **No longer Project Admin (still members)** (1): `payments`: `eve`",
+		"  item", "    paragraph: **Become members** (2): `codemie`: `ann`; `payments`: `lisa`",
+		"  item", "    paragraph: **Lose membership** (1): `search`: `fay`",
+		"  item", "    paragraph: **Become External Users** (1): `gus`",
+		"  item", "    paragraph: **No longer External Users** (1): `hal`",
+		"  item", "    paragraph: **Disabled** (2): `ivy`, `kim`",
+	}
+	if diff := cmp.Diff(want, o.Blocks[:fold]); diff != "" {
+		t.Errorf("above the fold (-want +got):\n%s\n%s", diff, b.String())
+	}
+	if len(o.Mentions) > 0 {
+		t.Errorf("mentions %q", o.Mentions)
 	}
 }

@@ -17,8 +17,9 @@ import (
 //
 // 1.1 added the kinds "token_mapper", "identity_provider" and "identity_provider_mapper", whose
 // before and after are JSONTokenMapper, JSONIdentityProvider and JSONIdentityProviderMapper.
-// 1.2 added where each secret comes from: a field's source, an identity provider's
-// client_secret_source and a user's initial_password_source.
+// 1.2 added where each secret comes from (a field's source, an identity provider's
+// client_secret_source and a user's initial_password_source), prerequisites, and
+// service_account, refused and unknown to an access.
 const FormatVersion = "1.2"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
@@ -36,8 +37,18 @@ type JSONPlan struct {
 	// Warnings and Notes are the plan's warnings and informational lines, as text.
 	Warnings []string `json:"warnings"`
 	Notes    []string `json:"notes"`
+	// Prerequisites are the realm prerequisites of CodeMie's reading that fail, errors first.
+	Prerequisites []JSONPrerequisite `json:"prerequisites"`
 	// Summary counts the changes.
 	Summary JSONSummary `json:"summary"`
+}
+
+// JSONPrerequisite is a failing prerequisite: severity "error" or "warning", what fails, and the
+// fix.
+type JSONPrerequisite struct {
+	Severity string `json:"severity"`
+	Problem  string `json:"problem"`
+	Fix      string `json:"fix"`
 }
 
 // JSONSummary counts the changes: add = create, change = update, remove = disable + delete.
@@ -103,10 +114,15 @@ type JSONCodeMie struct {
 // JSONAccess is CodeMie access: the owned realm role ("" when none), the projects the user
 // opens (administered ones included) and administers, and whether the user is external.
 type JSONAccess struct {
-	Role     string   `json:"role"`
-	Projects []string `json:"projects"`
-	Admin    []string `json:"admin"`
-	External bool     `json:"external"`
+	Role           string   `json:"role"`
+	Projects       []string `json:"projects"`
+	Admin          []string `json:"admin"`
+	External       bool     `json:"external"`
+	ServiceAccount bool     `json:"service_account"`
+	// Refused says why CodeMie refuses the sign-in; Unknown why roster cannot tell what CodeMie
+	// reads. Both are empty otherwise.
+	Refused string `json:"refused"`
+	Unknown string `json:"unknown"`
 }
 
 // JSONRole is a realm role.
@@ -251,6 +267,14 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 		Warnings:      nonNil(p.Warnings),
 		Notes:         nonNil(p.Notes),
 		Summary:       JSONSummary{Add: s.Add, Change: s.Change, Remove: s.Remove, HasChanges: p.HasChanges()},
+		Prerequisites: make([]JSONPrerequisite, 0, len(p.Prerequisites)),
+	}
+	for _, pr := range p.Prerequisites {
+		sev := "warning"
+		if pr.Error {
+			sev = "error"
+		}
+		jp.Prerequisites = append(jp.Prerequisites, JSONPrerequisite{Severity: sev, Problem: pr.Problem, Fix: pr.Fix})
 	}
 	for _, c := range p.Changes {
 		jc := JSONChange{
@@ -380,7 +404,8 @@ func identities(links []model.FederatedIdentity) []JSONIdentity {
 }
 
 func access(a model.Access) *JSONAccess {
-	return &JSONAccess{Role: string(a.Role), Projects: nonNil(a.Projects), Admin: nonNil(a.Admin), External: a.External}
+	return &JSONAccess{Role: string(a.Role), Projects: nonNil(a.Projects), Admin: nonNil(a.Admin), External: a.External,
+		ServiceAccount: a.ServiceAccount, Refused: a.Refused, Unknown: a.Unknown}
 }
 
 // nonNil returns s, or an empty slice for nil, so that JSON shows [] rather than null.

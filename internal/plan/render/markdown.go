@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -16,16 +17,28 @@ const MarkdownLimit = 60_000
 // maxMarkdownNotes is how many notes Markdown lists before it summarises the rest.
 const maxMarkdownNotes = 50
 
-// Markdown writes the plan as a pull-request comment. The heading, the summary line and the
-// warnings (removals first) stay visible; the changes sit in a collapsed <details> block as a
-// fenced diff, whose + and - lines GitHub colours (updates are marked !, which it also
-// highlights); notes follow. When the comment would exceed MarkdownLimit the diff is cut
-// between changes and a line says how many were left out.
+// MarkdownOptions tune Markdown.
+type MarkdownOptions struct {
+	// Warnings are the configuration's warnings (validation's), shown with the plan's own.
+	Warnings []diag.Diagnostic
+}
+
+// Markdown writes the plan as a pull-request comment a reviewer understands without unfolding
+// anything. Visible: the heading, the summary line, every warning (removals first, then the
+// plan's, then the configuration's with their positions), and the CodeMie access summary — who
+// can or can no longer sign in, becomes or stops being Admin or Project Admin of which
+// project, joins or leaves which project, becomes or stops being an External User, is disabled
+// or deleted, each line naming at most MaxSummaryNames users and then how many more. The
+// changes sit in a collapsed <details> block as a fenced diff, whose + and - lines GitHub
+// colours (updates are marked !, which it also highlights); notes follow. When the comment
+// would exceed MarkdownLimit the diff is cut between changes and a line says how many were
+// left out.
 //
 // No value can change that structure: warnings and notes go through escape.Markdown, the
-// realm's name through escape.Code, and the diff's lines through escape.Text (in body and
-// diffBlock), inside a fence longer than any run of backticks in them.
-func Markdown(w io.Writer, p *plan.Plan) error {
+// realm's name, usernames, project names and positions through escape.Code, and the diff's
+// lines through escape.Text (in body and diffBlock), inside a fence longer than any run of
+// backticks in them.
+func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
 	var head, tail strings.Builder
 	fmt.Fprintf(&head, "## roster plan for realm %s\n\n", escape.Code(p.Realm))
 	if !p.HasChanges() {
@@ -44,11 +57,39 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		}
 		warnings = append(warnings, ":warning: **This plan removes users from CodeMie:** "+strings.Join(parts, ", ")+".")
 	}
+	for _, pr := range p.Prerequisites {
+		mark := ":warning: "
+		if pr.Error {
+			mark = ":x: **Error:** "
+		}
+		warnings = append(warnings, mark+escape.Markdown(pr.Problem)+". To fix: "+escape.Markdown(pr.Fix))
+	}
 	for _, s := range p.Warnings {
 		warnings = append(warnings, ":warning: "+escape.Markdown(s))
 	}
+	for _, d := range opts.Warnings {
+		msg := d.Message
+		if d.Hint != "" {
+			msg += "; " + d.Hint
+		}
+		at := ""
+		if pos := d.Pos.String(); pos != "" {
+			at = escape.Code(pos) + ": "
+		}
+		warnings = append(warnings, ":warning: "+at+escape.Markdown(msg))
+	}
 	for _, s := range warnings {
 		fmt.Fprintf(&head, "\n> %s\n", s)
+	}
+	if p.HasChanges() {
+		if sum := summarize(p); sum.any {
+			head.WriteString("\n**CodeMie access**\n\n")
+			for _, l := range sum.markdownLines() {
+				fmt.Fprintf(&head, "- %s\n", l)
+			}
+		} else {
+			head.WriteString("\n**CodeMie access:** no change; no user gains or loses anything in CodeMie.\n")
+		}
 	}
 
 	if n := len(p.Notes); n > 0 {

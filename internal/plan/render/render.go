@@ -80,3 +80,13 @@ func count(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// noChangesFailing is the no-changes sentence when prerequisites fail: the realm's users match
+// the files, but CodeMie does not read them as declared.
+func noChangesFailing(n int) string {
+	s := "s fail"
+	if n == 1 {
+		s = " fails"
+	}
+	return fmt.Sprintf("No changes to make, but CodeMie will not read the access the configuration declares: %d prerequisite%s.", n, s)
+}

@@ -41,6 +41,9 @@ func realm(users ...model.LiveUser) *model.Live {
 		Roles:    []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		Users:    users,
 		Identity: "service-account-roster",
+		// CodeMie's client with the mappers CodeMie's guide sets up.
+		Client: &model.LiveCodeMieClient{ID: "c", ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+			Mapping: model.RecommendedMapping()},
 	}
 }
 
@@ -174,6 +177,8 @@ func scenarios(t *testing.T) map[string]*plan.Plan {
 			}(),
 			plan.Options{RotateSecrets: true}),
 
+		"access": accessPlan(t),
+
 		"prune": build(t,
 			config(user("bob", model.RoleDeveloper, model.Grants{Member: []string{"payments", "search"}})),
 			realm(
@@ -184,6 +189,47 @@ func scenarios(t *testing.T) map[string]*plan.Plan {
 			),
 			plan.Options{Prune: model.PruneDelete}),
 	}
+}
+
+// accessPlan changes every kind of CodeMie access the pull-request comment summarises.
+func accessPlan(t *testing.T) *plan.Plan {
+	pay := model.Grants{Member: []string{"payments"}}
+	adminPay := model.Grants{Admin: []string{"payments"}}
+	gus := user("gus", model.RoleDeveloper, pay)
+	gus.External, gus.Access.External = true, true
+	ivy := user("ivy", model.RoleDeveloper, pay)
+	ivy.Enabled, ivy.Access.Disabled = ptr(false), true
+	lisa := user("lisa", model.RoleDeveloper, pay)
+	lisa.Enabled = ptr(true)
+	hal := liveUser("hal", model.NewAccess(model.RoleDeveloper, true, pay).Attributes(), model.RoleDeveloper)
+	lisaLive := member("lisa", "payments")
+	lisaLive.Enabled = false
+	return build(t,
+		config(
+			user("ann", model.RoleDeveloper, model.Grants{Member: []string{"codemie"}}),
+			user("bob", model.RoleAdmin, model.Grants{}),
+			user("cid", model.RoleDeveloper, pay),
+			user("dan", model.RoleDeveloper, adminPay),
+			user("eve", model.RoleDeveloper, pay),
+			user("fay", model.RoleDeveloper, pay),
+			gus,
+			user("hal", model.RoleDeveloper, pay),
+			ivy,
+			lisa,
+		),
+		realm(
+			member("bob", "payments"),
+			liveUser("cid", nil, model.RoleAdmin),
+			member("dan", "payments"),
+			liveUser("eve", model.NewAccess(model.RoleDeveloper, false, adminPay).Attributes(), model.RoleDeveloper),
+			member("fay", "payments", "search"),
+			member("gus", "payments"),
+			hal,
+			member("ivy", "payments"),
+			liveUser("kim", map[string][]string{model.DefaultOwnerAttribute: {"true"}, "applications": {"search"}}, model.RoleDeveloper),
+			lisaLive,
+		),
+		plan.Options{Prune: model.PruneDisable})
 }
 
 // huge is a plan with thousands of creations: larger than a pull-request comment may be.
@@ -207,7 +253,7 @@ func render(t *testing.T, format string, p *plan.Plan) string {
 	case "color.txt":
 		err = Text(&b, p, TextOptions{Color: true})
 	case "md":
-		err = Markdown(&b, p)
+		err = Markdown(&b, p, MarkdownOptions{})
 	case "json":
 		err = JSON(&b, p)
 	}
@@ -255,6 +301,9 @@ func TestMarkdownTruncatesHugePlans(t *testing.T) {
 	for _, want := range []string{
 		"**Plan: 3000 to add, 0 to change, 0 to remove.**",
 		"more changes not shown; run roster plan locally or download the plan artifact",
+		"- **Can sign in** (3000): `user0000`, `user0001`,",
+		", `user0019` and 2980 more\n",
+		"- **Become members** (6000): `codemie`: `user0000`,",
 		"```\n\n</details>\n",
 	} {
 		if !strings.Contains(got, want) {
@@ -400,5 +449,19 @@ func TestMarkdownRemovalWarningAndLongNotes(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("markdown:\n%s\nlacks %q", got, want)
 		}
+	}
+}
+
+// TestMarkdownSummaryStaysShort: long names make a line of the access summary stop early, so
+// the summary cannot crowd the plan out of the comment.
+func TestMarkdownSummaryStaysShort(t *testing.T) {
+	var users []model.User
+	for i := range 40 {
+		users = append(users, user(fmt.Sprintf("%03d%s", i, strings.Repeat("x", 250)), model.RoleDeveloper, model.Grants{}))
+	}
+	md := render(t, "md", build(t, config(users...), realm(), plan.Options{}))
+	line := regexp.MustCompile("(?m)^- \\*\\*Can sign in\\*\\* \\(40\\): .*$").FindString(md)
+	if line == "" || len(line) > 2500 || !strings.HasSuffix(line, " and 32 more") {
+		t.Errorf("the summary line is %d bytes and ends %q", len(line), line[max(0, len(line)-20):])
 	}
 }

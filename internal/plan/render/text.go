@@ -61,18 +61,28 @@ func Text(w io.Writer, p *plan.Plan, opts TextOptions) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	for _, pr := range p.Prerequisites {
+		label := paint(ansiYellow+ansiBold, "Warning:")
+		if pr.Error {
+			label = paint(ansiRed+ansiBold, "Error:")
+		}
+		fmt.Fprintf(bw, "%s %s\n  To fix: %s\n", label, pr.Problem, pr.Fix)
+	}
 	for _, s := range p.Warnings {
 		fmt.Fprintf(bw, "%s %s\n", paint(ansiYellow+ansiBold, "Warning:"), escape.Text(s))
 	}
 	for _, s := range p.Notes {
 		fmt.Fprintf(bw, "Note: %s\n", escape.Text(s))
 	}
-	if len(p.Warnings)+len(p.Notes) > 0 {
+	if len(p.Prerequisites)+len(p.Warnings)+len(p.Notes) > 0 {
 		fmt.Fprintln(bw)
 	}
-	if p.HasChanges() {
+	switch {
+	case p.HasChanges():
 		fmt.Fprintln(bw, paint(ansiBold, p.Summary().String()))
-	} else {
+	case p.Failing() > 0:
+		fmt.Fprintln(bw, paint(ansiBold, noChangesFailing(p.Failing())))
+	default:
 		fmt.Fprintln(bw, paint(ansiBold, noChanges))
 	}
 	return bw.Flush()

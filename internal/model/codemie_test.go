@@ -1,0 +1,165 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestClaimsFromToken(t *testing.T) {
+	var tok map[string]any
+	if err := json.Unmarshal([]byte(`{"realm_access": {"roles": ["developer", "offline_access"]},
+		"applications": ["a", "b,c"], "applications_admin": "b", "user_type": null, "other": 1}`), &tok); err != nil {
+		t.Fatal(err)
+	}
+	want := Claims{
+		RealmRoles:        Claim{Present: true, Value: []any{"developer", "offline_access"}},
+		Applications:      Claim{Present: true, Value: []any{"a", "b,c"}},
+		ApplicationsAdmin: Claim{Present: true, Value: "b"},
+		UserType:          Claim{Present: true, Value: nil},
+	}
+	if diff := cmp.Diff(want, ClaimsFromToken(tok)); diff != "" {
+		t.Errorf("ClaimsFromToken (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Claims{}, ClaimsFromToken(map[string]any{"realm_access": "x"})); diff != "" {
+		t.Errorf("ClaimsFromToken of a token without the claims (-want +got):\n%s", diff)
+	}
+}
+
+func TestTokenMappingClaims(t *testing.T) {
+	single := RecommendedMapping()
+	multi := RecommendedMapping()
+	for i := range multi.Mappers {
+		multi.Mappers[i].Multivalued = true
+	}
+	attrs := map[string][]string{AttrApplications: {"proj-a", "proj-b,proj-c"}, AttrUserType: {"external", "regular"}}
+	tests := []struct {
+		name string
+		tm   TokenMapping
+		t    TokenType
+		want Claims
+	}{
+		{"single-valued: the first value only", single, TokenAccess, Claims{
+			RealmRoles:   Claim{Present: true, Value: []any{"developer"}},
+			Applications: Claim{Present: true, Value: "proj-a"},
+			UserType:     Claim{Present: true, Value: "external"},
+		}},
+		{"multivalued: every value, as a list", multi, TokenAccess, Claims{
+			RealmRoles:   Claim{Present: true, Value: []any{"developer"}},
+			Applications: Claim{Present: true, Value: []any{"proj-a", "proj-b,proj-c"}},
+			UserType:     Claim{Present: true, Value: []any{"external", "regular"}},
+		}},
+		{"realm roles are not in userinfo", single, TokenUserInfo, Claims{
+			Applications: Claim{Present: true, Value: "proj-a"},
+			UserType:     Claim{Present: true, Value: "external"},
+		}},
+		{"no mappers: no claims", TokenMapping{}, TokenAccess, Claims{}},
+		{"another claim name is not read", TokenMapping{Mappers: []LiveTokenMapper{{Name: "apps",
+			ProtocolMapper: ProtocolMapperUserAttribute, Attribute: AttrApplications, Claim: "projects", AccessToken: true}}},
+			TokenAccess, Claims{}},
+		{"a JSON type other than String is not predicted", TokenMapping{Mappers: []LiveTokenMapper{{Name: "apps",
+			ProtocolMapper: ProtocolMapperUserAttribute, Attribute: AttrApplications, Claim: AttrApplications,
+			JSONType: "JSON", AccessToken: true}}},
+			TokenAccess, Claims{Applications: Claim{Unknown: `mapper "apps" gives claim applications the JSON type JSON, not String`}}},
+		{"two mappers for one claim are not predicted", TokenMapping{Mappers: []LiveTokenMapper{
+			{Name: "a1", ProtocolMapper: ProtocolMapperUserAttribute, Attribute: AttrApplications, Claim: AttrApplications, AccessToken: true},
+			{Name: "a2", ProtocolMapper: ProtocolMapperUserAttribute, Attribute: "other", Claim: AttrApplications, AccessToken: true}}},
+			TokenAccess, Claims{Applications: Claim{Unknown: `mappers "a1", "a2" all fill claim applications`}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.tm.Claims(tt.t, []string{"developer"}, attrs)); diff != "" {
+				t.Errorf("Claims (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCodeMieRead(t *testing.T) {
+	dev := Claim{Present: true, Value: []any{"default-roles-x", "developer"}}
+	str := func(s string) Claim { return Claim{Present: true, Value: s} }
+	list := func(s ...any) Claim { return Claim{Present: true, Value: s} }
+	tests := []struct {
+		name string
+		c    CodeMie
+		in   Claims
+		want Access
+	}{
+		{"no roles claim: cannot sign in", CodeMie{}, Claims{Applications: str("a")}, Access{Projects: []string{"a"}}},
+		{"admin wins", CodeMie{}, Claims{RealmRoles: list("developer", "admin")}, Access{Role: RoleAdmin}},
+		{"configured role names", CodeMie{AdminRole: "codemie-admin", DeveloperRole: "codemie-user"},
+			Claims{RealmRoles: list("admin", "codemie-user")}, Access{Role: RoleDeveloper}},
+		{"roles as a string are no roles", CodeMie{}, Claims{RealmRoles: str("admin")}, Access{}},
+		{"split, trimmed, case kept, sorted, unique", CodeMie{}, Claims{RealmRoles: dev,
+			Applications: list(" PROJ-D , ,b", "b", 7.0, "a")}, Access{Role: RoleDeveloper, Projects: []string{"PROJ-D", "a", "b"}}},
+		{"admin-only project stays out of applications", CodeMie{}, Claims{RealmRoles: dev, Applications: str("a"),
+			ApplicationsAdmin: str("b")}, Access{Role: RoleDeveloper, Projects: []string{"a"}, Admin: []string{"b"}}},
+		{"a number reads as no project", CodeMie{}, Claims{RealmRoles: dev, Applications: Claim{Present: true, Value: 1.0}},
+			Access{Role: RoleDeveloper}},
+		{"user_type absent", CodeMie{}, Claims{RealmRoles: dev}, Access{Role: RoleDeveloper}},
+		{"user_type null", CodeMie{}, Claims{RealmRoles: dev, UserType: Claim{Present: true}}, Access{Role: RoleDeveloper}},
+		{"user_type regular", CodeMie{}, Claims{RealmRoles: dev, UserType: str(" Regular")}, Access{Role: RoleDeveloper}},
+		{"user_type external, any case", CodeMie{}, Claims{RealmRoles: dev, UserType: str("EXTERNAL ")},
+			Access{Role: RoleDeveloper, External: true}},
+		{"user_type service_account", CodeMie{}, Claims{RealmRoles: dev, UserType: str("service_account")},
+			Access{Role: RoleDeveloper, ServiceAccount: true}},
+		{"user_type guest is refused", CodeMie{}, Claims{RealmRoles: dev, UserType: str("guest")},
+			Access{Role: RoleDeveloper, Refused: `CodeMie refuses user_type "guest"`}},
+		{"user_type empty is refused", CodeMie{}, Claims{RealmRoles: dev, UserType: str("")},
+			Access{Role: RoleDeveloper, Refused: `CodeMie refuses user_type ""`}},
+		{"user_type list is refused", CodeMie{}, Claims{RealmRoles: dev, UserType: list("external")},
+			Access{Role: RoleDeveloper, Refused: `CodeMie refuses user_type ["external"]: not a string`}},
+		{"unknown claim", CodeMie{}, Claims{RealmRoles: dev, Applications: Claim{Unknown: "why"}}, Access{Unknown: "why"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.c.Read(tt.in)); diff != "" {
+				t.Errorf("Read (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReadStoredRoundTripsWhatRosterWrites(t *testing.T) {
+	want := NewAccess(RoleDeveloper, true, Grants{Member: []string{"codemie"}, Admin: []string{"pay"}})
+	got := CodeMie{}.ReadStored(RecommendedMapping(), []Role{want.Role}, want.Attributes(), true)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ReadStored(Attributes()) (-want +got):\n%s", diff)
+	}
+}
+
+func TestMappingProblems(t *testing.T) {
+	attr := func(name, attribute, claim string, edit func(*LiveTokenMapper)) LiveTokenMapper {
+		m := LiveTokenMapper{Name: name, Scope: "profile", ProtocolMapper: ProtocolMapperUserAttribute, Attribute: attribute,
+			Claim: claim, JSONType: "String", IDToken: true, AccessToken: true, UserInfo: true}
+		if edit != nil {
+			edit(&m)
+		}
+		return m
+	}
+	tm := TokenMapping{Mappers: []LiveTokenMapper{
+		attr("apps", "applications", "applications", nil),
+		attr("apps2", "projects", "applications", func(m *LiveTokenMapper) { m.Scope = "" }),
+		attr("type", "user_type", "user_type", func(m *LiveTokenMapper) { m.Multivalued, m.UserInfo = true, false }),
+	}}
+	var got []string
+	for _, p := range tm.Problems("codemie", []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}) {
+		got = append(got, fmt.Sprintf("%v %s %v: %s", p.Error, p.Claim, p.Missing, p.Problem))
+	}
+	want := []string{
+		`true realm_access.roles true: no mapper puts the realm roles (realm_access.roles) into the access tokens of client "codemie": oauth2-proxy lets nobody into CodeMie`,
+		`true applications false: mappers "apps" (client scope profile), "apps2" (on the client) all fill claim applications: which value the token carries is not defined`,
+		`true applications false: mapper "apps2" (on the client) fills claim applications from user attribute "projects", not applications: CodeMie does not read what roster writes`,
+		`true applications_admin true: no token mapper puts user attribute applications_admin into claim applications_admin of the access tokens of client "codemie": CodeMie reads Project Admin rights for nobody`,
+		`true user_type false: mapper "type" (client scope profile) is multivalued: user_type becomes a JSON list, and CodeMie refuses the sign-in of every user who has one`,
+		`false user_type false: mapper "type" (client scope profile) does not add claim user_type to userinfo: CodeMie reads claims from userinfo when it runs with IDP_PROVIDER=keycloak`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Problems (-want +got):\n%s", diff)
+	}
+	if p := RecommendedMapping().Problems("codemie", []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}); len(p) != 0 {
+		t.Errorf("the recommended mapping has problems: %v", p)
+	}
+}

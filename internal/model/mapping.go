@@ -1,0 +1,96 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MappingProblem is a way a token mapping keeps CodeMie from reading what roster writes.
+type MappingProblem struct {
+	// Error is true when CodeMie does not read what roster writes; false when it reads it from
+	// the access token but not from every token type.
+	Error bool
+	// Claim is the claim concerned: ClaimRealmRoles or a CodeMie attribute.
+	Claim string
+	// Missing is true when no mapper fills the claim in the access token.
+	Missing bool
+	// Problem says what is wrong and what it costs; Fix what to do about it.
+	Problem, Fix string
+}
+
+// Problems checks that the mapping of CodeMie's client (clientID) puts the realm roles and
+// each of attrs into the access token the way CodeMie reads them: exactly one mapper per claim,
+// reading the attribute of the claim's name, String, user_type single-valued, and in the ID
+// token and userinfo as well. Problems are in the order of the claims, realm roles first.
+func (tm TokenMapping) Problems(clientID string, attrs []string) []MappingProblem {
+	var out []MappingProblem
+	if len(tm.Carrying(ClaimRealmRoles, TokenAccess)) == 0 {
+		out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles, Missing: true,
+			Problem: fmt.Sprintf("no mapper puts the realm roles (realm_access.roles) into the access tokens of client %q: oauth2-proxy lets nobody into CodeMie", clientID),
+			Fix:     fmt.Sprintf("add Keycloak's client scope roles as a default client scope of client %q", clientID)})
+	}
+	for _, attr := range attrs {
+		ms := tm.Carrying(attr, TokenAccess)
+		add := func(isErr bool, problem, fix string) {
+			out = append(out, MappingProblem{Error: isErr, Claim: attr, Problem: problem, Fix: fix})
+		}
+		switch {
+		case len(ms) == 0:
+			out = append(out, MappingProblem{Error: true, Claim: attr, Missing: true,
+				Problem: fmt.Sprintf("no token mapper puts user attribute %s into claim %s of the access tokens of client %q: CodeMie reads %s for nobody", attr, attr, clientID, AttributeMeaning(attr)),
+				Fix:     fmt.Sprintf("declare tokenMappers in the files (roster creates the mappers in client scope profile), or add a User Attribute mapper to a default client scope of client %q", clientID)})
+			continue
+		case len(ms) > 1:
+			var names []string
+			for _, m := range ms {
+				names = append(names, fmt.Sprintf("%q%s", m.Name, m.place()))
+			}
+			add(true, fmt.Sprintf("mappers %s all fill claim %s: which value the token carries is not defined", strings.Join(names, ", "), attr),
+				"keep one of them (tokenMappers manages the one named "+attr+")")
+		}
+		for _, m := range ms {
+			where := m.place()
+			switch {
+			case m.ProtocolMapper == ProtocolMapperUserAttribute && m.Attribute != attr:
+				add(true, fmt.Sprintf("mapper %q%s fills claim %s from user attribute %q, not %s: CodeMie does not read what roster writes", m.Name, where, attr, m.Attribute, attr),
+					fmt.Sprintf("set the mapper's user attribute to %s (tokenMappers corrects it)", attr))
+			case attr == AttrUserType && m.Multivalued:
+				add(true, fmt.Sprintf("mapper %q%s is multivalued: user_type becomes a JSON list, and CodeMie refuses the sign-in of every user who has one", m.Name, where),
+					"turn Multivalued off on the mapper (tokenMappers corrects it)")
+			case m.JSONType != "" && m.JSONType != "String":
+				add(true, fmt.Sprintf("mapper %q%s gives claim %s the JSON type %s: roster cannot tell what CodeMie reads", m.Name, where, attr, m.JSONType),
+					"set the mapper's claim JSON type to String (tokenMappers corrects it)")
+			}
+			var missing []string
+			for _, t := range []TokenType{TokenID, TokenUserInfo} {
+				if !m.In(t) {
+					missing = append(missing, string(t))
+				}
+			}
+			if len(missing) > 0 {
+				add(false, fmt.Sprintf("mapper %q%s does not add claim %s to %s: CodeMie reads claims from userinfo when it runs with IDP_PROVIDER=keycloak", m.Name, where, attr, strings.Join(missing, " and ")),
+					"turn on Add to ID token and Add to userinfo on the mapper (tokenMappers corrects it)")
+			}
+		}
+	}
+	return out
+}
+
+// place says where the mapper sits, for messages.
+func (m LiveTokenMapper) place() string {
+	if m.Scope == "" {
+		return " (on the client)"
+	}
+	return fmt.Sprintf(" (client scope %s)", m.Scope)
+}
+
+// AttributeMeaning is what CodeMie reads from a CodeMie attribute.
+func AttributeMeaning(attr string) string {
+	switch attr {
+	case AttrApplications:
+		return "projects"
+	case AttrApplicationsAdmin:
+		return "Project Admin rights"
+	}
+	return "External Users"
+}
