@@ -6,7 +6,10 @@
 #
 # ROSTER_DOWNLOAD is where releases are fetched from, one directory per tag holding
 # roster_OS_ARCH.tar.gz and SHA256SUMS: the project's GitHub releases by default, or your
-# internal mirror (docs/operations.md#mirroring-a-release). Needs curl, tar and sha256sum.
+# internal mirror (docs/operations.md#mirroring-a-release). SHA256SUMS comes from the same place
+# as the archive, so it catches a damaged download, not a replaced release: set ROSTER_SHA256 to
+# the archive's SHA-256 as published for the tag and the archive must match that too. Needs
+# curl, tar and sha256sum.
 set -eu
 
 [ $# -eq 2 ] || { echo "usage: install-roster.sh VERSION DIR" >&2; exit 1; }
@@ -36,6 +39,10 @@ grep "  $archive\$" "$tmp/SHA256SUMS" >"$tmp/sum" || {
 	echo "install-roster: $archive does not match the SHA-256 in SHA256SUMS: nothing was installed" >&2
 	exit 1
 }
+if [ -n "${ROSTER_SHA256:-}" ] && [ "$(cut -d' ' -f1 "$tmp/sum")" != "$ROSTER_SHA256" ]; then
+	echo "install-roster: $archive is not the one pinned in ROSTER_SHA256: nothing was installed" >&2
+	exit 1
+fi
 mkdir -p "$dir"
 tar -xzf "$tmp/$archive" -C "$dir" roster
 "$dir/roster" version
