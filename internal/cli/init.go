@@ -134,38 +134,39 @@ func runInit(ctx context.Context, ios *iostreams.IOStreams, opts *initOptions) e
 		{opts.ApplyClient, doctor.JobApply, "roster apply after review: realm-management view and manage roles", slices.Sorted(slices.Values(append(slices.Clone(viewRoles), manageRoles...)))},
 	}
 	var b strings.Builder
+	// stop ends the run on an error, after what was done so far.
+	stop := func(err error) error {
+		io.WriteString(ios.Out, b.String())
+		return err
+	}
 	created, failed := 0, 0
 	for _, a := range accounts {
-		secret, made, err := ensureAccount(ctx, c, a, &b)
-		if err != nil {
-			var diff *accountDiffError
-			if !errors.As(err, &diff) {
-				io.WriteString(ios.Out, b.String())
-				return err
-			}
+		secret, outcome, err := ensureAccount(ctx, c, a, &b)
+		switch {
+		case err != nil:
+			return stop(err)
+		case outcome == accountDiffers:
 			failed++
 			continue
-		}
-		if made {
+		case outcome == accountCreated:
 			created++
 		}
-		path := filepath.Join(opts.SecretsDir, a.clientID+".secret")
-		if err := writeSecretFile(path, secret, &b); err != nil {
-			io.WriteString(ios.Out, b.String())
-			return err
+		if err := writeSecretFile(filepath.Join(opts.SecretsDir, a.clientID+".secret"), secret, &b); err != nil {
+			return stop(err)
 		}
 		ok, err := checkAccount(ctx, opts, a, secret, &b)
 		if err != nil {
-			io.WriteString(ios.Out, b.String())
-			return err
+			return stop(err)
 		}
 		if !ok {
 			failed++
 		}
 	}
 	switch {
-	case failed > 0:
-		fmt.Fprintf(&b, "\n%s not as roster needs %s: see above.\n", plural(failed, "account"), map[bool]string{true: "it", false: "them"}[failed == 1])
+	case failed == 1:
+		b.WriteString("\n1 account not as roster needs it: see above.\n")
+	case failed > 1:
+		fmt.Fprintf(&b, "\n%d accounts not as roster needs them: see above.\n", failed)
 	case created == 0:
 		b.WriteString("\nNo changes. Both service accounts exist as roster needs them.\n")
 	default:
@@ -183,24 +184,30 @@ func runInit(ctx context.Context, ios *iostreams.IOStreams, opts *initOptions) e
 	return nil
 }
 
-// accountDiffError says that a client of the account's name exists with other settings.
-type accountDiffError struct{}
+// accountOutcome is what ensureAccount found or did.
+type accountOutcome int
 
-func (*accountDiffError) Error() string { return "the client exists with other settings" }
+const (
+	accountUnchanged accountOutcome = iota // it exists as it should
+	accountCreated                         // created, or completed after an earlier init stopped
+	accountDiffers                         // a client of its name exists with other settings
+)
 
 // ensureAccount creates the account's client and grants its roles, or finds it as it should be,
-// and returns its secret. A client that differs is described in b and left alone.
-func ensureAccount(ctx context.Context, c *keycloak.Client, a initAccount, b *strings.Builder) (secret string, created bool, err error) {
+// and returns its secret; it says which in b. A client that differs is described in b and left
+// alone.
+func ensureAccount(ctx context.Context, c *keycloak.Client, a initAccount, b *strings.Builder) (string, accountOutcome, error) {
 	roles := joinPerms(a.roles)
+	outcome := accountUnchanged
 	sc, ok, err := c.FindClient(ctx, a.clientID)
 	if err != nil {
-		return "", false, classify(err)
+		return "", outcome, classify(err)
 	}
 	if ok {
 		diffs := sc.Differences()
 		held, err := c.ServiceAccountRoles(ctx, sc.ID)
 		if err != nil && sc.ServiceAccountsEnabled {
-			return "", false, classify(err)
+			return "", outcome, classify(err)
 		}
 		missing := missingRoles(held, a.roles)
 		switch {
@@ -208,11 +215,10 @@ func ensureAccount(ctx context.Context, c *keycloak.Client, a initAccount, b *st
 		case len(diffs) == 0 && sc.Description == a.description && missing != nil:
 			// An earlier init created it and stopped before granting every role: finish the job.
 			if err := c.GrantServiceAccountRoles(ctx, sc.ID, missing); err != nil {
-				return "", false, classify(err)
+				return "", outcome, classify(err)
 			}
 			fmt.Fprintf(b, "client %s: completed: granted %s (an earlier init stopped halfway)\n", a.clientID, joinPerms(missing))
-			secret, err = c.ClientSecret(ctx, sc.ID)
-			return secret, true, classify(err)
+			outcome = accountCreated
 		default:
 			diffs = append(diffs, "its service account holds the realm-management roles "+orNone(joinPerms(held)))
 		}
@@ -220,22 +226,24 @@ func ensureAccount(ctx context.Context, c *keycloak.Client, a initAccount, b *st
 			fmt.Fprintf(b, "client %s: exists with other settings, left as it is: %s\n", a.clientID, escape.Text(strings.Join(diffs, "; ")))
 			fmt.Fprintf(b, "  fix: make it a confidential client with only its service account enabled, holding exactly %s; "+
 				"or delete it and run roster init again; or choose another name with --%s-client\n", roles, a.job)
-			return "", false, &accountDiffError{}
+			return "", accountDiffers, nil
 		}
-		fmt.Fprintf(b, "client %s: unchanged (service account holding %s)\n", a.clientID, roles)
+		if outcome == accountUnchanged {
+			fmt.Fprintf(b, "client %s: unchanged (service account holding %s)\n", a.clientID, roles)
+		}
 	} else {
 		sc, err = c.CreateServiceClient(ctx, a.clientID, a.description)
 		if err != nil {
-			return "", false, classify(err)
+			return "", outcome, classify(err)
 		}
 		if err := c.GrantServiceAccountRoles(ctx, sc.ID, a.roles); err != nil {
-			return "", false, classify(fmt.Errorf("client %s was created, but granting its roles failed (run roster init again): %w", a.clientID, err))
+			return "", outcome, classify(fmt.Errorf("client %s was created, but granting its roles failed (run roster init again): %w", a.clientID, err))
 		}
 		fmt.Fprintf(b, "client %s: created (service account holding %s)\n", a.clientID, roles)
-		created = true
+		outcome = accountCreated
 	}
-	secret, err = c.ClientSecret(ctx, sc.ID)
-	return secret, created, classify(err)
+	secret, err := c.ClientSecret(ctx, sc.ID)
+	return secret, outcome, classify(err)
 }
 
 // writeSecretFile writes secret to path, owner-only, unless the file holds it already.
