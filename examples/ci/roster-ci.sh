@@ -100,6 +100,7 @@ drift)
 	case $rc in
 	0) echo "roster-ci: no drift: the realm matches $*" >&2 ;;
 	2) echo "roster-ci: drift: the realm differs from $*; the plan that would undo it is in $dir/drift.md" >&2 ;;
+	4) echo "roster-ci: the realm matches $*, but CodeMie will not read the access they declare: the failing prerequisites are in $dir/drift.md" >&2 ;;
 	*) echo "roster-ci: roster plan failed with exit code $rc, so drift was not checked" >&2 ;;
 	esac
 	exit "$rc"

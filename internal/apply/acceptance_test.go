@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/rosterhq/roster/internal/apply"
 	"github.com/rosterhq/roster/internal/keycloak"
@@ -51,6 +54,13 @@ func planFor(t *testing.T, c *keycloak.Client, cfg *model.Config) *plan.Plan {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// withPassword is apply's options with every initial password resolved to pw.
+func withPassword(pw string) apply.Options {
+	return apply.Options{Password: func(*model.SecretRef) (model.Password, error) {
+		return model.Password{Value: model.Secret(pw)}, nil
+	}}
 }
 
 // converge plans and applies through client c, creating users in batches as the CLI does, and
@@ -110,10 +120,11 @@ func TestSecondApplyWritesNothing(t *testing.T) {
 	}
 }
 
-// TestCreateConflictAdoptsUser plans a create, lets someone else create the user first (with
-// extra project access and the admin role), and checks that apply adopts the user instead of
-// failing on the 409, leaving it exactly as the file says.
-func TestCreateConflictAdoptsUser(t *testing.T) {
+// TestCreateConflictDoesNotAdoptHandMadeUser plans a create, lets someone make the user by hand
+// first (with other project access and the admin role), and checks that apply does not take the
+// account over: no ownership marker (a later prune would remove the account), no change to its
+// access, and an error that names the account and says what to do.
+func TestCreateConflictDoesNotAdoptHandMadeUser(t *testing.T) {
 	realm, c := prepared(t)
 	ctx := context.Background()
 	cfg := load(t, fmt.Sprintf(`version: 1
@@ -130,23 +141,26 @@ users:
 		t.Fatal(err)
 	}
 
-	r := apply.Run(ctx, p, c, apply.Options{})
-	if r.Err() != nil {
-		t.Fatalf("apply: %v", r.Err())
-	}
-	if len(r.Outcomes) != 1 || !r.Outcomes[0].Adopted || r.Added != 1 {
-		t.Fatalf("outcomes %+v, want bob adopted and counted as added", r.Outcomes)
-	}
-	if again := planFor(t, c, cfg); again.HasChanges() {
-		t.Errorf("after adoption the plan still has changes: %+v", again.Changes)
+	r := apply.Run(ctx, p, c, apply.Options{Since: c.Since()})
+	var exists *apply.ExistsError
+	if !errors.As(r.Err(), &exists) || r.Outcomes[0].Adopted {
+		t.Fatalf("apply: %v (outcomes %+v), want an ExistsError and no adoption", r.Err(), r.Outcomes)
 	}
 	bob, _, err := c.FindUser(ctx, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob.Roles = []model.Role{model.RoleDeveloper} // FindUser reads no roles; the plan above checked them
-	if got := (&model.Live{}).Access(bob).Summary(); got != "Regular User (codemie)" {
-		t.Errorf("adopted bob: %s, want Regular User (codemie)", got)
+	wantErr := fmt.Sprintf(`user "bob": failed to create: POST /users: 409 User exists with same username; a user "bob" (id %s, created %s) exists already and this run did not create it, so roster leaves it alone`,
+		bob.ID, bob.Created.Format(time.RFC3339))
+	if got := r.Err().(*apply.Error).Errs[0].Error(); got != wantErr {
+		t.Errorf("error:\n%s\nwant:\n%s", got, wantErr)
+	}
+	want := map[string][]string{"applications": {"secret-project"}, "department": {"R&D"}}
+	if diff := cmp.Diff(want, bob.Attributes); diff != "" {
+		t.Errorf("bob's attributes changed (-want +got):\n%s", diff)
+	}
+	if again := planFor(t, c, cfg); len(again.Changes) != 1 || again.Changes[0].Action != plan.Update {
+		t.Errorf("the next plan: %+v, want one update of the existing bob", again.Changes)
 	}
 }
 

@@ -23,6 +23,8 @@ import (
 type Target interface {
 	// SetPolicy sets the realm's unmanaged-attribute policy.
 	SetPolicy(ctx context.Context, p model.Policy) error
+	// Policy reads the realm's unmanaged-attribute policy as it is now.
+	Policy(ctx context.Context) (model.Policy, error)
 	// CreateRole creates a realm role.
 	CreateRole(ctx context.Context, r model.RealmRole) error
 	// UpdateRoleDescription sets a realm role's description.
@@ -49,8 +51,11 @@ type Target interface {
 	// skipped and left out. It is all or nothing: on error no user was created, unless the
 	// answer was lost after the server committed.
 	ImportUsers(ctx context.Context, users []model.UserImport) (map[string]string, error)
-	// FindUser looks a user up by exact username; ok is false when there is none.
+	// FindUser looks a user up by exact username; ok is false when there is none. The user's
+	// Created time must be set.
 	FindUser(ctx context.Context, username string) (model.LiveUser, bool, error)
+	// FindUserByEmail looks a user up by exact email; ok is false when there is none.
+	FindUserByEmail(ctx context.Context, email string) (model.LiveUser, bool, error)
 	// UpdateUser changes the fields p sets on the user with the given id.
 	UpdateUser(ctx context.Context, id string, p model.UserPatch) error
 	// MapRoles maps add and unmaps remove, as direct realm roles of the user.
@@ -100,6 +105,10 @@ type Options struct {
 	// Grace is how long changes under way may go on after ctx is cancelled; zero or less means
 	// DefaultGrace. Requests still running then are cancelled and their changes fail.
 	Grace time.Duration
+	// Since is when the run began by the server's clock (keycloak.Client.Since). A create that
+	// fails although the user exists adopts that user only when the server created it at or
+	// after Since with exactly the fields sent: then this run made it.
+	Since time.Time
 }
 
 // Run applies p through t and returns what happened to each change. It never returns nil and
@@ -157,6 +166,11 @@ func graceContext(ctx context.Context, grace time.Duration) (context.Context, fu
 		cancel(context.Canceled)
 	}
 }
+
+// ErrNotHolder is the cause to cancel Run's context with when the run may no longer write the
+// realm (it lost its apply lock): Run starts nothing new, as after an interrupt, and does not
+// judge its writes by reading the users back, since another run may have changed them since.
+var ErrNotHolder = errors.New("the run no longer holds the realm's apply lock: another run may have changed the users since")
 
 // Reasons a change was not started; they are Outcome.Err of NotStarted changes.
 var (
@@ -481,6 +495,8 @@ func checkChange(c *plan.Change) error {
 			ok = u != nil && u.New != nil && u.After != nil
 		case plan.Update, plan.Disable, plan.Delete:
 			ok = u != nil && u.Before != nil && u.Before.ID != ""
+		case plan.Rename:
+			ok = u != nil && u.Before != nil && u.Before.ID != "" && u.Patch.Username != nil
 		}
 	}
 	if !ok {

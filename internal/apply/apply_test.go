@@ -305,21 +305,20 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 		adopted bool
 		attrs   map[string][]string
 		roles   []model.Role
+		email   string // bob's email in the file
 	}{{
-		name: "409: someone made the user since the plan",
+		name: "409: someone made the user since the plan, so it is not adopted",
 		setup: func(f *fakeTarget) {
 			u := live("bob", map[string][]string{model.AttrApplications: {"secret"}, model.AttrUserType: {"external"}, "dept": {"x"}}, model.RoleAdmin)
 			f.users[u.ID] = &u
 		},
-		calls: []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin",
-			"LinkIdentity id-bob entra-id", "ReadUsers"},
-		status: Applied, adopted: true,
-		attrs: map[string][]string{model.AttrApplications: {"codemie"}, owner: {"true"}, "dept": {"x"}},
-		roles: []model.Role{model.RoleDeveloper},
+		calls:  []string{"CreateUser bob", "FindUser bob"},
+		status: Failed,
+		err:    `failed to create: POST /users: 409 User exists with same username; a user "bob" (id id-bob) exists already and this run did not create it, so roster leaves it alone`,
 	}, {
 		name:  "the create took effect before the connection broke",
 		setup: func(f *fakeTarget) { f.failAfter["CreateUser bob"] = connReset },
-		calls: []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob", "MapRoles id-bob +developer -admin",
+		calls: []string{"CreateUser bob", "FindUser bob", "MapRoles id-bob +developer -admin",
 			"LinkIdentity id-bob entra-id", "ReadUsers"},
 		status: Applied, adopted: true,
 		attrs: map[string][]string{model.AttrApplications: {"codemie"}, owner: {"true"}},
@@ -351,19 +350,24 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 		status: Failed,
 		err:    `failed to create: POST /users: 409 User exists with same username; the user exists but comes from user storage (federation link "ldap"), which roster never changes`,
 	}, {
-		name: "the adopted user cannot be updated",
+		name: "409 on the email: the holder is named",
 		setup: func(f *fakeTarget) {
-			f.failAfter["CreateUser bob"] = connReset
-			f.fail["UpdateUser id-bob"] = errors.New("PUT /users/id-bob: 400 Could not update user!")
+			u := live("robert", nil)
+			u.Email = "bob@example.com"
+			f.users[u.ID] = &u
+			f.fail["CreateUser bob"] = &statusError{409, "POST /users: 409 User exists with same email"}
 		},
-		calls:  []string{"CreateUser bob", "FindUser bob", "UpdateUser id-bob"},
+		email:  "bob@example.com",
+		calls:  []string{"CreateUser bob", "FindUser bob", "FindUserByEmail bob@example.com"},
 		status: Failed,
-		err:    "failed to update the existing user after the create failed (POST /users: connection reset by peer): PUT /users/id-bob: 400 Could not update user!",
+		err:    `failed to create: POST /users: 409 User exists with same email: user "robert" has the email bob@example.com`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
 			tc.setup(f)
-			r := Run(t.Context(), planOf(create("bob", model.RoleDeveloper, "codemie", entra)), f, Options{})
+			c := create("bob", model.RoleDeveloper, "codemie", entra)
+			c.User.New.Email = tc.email
+			r := Run(t.Context(), planOf(c), f, Options{})
 			if diff := cmp.Diff(tc.calls, f.recorded("")); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
@@ -387,27 +391,6 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestAdoptionUsesDeclaredFieldsOnly(t *testing.T) {
-	c := create("bob", model.RoleAdmin, "")
-	c.User.After.Email = new("bob@corp.com")
-	c.User.After.Attributes = map[string][]string{"dept": {}, "site": {"x"}}
-	c.User.New.Email = "bob@corp.com"
-	c.User.New.Attributes["site"] = []string{"x"}
-	c.User.After.RequiredActions = &[]string{}
-	got := adoptPatch(c.User)
-	want := model.UserPatch{
-		Email:           new("bob@corp.com"),
-		RequiredActions: &[]string{},
-		Attributes: map[string][]string{
-			owner: {"true"}, "site": {"x"}, "dept": nil,
-			model.AttrApplications: nil, model.AttrApplicationsAdmin: nil, model.AttrUserType: nil,
-		},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("adoptPatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -444,11 +427,13 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	f := newFake(live("carol", nil), live("dan", map[string][]string{"dept": {"x"}}))
 	f.drop[model.AttrApplications] = true
 	f.drop["dept"] = true
+	dan := update("dan", model.UserPatch{Attributes: map[string][]string{"dept": nil}}, nil, nil)
+	dan.User.Before.Attributes = map[string][]string{"dept": {"x"}}
 	r := Run(t.Context(), planOf(
 		create("alice", model.RoleDeveloper, ""),
 		create("bob", model.RoleDeveloper, "codemie"),
 		update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}, "dept": {"y"}}}, nil, nil),
-		update("dan", model.UserPatch{Attributes: map[string][]string{"dept": nil}}, nil, nil),
+		dan,
 	), f, Options{})
 
 	if n := len(f.recorded("ReadUsers")); n != 1 {
@@ -474,14 +459,80 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	}
 }
 
-func TestVerificationReadFailureFailsTheWrittenUsers(t *testing.T) {
+// TestVerificationTellsAnEditSinceFromADrop: an attribute that reads back as neither what was
+// sent nor what it held before was changed by someone else after the write (an administrator in
+// the console), and so was one that reads back as before while the policy lets administrators
+// write it (the console wrote back what it had read): the change landed, and the outcome says so
+// instead of blaming the policy.
+func TestVerificationTellsAnEditSinceFromADrop(t *testing.T) {
+	for _, edit := range []string{"console", "old"} {
+		f := newFake(live("carol", map[string][]string{model.AttrApplications: {"old"}}))
+		f.hook = func(_ context.Context, call string) error {
+			if call == "ReadUsers" { // the console's edit, after roster's write
+				f.mu.Lock()
+				f.users["id-carol"].Attributes[model.AttrApplications] = []string{edit}
+				f.mu.Unlock()
+			}
+			return nil
+		}
+		carol := update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}}}, nil, nil)
+		carol.User.Before.Attributes = map[string][]string{model.AttrApplications: {"old"}}
+		r := Run(t.Context(), planOf(carol), f, Options{})
+		want := "user \"carol\": updated (not verified: `applications` changed after roster wrote it, by someone else; roster plan shows the difference)"
+		if got := r.Outcomes[0].String(); got != want {
+			t.Errorf("edited to %q: %s\nwant %s", edit, got, want)
+		}
+	}
+}
+
+func TestFailedReadBackReportsWhatLanded(t *testing.T) {
 	f := newFake()
 	f.fail["ReadUsers"] = errors.New("GET /users: 503 Service Unavailable")
 	r := Run(t.Context(), planOf(create("bob", model.RoleDeveloper, "codemie")), f, Options{})
-	o := r.Outcomes[0]
-	want := "failed to read the users back to verify the attributes written: GET /users: 503 Service Unavailable"
-	if o.Status != Failed || o.Err.Error() != want {
-		t.Errorf("bob: %s, %v; want failed, %s", o.Status, o.Err, want)
+	want := `user "bob": created (not verified: reading the users back failed: GET /users: 503 Service Unavailable)`
+	if got := r.Outcomes[0].String(); got != want {
+		t.Errorf("bob: %s\nwant %s", got, want)
+	}
+	if got := r.Summary(); got != "Apply complete: 1 added, 0 changed, 0 removed, 0 failed; 1 applied but not verified." {
+		t.Errorf("Summary() = %q", got)
+	}
+	if r.Err() == nil || r.Err().Error() != "1 applied but not verified" {
+		t.Errorf("Err() = %v, want 1 applied but not verified", r.Err())
+	}
+}
+
+// TestInterruptedReadBackReportsWhatLanded interrupts the run while it reads the users back, and
+// lets the grace period run out before the read-back ends: every change landed, so each is
+// reported applied, not failed, and says it was not verified.
+func TestInterruptedReadBackReportsWhatLanded(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	f := newFake()
+	f.hook = func(ctx context.Context, call string) error {
+		if call == "ReadUsers" {
+			cancel()     // Ctrl-C during the read-back
+			<-ctx.Done() // which outlasts the grace period
+		}
+		return nil
+	}
+	var changes []plan.Change
+	for _, name := range []string{"amy", "bob", "cyd"} {
+		changes = append(changes, create(name, model.RoleDeveloper, "codemie"))
+	}
+	r := Run(ctx, planOf(changes...), f, Options{Grace: 50 * time.Millisecond})
+	var lines []string
+	for _, o := range r.Outcomes {
+		lines = append(lines, o.String())
+	}
+	lines = append(lines, r.Summary())
+	want := []string{
+		`user "amy": created (not verified: reading the users back was cut off: the grace period after the interrupt ran out)`,
+		`user "bob": created (not verified: reading the users back was cut off: the grace period after the interrupt ran out)`,
+		`user "cyd": created (not verified: reading the users back was cut off: the grace period after the interrupt ran out)`,
+		"Apply complete: 3 added, 0 changed, 0 removed, 0 failed; 3 applied but not verified.",
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
 	}
 }
 

@@ -83,6 +83,19 @@ func (f *fakeTarget) enter(ctx context.Context, call string) error {
 // after is the error a call that took effect returns; f.mu must be held.
 func (f *fakeTarget) after(call string) error { return f.failAfter[call] }
 
+// Policy is ADMIN_EDIT, or DISABLED when the fake drops attributes.
+func (f *fakeTarget) Policy(ctx context.Context) (model.Policy, error) {
+	if err := f.enter(ctx, "Policy"); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.drop) > 0 {
+		return model.PolicyDisabled, nil
+	}
+	return model.PolicyAdminEdit, nil
+}
+
 func (f *fakeTarget) SetPolicy(ctx context.Context, p model.Policy) error {
 	return f.enter(ctx, "SetPolicy "+string(p))
 }
@@ -108,7 +121,7 @@ func (f *fakeTarget) CreateUser(ctx context.Context, u model.NewUser) (string, e
 		}
 	}
 	lu := &model.LiveUser{ID: "id-" + u.Username, Username: u.Username, Email: u.Email, FirstName: u.FirstName,
-		LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}}
+		LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}, Created: time.Now()}
 	f.setAttributes(lu, u.Attributes)
 	f.users[lu.ID] = lu
 	if u.InitialPassword != nil {
@@ -142,7 +155,7 @@ func (f *fakeTarget) ImportUsers(ctx context.Context, users []model.UserImport) 
 			continue
 		}
 		lu := &model.LiveUser{ID: "id-" + u.Username, Username: u.Username, Email: u.Email, FirstName: u.FirstName,
-			LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}, Roles: slices.Clone(ui.Roles)}
+			LastName: u.LastName, Enabled: u.Enabled, Attributes: map[string][]string{}, Roles: slices.Clone(ui.Roles), Created: time.Now()}
 		f.setAttributes(lu, u.Attributes)
 		made = append(made, lu)
 	}
@@ -158,18 +171,36 @@ func (f *fakeTarget) ImportUsers(ctx context.Context, users []model.UserImport) 
 }
 
 func (f *fakeTarget) FindUser(ctx context.Context, username string) (model.LiveUser, bool, error) {
-	if err := f.enter(ctx, "FindUser "+username); err != nil {
+	return f.find(ctx, "FindUser "+username, func(lu *model.LiveUser) bool { return lu.Username == username })
+}
+
+func (f *fakeTarget) FindUserByEmail(ctx context.Context, email string) (model.LiveUser, bool, error) {
+	return f.find(ctx, "FindUserByEmail "+email, func(lu *model.LiveUser) bool { return lu.Email != "" && lu.Email == email })
+}
+
+// find records the call and returns a user for which is holds.
+func (f *fakeTarget) find(ctx context.Context, call string, is func(*model.LiveUser) bool) (model.LiveUser, bool, error) {
+	if err := f.enter(ctx, call); err != nil {
 		return model.LiveUser{}, false, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, lu := range f.users {
-		if lu.Username == username {
+		if is(lu) {
 			return clone(lu), true, nil
 		}
 	}
 	return model.LiveUser{}, false, nil
 }
+
+// statusError is a failed request with an HTTP status, as the Keycloak adapter returns one.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string   { return e.msg }
+func (e *statusError) StatusCode() int { return e.status }
 
 func (f *fakeTarget) UpdateUser(ctx context.Context, id string, p model.UserPatch) error {
 	call := "UpdateUser " + id

@@ -8,7 +8,10 @@ import (
 // FormatVersion is the version of the JSON result format. Consumers must ignore fields they do
 // not know; the minor version grows when fields are added, the major version when a field
 // changes meaning or disappears.
-const FormatVersion = "1.0"
+//
+// 1.1 added the action "rename", counted as changed, and not_verified: the changes done whose
+// read-back could not check them.
+const FormatVersion = "1.1"
 
 // JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
 // with the scripts that read it. Every field is always present (empty lists as []), and changes
@@ -29,13 +32,15 @@ type JSONResult struct {
 }
 
 // JSONSummary counts the outcomes as Result does: added = applied creates (adopted users
-// included), changed = applied updates, removed = applied disables and deletes.
+// included), changed = applied updates and renames, removed = applied disables and deletes.
 type JSONSummary struct {
 	Added      int `json:"added"`
 	Changed    int `json:"changed"`
 	Removed    int `json:"removed"`
 	Failed     int `json:"failed"`
 	NotStarted int `json:"not_started"`
+	// NotVerified counts the applied changes the read-back could not check (format 1.1).
+	NotVerified int `json:"not_verified"`
 }
 
 // JSONOutcome is what became of one change.
@@ -45,12 +50,15 @@ type JSONOutcome struct {
 	Address string `json:"address"`
 	Kind    string `json:"kind"`
 	Name    string `json:"name"`
-	// Action is the planned action: "create", "update", "disable" or "delete".
+	// Action is the planned action: "create", "update", "rename", "disable" or "delete".
 	Action string `json:"action"`
 	// Status is "applied", "failed" or "not-started".
 	Status string `json:"status"`
-	// Adopted is true for a create that found the user existing and updated it instead.
+	// Adopted is true for a create whose answer was lost: apply found the user it had just made.
 	Adopted bool `json:"adopted"`
+	// NotVerified, for an applied change, says why the read-back could not check what Keycloak
+	// stored; "" otherwise (format 1.1).
+	NotVerified string `json:"not_verified"`
 	// Error says why the change failed or was not started; "" when applied. Hints suggest a
 	// fix, when there is one.
 	Error string   `json:"error"`
@@ -65,13 +73,16 @@ func (r *Result) JSON() *JSONResult {
 		Complete:      r.Err() == nil,
 		Interrupted:   r.Interrupted,
 		Summary: JSONSummary{Added: r.Added, Changed: r.Changed, Removed: r.Removed,
-			Failed: r.Failed, NotStarted: r.NotStarted},
+			Failed: r.Failed, NotStarted: r.NotStarted, NotVerified: r.Unverified},
 		Changes: make([]JSONOutcome, len(r.Outcomes)),
 	}
 	for i, o := range r.Outcomes {
 		jo := JSONOutcome{
 			Address: o.Addr.String(), Kind: string(o.Addr.Kind), Name: o.Addr.Name,
 			Action: o.Action.String(), Status: o.Status.String(), Adopted: o.Adopted, Hints: []string{},
+		}
+		if o.Unverified != nil {
+			jo.NotVerified = o.Unverified.Error()
 		}
 		if o.Err != nil {
 			jo.Error = o.Err.Error()

@@ -35,7 +35,7 @@ func TestJSONResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{
-  "format_version": "1.0",
+  "format_version": "1.1",
   "realm": "codemie",
   "complete": false,
   "interrupted": true,
@@ -44,7 +44,8 @@ func TestJSONResult(t *testing.T) {
     "changed": 0,
     "removed": 0,
     "failed": 1,
-    "not_started": 1
+    "not_started": 1,
+    "not_verified": 0
   },
   "changes": [
     {
@@ -54,6 +55,7 @@ func TestJSONResult(t *testing.T) {
       "action": "create",
       "status": "applied",
       "adopted": false,
+      "not_verified": "",
       "error": "",
       "hints": []
     },
@@ -64,6 +66,7 @@ func TestJSONResult(t *testing.T) {
       "action": "create",
       "status": "applied",
       "adopted": true,
+      "not_verified": "",
       "error": "",
       "hints": []
     },
@@ -74,6 +77,7 @@ func TestJSONResult(t *testing.T) {
       "action": "create",
       "status": "failed",
       "adopted": false,
+      "not_verified": "",
       "error": "Keycloak did not store ` + "`applications`" + ` for bob: the realm's unmanaged-attribute policy does not allow it",
       "hints": [
         "set settings.unmanagedAttributePolicy: ADMIN_EDIT, or declare the attribute in the realm's user profile with admin edit permission"
@@ -86,6 +90,7 @@ func TestJSONResult(t *testing.T) {
       "action": "delete",
       "status": "not-started",
       "adopted": false,
+      "not_verified": "",
       "error": "apply was interrupted",
       "hints": []
     }

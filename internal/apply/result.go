@@ -3,8 +3,10 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
@@ -43,11 +45,15 @@ type Outcome struct {
 	Action plan.Action
 	// Status is what became of it.
 	Status Status
-	// Adopted is true for a user Create whose create request failed while the user existed
-	// all the same (the request took effect before the connection broke, or someone else made
-	// the user since the plan), so that apply updated that user to the declared state instead.
-	// An adopted create counts as added.
+	// Adopted is true for a user Create whose create request failed although it took effect
+	// (the connection broke after Keycloak made the user): apply found the user it had just
+	// made and finished it. An adopted create counts as added.
 	Adopted bool
+	// Unverified, for an Applied change, says why the read-back could not check what Keycloak
+	// stored (it was interrupted or failed, or the run lost its lock and another run may have
+	// changed the user since); nil when it was checked or there was nothing to check. Every
+	// request of the change succeeded.
+	Unverified error
 	// Err says why the change failed (Failed), or why it was not started (NotStarted); nil when
 	// Applied. Keycloak's message is part of it. It does not repeat Addr, except where the
 	// sentence needs the name (VerifyError).
@@ -55,7 +61,7 @@ type Outcome struct {
 }
 
 // String is the outcome as one line for people: `user "bob": created`,
-// `user "bob": created (adopted: it existed already)`, `role "admin": failed to create: …`,
+// `user "bob": created (the create's answer was lost; found the user it made)`, `role "admin": failed to create: …`,
 // `user "eve": not started: apply was interrupted`. Keycloak's message is part of a failure,
 // so the line goes through escape.Text: nothing in it can end the line or act on the terminal.
 func (o Outcome) String() string { return escape.Text(o.line()) }
@@ -66,7 +72,10 @@ func (o Outcome) line() string {
 	case Applied:
 		s += pastTense(o.Action)
 		if o.Adopted {
-			s += " (adopted: it existed already)"
+			s += " (the create's answer was lost; found the user it made)"
+		}
+		if o.Unverified != nil {
+			s += " (not verified: " + o.Unverified.Error() + ")"
 		}
 		return s
 	case Failed:
@@ -84,6 +93,8 @@ func pastTense(a plan.Action) string {
 		return "created"
 	case plan.Update:
 		return "updated"
+	case plan.Rename:
+		return "renamed"
 	case plan.Disable:
 		return "disabled"
 	case plan.Delete:
@@ -108,9 +119,11 @@ type Result struct {
 	// Outcomes hold one entry per change of the plan, in the plan's order.
 	Outcomes []Outcome
 	// Added counts applied creations (users, adopted ones included, and roles); Changed
-	// applied updates (policy, role descriptions, users); Removed applied Disable and Delete
+	// applied updates (policy, role descriptions, users) and renames; Removed applied Disable and Delete
 	// changes; Failed the failed changes of every kind; NotStarted the changes never begun.
 	Added, Changed, Removed, Failed, NotStarted int
+	// Unverified counts the applied changes whose read-back did not happen (Outcome.Unverified).
+	Unverified int
 	// Interrupted is true when the context was cancelled before every change had started.
 	Interrupted bool
 }
@@ -118,6 +131,9 @@ type Result struct {
 func newResult(realm string, outcomes []Outcome, interrupted bool) *Result {
 	r := &Result{Realm: realm, Outcomes: outcomes, Interrupted: interrupted}
 	for _, o := range outcomes {
+		if o.Status == Applied && o.Unverified != nil {
+			r.Unverified++
+		}
 		switch {
 		case o.Status == Failed:
 			r.Failed++
@@ -125,7 +141,7 @@ func newResult(realm string, outcomes []Outcome, interrupted bool) *Result {
 			r.NotStarted++
 		case o.Action == plan.Create:
 			r.Added++
-		case o.Action == plan.Update:
+		case o.Action == plan.Update, o.Action == plan.Rename:
 			r.Changed++
 		case o.Action.IsRemoval():
 			r.Removed++
@@ -140,21 +156,27 @@ func newResult(realm string, outcomes []Outcome, interrupted bool) *Result {
 // changes not started: "Apply interrupted: A added, C changed, D removed, F failed, N not started."
 func (r *Result) Summary() string {
 	counts := fmt.Sprintf("%d added, %d changed, %d removed, %d failed", r.Added, r.Changed, r.Removed, r.Failed)
+	var s string
 	switch {
 	case r.NotStarted == 0:
-		return "Apply complete: " + counts + "."
+		s = "Apply complete: " + counts
 	case r.Interrupted:
-		return fmt.Sprintf("Apply interrupted: %s, %d not started.", counts, r.NotStarted)
+		s = fmt.Sprintf("Apply interrupted: %s, %d not started", counts, r.NotStarted)
+	default:
+		s = fmt.Sprintf("Apply stopped: %s, %d not started", counts, r.NotStarted)
 	}
-	return fmt.Sprintf("Apply stopped: %s, %d not started.", counts, r.NotStarted)
+	if r.Unverified > 0 {
+		s += fmt.Sprintf("; %d applied but not verified", r.Unverified)
+	}
+	return s + "."
 }
 
 // Err is nil when every change was applied, and an *Error otherwise.
 func (r *Result) Err() error {
-	if r.Failed == 0 && r.NotStarted == 0 {
+	if r.Failed == 0 && r.NotStarted == 0 && r.Unverified == 0 {
 		return nil
 	}
-	e := &Error{Failed: r.Failed, NotStarted: r.NotStarted, Interrupted: r.Interrupted}
+	e := &Error{Failed: r.Failed, NotStarted: r.NotStarted, Unverified: r.Unverified, Interrupted: r.Interrupted}
 	for _, o := range r.Outcomes {
 		if o.Status == Failed {
 			e.Errs = append(e.Errs, &ChangeError{Addr: o.Addr, Err: o.Err})
@@ -166,8 +188,8 @@ func (r *Result) Err() error {
 // Error is Result.Err: some changes failed or were not started. Its message only counts them;
 // each failure is in Errs, and errors.As finds the typed errors among them.
 type Error struct {
-	// Failed and NotStarted are the Result's counts.
-	Failed, NotStarted int
+	// Failed, NotStarted and Unverified are the Result's counts.
+	Failed, NotStarted, Unverified int
 	// Interrupted is the Result's.
 	Interrupted bool
 	// Errs are the failures, one *ChangeError per failed change, in plan order.
@@ -181,6 +203,9 @@ func (e *Error) Error() string {
 	}
 	if e.NotStarted > 0 {
 		parts = append(parts, fmt.Sprintf("%d not started", e.NotStarted))
+	}
+	if e.Unverified > 0 {
+		parts = append(parts, fmt.Sprintf("%d applied but not verified", e.Unverified))
 	}
 	msg := strings.Join(parts, ", ")
 	if e.Interrupted {
@@ -205,7 +230,80 @@ func (e *Error) Hints() []string {
 			}
 		}
 	}
-	return append(hints, "run roster plan and roster apply again: apply picks up where this run stopped")
+	if e.Unverified > 0 {
+		hints = append(hints, "every request of the unverified changes succeeded; roster plan shows anything Keycloak did not keep")
+	}
+	if e.NotStarted > 0 || slices.ContainsFunc(e.Errs, func(err error) bool { return !permanent(err) }) {
+		hints = append(hints, "run roster plan and roster apply again: apply picks up where this run stopped")
+	}
+	return hints
+}
+
+// permanent reports whether repeating the failed change cannot help until someone changes the
+// configuration or the realm: Keycloak refused it as invalid (400) or as conflicting with
+// something that exists (409).
+func permanent(err error) bool {
+	var ee *ExistsError
+	var te *EmailTakenError
+	if errors.As(err, &ee) || errors.As(err, &te) {
+		return true
+	}
+	s := statusOf(err)
+	return s == http.StatusBadRequest || s == http.StatusConflict
+}
+
+// statusOf returns the HTTP status of a failed request in err's chain, or 0.
+func statusOf(err error) int {
+	var s interface{ StatusCode() int }
+	if errors.As(err, &s) {
+		return s.StatusCode()
+	}
+	return 0
+}
+
+// ExistsError is a create that failed because a user of the name exists that this run did not
+// make: a hand-made account, or one made before this run by anyone. roster does not take it
+// over: it would write its ownership marker onto it, and a later prune would remove it.
+type ExistsError struct {
+	Username string
+	ID       string
+	Created  time.Time // zero when unknown
+	Err      error     // the create's failure
+}
+
+func (e *ExistsError) Error() string {
+	created := ""
+	if !e.Created.IsZero() {
+		created = ", created " + e.Created.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("failed to create: %v; a user %q (id %s%s) exists already and this run did not create it, so roster leaves it alone",
+		e.Err, e.Username, e.ID, created)
+}
+
+func (e *ExistsError) Unwrap() error { return e.Err }
+
+// Hints say how to go on.
+func (e *ExistsError) Hints() []string {
+	return []string{fmt.Sprintf("run roster plan again: it shows what it would change on the existing %q, which then stays unmarked (prune never removes it); "+
+		"if that account belongs to someone else, give the user in the configuration another username", e.Username)}
+}
+
+// EmailTakenError is a create refused because another user holds its email.
+type EmailTakenError struct {
+	Email  string
+	Holder string // the username of the user who has the email
+	Err    error
+}
+
+func (e *EmailTakenError) Error() string {
+	return fmt.Sprintf("failed to create: %v: user %q has the email %s", e.Err, e.Holder, e.Email)
+}
+
+func (e *EmailTakenError) Unwrap() error { return e.Err }
+
+// Hints say how to go on.
+func (e *EmailTakenError) Hints() []string {
+	return []string{fmt.Sprintf("Keycloak lets one user only have an email: change the email in the configuration, or change or remove %q in Keycloak, then run roster plan again", e.Holder)}
 }
 
 // ChangeError is the failure of one change, named by its address: `user "bob": failed to

@@ -1,10 +1,14 @@
 package apply
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
@@ -68,8 +72,8 @@ func (r *runner) applyUser(i int) {
 			return
 		}
 		if adopted {
-			// The user's live roles are unknown: bring the owned ones to exactly After.Role.
-			// Both requests are idempotent, so mapping what is mapped costs nothing.
+			// A batch that took effect mapped the roles, a single create none: bring the owned
+			// ones to exactly After.Role. Both requests are idempotent.
 			add, remove = exactRole(u)
 			r.outcomes[i].Adopted = true
 		}
@@ -103,6 +107,9 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 	}
 	if len(sent) > 0 {
 		ck := &check{id: id, username: c.Addr.Name, sent: sent}
+		if c.User.Before != nil {
+			ck.before = c.User.Before.Attributes
+		}
 		if c.Access != nil && c.User.After != nil {
 			ck.role, ck.want = c.User.After.Role, &c.Access.After
 		}
@@ -114,9 +121,11 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 
 // create creates the user with its initial password and returns its id and the attributes
 // written. When the create fails, the user may exist anyway: the request can take effect
-// before the connection breaks, and someone may have made the user since the plan (409). The
-// create is never sent again; create looks the user up instead and, if it exists, adopts it,
-// updating it to the declared state (adopted is then true).
+// before the connection breaks. The create is never sent again; create looks the user up
+// instead and adopts it (adopted is then true) only when this run provably made it: Keycloak
+// created it after the run logged in (Options.Since) and it carries exactly the fields just
+// sent. Any other user of that name is someone else's account, which roster must not take
+// over (its ownership marker would let prune remove it later): that is an *ExistsError.
 func (r *runner) create(u *plan.UserChange) (id string, sent map[string][]string, adopted bool, err error) {
 	nu := *u.New
 	if ref := u.After.InitialPassword; ref != nil {
@@ -139,45 +148,45 @@ func (r *runner) create(u *plan.UserChange) (id string, sent map[string][]string
 	case ferr != nil:
 		return "", nil, false, fmt.Errorf("%w; looking the user up afterwards failed too: %v", r.failed("create", cerr), ferr)
 	case !found:
-		return "", nil, false, r.failed("create", cerr)
+		return "", nil, false, r.createFailed(&nu, cerr)
 	case lu.FederationLink != "":
 		return "", nil, false, fmt.Errorf("failed to create: %w; the user exists but comes from user storage (federation link %q), which roster never changes",
 			cerr, lu.FederationLink)
+	case !madeAsSent(&lu, &nu, r.opts.Since):
+		return "", nil, false, &ExistsError{Username: nu.Username, ID: lu.ID, Created: lu.Created, Err: cerr}
 	}
-	p := adoptPatch(u)
-	if err := r.t.UpdateUser(r.work, lu.ID, p); err != nil {
-		return "", nil, false, r.failed(fmt.Sprintf("update the existing user after the create failed (%v)", cerr), err)
-	}
-	return lu.ID, p.Attributes, true, nil
+	return lu.ID, nu.Attributes, true, nil
 }
 
-// adoptPatch is the update that brings an existing user of unknown state to what the create
-// would have made, as far as the configuration declares it: the fields After declares (those it
-// leaves out stay as they are, as for any update), every attribute New writes, and the removal
-// of the CodeMie attributes and declared-empty attributes New leaves out, so an adopted user
-// gains no access the configuration does not grant. It never carries a password.
-func adoptPatch(u *plan.UserChange) model.UserPatch {
-	a := u.After
-	p := model.UserPatch{Email: a.Email, FirstName: a.FirstName, LastName: a.LastName, Enabled: a.Enabled}
-	if a.RequiredActions != nil {
-		ra := slices.Clone(*a.RequiredActions)
-		p.RequiredActions = &ra
+// createFailed explains a create that failed while no user of the name exists. A conflict then
+// comes from the email: it names the user who holds it.
+func (r *runner) createFailed(nu *model.NewUser, cerr error) error {
+	if statusOf(cerr) != http.StatusConflict || nu.Email == "" {
+		return r.failed("create", cerr)
 	}
-	p.Attributes = maps.Clone(u.New.Attributes)
-	if p.Attributes == nil {
-		p.Attributes = map[string][]string{}
+	holder, found, err := r.t.FindUserByEmail(r.work, nu.Email)
+	if err != nil || !found {
+		return r.failed("create", cerr)
 	}
-	for _, k := range []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType} {
-		if _, ok := p.Attributes[k]; !ok {
-			p.Attributes[k] = nil
+	return &EmailTakenError{Email: nu.Email, Holder: holder.Username, Err: cerr}
+}
+
+// madeAsSent reports whether the live user is the one the create just sent: created by Keycloak
+// at or after since, with exactly the fields and attributes of nu.
+func madeAsSent(lu *model.LiveUser, nu *model.NewUser, since time.Time) bool {
+	if lu.Created.IsZero() || lu.Created.Before(since) {
+		return false
+	}
+	if lu.Email != strings.ToLower(nu.Email) || lu.FirstName != nu.FirstName || lu.LastName != nu.LastName ||
+		lu.Enabled != nu.Enabled || len(lu.Attributes) != len(nu.Attributes) {
+		return false
+	}
+	for k, v := range nu.Attributes {
+		if !sameValues(v, lu.Attributes[k]) {
+			return false
 		}
 	}
-	for k, v := range a.Attributes {
-		if len(v) == 0 {
-			p.Attributes[k] = nil
-		}
-	}
-	return p
+	return true
 }
 
 // exactRole returns the owned roles to map and unmap so that the user holds exactly
@@ -200,6 +209,7 @@ type check struct {
 	id       string
 	username string
 	sent     map[string][]string
+	before   map[string][]string // the attributes before the write, for an update
 	role     model.Role
 	want     *model.Access // nil: the change says nothing about access
 }
@@ -207,6 +217,9 @@ type check struct {
 // verify reads the users back once and finishes every user change whose attributes were
 // written: applied when Keycloak stored them as sent, failed otherwise. It runs even after an
 // interrupt, on the work context, since it only reads and tells whether what was written held.
+// When the read-back fails or is cut off, or the run is no longer the realm's writer (its
+// context was cancelled with ErrNotHolder, so another run may have changed the users since),
+// the changes are applied but Unverified.
 func (r *runner) verify(idx []int) {
 	var pending []int
 	for _, i := range idx {
@@ -221,13 +234,40 @@ func (r *runner) verify(idx []int) {
 	for k, i := range pending {
 		ids[k] = r.checks[i].id
 	}
-	users, err := r.t.ReadUsers(r.work, ids)
-	if err != nil {
-		err = r.failed("read the users back to verify the attributes written", err)
-		for _, i := range pending {
-			r.finish(i, err)
+	why := context.Cause(r.ctx)
+	if !errors.Is(why, ErrNotHolder) {
+		var users []model.LiveUser
+		if users, why = r.t.ReadUsers(r.work, ids); why == nil {
+			r.check(pending, users)
+			return
 		}
-		return
+		if context.Cause(r.work) == errGraceOver {
+			why = fmt.Errorf("reading the users back was cut off: %v", errGraceOver)
+		} else {
+			why = fmt.Errorf("reading the users back failed: %w", why)
+		}
+	}
+	// Every request of these changes succeeded; only the check is missing. They are applied,
+	// and say so.
+	for _, i := range pending {
+		r.outcomes[i].Unverified = why
+		r.finish(i, nil)
+	}
+}
+
+// check finishes the pending changes by comparing what was sent with the users as read back.
+func (r *runner) check(pending []int, users []model.LiveUser) {
+	// An attribute that reads back as it was before the write was either dropped (the policy
+	// does not let administrators write it) or written back by someone else since: the policy
+	// as it is now tells which. It is read once, when first needed; when it cannot be read, the
+	// policy is blamed.
+	var read, allowed bool
+	adminWrites := func() bool {
+		if !read {
+			policy, err := r.t.Policy(r.work)
+			read, allowed = true, err == nil && (policy == model.PolicyEnabled || policy == model.PolicyAdminEdit)
+		}
+		return allowed
 	}
 	byID := make(map[string]*model.LiveUser, len(users))
 	for k := range users {
@@ -240,33 +280,49 @@ func (r *runner) verify(idx []int) {
 			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
 			continue
 		}
-		r.finish(i, c.verify(lu, r.codemie, r.mapping))
+		changed, err := c.verify(lu, r.codemie, r.mapping, adminWrites)
+		if err == nil && len(changed) > 0 {
+			r.outcomes[i].Unverified = fmt.Errorf("%s changed after roster wrote it, by someone else; roster plan shows the difference", codeList(changed))
+		}
+		r.finish(i, err)
 	}
 }
 
 // verify compares the user as listed with what was sent, and what CodeMie reads from it with
 // what the plan said it would. Values are compared as multisets: Keycloak stores each value as a
-// row and does not promise their order.
-func (c *check) verify(lu *model.LiveUser, cm model.CodeMie, tm model.TokenMapping) error {
+// row and does not promise their order. An attribute that holds neither what was sent nor what
+// it held before the write — or holds what it held before while the policy (adminWrites) lets
+// administrators write it — was changed since by someone else (an administrator in the console
+// during the apply): it is returned in changed, not as a failure, since Keycloak did store the
+// write, and what CodeMie reads is then that person's doing, not checked. One that is absent, or
+// still holds its old value under a policy that drops administrators' writes, was not stored: a
+// *VerifyError.
+func (c *check) verify(lu *model.LiveUser, cm model.CodeMie, tm model.TokenMapping, adminWrites func() bool) (changed []string, err error) {
 	e := &VerifyError{Username: c.username}
-	if c.want != nil {
+	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
+		want, have := c.sent[k], lu.Attributes[k]
+		// have is someone else's: neither sent nor as before, or as before although the policy
+		// lets administrators write it.
+		since := len(have) > 0 && !sameValues(want, have) && (!sameValues(have, c.before[k]) || adminWrites())
+		switch {
+		case len(want) > 0 && sameValues(want, have):
+		case since:
+			changed = append(changed, k)
+		case len(want) == 0 && len(have) > 0:
+			e.NotRemoved = append(e.NotRemoved, k)
+		case len(want) > 0:
+			e.NotStored = append(e.NotStored, k)
+		}
+	}
+	if c.want != nil && len(changed) == 0 {
 		if read := cm.ReadStored(tm, []model.Role{c.role}, lu.Attributes, lu.Enabled); !read.Equal(*c.want) {
 			e.Read, e.Want = read.Summary(), c.want.Summary()
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
-		want, have := c.sent[k], lu.Attributes[k]
-		switch {
-		case len(want) == 0 && len(have) > 0:
-			e.NotRemoved = append(e.NotRemoved, k)
-		case len(want) > 0 && !sameValues(want, have):
-			e.NotStored = append(e.NotStored, k)
-		}
-	}
 	if len(e.NotStored) == 0 && len(e.NotRemoved) == 0 && e.Read == "" {
-		return nil
+		return changed, nil
 	}
-	return e
+	return changed, e
 }
 
 func sameValues(a, b []string) bool {

@@ -67,6 +67,8 @@ func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
 	check(t, err)
 	check(t, realm.SetPolicy(ctx, "ADMIN_EDIT"))
 	check(t, realm.CreateRoles(ctx, "admin", "developer"))
+	_, err = realm.CodeMieClient(ctx, "codemie", "profile", false) // CodeMie's client, as its guide sets it up
+	check(t, err)
 	var users []keycloaktest.User
 	var yaml strings.Builder
 	fmt.Fprintf(&yaml, "version: 1\nrealm: %s\nsettings:\n  unmanagedAttributePolicy: ADMIN_EDIT\nusers:\n", realm.Name)

@@ -40,6 +40,7 @@ type applyOptions struct {
 	BatchSize   int
 	Lock        bool
 	LockTimeout time.Duration
+	LockLease   time.Duration
 	Format      string
 	SendInvites bool
 	SecretsDir  string
@@ -98,6 +99,7 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.IntVar(&opts.BatchSize, "batch-size", apply.DefaultBatchSize, "how many users without an initial password to create per request (1: one request per user)")
 	f.BoolVar(&opts.Lock, "lock", true, "hold the realm's apply lock (realm role "+keycloak.LockRole+") while applying, so that two applies never interleave")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "how long to wait for the apply lock while another apply holds it")
+	f.DurationVar(&opts.LockLease, "lock-lease", keycloak.DefaultLockLease, "how long the apply lock stays held after its last renewal (renewed every quarter of it; apply stops writing once it cannot prove it still holds it)")
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
 	opts.removal.addFlags(f)
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
@@ -111,6 +113,9 @@ func (o *applyOptions) check() error {
 	}
 	if o.Parallelism < 1 {
 		return withHint(fmt.Errorf("--parallelism must be at least 1, not %d", o.Parallelism), "the default is 8")
+	}
+	if o.LockLease < time.Second {
+		return withHint(fmt.Errorf("--lock-lease must be at least 1s, not %s", o.LockLease), "the default is 2m")
 	}
 	if o.BatchSize < 1 {
 		return withHint(fmt.Errorf("--batch-size must be at least 1, not %d", o.BatchSize), "the default is 50; 1 creates each user with its own request")
@@ -138,9 +143,11 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
+	var lock *keycloak.Lock
 	if opts.Lock && pl.plan.HasChanges() {
 		// An apply with nothing to do writes nothing, not even its lock.
-		lock, lerr := pl.client.Lock(ctx, lockHolder(), opts.LockTimeout)
+		var lerr error
+		lock, lerr = pl.client.Lock(ctx, lockHolder(), keycloak.LockOptions{Timeout: opts.LockTimeout, Lease: opts.LockLease})
 		if lerr != nil {
 			return classify(lerr)
 		}
@@ -165,8 +172,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	text := opts.Format == "text"
 	if !pl.plan.HasChanges() {
 		if text {
-			fmt.Fprintln(ios.Out, "No changes. The realm matches the configuration.")
-			return nil
+			return render.NoChanges(ios.Out, pl.plan)
 		}
 		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}
@@ -190,17 +196,36 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 			v, err := secrets.Resolve(*ref)
 			ios.Secrets.Add(string(v))
 			return v, err
-		}}
+		},
+		Since: pl.client.Since()}
 	if ios.IsStderrTTY() {
 		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
 	}
-	result := apply.Run(ctx, pl.plan, pl.client, aopts)
+	actx := ctx
+	if lock != nil {
+		// A lost lock stops the apply like Ctrl-C: nothing new starts, and the client's fence
+		// refuses the writes of the changes under way.
+		var cancel context.CancelCauseFunc
+		actx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			select {
+			case <-lock.Lost():
+				cancel(apply.ErrNotHolder)
+			case <-actx.Done():
+			}
+		}()
+	}
+	result := apply.Run(actx, pl.plan, pl.client, aopts)
 	if aopts.Progress != nil {
 		fmt.Fprint(ios.ErrOut, "\r\033[K")
 	}
 	if !text {
 		if err := writeJSON(ios, result); err != nil {
 			return err
+		}
+		if lock != nil && lock.Err() != nil {
+			return lockLost(lock.Err(), result)
 		}
 		if result.Err() != nil {
 			return silentExit(ExitError)
@@ -212,6 +237,9 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		fmt.Fprintln(ios.Out, o)
 	}
 	fmt.Fprintln(ios.Out, result.Summary())
+	if lock != nil && lock.Err() != nil {
+		return lockLost(lock.Err(), result)
+	}
 	invited := true
 	if opts.SendInvites {
 		invited = sendInvites(ctx, ios, pl, result)
@@ -223,6 +251,14 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		return silentExit(ExitError)
 	}
 	return nil
+}
+
+// lockLost is the error of an apply that lost its lock: what it applied is listed above it, and
+// another run may be applying now, so only a new plan tells what is left to do.
+func lockLost(lost error, result *apply.Result) error {
+	n := result.Added + result.Changed + result.Removed
+	return withHint(fmt.Errorf("lost the apply lock after %s; run plan again: %w", plural(n, "change"), lost),
+		"another apply may have taken the realm over; this run wrote nothing more once it could not prove it held the lock")
 }
 
 // lockHolder says who holds an apply lock, for whoever finds the realm locked.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/export"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
@@ -136,12 +137,11 @@ func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOption
 	if err != nil {
 		return err
 	}
-	if err := checkExport(ios, files); err != nil {
+	cfg, err := checkExport(ios, files)
+	if err != nil {
 		return err
 	}
-	for _, w := range e.Warnings {
-		fmt.Fprintf(ios.ErrOut, "warning: %s\n", w)
-	}
+	warnMisread(ios, cfg, e.Warnings)
 	switch {
 	case opts.Split != "":
 		if err := writeSplit(opts.Split, files, ios.Secrets); err != nil {
@@ -161,20 +161,34 @@ func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOption
 
 // checkExport loads what export wrote, as plan will: a user the realm holds but the format
 // cannot express (an invalid project name, say) must not go unnoticed.
-func checkExport(ios *iostreams.IOStreams, files []export.File) error {
+func checkExport(ios *iostreams.IOStreams, files []export.File) (*model.Config, error) {
 	in := make([]schema.File, len(files))
 	for i, f := range files {
 		in[i] = schema.File{Name: f.Name, Data: f.Data}
 	}
-	_, diags := schema.LoadFiles(in, schema.Options{})
+	cfg, diags := schema.LoadFiles(in, schema.Options{})
 	if !diags.HasErrors() {
-		return nil
+		return cfg, nil
 	}
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}
-	return withHint(errors.New("the exported configuration would not validate; nothing was written"),
+	return nil, withHint(errors.New("the exported configuration would not validate; nothing was written"),
 		"the realm holds values the format refuses: fix them in Keycloak, or narrow the export with --role or --project")
+}
+
+// warnMisread prints, as validate's warnings at the user's place in the exported files, each
+// user CodeMie reads differently from the export's declaration.
+func warnMisread(ios *iostreams.IOStreams, cfg *model.Config, warnings []export.Warning) {
+	for _, w := range warnings {
+		d := diag.Diagnostic{Severity: diag.Warning, Message: fmt.Sprintf("user %q: %s", w.Username, w.Message)}
+		for _, u := range cfg.Users {
+			if u.Username == w.Username {
+				d.Pos = u.Pos
+			}
+		}
+		fmt.Fprintln(ios.ErrOut, d)
+	}
 }
 
 // writeSplit writes files into dir, refusing a directory that already holds configuration. The
@@ -183,11 +197,9 @@ func writeSplit(dir string, files []export.File, secrets *redact.Secrets) error 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
-	for _, pattern := range []string{"*.yaml", "*.yml"} {
-		if m, _ := filepath.Glob(filepath.Join(dir, pattern)); len(m) > 0 {
-			return withHint(fmt.Errorf("directory %s already holds configuration (%s)", dir, filepath.Base(m[0])),
-				"export into an empty or new directory, then move the files")
-		}
+	if m, _ := schema.DirFiles(dir); len(m) > 0 {
+		return withHint(fmt.Errorf("directory %s already holds configuration (%s)", dir, filepath.Base(m[0])),
+			"export into an empty or new directory, then move the files")
 	}
 	for _, f := range files {
 		if err := secrets.WriteFile(filepath.Join(dir, f.Name), f.Data); err != nil {

@@ -33,8 +33,10 @@ func newValidateCmd(ios *iostreams.IOStreams, runF func(*ValidateOptions) error)
 		Short: "Check configuration files without contacting Keycloak",
 		Long: `Check desired-state files without contacting Keycloak.
 
-Each PATH is a YAML file or a directory, whose *.yaml and *.yml files are read in
-name order (subdirectories are not). Objects may be spread over several files.
+Each PATH is a YAML file or a directory, whose *.yaml and *.yml files (in any case)
+are read in name order (subdirectories are not); a file there that looks meant as
+YAML but is not named so (teams.yaml.bak) is an error. A file named twice is read
+once. Objects may be spread over several files; a valid run lists the files read.
 Every problem is reported at once as file:line:col: message.
 
 Exit status: 0 when the configuration is valid, 1 when it has errors (or warnings,
@@ -101,6 +103,11 @@ func writeValidateText(w io.Writer, cfg *model.Config, diags diag.List, failed, 
 	case failed:
 		_, err = fmt.Fprintf(w, "%s, %s.\n", plural(errs, "error"), plural(warns, "warning"))
 	default:
+		for _, f := range cfg.Files {
+			if _, err := fmt.Fprintf(w, "Read %s\n", f); err != nil {
+				return err
+			}
+		}
 		c := countConfig(cfg)
 		suffix := ""
 		if warns > 0 {
@@ -142,15 +149,20 @@ func countConfig(cfg *model.Config) configCounts {
 
 // validateFormatVersion is the version of validate's JSON output; bump it when a consumer
 // would have to change.
-const validateFormatVersion = "1.0"
+//
+// 1.1 added files.
+const validateFormatVersion = "1.1"
 
 type jsonValidate struct {
-	FormatVersion string           `json:"format_version"`
-	Valid         bool             `json:"valid"`
-	ErrorCount    int              `json:"error_count"`
-	WarningCount  int              `json:"warning_count"`
-	Counts        *configCounts    `json:"counts"` // null when the configuration has errors
-	Diagnostics   []jsonDiagnostic `json:"diagnostics"`
+	FormatVersion string        `json:"format_version"`
+	Valid         bool          `json:"valid"`
+	ErrorCount    int           `json:"error_count"`
+	WarningCount  int           `json:"warning_count"`
+	Counts        *configCounts `json:"counts"` // null when the configuration has errors
+	// Files are the files read, in load order, named as given; [] when the configuration has
+	// errors.
+	Files       []string         `json:"files"`
+	Diagnostics []jsonDiagnostic `json:"diagnostics"`
 }
 
 type jsonDiagnostic struct {
@@ -164,11 +176,12 @@ type jsonDiagnostic struct {
 }
 
 func writeValidateJSON(w io.Writer, cfg *model.Config, diags diag.List, valid bool) error {
-	out := jsonValidate{FormatVersion: validateFormatVersion, Valid: valid, Diagnostics: []jsonDiagnostic{}}
+	out := jsonValidate{FormatVersion: validateFormatVersion, Valid: valid, Diagnostics: []jsonDiagnostic{}, Files: []string{}}
 	out.ErrorCount, out.WarningCount = diags.Count()
 	if cfg != nil {
 		c := countConfig(cfg)
 		out.Counts = &c
+		out.Files = append(out.Files, cfg.Files...)
 	}
 	for _, d := range diags {
 		out.Diagnostics = append(out.Diagnostics, jsonDiagnostic{

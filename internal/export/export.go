@@ -44,7 +44,15 @@ type Export struct {
 	NotSelected int
 	// Warnings name the exported users whose live state CodeMie reads differently from how the
 	// export can declare it, in username order.
-	Warnings []string
+	Warnings []Warning
+}
+
+// Warning is an exported user CodeMie reads differently from the export's declaration.
+type Warning struct {
+	Username string
+	// Message says what CodeMie reads today, what it would read once the export is applied,
+	// and why they differ.
+	Message string
 }
 
 // declare returns the access the format can declare for a user CodeMie reads as a, and, when
@@ -146,7 +154,7 @@ func (e *Export) user(lu *model.LiveUser, a model.Access) User {
 	u := User{Live: lu, Access: a, Attributes: map[string][]string{}, Dropped: map[string]string{}}
 	u.Declared, u.Misread = e.declare(lu, a)
 	if u.Misread != "" {
-		e.Warnings = append(e.Warnings, fmt.Sprintf("user %q: %s", lu.Username, u.Misread))
+		e.Warnings = append(e.Warnings, Warning{Username: lu.Username, Message: u.Misread})
 	}
 	for name, vals := range lu.Attributes {
 		if why := e.skipAttribute(name, vals); why != "" {

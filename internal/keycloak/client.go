@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
@@ -66,9 +67,11 @@ type Client struct {
 	mu      sync.Mutex
 	token   string
 	renewAt time.Time
+	since   time.Time // when the first token was issued, by the server's clock
 
 	roles    roleRefs
 	defaults creationDefaults
+	fence    atomic.Pointer[Lock] // the apply lock that fences writes, while one is held
 }
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.
@@ -248,9 +251,22 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	}
 	c.cfg.Secrets.Add(jwt.AccessToken, jwt.RefreshToken, jwt.IDToken)
 	lifetime := time.Duration(jwt.ExpiresIn) * time.Second
+	if iat, ok := issuedAt(jwt.AccessToken); ok && c.since.IsZero() {
+		c.since = time.Unix(iat, 0).UTC()
+	}
 	c.token = jwt.AccessToken
 	c.renewAt = time.Now().Add(lifetime - lifetime/5)
 	return c.token, nil
+}
+
+// Since is when the client first logged in, by the server's clock (to the second), or zero when
+// it has not yet or the token did not say: whatever this run creates, Keycloak records as
+// created at or after it. The server's clock is compared with the server's, so the local clock
+// does not matter.
+func (c *Client) Since() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.since
 }
 
 // login asks the token endpoint for an access token with the configured credentials.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -94,6 +95,12 @@ func TestImportUsersMatchesCreateUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.SortFunc(live, func(a, b model.LiveUser) int { return strings.Compare(a.Username, b.Username) })
+	for i := range live {
+		if live[i].Created.IsZero() {
+			t.Errorf("%s has no creation time", live[i].Username)
+		}
+		live[i].Created = time.Time{}
+	}
 	wantUsers := []model.LiveUser{
 		{ID: ids["batch1"], Username: "batch1", Email: "batch1@example.com", FirstName: "Batch", Enabled: true, Attributes: attrs,
 			RequiredActions: []string{"UPDATE_PASSWORD"}},

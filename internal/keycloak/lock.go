@@ -19,13 +19,26 @@ import (
 // holds it and until when. Live reads leave it out, so it never shows in a plan.
 const LockRole = model.ApplyLockRole
 
-// Lock timing: a holder renews its lease every lockRenew; a holder that died stops renewing, and
-// its lock is free lockLease after the last renewal. Variables only so that tests can shorten them.
-var (
-	lockLease = 2 * time.Minute
-	lockRenew = 30 * time.Second
-	lockPoll  = 2 * time.Second
-)
+// DefaultLockLease is how long an apply lock stays held after its holder's last renewal.
+const DefaultLockLease = 2 * time.Minute
+
+// LockOptions tune Lock.
+type LockOptions struct {
+	// Timeout is how long to wait while another run holds the lock; zero does not wait.
+	Timeout time.Duration
+	// Lease is how long the lock stays held after the last renewal; zero or less means
+	// DefaultLockLease. The holder renews it every Lease/4 and writes nothing once Lease*3/4
+	// has passed since the start of its last successful renewal: the last quarter is the margin
+	// for a write under way to land before another run may take the lock over.
+	Lease time.Duration
+}
+
+func (o LockOptions) lease() time.Duration {
+	if o.Lease <= 0 {
+		return DefaultLockLease
+	}
+	return o.Lease
+}
 
 // LockedError is returned by Lock when another run holds the realm's apply lock.
 type LockedError struct {
@@ -50,30 +63,56 @@ func (e *LockedError) Hints() []string {
 		"if that run died, its lock expires at %s", e.Expires.UTC().Format(time.RFC3339))}
 }
 
-// Lock is a held apply lock; Release gives it back.
+// Lock is a held apply lock; Release gives it back. While it is held, the client fences its
+// writes with it: a write is sent only while the holder can prove it still holds the lock (see
+// LockOptions.Lease), and fails with *LockLostError otherwise.
 type Lock struct {
-	c    *Client
-	id   string
-	desc func() string
+	c     *Client
+	id    string
+	desc  func() string
+	lease time.Duration
 
 	stop chan struct{}
 	done chan struct{}
-	mu   sync.Mutex
-	err  error // the last renewal's failure
+	lost chan struct{} // closed when the lock is lost
+
+	mu         sync.Mutex
+	validUntil time.Time // by the monotonic clock: no write may be under way past it
+	err        *LockLostError
 }
 
+// LockLostError is a write refused because the apply lock can no longer be proven held: a
+// renewal failed, or the holder was paused (or starved) past the point where another run may
+// take the lock over. Nothing more is written.
+type LockLostError struct {
+	Realm string
+	Why   string
+}
+
+func (e *LockLostError) Error() string {
+	return fmt.Sprintf("lost the apply lock of realm %q: %s", e.Realm, e.Why)
+}
+
+// lockRequest marks the context of the lock's own requests, which its fence lets through.
+type lockRequest struct{}
+
 // Lock takes the realm's apply lock for holder (a description such as "ops@ci-runner pid 42"),
-// waiting up to timeout while another run holds it. A lock whose holder stopped renewing it
-// is taken over. The lock is renewed in the background until Release.
-func (c *Client) Lock(ctx context.Context, holder string, timeout time.Duration) (*Lock, error) {
+// waiting up to opts.Timeout while another run holds it. A lock whose holder stopped renewing it
+// is taken over. The lock is renewed in the background until Release, and from now on every
+// write of c is fenced by it.
+func (c *Client) Lock(ctx context.Context, holder string, opts LockOptions) (*Lock, error) {
 	nonce := make([]byte, 6)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
+	lease := opts.lease()
+	poll := min(2*time.Second, lease/4)
 	holder = holder + " #" + hex.EncodeToString(nonce)
-	describe := func() string { return lockDescription(holder, time.Now().Add(lockLease)) }
-	deadline := time.Now().Add(timeout)
+	describe := func() string { return lockDescription(holder, time.Now().Add(lease)) }
+	ctx = context.WithValue(ctx, lockRequest{}, true)
+	deadline := time.Now().Add(opts.Timeout)
 	for attempt := 1; ; attempt++ {
+		sent := time.Now()
 		presp, perr := c.do(ctx, http.MethodPost, "/roles", map[string]string{"name": LockRole, "description": describe()}, nil)
 		// Whatever the answer, the role tells who holds the lock: a create whose answer was lost
 		// may have made it ours.
@@ -101,7 +140,9 @@ func (c *Client) Lock(ctx context.Context, holder string, timeout time.Duration)
 		who, expires, ok := parseLockDescription(role.Description)
 		switch {
 		case ok && who == holder:
-			l := &Lock{c: c, id: role.ID, desc: describe, stop: make(chan struct{}), done: make(chan struct{})}
+			l := &Lock{c: c, id: role.ID, desc: describe, lease: lease, validUntil: sent.Add(lease),
+				stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+			c.fence.Store(l)
 			go l.renew()
 			return l, nil
 		case !ok:
@@ -116,46 +157,92 @@ func (c *Client) Lock(ctx context.Context, holder string, timeout time.Duration)
 		case !time.Now().Before(deadline):
 			return nil, &LockedError{Realm: c.cfg.Realm, Holder: who, Expires: expires}
 		}
-		if err := sleep(ctx, min(lockPoll, time.Until(deadline))); err != nil {
+		if err := sleep(ctx, min(poll, time.Until(deadline))); err != nil {
 			return nil, err
 		}
 	}
 }
 
+// check returns nil while a write sent now may land with the lock held, and the deadline the
+// write must finish by; otherwise the loss, for good.
+func (l *Lock) check() (time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil && !time.Now().Before(l.validUntil.Add(-l.lease/4)) {
+		l.loseLocked(fmt.Sprintf("no renewal succeeded for %s (the process was paused, or starved, or cut off from Keycloak)",
+			time.Since(l.validUntil.Add(-l.lease)).Round(time.Second)))
+	}
+	if l.err != nil {
+		return time.Time{}, l.err
+	}
+	return l.validUntil, nil
+}
+
+// loseLocked records the loss; l.mu must be held.
+func (l *Lock) loseLocked(why string) {
+	if l.err == nil {
+		l.err = &LockLostError{Realm: l.c.cfg.Realm, Why: why}
+		close(l.lost)
+	}
+}
+
+// Lost is closed when the lock is lost; Err then says why.
+func (l *Lock) Lost() <-chan struct{} { return l.lost }
+
+// Err returns the *LockLostError once the lock is lost, else nil.
+func (l *Lock) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		return nil
+	}
+	return l.err
+}
+
+// renew renews the lease every lease/4. A renewal is sent only while the lock is provably held,
+// and a failed one loses the lock: after it another run may take the lock over at any moment.
 func (l *Lock) renew() {
 	defer close(l.done)
-	t := time.NewTicker(lockRenew)
+	t := time.NewTicker(l.lease / 4)
 	defer t.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
+		case <-l.lost:
+			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), lockRenew)
-		_, err := l.c.do(ctx, http.MethodPut, "/roles-by-id/"+url.PathEscape(l.id),
+		until, err := l.check()
+		if err != nil {
+			return
+		}
+		sent := time.Now()
+		ctx, cancel := context.WithDeadline(context.WithValue(context.Background(), lockRequest{}, true), until)
+		_, err = l.c.do(ctx, http.MethodPut, "/roles-by-id/"+url.PathEscape(l.id),
 			map[string]string{"name": LockRole, "description": l.desc()}, nil)
 		cancel()
 		l.mu.Lock()
-		l.err = err
+		if err != nil {
+			l.loseLocked("renewing it failed: " + err.Error())
+		} else if l.err == nil {
+			l.validUntil = sent.Add(l.lease)
+		}
 		l.mu.Unlock()
 	}
 }
 
-// Release stops renewing the lock and deletes it. It reports a renewal that failed last, since
-// another run may then have taken the lock over.
+// Release stops renewing the lock, stops fencing the client's writes with it, and deletes it (by
+// id: a lock another run took over has another id and stays). It reports the loss of the lock.
 func (l *Lock) Release(ctx context.Context) error {
 	close(l.stop)
 	<-l.done
+	l.c.fence.CompareAndSwap(l, nil)
+	ctx = context.WithValue(ctx, lockRequest{}, true)
 	if _, err := l.c.do(ctx, http.MethodDelete, "/roles-by-id/"+url.PathEscape(l.id), nil, nil); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err)
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.err != nil {
-		return fmt.Errorf("renewing the apply lock failed, so another run may have taken it over: %w", l.err)
-	}
-	return nil
+	return l.Err()
 }
 
 const lockPrefix = "Held by roster apply: "

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // TestLock takes the apply lock, shows a second taker that it is held and by whom, hides it from
@@ -19,12 +20,12 @@ func TestLock(t *testing.T) {
 	ctx := context.Background()
 	c := dial(t, realm)
 
-	first, err := c.Lock(ctx, "ci-runner pid 1", 0)
+	first, err := c.Lock(ctx, "ci-runner pid 1", keycloak.LockOptions{})
 	if err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
 	start := time.Now()
-	_, err = dial(t, realm).Lock(ctx, "ci-runner pid 2", 3*time.Second)
+	_, err = dial(t, realm).Lock(ctx, "ci-runner pid 2", keycloak.LockOptions{Timeout: 3 * time.Second})
 	var locked *keycloak.LockedError
 	if !errors.As(err, &locked) || !strings.HasPrefix(locked.Holder, "ci-runner pid 1 #") {
 		t.Fatalf("second Lock = %v, want a LockedError naming the first holder", err)
@@ -48,7 +49,7 @@ func TestLock(t *testing.T) {
 	// A second taker that waits gets the lock once the first releases it.
 	got := make(chan error, 1)
 	go func() {
-		l, err := dial(t, realm).Lock(ctx, "ci-runner pid 3", time.Minute)
+		l, err := dial(t, realm).Lock(ctx, "ci-runner pid 3", keycloak.LockOptions{Timeout: time.Minute})
 		if err == nil {
 			err = l.Release(ctx)
 		}
@@ -68,7 +69,7 @@ func TestLock(t *testing.T) {
 	if err := realm.Admin(ctx, http.MethodPost, "/roles", stale, nil); err != nil {
 		t.Fatal(err)
 	}
-	l, err := c.Lock(ctx, "ci-runner pid 4", 0)
+	l, err := c.Lock(ctx, "ci-runner pid 4", keycloak.LockOptions{})
 	if err != nil {
 		t.Fatalf("Lock over an expired lock: %v", err)
 	}
@@ -81,23 +82,22 @@ func TestLock(t *testing.T) {
 	if err := realm.Admin(ctx, http.MethodPost, "/roles", foreign, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Lock(ctx, "ci-runner pid 5", 0); !errors.As(err, &locked) || !locked.Expires.IsZero() {
+	if _, err := c.Lock(ctx, "ci-runner pid 5", keycloak.LockOptions{}); !errors.As(err, &locked) || !locked.Expires.IsZero() {
 		t.Errorf("Lock over a foreign role = %v, want a LockedError without expiry", err)
 	}
 }
 
 // TestLockIsRenewed holds a lock for longer than its lease: renewals keep it held.
 func TestLockIsRenewed(t *testing.T) {
-	defer keycloak.SetLockTiming(2*time.Second, 500*time.Millisecond)()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
-	l, err := dial(t, realm).Lock(ctx, "long run", 0)
+	l, err := dial(t, realm).Lock(ctx, "long run", keycloak.LockOptions{Lease: 4 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second)
+	time.Sleep(5 * time.Second)
 	var locked *keycloak.LockedError
-	if _, err := dial(t, realm).Lock(ctx, "next run", 0); !errors.As(err, &locked) {
+	if _, err := dial(t, realm).Lock(ctx, "next run", keycloak.LockOptions{}); !errors.As(err, &locked) {
 		t.Errorf("Lock after the first lease ran out = %v, want it still held (renewed)", err)
 	}
 	if err := l.Release(ctx); err != nil {
@@ -109,19 +109,13 @@ func TestLockIsRenewed(t *testing.T) {
 // before the server saw it) and when it takes effect but the answer is lost (a reset after).
 func TestLockThroughFaults(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
-	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
-	cfg := realm.ServiceAccountConfig()
-	cfg.URL = proxy.URL
+	c, proxy := dialThroughProxy(t, realm)
 	ctx := context.Background()
-	c, err := keycloak.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	roles := "/admin/realms/" + realm.Name + "/roles"
 	proxy.Fail(http.MethodPost, roles, 1, http.StatusBadGateway)
 	proxy.FailWith(http.MethodPost, roles, 1, keycloaktest.ResetBefore)
 	proxy.FailWith(http.MethodPost, roles, 1, keycloaktest.ResetAfter)
-	l, err := c.Lock(ctx, "flaky network", 0)
+	l, err := c.Lock(ctx, "flaky network", keycloak.LockOptions{})
 	if err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
@@ -130,5 +124,42 @@ func TestLockThroughFaults(t *testing.T) {
 	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFailedRenewalLosesTheLock makes every renewal of a held lock fail (500 through a proxy): the
+// lock is lost, and the client then refuses every write with a *LockLostError instead of writing
+// while another run may hold the lock.
+func TestFailedRenewalLosesTheLock(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	c, proxy := dialThroughProxy(t, realm)
+	ctx := context.Background()
+	l, err := c.Lock(ctx, "renewal fails", keycloak.LockOptions{Lease: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role struct {
+		ID string `json:"id"`
+	}
+	if err := realm.Admin(ctx, http.MethodGet, "/roles/"+keycloak.LockRole, nil, &role); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Fail(http.MethodPut, "/admin/realms/"+realm.Name+"/roles-by-id/"+role.ID, 100, http.StatusInternalServerError)
+	select {
+	case <-l.Lost():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the lock is still held after its renewals failed")
+	}
+	err = c.CreateRole(ctx, model.RealmRole{Name: "after-the-loss"})
+	var lost *keycloak.LockLostError
+	if !errors.As(err, &lost) {
+		t.Fatalf("a write after the loss: %v, want a LockLostError", err)
+	}
+	t.Logf("write refused: %v", err)
+	if n := proxy.Seen(http.MethodPost, "/admin/realms/"+realm.Name+"/roles"); n != 1 {
+		t.Errorf("%d role creations reached the server, want 1 (the lock's own)", n)
+	}
+	if err := l.Release(ctx); !errors.As(err, &lost) {
+		t.Errorf("Release: %v, want the loss reported", err)
 	}
 }

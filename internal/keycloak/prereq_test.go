@@ -72,10 +72,11 @@ func TestReadPrerequisites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Users, two role-member listings, profile, roles (5), the client scopes (1), the providers
-	// (1) and their mappers (2), and the lookup of CodeMie's client, which this realm lacks (1).
-	if got := counter.Count(http.MethodGet); got != 10 {
-		t.Errorf("ReadLive with prerequisites made %d GET requests, want 10", got)
+	// Users, two role-member listings, profile, login settings, roles, the count of users (7), the
+	// client scopes (1), the providers (1) and their mappers (2), and the lookup of CodeMie's
+	// client, which this realm lacks (1).
+	if got := counter.Count(http.MethodGet); got != 12 {
+		t.Errorf("ReadLive with prerequisites made %d GET requests, want 12", got)
 	}
 
 	got := live.ClientScope.Mapper("applications")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -55,23 +56,25 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
-// and reads the user profile, the realm roles and CodeMie's client with the mappers that reach it
-// once. For N users with R holders of the owned roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 7 requests or
-// so (plus one per user whose links are asked for, and the prerequisites ReadOptions asks for).
-// The listings run concurrently.
+// and reads the user profile, the realm's login settings, the realm roles and CodeMie's client
+// with the mappers that reach it once. For N users with R holders of the owned roles that is
+// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so (plus one per user whose links are asked for, and the
+// prerequisites ReadOptions asks for). The listings run concurrently. The user listing is
+// checked against Keycloak's count of users and the role members (see checkUsers): a plan made
+// from a partial listing would create users that exist.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
 		users   []userRep
-		members = make(map[model.Role][]string, len(model.OwnedRoles))
+		members = make(map[model.Role][]member, len(model.OwnedRoles))
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		errs    = make([]error, 6+len(model.OwnedRoles))
+		errs    = make([]error, 7+len(model.OwnedRoles))
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
 	}
-	run(0, func() (err error) { live.Policy, err = c.readPolicy(ctx); return err })
+	run(0, func() (err error) { live.Policy, live.ProfileAttributes, err = c.readProfile(ctx); return err })
 	run(1, func() (err error) { live.Roles, err = c.readRoles(ctx); return err })
 	run(2, func() (err error) { users, err = c.readUsers(ctx); return err })
 	if opts.ClientScope != "" {
@@ -84,11 +87,12 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		live.Client, live.ClientUnread, err = c.ReadCodeMieClient(ctx)
 		return err
 	})
+	run(6, func() (err error) { live.Login, err = c.readLogin(ctx); return err })
 	for i, role := range model.OwnedRoles {
-		run(6+i, func() error {
-			ids, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
+		run(7+i, func() error {
+			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
 			mu.Lock()
-			members[role] = ids
+			members[role] = ms
 			mu.Unlock()
 			return err
 		})
@@ -99,11 +103,15 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 			return nil, err
 		}
 	}
+	users, err := c.checkUsers(ctx, users, members)
+	if err != nil {
+		return nil, err
+	}
 
 	roleOf := make(map[string][]model.Role)
 	for _, role := range model.OwnedRoles { // fixed order keeps LiveUser.Roles sorted
-		for _, id := range members[role] {
-			roleOf[id] = append(roleOf[id], role)
+		for _, m := range members[role] {
+			roleOf[m.ID] = append(roleOf[m.ID], role)
 		}
 	}
 	live.Users = make([]model.LiveUser, 0, len(users))
@@ -123,6 +131,17 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	return live, nil
 }
 
+// readLogin reads the realm's login settings.
+func (c *Client) readLogin(ctx context.Context) (model.LoginSettings, error) {
+	var r struct {
+		EditUsernameAllowed    bool `json:"editUsernameAllowed"`
+		DuplicateEmailsAllowed bool `json:"duplicateEmailsAllowed"`
+		LoginWithEmailAllowed  bool `json:"loginWithEmailAllowed"`
+	}
+	_, err := c.do(ctx, http.MethodGet, "", nil, &r)
+	return model.LoginSettings(r), err
+}
+
 // userRep is the part of Keycloak's UserRepresentation roster reads.
 type userRep struct {
 	ID              string              `json:"id"`
@@ -134,16 +153,21 @@ type userRep struct {
 	Attributes      map[string][]string `json:"attributes"`
 	RequiredActions []string            `json:"requiredActions"`
 	FederationLink  string              `json:"federationLink"`
+	Created         int64               `json:"createdTimestamp"` // milliseconds since the epoch
 }
 
 func (u userRep) model() model.LiveUser {
 	actions := slices.Clone(u.RequiredActions)
 	slices.Sort(actions)
-	return model.LiveUser{
+	lu := model.LiveUser{
 		ID: u.ID, Username: strings.ToLower(u.Username), Email: strings.ToLower(u.Email),
 		FirstName: u.FirstName, LastName: u.LastName, Enabled: u.Enabled,
 		Attributes: u.Attributes, RequiredActions: actions, FederationLink: u.FederationLink,
 	}
+	if u.Created > 0 {
+		lu.Created = time.UnixMilli(u.Created).UTC()
+	}
+	return lu
 }
 
 // readUsers pages through every user with full representations. Paging runs to a short page;
@@ -153,23 +177,81 @@ func (c *Client) readUsers(ctx context.Context) ([]userRep, error) {
 		func(u userRep) string { return u.ID })
 }
 
-// readRoleMembers returns the ids of the users the realm role is mapped to directly, or nil when
-// the role does not exist yet.
-func (c *Client) readRoleMembers(ctx context.Context, role string) ([]string, error) {
-	type member struct {
-		ID string `json:"id"`
-	}
+// member is a user as role-member listings show it.
+type member struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// readRoleMembers returns the users the realm role is mapped to directly, or nil when the role
+// does not exist yet.
+func (c *Client) readRoleMembers(ctx context.Context, role string) ([]member, error) {
 	// briefRepresentation is honoured from Keycloak 26 on and ignored before.
 	ms, err := pages(ctx, c, "/roles/"+url.PathEscape(role)+"/users", url.Values{"briefRepresentation": {"true"}},
 		memberPageSize, func(m member) string { return m.ID })
 	if IsNotFound(err) {
 		return nil, nil
 	}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
+	return ms, err
+}
+
+// checkUsers checks the user listing against what Keycloak says elsewhere: the number of users
+// it counts, and the members of the owned roles, each of whom must be a listed user or a
+// service account (which the listing leaves out). A user created or deleted while roster read
+// can make them disagree for a moment, so on a mismatch the users are listed once more; a
+// listing that still disagrees is a *ListingError. It returns the listing that passed.
+func (c *Client) checkUsers(ctx context.Context, users []userRep, members map[model.Role][]member) ([]userRep, error) {
+	var err error
+	for attempt := 1; ; attempt++ {
+		var problem string
+		if problem, err = c.userListingProblem(ctx, users, members); err != nil || problem == "" {
+			return users, err
+		}
+		if attempt == 2 {
+			return nil, &ListingError{Realm: c.cfg.Realm, Path: "/users", Reason: problem}
+		}
+		if users, err = c.readUsers(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return ids, err
+}
+
+// userListingProblem says how the listing disagrees with the count and the role members, or "".
+func (c *Client) userListingProblem(ctx context.Context, users []userRep, members map[model.Role][]member) (string, error) {
+	listed := make(map[string]bool, len(users))
+	for _, u := range users {
+		listed[u.ID] = true
+	}
+	for _, role := range model.OwnedRoles {
+		for _, m := range members[role] {
+			if !listed[m.ID] && !strings.HasPrefix(strings.ToLower(m.Username), "service-account-") {
+				return fmt.Sprintf("user %q holds realm role %s but is not in the user listing", m.Username, c.cfg.CodeMie.RoleName(role)), nil
+			}
+		}
+	}
+	var count int
+	if _, err := c.do(ctx, http.MethodGet, "/users/count", nil, &count); err != nil {
+		return "", err
+	}
+	if count == len(users) {
+		return "", nil
+	}
+	// Keycloak before 26.4 counts service accounts, which the listing leaves out.
+	accounts, err := pages(ctx, c, "/users", url.Values{"username": {"service-account-"}, "briefRepresentation": {"true"}},
+		userPageSize, func(m member) string { return m.ID })
+	if err != nil {
+		return "", err
+	}
+	services := 0
+	for _, a := range accounts {
+		if strings.HasPrefix(strings.ToLower(a.Username), "service-account-") && !listed[a.ID] {
+			services++
+		}
+	}
+	if count == len(users)+services {
+		return "", nil
+	}
+	return fmt.Sprintf("it lists %d users, but GET /users/count counts %d", len(users), count), nil
 }
 
 func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
@@ -192,18 +274,35 @@ func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
 	return roles, nil
 }
 
-// readPolicy reads the realm's unmanaged-attribute policy from its user-profile configuration.
-func (c *Client) readPolicy(ctx context.Context) (model.Policy, error) {
+// Policy reads the realm's unmanaged-attribute policy as it is now.
+func (c *Client) Policy(ctx context.Context) (model.Policy, error) {
+	p, _, err := c.readProfile(ctx)
+	return p, err
+}
+
+// readProfile reads the realm's unmanaged-attribute policy and the attributes its user profile
+// declares, each with whether users may edit it.
+func (c *Client) readProfile(ctx context.Context) (model.Policy, map[string]bool, error) {
 	var up struct {
-		Policy string `json:"unmanagedAttributePolicy"`
+		Policy     string `json:"unmanagedAttributePolicy"`
+		Attributes []struct {
+			Name        string `json:"name"`
+			Permissions struct {
+				Edit []string `json:"edit"`
+			} `json:"permissions"`
+		} `json:"attributes"`
 	}
 	if _, err := c.do(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
-		return "", err
+		return "", nil, err
+	}
+	declared := make(map[string]bool, len(up.Attributes))
+	for _, a := range up.Attributes {
+		declared[a.Name] = slices.Contains(a.Permissions.Edit, "user")
 	}
 	if up.Policy == "" {
-		return model.PolicyDisabled, nil
+		return model.PolicyDisabled, declared, nil
 	}
-	return model.Policy(up.Policy), nil
+	return model.Policy(up.Policy), declared, nil
 }
 
 func (c *Client) readLinks(ctx context.Context, userID string) ([]model.FederatedIdentity, error) {
@@ -223,9 +322,11 @@ func (c *Client) readLinks(ctx context.Context, userID string) ([]model.Federate
 	return links, nil
 }
 
-// pages GETs path page by page (first/max) until a short page, or a page with nothing new, and
-// returns every item once: some Keycloak versions repeat rows across pages, so items are
-// de-duplicated by key, and a version that ignores first/max would repeat the whole list.
+// pages GETs path page by page (first/max) until a short page and returns every item. A row
+// that comes twice means the pages overlap (the listing shifted under it, or something between
+// roster and Keycloak mangles paging): it is an *ListingError, since what the pages left out
+// cannot be known. A server that ignores max and answers the whole list at once is taken at its
+// word; the counts ReadLive checks catch a list that is short.
 func pages[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
 	return pagesFrom(ctx, c, path, query, size, 0, key)
 }
@@ -245,18 +346,39 @@ func pagesFrom[T any](ctx context.Context, c *Client, path string, query url.Val
 		if _, err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
-		added := 0
 		for _, item := range page {
-			if k := key(item); !seen[k] {
-				seen[k] = true
-				all = append(all, item)
-				added++
+			k := key(item)
+			if seen[k] {
+				return nil, &ListingError{Realm: c.cfg.Realm, Path: path,
+					Reason: fmt.Sprintf("the row %q came twice (the page from %d overlaps an earlier one)", k, first)}
 			}
+			seen[k] = true
+			all = append(all, item)
 		}
-		if len(page) < size || added == 0 {
+		if len(page) < size || (len(page) > size && first == start) {
 			return all, nil
 		}
 	}
+}
+
+// ListingError is a listing that contradicts itself or Keycloak's own counts: pages that
+// overlap, fewer users than GET /users/count, or a role member the user listing lacks. A plan
+// made from it would create users that exist and miss users it should change, so roster stops.
+type ListingError struct {
+	Realm  string
+	Path   string // the listing, below /admin/realms/{realm}
+	Reason string
+}
+
+func (e *ListingError) Error() string {
+	return fmt.Sprintf("the listing GET %s of realm %q cannot be trusted: %s", e.Path, e.Realm, e.Reason)
+}
+
+// Hints name the likely causes.
+func (e *ListingError) Hints() []string {
+	return []string{"a proxy or gateway between roster and Keycloak may shorten or page answers its own way: point roster at Keycloak directly",
+		"the account roster logs in with may see only some users (query-users instead of view-users, or fine-grained permissions): `roster doctor` checks its roles",
+		"roster plans nothing from a partial listing: it would create users that exist and overlook users it should change"}
 }
 
 // readUsersConcurrently lists the users like readUsers, but fetches the pages that count users

@@ -2,11 +2,14 @@ package keycloak_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -74,7 +77,7 @@ func TestReadLive(t *testing.T) {
 		t.Fatalf("read %d users, want %d", len(live.Users), n)
 	}
 	u7 := live.Users[7]
-	u7.ID = ""
+	u7.ID, u7.Created = "", time.Time{}
 	want := model.LiveUser{Username: "user0007", Email: "user0007@example.com", Enabled: true,
 		Attributes: map[string][]string{"applications": {"p0,shared"}, "applications_admin": {"P0"}, "department": {"R&D"}},
 		Roles:      []model.Role{model.RoleDeveloper}}
@@ -89,10 +92,11 @@ func TestReadLive(t *testing.T) {
 	}
 
 	// 3 user pages, 2 developer-member pages (1080 holders), 1 admin-member page, the user
-	// profile, the role list and the lookup of CodeMie's client (absent here): 9 reads, plus 1
-	// login. With the client, its default scopes and the client scopes add 2.
-	if got := counter.Count("GET"); got != 9 {
-		t.Errorf("ReadLive made %d GET requests for %d users, want 9", got, n)
+	// profile, the realm's login settings, the role list, the count of users and the lookup of
+	// CodeMie's client (absent here): 11 reads, plus 1 login. With the client, its default scopes
+	// and the client scopes add 2.
+	if got := counter.Count("GET"); got != 11 {
+		t.Errorf("ReadLive made %d GET requests for %d users, want 11", got, n)
 	}
 	if got := counter.Writes(); got != 0 {
 		t.Errorf("ReadLive made %d writes, want none", got)
@@ -205,5 +209,98 @@ func TestReadUsersPagesOnWhenUsersArrive(t *testing.T) {
 	}
 	if len(got) != len(ids) {
 		t.Errorf("ReadUsers returned %d users, want %d", len(got), len(ids))
+	}
+}
+
+// TestReadLiveRefusesUntrustworthyListings puts a proxy in front of the real server that answers
+// the user listing 200 with a list that is short, empty or repeats a row, and checks that ReadLive
+// refuses each with an error naming the check that failed: a plan from such a listing would
+// create users that exist.
+func TestReadLiveRefusesUntrustworthyListings(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.SeedUsers(ctx, []keycloaktest.User{
+		{Username: "amy", Enabled: true, RealmRoles: []string{"developer"}},
+		{Username: "bob", Enabled: true},
+		{Username: "cyd", Enabled: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	listing := "/admin/realms/" + realm.Name + "/users"
+	rows := func(body []byte) []json.RawMessage {
+		var rs []json.RawMessage
+		if err := json.Unmarshal(body, &rs); err != nil {
+			t.Errorf("the listing is not a JSON list: %v", err)
+		}
+		return rs
+	}
+	var repeated string // the id of the row the overlapping listing repeats
+	for _, tc := range []struct {
+		name    string
+		rewrite func(body []byte) []byte
+		want    string
+	}{{
+		name: "short",
+		rewrite: func(body []byte) []byte { // drops the last user, who holds no role
+			rs := rows(body)
+			b, _ := json.Marshal(rs[:len(rs)-1])
+			return b
+		},
+		want: `the listing GET /users of realm %q cannot be trusted: it lists 2 users, but GET /users/count counts 3`,
+	}, {
+		name:    "empty",
+		rewrite: func([]byte) []byte { return []byte("[]") },
+		want:    `the listing GET /users of realm %q cannot be trusted: user "amy" holds realm role developer but is not in the user listing`,
+	}, {
+		name: "overlapping",
+		rewrite: func(body []byte) []byte {
+			rs := rows(body)
+			var first struct{ ID string }
+			_ = json.Unmarshal(rs[0], &first)
+			repeated = first.ID
+			b, _ := json.Marshal(append(rs, rs[0]))
+			return b
+		},
+		want: `the listing GET /users of realm %q cannot be trusted: the row %q came twice (the page from 0 overlaps an earlier one)`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, proxy := dialThroughProxy(t, realm)
+			proxy.Tamper(http.MethodGet, listing, 100, tc.rewrite)
+			_, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+			var le *keycloak.ListingError
+			if !errors.As(err, &le) {
+				t.Fatalf("ReadLive: %v, want a ListingError", err)
+			}
+			want := fmt.Sprintf(tc.want, realm.Name)
+			if tc.name == "overlapping" {
+				want = fmt.Sprintf(tc.want, realm.Name, repeated)
+			}
+			if err.Error() != want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, want)
+			}
+		})
+	}
+}
+
+// TestReadLiveRefusesAQueryUsersAccount signs in as a service account that holds query-users
+// and view-realm but not view-users, a plausible read-only set-up: Keycloak then lists no user
+// (200, []) while it counts them all, and ReadLive must refuse rather than let plan create them.
+func TestReadLiveRefusesAQueryUsersAccount(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	if err := realm.SeedUsers(ctx, []keycloaktest.User{{Username: "amy", Enabled: true}, {Username: "bob", Enabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.SetServiceAccountRoles(ctx, "query-users", "view-realm"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := dial(t, realm).ReadLive(ctx, keycloak.ReadOptions{})
+	want := fmt.Sprintf("the listing GET /users of realm %q cannot be trusted: it lists 0 users, but GET /users/count counts 2", realm.Name)
+	var le *keycloak.ListingError
+	if !errors.As(err, &le) || err.Error() != want {
+		t.Errorf("ReadLive: %v\nwant %s", err, want)
 	}
 }

@@ -36,8 +36,14 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, msg)
 }
 
+// StatusCode returns the answer's HTTP status.
+func (e *APIError) StatusCode() int { return e.Status }
+
 // Hints suggests a fix for the failures a user can cause by configuration.
 func (e *APIError) Hints() []string {
+	if e.Status == http.StatusBadRequest && len(e.Fields) > 0 {
+		return []string{"Keycloak's user profile refused the fields named: correct them in the configuration; applying again unchanged cannot help"}
+	}
 	if e.Status == http.StatusForbidden {
 		return []string{"the account roster logs in with lacks a realm-management role; it needs " +
 			"manage-users, view-users, view-realm, manage-realm, manage-identity-providers, and view-clients " +
@@ -124,6 +130,17 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 	token, err := c.accessToken(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if l := c.fence.Load(); l != nil && method != http.MethodGet && ctx.Value(lockRequest{}) == nil {
+		// As late as possible before the write leaves: the lock must still be provably held,
+		// and the write is cut off before another run could take the lock over.
+		until, err := l.check()
+		if err != nil {
+			return nil, err
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, until)
+		defer cancel()
 	}
 	req := c.gc.GetRequestWithBearerAuth(ctx, token)
 	if body != nil {

@@ -53,22 +53,37 @@ func (c *Client) UpdateRoleDescription(ctx context.Context, name, description st
 
 // FindUser looks a user up by exact username; ok is false when there is none.
 func (c *Client) FindUser(ctx context.Context, username string) (u model.LiveUser, ok bool, err error) {
-	q := url.Values{"username": {username}, "exact": {"true"}, "briefRepresentation": {"false"}}
+	return c.findUser(ctx, url.Values{"username": {username}, "briefRepresentation": {"false"}},
+		func(lu model.LiveUser) bool { return lu.Username == strings.ToLower(username) })
+}
+
+// FindUserByEmail looks a user up by exact email; ok is false when there is none.
+func (c *Client) FindUserByEmail(ctx context.Context, email string) (u model.LiveUser, ok bool, err error) {
+	return c.findUser(ctx, url.Values{"email": {email}, "briefRepresentation": {"true"}},
+		func(lu model.LiveUser) bool { return lu.Email == strings.ToLower(email) })
+}
+
+// findUser searches the users with the exact filter q and returns the first that is the one.
+func (c *Client) findUser(ctx context.Context, q url.Values, is func(model.LiveUser) bool) (u model.LiveUser, ok bool, err error) {
+	q.Set("exact", "true")
 	var reps []userRep
 	if _, err := c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &reps); err != nil {
 		return u, false, err
 	}
 	for _, r := range reps {
-		if lu := r.model(); lu.Username == strings.ToLower(username) {
+		if lu := r.model(); is(lu) {
 			return lu, true, nil
 		}
 	}
 	return u, false, nil
 }
 
-// UpdateUser changes the listed fields. Keycloak's PUT replaces the whole user (attributes left
-// out are deleted), so it reads the user fresh, changes only those fields in the representation
-// as read — unknown fields included — and sends it all back.
+// UpdateUser changes the listed fields. Keycloak's PUT replaces the user's root fields (some
+// versions clear those left out), so it reads the user immediately before writing, changes only
+// those fields in the representation as read — unknown fields included — and sends it back.
+// Attributes are sent only when the patch changes some: a PUT with them replaces the whole set,
+// while one without them keeps the attributes as they are when the write lands, so an edit made
+// meanwhile to an attribute roster does not manage survives.
 func (c *Client) UpdateUser(ctx context.Context, id string, upd model.UserPatch) error {
 	path := "/users/" + url.PathEscape(id)
 	var rep map[string]json.RawMessage
@@ -76,6 +91,9 @@ func (c *Client) UpdateUser(ctx context.Context, id string, upd model.UserPatch)
 		return err
 	}
 	set := func(key string, v any) { rep[key] = mustJSON(v) }
+	if upd.Username != nil {
+		set("username", *upd.Username)
+	}
 	if upd.Email != nil {
 		set("email", *upd.Email)
 	}
@@ -91,7 +109,9 @@ func (c *Client) UpdateUser(ctx context.Context, id string, upd model.UserPatch)
 	if upd.RequiredActions != nil {
 		set("requiredActions", *upd.RequiredActions)
 	}
-	if len(upd.Attributes) > 0 {
+	if len(upd.Attributes) == 0 {
+		delete(rep, "attributes")
+	} else {
 		attrs := map[string][]string{}
 		if raw, ok := rep["attributes"]; ok && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &attrs); err != nil {

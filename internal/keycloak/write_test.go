@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -20,6 +23,19 @@ func dial(t *testing.T, realm *keycloaktest.Realm) *keycloak.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// dialThroughProxy is dial through a fault proxy in front of the server, which it returns.
+func dialThroughProxy(t *testing.T, realm *keycloaktest.Realm) (*keycloak.Client, *keycloaktest.FaultProxy) {
+	t.Helper()
+	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+	cfg := realm.ServiceAccountConfig()
+	cfg.URL = proxy.URL
+	c, err := keycloak.Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, proxy
 }
 
 func readPolicy(t *testing.T, c *keycloak.Client) model.Policy {
@@ -94,6 +110,10 @@ func TestUserWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Roles = live.Users[0].Roles
+	if u.Created.IsZero() {
+		t.Error("FindUser returned no creation time")
+	}
+	u.Created = time.Time{}
 	want := model.LiveUser{ID: id, Username: "bob", Email: "bob@example.com", FirstName: "Bob", LastName: "Jones", Enabled: true,
 		Attributes:      map[string][]string{"applications": {"a,b"}, "applications_admin": {"b"}, "department": {"R&D"}},
 		RequiredActions: []string{"UPDATE_PASSWORD"}, Roles: []model.Role{model.RoleDeveloper}}
@@ -126,5 +146,71 @@ func TestCreateRole(t *testing.T) {
 		if r.Name == "developer" && r.Description != "CodeMie standard user" {
 			t.Errorf("developer description = %q", r.Description)
 		}
+	}
+}
+
+// editingTransport lets a test act between an UpdateUser's read and its write: after the first
+// GET of a user's own path, it runs edit (once) before handing the answer back.
+type editingTransport struct {
+	base http.RoundTripper
+	once sync.Once
+	edit func()
+}
+
+func (e *editingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := e.base.RoundTrip(r)
+	if err == nil && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/users/") && !strings.Contains(r.URL.Path, "/users/count") {
+		e.once.Do(e.edit)
+	}
+	return resp, err
+}
+
+// TestUpdateKeepsEditsMadeDuringIt edits a user's unmanaged attribute and name through the admin
+// API exactly between UpdateUser's read and its write (an administrator in the console during an
+// apply). An update that changes no attribute must keep the edited attribute.
+func TestUpdateKeepsEditsMadeDuringIt(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := realm.SeedUsers(ctx, []keycloaktest.User{{Username: "bob", Email: "bob@example.com", Enabled: true,
+		Attributes: map[string][]string{"department": {"sales"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var users []struct {
+		ID string `json:"id"`
+	}
+	if err := realm.Admin(ctx, http.MethodGet, "/users?exact=true&username=bob", nil, &users); err != nil || len(users) != 1 {
+		t.Fatalf("find bob: %v", err)
+	}
+	id := users[0].ID
+	tr := &editingTransport{base: http.DefaultTransport, edit: func() {
+		var u map[string]any
+		if err := realm.Admin(ctx, http.MethodGet, "/users/"+id, nil, &u); err != nil {
+			t.Error(err)
+			return
+		}
+		u["attributes"] = map[string][]string{"department": {"research"}}
+		if err := realm.Admin(ctx, http.MethodPut, "/users/"+id, u, nil); err != nil {
+			t.Error(err)
+		}
+	}}
+	cfg := realm.ServiceAccountConfig()
+	cfg.Transport = tr
+	c, err := keycloak.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UpdateUser(ctx, id, model.UserPatch{Email: new("robert@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	bob, _, err := c.FindUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bob.Email != "robert@example.com" || !cmp.Equal(bob.Attributes["department"], []string{"research"}) {
+		t.Errorf("after the update: email %q, department %q; want robert@example.com and the edit made meanwhile, research",
+			bob.Email, bob.Attributes["department"])
 	}
 }

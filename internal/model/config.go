@@ -90,6 +90,9 @@ type Settings struct {
 	// --allow-mass-removal. The loader sets DefaultMaxRemovals when the files say nothing;
 	// 0 allows no removal without the flag.
 	MaxRemovals int
+	// MaxAccessLosses is the number of users a plan may take sign-in, the admin role, a project
+	// or Project Admin rights from (without removing them) without --allow-mass-removal. The loader sets DefaultMaxAccessLosses when the files say nothing.
+	MaxAccessLosses int
 	// OwnerAttribute is the user attribute that marks users roster created or adopted
 	// (default DefaultOwnerAttribute).
 	OwnerAttribute string
@@ -103,8 +106,9 @@ type Settings struct {
 
 // Defaults for Settings.
 const (
-	DefaultMaxRemovals    = 10
-	DefaultOwnerAttribute = "roster_managed"
+	DefaultMaxRemovals     = 10
+	DefaultMaxAccessLosses = 10
+	DefaultOwnerAttribute  = "roster_managed"
 )
 
 // RealmRole is a realm role that must exist.

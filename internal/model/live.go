@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Live is a realm as roster reads it from Keycloak: the parts roster manages and the facts it
 // needs to stay away from what it must not touch.
@@ -10,6 +13,10 @@ type Live struct {
 	// Policy is the user-profile unmanaged-attribute policy; PolicyDisabled when Keycloak's
 	// field is absent.
 	Policy Policy
+	// ProfileAttributes are the attributes the realm's user profile declares, each with whether
+	// users may edit it themselves (its edit permission names user). Who may edit an attribute
+	// it does not declare depends on Policy.
+	ProfileAttributes map[string]bool
 	// Roles are the realm roles that exist, sorted by name.
 	Roles []RealmRole
 	// Users are every user of the realm, service accounts included, sorted by username.
@@ -20,6 +27,8 @@ type Live struct {
 	// IdentityProviders are the realm's identity providers with their mappers, sorted by alias;
 	// read only when the configuration declares identityProviders.
 	IdentityProviders []LiveIdentityProvider
+	// Login are the realm's login settings that decide which users Keycloak accepts.
+	Login LoginSettings
 	// Identity is the username roster logged in as (an administrator or
 	// service-account-<client>); roster never changes that user.
 	Identity string
@@ -58,6 +67,19 @@ func (l *Live) Access(u LiveUser) Access {
 	return l.CodeMie.ReadStored(l.Mapping(), u.Roles, u.Attributes, u.Enabled)
 }
 
+// LoginSettings are the realm settings (Realm settings → Login in the admin console) that
+// decide whether Keycloak accepts a user or a rename.
+type LoginSettings struct {
+	// EditUsernameAllowed lets usernames change; without it Keycloak refuses a rename, from the
+	// admin API too (400 error-user-attribute-read-only).
+	EditUsernameAllowed bool
+	// DuplicateEmailsAllowed lets several users share an email.
+	DuplicateEmailsAllowed bool
+	// LoginWithEmailAllowed lets users sign in with their email; Keycloak then refuses a
+	// username that is another user's email.
+	LoginWithEmailAllowed bool
+}
+
 // LiveUser is a Keycloak user. Strings are as Keycloak stores them (it lowercases usernames and
 // emails); absent optional fields are empty.
 type LiveUser struct {
@@ -79,10 +101,21 @@ type LiveUser struct {
 	// FederatedIdentities are the user's identity-provider links, sorted by provider. They are
 	// read only for users whose configuration declares links; nil otherwise.
 	FederatedIdentities []FederatedIdentity
+	// Created is when Keycloak created the user, by the server's clock; zero when unknown.
+	Created time.Time
 }
 
 // IsServiceAccount reports whether the user is a client's service account; roster never
 // changes those.
 func (u LiveUser) IsServiceAccount() bool {
 	return strings.HasPrefix(u.Username, "service-account-")
+}
+
+// UserEditable reports whether users can change their own attribute name through Keycloak's
+// account console and account API when the unmanaged-attribute policy is p.
+func (l *Live) UserEditable(name string, p Policy) bool {
+	if userEdit, declared := l.ProfileAttributes[name]; declared {
+		return userEdit
+	}
+	return p == PolicyEnabled
 }

@@ -40,6 +40,9 @@ func (Secret) GoString() string { return "(sensitive)" }
 
 // UserPatch lists the fields of an existing user to change; nil fields are left as they are.
 type UserPatch struct {
+	// Username, when set, renames the user; Keycloak allows it only when the realm's
+	// editUsernameAllowed is on.
+	Username                   *string
 	Email, FirstName, LastName *string
 	Enabled                    *bool
 	// Attributes to set; a nil or empty value removes the attribute. Others are kept.
@@ -50,7 +53,7 @@ type UserPatch struct {
 
 // IsEmpty reports whether the patch changes nothing.
 func (p UserPatch) IsEmpty() bool {
-	return p.Email == nil && p.FirstName == nil && p.LastName == nil && p.Enabled == nil &&
+	return p.Username == nil && p.Email == nil && p.FirstName == nil && p.LastName == nil && p.Enabled == nil &&
 		len(p.Attributes) == 0 && p.RequiredActions == nil
 }
 

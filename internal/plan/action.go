@@ -19,10 +19,15 @@ const (
 	Disable
 	// Delete deletes a user that left the configuration (prune: delete).
 	Delete
+	// Rename changes the username of an existing user in place, with any other update the
+	// user needs: the account (id, password, attributes, identity links) stays. Build plans it
+	// instead of a Create and a removal when a user that left the configuration and a user the
+	// configuration adds share an email or an identity link.
+	Rename
 )
 
 // String is the action's name as the JSON plan spells it: "no-op", "create", "update",
-// "disable" or "delete".
+// "disable", "delete" or "rename".
 func (a Action) String() string {
 	switch a {
 	case Create:
@@ -33,31 +38,37 @@ func (a Action) String() string {
 		return "disable"
 	case Delete:
 		return "delete"
+	case Rename:
+		return "rename"
 	}
 	return "no-op"
 }
 
 // Symbol is the one-character mark the human renderers put in front of a change: "+" for
-// Create, "~" for Update, "-" for Disable and Delete (both remove a user from CodeMie), and a
-// space for NoOp.
+// Create, "~" for Update, ">" for Rename, "-" for Disable and Delete (both remove a user from
+// CodeMie), and a space for NoOp.
 func (a Action) Symbol() string {
 	switch a {
 	case Create:
 		return "+"
 	case Update:
 		return "~"
+	case Rename:
+		return ">"
 	case Disable, Delete:
 		return "-"
 	}
 	return " "
 }
 
-// Description is the action in words for a legend: "create", "update in place", "disable"
-// or "delete".
+// Description is the action in words for a legend: "create", "update in place", "rename in
+// place", "disable" or "delete".
 func (a Action) Description() string {
 	switch a {
 	case Update:
 		return "update in place"
+	case Rename:
+		return "rename in place (same account: id, password and links kept)"
 	case NoOp:
 		return "no change"
 	}

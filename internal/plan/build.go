@@ -21,7 +21,8 @@ type Options struct {
 	// Prune overrides Settings.Prune when not empty (the caller validates it; a value other
 	// than disable or delete prunes nothing).
 	Prune model.Prune
-	// AllowMassRemoval turns the mass-removal guard off.
+	// AllowMassRemoval turns the mass-removal guards off: the one on removed users and the one
+	// on users who lose access.
 	AllowMassRemoval bool
 	// RotateSecrets sends the client secret of every declared identity provider that has one,
 	// not only of the providers the plan creates.
@@ -52,12 +53,25 @@ type Options struct {
 // never appears in the plan. Their declared mappers are created or corrected; other providers
 // and mappers are left alone. live.IdentityProviders must hold the providers as read.
 //
+// A declared user that does not exist is created, unless a live user that left the
+// configuration and carries the ownership marker holds its email or one of its identity links:
+// that user is renamed in place instead (Rename), whatever the prune mode, and is not removed.
+// Build fails with a *ConflictError when Keycloak would refuse a create or a rename: another
+// user holds the email, the identity link, or (with login by email) the username as email, or
+// the realm does not allow usernames to change.
+//
 // Build fails with a *PolicyError when the plan writes attributes that the realm's policy (after
-// any policy change in the plan) would make Keycloak drop, and with a *MassRemovalError when it
-// removes more users than the guard allows.
+// any policy change in the plan) would make Keycloak drop, with a *PruneUnsafeError when it
+// prunes while users can remove their own ownership marker (the policy is ENABLED, or the user
+// profile declares the marker with edit permission for users), with a *MassRemovalError when it
+// removes more users than the guard allows, and with an *AccessLossError when more users keep
+// their account but lose sign-in, the admin role, a project or Project Admin rights than
+// settings.maxAccessLosses allows.
 func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
-	b := builder{cfg: cfg, live: live, owner: cmp.Or(cfg.Settings.OwnerAttribute, model.DefaultOwnerAttribute)}
-	p := &Plan{Realm: cfg.Realm, Prune: cmp.Or(opts.Prune, cfg.Settings.Prune, model.PruneNone)}
+	b := builder{cfg: cfg, live: live, owner: cmp.Or(cfg.Settings.OwnerAttribute, model.DefaultOwnerAttribute),
+		renamed: map[string]bool{}}
+	p := &Plan{Realm: cfg.Realm, Prune: cmp.Or(opts.Prune, cfg.Settings.Prune, model.PruneNone),
+		Files: slices.Clone(cfg.Files)}
 
 	policy := cmp.Or(live.Policy, model.PolicyDisabled)
 	policyChange := b.policy(policy)
@@ -75,6 +89,9 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	b.mapping = mappingAfter(live, p.Changes)
 
 	userChanges := b.users()
+	if len(b.conflicts) > 0 {
+		return nil, &ConflictError{Realm: cfg.Realm, Conflicts: b.conflicts}
+	}
 	p.Changes = append(p.Changes, userChanges...)
 	removals, leftAlone := b.removals(p.Prune)
 	p.Changes = append(p.Changes, removals...)
@@ -92,7 +109,14 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 				policy, effective, policy)
 		}
 	}
+	if (p.Prune == model.PruneDisable || p.Prune == model.PruneDelete) && live.UserEditable(b.owner, effective) {
+		_, declared := live.ProfileAttributes[b.owner]
+		return nil, &PruneUnsafeError{Realm: cfg.Realm, Prune: p.Prune, Owner: b.owner, Declared: declared}
+	}
 	if err := b.guard(removals, opts); err != nil {
+		return nil, err
+	}
+	if err := b.accessGuard(userChanges, opts); err != nil {
 		return nil, err
 	}
 	if leftAlone > 0 {
@@ -117,7 +141,7 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 	return p, nil
 }
 
-// builder carries Build's inputs and the warnings and notes it collects.
+// builder carries Build's inputs and what it collects.
 type builder struct {
 	cfg      *model.Config
 	live     *model.Live
@@ -126,6 +150,10 @@ type builder struct {
 	notes    []string
 	// mapping is the token mapping that reaches CodeMie's client once the plan is applied.
 	mapping model.TokenMapping
+	// renamed holds the ids of the live users a Rename takes over; they are not removed.
+	renamed map[string]bool
+	// conflicts are the creates and renames Keycloak would refuse.
+	conflicts []Conflict
 }
 
 // accessAfter is CodeMie's reading of u once the plan is applied: the owned role and the
@@ -198,7 +226,9 @@ func (b *builder) users() []Change {
 		u := &desired[i]
 		lu, ok := byName[strings.ToLower(u.Username)]
 		if !ok {
-			out = append(out, b.create(u))
+			if c, ok := b.createOrRename(u); ok {
+				out = append(out, c)
+			}
 			continue
 		}
 		if why := b.untouchable(lu); why != "" {
@@ -206,6 +236,9 @@ func (b *builder) users() []Change {
 			continue
 		}
 		if c, ok := b.update(lu, u); ok {
+			if c.User.Patch.Email != nil {
+				b.checkEmailMove(lu, u)
+			}
 			out = append(out, c)
 		}
 	}
@@ -394,12 +427,10 @@ func (b *builder) removals(prune model.Prune) (out []Change, leftAlone int) {
 	}
 	for i := range b.live.Users {
 		lu := &b.live.Users[i]
-		if declared[strings.ToLower(lu.Username)] || lu.IsServiceAccount() {
+		if declared[strings.ToLower(lu.Username)] || lu.IsServiceAccount() || b.renamed[lu.ID] {
 			continue
 		}
-		owned := b.untouchable(lu) == "" && slices.ContainsFunc(lu.Attributes[b.owner], func(v string) bool {
-			return strings.EqualFold(v, ownerValue)
-		})
+		owned := b.owned(lu)
 		c := Change{
 			Addr:   Address{Kind: KindUser, Name: lu.Username},
 			User:   &UserChange{Before: lu},
@@ -422,6 +453,13 @@ func (b *builder) removals(prune model.Prune) (out []Change, leftAlone int) {
 		}
 	}
 	return out, leftAlone
+}
+
+// owned reports whether the live user carries the ownership marker and roster may change it.
+func (b *builder) owned(lu *model.LiveUser) bool {
+	return b.untouchable(lu) == "" && slices.ContainsFunc(lu.Attributes[b.owner], func(v string) bool {
+		return strings.EqualFold(v, ownerValue)
+	})
 }
 
 // guard enforces the mass-removal limits.

@@ -15,7 +15,8 @@ func config(users ...model.User) *model.Config {
 		Version: model.FormatVersion,
 		Realm:   "codemie",
 		Settings: model.Settings{
-			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, OwnerAttribute: model.DefaultOwnerAttribute,
+			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, MaxAccessLosses: model.DefaultMaxAccessLosses,
+			OwnerAttribute: model.DefaultOwnerAttribute,
 		},
 		Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		Users: users,
@@ -525,6 +526,43 @@ func TestBuild(t *testing.T) {
 			}
 			if got, want := p.HasChanges(), len(tt.want) > 0; got != want {
 				t.Errorf("HasChanges() = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestPruneRefusedWhileUsersCanEditTheMarker: prune relies on the ownership marker, so it is
+// refused when users can delete their own: under ENABLED unless the user profile declares the
+// marker for administrators only, and whenever the profile lets users edit it.
+func TestPruneRefusedWhileUsersCanEditTheMarker(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		policy   model.Policy
+		declared map[string]bool
+		want     string // the error, or "" for a plan
+	}{
+		{name: "ENABLED", policy: model.PolicyEnabled,
+			want: "refusing to prune realm \"codemie\" (prune: disable): under unmanagedAttributePolicy ENABLED every user can delete their own ownership marker `roster_managed` through Keycloak's account API and so escape prune"},
+		{name: "ENABLED, marker declared for administrators", policy: model.PolicyEnabled,
+			declared: map[string]bool{model.DefaultOwnerAttribute: false}},
+		{name: "ADMIN_EDIT", policy: model.PolicyAdminEdit},
+		{name: "ADMIN_EDIT, marker declared for users", policy: model.PolicyAdminEdit,
+			declared: map[string]bool{model.DefaultOwnerAttribute: true},
+			want:     "refusing to prune realm \"codemie\" (prune: disable): the realm's user profile lets users edit the attribute, and so every user can delete their own ownership marker `roster_managed` through Keycloak's account API and so escape prune"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config(user("amy", model.RoleDeveloper, grants()))
+			cfg.Settings.Prune = model.PruneDisable
+			live := realm(owned(member("amy")), owned(member("bob")))
+			live.Policy, live.ProfileAttributes = tc.policy, tc.declared
+			p, err := Build(cfg, live, Options{})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Build: %v, want a plan", err)
+			case tc.want == "" && (len(p.Changes) != 1 || p.Changes[0].Action != Disable):
+				t.Errorf("changes %v, want bob disabled", digest(p))
+			case tc.want != "" && (err == nil || err.Error() != tc.want):
+				t.Errorf("Build: %v\nwant %s", err, tc.want)
 			}
 		})
 	}

@@ -67,6 +67,7 @@ func (a Address) Display() string {
 //	role   Update   live role              desired role (Description differs)
 //	user   Create   nil                    desired user; New set
 //	user   Update   live user              desired user; Patch/AddRoles/RemoveRoles/Links
+//	user   Rename   live user (old name)   desired user; as Update, Patch.Username set
 //	user   Disable  live user              nil; Patch sets Enabled=false
 //	user   Delete   live user              nil
 //
@@ -238,13 +239,15 @@ func (a AccessChange) String() string {
 //
 // Changes are ordered: the policy change first, then realm roles by name, then token mappers by
 // attribute, then identity providers by alias, each followed by its mappers by name, then user
-// creations and updates by username, then removals (Disable, Delete) by username. Every change
+// creations, renames and updates by (new) username, then removals (Disable, Delete) by username. Every change
 // has an action other than NoOp and every address appears at most once.
 type Plan struct {
 	// Realm is the realm the plan is for.
 	Realm string
 	// Prune is the effective prune mode (Options.Prune, else the file's, else PruneNone).
 	Prune model.Prune
+	// Files are the configuration files the plan was made from, in load order, named as given.
+	Files []string
 	// Changes are the changes, in apply order.
 	Changes []Change
 	// Warnings are things that may make the result differ from what the file intends (CodeMie's
@@ -292,7 +295,7 @@ func (p *Plan) Summary() Summary {
 		switch {
 		case c.Action == Create:
 			s.Add++
-		case c.Action == Update:
+		case c.Action == Update, c.Action == Rename:
 			s.Change++
 		case c.Action.IsRemoval():
 			s.Remove++
@@ -305,7 +308,7 @@ func (p *Plan) Summary() Summary {
 type Summary struct {
 	// Add counts Create changes.
 	Add int
-	// Change counts Update changes.
+	// Change counts Update and Rename changes.
 	Change int
 	// Remove counts Disable and Delete changes.
 	Remove int

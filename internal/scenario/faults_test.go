@@ -20,6 +20,10 @@ func scenarioRealm(t *testing.T, owned, foreign int) *keycloaktest.Realm {
 	t.Helper()
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
+	// CodeMie's client, with the attribute mappers of CodeMie's guide in profile.
+	if _, err := realm.CodeMieClient(ctx, "codemie", "profile", false); err != nil {
+		t.Fatal(err)
+	}
 	var users []keycloaktest.User
 	for i := range owned {
 		name := fmt.Sprintf("o%03d", i)
@@ -138,7 +142,7 @@ func TestFaultsConverge(t *testing.T) {
 	direct := newRoster(t, realm, realm.Server.URL)
 	direct.write("roster.yaml", faultFile(realm.Name))
 	stdout, stderr, code := direct.run("plan", "--prune", "delete", "--detailed-exitcode", "roster.yaml")
-	if want := "Note: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || stdout != want {
+	if want := "Read roster.yaml\n\nNote: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || stdout != want {
 		t.Errorf("final plan: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

@@ -35,7 +35,11 @@ func TestNeverRemovesItsOwnLogin(t *testing.T) {
 		t.Errorf("apply --prune delete: exit %d\n%s%s\nwant:\n%s", code, stdout, stderr, want)
 	}
 	stdout, stderr, code = r.run("plan", "--prune", "disable", "ops.yaml")
-	want := "Note: user \"ops\" is the identity roster signs in as: roster never changes it\n" +
+	// ops may not read clients, and plan says what it therefore cannot check.
+	want := "Read ops.yaml\n\n" +
+		"Warning: cannot check which token mappers reach client \"codemie\": roster may not read clients (it needs the realm-management role view-clients)\n" +
+		"  To fix: grant roster's service account view-clients (roster doctor --for plan lists the roles)\n" +
+		"Note: user \"ops\" is the identity roster signs in as: roster never changes it\n" +
 		"Note: 1 user not managed by this file, left alone\n\n" +
 		"No changes. The realm matches the configuration.\n"
 	if code != 0 || stdout != want {

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 )
 
 // hostileServer logs roster in, then answers the first Admin API request as the answer says,
@@ -117,5 +119,26 @@ func TestHostileServer(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit %d, stderr:\n%s", code, stdout, stderr, tc.code, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestPlanRefusesAnEmptyListing puts a proxy in front of the real server that answers the user
+// listing with an empty list and 200, as a misconfigured gateway or an account limited to
+// query-users might: plan must refuse, exit 1, say why and name the likely causes, instead of
+// planning to create every declared user.
+func TestPlanRefusesAnEmptyListing(t *testing.T) {
+	realm := scenarioRealm(t, 5, 0)
+	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+	proxy.Tamper(http.MethodGet, "/admin/realms/"+realm.Name+"/users", 100, func([]byte) []byte { return []byte("[]") })
+	r := newRoster(t, realm, proxy.URL)
+	r.write("roster.yaml", fmt.Sprintf("version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n  - {username: o000, role: developer, projects: {member: [proj0]}}\n", realm.Name))
+	out, errOut, code := r.run("plan", "roster.yaml")
+	want := fmt.Sprintf(`roster: failed to read realm %[1]q: the listing GET /users of realm %[1]q cannot be trusted: user "o000" holds realm role developer but is not in the user listing
+roster: hint: a proxy or gateway between roster and Keycloak may shorten or page answers its own way: point roster at Keycloak directly
+roster: hint: the account roster logs in with may see only some users (query-users instead of view-users, or fine-grained permissions): `+"`roster doctor`"+` checks its roles
+roster: hint: roster plans nothing from a partial listing: it would create users that exist and overlook users it should change
+`, realm.Name)
+	if code != 1 || out != "" || errOut != want {
+		t.Errorf("plan: exit %d, want 1\nstdout:\n%s\nstderr:\n%s\nwant stderr:\n%s", code, out, errOut, want)
 	}
 }

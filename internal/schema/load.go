@@ -37,10 +37,11 @@ type File struct {
 }
 
 // Load reads the desired state from paths: files, or directories whose *.yaml and *.yml files
-// (not those of subdirectories) are read in name order. It returns every problem it finds,
-// sorted, and the normalised configuration, which is nil when any problem is an error.
+// (the extension in any case; not those of subdirectories) are read in name order. It returns
+// every problem it finds, sorted, and the normalised configuration, which is nil when any
+// problem is an error.
 func Load(paths []string, opts Options) (*model.Config, diag.List) {
-	files, diags := readPaths(paths)
+	files, diags := ReadPaths(paths)
 	cfg, more := LoadFiles(files, opts)
 	diags = append(diags, more...)
 	diags.Sort()
@@ -50,8 +51,12 @@ func Load(paths []string, opts Options) (*model.Config, diag.List) {
 	return cfg, diags
 }
 
-// readPaths expands directories and reads every file, at most MaxFileSize bytes each.
-func readPaths(paths []string) ([]File, diag.List) {
+// ReadPaths expands directories and reads every file, at most MaxFileSize bytes each. A file
+// named more than once — directly and through its directory, through "./" or "..", or through
+// a symbolic link — is read once, under the first name given. A file in a directory whose name
+// looks like a YAML file's but is not read (teams.yaml.bak, users.ymal) is an error: roster
+// never skips a file that may hold part of the configuration without a word.
+func ReadPaths(paths []string) ([]File, diag.List) {
 	var diags diag.List
 	var names []string
 	for _, p := range paths {
@@ -64,24 +69,29 @@ func readPaths(paths []string) ([]File, diag.List) {
 			names = append(names, p)
 			continue
 		}
-		inDir, err := DirFiles(p)
+		inDir, nearMisses, err := dirFiles(p)
 		if err != nil {
 			diags.Errorf(diag.Pos{File: p}, "", "cannot read directory: %v", osReason(err))
 			continue
 		}
-		if len(inDir) == 0 {
+		for _, n := range nearMisses {
+			diags.Errorf(diag.Pos{File: n}, "", "looks like a configuration file but is not read: roster reads only names ending in .yaml or .yml").Hint =
+				fmt.Sprintf("rename it to end in .yaml, or move it out of %s", p)
+		}
+		if len(inDir) == 0 && len(nearMisses) == 0 {
 			diags.Errorf(diag.Pos{File: p}, "", "directory holds no .yaml or .yml file")
 		}
 		names = append(names, inDir...)
 	}
 	var files []File
-	seen := map[string]bool{}
+	var seen []os.FileInfo
 	for _, name := range names {
-		clean := filepath.Clean(name)
-		if seen[clean] {
-			continue
+		if info, err := os.Stat(name); err == nil {
+			if slices.ContainsFunc(seen, func(s os.FileInfo) bool { return os.SameFile(s, info) }) {
+				continue
+			}
+			seen = append(seen, info)
 		}
-		seen[clean] = true
 		data, err := readFile(name)
 		if err != nil {
 			d := diags.Errorf(diag.Pos{File: name}, "", "%v", err)
@@ -95,20 +105,71 @@ func readPaths(paths []string) ([]File, diag.List) {
 	return files, diags
 }
 
-// DirFiles returns the files Load reads from the directory dir: its *.yaml and *.yml files, not
-// those of subdirectories, in name order, each joined to dir.
+// DirFiles returns the files Load reads from the directory dir: its *.yaml and *.yml files
+// (the extension in any case), not those of subdirectories, in name order, each joined to dir.
 func DirFiles(dir string) ([]string, error) {
+	names, _, err := dirFiles(dir)
+	return names, err
+}
+
+// dirFiles returns the files of dir Load reads, and the near misses: files whose name looks
+// meant for roster but does not end in .yaml or .yml.
+func dirFiles(dir string) (names, nearMisses []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var names []string
 	for _, e := range entries {
-		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-			names = append(names, filepath.Join(dir, e.Name()))
+		if e.IsDir() {
+			continue
+		}
+		switch name := filepath.Join(dir, e.Name()); {
+		case isYAMLName(e.Name()):
+			names = append(names, name)
+		case isNearMissName(e.Name()):
+			nearMisses = append(nearMisses, name)
 		}
 	}
-	return names, nil
+	return names, nearMisses, nil
+}
+
+// isYAMLName reports whether a file name ends in .yaml or .yml, in any case.
+func isYAMLName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// isNearMissName reports whether a file name that isYAMLName refuses looks meant as YAML all
+// the same: a YAML name with something appended (teams.yaml.bak, users.yml~), or an extension
+// starting with y one edit away from yaml or yml (.yam, .yaml2), or one swap away (.ymal).
+func isNearMissName(name string) bool {
+	lower := strings.ToLower(name)
+	if strings.Contains(lower, ".yaml") || strings.Contains(lower, ".yml") {
+		return true
+	}
+	ext := strings.TrimPrefix(filepath.Ext(lower), ".")
+	if ext == "" {
+		return false
+	}
+	for _, want := range []string{"yaml", "yml"} {
+		if ext[0] == 'y' && levenshtein(ext, want) <= 1 || isSwap(ext, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSwap reports whether a is b with two neighbouring letters swapped.
+func isSwap(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i+1 < len(a); i++ {
+		if a[i] != b[i] {
+			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+		}
+	}
+	return false
 }
 
 var errTooLarge = fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)
@@ -361,7 +422,8 @@ func (l *loader) build() *model.Config {
 }
 
 func (l *loader) buildSettings() model.Settings {
-	s := model.Settings{Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, OwnerAttribute: model.DefaultOwnerAttribute}
+	s := model.Settings{Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals,
+		MaxAccessLosses: model.DefaultMaxAccessLosses, OwnerAttribute: model.DefaultOwnerAttribute}
 	n := l.settings
 	if v, ok := n.get("unmanagedAttributePolicy").str(); ok {
 		s.UnmanagedAttributePolicy = model.Policy(v)
@@ -380,6 +442,9 @@ func (l *loader) buildSettings() model.Settings {
 	}
 	if v, ok := n.get("maxRemovals").integer(); ok {
 		s.MaxRemovals = v
+	}
+	if v, ok := n.get("maxAccessLosses").integer(); ok {
+		s.MaxAccessLosses = v
 	}
 	if v, ok := n.get("ownerAttribute").str(); ok {
 		s.OwnerAttribute = v
@@ -652,10 +717,14 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 	u := &model.User{Username: d.username, Pos: n.pos()}
 	if problem, hint := checkUsername(n.get("username").value); problem != "" {
 		l.diags.Errorf(n.get("username").pos(), path+".username", "%s", problem).Hint = hint
+	} else if why := usernameLookalike(n.get("username").value); why != "" {
+		l.diags.Warnf(n.get("username").pos(), path+".username", "%s", why).Hint =
+			"write the name with visible Latin letters and digits only, so that it cannot pass for another"
 	}
 	if v, ok := n.get("email").str(); ok {
 		if problem := checkEmail(v); problem != "" {
-			l.diags.Errorf(n.get("email").pos(), path+".email", "%s", problem)
+			l.diags.Errorf(n.get("email").pos(), path+".email", "%s", problem).Hint =
+				"write an address like name@example.com"
 		}
 		v = strings.ToLower(v)
 		u.Email = &v

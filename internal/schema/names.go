@@ -2,8 +2,12 @@ package schema
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -13,8 +17,11 @@ const (
 	minUsernameLen = 3
 	maxUsernameLen = 255
 	maxEmailLen    = 255
-	maxNameLen     = 255 // firstName, lastName
-	maxAttrNameLen = 255
+	// maxDomainLabelLen is the longest label of a domain name (RFC 1035), which Keycloak's email
+	// validator enforces.
+	maxDomainLabelLen = 63
+	maxNameLen        = 255 // firstName, lastName
+	maxAttrNameLen    = 255
 	// maxAttrValueLen is Keycloak's cap on one attribute value without an explicit length
 	// validator (DefaultAttributes.DEFAULT_MAX_LENGTH_ATTRIBUTES). roster writes a user's
 	// projects as one comma-joined value, so the whole list must fit.
@@ -46,13 +53,20 @@ var (
 	emailDomain = regexp.MustCompile(`^[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?(\.[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?)+$`)
 )
 
-// checkUsername returns what is wrong with a username as Keycloak would see it, or "".
+// checkUsername returns what is wrong with a username as Keycloak's default user profile sees
+// it, or "": the validators length (3 to 255), username-prohibited-characters and
+// up-username-not-idn-homograph. Keycloak runs them on the username as it stores it (lowercase,
+// as Java lowercases) only for a single create; a batched create (partial import) skips them,
+// so roster must refuse what they refuse before either.
 func checkUsername(s string) (problem, hint string) {
-	switch n := utf8.RuneCountInString(s); {
+	stored := keycloakLower(s)
+	switch n := utf16Len(strings.TrimFunc(stored, isJavaTrimmed)); {
 	case n < minUsernameLen:
-		return fmt.Sprintf("username %q is too short: Keycloak needs %d to %d characters", s, minUsernameLen, maxUsernameLen), ""
+		return fmt.Sprintf("username %q is too short: Keycloak needs %d to %d characters", s, minUsernameLen, maxUsernameLen),
+			"use at least 3 characters (an emoji counts as 2)"
 	case n > maxUsernameLen:
-		return fmt.Sprintf("username is too long: %d characters, Keycloak allows at most %d", n, maxUsernameLen), ""
+		return fmt.Sprintf("username is too long: %d characters, Keycloak allows at most %d", n, maxUsernameLen),
+			"use at most 255 characters (an emoji counts as 2)"
 	}
 	if strings.HasPrefix(strings.ToLower(s), "service-account-") {
 		return fmt.Sprintf("username %q is a client's service account: roster never manages service accounts", s),
@@ -62,7 +76,84 @@ func checkUsername(s string) (problem, hint string) {
 		return fmt.Sprintf("username %q contains %s, which Keycloak does not allow in usernames", s, quoteChar(c)),
 			"use letters, digits and . _ - @"
 	}
+	for _, r := range stored {
+		if unicode.Is(unicode.Latin, r) || unicode.Is(unicode.Common, r) {
+			continue
+		}
+		if r == '\u0307' && strings.ContainsRune(s, '\u0130') {
+			return fmt.Sprintf("username %q contains İ (U+0130), which Keycloak stores as i with a combining dot and then refuses", s),
+				"write a plain i"
+		}
+		return fmt.Sprintf("username %q contains %s: Keycloak accepts only Latin letters and common characters (digits, punctuation, symbols) in usernames, so that one name cannot imitate another", s, describeRune(r)),
+			"write the name in Latin letters, without combining or joining marks"
+	}
 	return "", ""
+}
+
+// usernameLookalike returns why a username Keycloak accepts may still pass for another, or "":
+// it holds an invisible formatting character (zero-width space, word joiner, soft hyphen,
+// direction override) or a fullwidth form of a Latin letter or digit.
+func usernameLookalike(s string) string {
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+			return fmt.Sprintf("username %q contains the invisible character %U: it shows as %q, and Keycloak accepts it", s, r, strings.Map(dropFormat, s))
+		case isFullwidth(r):
+			return fmt.Sprintf("username %q contains the fullwidth character %U (%c): it looks like %q, and Keycloak accepts it", s, r, r, strings.Map(fromFullwidth, s))
+		}
+	}
+	return ""
+}
+
+// isFullwidth reports whether r is a fullwidth form of a printable ASCII character.
+func isFullwidth(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E }
+
+// fromFullwidth maps a fullwidth form to its ASCII character.
+func fromFullwidth(r rune) rune {
+	if isFullwidth(r) {
+		return r - 0xFF01 + '!'
+	}
+	return r
+}
+
+func dropFormat(r rune) rune {
+	if unicode.Is(unicode.Cf, r) {
+		return -1
+	}
+	return r
+}
+
+// keycloakLower lowercases as Keycloak (Java's String.toLowerCase) does where it differs from
+// Go: capital I with dot above becomes i followed by a combining dot above.
+func keycloakLower(s string) string {
+	return strings.ToLower(strings.ReplaceAll(s, "\u0130", "i\u0307"))
+}
+
+// isJavaTrimmed reports whether Java's String.trim removes r: every character up to U+0020.
+func isJavaTrimmed(r rune) bool { return r <= ' ' }
+
+// utf16Len is the length of s as Java counts it, in UTF-16 code units: Keycloak's length
+// validator counts a character outside the Basic Multilingual Plane (an emoji) as two.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// describeRune names a character and its script: "the Cyrillic character U+0430 (а)", "the
+// combining character U+0301".
+func describeRune(r rune) string {
+	if unicode.Is(unicode.Inherited, r) {
+		return fmt.Sprintf("the combining or joining character %U", r)
+	}
+	for _, name := range slices.Sorted(maps.Keys(unicode.Scripts)) {
+		if unicode.Is(unicode.Scripts[name], r) {
+			return fmt.Sprintf("the %s character %U (%c)", strings.ReplaceAll(name, "_", " "), r, r)
+		}
+	}
+	return fmt.Sprintf("the unassigned character %U", r)
 }
 
 // checkEmail returns what is wrong with an email address, or "".
@@ -73,6 +164,13 @@ func checkEmail(s string) string {
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || len(local) > 64 || !emailLocal.MatchString(local) || !emailDomain.MatchString(domain) {
 		return fmt.Sprintf("email %q is not a valid address", s)
+	}
+	for label := range strings.SplitSeq(domain, ".") {
+		// Keycloak converts the domain to ASCII (IDN) and refuses a label longer than 63; the
+		// UTF-8 length bounds that of an ASCII label exactly and of most others from above.
+		if len(label) > maxDomainLabelLen {
+			return fmt.Sprintf("email %q is not a valid address: the domain part %q is longer than %d characters", s, label, maxDomainLabelLen)
+		}
 	}
 	return ""
 }

@@ -30,6 +30,7 @@ type FaultProxy struct {
 	mu     sync.Mutex
 	rules  []faultRule
 	seen   map[string]int // requests seen, by "METHOD path"
+	log    []Request
 	random *Faults
 	rng    *rand.Rand
 	counts map[Fault]int
@@ -104,6 +105,25 @@ func (p *FaultProxy) FailWith(method, path string, n int, f Fault) {
 	p.rules = append(p.rules, faultRule{method: method, path: path, times: n, fault: f})
 }
 
+// Tamper forwards the next n requests with the method and URL path, and passes on the server's
+// answer with its body replaced by rewrite(body): a proxy or a broken server that shortens,
+// empties or repeats a listing while answering 200.
+func (p *FaultProxy) Tamper(method, path string, n int, rewrite func(body []byte) []byte) {
+	p.Answer(method, path, n, func(w http.ResponseWriter, r *http.Request) { p.forwardRewritten(w, r, rewrite) })
+}
+
+// Delay holds the next n requests with the method and URL path for d (or until the client gives
+// up on them) before forwarding them: a server or network that stalls.
+func (p *FaultProxy) Delay(method, path string, n int, d time.Duration) {
+	p.Answer(method, path, n, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			p.rp.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})
+}
+
 // Answer lets answer handle the next n requests with the method and URL path instead of the
 // server: to play a server that echoes the request in its error page, redirects, or never ends
 // its answer.
@@ -123,6 +143,19 @@ func (p *FaultProxy) Inject(f Faults) {
 	}
 	p.random = &f
 	p.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
+}
+
+// Request is a request as it reached the proxy.
+type Request struct {
+	Method, Path string
+	At           time.Time
+}
+
+// Requests returns every request that reached the proxy, in the order they came.
+func (p *FaultProxy) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.log)
 }
 
 // Seen returns how many requests with the method and URL path reached the proxy.
@@ -187,6 +220,7 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, http.HandlerFunc, time.Dura
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seen[r.Method+" "+r.URL.Path]++
+	p.log = append(p.log, Request{Method: r.Method, Path: r.URL.Path, At: time.Now()})
 	for i := range p.rules {
 		rule := &p.rules[i]
 		if rule.times > 0 && rule.method == r.Method && rule.path == r.URL.Path {
@@ -211,18 +245,46 @@ func (p *FaultProxy) decide(r *http.Request) (Fault, http.HandlerFunc, time.Dura
 	return "", nil, 0
 }
 
-// forwardThenReset sends the request to the server, waits for the whole answer, and then
-// breaks the client's connection instead of passing the answer on. Like the reverse proxy it
-// keeps the client's Host header: Keycloak checks tokens against the host they were issued for.
-func (p *FaultProxy) forwardThenReset(w http.ResponseWriter, r *http.Request) {
+// forward sends the request to the server as it came. Like the reverse proxy it keeps the
+// client's Host header: Keycloak checks tokens against the host they were issued for.
+func (p *FaultProxy) forward(r *http.Request) (*http.Response, error) {
 	out := r.Clone(r.Context())
 	out.RequestURI = ""
 	out.URL.Scheme, out.URL.Host = p.target.Scheme, p.target.Host
-	if resp, err := http.DefaultTransport.RoundTrip(out); err == nil {
+	return http.DefaultTransport.RoundTrip(out)
+}
+
+// forwardThenReset sends the request to the server, waits for the whole answer, and then
+// breaks the client's connection instead of passing the answer on.
+func (p *FaultProxy) forwardThenReset(w http.ResponseWriter, r *http.Request) {
+	if resp, err := p.forward(r); err == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	reset(w)
+}
+
+// forwardRewritten sends the request to the server and passes on its answer, the body replaced
+// by rewrite(body).
+func (p *FaultProxy) forwardRewritten(w http.ResponseWriter, r *http.Request, rewrite func([]byte) []byte) {
+	resp, err := p.forward(r)
+	if err != nil {
+		reset(w)
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		reset(w)
+		return
+	}
+	body = rewrite(body)
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
 }
 
 // reset closes the client's connection abruptly (TCP RST), without an answer.

@@ -41,7 +41,8 @@ func hostilePlan(t *testing.T) *plan.Plan {
 	cfg.Settings.UserManagement = true
 	lr := realm(live...)
 	lr.Realm = realmName
-	return build(t, cfg, lr, plan.Options{})
+	// Every u.. user loses its hostile project: past the access guard, which is not under test.
+	return build(t, cfg, lr, plan.Options{AllowMassRemoval: true})
 }
 
 // TestMarkdownKeepsItsStructureWithHostileValues parses the pull-request comment of a hostile
@@ -100,6 +101,7 @@ func TestMarkdownKeepsItsStructureWithHostileValues(t *testing.T) {
 		fmt.Sprintf("html: <details><summary>Show %d changes</summary>", len(p.Changes)),
 		fmt.Sprintf("fence diff: %d lines", strings.Count(o.Fences[0], "\n")),
 		"html: </details>",
+		"paragraph: Read "+strings.Join(p.Files, ", "),
 		"paragraph: **Notes**",
 		"list",
 	)
@@ -159,6 +161,7 @@ func TestTextKeepsItsLinesWithHostileValues(t *testing.T) {
 		for _, l := range strings.Split(plain, "\n") {
 			switch {
 			case l == "", strings.HasPrefix(l, "  "), strings.HasPrefix(l, "roster will perform "),
+				l == "Read "+escape.Text(strings.Join(p.Files, ", ")),
 				l == "Changes are marked with these symbols:", l == p.Summary().String():
 			case strings.HasPrefix(l, "Note: "):
 				notes++

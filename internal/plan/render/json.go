@@ -17,10 +17,15 @@ import (
 //
 // 1.1 added the kinds "token_mapper", "identity_provider" and "identity_provider_mapper", whose
 // before and after are JSONTokenMapper, JSONIdentityProvider and JSONIdentityProviderMapper.
+//
 // 1.2 added where each secret comes from (a field's source, an identity provider's
 // client_secret_source and a user's initial_password_source), prerequisites, and
 // service_account, refused and unknown to an access.
-const FormatVersion = "1.2"
+//
+// 1.3 added the action "rename" (a user renamed in place: before is the account under its old
+// username, after the declared user under the new one; the field "username" shows the change)
+// and files, the configuration files the plan was made from.
+const FormatVersion = "1.3"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
@@ -32,6 +37,8 @@ type JSONPlan struct {
 	Realm string `json:"realm"`
 	// Prune is the prune mode the plan was made with: "none", "disable" or "delete".
 	Prune string `json:"prune"`
+	// Files are the configuration files the plan was made from, in load order, named as given.
+	Files []string `json:"files"`
 	// Changes are the changes in apply order.
 	Changes []JSONChange `json:"changes"`
 	// Warnings and Notes are the plan's warnings and informational lines, as text.
@@ -51,7 +58,8 @@ type JSONPrerequisite struct {
 	Fix      string `json:"fix"`
 }
 
-// JSONSummary counts the changes: add = create, change = update, remove = disable + delete.
+// JSONSummary counts the changes: add = create, change = update + rename, remove = disable +
+// delete.
 type JSONSummary struct {
 	Add        int  `json:"add"`
 	Change     int  `json:"change"`
@@ -69,7 +77,8 @@ type JSONChange struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Actions is the action as a one-element list, as terraform's JSON plan has it: ["create"],
-	// ["update"], ["disable"] or ["delete"].
+	// ["update"], ["rename"], ["disable"] or ["delete"]. A rename's name is the new username;
+	// before.username is the old one.
 	Actions []string `json:"actions"`
 	// Before and After are the object before and after apply, null on the side that does not
 	// exist: a policy name (string) for realm.unmanagedAttributePolicy, a JSONRole for roles, a
@@ -263,6 +272,7 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 		FormatVersion: FormatVersion,
 		Realm:         p.Realm,
 		Prune:         string(p.Prune),
+		Files:         nonNil(p.Files),
 		Changes:       make([]JSONChange, 0, len(p.Changes)),
 		Warnings:      nonNil(p.Warnings),
 		Notes:         nonNil(p.Notes),

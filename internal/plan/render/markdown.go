@@ -30,7 +30,8 @@ type MarkdownOptions struct {
 // project, joins or leaves which project, becomes or stops being an External User, is disabled
 // or deleted, each line naming at most MaxSummaryNames users and then how many more. The
 // changes sit in a collapsed <details> block as a fenced diff, whose + and - lines GitHub
-// colours (updates are marked !, which it also highlights); notes follow. When the comment
+// colours (updates are marked !, which it also highlights); the files read and the notes
+// follow. When the comment
 // would exceed MarkdownLimit the diff is cut between changes and a line says how many were
 // left out.
 //
@@ -92,6 +93,13 @@ func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
 		}
 	}
 
+	if len(p.Files) > 0 {
+		files := make([]string, len(p.Files))
+		for i, f := range p.Files {
+			files[i] = escape.Code(f)
+		}
+		fmt.Fprintf(&tail, "\nRead %s\n", strings.Join(files, ", "))
+	}
 	if n := len(p.Notes); n > 0 {
 		tail.WriteString("\n**Notes**\n\n")
 		for i, s := range p.Notes {
@@ -131,7 +139,7 @@ func diffBlock(changes []plan.Change, budget int) string {
 	var b strings.Builder
 	for i, c := range changes {
 		mark := c.Action.Symbol()
-		if c.Action == plan.Update {
+		if c.Action == plan.Update || c.Action == plan.Rename {
 			mark = "!"
 		}
 		var one strings.Builder

@@ -49,7 +49,7 @@ func header(c plan.Change) string { return escape.Text(c.Addr.Display()) }
 // usedActions returns the actions the plan uses, in legend order.
 func usedActions(p *plan.Plan) []plan.Action {
 	var used []plan.Action
-	for _, a := range []plan.Action{plan.Create, plan.Update, plan.Disable, plan.Delete} {
+	for _, a := range []plan.Action{plan.Create, plan.Rename, plan.Update, plan.Disable, plan.Delete} {
 		for _, c := range p.Changes {
 			if c.Action == a {
 				used = append(used, a)

@@ -25,9 +25,11 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from current 
 func config(users ...model.User) *model.Config {
 	return &model.Config{
 		Version: model.FormatVersion,
+		Files:   []string{"access/roster.yaml", "access/Teams.YAML"},
 		Realm:   "codemie-prod",
 		Settings: model.Settings{
-			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, OwnerAttribute: model.DefaultOwnerAttribute,
+			Prune: model.PruneNone, MaxRemovals: model.DefaultMaxRemovals, MaxAccessLosses: model.DefaultMaxAccessLosses,
+			OwnerAttribute: model.DefaultOwnerAttribute,
 		},
 		Roles: []model.RealmRole{{Name: "admin"}, {Name: "developer"}},
 		Users: users,
@@ -113,6 +115,23 @@ func scenarios(t *testing.T) map[string]*plan.Plan {
 				member("eve", "payments"),
 				liveUser("ldap-fred", nil),
 			),
+			plan.Options{}),
+
+		"rename": build(t,
+			func() *model.Config {
+				robert := user("robert", model.RoleDeveloper, model.Grants{Member: []string{"payments", "codemie"}})
+				robert.Email = ptr("bob@corp.com")
+				c := config(robert)
+				c.Settings.Prune = model.PruneDelete
+				return c
+			}(),
+			func() *model.Live {
+				bob := member("bob", "payments")
+				bob.Attributes[model.DefaultOwnerAttribute] = []string{"true"}
+				l := realm(bob)
+				l.Login.EditUsernameAllowed = true
+				return l
+			}(),
 			plan.Options{}),
 
 		"role": build(t,
@@ -331,7 +350,7 @@ func TestMarkdownKeepsTheLastChangeWhenItFits(t *testing.T) {
 
 // Change headers in the human renderings: a mark, then an address as Address.Display shows it.
 const (
-	textHeader = `(?m)^  [+~-] ((?:user|role|token_mapper|identity_provider|identity_provider_mapper) ".*"|realm\..*)$`
+	textHeader = `(?m)^  [+~>-] ((?:user|role|token_mapper|identity_provider|identity_provider_mapper) ".*"|realm\..*)$`
 	mdHeader   = `(?m)^[+!-] ((?:user|role|token_mapper|identity_provider|identity_provider_mapper) ".*"|realm\..*)$`
 )
 
