@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -175,7 +174,7 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	if err := writeAccess(ctx, &buf, ios, opts); err != nil {
 		return err
 	}
-	if err := os.WriteFile(opts.Out, buf.Bytes(), 0o600); err != nil {
+	if err := ios.Secrets.WriteFile(opts.Out, buf.Bytes()); err != nil {
 		return withHint(fmt.Errorf("writing %s: %w", opts.Out, err), "choose a file in a directory you can write")
 	}
 	return nil

@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,7 +230,8 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		if lock != nil && lock.Err() != nil {
 			return lockLost(lock.Err(), result)
 		}
-		if result.Err() != nil {
+		// The invitations' lines are diagnostics here: stdout holds only the JSON result.
+		if opts.SendInvites && !sendInvites(ctx, ios.ErrOut, pl, result) || result.Err() != nil {
 			return silentExit(ExitError)
 		}
 		return nil
@@ -242,7 +246,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 	invited := true
 	if opts.SendInvites {
-		invited = sendInvites(ctx, ios, pl, result)
+		invited = sendInvites(ctx, ios.Out, pl, result)
 	}
 	if err := result.Err(); err != nil {
 		return err
@@ -280,8 +284,9 @@ func checkEmail(info keycloak.RealmInfo) error {
 }
 
 // sendInvites emails every user this run created Keycloak's execute-actions link: their
-// pending required actions, or UPDATE_PASSWORD and VERIFY_EMAIL. It reports whether all went out.
-func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, result *apply.Result) bool {
+// pending required actions, or UPDATE_PASSWORD and VERIFY_EMAIL, with a line each on w. It
+// reports whether all went out.
+func sendInvites(ctx context.Context, w io.Writer, pl *planned, result *apply.Result) bool {
 	ok := true
 	for i, o := range result.Outcomes {
 		c := pl.plan.Changes[i]
@@ -301,10 +306,10 @@ func sendInvites(ctx context.Context, ios *iostreams.IOStreams, pl *planned, res
 		}
 		if err != nil {
 			ok = false
-			fmt.Fprintln(ios.Out, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
+			fmt.Fprintln(w, escape.Text(fmt.Sprintf("%s: invitation failed: %v", o.Addr.Display(), err)))
 			continue
 		}
-		fmt.Fprintf(ios.Out, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
+		fmt.Fprintf(w, "%s: invitation sent\n", escape.Text(o.Addr.Display()))
 	}
 	return ok
 }
@@ -357,7 +362,13 @@ func readSavedPlan(paths []string) (*planfile.File, []string, error) {
 	}
 	saved, err := planfile.Read(f, Version())
 	if errors.Is(err, planfile.ErrNotPlan) {
-		return nil, nil, nil
+		if schema.IsYAMLName(paths[0]) {
+			return nil, nil, nil // a configuration file: apply plans it
+		}
+		// Anything else named first is meant as a saved plan: planning it as configuration
+		// would apply what nobody reviewed (a forged plan artifact, say).
+		return nil, nil, withHint(fmt.Errorf("%s is not a saved roster plan", paths[0]),
+			"give apply a plan saved with roster plan --out, or configuration files named .yaml or .yml")
 	}
 	return saved, paths[1:], err
 }
@@ -376,6 +387,14 @@ func checkSources(saved *planfile.File, paths []string) error {
 	planned := make(map[string]bool, len(saved.Sources))
 	for _, s := range saved.Sources {
 		planned[s.Path] = true
+	}
+	// A plan names its files relative to where it was made, inside the checkout: a path that
+	// leaves it (absolute, or through ..) points at a file nobody reviewed.
+	for _, p := range append(slices.Collect(maps.Keys(planned)), saved.Dirs...) {
+		if !filepath.IsLocal(filepath.FromSlash(p)) && filepath.Clean(p) != "." {
+			return withHint(fmt.Errorf("the plan names %s, which is outside the directory it is applied in", p),
+				"make the plan with paths inside the checkout (roster plan --out FILE access/) and apply it from there")
+		}
 	}
 	for _, dir := range saved.Dirs {
 		names, err := schema.DirFiles(dir)

@@ -62,3 +62,18 @@ func TestValidateDiagnosticsStayOnOneLine(t *testing.T) {
 	}
 	checkLines(t, "validate", b.String(), len(diags)+1)
 }
+
+// TestValidateFileNamesStayOnOneLine validates a valid file whose name (a pull request can add a
+// file named anything) would forge a "Success!" line and clear the terminal.
+func TestValidateFileNamesStayOnOneLine(t *testing.T) {
+	name := "x\nSuccess! 0 files, 0 users\x1b[2K.yaml"
+	cfg, diags := schema.LoadFiles([]schema.File{{Name: name, Data: []byte("version: 1\nrealm: r\n")}}, schema.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("load: %v", diags)
+	}
+	var b bytes.Buffer
+	if err := writeValidateText(&b, cfg, diags, false, false); err != nil {
+		t.Fatal(err)
+	}
+	checkLines(t, "validate", b.String(), 2)
+}

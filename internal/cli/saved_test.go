@@ -40,6 +40,12 @@ func TestCheckSources(t *testing.T) {
 		{"another file", saved, []string{"access", "other.yaml"}, "the plan was not made from other.yaml"},
 		{"a plan that leaves a file out, without paths", leftOut, nil, ""},
 		{"a plan that leaves a file out", leftOut, []string{"access"}, "the plan was not made from access/b.yaml"},
+		{"a source outside the checkout", &planfile.File{Sources: []planfile.Source{{Path: "/etc/hostname"}}}, nil,
+			"the plan names /etc/hostname, which is outside the directory it is applied in"},
+		{"a source through ..", &planfile.File{Sources: []planfile.Source{{Path: "../other/a.yaml"}}}, nil,
+			"the plan names ../other/a.yaml, which is outside the directory it is applied in"},
+		{"a directory outside the checkout", &planfile.File{Dirs: []string{"/etc"}}, nil,
+			"the plan names /etc, which is outside the directory it is applied in"},
 	} {
 		err := checkSources(tc.saved, tc.paths)
 		switch {

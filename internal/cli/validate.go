@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/internal/diag"
+	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/schema"
@@ -104,7 +105,7 @@ func writeValidateText(w io.Writer, cfg *model.Config, diags diag.List, failed, 
 		_, err = fmt.Fprintf(w, "%s, %s.\n", plural(errs, "error"), plural(warns, "warning"))
 	default:
 		for _, f := range cfg.Files {
-			if _, err := fmt.Fprintf(w, "Read %s\n", f); err != nil {
+			if _, err := fmt.Fprintf(w, "Read %s\n", escape.Text(f)); err != nil {
 				return err
 			}
 		}

@@ -58,6 +58,18 @@ var labelDeclarations = []struct {
 	{"platform admin", user("u", model.RoleAdmin, model.Grants{})},
 }
 
+// duplicateApplicationsMapping is the recommended mapping with a second mapper filling claim
+// applications, from another scope: what Keycloak then issues roster does not predict.
+func duplicateApplicationsMapping() model.TokenMapping {
+	m := model.RecommendedMapping()
+	m.Mappers = append(m.Mappers, model.LiveTokenMapper{
+		Name: "legacy applications", Scope: "legacy", ProtocolMapper: model.ProtocolMapperUserAttribute,
+		Attribute: model.AttrApplications, Claim: model.AttrApplications, JSONType: "String",
+		IDToken: true, AccessToken: true, UserInfo: true,
+	})
+	return m
+}
+
 // TestAccessLabels plans every declaration against every live state, under CodeMie's
 // recommended single-valued mappers and under multivalued ones, and compares the label of each
 // user change with testdata/labels.golden: "no access change" only where the claims CodeMie
@@ -73,7 +85,13 @@ func TestAccessLabels(t *testing.T) {
 	for _, m := range []struct {
 		name    string
 		mapping model.TokenMapping
-	}{{"single-valued mappers", model.RecommendedMapping()}, {"multivalued mappers", multi}} {
+	}{
+		{"single-valued mappers", model.RecommendedMapping()},
+		{"multivalued mappers", multi},
+		// Two mappers fill applications: roster cannot predict the claim, so no change is
+		// labelled "no access change".
+		{"two applications mappers", duplicateApplicationsMapping()},
+	} {
 		fmt.Fprintf(&out, "# %s\n", m.name)
 		for _, s := range labelStates {
 			for _, d := range labelDeclarations {

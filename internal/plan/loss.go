@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,6 +52,11 @@ func (b *builder) accessGuard(changes []Change, opts Options) error {
 // accessLost lists what the change takes away in CodeMie; nil when it takes nothing.
 func accessLost(a AccessChange) []string {
 	before, after := a.Before, a.After
+	if u := cmp.Or(before.Unknown, after.Unknown); u != "" {
+		// Nothing proves that the change takes nothing away: count it, so that a realm whose
+		// mappers roster cannot read through cannot switch the guard off.
+		return []string{"what CodeMie reads, which roster cannot predict (" + u + ")"}
+	}
 	if before.Role == "" || before.Disabled {
 		// Cannot sign in today: only grants can be lost.
 		before.Role = ""

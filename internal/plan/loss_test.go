@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -55,5 +56,28 @@ func TestBecomingAdminLosesNothing(t *testing.T) {
 	})
 	if got != nil {
 		t.Errorf("developer → admin loses %q, want nothing: an Admin opens every project", got)
+	}
+}
+
+// TestAccessGuardCountsWhatItCannotPredict: when the realm's mappers make the claims CodeMie
+// reads unpredictable, a change proves no access unchanged, so the guard counts it: a mapper
+// added in the realm cannot switch the guard off.
+func TestAccessGuardCountsWhatItCannotPredict(t *testing.T) {
+	var users []model.User
+	var live []model.LiveUser
+	for i := range 11 {
+		name := fmt.Sprintf("u%02d", i)
+		users = append(users, user(name, model.RoleDeveloper, model.Grants{}))
+		live = append(live, member(name, "payments"))
+	}
+	l := realm(live...)
+	l.Client = &model.LiveCodeMieClient{ClientID: "codemie", DefaultScopes: []string{"profile", "roles", "legacy"}, Mapping: duplicateApplicationsMapping()}
+	_, err := Build(config(users...), l, Options{})
+	var ae *AccessLossError
+	if !errors.As(err, &ae) {
+		t.Fatalf("Build: err = %v, want an *AccessLossError", err)
+	}
+	if want := `- user "u00" loses what CodeMie reads, which roster cannot predict (mappers "applications", "legacy applications" all fill claim applications)`; ae.Details()[0] != want {
+		t.Errorf("first detail = %q, want %q", ae.Details()[0], want)
 	}
 }

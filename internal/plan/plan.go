@@ -219,8 +219,12 @@ type AccessChange struct {
 	Removed bool
 }
 
-// Changed reports whether CodeMie grants something different after the change.
-func (a AccessChange) Changed() bool { return a.Removed || !a.Before.Equal(a.After) }
+// Changed reports whether CodeMie grants something different after the change. When roster
+// cannot predict what CodeMie reads on either side (Access.Unknown), nothing proves the access
+// unchanged, so it counts as changed.
+func (a AccessChange) Changed() bool {
+	return a.Removed || a.Before.Unknown != "" || a.After.Unknown != "" || !a.Before.Equal(a.After)
+}
 
 // String is the change in CodeMie's words: "Regular User (payments) → Project Admin (payments)",
 // "cannot sign in → Regular User (codemie)", "Admin → removed", or "no access change".

@@ -18,10 +18,11 @@ import (
 // concurrentFile declares the 100 seeded users o000–o099 for one of two teams: file "a" keeps
 // them developers of project alpha at @a.example.com; file "b" makes them admins (no projects)
 // at @b.example.com. Both change the same fields of every user (email and applications), and
-// only "b" changes the role.
+// only "b" changes the role. Each file takes access away from every user the other gave it, on
+// purpose, so the access guard's limit is lifted.
 func concurrentFile(realm, which string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n", realm)
+	fmt.Fprintf(&b, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT, maxAccessLosses: 1000}\nusers:\n", realm)
 	for i := range 100 {
 		if which == "a" {
 			fmt.Fprintf(&b, "  - {username: o%03d, email: o%03d@a.example.com, role: developer, projects: {member: [alpha]}}\n", i, i)

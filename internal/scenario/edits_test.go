@@ -15,10 +15,11 @@ import (
 )
 
 // editsFile updates the 100 seeded users o000–o099: the even ones get a new email (no attribute
-// written), the odd ones project alpha instead of their own (their attributes are written).
+// written), the odd ones project alpha instead of their own (their attributes are written). The
+// odd ones lose their project on purpose, so the access guard's limit is lifted.
 func editsFile(realm string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n", realm)
+	fmt.Fprintf(&b, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT, maxAccessLosses: 1000}\nusers:\n", realm)
 	for i := range 100 {
 		name := fmt.Sprintf("o%03d", i)
 		if i%2 == 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -62,7 +61,7 @@ func ReadPaths(paths []string) ([]File, diag.List) {
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			diags.Errorf(diag.Pos{File: p}, "", "cannot read: %v", osReason(err))
+			diags.Errorf(diag.Pos{File: p}, "", "cannot read: %v", secret.Reason(err))
 			continue
 		}
 		if !info.IsDir() {
@@ -71,7 +70,7 @@ func ReadPaths(paths []string) ([]File, diag.List) {
 		}
 		inDir, nearMisses, err := dirFiles(p)
 		if err != nil {
-			diags.Errorf(diag.Pos{File: p}, "", "cannot read directory: %v", osReason(err))
+			diags.Errorf(diag.Pos{File: p}, "", "cannot read directory: %v", secret.Reason(err))
 			continue
 		}
 		for _, n := range nearMisses {
@@ -124,7 +123,7 @@ func dirFiles(dir string) (names, nearMisses []string, err error) {
 			continue
 		}
 		switch name := filepath.Join(dir, e.Name()); {
-		case isYAMLName(e.Name()):
+		case IsYAMLName(e.Name()):
 			names = append(names, name)
 		case isNearMissName(e.Name()):
 			nearMisses = append(nearMisses, name)
@@ -133,13 +132,14 @@ func dirFiles(dir string) (names, nearMisses []string, err error) {
 	return names, nearMisses, nil
 }
 
-// isYAMLName reports whether a file name ends in .yaml or .yml, in any case.
-func isYAMLName(name string) bool {
+// IsYAMLName reports whether a file name ends in .yaml or .yml, in any case: the names roster
+// reads as configuration.
+func IsYAMLName(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// isNearMissName reports whether a file name that isYAMLName refuses looks meant as YAML all
+// isNearMissName reports whether a file name that IsYAMLName refuses looks meant as YAML all
 // the same: a YAML name with something appended (teams.yaml.bak, users.yml~), or an extension
 // starting with y one edit away from yaml or yml (.yam, .yaml2), or one swap away (.ymal).
 func isNearMissName(name string) bool {
@@ -177,26 +177,17 @@ var errTooLarge = fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)
 func readFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %v", osReason(err))
+		return nil, fmt.Errorf("cannot read: %v", secret.Reason(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %v", osReason(err))
+		return nil, fmt.Errorf("cannot read: %v", secret.Reason(err))
 	}
 	if len(data) > MaxFileSize {
 		return nil, errTooLarge
 	}
 	return data, nil
-}
-
-// osReason drops the operation and path from an *fs.PathError: the diagnostic names the file.
-func osReason(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // LoadFiles is Load for files already in memory. Secret files named by references are still
@@ -464,6 +455,22 @@ func (l *loader) buildSettings() model.Settings {
 	}{{"adminRole", &s.CodeMie.AdminRole}, {"developerRole", &s.CodeMie.DeveloperRole}, {"clientId", &s.CodeMie.ClientID}} {
 		if v, ok := cm.get(f.key).str(); ok {
 			*f.dest = v
+		}
+	}
+	// These names decide what every access statement of the plan says, and they come from the
+	// file a pull request edits: a non-default one is called out, so that a reviewer checks it
+	// against CodeMie's own configuration.
+	def := model.DefaultCodeMie()
+	for _, f := range []struct {
+		key, value, dflt, means, source string
+	}{
+		{"adminRole", s.CodeMie.AdminRole, def.AdminRole, "the realm role CodeMie makes platform Admin", "CodeMie's ADMIN_ROLE_NAME"},
+		{"developerRole", s.CodeMie.DeveloperRole, def.DeveloperRole, "the realm role that lets users sign in", "a role of oauth2-proxy's allowed_roles"},
+		{"clientId", s.CodeMie.ClientID, def.ClientID, "the client whose tokens CodeMie reads", "oauth2-proxy's client id"},
+	} {
+		if f.value != f.dflt {
+			l.diags.Warnf(cm.get(f.key).pos(), "settings.codemie."+f.key, "%s is %q, not the default %q: what the plan says about CodeMie access holds only if it matches %s",
+				f.means, f.value, f.dflt, f.source).Hint = "check it against " + f.source + " before trusting the plan"
 		}
 	}
 	if s.CodeMie.AdminRole == s.CodeMie.DeveloperRole {

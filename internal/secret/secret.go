@@ -134,12 +134,12 @@ func (s Source) Locate(ref model.SecretRef) error {
 func (s Source) locate(name string) (string, error) {
 	dir, err := filepath.EvalSymlinks(s.Dir)
 	if err != nil {
-		return "", &Error{Problem: fmt.Sprintf("cannot use secrets directory %s: %v", s.Dir, reason(err)),
+		return "", &Error{Problem: fmt.Sprintf("cannot use secrets directory %s: %v", s.Dir, Reason(err)),
 			Hint: "point --secrets-dir or " + DirEnv + " at the directory holding the secrets", Missing: errors.Is(err, fs.ErrNotExist)}
 	}
 	p, err := filepath.EvalSymlinks(filepath.Join(dir, name))
 	if err != nil {
-		return "", &Error{Problem: fmt.Sprintf("cannot read secret file %s: %v", name, reason(err)), Missing: errors.Is(err, fs.ErrNotExist)}
+		return "", &Error{Problem: fmt.Sprintf("cannot read secret file %s: %v", name, Reason(err)), Missing: errors.Is(err, fs.ErrNotExist)}
 	}
 	if rel, err := filepath.Rel(dir, p); err != nil || !filepath.IsLocal(rel) {
 		return "", &Error{Problem: fmt.Sprintf("secret file %s resolves outside the secrets directory", name),
@@ -197,7 +197,7 @@ func (s Source) readFile(name string) (string, error) {
 		return "", err
 	}
 	cannot := func(err error) error {
-		return &Error{Problem: fmt.Sprintf("cannot read secret file %s: %v", name, reason(err))}
+		return &Error{Problem: fmt.Sprintf("cannot read secret file %s: %v", name, Reason(err))}
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -230,8 +230,9 @@ func (s Source) readFile(name string) (string, error) {
 	return v, nil
 }
 
-// reason drops the operation and path from an *fs.PathError: the message names the file.
-func reason(err error) error {
+// Reason drops the operation and path from an *fs.PathError, for a message that names the file
+// itself: "cannot read secret file x: permission denied".
+func Reason(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

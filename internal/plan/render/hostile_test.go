@@ -148,6 +148,10 @@ func TestMarkdownKeepsItsStructureWithHostileValues(t *testing.T) {
 // the margin is one the renderer writes there: no value starts a line of its own.
 func TestTextKeepsItsLinesWithHostileValues(t *testing.T) {
 	p := hostilePlan(t)
+	// Prerequisites quote realm values too: a client scope's name, a mapper's JSON type.
+	for _, h := range escapetest.Hostile {
+		p.Prerequisites = append(p.Prerequisites, plan.Prerequisite{Error: true, Problem: "scope " + h, Fix: "fix " + h})
+	}
 	for _, format := range []string{"txt", "color.txt"} {
 		out := render(t, format, p)
 		if c := escapetest.Controls(out, format == "color.txt"); c != nil {
@@ -157,7 +161,7 @@ func TestTextKeepsItsLinesWithHostileValues(t *testing.T) {
 		for _, c := range []string{ansiReset, ansiBold, ansiGreen, ansiYellow, ansiRed} {
 			plain = strings.ReplaceAll(plain, c, "")
 		}
-		notes, warnings := 0, 0
+		notes, warnings, errs := 0, 0, 0
 		for _, l := range strings.Split(plain, "\n") {
 			switch {
 			case l == "", strings.HasPrefix(l, "  "), strings.HasPrefix(l, "roster will perform "),
@@ -167,12 +171,15 @@ func TestTextKeepsItsLinesWithHostileValues(t *testing.T) {
 				notes++
 			case strings.HasPrefix(l, "Warning: "):
 				warnings++
+			case strings.HasPrefix(l, "Error: scope "):
+				errs++
 			default:
 				t.Errorf("%s: line %q starts at the margin", format, l)
 			}
 		}
-		if notes != len(p.Notes) || warnings != len(p.Warnings) {
-			t.Errorf("%s: %d note and %d warning lines, the plan has %d and %d", format, notes, warnings, len(p.Notes), len(p.Warnings))
+		if notes != len(p.Notes) || warnings != len(p.Warnings) || errs != len(p.Prerequisites) {
+			t.Errorf("%s: %d note, %d warning and %d error lines, the plan has %d, %d and %d", format, notes, warnings, errs,
+				len(p.Notes), len(p.Warnings), len(p.Prerequisites))
 		}
 	}
 }

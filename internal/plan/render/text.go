@@ -102,7 +102,7 @@ func writePrerequisites(w io.Writer, p *plan.Plan, paint func(code, s string) st
 		if pr.Error {
 			label = paint(ansiRed+ansiBold, "Error:")
 		}
-		fmt.Fprintf(w, "%s %s\n  To fix: %s\n", label, pr.Problem, pr.Fix)
+		fmt.Fprintf(w, "%s %s\n  To fix: %s\n", label, escape.Text(pr.Problem), escape.Text(pr.Fix))
 	}
 }
 
