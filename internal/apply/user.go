@@ -114,6 +114,9 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 			ck.role, ck.want = c.User.After.Role, &c.Access.After
 		}
 		r.checks[i] = ck
+		if r.opts.Progress != nil {
+			r.report(Event{Kind: UserWritten, Outcome: r.outcomes[i]})
+		}
 		return
 	}
 	r.finish(i, nil)
@@ -230,6 +233,7 @@ func (r *runner) verify(idx []int) {
 	if len(pending) == 0 {
 		return
 	}
+	r.phase(PhaseReadBack, len(pending))
 	ids := make([]string, len(pending))
 	for k, i := range pending {
 		ids[k] = r.checks[i].id

@@ -266,7 +266,7 @@ func echoRequest(w http.ResponseWriter, req *http.Request) {
 
 // logLine is a line of --verbose: method, path without query, status or the transport's error,
 // and duration.
-var logLine = regexp.MustCompile(`^http: (GET|POST|PUT|DELETE) /[^ ?]* (\d{3}|no answer: .+) \d+ms$`)
+var logLine = regexp.MustCompile(`^http: ((GET|POST|PUT|DELETE) /[^ ?]* (\d{3} \d+ms \(headers \d+ms, body \d+ bytes(, broke off: .+)?\)|no answer: .+ \d+ms)|retry (GET|POST|PUT|DELETE) /[^ ?]*: attempt \d of \d in \d+ms, after (\d{3} .+|no answer))$`)
 
 // findSecrets reports each secret that text holds, in any of the forms it travels in.
 func findSecrets(t *testing.T, where, text string, secrets map[string]string) int {
