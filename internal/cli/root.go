@@ -197,6 +197,7 @@ the realm, and applies them.`,
 		newExportCmd(ios),
 		newAccessCmd(ios),
 		newDoctorCmd(ios),
+		newInitCmd(ios),
 	)
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil {
