@@ -15,7 +15,7 @@ GO        ?= go
 KC        := scripts/keycloak.sh
 GOTEST    := $(GO) test -count=1 -timeout 45m
 
-.PHONY: screenshots all build vet test test-unit test-cluster test-versions test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+.PHONY: screenshots all build vet test test-unit test-cluster test-versions release release-check test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
 
 all: build
 
@@ -40,6 +40,7 @@ BROWSER := ROSTER_BROWSER=$${ROSTER_BROWSER:-$$(scripts/chromium.sh || true)}
 test: build vet
 	$(BROWSER) TOPOLOGY=dev $(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory release-check
 	$(if $(CLUSTER_OK),$(MAKE) --no-print-directory test-cluster,@echo "make test: no cluster suite on Keycloak $(KEYCLOAK_VERSION): the cluster topology needs 26 or newer")
 
 # test-cluster: the cluster suite through HAProxy in front of two Keycloak nodes on PostgreSQL —
@@ -101,6 +102,17 @@ update-golden:
 	$(if $(GOLDEN_PKGS),$(GOTEST) $(GOLDEN_PKGS) -update)
 	ROSTER_UPDATE_SCRIPTS=1 $(KC) run -- $(GOTEST) ./internal/cli/
 
+# release: the release of the commit checked out, into dist/: an archive per target (linux, darwin
+# and windows on amd64 and arm64), a CycloneDX bill of materials for each, and SHA256SUMS. The
+# bytes depend on the commit alone (scripts/release.sh says how); TARGETS=linux/amd64 limits it.
+release:
+	scripts/release.sh
+
+# release-check: two builds of HEAD give identical archives and bills of materials, and roster
+# version names the commit and its date.
+release-check:
+	scripts/release-check.sh
+
 # screenshots regenerates docs/access-page.png (the access page of examples/codemie-prod.yaml) and
 # docs/pr-comment.png (a pull-request comment as GitHub shows it), in headless Chromium.
 screenshots:
@@ -119,4 +131,4 @@ demo: build
 	scripts/demo.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -12,7 +12,10 @@ import (
 )
 
 // FormatVersion is the version of the JSON output. A change a consumer would notice bumps it.
-const FormatVersion = "1.0"
+//
+// 1.1 added diagnostics, the configuration's warnings with their positions, as the last member
+// (the CLI adds it), and the failure document access prints instead when it fails.
+const FormatVersion = "1.1"
 
 // UserJSON is one user's access in JSON.
 type UserJSON struct {

@@ -98,8 +98,9 @@ type Options struct {
 	// updates planned with RotateSecrets). Its error must not contain the secret. Nil fails
 	// those changes.
 	Secret func(ref *model.SecretRef) (model.Secret, error)
-	// Progress, when set, is called once for each change that finishes (applied or failed), in
-	// the order they finish; calls never overlap. Changes that never start are not reported:
+	// Progress, when set, is called when a phase starts, when a user's writes land (before the
+	// read-back confirms them) and once for each change that finishes (applied or failed), in
+	// the order these happen; calls never overlap. Changes that never start are not reported:
 	// they are in the Result. It must not block for long, since it holds up the next report.
 	Progress func(Event)
 	// Grace is how long changes under way may go on after ctx is cancelled; zero or less means
@@ -219,6 +220,7 @@ func (r *runner) run() {
 			users = append(users, i)
 		}
 	}
+	r.phase(PhasePrerequisites, len(policy)+len(roles)+len(mappers))
 	r.serial(policy, r.applyPolicy)
 	r.serial(roles, r.applyRole)
 	// Users do not depend on the token mappers and identity providers: a failure there does not
@@ -230,8 +232,10 @@ func (r *runner) run() {
 			return
 		}
 	}
+	r.phase(PhaseUsers, len(users))
 	r.parallel(r.batches(users), r.applyUsers)
 	r.verify(users)
+	r.phase(PhaseRemovals, len(removals))
 	r.parallel(singles(removals), func(g []int) { r.applyRemoval(g[0]) })
 }
 
@@ -328,6 +332,21 @@ func (r *runner) finish(i int, err error) {
 	defer r.mu.Unlock()
 	r.finished++
 	r.opts.Progress(Event{Outcome: *o, Finished: r.finished, Total: len(r.changes)})
+}
+
+// phase reports that a phase of size changes starts; an empty phase is not reported.
+func (r *runner) phase(p Phase, size int) {
+	if r.opts.Progress != nil && size > 0 {
+		r.report(Event{Kind: PhaseStarted, Phase: p, Size: size})
+	}
+}
+
+// report passes e to Progress, after the changes finished before it.
+func (r *runner) report(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Finished, e.Total = r.finished, len(r.changes)
+	r.opts.Progress(e)
 }
 
 // failed wraps the error of a failed step as "failed to <what>: <err>", saying so when the

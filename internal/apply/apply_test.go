@@ -251,6 +251,31 @@ func TestProgressReportsEachFinishedChangeOnce(t *testing.T) {
 	if n := overlaps.Load(); n > 0 {
 		t.Errorf("Progress calls overlapped %d times", n)
 	}
+	// A user counts when its write lands: each create is reported written before the read-back
+	// starts, and the read-back finishes them.
+	var phases []Phase
+	written := 0
+	all := events
+	events = nil
+	for _, e := range all {
+		switch e.Kind {
+		case PhaseStarted:
+			phases = append(phases, e.Phase)
+		case UserWritten:
+			written++
+			if slices.Contains(phases, PhaseReadBack) {
+				t.Errorf("%s reported written after the read-back started", e.Addr)
+			}
+		default:
+			events = append(events, e)
+		}
+	}
+	if want := []Phase{PhaseUsers, PhaseReadBack}; !slices.Equal(phases, want) {
+		t.Errorf("phases %v, want %v", phases, want)
+	}
+	if written != 30 {
+		t.Errorf("%d users reported written, want 30", written)
+	}
 	if len(events) != len(changes) {
 		t.Fatalf("%d events, want %d", len(events), len(changes))
 	}

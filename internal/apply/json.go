@@ -11,7 +11,11 @@ import (
 //
 // 1.1 added the action "rename", counted as changed, and not_verified: the changes done whose
 // read-back could not check them.
-const FormatVersion = "1.1"
+//
+// 1.2 added diagnostics, the configuration's warnings with their positions, as the last member
+// (the CLI adds it), and the failure document apply prints instead when it fails before
+// applying (see docs/plan.md).
+const FormatVersion = "1.2"
 
 // JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
 // with the scripts that read it. Every field is always present (empty lists as []), and changes

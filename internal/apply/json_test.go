@@ -35,7 +35,7 @@ func TestJSONResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{
-  "format_version": "1.1",
+  "format_version": "1.2",
   "realm": "codemie",
   "complete": false,
   "interrupted": true,

@@ -103,9 +103,38 @@ func pastTense(a plan.Action) string {
 	return "unchanged"
 }
 
-// Event reports one finished change to Options.Progress.
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// ChangeFinished: a change finished, applied or failed (Outcome, Finished, Total).
+	ChangeFinished EventKind = iota
+	// PhaseStarted: Run starts a phase of Size changes (Phase).
+	PhaseStarted
+	// UserWritten: a user's writes landed; the read-back still has to confirm its attributes
+	// before it finishes (Outcome, with Status still NotStarted).
+	UserWritten
+)
+
+// Phase names a phase of Run, as a progress display shows it.
+type Phase string
+
+// The phases of Run, in order (see the package documentation).
+const (
+	PhasePrerequisites Phase = "prerequisites"
+	PhaseUsers         Phase = "users"
+	PhaseReadBack      Phase = "read-back"
+	PhaseRemovals      Phase = "removals"
+)
+
+// Event reports progress to Options.Progress: by default a finished change.
 type Event struct {
-	// Outcome is the change's final outcome: Applied or Failed.
+	Kind EventKind
+	// Phase and Size are the phase that starts and how many changes it holds (PhaseStarted).
+	Phase Phase
+	Size  int
+	// Outcome is the change's final outcome, Applied or Failed (ChangeFinished), or the user
+	// whose writes landed (UserWritten).
 	Outcome
 	// Finished counts the changes finished so far, this one included; Total is the number of
 	// changes in the plan. Finished stays below Total when some changes are not started.

@@ -114,6 +114,9 @@ func (r *runner) link(i int, id string, sent map[string][]string) {
 			ck.role, ck.want = c.User.After.Role, &c.Access.After
 		}
 		r.checks[i] = ck
+		if r.opts.Progress != nil {
+			r.report(Event{Kind: UserWritten, Outcome: r.outcomes[i]})
+		}
 		return
 	}
 	r.finish(i, nil)
@@ -230,6 +233,10 @@ func (r *runner) verify(idx []int) {
 			pending = append(pending, i)
 		}
 	}
+	if len(pending) == 0 {
+		return
+	}
+	r.phase(PhaseReadBack, len(pending))
 	for attempt := 0; len(pending) > 0; attempt++ {
 		pending = r.verifyOnce(pending, attempt == len(rereadAfter))
 		if len(pending) > 0 {

@@ -145,11 +145,11 @@ func (o *accessOptions) check() error {
 
 // loadOptional loads the files when there are any, and returns them with the realm to read:
 // --realm, else the files' realm.
-func (o *accessOptions) loadOptional(ios *iostreams.IOStreams) (*model.Config, string, error) {
+func (o *accessOptions) loadOptional(ctx context.Context, ios *iostreams.IOStreams) (*model.Config, string, error) {
 	if len(o.Paths) == 0 {
 		return nil, o.Realm, nil
 	}
-	cfg, err := loadConfig(ios, o.Paths, secret.FromEnv(""))
+	cfg, err := loadConfig(ctx, ios, o.Paths, secret.FromEnv(""))
 	if err != nil {
 		return nil, "", err
 	}
@@ -182,7 +182,7 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 
 // writeAccess writes the answer to out; ios carries the diagnostics.
 func writeAccess(ctx context.Context, out io.Writer, ios *iostreams.IOStreams, opts *accessOptions) error {
-	cfg, realm, err := opts.loadOptional(ios)
+	cfg, realm, err := opts.loadOptional(ctx, ios)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func writeAccess(ctx context.Context, out io.Writer, ios *iostreams.IOStreams, o
 			diffs = filterDiffs(diffs, opts.User)
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(out, access.DiffDocument(realm, diffs))
+			return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.DiffDocument(realm, diffs)) })
 		}
 		return access.WriteDiff(out, diffs)
 	}
@@ -230,18 +230,18 @@ func writeAccess(ctx context.Context, out io.Writer, ios *iostreams.IOStreams, o
 			return unknownUser(opts.User, realm, opts.Live, "roster access")
 		}
 		if opts.Format == "json" {
-			return access.WriteJSON(out, access.UsersDocument(src, realm, []access.Row{r}))
+			return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, []access.Row{r})) })
 		}
 		return access.WriteUser(out, r)
 	case opts.Project != "":
 		p := access.ForProject(rows, opts.Project)
 		if opts.Format == "json" {
-			return access.WriteJSON(out, access.ProjectDocument(src, realm, p))
+			return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.ProjectDocument(src, realm, p)) })
 		}
 		return access.WriteProject(out, p)
 	}
 	if opts.Format == "json" {
-		return access.WriteJSON(out, access.UsersDocument(src, realm, rows))
+		return writeJSONDoc(ctx, out, func(w io.Writer) error { return access.WriteJSON(w, access.UsersDocument(src, realm, rows)) })
 	}
 	return access.WriteTable(out, rows)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/rosterhq/roster/internal/plan"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/planfile"
+	"github.com/rosterhq/roster/internal/progress"
 	"github.com/rosterhq/roster/internal/schema"
 	"github.com/rosterhq/roster/internal/secret"
 )
@@ -136,6 +137,12 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
+	shown := progress.New(ios.ErrOut, progress.Options{Terminal: ios.IsStderrTTY(), TermFd: int(os.Stderr.Fd()), Color: ios.ErrColorEnabled()})
+	defer shown.Close()
+	ctx = context.WithValue(ctx, readProgressKey{}, shown)
+	if requestLog(ctx) != nil {
+		ctx = context.WithValue(ctx, requestLogKey{}, shown.Writer())
+	}
 	secrets := secret.FromEnv(opts.SecretsDir)
 	var pl *planned
 	if saved != nil {
@@ -177,7 +184,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		if text {
 			return render.NoChanges(ios.Out, pl.plan)
 		}
-		return writeJSON(ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
+		return writeJSON(ctx, ios, apply.Run(ctx, pl.plan, pl.client, apply.Options{}))
 	}
 	if saved == nil && !opts.AutoApprove {
 		if err := renderPlan(ios.Out, pl.plan, "text", ios.ColorEnabled(), nil); err != nil {
@@ -201,9 +208,7 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 			return v, err
 		},
 		Since: pl.client.Since()}
-	if ios.IsStderrTTY() {
-		aopts.Progress = func(e apply.Event) { fmt.Fprintf(ios.ErrOut, "\rApplying: %d of %d changes done", e.Finished, e.Total) }
-	}
+	aopts.Progress = shown.Event
 	actx := ctx
 	if lock != nil {
 		// A lost lock stops the apply like Ctrl-C: nothing new starts, and the client's fence
@@ -220,11 +225,9 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 		}()
 	}
 	result := apply.Run(actx, pl.plan, pl.client, aopts)
-	if aopts.Progress != nil {
-		fmt.Fprint(ios.ErrOut, "\r\033[K")
-	}
+	shown.Close()
 	if !text {
-		if err := writeJSON(ios, result); err != nil {
+		if err := writeJSON(ctx, ios, result); err != nil {
 			return err
 		}
 		if lock != nil && lock.Err() != nil {
@@ -314,13 +317,16 @@ func sendInvites(ctx context.Context, w io.Writer, pl *planned, result *apply.Re
 	return ok
 }
 
-func writeJSON(ios *iostreams.IOStreams, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+// writeJSON writes v, a JSON object, with the command's diagnostics.
+func writeJSON(ctx context.Context, ios *iostreams.IOStreams, v any) error {
+	return writeJSONDoc(ctx, ios.Out, func(w io.Writer) error {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
 		return err
-	}
-	_, err = ios.Out.Write(append(b, '\n'))
-	return err
+	})
 }
 
 // confirm asks on the terminal; only "yes" goes on. Ctrl-C or SIGTERM (ctx done) cancels at
@@ -485,6 +491,7 @@ func replan(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions, s
 		files = append(files, schema.File{Name: s.Path, Data: s.Content})
 	}
 	cfg, diags := schema.LoadFiles(files, schema.Options{Secrets: secrets})
+	reportOf(ctx).add(diags)
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}
@@ -539,7 +546,9 @@ func checkSaved(saved *planfile.File, live *model.Live, p *plan.Plan) error {
 // then planned with no other apply running. A saved plan must still match the realm as it was
 // when the plan was made, and the change set must still be the one it records.
 func (pl *planned) reread(ctx context.Context, saved *planfile.File) error {
+	done := startRead(ctx, pl.cfg.Realm)
 	live, err := pl.client.ReadLive(ctx, keycloak.ReadOptionsFor(pl.cfg))
+	done(live, err)
 	if err != nil {
 		return classify(fmt.Errorf("failed to read realm %q: %w", pl.cfg.Realm, err))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/progress"
 	"github.com/rosterhq/roster/internal/redact"
 )
 
@@ -113,6 +114,13 @@ func (o *connectOptions) checkRealm(realm string) error {
 // read logs in to realm, checks that the realm exists, and reads everything roster manages in
 // it: the one way every command that looks at a realm starts.
 func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
+	done := startRead(ctx, realm)
+	c, info, live, err := o.readRealm(ctx, realm, ro)
+	done(live, err)
+	return c, info, live, err
+}
+
+func (o *connectOptions) readRealm(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
 	c, err := o.dial(ctx, realm, ro.CodeMie)
 	if err != nil {
 		return nil, keycloak.RealmInfo{}, nil, err
@@ -126,6 +134,26 @@ func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.Rea
 		return nil, info, nil, classify(fmt.Errorf("failed to read realm %q: %w", realm, err))
 	}
 	return c, info, live, nil
+}
+
+// readProgressKey carries, in apply's context, the display that shows the realm being read.
+type readProgressKey struct{}
+
+// startRead shows that reading realm starts, when the context carries a display, and returns
+// the function that shows how it ended.
+func startRead(ctx context.Context, realm string) func(*model.Live, error) {
+	d, _ := ctx.Value(readProgressKey{}).(progress.Display)
+	if d == nil {
+		return func(*model.Live, error) {}
+	}
+	d.StartRead(realm)
+	return func(live *model.Live, err error) {
+		users := 0
+		if live != nil {
+			users = len(live.Users)
+		}
+		d.EndRead(users, err)
+	}
 }
 
 // classify gives connection and login failures exit code 3 so that a drift job can tell a broken

@@ -115,7 +115,7 @@ func (o *doctorOptions) check() error {
 func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOptions) error {
 	realm, want := opts.Realm, doctor.Defaults()
 	if len(opts.Paths) > 0 {
-		cfg, err := loadConfig(ios, opts.Paths, secret.FromEnv(""))
+		cfg, err := loadConfig(ctx, ios, opts.Paths, secret.FromEnv(""))
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	}
 	report := doctor.Run(ctx, c, want)
 	if opts.Format == "json" {
-		err = writeDoctorJSON(ios.Out, c, want.Job, report)
+		err = writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return writeDoctorJSON(w, c, want.Job, report) })
 	} else {
 		err = writeDoctorText(ios.Out, report)
 	}
@@ -176,7 +176,9 @@ func writeDoctorText(w io.Writer, r doctor.Report) error {
 // major version when one changes meaning or disappears.
 //
 // 1.1 added "for".
-const doctorFormatVersion = "1.1"
+// 1.2 added diagnostics, the configuration's warnings with their positions, as the last member,
+// and the failure document doctor prints instead when it fails before checking.
+const doctorFormatVersion = "1.2"
 
 type doctorJSON struct {
 	FormatVersion string `json:"format_version"`

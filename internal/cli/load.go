@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -24,15 +25,18 @@ func addSecretsDirFlag(fs *pflag.FlagSet, dir *string) {
 // the command, warnings do not. Secret references are checked against what secrets exposes
 // (package secret) but not read: a pull-request plan runs without the secrets, and apply reads
 // each one when a change needs it.
-func loadConfig(ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, error) {
-	cfg, _, err := loadConfigWarnings(ios, paths, secrets)
+//
+// The diagnostics also go to the command's report (runReport), for its JSON output.
+func loadConfig(ctx context.Context, ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, error) {
+	cfg, _, err := loadConfigWarnings(ctx, ios, paths, secrets)
 	return cfg, err
 }
 
 // loadConfigWarnings is loadConfig that also returns the warnings, for an output that shows
 // them (the pull-request comment).
-func loadConfigWarnings(ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, []diag.Diagnostic, error) {
+func loadConfigWarnings(ctx context.Context, ios *iostreams.IOStreams, paths []string, secrets secret.Source) (*model.Config, []diag.Diagnostic, error) {
 	cfg, diags := schema.Load(paths, schema.Options{Secrets: secrets})
+	reportOf(ctx).add(diags)
 	for _, d := range diags {
 		fmt.Fprintln(ios.ErrOut, d)
 	}

@@ -154,7 +154,7 @@ type planned struct {
 // makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
 // stderr; errors in the configuration stop it.
 func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
-	cfg, warnings, err := loadConfigWarnings(ios, paths, secrets)
+	cfg, warnings, err := loadConfigWarnings(ctx, ios, paths, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -191,14 +191,14 @@ func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) e
 	return nil
 }
 
-// renderPlan writes the plan in format; the markdown comment also shows the configuration's
-// warnings, which the other formats leave to stderr.
+// renderPlan writes the plan in format; the markdown comment and the JSON plan also show the
+// configuration's warnings, which the text leaves to stderr.
 func renderPlan(w io.Writer, p *plan.Plan, format string, color bool, warnings []diag.Diagnostic) error {
 	switch format {
 	case "markdown":
 		return render.Markdown(w, p, render.MarkdownOptions{Warnings: warnings})
 	case "json":
-		return render.JSON(w, p)
+		return render.JSON(w, p, warnings)
 	}
 	return render.Text(w, p, render.TextOptions{Color: color})
 }

@@ -68,9 +68,10 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	}()
 	registerSecrets(ios.Secrets)
 
-	cmd := newRootCmd(ios)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	ctx = context.WithValue(ctx, reportKey{}, &runReport{})
+	root := newRootCmd(ios)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -78,10 +79,12 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
 			printError(ios, ee.Err)
+			writeFailureJSON(ctx, ios, cmd, ee.Err, ee.Code)
 		}
 		return ee.Code
 	}
 	printError(ios, err)
+	writeFailureJSON(ctx, ios, cmd, err, ExitError)
 	return ExitError
 }
 
@@ -168,7 +171,7 @@ the realm, and applies them.`,
 	}
 	var verbose bool
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false,
-		"log each request to Keycloak on stderr: method, path, status and duration (never bodies, headers or query strings)")
+		"log each request to Keycloak on stderr: method, path, status, full time with its body, and each retry (never bodies, headers or query strings)")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		ctx := context.WithValue(cmd.Context(), secretsKey{}, ios.Secrets)
 		if f := cmd.Flags().Lookup("server"); f != nil {
@@ -194,6 +197,7 @@ the realm, and applies them.`,
 		newExportCmd(ios),
 		newAccessCmd(ios),
 		newDoctorCmd(ios),
+		newInitCmd(ios),
 	)
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil {

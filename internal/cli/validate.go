@@ -162,33 +162,17 @@ type jsonValidate struct {
 	Counts        *configCounts `json:"counts"` // null when the configuration has errors
 	// Files are the files read, in load order, named as given; [] when the configuration has
 	// errors.
-	Files       []string         `json:"files"`
-	Diagnostics []jsonDiagnostic `json:"diagnostics"`
-}
-
-type jsonDiagnostic struct {
-	Severity string `json:"severity"`
-	File     string `json:"file,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Message  string `json:"message"`
-	Hint     string `json:"hint,omitempty"`
+	Files       []string    `json:"files"`
+	Diagnostics []diag.JSON `json:"diagnostics"`
 }
 
 func writeValidateJSON(w io.Writer, cfg *model.Config, diags diag.List, valid bool) error {
-	out := jsonValidate{FormatVersion: validateFormatVersion, Valid: valid, Diagnostics: []jsonDiagnostic{}, Files: []string{}}
+	out := jsonValidate{FormatVersion: validateFormatVersion, Valid: valid, Diagnostics: diags.JSON(), Files: []string{}}
 	out.ErrorCount, out.WarningCount = diags.Count()
 	if cfg != nil {
 		c := countConfig(cfg)
 		out.Counts = &c
 		out.Files = append(out.Files, cfg.Files...)
-	}
-	for _, d := range diags {
-		out.Diagnostics = append(out.Diagnostics, jsonDiagnostic{
-			Severity: d.Severity.String(), File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col,
-			Path: d.Path, Message: d.Message, Hint: d.Hint,
-		})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

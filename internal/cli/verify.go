@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/verify"
@@ -11,7 +12,7 @@ import (
 // runVerify is roster access --verify: the access the files (or roster's reading of the realm)
 // say, against what the tokens Keycloak issues through CodeMie's client make CodeMie grant.
 func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOptions) error {
-	cfg, realm, err := opts.loadOptional(ios)
+	cfg, realm, err := opts.loadOptional(ctx, ios)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 		return classify(err)
 	}
 	if opts.Format == "json" {
-		err = verify.WriteJSON(ios.Out, report)
+		err = writeJSONDoc(ctx, ios.Out, func(w io.Writer) error { return verify.WriteJSON(w, report) })
 	} else {
 		err = verify.WriteText(ios.Out, report)
 	}

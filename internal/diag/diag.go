@@ -129,3 +129,25 @@ func (l List) Sort() {
 		)
 	})
 }
+
+// JSON is a diagnostic as every `--format json` output carries it: the position's parts (left
+// out when unknown), the document path, the message and the hint.
+type JSON struct {
+	Severity string `json:"severity"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+	Path     string `json:"path,omitempty"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint,omitempty"`
+}
+
+// JSON returns the list in its JSON form, [] when empty.
+func (l List) JSON() []JSON {
+	out := make([]JSON, 0, len(l))
+	for _, d := range l {
+		out = append(out, JSON{Severity: d.Severity.String(), File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col,
+			Path: d.Path, Message: d.Message, Hint: d.Hint})
+	}
+	return out
+}

@@ -78,5 +78,9 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // ColorEnabled reports whether Out may carry colour: it is a terminal and NO_COLOR is unset.
 func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 
+// ErrColorEnabled reports whether ErrOut may carry colour: it is a terminal and NO_COLOR is
+// unset.
+func (s *IOStreams) ErrColorEnabled() bool { return s.errTTY && !s.noColor }
+
 // CanPrompt reports whether the user can answer a question: both In and ErrOut are terminals.
 func (s *IOStreams) CanPrompt() bool { return s.inTTY && s.errTTY }

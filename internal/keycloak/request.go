@@ -120,7 +120,9 @@ func (c *Client) send(ctx context.Context, method, path string, body, result any
 		if attempt == maxAttempts || !transient(resp, err) || ctx.Err() != nil || (!retry && !refused(err)) {
 			return resp, err
 		}
-		if werr := sleep(ctx, backoff(attempt, resp)); werr != nil {
+		wait := backoff(attempt, resp)
+		c.logRetry(method, "/admin/realms/"+c.realm+path, attempt+1, err, wait)
+		if werr := sleep(ctx, wait); werr != nil {
 			return resp, err
 		}
 	}

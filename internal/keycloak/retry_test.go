@@ -3,11 +3,16 @@ package keycloak_test
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // TestRetries puts a fault-injecting proxy in front of the real server: reads and logins survive
@@ -62,5 +67,50 @@ func TestRetries(t *testing.T) {
 	}
 	if _, found, err := c.FindUser(ctx, "once"); err != nil || !found {
 		t.Errorf("FindUser(once) = %v, %v; want the user created before the reset", found, err)
+	}
+}
+
+// TestVerboseLogsFullTimeAndRetries: -v logs a request's full time, the body read to its end
+// included, and each retry with its attempt and cause. The slow body is a proxy's answer, since
+// the real server cannot be made slow on demand.
+func TestVerboseLogsFullTimeAndRetries(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+	cfg := realm.ServiceAccountConfig()
+	cfg.URL = proxy.URL
+	// Requests run in parallel: redact.Writer serialises the writes; log is read afterwards.
+	var log strings.Builder
+	cfg.Log = redact.NewWriter(redact.New(), &log)
+	ctx := context.Background()
+	c, err := keycloak.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := "/admin/realms/" + realm.Name + "/users"
+	roles := "/admin/realms/" + realm.Name + "/roles"
+	proxy.Fail(http.MethodGet, users, 1, http.StatusServiceUnavailable)
+	proxy.Answer(http.MethodGet, roles, 1, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		time.Sleep(400 * time.Millisecond)
+		_, _ = w.Write([]byte(`[{"name": "developer"}]`))
+	})
+	if _, err := c.ReadLive(ctx, keycloak.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := log.String()
+	retry := regexp.MustCompile(`(?m)^http: retry GET ` + regexp.QuoteMeta(users) + `: attempt 2 of 5 in \d+ms, after 503 Service Unavailable$`)
+	if !retry.MatchString(out) {
+		t.Errorf("no retry line for %s in the log:\n%s", users, out)
+	}
+	line := regexp.MustCompile(`(?m)^http: GET ` + regexp.QuoteMeta(roles) + ` 200 (\d+)ms \(headers (\d+)ms, body 23 bytes\)$`).FindStringSubmatch(out)
+	if line == nil {
+		t.Fatalf("no line for the slow %s in the log:\n%s", roles, out)
+	}
+	total, _ := strconv.Atoi(line[1])
+	headers, _ := strconv.Atoi(line[2])
+	if total < 400 || headers >= 400 {
+		t.Errorf("logged %sms in all, %sms for the headers; want the body's 400ms in the total only", line[1], line[2])
 	}
 }

@@ -166,7 +166,14 @@ func TestPausedHolderWritesNothingAfterTakeover(t *testing.T) {
 			after = append(after, r.Method+" "+r.Path)
 		}
 	}
-	lines := strings.Split(strings.TrimSpace(aErr.String()), "\n")
+	// stderr starts with apply's progress lines (no terminal); the error follows them.
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(aErr.String()), "\n") {
+		if !strings.HasPrefix(l, "apply: ") {
+			lines = append(lines, l)
+		}
+	}
+	lines = append(lines, "")
 	t.Logf("paused after %d of 100 email updates; the second apply took over and finished; the resumed run: exit %d, %q; writes after the resume: %d",
 		paused, codeA, lines[0], len(after))
 	if len(after) > 0 {

@@ -172,6 +172,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{name: "export --split", args: []string{"export", "-v", "--realm", realm.Name, "--split", "exported"}},
 		{name: "access --live", args: []string{"access", "-v", "--live", "--realm", realm.Name}},
 		{name: "doctor", args: []string{"doctor", "-v", "roster.yaml"}}, // CodeMie's client and its mappers are in place
+		{name: "init", args: []string{"init", "-v", "--realm", realm.Name, "--secrets-dir", "init", "--ci", "gitlab"},
+			env: append(admin, "KEYCLOAK_PASSWORD="+secrets["administrator password"])},
 		{name: "wrong client secret", args: []string{"plan", "-v", "roster.yaml"}, env: []string{"KEYCLOAK_CLIENT_SECRET=" + secrets["wrong client secret"]}, code: 3},
 		{name: "wrong administrator password", args: []string{"plan", "-v", "roster.yaml"}, env: append(admin, "KEYCLOAK_PASSWORD="+secrets["wrong administrator password"]), code: 3},
 		{name: "unreachable server", args: []string{"plan", "-v", "--server", "http://127.0.0.1:1", "roster.yaml"}, code: 3},
@@ -264,7 +266,7 @@ func echoRequest(w http.ResponseWriter, req *http.Request) {
 
 // logLine is a line of --verbose: method, path without query, status or the transport's error,
 // and duration.
-var logLine = regexp.MustCompile(`^http: (GET|POST|PUT|DELETE) /[^ ?]* (\d{3}|no answer: .+) \d+ms$`)
+var logLine = regexp.MustCompile(`^http: ((GET|POST|PUT|DELETE) /[^ ?]* (\d{3} \d+ms \(headers \d+ms, body \d+ bytes(, broke off: .+)?\)|no answer: .+ \d+ms)|retry (GET|POST|PUT|DELETE) /[^ ?]*: attempt \d of \d in \d+ms, after (\d{3} .+|no answer))$`)
 
 // findSecrets reports each secret that text holds, in any of the forms it travels in.
 func findSecrets(t *testing.T, where, text string, secrets map[string]string) int {

@@ -137,7 +137,10 @@ func WriteText(w io.Writer, r Report) error {
 }
 
 // FormatVersion is the version of the JSON output; a change a consumer would notice bumps it.
-const FormatVersion = "1.0"
+//
+// 1.1 added diagnostics, the configuration's warnings with their positions, as the last member
+// (the CLI adds it), and the failure document access --verify prints instead when it fails.
+const FormatVersion = "1.1"
 
 // Document is the JSON output.
 type Document struct {

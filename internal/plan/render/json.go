@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -25,7 +26,10 @@ import (
 // 1.3 added the action "rename" (a user renamed in place: before is the account under its old
 // username, after the declared user under the new one; the field "username" shows the change)
 // and files, the configuration files the plan was made from.
-const FormatVersion = "1.3"
+//
+// 1.4 added diagnostics: the configuration's warnings with their positions; and the failure
+// document `roster plan --format json` prints instead of a plan when it fails.
+const FormatVersion = "1.4"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
@@ -48,6 +52,9 @@ type JSONPlan struct {
 	Prerequisites []JSONPrerequisite `json:"prerequisites"`
 	// Summary counts the changes.
 	Summary JSONSummary `json:"summary"`
+	// Diagnostics are the configuration's warnings, each with its position (file, line,
+	// column) and path; [] in a saved plan, which holds its files instead.
+	Diagnostics []diag.JSON `json:"diagnostics"`
 }
 
 // JSONPrerequisite is a failing prerequisite: severity "error" or "warning", what fails, and the
@@ -278,6 +285,7 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 		Notes:         nonNil(p.Notes),
 		Summary:       JSONSummary{Add: s.Add, Change: s.Change, Remove: s.Remove, HasChanges: p.HasChanges()},
 		Prerequisites: make([]JSONPrerequisite, 0, len(p.Prerequisites)),
+		Diagnostics:   []diag.JSON{},
 	}
 	for _, pr := range p.Prerequisites {
 		sev := "warning"
@@ -348,11 +356,14 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 	return jp
 }
 
-// JSON writes the plan as an indented JSONPlan followed by a newline.
-func JSON(w io.Writer, p *plan.Plan) error {
+// JSON writes the plan as an indented JSONPlan followed by a newline, with the configuration's
+// diagnostics.
+func JSON(w io.Writer, p *plan.Plan, diags diag.List) error {
+	jp := NewJSONPlan(p)
+	jp.Diagnostics = diags.JSON()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(NewJSONPlan(p))
+	return enc.Encode(jp)
 }
 
 func jsonLiveUser(u *model.LiveUser) JSONUser {

@@ -274,7 +274,7 @@ func render(t *testing.T, format string, p *plan.Plan) string {
 	case "md":
 		err = Markdown(&b, p, MarkdownOptions{})
 	case "json":
-		err = JSON(&b, p)
+		err = JSON(&b, p, nil)
 	}
 	if err != nil {
 		t.Fatalf("render %s: %v", format, err)
