@@ -1,15 +1,22 @@
 # roster — build, test and demo targets. `make test` is the project's test command; CI runs it.
 
-KEYCLOAK_VERSION ?= 26.7.3
-# The three Keycloak versions CodeMie installations run on; `make test-matrix` tests each.
-KEYCLOAK_MATRIX  ?= 24.0.5 25.0.6 $(KEYCLOAK_VERSION)
+DEFAULT_KEYCLOAK := 26.7.3
+KEYCLOAK_VERSION ?= $(DEFAULT_KEYCLOAK)
+# The older majors CodeMie installations run on, each at its newest patch release in the Maven
+# repository (24.0.6 and 25.0.7 do not exist): `make test-versions` runs the acceptance core on
+# them, `make test-matrix` the whole suite.
+KEYCLOAK_OLDER   ?= 24.0.5 25.0.6
+KEYCLOAK_MATRIX  ?= $(KEYCLOAK_OLDER) $(KEYCLOAK_VERSION)
 export KEYCLOAK_VERSION
+# TOPOLOGY is what keycloak-up and keycloak-down start and stop: dev (one start-dev node) or
+# cluster (PostgreSQL, two production-mode nodes, HAProxy; see scripts/cluster.sh).
+TOPOLOGY ?= dev
 
 GO        ?= go
 KC        := scripts/keycloak.sh
 GOTEST    := $(GO) test -count=1 -timeout 45m
 
-.PHONY: screenshots all build vet test test-unit test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+.PHONY: screenshots all build vet test test-unit test-cluster test-versions release release-check test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
 
 all: build
 
@@ -32,8 +39,36 @@ vet:
 BROWSER := ROSTER_BROWSER=$${ROSTER_BROWSER:-$$(scripts/chromium.sh || true)}
 
 test: build vet
-	$(BROWSER) $(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
+	$(BROWSER) TOPOLOGY=dev $(KC) run -- env ROSTER_ACCEPTANCE=require $(GOTEST) ./...
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory release-check
+	$(if $(CLUSTER_OK),$(MAKE) --no-print-directory test-cluster,@echo "make test: no cluster suite on Keycloak $(KEYCLOAK_VERSION): the cluster topology needs 26 or newer")
+	$(if $(NEWEST),$(MAKE) --no-print-directory test-versions,@echo "make test: the acceptance core on $(KEYCLOAK_OLDER) runs only with the default Keycloak ($(DEFAULT_KEYCLOAK))")
+
+# test-cluster: the cluster suite through HAProxy in front of two Keycloak nodes on PostgreSQL —
+# the cluster `make keycloak-up TOPOLOGY=cluster` started, or a temporary one. The scenarios that
+# kill a node run last, in their own go test: the cluster has one node left after them.
+CLUSTER_TESTS := ^(TestCluster.*|TestFaultsConverge|TestCrashRecovery|TestConcurrentApplies|TestReadBackCatchesDroppedAttributes|TestLock.*)$$
+CLUSTER_PKGS  := ./internal/scenario/ ./internal/apply/ ./internal/keycloak/
+# NEWEST: make test on the default Keycloak also runs the acceptance core on the older majors, so
+# that make test stays the one entry point; make test KEYCLOAK_VERSION=... (and test-matrix) does not.
+NEWEST        := $(if $(filter $(DEFAULT_KEYCLOAK),$(KEYCLOAK_VERSION)),yes)
+CLUSTER_OK    := $(shell [ "$(firstword $(subst ., ,$(KEYCLOAK_VERSION)))" -ge 26 ] 2>/dev/null && echo yes)
+test-cluster: build
+	TOPOLOGY=cluster $(KC) run -- env ROSTER_ACCEPTANCE=require ROSTER_CLUSTER=require sh -c '\
+		$(GOTEST) -run "$(CLUSTER_TESTS)" $(CLUSTER_PKGS) && \
+		$(GOTEST) -run "^TestNodeKilled" ./internal/scenario/'
+
+# test-versions: the acceptance core — both logins, plan/apply/idempotence, export round trip,
+# prerequisites, token claims — against each of KEYCLOAK_OLDER (the whole suite runs on
+# KEYCLOAK_VERSION in `make test`), each on a temporary server. .ci/run runs it after `make test`.
+ACCEPTANCE_CORE := ^(TestSmoke|TestLoginFailures|TestReadLive|TestReadPrerequisites|TestSecondApplyWritesNothing|TestReadBackCatchesDroppedAttributes|TestTokenMappers|TestTokenClaims|TestIdentityProvider|TestHostileValuesRoundTrip)$$
+CORE_SCRIPTS    := ^TestScripts$$/^(apply_converge|export_roundtrip|plan_create|plan_token_mappers)$$
+test-versions: build
+	@set -e; for v in $(KEYCLOAK_OLDER); do echo "== Keycloak $$v: acceptance core"; \
+		KEYCLOAK_VERSION=$$v TOPOLOGY=dev $(KC) run -- env ROSTER_ACCEPTANCE=require sh -c '\
+		$(GOTEST) -run "$(ACCEPTANCE_CORE)" ./internal/keycloak/ ./internal/apply/ ./internal/scenario/ && \
+		$(GOTEST) -run "$(CORE_SCRIPTS)" ./internal/cli/'; done
 
 # fuzz: a short run of the loader's fuzz target, seeded from the corpus of bad inputs. Minimising
 # a find is capped, or one find can stall the run for a minute. The budget is a number of
@@ -53,11 +88,16 @@ test-matrix:
 
 # bench: the benchmarks against a real Keycloak (not part of make test): seeds realms of
 # BENCH_USERS users, measures the built binary and writes the figures to docs/benchmarks.md.
+# Then the same against the cluster topology (BENCH_CLUSTER_USERS users; TOPOLOGY=cluster), for
+# its own section of the document.
 BENCH_USERS ?= 1000,5000,10000
+BENCH_CLUSTER_USERS ?= 10000
+BENCH_ENV = env ROSTER_BIN=$(CURDIR)/bin/roster ROSTER_BENCH_DOC=$(CURDIR)/docs/benchmarks.md
 bench: build
-	$(KC) run -- env ROSTER_BIN=$(CURDIR)/bin/roster ROSTER_BENCH_USERS=$(BENCH_USERS) \
-		ROSTER_BENCH_DOC=$(CURDIR)/docs/benchmarks.md \
-		$(GO) test -count=1 -timeout 90m -run '^$$' -bench . -benchtime 3x ./internal/bench/
+	TOPOLOGY=dev $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_USERS) \
+		$(GO) test -count=1 -timeout 90m -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|Validate|ApplyCreate)$$' -benchtime 3x ./internal/bench/
+	TOPOLOGY=cluster $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_CLUSTER_USERS) \
+		$(GO) test -count=1 -timeout 90m -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|ApplyCreate|ApplyUpdate)$$' -benchtime 3x ./internal/bench/
 
 # Packages whose tests compare output with golden files and take -update.
 GOLDEN_PKGS := ./internal/schema ./internal/plan ./internal/plan/render
@@ -66,6 +106,17 @@ GOLDEN_PKGS := ./internal/schema ./internal/plan ./internal/plan/render
 update-golden:
 	$(if $(GOLDEN_PKGS),$(GOTEST) $(GOLDEN_PKGS) -update)
 	ROSTER_UPDATE_SCRIPTS=1 $(KC) run -- $(GOTEST) ./internal/cli/
+
+# release: the release of the commit checked out, into dist/: an archive per target (linux, darwin
+# and windows on amd64 and arm64), a CycloneDX bill of materials for each, and SHA256SUMS. The
+# bytes depend on the commit alone (scripts/release.sh says how); TARGETS=linux/amd64 limits it.
+release:
+	scripts/release.sh
+
+# release-check: two builds of HEAD give identical archives and bills of materials, and roster
+# version names the commit and its date.
+release-check:
+	scripts/release-check.sh
 
 # screenshots regenerates docs/access-page.png (the access page of examples/codemie-prod.yaml) and
 # docs/pr-comment.png (a pull-request comment as GitHub shows it), in headless Chromium.
@@ -76,13 +127,13 @@ keycloak-fetch:
 	$(KC) fetch
 
 keycloak-up:
-	@$(KC) up
+	@TOPOLOGY=$(TOPOLOGY) $(KC) up
 
 keycloak-down:
-	@$(KC) down
+	@TOPOLOGY=$(TOPOLOGY) $(KC) down
 
 demo: build
 	scripts/demo.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -8,6 +8,10 @@
 #   scripts/keycloak.sh run -- CMD...  run CMD against a server: the one 'up' started, or a
 #                                      temporary one started and stopped around CMD
 #
+# TOPOLOGY picks what 'up', 'down', 'env' and 'run' mean: 'dev' (default) is one start-dev node
+# with an in-memory database; 'cluster' is the production-like topology of scripts/cluster.sh —
+# PostgreSQL, two Keycloak nodes in production mode clustered with each other, HAProxy in front.
+#
 # The distribution is the Maven artifact org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip,
 # fetched with 'mvn dependency:copy' (Maven knows where its repository is) and unpacked under
 # $KEYCLOAK_CACHE (default .cache/keycloak, ignored by git). Each version keeps its own folder,
@@ -15,8 +19,9 @@
 #
 # Environment:
 #   KEYCLOAK_VERSION        server version (default below; the Makefile passes its own)
+#   TOPOLOGY                dev (default) or cluster
 #   KEYCLOAK_CACHE          cache folder (default .cache/keycloak)
-#   KEYCLOAK_READY_TIMEOUT  seconds to wait for readiness (default 240)
+#   KEYCLOAK_READY_TIMEOUT  seconds to wait for readiness (default 240; 480 for the cluster)
 #   KEYCLOAK_URL            with 'run': use this server instead of starting one; then
 #                           KEYCLOAK_ADMIN_USER and KEYCLOAK_ADMIN_PASSWORD name its admin
 set -euo pipefail
@@ -26,7 +31,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${KEYCLOAK_CACHE:-$root/.cache/keycloak}
 timeout=${KEYCLOAK_READY_TIMEOUT:-240}
 home=$cache/keycloak-$KEYCLOAK_VERSION
-state=$cache/run                    # where 'up' records the running server
+topology=${TOPOLOGY:-dev}
+case $topology in dev) state=$cache/run ;; cluster) state=$cache/cluster ;; # where 'up' records it
+*) echo "keycloak.sh: TOPOLOGY=$topology: want dev or cluster" >&2; exit 2 ;; esac
 admin_user=roster-admin
 admin_password=roster-admin-password
 
@@ -57,11 +64,13 @@ hint: check the version exists: mvn dependency:get -Dartifact=org.keycloak:keycl
 	rmdir "$tmp"
 }
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on, from 20000 to 31999: below
+# Linux's ephemeral range (32768 and up), where an outgoing connection of any process can take
+# the port between its choice and the server's bind ("Address already in use").
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -123,68 +132,87 @@ wait_ready() {
 	done
 }
 
+# stop_pid stops the process group led by $1: TERM, then KILL after 30 seconds.
+stop_pid() {
+	local pid=$1
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+}
+
+# shellcheck source=scripts/cluster.sh
+. "$root/scripts/cluster.sh"
+
+# start_topology, stop and running act on the topology TOPOLOGY names.
+start_topology() { if [ "$topology" = cluster ]; then cluster_start "$1"; else start "$1"; fi; }
+
 stop() {
-	local dir=$1 pid
-	[ -f "$dir/pid" ] || return 0
-	pid=$(cat "$dir/pid")
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 1 30); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 1
-		done
-		kill -KILL -- "-$pid" 2>/dev/null || true
+	local dir=$1
+	if [ "$topology" = cluster ]; then
+		cluster_stop "$dir"
+		return
 	fi
+	[ -f "$dir/pid" ] || return 0
+	stop_pid "$(cat "$dir/pid")"
 	rm -f "$dir/pid" "$dir/url" "$dir/version"
 }
 
-running() { [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
+running() {
+	if [ "$topology" = cluster ]; then cluster_running "$state"; else [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; fi
+}
 
+# print_env prints the variables for the server recorded in $1.
 print_env() {
-	local url=$1
-	echo "export KEYCLOAK_URL=$url"
+	local dir=$1
+	echo "export KEYCLOAK_URL=$(cat "$dir/url")"
 	echo "export KEYCLOAK_ADMIN_USER=$admin_user"
 	echo "export KEYCLOAK_ADMIN_PASSWORD=$admin_password"
+	if [ "$topology" = cluster ]; then cluster_env "$dir"; fi
 }
 
 case ${1:-} in
 fetch) fetch ;;
 up)
 	if running; then
-		echo "keycloak.sh: already running at $(cat "$state/url") (Keycloak $(cat "$state/version"))" >&2
+		echo "keycloak.sh: already running at $(cat "$state/url") (Keycloak $(cat "$state/version"), $topology)" >&2
 	else
-		start "$state"
+		start_topology "$state"
 	fi
-	print_env "$(cat "$state/url")"
+	print_env "$state"
 	;;
 down)
-	if running; then stop "$state"; echo "keycloak.sh: stopped" >&2; else echo "keycloak.sh: not running" >&2; fi
+	# Not running may still leave parts to stop: a cluster that lost a node.
+	if running; then stop "$state"; echo "keycloak.sh: stopped" >&2; else stop "$state"; echo "keycloak.sh: not running" >&2; fi
 	;;
 env)
-	running || die "no server running: start one with 'make keycloak-up'"
-	print_env "$(cat "$state/url")"
+	running || die "no server running: start one with 'make keycloak-up TOPOLOGY=$topology'"
+	print_env "$state"
 	;;
 run)
 	shift
 	[ "${1:-}" = "--" ] && shift
 	[ $# -gt 0 ] || die "usage: keycloak.sh run -- COMMAND..."
-	if [ -n "${KEYCLOAK_URL:-}" ]; then
+	if [ -n "${KEYCLOAK_URL:-}" ] && [ "$topology" = dev ]; then
 		echo "keycloak.sh: using the server at KEYCLOAK_URL=$KEYCLOAK_URL" >&2
 		exec "$@"
 	fi
 	if running; then
 		if [ "$(cat "$state/version")" = "$KEYCLOAK_VERSION" ]; then
 			echo "keycloak.sh: using the running server at $(cat "$state/url")" >&2
-			eval "$(print_env "$(cat "$state/url")")"
+			eval "$(print_env "$state")"
 			exec "$@"
 		fi
 		echo "keycloak.sh: the running server is Keycloak $(cat "$state/version"), not $KEYCLOAK_VERSION: starting a temporary one" >&2
 	fi
-	tmpdir=$cache/run-$$
+	tmpdir=$cache/$topology-$$
 	trap 'stop "$tmpdir"; rm -rf "$tmpdir"' EXIT
 	trap 'exit 130' INT TERM
-	start "$tmpdir"
-	eval "$(print_env "$(cat "$tmpdir/url")")"
+	start_topology "$tmpdir"
+	eval "$(print_env "$tmpdir")"
 	set +e
 	"$@"
 	rc=$?
@@ -192,7 +220,7 @@ run)
 	exit $rc
 	;;
 *)
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac

@@ -461,8 +461,9 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 		dan,
 	), f, Options{})
 
-	if n := len(f.recorded("ReadUsers")); n != 1 {
-		t.Errorf("ReadUsers called %d times, want once", n)
+	// Once, then twice more for the users that did not match, before they fail.
+	if n := len(f.recorded("ReadUsers")); n != 1+len(rereadAfter) {
+		t.Errorf("ReadUsers called %d times, want %d", n, 1+len(rereadAfter))
 	}
 	want := []string{"user.alice applied", "user.bob failed", "user.carol failed", "user.dan failed"}
 	if diff := cmp.Diff(want, statuses(r)); diff != "" {
@@ -481,6 +482,42 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	var h interface{ Hints() []string }
 	if !errors.As(r.Err(), &h) || !strings.Contains(strings.Join(h.Hints(), "\n"), "settings.unmanagedAttributePolicy: ADMIN_EDIT") {
 		t.Errorf("Err() has no hint about the policy")
+	}
+}
+
+// TestVerificationRereadsStaleReads reads the users back from a target whose first answers
+// show the users as they were before the run (a node behind a load balancer whose cache lags):
+// while a later read shows the writes, nothing fails; when every read is stale, the change
+// fails as a dropped one would.
+func TestVerificationRereadsStaleReads(t *testing.T) {
+	for _, tc := range []struct {
+		stale int
+		want  []string
+	}{
+		{stale: 1, want: []string{"user.bob applied", "user.carol applied"}},
+		{stale: len(rereadAfter), want: []string{"user.bob applied", "user.carol applied"}},
+		{stale: len(rereadAfter) + 1, want: []string{"user.bob failed", "user.carol failed"}},
+	} {
+		t.Run(fmt.Sprintf("stale=%d", tc.stale), func(t *testing.T) {
+			f := newFake(live("carol", nil))
+			f.staleReads = tc.stale
+			r := Run(t.Context(), planOf(
+				create("bob", model.RoleDeveloper, "codemie"),
+				update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}}}, nil, nil),
+			), f, Options{})
+			if diff := cmp.Diff(tc.want, statuses(r)); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			if n, want := len(f.recorded("ReadUsers")), min(tc.stale, len(rereadAfter))+1; n != want {
+				t.Errorf("ReadUsers called %d times, want %d", n, want)
+			}
+			if tc.stale > len(rereadAfter) {
+				want := "Keycloak did not return bob when roster read the users back to verify its attributes"
+				if o := outcome(t, r, "user.bob"); o.Err == nil || o.Err.Error() != want {
+					t.Errorf("bob: err = %v, want %s", o.Err, want)
+				}
+			}
+		})
 	}
 }
 

@@ -15,7 +15,8 @@
 //  4. user creations and updates, up to Options.Parallelism users at a time; each user's steps
 //     run in sequence: create or update, then role mappings, then identity links;
 //  5. verification: a read-back of the users phase 4 wrote, checking that Keycloak stored every
-//     attribute it was sent (it silently drops attributes its policy does not allow);
+//     attribute it was sent (it silently drops attributes its policy does not allow); a user that
+//     does not match is read again, twice at most, before it fails;
 //  6. removals (Disable, Delete), up to Options.Parallelism at a time.
 //
 // Users need the policy and the roles, so a failure in phase 1 or 2 leaves every user change

@@ -29,6 +29,10 @@ type fakeTarget struct {
 	// drop names attributes Keycloak accepts without storing, as under a policy that does not
 	// allow them: writes leave them as they were.
 	drop map[string]bool
+	// staleReads is how many ReadUsers calls answer with the users as they were before the
+	// run, as a node whose cache has not seen the writes would; before holds them.
+	staleReads int
+	before     map[string]*model.LiveUser
 	// hook runs inside every call before it takes effect; an error it returns fails the call.
 	hook func(ctx context.Context, call string) error
 	// delay is how long every call takes.
@@ -41,9 +45,11 @@ type fakeTarget struct {
 
 func newFake(users ...model.LiveUser) *fakeTarget {
 	f := &fakeTarget{users: map[string]*model.LiveUser{}, passwords: map[string]model.Password{},
-		fail: map[string]error{}, failAfter: map[string]error{}, drop: map[string]bool{}}
+		fail: map[string]error{}, failAfter: map[string]error{}, drop: map[string]bool{}, before: map[string]*model.LiveUser{}}
 	for _, u := range users {
 		f.users[u.ID] = &u
+		before := clone(&u)
+		f.before[u.ID] = &before
 	}
 	return f
 }
@@ -294,9 +300,14 @@ func (f *fakeTarget) ReadUsers(ctx context.Context, ids []string) ([]model.LiveU
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	users := f.users
+	if f.staleReads > 0 {
+		f.staleReads--
+		users = f.before
+	}
 	var out []model.LiveUser
 	for _, id := range slices.Sorted(slices.Values(ids)) {
-		if stored, ok := f.users[id]; ok {
+		if stored, ok := users[id]; ok {
 			lu := clone(stored)
 			lu.Roles, lu.FederatedIdentities = nil, nil // a read-back has neither
 			out = append(out, lu)

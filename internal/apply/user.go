@@ -217,12 +217,15 @@ type check struct {
 	want     *model.Access // nil: the change says nothing about access
 }
 
-// verify reads the users back once and finishes every user change whose attributes were
-// written: applied when Keycloak stored them as sent, failed otherwise. It runs even after an
-// interrupt, on the work context, since it only reads and tells whether what was written held.
-// When the read-back fails or is cut off, or the run is no longer the realm's writer (its
-// context was cancelled with ErrNotHolder, so another run may have changed the users since),
-// the changes are applied but Unverified.
+// verify reads the users back and finishes every user change whose attributes were written:
+// applied when Keycloak stored them as sent, failed otherwise. A user that does not read back as
+// written is read again after each pause of rereadAfter before it fails (or is reported changed
+// by someone else): behind a load balancer the read can reach another node than the write did,
+// and a node whose cache lagged behind the write must not make a stored change look dropped or
+// overwritten. It runs even after an interrupt, on the work context, since it only reads and
+// tells whether what was written held. When the read-back fails or is cut off, or the run is no
+// longer the realm's writer (its context was cancelled with ErrNotHolder, so another run may
+// have changed the users since), the changes are applied but Unverified.
 func (r *runner) verify(idx []int) {
 	var pending []int
 	for _, i := range idx {
@@ -234,6 +237,26 @@ func (r *runner) verify(idx []int) {
 		return
 	}
 	r.phase(PhaseReadBack, len(pending))
+	for attempt := 0; len(pending) > 0; attempt++ {
+		pending = r.verifyOnce(pending, attempt == len(rereadAfter))
+		if len(pending) > 0 {
+			select {
+			case <-time.After(rereadAfter[attempt]):
+			case <-r.work.Done():
+				r.verifyOnce(pending, true) // they end Unverified: the read-back was cut off
+				return
+			}
+		}
+	}
+}
+
+// rereadAfter are the pauses before each new read of the users verify found otherwise than
+// written.
+var rereadAfter = []time.Duration{250 * time.Millisecond, time.Second}
+
+// verifyOnce reads the pending users back once and finishes them, but for those that do not read
+// back as written, which it returns to be read again unless this is the last read.
+func (r *runner) verifyOnce(pending []int, last bool) (again []int) {
 	ids := make([]string, len(pending))
 	for k, i := range pending {
 		ids[k] = r.checks[i].id
@@ -242,8 +265,7 @@ func (r *runner) verify(idx []int) {
 	if !errors.Is(why, ErrNotHolder) {
 		var users []model.LiveUser
 		if users, why = r.t.ReadUsers(r.work, ids); why == nil {
-			r.check(pending, users)
-			return
+			return r.check(pending, users, last)
 		}
 		if context.Cause(r.work) == errGraceOver {
 			why = fmt.Errorf("reading the users back was cut off: %v", errGraceOver)
@@ -257,10 +279,12 @@ func (r *runner) verify(idx []int) {
 		r.outcomes[i].Unverified = why
 		r.finish(i, nil)
 	}
+	return nil
 }
 
-// check finishes the pending changes by comparing what was sent with the users as read back.
-func (r *runner) check(pending []int, users []model.LiveUser) {
+// check finishes the pending changes by comparing what was sent with the users as read back;
+// unless last, it returns those that do not read back as written instead.
+func (r *runner) check(pending []int, users []model.LiveUser, last bool) (again []int) {
 	// An attribute that reads back as it was before the write was either dropped (the policy
 	// does not let administrators write it) or written back by someone else since: the policy
 	// as it is now tells which. It is read once, when first needed; when it cannot be read, the
@@ -280,16 +304,23 @@ func (r *runner) check(pending []int, users []model.LiveUser) {
 	for _, i := range pending {
 		c := r.checks[i]
 		lu, ok := byID[c.id]
-		if !ok {
-			r.finish(i, fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username))
+		var changed []string
+		var err error
+		if ok {
+			changed, err = c.verify(lu, r.codemie, r.mapping, adminWrites)
+		} else {
+			err = fmt.Errorf("Keycloak did not return %s when roster read the users back to verify its attributes", c.username)
+		}
+		if (err != nil || len(changed) > 0) && !last {
+			again = append(again, i)
 			continue
 		}
-		changed, err := c.verify(lu, r.codemie, r.mapping, adminWrites)
 		if err == nil && len(changed) > 0 {
 			r.outcomes[i].Unverified = fmt.Errorf("%s changed after roster wrote it, by someone else; roster plan shows the difference", codeList(changed))
 		}
 		r.finish(i, err)
 	}
+	return again
 }
 
 // verify compares the user as listed with what was sent, and what CodeMie reads from it with

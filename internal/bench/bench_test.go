@@ -190,6 +190,7 @@ func BenchmarkPlan(b *testing.B) {
 			b.ReportMetric(floor.Seconds()/loops, "floor-s/op")
 			b.ReportMetric((planWall.Seconds()/loops)/(floor.Seconds()/loops), "plan/floor")
 			b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MB")
+			report.runs = b.N
 			report.plan = append(report.plan, planRow{users: n, requests: planRequests, floorRequests: floorRequests,
 				wall: planWall / time.Duration(b.N), floorWall: floor / time.Duration(b.N), rssKiB: maxRSS})
 		})

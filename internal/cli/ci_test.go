@@ -1,12 +1,21 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.yaml.in/yaml/v3"
@@ -23,10 +32,13 @@ type ciStep struct {
 	flags  string // sh flags the platform runs it with
 	skip   string // why the test skips it, if it does
 	env    string // export lines for the variables the CI file sets literally
+	dir    string // the container's working directory, under $WORK (Kubernetes workingDir)
 }
 
-// rosterInstall is how the examples install roster; the test runs the roster under test instead.
-const rosterInstall = `go install "github.com/rosterhq/roster/cmd/roster@`
+// githubPath is the preamble of every GitHub Actions step: the directories earlier steps added to
+// $GITHUB_PATH come first in PATH, the last added first, as on a runner.
+const githubPath = `if [ -f "$GITHUB_PATH" ]; then while IFS= read -r p; do PATH=$p:$PATH; done <"$GITHUB_PATH"; fi
+`
 
 // knownActions are the actions the example workflows may use. They set up the runner or move
 // files between jobs, so the scripts skip them; the steps around them do what they would.
@@ -41,10 +53,13 @@ var pinned = regexp.MustCompile(`@[0-9a-f]{40}$`)
 // failed step except for steps that always run) and exits with the job's exit code:
 // cijob FILE JOB DIR. FILE is a GitHub Actions workflow, a .gitlab-ci.yml or a Kubernetes CronJob
 // manifest (JOB is then the container's name). Each step file starts by exporting the variables
-// the file sets literally (GitHub env, GitLab variables); the script provides those the platform
-// would (secrets, pull-request numbers) and the container's environment. Steps that install
-// roster are skipped, as are the known actions; anything else the test could not run faithfully
-// is an error. It prints one line per step: run, always or skip.
+// the file sets literally (GitHub env, GitLab variables, an init container's env); the script
+// provides those the platform would (secrets, pull-request numbers) and the container's
+// environment. The install steps run for real, from the release ROSTER_DOWNLOAD points at (see
+// `release` and `serve`); GitHub steps see what earlier ones added to $GITHUB_PATH, and a
+// Kubernetes container with a workingDir W runs in $WORK/W. The known actions are skipped;
+// anything else the test could not run faithfully is an error. It prints one line per step:
+// run, always or skip.
 func cmdCIJob(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: cijob FILE JOB DIR")
@@ -64,12 +79,9 @@ func cmdCIJob(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	dir := ts.MkAbs(args[2])
 	ts.Check(os.MkdirAll(dir, 0o777))
-	driver := "#!/bin/sh\nrc=0\n"
+	driver := fmt.Sprintf("#!/bin/sh\nrc=0\nexport GITHUB_PATH=%q\n", filepath.Join(dir, "github_path"))
 	n := 0
 	for _, s := range steps {
-		if strings.HasPrefix(strings.TrimSpace(s.script), rosterInstall) {
-			s.skip = "the test runs the roster under test"
-		}
 		if s.skip != "" {
 			fmt.Fprintf(ts.Stdout(), "skip %s: %s\n", s.name, s.skip)
 			continue
@@ -78,6 +90,9 @@ func cmdCIJob(ts *testscript.TestScript, neg bool, args []string) {
 		file := filepath.Join(dir, fmt.Sprintf("%02d.sh", n))
 		ts.Check(os.WriteFile(file, []byte(s.env+s.script), 0o666))
 		run := fmt.Sprintf("sh %s %q", s.flags, file)
+		if s.dir != "" {
+			run = fmt.Sprintf("(cd %q && %s)", ts.MkAbs(s.dir), run)
+		}
 		if s.always {
 			fmt.Fprintf(ts.Stdout(), "always %s\n", s.name)
 			driver += fmt.Sprintf("%s || { s=$?; [ \"$rc\" -ne 0 ] || rc=$s; }\n", run)
@@ -131,7 +146,7 @@ func githubSteps(ts *testscript.TestScript, doc map[string]any, job string) []ci
 			name = strings.SplitN(script, "\n", 2)[0]
 		}
 		env := ciEnv(ts, doc["env"], j["env"], st["env"])
-		steps = append(steps, ciStep{name: name, script: script, always: always, flags: "-e", env: env})
+		steps = append(steps, ciStep{name: name, script: script, always: always, flags: "-e", env: githubPath + env})
 	}
 	return steps
 }
@@ -149,12 +164,8 @@ func gitlabSteps(ts *testscript.TestScript, doc map[string]any, job string) []ci
 	// after_script in a shell of its own, after either.
 	var script []string
 	for _, part := range []any{before, j["script"]} {
-		for _, line := range strings.Split(lines(ts, part), "\n") {
-			if strings.HasPrefix(line, rosterInstall) {
-				fmt.Fprintf(ts.Stdout(), "skip %s: the test runs the roster under test\n", line)
-				continue
-			}
-			script = append(script, line)
+		if l := lines(ts, part); l != "" {
+			script = append(script, l)
 		}
 	}
 	env := ciEnv(ts, doc["variables"], j["variables"])
@@ -165,9 +176,13 @@ func gitlabSteps(ts *testscript.TestScript, doc map[string]any, job string) []ci
 	return steps
 }
 
+// cronJobSteps runs one container, or init container, of a CronJob. An init container's env is
+// exported (the script sets the main container's); its workingDir W becomes $WORK/W.
 func cronJobSteps(ts *testscript.TestScript, doc map[string]any, container string) []ciStep {
-	cs, _ := dig(doc, "spec", "jobTemplate", "spec", "template", "spec", "containers").([]any)
-	for _, raw := range cs {
+	pod := dig(doc, "spec", "jobTemplate", "spec", "template", "spec")
+	inits, _ := dig(pod, "initContainers").([]any)
+	cs, _ := dig(pod, "containers").([]any)
+	for i, raw := range append(inits, cs...) {
 		c := raw.(map[string]any)
 		if c["name"] != container {
 			continue
@@ -176,7 +191,21 @@ func cronJobSteps(ts *testscript.TestScript, doc map[string]any, container strin
 		if len(cmd) != 3 || cmd[0] != "/bin/sh" || cmd[1] != "-c" {
 			ts.Fatalf("container %q: the test runs a command of the form [/bin/sh, -c, SCRIPT], not %v", container, cmd)
 		}
-		return []ciStep{{name: "container " + container, script: cmd[2].(string)}}
+		step := ciStep{name: "container " + container, script: cmd[2].(string)}
+		if i < len(inits) {
+			step.name = "init container " + container
+			env := map[string]any{}
+			list, _ := c["env"].([]any)
+			for _, e := range list {
+				m, _ := e.(map[string]any)
+				env[fmt.Sprint(m["name"])] = m["value"]
+			}
+			step.env = ciEnv(ts, env)
+		}
+		if wd, ok := c["workingDir"].(string); ok {
+			step.dir = strings.TrimPrefix(wd, "/")
+		}
+		return []ciStep{step}
 	}
 	ts.Fatalf("no container %q", container)
 	return nil
@@ -253,6 +282,68 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// cmdRelease writes a release of the roster under test for this machine to DIR, laid out as
+// scripts/release.sh lays one out: roster_OS_ARCH.tar.gz holding the binary, and SHA256SUMS in
+// sha256sum's format: release DIR. The CI examples' install steps fetch it through `serve` and
+// verify it as they would a published release.
+func cmdRelease(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: release DIR")
+	}
+	releaseOnce.Do(func() { releaseBin, releaseErr = buildRoster() })
+	ts.Check(releaseErr)
+	bin, err := os.ReadFile(releaseBin)
+	ts.Check(err)
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	ts.Check(tw.WriteHeader(&tar.Header{Name: "roster", Mode: 0o755, Size: int64(len(bin)), Typeflag: tar.TypeReg}))
+	_, err = tw.Write(bin)
+	ts.Check(err)
+	ts.Check(tw.Close())
+	ts.Check(gz.Close())
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o777))
+	name := fmt.Sprintf("roster_%s_%s.tar.gz", runtime.GOOS, runtime.GOARCH)
+	ts.Check(os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o666))
+	sum := sha256.Sum256(buf.Bytes())
+	ts.Check(os.WriteFile(filepath.Join(dir, "SHA256SUMS"), fmt.Appendf(nil, "%x  %s\n", sum, name), 0o666))
+}
+
+var (
+	releaseOnce sync.Once
+	releaseBin  string
+	releaseErr  error
+)
+
+// buildRoster builds cmd/roster of this checkout into a temporary directory that lives as long
+// as the test process.
+func buildRoster() (string, error) {
+	dir, err := os.MkdirTemp("", "roster-release-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "roster")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/roster")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/roster: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// cmdServe serves DIR over HTTP on loopback for the rest of the script and sets VAR to its URL:
+// serve DIR VAR. It stands for a release server or an internal mirror.
+func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: serve DIR VAR")
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[1], srv.URL)
 }
 
 // cmdMDOutline prints a Markdown file as GitHub reads it (escapetest.Parse): one line per block,

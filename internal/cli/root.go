@@ -205,6 +205,7 @@ the realm, and applies them.`,
 		newDoctorCmd(ios),
 		newShowCmd(ios),
 		newFmtCmd(ios),
+		newInitCmd(ios),
 	)
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil {

@@ -42,7 +42,8 @@ func TestMain(m *testing.M) {
 // roles to the realm and puts its secret in VAR.
 //
 // REPO is the repository's root; `cijob` (ci_test.go) extracts a job of the CI and Kubernetes
-// examples into shell scripts that the ci_* scripts run.
+// examples into shell scripts that the ci_* scripts run; `release DIR` writes a release of the
+// roster under test there and `serve DIR VAR` serves it, for their install steps.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/script",
@@ -74,6 +75,8 @@ func TestScripts(t *testing.T) {
 			"cijob":     cmdCIJob,
 			"account":   cmdAccount,
 			"mdoutline": cmdMDOutline,
+			"release":   cmdRelease,
+			"serve":     cmdServe,
 		},
 	})
 }

@@ -40,8 +40,16 @@ func concurrentFile(realm, which string) string {
 // finds nothing to do.
 func TestConcurrentApplies(t *testing.T) {
 	realm := scenarioRealm(t, 100, 0)
-	r := newRoster(t, realm, realm.Server.URL)
-	files := map[string]string{"a": r.write("a.yaml", concurrentFile(realm.Name, "a")), "b": r.write("b.yaml", concurrentFile(realm.Name, "b"))}
+	concurrentApplies(t, realm, realm.Server.URL, realm.Server.URL)
+}
+
+// concurrentApplies runs the applies of TestConcurrentApplies, a.yaml through the server at
+// urlA and b.yaml through the one at urlB, and checks the outcome.
+func concurrentApplies(t *testing.T, realm *keycloaktest.Realm, urlA, urlB string) {
+	rosters := map[string]*roster{"a": newRoster(t, realm, urlA), "b": newRoster(t, realm, urlB)}
+	for which, r := range rosters {
+		r.write("roster.yaml", concurrentFile(realm.Name, which))
+	}
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -49,7 +57,7 @@ func TestConcurrentApplies(t *testing.T) {
 	for _, which := range []string{"a", "b"} {
 		wg.Go(func() {
 			// Each file changes every user's access: the access guard must be overridden.
-			out, errOut, code := r.run("apply", "--auto-approve", "--allow-mass-removal", "--lock-timeout", "2m", files[which])
+			out, errOut, code := rosters[which].run("apply", "--auto-approve", "--allow-mass-removal", "--lock-timeout", "2m", "roster.yaml")
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			mu.Lock()
 			defer mu.Unlock()
@@ -94,8 +102,8 @@ func TestConcurrentApplies(t *testing.T) {
 	if want := map[string]int{"a": fromA, "b": fromB}[last]; want != 100 || mixed != 0 {
 		t.Errorf("users as in %s.yaml, which applied last: %d, mixed: %d; want 100 and 0", last, want, mixed)
 	}
-	out, errOut, code := r.run("plan", "--detailed-exitcode", files[last])
-	if code != 0 || out != "Read "+files[last]+"\n\nNo changes. The realm matches the configuration.\n" {
+	out, errOut, code := rosters[last].run("plan", "--detailed-exitcode", "roster.yaml")
+	if code != 0 || out != "Read roster.yaml\n\nNo changes. The realm matches the configuration.\n" {
 		t.Errorf("plan %s.yaml after both applies: exit %d\n%s%s", last, code, out, errOut)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -36,21 +37,7 @@ func TestCrashRecovery(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			realm := scenarioRealm(t, 200, 20)
-			proxy := keycloaktest.NewFaultProxy(t, realm.Server)
-			proxy.Inject(keycloaktest.Faults{Seed: 8, LatencyRate: 1, MaxLatency: 60 * time.Millisecond})
-			slow := newRoster(t, realm, proxy.URL)
-			slow.write("roster.yaml", faultFile(realm.Name))
-
-			cmd := slow.command(args)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(time.Minute)
-			for updated(t, realm) < stopAt && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
+			cmd, stdout, stderr := startSlowApply(t, realm, args, stopAt)
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatalf("roster finished before %d users were updated: %v\n%s%s", stopAt, err, stdout.String(), stderr.String())
 			}
@@ -73,24 +60,53 @@ func TestCrashRecovery(t *testing.T) {
 				}
 				rerun = append([]string{args[0], "--lock=false"}, args[1:]...)
 			}
-			out, errOut, code := direct.run(rerun...)
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			if code != 0 {
-				t.Fatalf("re-run: exit %d\n%s%s", code, out, errOut)
-			}
-			t.Logf("re-run: %s", lines[len(lines)-1])
-			out, errOut, code = direct.run("plan", "--prune", "delete", "--detailed-exitcode", "roster.yaml")
-			if want := "Read roster.yaml\n\nNote: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
-				t.Errorf("plan after the re-run: exit %d\n%s%s", code, out, errOut)
-			}
-			users := listUsers(t, realm)
-			dups := duplicates(users)
-			if len(dups) > 0 || len(users) != 320 {
-				t.Errorf("%d users, duplicates: %v; want 320 users, no duplicate", len(users), dups)
-			}
-			t.Logf("runs to converge: 2; users: %d; duplicates: %d", len(users), len(dups))
+			rerunConverges(t, realm, direct, rerun)
 		})
 	}
+}
+
+// rerunConverges re-runs the fault scenario's apply (args) with r after a stopped run: it must
+// succeed and leave a plan with no changes, the 320 users and no duplicate.
+func rerunConverges(t *testing.T, realm *keycloaktest.Realm, r *roster, args []string) {
+	t.Helper()
+	out, errOut, code := r.run(args...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 {
+		t.Fatalf("re-run: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("re-run: %s", lines[len(lines)-1])
+	out, errOut, code = r.run("plan", "--prune", "delete", "--detailed-exitcode", "roster.yaml")
+	if want := "Read roster.yaml\n\nNote: 20 users not managed by this file, left alone\n\nNo changes. The realm matches the configuration.\n"; code != 0 || out != want {
+		t.Errorf("plan after the re-run: exit %d\n%s%s", code, out, errOut)
+	}
+	users := listUsers(t, realm)
+	dups := duplicates(users)
+	if len(dups) > 0 || len(users) != 320 {
+		t.Errorf("%d users, duplicates: %v; want 320 users, no duplicate", len(users), dups)
+	}
+	t.Logf("runs to converge: 2; users: %d; duplicates: %d", len(users), len(dups))
+}
+
+// startSlowApply starts the fault scenario's apply (args) through a proxy that slows every
+// request, so that the run lasts a few seconds, and returns once stopAt of its 60 email updates
+// have landed (or after a minute), with the command still running and its outputs.
+func startSlowApply(t *testing.T, realm *keycloaktest.Realm, args []string, stopAt int) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
+	proxy.Inject(keycloaktest.Faults{Seed: 8, LatencyRate: 1, MaxLatency: 60 * time.Millisecond})
+	slow := newRoster(t, realm, proxy.URL)
+	slow.write("roster.yaml", faultFile(realm.Name))
+	cmd = slow.command(args)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for updated(t, realm) < stopAt && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cmd, stdout, stderr
 }
 
 // checkInterrupted checks what an apply stopped by sig said: a line per change, in plan order,

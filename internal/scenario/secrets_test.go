@@ -172,6 +172,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{name: "export --split", args: []string{"export", "-v", "--realm", realm.Name, "--split", "exported"}},
 		{name: "access --live", args: []string{"access", "-v", "--live", "--realm", realm.Name}},
 		{name: "doctor", args: []string{"doctor", "-v", "roster.yaml"}}, // CodeMie's client and its mappers are in place
+		{name: "init", args: []string{"init", "-v", "--realm", realm.Name, "--secrets-dir", "init", "--ci", "gitlab"},
+			env: append(admin, "KEYCLOAK_PASSWORD="+secrets["administrator password"])},
 		{name: "wrong client secret", args: []string{"plan", "-v", "roster.yaml"}, env: []string{"KEYCLOAK_CLIENT_SECRET=" + secrets["wrong client secret"]}, code: 3},
 		{name: "wrong administrator password", args: []string{"plan", "-v", "roster.yaml"}, env: append(admin, "KEYCLOAK_PASSWORD="+secrets["wrong administrator password"]), code: 3},
 		{name: "unreachable server", args: []string{"plan", "-v", "--server", "http://127.0.0.1:1", "roster.yaml"}, code: 3},
