@@ -110,6 +110,9 @@ doctor --for verify).
 	f.BoolVar(&opts.Verify, "verify", false, "compare with what the tokens Keycloak issues make CodeMie grant")
 	f.IntVar(&opts.Sample, "sample", 0, "with --verify, verify N users covering every CodeMie role instead of all")
 	f.IntVar(&opts.Parallelism, "parallelism", verify.DefaultParallelism, "with --verify, how many users to verify at once")
+	completeValues(cmd, "format", "text", "json")
+	completeFromFiles(cmd, "realm", realmsOf)
+	completeFromFiles(cmd, "username", usernamesOf)
 	return cmd
 }
 

@@ -105,7 +105,9 @@ Exit codes: 0 applied (or nothing to do), 1 a change failed or apply refused,
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "how long to wait for the apply lock while another apply holds it")
 	f.DurationVar(&opts.LockLease, "lock-lease", keycloak.DefaultLockLease, "how long the apply lock stays held after its last renewal (renewed every quarter of it; apply stops writing once it cannot prove it still holds it)")
 	f.StringVar(&opts.Format, "format", "text", "output format: text, or json for a machine-readable result")
+	completeValues(cmd, "format", "text", "json")
 	opts.removal.addFlags(f)
+	completeValues(cmd, "prune", string(model.PruneNone), string(model.PruneDisable), string(model.PruneDelete))
 	f.BoolVar(&opts.SendInvites, "send-invites", false, "email each created user Keycloak's invitation to set a password and verify the address (needs the realm's SMTP server)")
 	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd

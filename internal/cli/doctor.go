@@ -95,6 +95,9 @@ Exit codes:
 	f.StringVar(&opts.Realm, "realm", "", "the realm to check without files")
 	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
 	f.StringVar(&opts.For, "for", string(doctor.JobApply), "the job the credentials are for: plan (view roles only), apply (view and manage roles) or verify (roster access --verify)")
+	completeValues(cmd, "format", "text", "json")
+	completeValues(cmd, "for", string(doctor.JobPlan), string(doctor.JobApply), string(doctor.JobVerify))
+	completeFromFiles(cmd, "realm", realmsOf)
 	return cmd
 }
 

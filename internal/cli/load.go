@@ -45,11 +45,16 @@ func loadConfigWarnings(ctx context.Context, ios *iostreams.IOStreams, paths []s
 		return nil, nil, withHint(errors.New("the configuration is not valid: "+plural(errs, "error")),
 			"fix the problems above; `roster validate` checks the files without contacting Keycloak")
 	}
+	return cfg, warningsOf(diags), nil
+}
+
+// warningsOf returns the warnings among diags.
+func warningsOf(diags diag.List) []diag.Diagnostic {
 	var warnings []diag.Diagnostic
 	for _, d := range diags {
 		if d.Severity == diag.Warning {
 			warnings = append(warnings, d)
 		}
 	}
-	return cfg, warnings, nil
+	return warnings
 }

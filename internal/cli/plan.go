@@ -103,7 +103,7 @@ Exit codes:
   export KEYCLOAK_URL=https://keycloak.example.com KEYCLOAK_CLIENT_ID=roster KEYCLOAK_CLIENT_SECRET=...
   roster plan access/
 
-  # A pull-request comment, and a plan file for apply
+  # A pull-request comment, and a plan file for apply (roster show prints it again)
   roster plan --format markdown --out roster.plan access/ > comment.md
 
   # Nightly drift check: exit 2 when the realm drifted
@@ -120,9 +120,11 @@ Exit codes:
 	opts.connect.addFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
+	completeValues(cmd, "format", "text", "markdown", "json")
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 4 when there are none but a prerequisite fails, 0 otherwise")
 	opts.removal.addFlags(f)
+	completeValues(cmd, "prune", string(model.PruneNone), string(model.PruneDisable), string(model.PruneDelete))
 	addSecretsDirFlag(f, &opts.SecretsDir)
 	return cmd
 }

@@ -151,8 +151,9 @@ CodeMie reads access from Keycloak: the realm role admin or developer lets a use
 sign in, and the user attributes applications and applications_admin name the
 projects they use and administer. roster validates the file, plans the changes to
 the realm, and applies them.`,
-		Example: `  # Check a configuration without touching Keycloak
+		Example: `  # Check a configuration without touching Keycloak, and keep it in the canonical layout
   roster validate examples/codemie-prod.yaml
+  roster fmt examples/codemie-prod.yaml
 
   # Print the JSON Schema of the format, e.g. for an editor
   roster schema > roster.schema.json
@@ -163,6 +164,11 @@ the realm, and applies them.`,
   # Show what would change in the realm, then make the changes
   roster plan examples/codemie-prod.yaml
   roster apply examples/codemie-prod.yaml
+
+  # Save a plan, review it later, apply exactly it
+  roster plan --out roster.plan examples/codemie-prod.yaml
+  roster show roster.plan
+  roster apply roster.plan
 
   # Shell completion for bash, in the current shell (see roster completion --help)
   source <(roster completion bash)`,
@@ -197,6 +203,8 @@ the realm, and applies them.`,
 		newExportCmd(ios),
 		newAccessCmd(ios),
 		newDoctorCmd(ios),
+		newShowCmd(ios),
+		newFmtCmd(ios),
 		newInitCmd(ios),
 	)
 	root.InitDefaultCompletionCmd()

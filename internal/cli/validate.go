@@ -64,6 +64,7 @@ with --strict).`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
+	completeValues(cmd, "format", "text", "json")
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "fail on warnings too")
 	cmd.Flags().BoolVar(&opts.CheckSecrets, "check-secrets", false,
 		"check that every secret reference resolves: its environment variable is set, its file is in the secrets directory, neither is empty")

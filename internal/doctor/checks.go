@@ -17,12 +17,16 @@ import (
 const oldestTested = 24
 
 func unreachable(url string, err error) Check {
+	fix := "check --server or KEYCLOAK_URL, that Keycloak is running, and that this machine can reach it " +
+		"(proxy, firewall; --ca-file for a private certificate authority)"
+	var h interface{ Hints() []string }
+	if errors.As(err, &h) && len(h.Hints()) > 0 {
+		fix = strings.Join(h.Hints(), "; ") // what the cause says to fix, e.g. the port
+	}
 	if cause := errors.Unwrap(err); cause != nil {
 		err = cause // the ConnError's own text repeats the URL
 	}
-	return Check{Name: "server", Status: Fail, Detail: fmt.Sprintf("no answer from %s: %v", url, err),
-		Fix: "check --server or KEYCLOAK_URL, that Keycloak is running, and that this machine can reach it " +
-			"(proxy, firewall; --ca-file for a private certificate authority)"}
+	return Check{Name: "server", Status: Fail, Detail: fmt.Sprintf("no answer from %s: %v", url, err), Fix: fix}
 }
 
 func serverCheck(url, version string, versionErr error, noLogin bool) Check {

@@ -192,6 +192,19 @@ func Run(ctx context.Context, t Target, w Want) Report {
 	if loginErr == nil {
 		version, versionErr = t.ServerVersion(ctx)
 	}
+	var ce *keycloak.ConnError
+	if errors.As(loginErr, &ce) && ce.BadURL {
+		// Something answers, but not Keycloak at this URL: the server check fails, with the fix.
+		r := Report{Unreachable: true, Checks: []Check{
+			{Name: "server", Status: Fail, Detail: t.URL() + ": " + ce.Err.Error(), Fix: ce.Hint},
+			{Name: "login", Status: Skip, Detail: "not checked: the server URL is wrong"},
+		}}
+		for _, name := range w.groups() {
+			r.Checks = append(r.Checks, Check{Name: name, Status: Skip, Detail: "not checked: the server URL is wrong"})
+		}
+		r.Checks = append(r.Checks, Check{Name: "clock", Status: Skip, Detail: "not checked: the server URL is wrong"})
+		return r
+	}
 	r := Report{Checks: []Check{serverCheck(t.URL(), version, versionErr, loginErr != nil)}}
 	r.Checks = append(r.Checks, loginCheck(t.Principal(), loginErr))
 	if loginErr != nil {

@@ -523,6 +523,25 @@ func TestRun(t *testing.T) {
 		t.Errorf("login refused: Unreachable %v (-want +got):\n%s", r.Unreachable, diff)
 	}
 
+	// Something answers, but not Keycloak at this URL: the server check fails with the fix.
+	f = ready()
+	f.loginErr = &keycloak.ConnError{Op: "reach Keycloak at https://kc.example.com/admin",
+		Err:  errors.New("the URL ends in /admin, a path of Keycloak's Admin API, which roster adds itself"),
+		Hint: "set --server or KEYCLOAK_URL to https://kc.example.com, the server's base URL", BadURL: true}
+	r = Run(ctx, f, w)
+	if got := r.Checks[0]; got.Status != Fail || got.Fix != f.loginErr.(*keycloak.ConnError).Hint ||
+		got.Detail != "https://kc.example.com: the URL ends in /admin, a path of Keycloak's Admin API, which roster adds itself" {
+		t.Errorf("bad URL: server check %+v", got)
+	}
+	for _, c := range r.Checks[1:] {
+		if c.Status != Skip || c.Detail != "not checked: the server URL is wrong" {
+			t.Errorf("bad URL: %+v", c)
+		}
+	}
+	if !r.Unreachable {
+		t.Errorf("bad URL: not Unreachable")
+	}
+
 	f = ready()
 	f.exists = false
 	r = Run(ctx, f, w)

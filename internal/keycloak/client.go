@@ -124,6 +124,8 @@ func (cfg *Config) complete() error {
 	switch {
 	case cfg.URL == "":
 		return errors.New("no Keycloak server given: set --server or KEYCLOAK_URL")
+	case checkScheme(cfg.URL) != nil:
+		return checkScheme(cfg.URL)
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return fmt.Errorf("server URL %q is not an http(s) URL like https://keycloak.example.com", withoutUserInfo(cfg.URL))
 	case u.User != nil:
@@ -317,10 +319,9 @@ func (c *Client) loginError(ctx context.Context, err error) error {
 		if tooLarge(err) {
 			return fmt.Errorf("failed to log in to realm %q: %w", c.cfg.AuthRealm, &TooLargeError{Limit: MaxAnswer})
 		}
-		e := &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
-		if untrusted(e.Err) {
-			e.Hint = "roster verifies the server's TLS certificate: if a private CA signed it, pass that CA's PEM file with --ca-file"
-		}
+		return c.unreachable(ctx, "reach "+c.cfg.URL, err)
+	}
+	if e := c.urlProblem(ctx, apiErr.Code); e != nil {
 		return e
 	}
 	e := &ConnError{Op: fmt.Sprintf("log in to realm %q as %s", c.cfg.AuthRealm, c.Principal()), Err: errors.New(apiErr.Message)}
@@ -352,6 +353,9 @@ type ConnError struct {
 	Op   string // what roster tried, e.g. `log in to realm "master" as user "admin"`
 	Err  error
 	Hint string
+	// BadURL is set when the server URL is at fault: something answers there, but not Keycloak
+	// at its base URL (a path such as /admin or /auth).
+	BadURL bool
 }
 
 func (e *ConnError) Error() string { return fmt.Sprintf("failed to %s: %v", e.Op, e.Err) }

@@ -23,7 +23,7 @@ import (
 func (c *Client) Ping(ctx context.Context) error {
 	_, err := c.gc.RestyClient().R().SetContext(ctx).Get(c.baseURL() + "/realms/" + url.PathEscape(c.cfg.AuthRealm))
 	if err != nil {
-		return &ConnError{Op: "reach " + c.cfg.URL, Err: transportCause(ctx, err)}
+		return c.unreachable(ctx, "reach "+c.cfg.URL, err)
 	}
 	return nil
 }

@@ -343,7 +343,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		diff(&own, "enabled", strconv.FormatBool(lu.Enabled), strconv.FormatBool(*u.Enabled))
 	}
 	if u.Enabled == nil && !lu.Enabled {
-		b.note("user %q is disabled in Keycloak and the file does not set enabled: it stays disabled", lu.Username)
+		b.note("user %q is disabled in Keycloak and the file does not set enabled: it stays disabled; add enabled: true to the user to enable them", lu.Username)
 	}
 	if u.RequiredActions != nil && !sameSet(*u.RequiredActions, lu.RequiredActions) {
 		ra := slices.Clone(*u.RequiredActions)

@@ -470,7 +470,7 @@ func TestBuild(t *testing.T) {
 			name:  "a disabled user the file does not enable stays disabled",
 			cfg:   config(user("bob", model.RoleDeveloper, payments)),
 			live:  realm(func() model.LiveUser { u := member("bob", "payments"); u.Enabled = false; return u }()),
-			notes: []string{`user "bob" is disabled in Keycloak and the file does not set enabled: it stays disabled`},
+			notes: []string{`user "bob" is disabled in Keycloak and the file does not set enabled: it stays disabled; add enabled: true to the user to enable them`},
 		},
 		{
 			name: "user management mode warns about each change of an existing user's projects or admin status",
