@@ -80,7 +80,16 @@ func ReadPaths(paths []string) ([]File, diag.List) {
 		if len(inDir) == 0 && len(nearMisses) == 0 {
 			diags.Errorf(diag.Pos{File: p}, "", "directory holds no .yaml or .yml file")
 		}
-		names = append(names, inDir...)
+		for _, n := range inDir {
+			if leavesDir(p, n) {
+				// What a link in the directory leads to was not reviewed with it, and an error
+				// about it would quote what it holds (a token, say) into the plan's comment.
+				diags.Errorf(diag.Pos{File: n}, "", "is a link leading outside %s: roster reads only the files inside the directories it is given", p).Hint =
+					"copy the file into the directory, or name it on the command line"
+				continue
+			}
+			names = append(names, n)
+		}
 	}
 	var files []File
 	var seen []os.FileInfo
@@ -102,6 +111,24 @@ func ReadPaths(paths []string) ([]File, diag.List) {
 		files = append(files, File{Name: name, Data: data})
 	}
 	return files, diags
+}
+
+// leavesDir reports whether name, a file of directory dir, is a symbolic link whose target is
+// outside dir, or cannot be resolved.
+func leavesDir(dir, name string) bool {
+	if info, err := os.Lstat(name); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		return false
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return true
+	}
+	target, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return true
+	}
+	rel, err := filepath.Rel(root, target)
+	return err != nil || !filepath.IsLocal(rel)
 }
 
 // DirFiles returns the files Load reads from the directory dir: its *.yaml and *.yml files

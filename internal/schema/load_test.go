@@ -171,6 +171,38 @@ func TestLoadPaths(t *testing.T) {
 	}
 }
 
+// TestDirectoryLinksStayInside: a link in a configuration directory that leads outside it is
+// refused without reading it (an error about its content would quote it into a pull-request
+// comment); one that leads to a file of the directory is read once.
+func TestDirectoryLinksStayInside(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "access")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "token"), []byte("ghp_secretvalue123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("version: 1\nrealm: r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"z.yaml": filepath.Join(root, "token"), "b.yaml": "a.yaml"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, diags := Load([]string{dir}, Options{})
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.String())
+	}
+	want := filepath.Join(dir, "z.yaml") + ": is a link leading outside " + dir +
+		": roster reads only the files inside the directories it is given; copy the file into the directory, or name it on the command line"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+}
+
 // TestPublishedSchemaIsIdentical keeps schema/roster.schema.json equal to the embedded schema.
 func TestPublishedSchemaIsIdentical(t *testing.T) {
 	published, err := os.ReadFile("../../schema/roster.schema.json")
