@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -398,7 +396,11 @@ func checkSources(saved *planfile.File, paths []string) error {
 	}
 	// A plan names its files relative to where it was made, inside the checkout: a path that
 	// leaves it (absolute, or through ..) points at a file nobody reviewed.
-	for _, p := range append(slices.Collect(maps.Keys(planned)), saved.Dirs...) {
+	named := append([]string(nil), saved.Dirs...)
+	for _, s := range saved.Sources {
+		named = append(named, s.Path)
+	}
+	for _, p := range named {
 		if !filepath.IsLocal(filepath.FromSlash(p)) && filepath.Clean(p) != "." {
 			return withHint(fmt.Errorf("the plan names %s, which is outside the directory it is applied in", p),
 				"make the plan with paths inside the checkout (roster plan --out FILE access/) and apply it from there")
