@@ -10,6 +10,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape/escapetest"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/views"
 )
 
 // checkLines fails unless out has exactly lines lines and no control character.
@@ -41,7 +42,7 @@ func TestDoctorTextCannotBeForged(t *testing.T) {
 		r.Checks = append(r.Checks, doctor.Check{Name: "mapper " + h, Status: doctor.Fail, Detail: "found " + h, Fix: "rename " + h})
 	}
 	var b bytes.Buffer
-	if err := writeDoctorText(&b, r); err != nil {
+	if err := views.DoctorText(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	checkLines(t, "doctor", b.String(), 2*len(r.Checks)+2)

@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/plan/render"
 	"github.com/rosterhq/roster/internal/verify"
+	"github.com/rosterhq/roster/internal/views"
 )
 
 // runReport collects what a command found in the configuration, so that its JSON output, or
@@ -106,7 +107,7 @@ func jsonFormatVersion(cmd *cobra.Command) string {
 		}
 		return access.FormatVersion
 	case "doctor":
-		return doctorFormatVersion
+		return views.DoctorFormatVersion
 	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +56,11 @@ func silentExit(code int) error { return &exitError{Code: code} }
 // command reports what it did and releases what it holds. A panic of the command ends in exit
 // code 1, never the 2 that plan --detailed-exitcode gives for changes (package supervise covers
 // the crashes no recover can catch).
-func Main(args []string, ios *iostreams.IOStreams) (code int) {
+func Main(args []string, ios *iostreams.IOStreams) int { return mainAt(args, ios, time.Now) }
+
+// mainAt is Main with the clock the commands read: the scripts fix it, so that what export
+// writes in its header does not change from run to run.
+func mainAt(args []string, ios *iostreams.IOStreams, clock func() time.Time) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer func() { _ = ios.Flush() }()
@@ -69,6 +74,7 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	registerSecrets(ios.Secrets)
 
 	ctx = context.WithValue(ctx, reportKey{}, &runReport{})
+	ctx = context.WithValue(ctx, clockKey{}, clock)
 	root := newRootCmd(ios)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -86,6 +92,17 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	printError(ios, err)
 	writeFailureJSON(ctx, ios, cmd, err, ExitError)
 	return ExitError
+}
+
+// clockKey carries the clock of the run in a command's context.
+type clockKey struct{}
+
+// clockOf returns the clock of the run: the time now, unless mainAt was given another.
+func clockOf(ctx context.Context) func() time.Time {
+	if c, ok := ctx.Value(clockKey{}).(func() time.Time); ok {
+		return c
+	}
+	return time.Now
 }
 
 // registerSecrets adds the credentials roster may be given, and every secret the operator

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -19,10 +20,12 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 )
 
-// TestMain registers roster as a command the scripts can exec, running in this test binary.
+// TestMain registers roster as a command the scripts can exec, running in this test binary, at a
+// fixed time: the one export writes in its header.
 func TestMain(m *testing.M) {
+	clock := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 	testscript.Main(m, map[string]func(){
-		"roster": func() { os.Exit(Main(os.Args[1:], iostreams.System())) },
+		"roster": func() { os.Exit(mainAt(os.Args[1:], iostreams.System(), clock)) },
 	})
 }
 

@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/rosterhq/roster/internal/doctor"
+	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/operation"
+	"github.com/rosterhq/roster/internal/secret"
+)
+
+// configLoader loads a configuration for an operation as loadConfig does: diagnostics on
+// stderr and in the command's report, secret references checked against the environment.
+type configLoader struct{ ios *iostreams.IOStreams }
+
+func (l configLoader) Load(ctx context.Context, paths []string) (*model.Config, error) {
+	return loadConfig(ctx, l.ios, paths, secret.FromEnv(""))
+}
+
+// dialAs is dial for an operation, which sees the client as C: a LiveReader to read a realm,
+// a VerifyRealm to verify tokens, an AccountAdmin to manage service accounts. A failed dial
+// gives no client, never a nil one.
+func dialAs[C any](o *connectOptions, as func(*keycloak.Client) C) operation.Dial[C] {
+	return func(ctx context.Context, realm string, cm model.CodeMie) (C, error) {
+		c, err := o.dial(ctx, realm, cm)
+		if err != nil {
+			var none C
+			return none, err
+		}
+		return as(c), nil
+	}
+}
+
+func asLiveReader(c *keycloak.Client) operation.LiveReader     { return c }
+func asVerifyRealm(c *keycloak.Client) operation.VerifyRealm   { return c }
+func asAccountAdmin(c *keycloak.Client) operation.AccountAdmin { return c }
+
+// doctorOpen returns the server for doctor without logging in, refusing the master realm unless
+// --allow-master-realm.
+func (o *connectOptions) doctorOpen() operation.Dial[doctor.Target] {
+	return func(ctx context.Context, realm string, cm model.CodeMie) (doctor.Target, error) {
+		if err := o.checkRealm(realm); err != nil {
+			return nil, err
+		}
+		cfg := o.clientConfig(ctx, realm)
+		cfg.CodeMie = cm
+		return keycloak.Open(cfg)
+	}
+}
