@@ -153,11 +153,11 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	if err != nil {
 		return err
 	}
-	var lock *keycloak.Lock
+	var lock keycloak.HeldLock
 	if opts.Lock && pl.plan.HasChanges() {
 		// An apply with nothing to do writes nothing, not even its lock.
 		var lerr error
-		lock, lerr = pl.client.Lock(ctx, lockHolder(), keycloak.LockOptions{Timeout: opts.LockTimeout, Lease: opts.LockLease})
+		lock, lerr = pl.client.TryLock(ctx, lockHolder(), opts.LockLease)
 		if lerr != nil {
 			return classify(lerr)
 		}
