@@ -2,6 +2,7 @@ package operation
 
 import (
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -81,4 +82,80 @@ func readFile(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+const unformatted = "version: 1\nrealm:   codemie-test   # the realm\nusers:\n  - username: alice\n    role:   admin\n"
+
+// TestFmtCheckChangesNothing lists the file not in the layout, with its diff, and fails.
+func TestFmtCheckChangesNothing(t *testing.T) {
+	path := writeConfig(t, unformatted)
+	res, err := Fmt(FmtOptions{Paths: []string{path}, Check: true, Diff: true}, io.Discard)
+	wantErr(t, err, "1 file is not in the canonical layout")
+	if len(res.Files) != 1 || res.Files[0].Name != path || !bytes.Contains(res.Files[0].Diff, []byte("+realm: codemie-test # the realm")) {
+		t.Errorf("result %+v", res)
+	}
+	if got := readFile(t, path); string(got) != unformatted {
+		t.Errorf("--check changed the file:\n%s", got)
+	}
+}
+
+// TestFmtRewritesKeepingMode rewrites the file with its mode; a second run changes nothing.
+func TestFmtRewritesKeepingMode(t *testing.T) {
+	path := writeConfig(t, unformatted)
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(filepath.Dir(path), "more.yaml")
+	// A file already in the layout stays as it is.
+	if err := os.WriteFile(other, format(t, other, []byte("version: 1\nusers:\n  - {username: bob, role: developer, projects: {member: [search]}}\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Fmt(FmtOptions{Paths: []string{filepath.Dir(path)}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0].Name != path || res.Files[0].Diff != nil {
+		t.Errorf("result %+v, want %s changed", res, path)
+	}
+	if got := readFile(t, path); !strings.Contains(string(got), "realm: codemie-test # the realm\n") {
+		t.Errorf("formatted:\n%s", got)
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640 kept", info.Mode().Perm())
+	}
+	res, err = Fmt(FmtOptions{Paths: []string{path, other}, Check: true}, io.Discard)
+	if err != nil || len(res.Files) != 0 {
+		t.Errorf("a second run: %+v, %v", res, err)
+	}
+}
+
+// TestFmtRefusesWhatDoesNotLoad formats nothing when the configuration has errors, and says why.
+func TestFmtRefusesWhatDoesNotLoad(t *testing.T) {
+	body := "version: 1\nrealm: r\nusers:\n  - {username: alice, role: owner}\n"
+	path := writeConfig(t, body)
+	var diags bytes.Buffer
+	_, err := Fmt(FmtOptions{Paths: []string{path}}, &diags)
+	wantErr(t, err, "nothing was formatted: the configuration does not load")
+	if !strings.Contains(diags.String(), path+":4:") {
+		t.Errorf("diagnostics:\n%s", diags.String())
+	}
+	if string(readFile(t, path)) != body {
+		t.Error("the file changed")
+	}
+	wantErr(t, (&FmtOptions{}).Validate(), "no configuration given")
+}
+
+// TestFmtWriteFailure: a file fmt cannot replace is an error.
+func TestFmtWriteFailure(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("root writes anywhere")
+	}
+	path := writeConfig(t, unformatted)
+	dir := filepath.Dir(path)
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	_, err := Fmt(FmtOptions{Paths: []string{path}}, io.Discard)
+	wantErr(t, err, "cannot write")
 }
