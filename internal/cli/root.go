@@ -16,6 +16,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/operation"
 	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/secret"
 )
@@ -145,18 +146,8 @@ func printError(ios *iostreams.IOStreams, err error) {
 	}
 }
 
-// hintError is an error with lines that suggest a fix.
-type hintError struct {
-	err   error
-	hints []string
-}
-
-func (e *hintError) Error() string   { return e.err.Error() }
-func (e *hintError) Unwrap() error   { return e.err }
-func (e *hintError) Hints() []string { return e.hints }
-
 // withHint attaches hints to err.
-func withHint(err error, hints ...string) error { return &hintError{err: err, hints: hints} }
+func withHint(err error, hints ...string) error { return &operation.HintError{Err: err, Lines: hints} }
 
 func newRootCmd(ios *iostreams.IOStreams) *cobra.Command {
 	root := &cobra.Command{
