@@ -87,12 +87,17 @@ type InitDeps struct {
 	OpenAccount func(ctx context.Context, realm, clientID, secret string, cm model.CodeMie) (doctor.Target, error)
 }
 
-// viewRoles are the realm-management roles of the plan account; the apply account holds them and
-// manageRoles. They are what doctor --for plan and --for apply check.
-var (
-	viewRoles   = []keycloak.Permission{keycloak.ViewUsers, keycloak.ViewRealm, keycloak.ViewClients, keycloak.ViewIdentityProviders}
-	manageRoles = []keycloak.Permission{keycloak.ManageUsers, keycloak.ManageRealm, keycloak.ManageClients, keycloak.ManageIdentityProviders}
-)
+// accountRoles are the realm-management roles of the account for job, sorted: the view roles
+// for the plan account, those and the manage roles for the apply account. They are what doctor
+// --for plan and --for apply check.
+func accountRoles(job doctor.Job) []keycloak.Permission {
+	roles := []keycloak.Permission{keycloak.ViewUsers, keycloak.ViewRealm, keycloak.ViewClients, keycloak.ViewIdentityProviders}
+	if job == doctor.JobApply {
+		roles = append(roles, keycloak.ManageUsers, keycloak.ManageRealm, keycloak.ManageClients, keycloak.ManageIdentityProviders)
+	}
+	slices.Sort(roles)
+	return roles
+}
 
 // AccountOutcome is what init found or did to an account's client.
 type AccountOutcome int
@@ -173,9 +178,9 @@ func Init(ctx context.Context, opts InitOptions, deps InitDeps) (InitResult, err
 	}
 	accounts := []Account{
 		{ClientID: opts.PlanClient, Job: doctor.JobPlan, Description: "roster plans and drift detection: realm-management view roles only",
-			Roles: slices.Sorted(slices.Values(viewRoles))},
+			Roles: accountRoles(doctor.JobPlan)},
 		{ClientID: opts.ApplyClient, Job: doctor.JobApply, Description: "roster apply after review: realm-management view and manage roles",
-			Roles: slices.Sorted(slices.Values(append(slices.Clone(viewRoles), manageRoles...)))},
+			Roles: accountRoles(doctor.JobApply)},
 	}
 	for _, a := range accounts {
 		id, err := ensureAccount(ctx, c, &a)

@@ -72,26 +72,28 @@ func writeAccount(b *strings.Builder, a operation.Account) {
 	}
 }
 
-// ciStore is how each CI platform's command-line tool stores the accounts as the examples in
-// examples/ci read them: a heading, then the commands for KEYCLOAK_URL, the plan account's id and
-// secret, and the apply account's id and secret; a secret command reads it from stdin.
-var ciStore = map[operation.CI][6]string{
-	operation.GitHub: {
+// ciStore is how ci's command-line tool stores the accounts as the examples in examples/ci read
+// them: a heading, then the commands for KEYCLOAK_URL, the plan account's id and secret, and the
+// apply account's id and secret; a secret command reads it from stdin.
+func ciStore(ci operation.CI) [6]string {
+	if ci == operation.GitLab {
+		return [6]string{
+			"Store the accounts as examples/ci/gitlab/.gitlab-ci.yml expects (run in the project):",
+			"glab variable set KEYCLOAK_URL %s",
+			"glab variable set KEYCLOAK_READ_CLIENT_ID %s",
+			"glab variable set KEYCLOAK_READ_CLIENT_SECRET --masked < %s",
+			"glab variable set KEYCLOAK_CLIENT_ID --protected %s",
+			"glab variable set KEYCLOAK_CLIENT_SECRET --masked --protected < %s",
+		}
+	}
+	return [6]string{
 		"Store the accounts as the workflows in examples/ci/github expect (run in the repository):",
 		"gh secret set KEYCLOAK_URL --body %s",
 		"gh secret set KEYCLOAK_READ_CLIENT_ID --body %s",
 		"gh secret set KEYCLOAK_READ_CLIENT_SECRET < %s",
 		"gh secret set KEYCLOAK_CLIENT_ID --env roster-apply --body %s",
 		"gh secret set KEYCLOAK_CLIENT_SECRET --env roster-apply < %s",
-	},
-	operation.GitLab: {
-		"Store the accounts as examples/ci/gitlab/.gitlab-ci.yml expects (run in the project):",
-		"glab variable set KEYCLOAK_URL %s",
-		"glab variable set KEYCLOAK_READ_CLIENT_ID %s",
-		"glab variable set KEYCLOAK_READ_CLIENT_SECRET --masked < %s",
-		"glab variable set KEYCLOAK_CLIENT_ID --protected %s",
-		"glab variable set KEYCLOAK_CLIENT_SECRET --masked --protected < %s",
-	},
+	}
 }
 
 // ciCommands are the commands that store the accounts in the CI settings, the secrets read from
@@ -99,7 +101,7 @@ var ciStore = map[operation.CI][6]string{
 func ciCommands(opts operation.InitOptions, server string) string {
 	plan := shellQuote(opts.SecretFile(opts.PlanClient))
 	apply := shellQuote(opts.SecretFile(opts.ApplyClient))
-	cmds := ciStore[opts.CI]
+	cmds := ciStore(opts.CI)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n# %s\n", cmds[0])
 	for i, arg := range []string{shellQuote(server), opts.PlanClient, plan, opts.ApplyClient, apply} {

@@ -53,6 +53,13 @@ gh secret set KEYCLOAK_CLIENT_SECRET --env roster-apply < '/s/roster-apply.secre
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 
+	res.Options.CI = operation.GitLab
+	b.Reset()
+	_ = Init(&b, res)
+	if !strings.Contains(b.String(), "\nglab variable set KEYCLOAK_CLIENT_SECRET --masked --protected < '/s/roster-apply.secret'\n") {
+		t.Errorf("gitlab:\n%s", b.String())
+	}
+
 	// Not as roster needs them: no CI commands. Stopped by an error: no summary.
 	res.Accounts[0] = operation.Account{ClientID: "roster-plan", Job: doctor.JobPlan, Roles: view, Outcome: operation.AccountDiffers,
 		Differences: []string{"it is disabled", "line\nbreak"}}
