@@ -69,7 +69,9 @@ type UnknownError struct {
 	Name, Allowed string
 }
 
-func (e *UnknownError) Error() string { return fmt.Sprintf("unknown format %q: use %s", e.Name, e.Allowed) }
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("unknown format %q: use %s", e.Name, e.Allowed)
+}
 
 // Names are the allowed formats' names, for shell completion.
 func (f *Flag) Names() []string {
