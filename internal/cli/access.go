@@ -11,6 +11,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/operation"
 	"github.com/rosterhq/roster/internal/output"
+	"github.com/rosterhq/roster/internal/secret"
 	"github.com/rosterhq/roster/internal/verify"
 	"github.com/rosterhq/roster/internal/views"
 )
@@ -99,8 +100,8 @@ doctor --for verify).
 
 // fill completes the operation's options from the flags.
 func (o *accessOptions) fill() error {
-	o.Format = o.format.Format()
-	o.Server = o.connect.config("").URL
+	o.Format, o.Secrets = o.format.Format(), secret.FromEnv("")
+	o.Server = o.connect.server()
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -116,9 +117,9 @@ func runAccess(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	if err := opts.fill(); err != nil {
 		return err
 	}
-	res, err := operation.Access(ctx, opts.AccessOptions, operation.AccessDeps{
-		Load: configLoader{ios}, Dial: dialAs(&opts.connect, asLiveReader), Clock: clockOf(ctx),
-	})
+	deps := opts.connect.deps(ctx, ios)
+	deps.Clock = clockOf(ctx)
+	res, err := operation.Access(ctx, opts.AccessOptions, deps)
 	if err != nil {
 		return classify(err)
 	}

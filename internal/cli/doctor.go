@@ -10,6 +10,7 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/operation"
 	"github.com/rosterhq/roster/internal/output"
+	"github.com/rosterhq/roster/internal/secret"
 	"github.com/rosterhq/roster/internal/views"
 )
 
@@ -96,7 +97,8 @@ func runDoctor(ctx context.Context, ios *iostreams.IOStreams, opts *doctorOption
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	res, err := operation.Doctor(ctx, opts.DoctorOptions, operation.DoctorDeps{Load: configLoader{ios}, Open: opts.connect.doctorOpen()})
+	opts.Secrets = secret.FromEnv("")
+	res, err := operation.Doctor(ctx, opts.DoctorOptions, operation.DoctorDeps{Open: opts.connect.doctorOpen(), Diagnostics: opts.connect.deps(ctx, ios).Diagnostics})
 	if err != nil {
 		return classify(err)
 	}

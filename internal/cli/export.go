@@ -76,9 +76,9 @@ func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOption
 		return err
 	}
 	opts.CodeMie, opts.Server = cm, opts.connect.config(opts.Realm).URL
-	res, err := operation.Export(ctx, opts.ExportOptions, operation.ExportDeps{
-		Dial: dialAs(&opts.connect, asLiveReader), Clock: clockOf(ctx), Files: ios.Secrets, Diag: ios.ErrOut,
-	})
+	deps := opts.connect.deps(ctx, ios)
+	deps.Clock = clockOf(ctx)
+	res, err := operation.Export(ctx, opts.ExportOptions, deps)
 	if err != nil {
 		return classify(err)
 	}

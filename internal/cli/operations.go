@@ -4,24 +4,13 @@ import (
 	"context"
 
 	"github.com/rosterhq/roster/internal/doctor"
-	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/operation"
-	"github.com/rosterhq/roster/internal/secret"
 )
 
-// configLoader loads a configuration for an operation as loadConfig does: diagnostics on
-// stderr and in the command's report, secret references checked against the environment.
-type configLoader struct{ ios *iostreams.IOStreams }
-
-func (l configLoader) Load(ctx context.Context, paths []string) (*model.Config, error) {
-	return loadConfig(ctx, l.ios, paths, secret.FromEnv(""))
-}
-
-// dialAs is dial for an operation, which sees the client as C: a LiveReader to read a realm,
-// a VerifyRealm to verify tokens, an AccountAdmin to manage service accounts. A failed dial
-// gives no client, never a nil one.
+// dialAs is dial for an operation that sees the client as C: a VerifyRealm to verify tokens,
+// an AccountAdmin to manage service accounts. A failed dial gives no client, never a nil one.
 func dialAs[C any](o *connectOptions, as func(*keycloak.Client) C) operation.Dial[C] {
 	return func(ctx context.Context, realm string, cm model.CodeMie) (C, error) {
 		c, err := o.dial(ctx, realm, cm)
@@ -33,7 +22,6 @@ func dialAs[C any](o *connectOptions, as func(*keycloak.Client) C) operation.Dia
 	}
 }
 
-func asLiveReader(c *keycloak.Client) operation.LiveReader     { return c }
 func asVerifyRealm(c *keycloak.Client) operation.VerifyRealm   { return c }
 func asAccountAdmin(c *keycloak.Client) operation.AccountAdmin { return c }
 

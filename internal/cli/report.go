@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 
@@ -53,25 +51,7 @@ func (r *runReport) list() diag.List {
 // writeJSONDoc writes the JSON object write renders to w with the command's diagnostics
 // appended as its last member, "diagnostics".
 func writeJSONDoc(ctx context.Context, w io.Writer, write func(io.Writer) error) error {
-	var b bytes.Buffer
-	if err := write(&b); err != nil {
-		return err
-	}
-	doc := bytes.TrimRight(b.Bytes(), " \n")
-	if len(doc) < 2 || doc[len(doc)-1] != '}' {
-		return errors.New("internal error: a JSON output is not an object")
-	}
-	diags, err := json.MarshalIndent(reportOf(ctx).list().JSON(), "  ", "  ")
-	if err != nil {
-		return err
-	}
-	body := bytes.TrimRight(doc[:len(doc)-1], " \n")
-	sep := ","
-	if bytes.Equal(bytes.TrimSpace(body), []byte("{")) {
-		sep = ""
-	}
-	_, err = fmt.Fprintf(w, "%s%s\n  \"diagnostics\": %s\n}\n", body, sep, diags)
-	return err
+	return views.JSONDocument(w, reportOf(ctx).list(), write)
 }
 
 // jsonFailure is what a command given --format json prints on stdout when it fails before
@@ -100,7 +80,7 @@ func jsonFormatVersion(cmd *cobra.Command) string {
 	case "apply":
 		return apply.FormatVersion
 	case "validate":
-		return validateFormatVersion
+		return views.ValidateFormatVersion
 	case "access":
 		if f := cmd.Flags().Lookup("verify"); f != nil && f.Value.String() == "true" {
 			return verify.FormatVersion

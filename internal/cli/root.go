@@ -10,13 +10,13 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/operation"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/secret"
 )
@@ -57,11 +57,13 @@ func silentExit(code int) error { return &exitError{Code: code} }
 // command reports what it did and releases what it holds. A panic of the command ends in exit
 // code 1, never the 2 that plan --detailed-exitcode gives for changes (package supervise covers
 // the crashes no recover can catch).
-func Main(args []string, ios *iostreams.IOStreams) int { return mainAt(args, ios, time.Now) }
+func Main(args []string, ios *iostreams.IOStreams) int {
+	return mainAt(args, ios, operation.SystemClock{})
+}
 
 // mainAt is Main with the clock the commands read: the scripts fix it, so that what export
 // writes in its header does not change from run to run.
-func mainAt(args []string, ios *iostreams.IOStreams, clock func() time.Time) (code int) {
+func mainAt(args []string, ios *iostreams.IOStreams, clock operation.Clock) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer func() { _ = ios.Flush() }()
@@ -98,12 +100,12 @@ func mainAt(args []string, ios *iostreams.IOStreams, clock func() time.Time) (co
 // clockKey carries the clock of the run in a command's context.
 type clockKey struct{}
 
-// clockOf returns the clock of the run: the time now, unless mainAt was given another.
-func clockOf(ctx context.Context) func() time.Time {
-	if c, ok := ctx.Value(clockKey{}).(func() time.Time); ok {
+// clockOf returns the clock of the run: the system's, unless mainAt was given another.
+func clockOf(ctx context.Context) operation.Clock {
+	if c, ok := ctx.Value(clockKey{}).(operation.Clock); ok {
 		return c
 	}
-	return time.Now
+	return operation.SystemClock{}
 }
 
 // registerSecrets adds the credentials roster may be given, and every secret the operator
@@ -147,7 +149,7 @@ func printError(ios *iostreams.IOStreams, err error) {
 }
 
 // withHint attaches hints to err.
-func withHint(err error, hints ...string) error { return &operation.HintError{Err: err, Lines: hints} }
+func withHint(err error, hints ...string) error { return operation.WithHint(err, hints...) }
 
 func newRootCmd(ios *iostreams.IOStreams) *cobra.Command {
 	root := &cobra.Command{
@@ -200,6 +202,10 @@ the realm, and applies them.`,
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		var format *output.UnknownError
+		if errors.As(err, &format) {
+			return withHint(fmt.Errorf("unknown format %q", format.Name), "use --format "+format.Allowed)
+		}
 		return withHint(err, fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()))
 	})
 	root.AddCommand(

@@ -16,7 +16,7 @@ func runVerify(ctx context.Context, ios *iostreams.IOStreams, opts *accessOption
 	if err := opts.fill(); err != nil {
 		return err
 	}
-	deps := operation.VerifyDeps{Load: configLoader{ios}, Dial: dialAs(&opts.connect, asVerifyRealm)}
+	deps := operation.VerifyDeps{Dial: dialAs(&opts.connect, asVerifyRealm), Diagnostics: opts.connect.deps(ctx, ios).Diagnostics}
 	if ios.IsStderrTTY() {
 		deps.Progress = func(done, total int) { fmt.Fprintf(ios.ErrOut, "\rVerifying: %d of %d users done", done, total) }
 	}

@@ -154,3 +154,32 @@ func TestFailedRenewalLosesTheLock(t *testing.T) {
 		t.Errorf("Release: %v, want the loss reported", err)
 	}
 }
+
+// TestTryLockDoesNotSpin plays a lock that is taken and released between each create and each
+// read (the create finds it, 409; the read does not, 404): TryLock gives up after a few attempts,
+// each after a pause, where it used to try again at once, for ever.
+func TestTryLockDoesNotSpin(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	c, proxy := dialThroughProxy(t, realm)
+	ctx := context.Background()
+	other := map[string]string{"name": keycloak.LockRole,
+		"description": "Held by roster apply: ci-runner pid 7 #00; expires 2099-01-01T00:00:00Z"}
+	if err := realm.Admin(ctx, http.MethodPost, "/roles", other, nil); err != nil {
+		t.Fatal(err)
+	}
+	read := "/admin/realms/" + realm.Name + "/roles/" + keycloak.LockRole
+	proxy.Answer(http.MethodGet, read, 1000, func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"error":"Could not find role"}`, http.StatusNotFound)
+	})
+	start := time.Now()
+	_, err := c.TryLock(ctx, "ci-runner pid 8", 0)
+	if err == nil || !strings.Contains(err.Error(), "other runs took and released it 5 times in a row") {
+		t.Fatalf("TryLock = %v, want it to give up", err)
+	}
+	if n := proxy.Seen(http.MethodGet, read); n != 5 {
+		t.Errorf("%d reads of the lock, want 5", n)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("5 attempts took %v: they did not pause", took)
+	}
+}

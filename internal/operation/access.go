@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster/internal/access"
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/output"
+	"github.com/rosterhq/roster/internal/secret"
 	"github.com/rosterhq/roster/internal/verify"
 )
 
@@ -31,6 +32,9 @@ type AccessOptions struct {
 	Out string
 	// CodeMie is how CodeMie reads a realm no configuration describes (the --codemie-* flags).
 	CodeMie model.CodeMie
+	// Secrets are what the operator exposed to the configuration: references are located, not
+	// read.
+	Secrets secret.Source
 	// Server is the server's URL, which the HTML page of the live realm names.
 	Server string
 
@@ -49,23 +53,23 @@ func (o *AccessOptions) Validate() error {
 	}
 	switch {
 	case o.Sample != 0:
-		return withHint(errors.New("--sample applies only with --verify"), "roster access --verify --sample N")
+		return WithHint(errors.New("--sample applies only with --verify"), "roster access --verify --sample N")
 	case o.Format == output.HTML && (o.User != "" || o.Project != "" || o.Diff):
-		return withHint(errors.New("--format html shows every user"), "drop --username, --project and --diff; the page filters by project, team and role")
+		return WithHint(errors.New("--format html shows every user"), "drop --username, --project and --diff; the page filters by project, team and role")
 	case o.User != "" && o.Project != "":
-		return withHint(errors.New("--username and --project cannot be combined"), "ask about one user or one project")
+		return WithHint(errors.New("--username and --project cannot be combined"), "ask about one user or one project")
 	case o.Diff && o.Live:
-		return withHint(errors.New("--diff and --live cannot be combined"), "--diff reads both the files and the realm; drop --live")
+		return WithHint(errors.New("--diff and --live cannot be combined"), "--diff reads both the files and the realm; drop --live")
 	case o.Diff && o.Project != "":
-		return withHint(errors.New("--diff and --project cannot be combined"), "use --diff alone, or with --username")
+		return WithHint(errors.New("--diff and --project cannot be combined"), "use --diff alone, or with --username")
 	case o.Diff && len(o.Paths) == 0:
-		return withHint(errors.New("--diff needs the configuration"), "name the files or directories, e.g. roster access --diff access/")
+		return WithHint(errors.New("--diff needs the configuration"), "name the files or directories, e.g. roster access --diff access/")
 	case o.Live && len(o.Paths) == 0 && o.Realm == "":
-		return withHint(errors.New("--live needs a realm"), "give --realm REALM, or the files whose realm to read")
+		return WithHint(errors.New("--live needs a realm"), "give --realm REALM, or the files whose realm to read")
 	case !o.Live && !o.Diff && len(o.Paths) == 0:
-		return withHint(errors.New("no configuration given"), "name the files or directories, or read the realm with --live --realm REALM")
+		return WithHint(errors.New("no configuration given"), "name the files or directories, or read the realm with --live --realm REALM")
 	case o.Realm != "" && !o.Live:
-		return withHint(errors.New("--realm applies only with --live"), "the files name their realm")
+		return WithHint(errors.New("--realm applies only with --live"), "the files name their realm")
 	}
 	o.Project = strings.ToLower(strings.TrimSpace(o.Project))
 	return nil
@@ -74,23 +78,23 @@ func (o *AccessOptions) Validate() error {
 func (o *AccessOptions) checkVerify() error {
 	switch {
 	case o.Format != output.Text && o.Format != output.JSON:
-		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
+		return WithHint(fmt.Errorf("unknown format %q", o.Format), "use --format text or json")
 	case o.Out != "":
-		return withHint(errors.New("--out applies only without --verify"), "redirect the output of --verify instead")
+		return WithHint(errors.New("--out applies only without --verify"), "redirect the output of --verify instead")
 	case o.Live || o.Diff || o.Project != "":
-		return withHint(errors.New("--verify cannot be combined with --live, --diff or --project"),
+		return WithHint(errors.New("--verify cannot be combined with --live, --diff or --project"),
 			"--verify reads the realm itself: give the files, or --realm REALM for roster's reading of the realm")
 	case len(o.Paths) > 0 && o.Realm != "":
-		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
+		return WithHint(errors.New("--realm applies only without files"), "the files name their realm")
 	case len(o.Paths) == 0 && o.Realm == "":
-		return withHint(errors.New("--verify needs the files or a realm"),
+		return WithHint(errors.New("--verify needs the files or a realm"),
 			"name the files or directories to compare with, or --realm REALM to compare with roster's reading of the realm")
 	case o.Sample < 0:
-		return withHint(fmt.Errorf("--sample must be at least 1, not %d", o.Sample), "leave it out to verify every user")
+		return WithHint(fmt.Errorf("--sample must be at least 1, not %d", o.Sample), "leave it out to verify every user")
 	case o.Sample > 0 && o.User != "":
-		return withHint(errors.New("--sample and --username cannot be combined"), "verify one user or a sample")
+		return WithHint(errors.New("--sample and --username cannot be combined"), "verify one user or a sample")
 	case o.Parallelism < 1:
-		return withHint(fmt.Errorf("--parallelism must be at least 1, not %d", o.Parallelism), fmt.Sprintf("the default is %d", verify.DefaultParallelism))
+		return WithHint(fmt.Errorf("--parallelism must be at least 1, not %d", o.Parallelism), fmt.Sprintf("the default is %d", verify.DefaultParallelism))
 	}
 	return nil
 }
@@ -98,23 +102,15 @@ func (o *AccessOptions) checkVerify() error {
 // load loads the files when there are any, and returns them with the realm to read: --realm,
 // else the files' realm; and how CodeMie reads that realm: as the files say, else as the
 // --codemie-* flags say.
-func (o *AccessOptions) load(ctx context.Context, l Loader) (*model.Config, string, keycloak.ReadOptions, error) {
+func (o *AccessOptions) load(deps Deps) (*model.Config, string, keycloak.ReadOptions, error) {
 	if len(o.Paths) == 0 {
 		return nil, o.Realm, keycloak.ReadOptions{CodeMie: o.CodeMie}, nil
 	}
-	cfg, err := l.Load(ctx, o.Paths)
+	cfg, _, err := LoadConfig(o.Paths, o.Secrets, deps)
 	if err != nil {
 		return nil, "", keycloak.ReadOptions{}, err
 	}
 	return cfg, cmp.Or(o.Realm, cfg.Realm), keycloak.ReadOptions{CodeMie: cfg.Settings.CodeMie}, nil
-}
-
-// AccessDeps are what access needs besides its options.
-type AccessDeps struct {
-	Load Loader
-	Dial Dial[LiveReader]
-	// Clock says when the HTML page was made.
-	Clock func() time.Time
 }
 
 // AccessAnswer is which question an access result answers.
@@ -140,9 +136,10 @@ type AccessResult struct {
 	Page    access.Page
 }
 
-// Access answers who can do what in CodeMie, by the files, the live realm, or both.
-func Access(ctx context.Context, opts AccessOptions, deps AccessDeps) (AccessResult, error) {
-	cfg, realm, ro, err := opts.load(ctx, deps.Load)
+// Access answers who can do what in CodeMie, by the files, the live realm, or both. It uses
+// deps.Dial, deps.Diagnostics and deps.Clock (when the HTML page was made).
+func Access(ctx context.Context, opts AccessOptions, deps Deps) (AccessResult, error) {
+	cfg, realm, ro, err := opts.load(deps)
 	if err != nil {
 		return AccessResult{}, err
 	}
@@ -174,7 +171,7 @@ func Access(ctx context.Context, opts AccessOptions, deps AccessDeps) (AccessRes
 	switch {
 	case opts.Format == output.HTML:
 		res.Answer = AccessPage
-		res.Page = access.Page{Source: res.Source, Realm: realm, Generated: deps.Clock(), Rows: res.Rows}
+		res.Page = access.Page{Source: res.Source, Realm: realm, Generated: deps.clock().Now(), Rows: res.Rows}
 		if cfg != nil {
 			res.Page.Files, res.Page.Projects, res.Page.Teams = cfg.Files, cfg.Projects, cfg.Teams
 		}
@@ -195,15 +192,16 @@ func Access(ctx context.Context, opts AccessOptions, deps AccessDeps) (AccessRes
 
 // VerifyRealm is the server access --verify asks; *keycloak.Client implements it.
 type VerifyRealm interface {
-	LiveReader
+	Reader
 	verify.Reader
 	verify.Target
 }
 
 // VerifyDeps are what access --verify needs besides its options.
 type VerifyDeps struct {
-	Load Loader
 	Dial Dial[VerifyRealm]
+	// Diagnostics receives the configuration's diagnostics (Deps.Diagnostics).
+	Diagnostics func(diag.List)
 	// Progress, when set, is told how many users are done.
 	Progress func(done, total int)
 }
@@ -212,7 +210,7 @@ type VerifyDeps struct {
 // against what the tokens Keycloak issues through CodeMie's client make CodeMie grant. The
 // report's Differ lists the users whose tokens grant something else.
 func Verify(ctx context.Context, opts AccessOptions, deps VerifyDeps) (verify.Report, error) {
-	cfg, realm, ro, err := opts.load(ctx, deps.Load)
+	cfg, realm, ro, err := opts.load(Deps{Diagnostics: deps.Diagnostics})
 	if err != nil {
 		return verify.Report{}, err
 	}
@@ -249,7 +247,7 @@ func unknownUser(user, realm string, live bool, command string) error {
 	if live {
 		where = fmt.Sprintf("realm %q", realm)
 	}
-	return withHint(fmt.Errorf("user %q is not in %s", user, where), "run "+command+" without --username to see every user")
+	return WithHint(fmt.Errorf("user %q is not in %s", user, where), "run "+command+" without --username to see every user")
 }
 
 // serverForDisplay is the server URL without user information, query or fragment: what a page

@@ -32,8 +32,9 @@ users:
     projects: {member: [search]}
 `
 
-func accessDeps(r LiveReader) AccessDeps {
-	return AccessDeps{Load: fileLoader{}, Dial: dialFake(r, nil), Clock: fixedClock}
+func accessDeps(r Realm) Deps {
+	deps, _ := realmDeps(r)
+	return deps
 }
 
 func usernames(rows []access.Row) []string {
@@ -47,7 +48,7 @@ func usernames(rows []access.Row) []string {
 func TestAccessFromFiles(t *testing.T) {
 	cfg := writeConfig(t, accessConfig)
 	deps := accessDeps(nil)
-	deps.Dial = failDial[LiveReader]() // the files alone: no server
+	deps.Dial = failDialer() // the files alone: no server
 
 	res, err := Access(context.Background(), AccessOptions{Paths: []string{cfg}}, deps)
 	if err != nil {
@@ -132,11 +133,11 @@ func TestAccessDiff(t *testing.T) {
 	_, err = Access(context.Background(), AccessOptions{Paths: []string{cfg}, Diff: true}, accessDeps(realm))
 	wantErr(t, err, "boom")
 	deps := accessDeps(nil)
-	deps.Dial = failDial[LiveReader]()
+	deps.Dial = failDialer()
 	_, err = Access(context.Background(), AccessOptions{Paths: []string{cfg}, Diff: true}, deps)
 	wantErr(t, err, "connection refused")
 	_, err = Access(context.Background(), AccessOptions{Paths: []string{writeConfig(t, "version: 1\n")}}, deps)
-	wantErr(t, err, "realm")
+	wantErr(t, err, "the configuration is not valid: 1 error")
 }
 
 func TestAccessOptionsValidate(t *testing.T) {
@@ -210,7 +211,7 @@ func mustLive(ctx context.Context, r *tokenRealm) *model.Live {
 }
 
 func verifyDeps(r VerifyRealm) VerifyDeps {
-	return VerifyDeps{Load: fileLoader{}, Dial: dialFake(r, nil)}
+	return VerifyDeps{Dial: dialFake(r, nil)}
 }
 
 func TestVerify(t *testing.T) {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/doctor"
+	"github.com/rosterhq/roster/internal/secret"
 )
 
 // DoctorOptions are what roster doctor is asked.
@@ -15,24 +17,28 @@ type DoctorOptions struct {
 	Realm string
 	// For is the job the credentials are for.
 	For doctor.Job
+	// Secrets are what the operator exposed to the configuration: references are located, not
+	// read.
+	Secrets secret.Source
 }
 
 // Validate refuses options that name no realm or an unknown job.
 func (o *DoctorOptions) Validate() error {
 	switch {
 	case o.For != doctor.JobPlan && o.For != doctor.JobApply && o.For != doctor.JobVerify:
-		return withHint(fmt.Errorf("unknown job %q", o.For), "use --for plan, --for apply or --for verify")
+		return WithHint(fmt.Errorf("unknown job %q", o.For), "use --for plan, --for apply or --for verify")
 	case len(o.Paths) > 0 && o.Realm != "":
-		return withHint(errors.New("--realm applies only without files"), "the files name their realm")
+		return WithHint(errors.New("--realm applies only without files"), "the files name their realm")
 	case len(o.Paths) == 0 && o.Realm == "":
-		return withHint(errors.New("no realm given"), "name the files to check against, or the realm with --realm REALM")
+		return WithHint(errors.New("no realm given"), "name the files to check against, or the realm with --realm REALM")
 	}
 	return nil
 }
 
 // DoctorDeps are what doctor needs besides its options.
 type DoctorDeps struct {
-	Load Loader
+	// Diagnostics receives the configuration's diagnostics (Deps.Diagnostics).
+	Diagnostics func(diag.List)
 	// Open returns the server for realm without logging in: logging in is one of the checks.
 	Open Dial[doctor.Target]
 }
@@ -49,7 +55,7 @@ type DoctorResult struct {
 func Doctor(ctx context.Context, opts DoctorOptions, deps DoctorDeps) (DoctorResult, error) {
 	realm, want := opts.Realm, doctor.Defaults()
 	if len(opts.Paths) > 0 {
-		cfg, err := deps.Load.Load(ctx, opts.Paths)
+		cfg, _, err := LoadConfig(opts.Paths, opts.Secrets, Deps{Diagnostics: deps.Diagnostics})
 		if err != nil {
 			return DoctorResult{}, err
 		}

@@ -150,12 +150,12 @@ func TestDoctorFailures(t *testing.T) {
 
 	cfg := writeConfig(t, "version: 1\nrealm: from-files\nsettings:\n  codemie: {clientId: codemie-ui}\n")
 	var asked dialed
-	res, err = Doctor(ctx, DoctorOptions{Paths: []string{cfg}, For: doctor.JobApply}, DoctorDeps{Load: fileLoader{}, Open: openDoctor(&doctorTarget{}, &asked)})
+	res, err = Doctor(ctx, DoctorOptions{Paths: []string{cfg}, For: doctor.JobApply}, DoctorDeps{Open: openDoctor(&doctorTarget{}, &asked)})
 	if err != nil || asked.realm != "from-files" || asked.codemie.ClientID != "codemie-ui" || res.Realm != "from-files" {
 		t.Errorf("with files: dialed %+v, %v", asked, err)
 	}
 
-	_, err = Doctor(ctx, DoctorOptions{Paths: []string{writeConfig(t, "nope: 1\n")}, For: doctor.JobApply}, DoctorDeps{Load: fileLoader{}})
+	_, err = Doctor(ctx, DoctorOptions{Paths: []string{writeConfig(t, "nope: 1\n")}, For: doctor.JobApply}, DoctorDeps{})
 	if err == nil {
 		t.Error("an invalid configuration was checked")
 	}

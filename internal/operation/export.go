@@ -5,17 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/export"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/schema"
 )
 
@@ -41,32 +40,20 @@ type ExportOptions struct {
 // names them.
 func (o *ExportOptions) Validate() error {
 	if o.Realm == "" {
-		return withHint(errors.New("no realm given"), "name the realm to export, e.g. roster export --realm codemie-prod")
+		return WithHint(errors.New("no realm given"), "name the realm to export, e.g. roster export --realm codemie-prod")
 	}
 	if o.Out != "" && o.Split != "" {
-		return withHint(errors.New("--out and --split cannot be combined"), "use --out FILE for one file or --split DIR for a directory")
+		return WithHint(errors.New("--out and --split cannot be combined"), "use --out FILE for one file or --split DIR for a directory")
 	}
 	for _, r := range o.Roles {
 		if !slices.Contains(model.OwnedRoles, model.Role(r)) {
-			return withHint(fmt.Errorf("unknown role %q", r), "use --role admin or --role developer")
+			return WithHint(fmt.Errorf("unknown role %q", r), "use --role admin or --role developer")
 		}
 	}
 	for i, p := range o.Projects {
 		o.Projects[i] = strings.ToLower(strings.TrimSpace(p))
 	}
 	return nil
-}
-
-// ExportDeps are what export needs besides its options.
-type ExportDeps struct {
-	Dial Dial[LiveReader]
-	// Clock says when the export read the realm, for its header.
-	Clock func() time.Time
-	// Files writes --out and --split.
-	Files FileWriter
-	// Diag receives the diagnostics: why the export would not load, and the users CodeMie
-	// reads differently from their declaration.
-	Diag io.Writer
 }
 
 // ExportResult is what export did.
@@ -82,10 +69,13 @@ type ExportResult struct {
 
 // Export reads the realm and writes the configuration that declares its users, after loading
 // it as plan will: a user the realm holds but the format cannot express stops the export
-// before anything is written.
-func Export(ctx context.Context, opts ExportOptions, deps ExportDeps) (ExportResult, error) {
+// before anything is written. It uses deps.Dial, deps.Clock (when it read the realm, for the
+// header), deps.Secrets (masked in the files it writes, which are for their owner only) and
+// deps.Diagnostics (why the export would not load, the users CodeMie reads differently from
+// their declaration).
+func Export(ctx context.Context, opts ExportOptions, deps Deps) (ExportResult, error) {
 	res := ExportResult{Realm: opts.Realm}
-	readAt := deps.Clock()
+	readAt := deps.clock().Now()
 	r, err := deps.Dial(ctx, opts.Realm, opts.CodeMie)
 	if err != nil {
 		return res, err
@@ -115,17 +105,17 @@ func Export(ctx context.Context, opts ExportOptions, deps ExportDeps) (ExportRes
 	if err != nil {
 		return res, err
 	}
-	cfg, err := checkExport(deps.Diag, files)
+	cfg, err := checkExport(deps, files)
 	if err != nil {
 		return res, err
 	}
-	warnMisread(deps.Diag, cfg, e.Warnings)
+	deps.report(misread(cfg, e.Warnings))
 	res.Users = len(e.Users)
 	switch {
 	case opts.Split != "":
-		res.Written, err = writeSplit(deps.Files, opts.Split, files)
+		res.Written, err = writeSplit(deps.Secrets, opts.Split, files)
 	case opts.Out != "":
-		if err = deps.Files.WriteFile(opts.Out, files[0].Data); err != nil {
+		if err = deps.Secrets.WriteFile(opts.Out, files[0].Data); err != nil {
 			err = fmt.Errorf("failed to write the export: %w", err)
 		} else {
 			res.Written = []string{opts.Out}
@@ -138,7 +128,7 @@ func Export(ctx context.Context, opts ExportOptions, deps ExportDeps) (ExportRes
 
 // checkExport loads what export wrote, as plan will: a user the realm holds but the format
 // cannot express (an invalid project name, say) must not go unnoticed.
-func checkExport(diags io.Writer, files []export.File) (*model.Config, error) {
+func checkExport(deps Deps, files []export.File) (*model.Config, error) {
 	in := make([]schema.File, len(files))
 	for i, f := range files {
 		in[i] = schema.File{Name: f.Name, Data: f.Data}
@@ -147,16 +137,15 @@ func checkExport(diags io.Writer, files []export.File) (*model.Config, error) {
 	if !ds.HasErrors() {
 		return cfg, nil
 	}
-	for _, d := range ds {
-		fmt.Fprintln(diags, d)
-	}
-	return nil, withHint(errors.New("the exported configuration would not validate; nothing was written"),
+	deps.report(ds)
+	return nil, WithHint(errors.New("the exported configuration would not validate; nothing was written"),
 		"the realm holds values the format refuses: fix them in Keycloak, or narrow the export with --role or --project")
 }
 
-// warnMisread prints, as validate's warnings at the user's place in the exported files, each
-// user CodeMie reads differently from the export's declaration.
-func warnMisread(diags io.Writer, cfg *model.Config, warnings []export.Warning) {
+// misread returns, as validate's warnings at the user's place in the exported files, each user
+// CodeMie reads differently from the export's declaration.
+func misread(cfg *model.Config, warnings []export.Warning) diag.List {
+	var l diag.List
 	for _, w := range warnings {
 		d := diag.Diagnostic{Severity: diag.Warning, Message: fmt.Sprintf("user %q: %s", w.Username, w.Message)}
 		for _, u := range cfg.Users {
@@ -164,18 +153,19 @@ func warnMisread(diags io.Writer, cfg *model.Config, warnings []export.Warning) 
 				d.Pos = u.Pos
 			}
 		}
-		fmt.Fprintln(diags, d)
+		l = append(l, d)
 	}
+	return l
 }
 
 // writeSplit writes files into dir, refusing a directory that already holds configuration. The
 // files, and the directory when it is new, are for their owner only: they describe people.
-func writeSplit(w FileWriter, dir string, files []export.File) ([]string, error) {
+func writeSplit(w *redact.Secrets, dir string, files []export.File) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create %s: %w", dir, err)
 	}
 	if m, _ := schema.DirFiles(dir); len(m) > 0 {
-		return nil, withHint(fmt.Errorf("directory %s already holds configuration (%s)", dir, filepath.Base(m[0])),
+		return nil, WithHint(fmt.Errorf("directory %s already holds configuration (%s)", dir, filepath.Base(m[0])),
 			"export into an empty or new directory, then move the files")
 	}
 	var written []string

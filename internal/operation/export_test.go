@@ -1,7 +1,6 @@
 package operation
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -10,14 +9,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/redact"
 )
 
-func exportDeps(r LiveReader, asked *dialed) (ExportDeps, *bytes.Buffer) {
-	var diags bytes.Buffer
-	return ExportDeps{Dial: dialFake(r, asked), Clock: fixedClock, Files: redact.New(), Diag: &diags}, &diags
+// exportDeps are realmDeps that record the realm and CodeMie reading dialled in asked.
+func exportDeps(r Realm, asked *dialed) (Deps, *diag.List) {
+	deps, diags := realmDeps(r)
+	dial := deps.Dial
+	deps.Dial = func(ctx context.Context, realm string, cm model.CodeMie) (Realm, error) {
+		if asked != nil {
+			asked.realm, asked.codemie = realm, cm
+		}
+		return dial(ctx, realm, cm)
+	}
+	return deps, diags
 }
 
 // TestExportSingleFile exports to stdout: the users holding admin or developer, at the clock's
@@ -45,8 +53,8 @@ func TestExportSingleFile(t *testing.T) {
 	if strings.Contains(out, "username: carol") || strings.Contains(out, "username: service-account-ci") {
 		t.Errorf("the export declares a user without a role or a service account:\n%s", out)
 	}
-	if diags.Len() != 0 {
-		t.Errorf("diagnostics for a clean realm: %s", diags)
+	if len(*diags) != 0 {
+		t.Errorf("diagnostics for a clean realm: %s", diagText(diags))
 	}
 }
 
@@ -79,7 +87,7 @@ func TestExportSplitWritesOwnerOnlyFilesWithSecretsMasked(t *testing.T) {
 	deps, _ := exportDeps(realm, nil)
 	secrets := redact.New()
 	secrets.Add("token-s3cret-value")
-	deps.Files = secrets
+	deps.Secrets = secrets
 	dir := filepath.Join(t.TempDir(), "access")
 	res, err := Export(context.Background(), ExportOptions{Realm: "codemie-test", Split: dir}, deps)
 	if err != nil {
@@ -137,8 +145,8 @@ func TestExportWarnsWhatItCannotDeclare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(diags.String(), `(stdout):`) || !strings.Contains(diags.String(), `warning: user "erin": CodeMie reads`) {
-		t.Errorf("diagnostics:\n%s\nwant a warning for erin at her place in the export", diags)
+	if text := diagText(diags); !strings.Contains(text, `(stdout):`) || !strings.Contains(text, `warning: user "erin": CodeMie reads`) {
+		t.Errorf("diagnostics:\n%s\nwant a warning for erin at her place in the export", text)
 	}
 	if !strings.Contains(string(res.Stdout), "username: erin") {
 		t.Errorf("erin is not exported:\n%s", res.Stdout)
@@ -149,8 +157,8 @@ func TestExportWarnsWhatItCannotDeclare(t *testing.T) {
 	deps, diags = exportDeps(realm, nil)
 	_, err = Export(context.Background(), ExportOptions{Realm: "codemie-test", Out: out}, deps)
 	wantErr(t, err, "the exported configuration would not validate; nothing was written")
-	if !strings.Contains(diags.String(), `roster.yaml:30:25: project name "bad project!"`) {
-		t.Errorf("diagnostics:\n%s\nwant the loader's errors", diags)
+	if text := diagText(diags); !strings.Contains(text, `roster.yaml:30:25: project name "bad project!"`) {
+		t.Errorf("diagnostics:\n%s\nwant the loader's errors", text)
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s was written: %v", out, err)
@@ -160,7 +168,7 @@ func TestExportWarnsWhatItCannotDeclare(t *testing.T) {
 // TestExportReadFailures: a failed dial or read is the export's error, the read's naming the realm.
 func TestExportReadFailures(t *testing.T) {
 	deps, _ := exportDeps(nil, nil)
-	deps.Dial = failDial[LiveReader]()
+	deps.Dial = failDialer()
 	_, err := Export(context.Background(), ExportOptions{Realm: "codemie-test"}, deps)
 	var ce *keycloak.ConnError
 	if !errors.As(err, &ce) {

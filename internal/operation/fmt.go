@@ -31,7 +31,7 @@ type FmtOptions struct {
 // Validate refuses a run without files.
 func (o *FmtOptions) Validate() error {
 	if len(o.Paths) == 0 {
-		return withHint(errors.New("no configuration given"), "name the files or directories to format, e.g. roster fmt access/")
+		return WithHint(errors.New("no configuration given"), "name the files or directories to format, e.g. roster fmt access/")
 	}
 	return nil
 }
@@ -62,7 +62,7 @@ func Fmt(opts FmtOptions, diags io.Writer) (FmtResult, error) {
 				fmt.Fprintln(diags, d)
 			}
 		}
-		return res, withHint(errors.New("nothing was formatted: the configuration does not load"),
+		return res, WithHint(errors.New("nothing was formatted: the configuration does not load"),
 			"fix the problems above (roster validate lists them), then run roster fmt again")
 	}
 	files := make([]schema.File, len(cfg.Files))
@@ -102,11 +102,11 @@ func Fmt(opts FmtOptions, diags io.Writer) (FmtResult, error) {
 		res.Files = append(res.Files, ff)
 	}
 	if opts.Check && len(res.Files) > 0 {
-		which := fmt.Sprintf("%d files are", len(res.Files))
+		verb := "are"
 		if len(res.Files) == 1 {
-			which = "1 file is"
+			verb = "is"
 		}
-		return res, withHint(fmt.Errorf("%s not in the canonical layout", which),
+		return res, WithHint(fmt.Errorf("%s %s not in the canonical layout", Plural(len(res.Files), "file"), verb),
 			"run roster fmt on them (--diff shows the changes)")
 	}
 	return res, nil

@@ -45,16 +45,16 @@ var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 func (o *InitOptions) Validate() error {
 	switch {
 	case o.Realm == "":
-		return withHint(errors.New("no realm given"), "name the realm roster will manage with --realm REALM")
+		return WithHint(errors.New("no realm given"), "name the realm roster will manage with --realm REALM")
 	case o.CI != NoCI && o.CI != GitHub && o.CI != GitLab:
-		return withHint(fmt.Errorf("unknown CI %q", string(o.CI)), "use --ci github or --ci gitlab, or leave it out")
+		return WithHint(fmt.Errorf("unknown CI %q", string(o.CI)), "use --ci github or --ci gitlab, or leave it out")
 	case o.PlanClient == o.ApplyClient:
-		return withHint(fmt.Errorf("--plan-client and --apply-client are both %q", o.PlanClient),
+		return WithHint(fmt.Errorf("--plan-client and --apply-client are both %q", o.PlanClient),
 			"the plan account must not be able to write: give the two accounts different client ids")
 	}
 	for _, id := range []string{o.PlanClient, o.ApplyClient} {
 		if !clientIDPattern.MatchString(id) {
-			return withHint(fmt.Errorf("client id %q is not allowed", escape.Text(id)),
+			return WithHint(fmt.Errorf("client id %q is not allowed", escape.Text(id)),
 				"use letters, digits, '.', '_' and '-', up to 64 characters, starting with a letter or digit")
 		}
 	}
@@ -264,7 +264,7 @@ func writeSecretFile(path, secret string) (bool, error) {
 		err = redact.New().WriteFile(path, []byte(secret))
 	}
 	if err != nil {
-		return false, withHint(fmt.Errorf("write the secret: %w", err), "choose a writable directory with --secrets-dir")
+		return false, WithHint(fmt.Errorf("write the secret: %w", err), "choose a writable directory with --secrets-dir")
 	}
 	return true, nil
 }

@@ -3,17 +3,17 @@ package operation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloakfake"
 	"github.com/rosterhq/roster/internal/model"
-	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // The tests of export, access, verify, doctor, init and fmt share these stand-ins.
@@ -21,17 +21,36 @@ import (
 // readAt is the time the tests' clock gives.
 var readAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func fixedClock() time.Time { return readAt }
+// stoppedClock says it is always readAt.
+type stoppedClock struct{ SystemClock }
 
-// fileLoader loads configurations as the CLI does, without printing: it fails on errors.
-type fileLoader struct{}
+func (stoppedClock) Now() time.Time { return readAt }
 
-func (fileLoader) Load(_ context.Context, paths []string) (*model.Config, error) {
-	cfg, diags := schema.Load(paths, schema.Options{})
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%v", diags)
+// realmDeps are Deps on r, at readAt, with the diagnostics collected in the list returned.
+func realmDeps(r Realm) (Deps, *diag.List) {
+	var diags diag.List
+	return Deps{
+		Dial:        func(context.Context, string, model.CodeMie) (Realm, error) { return r, nil },
+		Clock:       stoppedClock{},
+		Diagnostics: func(l diag.List) { diags = append(diags, l...) },
+		Secrets:     redact.New(),
+	}, &diags
+}
+
+// failDialer is a Dialer that fails as an unreachable server does.
+func failDialer() Dialer {
+	return func(context.Context, string, model.CodeMie) (Realm, error) {
+		return nil, &keycloak.ConnError{Err: errors.New("connection refused")}
 	}
-	return cfg, nil
+}
+
+// diagText is the diagnostics, one a line.
+func diagText(l *diag.List) string {
+	var b strings.Builder
+	for _, d := range *l {
+		b.WriteString(d.String() + "\n")
+	}
+	return b.String()
 }
 
 // dialFake dials r, recording the realm and CodeMie reading asked for.

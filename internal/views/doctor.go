@@ -37,8 +37,8 @@ func DoctorText(w io.Writer, r doctor.Report) error {
 			fmt.Fprintf(&b, "      %-*s  fix: %s\n", width, "", c.Fix)
 		}
 	}
-	fmt.Fprintf(&b, "\n%s: %d passed, %s, %d failed, %d skipped.\n", plural(len(r.Checks), "check"),
-		r.Count(doctor.Pass), plural(r.Count(doctor.Warn), "warning"), r.Count(doctor.Fail), r.Count(doctor.Skip))
+	fmt.Fprintf(&b, "\n%s: %d passed, %s, %d failed, %d skipped.\n", operation.Plural(len(r.Checks), "check"),
+		r.Count(doctor.Pass), operation.Plural(r.Count(doctor.Warn), "warning"), r.Count(doctor.Fail), r.Count(doctor.Skip))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

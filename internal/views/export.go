@@ -14,6 +14,6 @@ func Export(out, errOut io.Writer, r operation.ExportResult) error {
 		_, err := out.Write(r.Stdout)
 		return err
 	}
-	_, err := fmt.Fprintf(errOut, "Exported %s from realm %q.\n", plural(r.Users, "user"), r.Realm)
+	_, err := fmt.Fprintf(errOut, "Exported %s from realm %q.\n", operation.Plural(r.Users, "user"), r.Realm)
 	return err
 }

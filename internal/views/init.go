@@ -26,7 +26,7 @@ func Init(w io.Writer, r operation.InitResult) error {
 		case r.Created() == 0:
 			b.WriteString("\nNo changes. Both service accounts exist as roster needs them.\n")
 		default:
-			fmt.Fprintf(&b, "\nCreated %s in realm %q.\n", plural(r.Created(), "service account"), r.Options.Realm)
+			fmt.Fprintf(&b, "\nCreated %s in realm %q.\n", operation.Plural(r.Created(), "service account"), r.Options.Realm)
 		}
 		if r.Failed() == 0 && r.Options.CI != operation.NoCI {
 			b.WriteString(ciCommands(r.Options, r.Server))
@@ -63,10 +63,10 @@ func writeAccount(b *strings.Builder, a operation.Account) {
 		return
 	}
 	if a.Passed {
-		fmt.Fprintf(b, "  doctor --for %s: %s passed\n", a.Job, plural(a.Checks, "check"))
+		fmt.Fprintf(b, "  doctor --for %s: %s passed\n", a.Job, operation.Plural(a.Checks, "check"))
 		return
 	}
-	fmt.Fprintf(b, "  doctor --for %s: %d of %s did not pass:\n", a.Job, len(a.Failed), plural(a.Checks, "check"))
+	fmt.Fprintf(b, "  doctor --for %s: %d of %s did not pass:\n", a.Job, len(a.Failed), operation.Plural(a.Checks, "check"))
 	for _, ch := range a.Failed {
 		fmt.Fprintf(b, "    %s %s: %s\n", strings.ToUpper(string(ch.Status)), escape.Text(ch.Name), escape.Text(ch.Detail))
 	}
