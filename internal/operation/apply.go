@@ -217,18 +217,26 @@ func takeLock(ctx context.Context, r Realm, opts ApplyOptions, clock Clock) (key
 	}
 }
 
-// confirm asks; only "yes" goes on. Without anyone to ask, apply refuses.
+// confirm shows the plan and asks; only "yes" goes on. Without anyone to ask, apply refuses.
 func confirm(ctx context.Context, p Prompter, pl *plan.Plan) error {
-	if p == nil || !p.CanPrompt() {
-		return WithHint(errors.New("cannot ask for confirmation: no terminal"),
-			"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
+	if p == nil {
+		return errNoTerminal
 	}
-	answer, err := p.ConfirmApply(ctx, pl)
+	if err := p.ShowPlan(pl); err != nil {
+		return err
+	}
+	if !p.CanPrompt() {
+		return errNoTerminal
+	}
+	answer, err := p.ConfirmApply(ctx, pl.Realm)
 	if err != nil || strings.TrimSpace(answer) != "yes" {
 		return ErrCancelled
 	}
 	return nil
 }
+
+var errNoTerminal = WithHint(errors.New("cannot ask for confirmation: no terminal"),
+	"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
 
 // resolveSecrets reads every secret the changes of p send (the initial passwords of the users
 // it creates, the client secrets of the identity providers it creates or rotates), and reports

@@ -115,6 +115,9 @@ func TestConfirmation(t *testing.T) {
 					t.Errorf("the realm was written: %q", w)
 				}
 			}
+			if tc.prompter.shown != 1 {
+				t.Errorf("showed the plan %d times, want once", tc.prompter.shown)
+			}
 			if !tc.prompter.noTerminal && (len(tc.prompter.asked) != 1 || !lockedWhileAsking) {
 				t.Errorf("asked %d times, holding the lock: %v; want once, holding it", len(tc.prompter.asked), lockedWhileAsking)
 			}
