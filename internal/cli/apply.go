@@ -152,6 +152,8 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	switch {
 	case err == nil, res.LockLost != nil:
 		return err
+	case err == res.ReleaseErr:
+		return classify(err)
 	case opts.Format.Is(output.JSON), errors.Is(err, operation.ErrInvitations):
 		return silentExit(ExitError) // the result says what failed
 	}

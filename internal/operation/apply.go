@@ -60,6 +60,8 @@ type ApplyResult struct {
 	Invitations []Invitation
 	// LockLost is the loss of the apply lock during the run, if any.
 	LockLost error
+	// ReleaseErr is the failure to release the lock after the run, if any.
+	ReleaseErr error
 }
 
 // Invitation is the invitation email to one user apply created.
@@ -69,8 +71,8 @@ type Invitation struct {
 	Err error
 }
 
-// Err is the run's failure: the lost lock, a failed change, or a failed invitation (the lines
-// of the result say which); nil when all went well.
+// Err is the run's failure: the lost lock, a failed change, a failed invitation (the lines of
+// the result say which), or the lock not released; nil when all went well.
 func (r *ApplyResult) Err() error {
 	if r.LockLost != nil {
 		n := r.Result.Added + r.Result.Changed + r.Result.Removed
@@ -85,7 +87,7 @@ func (r *ApplyResult) Err() error {
 			return ErrInvitations
 		}
 	}
-	return nil
+	return r.ReleaseErr
 }
 
 // ErrInvitations is the failure of an apply whose changes all landed but some invitation did
@@ -133,8 +135,13 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			if rerr := lock.Release(rctx); rerr != nil && err == nil && (res == nil || res.LockLost == nil) {
-				res, err = nil, rerr
+			rerr := lock.Release(rctx)
+			switch {
+			case rerr == nil:
+			case res != nil && res.LockLost == nil:
+				res.ReleaseErr = rerr
+			case res == nil && err == nil:
+				err = rerr
 			}
 		}()
 		if err := reread(ctx, pl, saved, deps); err != nil {

@@ -507,3 +507,19 @@ func TestFailedChangeIsInTheResult(t *testing.T) {
 		t.Errorf("invitations = %+v, want ann's only", res.Invitations)
 	}
 }
+
+// TestLockNotReleased: a lock that cannot be released after a run that went well fails the run,
+// with its result kept for the output.
+func TestLockNotReleased(t *testing.T) {
+	w := newWorld(t)
+	write(t, "roster.yaml", config)
+	refused := errors.New("DELETE /roles-by-id/x: 503 Service Unavailable")
+	w.realm.Fail("Release test pid 1", refused)
+	res, err := operation.Apply(context.Background(), applyOptions("roster.yaml"), w.deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Result.Outcomes) != 2 || !errors.Is(res.Err(), refused) {
+		t.Errorf("outcomes %q, Err %v; want both users and the release's failure", statuses(res), res.Err())
+	}
+}
