@@ -9,33 +9,15 @@ import (
 
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/plan"
 )
-
-// FormatVersion is the version of the JSON plan format. Consumers must ignore fields they do not
-// know; the minor version grows when fields are added, the major version when a field changes
-// meaning or disappears.
-//
-// 1.1 added the kinds "token_mapper", "identity_provider" and "identity_provider_mapper", whose
-// before and after are JSONTokenMapper, JSONIdentityProvider and JSONIdentityProviderMapper.
-//
-// 1.2 added where each secret comes from (a field's source, an identity provider's
-// client_secret_source and a user's initial_password_source), prerequisites, and
-// service_account, refused and unknown to an access.
-//
-// 1.3 added the action "rename" (a user renamed in place: before is the account under its old
-// username, after the declared user under the new one; the field "username" shows the change)
-// and files, the configuration files the plan was made from.
-//
-// 1.4 added diagnostics: the configuration's warnings with their positions; and the failure
-// document `roster plan --format json` prints instead of a plan when it fails.
-const FormatVersion = "1.4"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
 // which is the order apply performs them in; map keys are sorted by encoding/json.
 type JSONPlan struct {
-	// FormatVersion is FormatVersion.
+	// FormatVersion is output.PlanDocument's version.
 	FormatVersion string `json:"format_version"`
 	// Realm is the realm the plan is for.
 	Realm string `json:"realm"`
@@ -276,7 +258,7 @@ type JSONIdentity struct {
 func NewJSONPlan(p *plan.Plan) *JSONPlan {
 	s := p.Summary()
 	jp := &JSONPlan{
-		FormatVersion: FormatVersion,
+		FormatVersion: output.PlanDocument.Version(),
 		Realm:         p.Realm,
 		Prune:         string(p.Prune),
 		Files:         nonNil(p.Files),

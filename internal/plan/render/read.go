@@ -10,6 +10,7 @@ import (
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/plan"
 )
 
@@ -26,7 +27,7 @@ func ReadJSON(data []byte) (*plan.Plan, error) {
 	if err := json.Unmarshal(data, &jp); err != nil {
 		return nil, fmt.Errorf("the plan is not valid JSON: %w", err)
 	}
-	major, _, _ := strings.Cut(FormatVersion, ".")
+	major := output.PlanDocument.Major()
 	if v, _, _ := strings.Cut(jp.FormatVersion, "."); v != major {
 		return nil, fmt.Errorf("the plan has JSON format %q, but this roster reads %s.x", jp.FormatVersion, major)
 	}
