@@ -28,8 +28,8 @@ func TestDocumentsHaveOneVersionEach(t *testing.T) {
 			t.Errorf("document %d has no version or name", int(d))
 		}
 	}
-	if PlanDocument.Version() != "1.4" || PlanDocument.Major() != "1" {
-		t.Errorf("plan = %s (major %s), want 1.4", PlanDocument.Version(), PlanDocument.Major())
+	if PlanDocument.Version() != "2.0" || PlanDocument.Major() != "2" {
+		t.Errorf("plan = %s (major %s), want 2.0", PlanDocument.Version(), PlanDocument.Major())
 	}
 	if d := Document(99); d.Version() != "" || d.String() != "Document(99)" {
 		t.Errorf("unknown document = %q %q", d.Version(), d)

@@ -28,6 +28,9 @@ const (
 	// service_account, refused and unknown to an access.
 	// 1.3 added the action "rename" and files, the configuration files the plan was made from.
 	// 1.4 added diagnostics and the failure document.
+	// 2.0 made a field's before and after typed JSON values (a string, a boolean, a list of
+	// strings, an identity link, or null when absent) instead of display text, and added the
+	// field's type beside them.
 	PlanDocument Document = iota + 1
 	// ApplyDocument is the result of `roster apply --format json`.
 	//
@@ -55,7 +58,7 @@ const (
 )
 
 var documents = [...]struct{ name, version string }{
-	PlanDocument:     {"plan", "1.4"},
+	PlanDocument:     {"plan", "2.0"},
 	ApplyDocument:    {"apply", "1.2"},
 	ValidateDocument: {"validate", "1.1"},
 	AccessDocument:   {"access", "1.1"},

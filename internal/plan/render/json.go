@@ -75,7 +75,7 @@ type JSONChange struct {
 	// JSONIdentityProviderMapper for their mappers, a JSONUser for users.
 	Before any `json:"before"`
 	After  any `json:"after"`
-	// Fields are the differences as people read them.
+	// Fields are the differences, with typed values.
 	Fields []JSONField `json:"fields"`
 	// CodeMie is what the change means in CodeMie; users only, null otherwise.
 	CodeMie *JSONCodeMie `json:"codemie"`
@@ -83,15 +83,20 @@ type JSONChange struct {
 	Reason string `json:"reason"`
 }
 
-// JSONField is one difference. Before and After are display text (quoted strings, bare names,
-// "(none)" for absent); both are "" when Sensitive. Before is "" for create. Source says where
-// a Sensitive value comes from ("env ROSTER_SECRET_ENTRA", "file entra.secret"); "" otherwise.
+// JSONField is one difference. Type is the type of its values, one of plan.ValueTypes:
+// "string" and "name" are JSON strings (free text, and a name from a fixed set), "boolean" is
+// true or false, "list", "values" (an attribute's values) and "roles" are lists of strings,
+// "link" is a JSONIdentity, and "secret" marks a Sensitive field. Before and After are values
+// of that type, or null when absent: Before is null for create, and both are null for a secret.
+// Source says where a Sensitive value comes from ("env ROSTER_SECRET_ENTRA", "file
+// entra.secret"); "" otherwise. A secret's value is never in a plan.
 type JSONField struct {
-	Name      string `json:"name"`
-	Before    string `json:"before"`
-	After     string `json:"after"`
-	Sensitive bool   `json:"sensitive"`
-	Source    string `json:"source"`
+	Name      string          `json:"name"`
+	Type      string          `json:"type"`
+	Before    json.RawMessage `json:"before"`
+	After     json.RawMessage `json:"after"`
+	Sensitive bool            `json:"sensitive"`
+	Source    string          `json:"source"`
 }
 
 // JSONCodeMie is a user change in CodeMie's terms.
@@ -286,7 +291,7 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 			Reason:  c.Reason,
 		}
 		for _, f := range c.Fields {
-			jc.Fields = append(jc.Fields, JSONField(f))
+			jc.Fields = append(jc.Fields, jsonField(f))
 		}
 		switch {
 		case c.Policy != nil:
