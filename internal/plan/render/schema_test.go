@@ -16,7 +16,7 @@ import (
 )
 
 // planSchemaPath is the JSON Schema that documents the JSON plan.
-const planSchemaPath = "../../../docs/schema/plan.schema.json"
+const planSchemaPath = "../../../schema/plan.schema.json"
 
 // planSchema compiles the JSON plan's schema as draft 2020-12.
 func planSchema(t *testing.T) *jsonschema.Schema {
