@@ -152,6 +152,8 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	switch {
 	case err == nil, res.LockLost != nil:
 		return err
+	case err == res.ReleaseErr:
+		return classify(err)
 	case opts.Format.Is(output.JSON), errors.Is(err, operation.ErrInvitations):
 		return silentExit(ExitError) // the result says what failed
 	}
@@ -172,13 +174,14 @@ type terminalPrompter struct{ ios *iostreams.IOStreams }
 
 func (p terminalPrompter) CanPrompt() bool { return p.ios.CanPrompt() }
 
-// ConfirmApply shows the plan and waits for a line. Ctrl-C or SIGTERM (ctx done) ends the wait
-// at once, without waiting for the answer.
-func (p terminalPrompter) ConfirmApply(ctx context.Context, pl *plan.Plan) (string, error) {
-	if err := views.Plan(p.ios.Out, output.Text, pl, p.ios.ColorEnabled(), nil); err != nil {
-		return "", err
-	}
-	views.ConfirmApply(p.ios.ErrOut, pl.Realm)
+func (p terminalPrompter) ShowPlan(pl *plan.Plan) error {
+	return views.Plan(p.ios.Out, output.Text, pl, p.ios.ColorEnabled(), nil)
+}
+
+// ConfirmApply asks and waits for a line. Ctrl-C or SIGTERM (ctx done) ends the wait at once,
+// without waiting for the answer.
+func (p terminalPrompter) ConfirmApply(ctx context.Context, realm string) (string, error) {
+	views.ConfirmApply(p.ios.ErrOut, realm)
 	_ = p.ios.Flush()
 	answered := make(chan string, 1)
 	go func() {

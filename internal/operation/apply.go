@@ -60,6 +60,8 @@ type ApplyResult struct {
 	Invitations []Invitation
 	// LockLost is the loss of the apply lock during the run, if any.
 	LockLost error
+	// ReleaseErr is the failure to release the lock after the run, if any.
+	ReleaseErr error
 }
 
 // Invitation is the invitation email to one user apply created.
@@ -69,8 +71,8 @@ type Invitation struct {
 	Err error
 }
 
-// Err is the run's failure: the lost lock, a failed change, or a failed invitation (the lines
-// of the result say which); nil when all went well.
+// Err is the run's failure: the lost lock, a failed change, a failed invitation (the lines of
+// the result say which), or the lock not released; nil when all went well.
 func (r *ApplyResult) Err() error {
 	if r.LockLost != nil {
 		n := r.Result.Added + r.Result.Changed + r.Result.Removed
@@ -85,7 +87,7 @@ func (r *ApplyResult) Err() error {
 			return ErrInvitations
 		}
 	}
-	return nil
+	return r.ReleaseErr
 }
 
 // ErrInvitations is the failure of an apply whose changes all landed but some invitation did
@@ -133,8 +135,13 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			if rerr := lock.Release(rctx); rerr != nil && err == nil && (res == nil || res.LockLost == nil) {
-				res, err = nil, rerr
+			rerr := lock.Release(rctx)
+			switch {
+			case rerr == nil:
+			case res != nil && res.LockLost == nil:
+				res.ReleaseErr = rerr
+			case res == nil && err == nil:
+				err = rerr
 			}
 		}()
 		if err := reread(ctx, pl, saved, deps); err != nil {
@@ -217,18 +224,26 @@ func takeLock(ctx context.Context, r Realm, opts ApplyOptions, clock Clock) (key
 	}
 }
 
-// confirm asks; only "yes" goes on. Without anyone to ask, apply refuses.
+// confirm shows the plan and asks; only "yes" goes on. Without anyone to ask, apply refuses.
 func confirm(ctx context.Context, p Prompter, pl *plan.Plan) error {
-	if p == nil || !p.CanPrompt() {
-		return WithHint(errors.New("cannot ask for confirmation: no terminal"),
-			"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
+	if p == nil {
+		return errNoTerminal
 	}
-	answer, err := p.ConfirmApply(ctx, pl)
+	if err := p.ShowPlan(pl); err != nil {
+		return err
+	}
+	if !p.CanPrompt() {
+		return errNoTerminal
+	}
+	answer, err := p.ConfirmApply(ctx, pl.Realm)
 	if err != nil || strings.TrimSpace(answer) != "yes" {
 		return ErrCancelled
 	}
 	return nil
 }
+
+var errNoTerminal = WithHint(errors.New("cannot ask for confirmation: no terminal"),
+	"review the plan and pass --auto-approve, or apply a plan saved with roster plan --out")
 
 // resolveSecrets reads every secret the changes of p send (the initial passwords of the users
 // it creates, the client secrets of the identity providers it creates or rotates), and reports

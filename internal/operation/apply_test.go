@@ -115,6 +115,9 @@ func TestConfirmation(t *testing.T) {
 					t.Errorf("the realm was written: %q", w)
 				}
 			}
+			if tc.prompter.shown != 1 {
+				t.Errorf("showed the plan %d times, want once", tc.prompter.shown)
+			}
 			if !tc.prompter.noTerminal && (len(tc.prompter.asked) != 1 || !lockedWhileAsking) {
 				t.Errorf("asked %d times, holding the lock: %v; want once, holding it", len(tc.prompter.asked), lockedWhileAsking)
 			}
@@ -502,5 +505,21 @@ func TestFailedChangeIsInTheResult(t *testing.T) {
 	}
 	if len(res.Invitations) != 1 || res.Invitations[0].Addr.Display() != `user "ann"` {
 		t.Errorf("invitations = %+v, want ann's only", res.Invitations)
+	}
+}
+
+// TestLockNotReleased: a lock that cannot be released after a run that went well fails the run,
+// with its result kept for the output.
+func TestLockNotReleased(t *testing.T) {
+	w := newWorld(t)
+	write(t, "roster.yaml", config)
+	refused := errors.New("DELETE /roles-by-id/x: 503 Service Unavailable")
+	w.realm.Fail("Release test pid 1", refused)
+	res, err := operation.Apply(context.Background(), applyOptions("roster.yaml"), w.deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Result.Outcomes) != 2 || !errors.Is(res.Err(), refused) {
+		t.Errorf("outcomes %q, Err %v; want both users and the release's failure", statuses(res), res.Err())
 	}
 }

@@ -40,13 +40,15 @@ var _ Realm = (*keycloak.Client)(nil)
 // master realm unless asked, and marks connection failures for their exit code.
 type Dialer func(ctx context.Context, realm string, codemie model.CodeMie) (Realm, error)
 
-// Prompter asks whoever runs roster to confirm.
+// Prompter shows a plan to whoever runs roster and asks them to confirm it.
 type Prompter interface {
+	// ShowPlan shows the plan to be confirmed; it is shown even when nobody can answer.
+	ShowPlan(p *plan.Plan) error
 	// CanPrompt reports whether anyone can answer (a terminal).
 	CanPrompt() bool
-	// ConfirmApply shows p and asks whether to apply it; it returns the answer as typed, or
-	// ctx's error when ctx ends first (Ctrl-C, SIGTERM).
-	ConfirmApply(ctx context.Context, p *plan.Plan) (string, error)
+	// ConfirmApply asks whether to apply the plan shown to realm; it returns the answer as
+	// typed, or ctx's error when ctx ends first (Ctrl-C, SIGTERM).
+	ConfirmApply(ctx context.Context, realm string) (string, error)
 }
 
 // Clock tells the time and waits; tests give one that does not sleep.

@@ -85,6 +85,7 @@ type prompter struct {
 	noTerminal bool
 	answer     string
 	block      bool
+	shown      int      // how many plans it showed
 	asked      []string // the realms it was asked about
 	// whileAsking runs while it asks.
 	whileAsking func()
@@ -92,8 +93,13 @@ type prompter struct {
 
 func (p *prompter) CanPrompt() bool { return !p.noTerminal }
 
-func (p *prompter) ConfirmApply(ctx context.Context, pl *plan.Plan) (string, error) {
-	p.asked = append(p.asked, pl.Realm)
+func (p *prompter) ShowPlan(*plan.Plan) error {
+	p.shown++
+	return nil
+}
+
+func (p *prompter) ConfirmApply(ctx context.Context, realm string) (string, error) {
+	p.asked = append(p.asked, realm)
 	if p.whileAsking != nil {
 		p.whileAsking()
 	}

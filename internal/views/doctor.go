@@ -43,15 +43,6 @@ func DoctorText(w io.Writer, r doctor.Report) error {
 	return err
 }
 
-// DoctorFormatVersion is the version of doctor's JSON document; it follows the plan's rules:
-// consumers ignore fields they do not know, the minor version grows when fields are added, the
-// major version when one changes meaning or disappears.
-//
-// 1.1 added "for".
-// 1.2 added diagnostics, the configuration's warnings with their positions, as the last member,
-// and the failure document doctor prints instead when it fails before checking.
-const DoctorFormatVersion = "1.2"
-
 type doctorDocument struct {
 	FormatVersion string `json:"format_version"`
 	Server        string `json:"server"`
@@ -71,7 +62,7 @@ type doctorDocument struct {
 
 func doctorJSON(w io.Writer, res operation.DoctorResult) error {
 	r := res.Report
-	doc := doctorDocument{FormatVersion: DoctorFormatVersion, Server: res.Server, Realm: res.Realm, For: string(res.For), Checks: r.Checks}
+	doc := doctorDocument{FormatVersion: output.DoctorDocument.Version(), Server: res.Server, Realm: res.Realm, For: string(res.For), Checks: r.Checks}
 	doc.Summary.Pass, doc.Summary.Warn = r.Count(doctor.Pass), r.Count(doctor.Warn)
 	doc.Summary.Fail, doc.Summary.Skip = r.Count(doctor.Fail), r.Count(doctor.Skip)
 	doc.Summary.OK = !r.Failed() && !r.Unreachable

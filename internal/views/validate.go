@@ -14,12 +14,6 @@ import (
 // ValidateFormats are the formats of roster validate.
 var ValidateFormats = []output.Format{output.Text, output.JSON}
 
-// ValidateFormatVersion is the version of validate's JSON output; bump it when a consumer
-// would have to change.
-//
-// 1.1 added files.
-const ValidateFormatVersion = "1.1"
-
 // Validate writes what validate found in format.
 func Validate(w io.Writer, format output.Format, v *operation.Validated) error {
 	if format == output.JSON {
@@ -71,7 +65,7 @@ type jsonValidate struct {
 }
 
 func validateJSON(w io.Writer, v *operation.Validated) error {
-	out := jsonValidate{FormatVersion: ValidateFormatVersion, Valid: !v.Failed, Diagnostics: v.Diags.JSON(), Files: []string{}}
+	out := jsonValidate{FormatVersion: output.ValidateDocument.Version(), Valid: !v.Failed, Diagnostics: v.Diags.JSON(), Files: []string{}}
 	out.ErrorCount, out.WarningCount = v.Diags.Count()
 	if v.Config != nil {
 		c := v.Counts

@@ -503,7 +503,23 @@ func (r *Realm) find(ctx context.Context, call string, is func(*model.LiveUser) 
 
 // UpdateUser changes the fields p sets.
 func (r *Realm) UpdateUser(ctx context.Context, id string, p model.UserPatch) error {
-	call := "UpdateUser " + id
+	return r.writeUser(ctx, "UpdateUser "+id, id, "PUT", "/users/"+id, func(lu *model.LiveUser) {
+		if p.Email != nil {
+			lu.Email = *p.Email
+		}
+		if p.Enabled != nil {
+			lu.Enabled = *p.Enabled
+		}
+		if p.RequiredActions != nil {
+			lu.RequiredActions = slices.Clone(*p.RequiredActions)
+		}
+		r.setAttributes(lu, p.Attributes)
+	})
+}
+
+// writeUser records call and applies edit to the stored user with the given id, under r.mu; a
+// missing user is Keycloak's 404 to method path.
+func (r *Realm) writeUser(ctx context.Context, call, id, method, path string, edit func(*model.LiveUser)) error {
 	if err := r.enter(ctx, call, true); err != nil {
 		return err
 	}
@@ -511,18 +527,9 @@ func (r *Realm) UpdateUser(ctx context.Context, id string, p model.UserPatch) er
 	defer r.mu.Unlock()
 	lu, ok := r.users[id]
 	if !ok {
-		return apiError("PUT", "/users/"+id, 404, "User not found")
+		return apiError(method, path, 404, "User not found")
 	}
-	if p.Email != nil {
-		lu.Email = *p.Email
-	}
-	if p.Enabled != nil {
-		lu.Enabled = *p.Enabled
-	}
-	if p.RequiredActions != nil {
-		lu.RequiredActions = slices.Clone(*p.RequiredActions)
-	}
-	r.setAttributes(lu, p.Attributes)
+	edit(lu)
 	return r.after(call)
 }
 
@@ -549,38 +556,20 @@ func (r *Realm) MapRoles(ctx context.Context, id string, add, remove []model.Rol
 	for _, role := range remove {
 		call += " -" + string(role)
 	}
-	if err := r.enter(ctx, call, true); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	lu, ok := r.users[id]
-	if !ok {
-		return apiError("POST", "/users/"+id+"/role-mappings/realm", 404, "User not found")
-	}
-	lu.Roles = slices.DeleteFunc(lu.Roles, func(role model.Role) bool { return slices.Contains(remove, role) })
-	for _, role := range add {
-		if !slices.Contains(lu.Roles, role) {
-			lu.Roles = append(lu.Roles, role)
+	return r.writeUser(ctx, call, id, "POST", "/users/"+id+"/role-mappings/realm", func(lu *model.LiveUser) {
+		lu.Roles = slices.DeleteFunc(lu.Roles, func(role model.Role) bool { return slices.Contains(remove, role) })
+		for _, role := range add {
+			if !slices.Contains(lu.Roles, role) {
+				lu.Roles = append(lu.Roles, role)
+			}
 		}
-	}
-	return r.after(call)
+	})
 }
 
 // LinkIdentity links the user to an identity-provider account.
 func (r *Realm) LinkIdentity(ctx context.Context, id string, link model.FederatedIdentity) error {
-	call := "LinkIdentity " + id + " " + link.Provider
-	if err := r.enter(ctx, call, true); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	lu, ok := r.users[id]
-	if !ok {
-		return apiError("POST", "/users/"+id+"/federated-identity/"+link.Provider, 404, "User not found")
-	}
-	lu.FederatedIdentities = append(lu.FederatedIdentities, link)
-	return r.after(call)
+	return r.writeUser(ctx, "LinkIdentity "+id+" "+link.Provider, id, "POST", "/users/"+id+"/federated-identity/"+link.Provider,
+		func(lu *model.LiveUser) { lu.FederatedIdentities = append(lu.FederatedIdentities, link) })
 }
 
 // DeleteUser deletes the user.
