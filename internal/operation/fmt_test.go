@@ -159,3 +159,22 @@ func TestFmtWriteFailure(t *testing.T) {
 	_, err := Fmt(FmtOptions{Paths: []string{path}}, io.Discard)
 	wantErr(t, err, "cannot write")
 }
+
+// TestFmtKeepsSymbolicLinks formats a file named through a symbolic link: the link stays one and
+// its target gets the layout.
+func TestFmtKeepsSymbolicLinks(t *testing.T) {
+	target := writeConfig(t, unformatted)
+	link := filepath.Join(t.TempDir(), "roster.yaml")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fmt(FmtOptions{Paths: []string{link}}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("%s is no longer a symbolic link: %v", link, err)
+	}
+	if got := readFile(t, target); !strings.Contains(string(got), "realm: codemie-test # the realm\n") {
+		t.Errorf("the target was not formatted:\n%s", got)
+	}
+}
