@@ -24,7 +24,7 @@ type accessOptions struct {
 }
 
 func newAccessCmd(ios *iostreams.IOStreams) *cobra.Command {
-	opts := &accessOptions{format: output.NewFlag(output.Text, output.JSON, output.HTML)}
+	opts := &accessOptions{format: output.NewFlag(views.AccessFormats...)}
 	cmd := &cobra.Command{
 		Use:   "access [PATH...]",
 		Short: "Show who can do what in CodeMie, from the files or the live realm",

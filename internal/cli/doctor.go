@@ -21,7 +21,7 @@ type doctorOptions struct {
 }
 
 func newDoctorCmd(ios *iostreams.IOStreams) *cobra.Command {
-	opts := &doctorOptions{format: output.NewFlag(output.Text, output.JSON)}
+	opts := &doctorOptions{format: output.NewFlag(views.DoctorFormats...)}
 	cmd := &cobra.Command{
 		Use:   "doctor [PATH...]",
 		Short: "Check that Keycloak and the realm are ready for roster and CodeMie",

@@ -9,6 +9,9 @@ import (
 	"github.com/rosterhq/roster/internal/output"
 )
 
+// AccessFormats are the formats of roster access; with --verify, text and JSON only.
+var AccessFormats = []output.Format{output.Text, output.JSON, output.HTML}
+
 // Access renders access's answer: a table, one user, one project or the differences as text or
 // JSON, or the access-review page as HTML.
 func Access(w io.Writer, r operation.AccessResult, f output.Format) error {

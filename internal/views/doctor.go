@@ -12,6 +12,9 @@ import (
 	"github.com/rosterhq/roster/internal/output"
 )
 
+// DoctorFormats are the formats of roster doctor.
+var DoctorFormats = []output.Format{output.Text, output.JSON}
+
 // Doctor renders doctor's report as text or JSON.
 func Doctor(w io.Writer, r operation.DoctorResult, f output.Format) error {
 	if f == output.JSON {
