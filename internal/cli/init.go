@@ -7,7 +7,6 @@ import (
 
 	"github.com/rosterhq/roster/internal/doctor"
 	"github.com/rosterhq/roster/internal/iostreams"
-	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/operation"
 	"github.com/rosterhq/roster/internal/views"
@@ -94,5 +93,5 @@ func (o *connectOptions) openAccount(ctx context.Context, realm, clientID, secre
 	cfg.Username, cfg.Password, cfg.AuthRealm = "", "", ""
 	cfg.ClientID, cfg.ClientSecret = clientID, secret
 	cfg.CodeMie = cm
-	return keycloak.Open(cfg)
+	return openTarget(cfg)
 }

@@ -34,6 +34,15 @@ func (o *connectOptions) doctorOpen() operation.Dial[doctor.Target] {
 		}
 		cfg := o.clientConfig(ctx, realm)
 		cfg.CodeMie = cm
-		return keycloak.Open(cfg)
+		return openTarget(cfg)
 	}
+}
+
+// openTarget is keycloak.Open for doctor's checks: a failure gives no target, never a nil one.
+func openTarget(cfg keycloak.Config) (doctor.Target, error) {
+	c, err := keycloak.Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
