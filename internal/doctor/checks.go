@@ -177,9 +177,6 @@ func grantFix(realm string, p keycloak.Principal, perm keycloak.Permission) stri
 	return fmt.Sprintf("in the console, realm %s: %s → Assign role → Client roles → %s %s", p.AuthRealm, where, client, perm)
 }
 
-// codeMieAttributes are the attributes roster writes for CodeMie.
-var codeMieAttributes = []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}
-
 // policyFix is the remedy for a policy that keeps administrators from writing, or lets users
 // write, CodeMie's attributes.
 func policyFix(w Want) string {
@@ -212,7 +209,7 @@ func userProfileCheck(up keycloak.UserProfile, err error, w Want) Check {
 	var adminCannot, userCan []string
 	reasons := map[string][]string{} // reason → attributes
 	var reasonOrder []string
-	for _, a := range codeMieAttributes {
+	for _, a := range model.CodeMieAttributes() {
 		var admin, user bool
 		var reason string
 		if pa, ok := up.Attributes[a]; ok {
@@ -258,7 +255,7 @@ func userProfileCheck(up keycloak.UserProfile, err error, w Want) Check {
 		c.Detail = fmt.Sprintf("signed-in users can edit their own %s through the account API, so a developer can make "+
 			"themselves Project Admin of any project%s", strings.Join(userCan, ", "), why)
 	default:
-		c.Detail = "administrators can write " + strings.Join(codeMieAttributes, ", ") + ", and users cannot" + why
+		c.Detail = "administrators can write " + strings.Join(model.CodeMieAttributes(), ", ") + ", and users cannot" + why
 	}
 	return c
 }

@@ -112,7 +112,7 @@ func Defaults() Want {
 		Roles:           []string{model.DefaultAdminRole, model.DefaultDeveloperRole},
 		CodeMie:         model.DefaultCodeMie(),
 		ClientScope:     "profile",
-		Attributes:      []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
+		Attributes:      model.CodeMieAttributes(),
 		MappersDeclared: true,
 	}
 }

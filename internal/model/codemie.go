@@ -158,7 +158,7 @@ func RecommendedMapping() TokenMapping {
 		Name: "realm roles", ProtocolMapper: ProtocolMapperRealmRoles, Claim: ClaimRealmRoles,
 		Multivalued: true, AccessToken: true,
 	}}}
-	for _, attr := range []string{AttrApplications, AttrApplicationsAdmin, AttrUserType} {
+	for _, attr := range CodeMieAttributes() {
 		m.Mappers = append(m.Mappers, LiveTokenMapper{
 			Name: attr, ProtocolMapper: ProtocolMapperUserAttribute, Attribute: attr, Claim: attr, JSONType: "String",
 			IDToken: true, AccessToken: true, UserInfo: true,

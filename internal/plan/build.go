@@ -258,9 +258,6 @@ func (b *builder) untouchable(lu *model.LiveUser) string {
 	return ""
 }
 
-// codemieAttrs are the CodeMie attributes in the order fields show them.
-var codemieAttrs = []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}
-
 func (b *builder) create(u *model.User) Change {
 	nu := &model.NewUser{Username: u.Username, Enabled: true, Attributes: map[string][]string{}}
 	var fields []FieldChange
@@ -287,7 +284,7 @@ func (b *builder) create(u *model.User) Change {
 	}
 	add("role", b.live.CodeMie.RoleName(u.Role))
 	desired := u.Access.Attributes()
-	for _, k := range codemieAttrs {
+	for _, k := range model.CodeMieAttributes() {
 		if v := desired[k]; v != nil {
 			nu.Attributes[k] = v
 			add(k, formatValues(v))
@@ -364,7 +361,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		diff(&access, "role", formatRoles(b.live.CodeMie.RoleNames(lu.Roles)), b.live.CodeMie.RoleName(u.Role))
 	}
 	desired := u.Access.Attributes()
-	for _, k := range codemieAttrs {
+	for _, k := range model.CodeMieAttributes() {
 		if !storedAs(k, lu.Attributes[k], desired[k]) {
 			setAttr(&uc.Patch, k, desired[k])
 			diff(&access, k, formatValues(lu.Attributes[k]), formatValues(desired[k]))

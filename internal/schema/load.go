@@ -530,7 +530,7 @@ func (l *loader) buildTokenMappers() *model.TokenMappers {
 		return nil
 	}
 	tm := &model.TokenMappers{ClientScope: "profile", Pos: n.pos(),
-		Attributes: []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}}
+		Attributes: model.CodeMieAttributes()}
 	if v, ok := n.get("clientScope").str(); ok {
 		tm.ClientScope = v
 	}
@@ -625,7 +625,7 @@ func (l *loader) buildMapper(m *node, path string, providerSync *node) model.Ide
 		}
 		inherited, _ := providerSync.str()
 		switch {
-		case !reservedCodeMie(mp.Attribute):
+		case !model.IsCodeMieAttribute(mp.Attribute):
 		case mp.SyncMode == "FORCE":
 			l.diags.Warnf(m.get("syncMode").pos(), path+".syncMode",
 				"mapper %q rewrites %s at every login (FORCE), overwriting what roster sets", mp.Name, mp.Attribute).Hint =
@@ -641,16 +641,10 @@ func (l *loader) buildMapper(m *node, path string, providerSync *node) model.Ide
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
-// reservedCodeMie reports whether an attribute is one roster derives from projects/external.
-func reservedCodeMie(name string) bool {
-	return slices.ContainsFunc([]string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
-		func(a string) bool { return strings.EqualFold(a, name) })
-}
-
 // reservedAttribute says why an attribute name cannot be set verbatim, or "".
 func reservedAttribute(name string) string {
 	switch lower := strings.ToLower(name); {
-	case reservedCodeMie(name):
+	case model.IsCodeMieAttribute(name):
 		return "is written by roster from projects and external"
 	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
 		return "is a user field, not an attribute"
@@ -838,7 +832,7 @@ func (l *loader) checkAttribute(k, v *node, path, owner string) {
 	case lower == model.AttrUserType:
 		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from external", name).Hint =
 			"set `external: true` on the user"
-	case reservedCodeMie(name):
+	case model.IsCodeMieAttribute(name):
 		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from projects", name).Hint =
 			"list the projects under projects.member or projects.admin"
 	case name == owner && !isOwnerMark(v):
