@@ -180,7 +180,7 @@ func (e *Export) skipAttribute(name string, vals []string) string {
 		return "-"
 	case model.IsCodeMieAttribute(name):
 		return "-"
-	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
+	case model.IsUserField(name):
 		return "-"
 	case lower == "password" || lower == "initialpassword":
 		return "it holds a password"

@@ -71,3 +71,17 @@ func TestCodeMieAttributes(t *testing.T) {
 		}
 	}
 }
+
+func TestIsUserField(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"username", true}, {"email", true}, {"firstName", true}, {"LASTNAME", true}, {"emailVerified", true},
+		{"user_type", false}, {"e-mail", false}, {"names", false}, {"", false},
+	} {
+		if got := IsUserField(tc.name); got != tc.want {
+			t.Errorf("IsUserField(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

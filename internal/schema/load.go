@@ -643,10 +643,10 @@ func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\
 
 // reservedAttribute says why an attribute name cannot be set verbatim, or "".
 func reservedAttribute(name string) string {
-	switch lower := strings.ToLower(name); {
+	switch {
 	case model.IsCodeMieAttribute(name):
 		return "is written by roster from projects and external"
-	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
+	case model.IsUserField(name):
 		return "is a user field, not an attribute"
 	}
 	return ""
