@@ -187,15 +187,7 @@ func policyFix(w Want) string {
 	return "declare settings.unmanagedAttributePolicy: ADMIN_EDIT in the files and run roster apply; or " + console
 }
 
-// policyMeaning explains what a policy does to attributes the user profile does not declare.
-var policyMeaning = map[model.Policy]string{
-	model.PolicyEnabled:   "users and administrators may write undeclared attributes",
-	model.PolicyAdminEdit: "only administrators may write undeclared attributes",
-	model.PolicyAdminView: "administrators may only view undeclared attributes",
-	model.PolicyDisabled:  "Keycloak drops undeclared attributes",
-}
-
-func userProfileCheck(up keycloak.UserProfile, err error, w Want) Check {
+func userProfileCheck(up model.UserProfile, err error, w Want) Check {
 	c := Check{Name: "user profile", Status: Pass}
 	switch {
 	case refused(err):
@@ -210,15 +202,10 @@ func userProfileCheck(up keycloak.UserProfile, err error, w Want) Check {
 	reasons := map[string][]string{} // reason → attributes
 	var reasonOrder []string
 	for _, a := range model.CodeMieAttributes() {
-		var admin, user bool
-		var reason string
+		admin, user := up.Writers(a)
+		reason := fmt.Sprintf("unmanaged-attribute policy %s: %s", up.Policy, up.Policy.Meaning())
 		if pa, ok := up.Attributes[a]; ok {
-			admin, user = slices.Contains(pa.Edit, "admin"), slices.Contains(pa.Edit, "user")
 			reason = fmt.Sprintf("declared in the user profile, editable by %s", editors(pa.Edit))
-		} else {
-			admin = up.Policy == model.PolicyEnabled || up.Policy == model.PolicyAdminEdit
-			user = up.Policy == model.PolicyEnabled
-			reason = fmt.Sprintf("unmanaged-attribute policy %s: %s", up.Policy, policyMeaning[up.Policy])
 		}
 		if !admin {
 			adminCannot = append(adminCannot, a)

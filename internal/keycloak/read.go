@@ -283,26 +283,15 @@ func (c *Client) Policy(ctx context.Context) (model.Policy, error) {
 // readProfile reads the realm's unmanaged-attribute policy and the attributes its user profile
 // declares, each with whether users may edit it.
 func (c *Client) readProfile(ctx context.Context) (model.Policy, map[string]bool, error) {
-	var up struct {
-		Policy     string `json:"unmanagedAttributePolicy"`
-		Attributes []struct {
-			Name        string `json:"name"`
-			Permissions struct {
-				Edit []string `json:"edit"`
-			} `json:"permissions"`
-		} `json:"attributes"`
-	}
-	if _, err := c.do(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
+	up, err := c.ReadUserProfile(ctx)
+	if err != nil {
 		return "", nil, err
 	}
 	declared := make(map[string]bool, len(up.Attributes))
-	for _, a := range up.Attributes {
-		declared[a.Name] = slices.Contains(a.Permissions.Edit, "user")
+	for name, a := range up.Attributes {
+		declared[name] = a.UserEdits()
 	}
-	if up.Policy == "" {
-		return model.PolicyDisabled, declared, nil
-	}
-	return model.Policy(up.Policy), declared, nil
+	return up.Policy, declared, nil
 }
 
 func (c *Client) readLinks(ctx context.Context, userID string) ([]model.FederatedIdentity, error) {

@@ -39,6 +39,63 @@ const (
 	PolicyDisabled  Policy = "DISABLED"   // Keycloak drops them (the field is absent in Keycloak)
 )
 
+// Known reports whether p is one of Keycloak's four policies.
+func (p Policy) Known() bool { return p.Meaning() != "" }
+
+// AdminWrites reports whether administrators can store attributes the user profile does not
+// declare under p: Keycloak drops what they write under ADMIN_VIEW and DISABLED.
+func (p Policy) AdminWrites() bool { return p == PolicyEnabled || p == PolicyAdminEdit }
+
+// UserWrites reports whether users can write their own attributes the user profile does not
+// declare, through the account console and account API, under p.
+func (p Policy) UserWrites() bool { return p == PolicyEnabled }
+
+// Meaning says what p does to attributes the user profile does not declare.
+func (p Policy) Meaning() string {
+	switch p {
+	case PolicyEnabled:
+		return "users and administrators may write undeclared attributes"
+	case PolicyAdminEdit:
+		return "only administrators may write undeclared attributes"
+	case PolicyAdminView:
+		return "administrators may only view undeclared attributes"
+	case PolicyDisabled:
+		return "Keycloak drops undeclared attributes"
+	}
+	return ""
+}
+
+// UserProfile is the part of a realm's user-profile configuration that decides who may write an
+// attribute.
+type UserProfile struct {
+	// Policy is the unmanaged-attribute policy; PolicyDisabled when Keycloak's field is absent.
+	Policy Policy
+	// Attributes are the declared (managed) attributes, by name.
+	Attributes map[string]ProfileAttribute
+}
+
+// ProfileAttribute is a declared user-profile attribute's permissions: who may view and edit it,
+// "admin" and/or "user".
+type ProfileAttribute struct {
+	View []string
+	Edit []string
+}
+
+// UserEdits reports whether the attribute's edit permission names users.
+func (a ProfileAttribute) UserEdits() bool { return slices.Contains(a.Edit, "user") }
+
+// AdminEdits reports whether the attribute's edit permission names administrators.
+func (a ProfileAttribute) AdminEdits() bool { return slices.Contains(a.Edit, "admin") }
+
+// Writers reports whether administrators and users can write attribute name: as its declaration
+// in the user profile says, else as the unmanaged-attribute policy says.
+func (up UserProfile) Writers(name string) (admin, user bool) {
+	if a, declared := up.Attributes[name]; declared {
+		return a.AdminEdits(), a.UserEdits()
+	}
+	return up.Policy.AdminWrites(), up.Policy.UserWrites()
+}
+
 // EnabledPolicyRisk is why validate and plan warn about PolicyEnabled: Keycloak's account API
 // then stores what a signed-in user sends for their own unmanaged attributes.
 const EnabledPolicyRisk = "with unmanagedAttributePolicy ENABLED every user can edit their own attributes through Keycloak's account console and account API, " +

@@ -128,5 +128,5 @@ func (l *Live) UserEditable(name string, p Policy) bool {
 	if userEdit, declared := l.ProfileAttributes[name]; declared {
 		return userEdit
 	}
-	return p == PolicyEnabled
+	return p.UserWrites()
 }

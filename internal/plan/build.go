@@ -101,10 +101,10 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		effective = policyChange.Policy.After
 	}
 	if writers := countAttributeWrites(userChanges); writers > 0 {
-		if !allowsAdminWrites(effective) {
+		if !effective.AdminWrites() {
 			return nil, &PolicyError{Realm: cfg.Realm, Policy: effective, Users: writers}
 		}
-		if !allowsAdminWrites(policy) {
+		if !policy.AdminWrites() {
 			b.note("the unmanaged-attribute policy changes from %s to %s first: Keycloak would drop the attributes this plan writes under %s",
 				policy, effective, policy)
 		}
@@ -481,11 +481,6 @@ func (b *builder) guard(removals []Change, opts Options) error {
 		names[i] = c.Addr.Name
 	}
 	return &MassRemovalError{Removals: n, LiveUsers: liveUsers, MaxRemovals: maxN, MaxPercent: pct, Users: names}
-}
-
-// allowsAdminWrites reports whether an administrator can store unmanaged attributes under p.
-func allowsAdminWrites(p model.Policy) bool {
-	return p == model.PolicyEnabled || p == model.PolicyAdminEdit
 }
 
 // countAttributeWrites counts the user changes that write attributes.

@@ -445,7 +445,7 @@ func (l *loader) buildSettings() model.Settings {
 	n := l.settings
 	if v, ok := n.get("unmanagedAttributePolicy").str(); ok {
 		s.UnmanagedAttributePolicy = model.Policy(v)
-		if s.UnmanagedAttributePolicy == model.PolicyDisabled || s.UnmanagedAttributePolicy == model.PolicyAdminView {
+		if p := s.UnmanagedAttributePolicy; p.Known() && !p.AdminWrites() {
 			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy",
 				"with unmanagedAttributePolicy %s Keycloak does not store the applications attributes roster writes", v).Hint =
 				"use ADMIN_EDIT"
