@@ -412,29 +412,31 @@ func mapperSettings(attr string) string {
 		"Add to ID token, access token and userinfo on", attr)
 }
 
-// mapperProblems lists how m differs from the mapper CodeMie needs for attr.
+// mapperProblems lists how m differs from the mapper CodeMie needs for attr
+// (model.CodeMieTokenMapper).
 func mapperProblems(m model.LiveTokenMapper, attr string) []string {
+	want := model.CodeMieTokenMapper(attr)
 	var p []string
-	if m.ProtocolMapper != model.ProtocolMapperUserAttribute {
+	if m.ProtocolMapper != want.ProtocolMapper {
 		p = append(p, fmt.Sprintf("it is a %s mapper, not a User Attribute mapper", m.ProtocolMapper))
-	} else if m.Attribute != attr {
-		p = append(p, fmt.Sprintf("it reads user attribute %q, not %q", m.Attribute, attr))
+	} else if m.Attribute != want.Attribute {
+		p = append(p, fmt.Sprintf("it reads user attribute %q, not %q", m.Attribute, want.Attribute))
 	}
-	if m.Claim != attr {
-		p = append(p, fmt.Sprintf("its claim name is %q, not %q", m.Claim, attr))
+	if m.Claim != want.Claim {
+		p = append(p, fmt.Sprintf("its claim name is %q, not %q", m.Claim, want.Claim))
 	}
-	if m.Multivalued {
+	if m.Multivalued != want.Multivalued {
 		p = append(p, "it is multivalued (a JSON array, where CodeMie reads one comma-joined string)")
 	}
-	if m.JSONType != "String" {
-		p = append(p, fmt.Sprintf("its claim JSON type is %q, not String", m.JSONType))
+	if m.JSONType != want.JSONType {
+		p = append(p, fmt.Sprintf("its claim JSON type is %q, not %s", m.JSONType, want.JSONType))
 	}
 	var missing []string
 	for _, t := range []struct {
-		on   bool
-		name string
-	}{{m.IDToken, "ID token"}, {m.AccessToken, "access token"}, {m.UserInfo, "userinfo"}} {
-		if !t.on {
+		on, want bool
+		name     string
+	}{{m.IDToken, want.IDToken, "ID token"}, {m.AccessToken, want.AccessToken, "access token"}, {m.UserInfo, want.UserInfo, "userinfo"}} {
+		if t.want && !t.on {
 			missing = append(missing, t.name)
 		}
 	}

@@ -159,10 +159,7 @@ func RecommendedMapping() TokenMapping {
 		Multivalued: true, AccessToken: true,
 	}}}
 	for _, attr := range CodeMieAttributes() {
-		m.Mappers = append(m.Mappers, LiveTokenMapper{
-			Name: attr, ProtocolMapper: ProtocolMapperUserAttribute, Attribute: attr, Claim: attr, JSONType: "String",
-			IDToken: true, AccessToken: true, UserInfo: true,
-		})
+		m.Mappers = append(m.Mappers, CodeMieTokenMapper(attr))
 	}
 	return m
 }
