@@ -211,8 +211,8 @@ type IdentityProvider struct {
 	ClientSecret *SecretRef
 	// Scopes are the scopes requested; nil means Keycloak's default.
 	Scopes []string
-	// SyncMode is INHERIT, LEGACY, IMPORT or FORCE; empty leaves it alone.
-	SyncMode string
+	// SyncMode is the provider's sync mode; empty leaves it alone.
+	SyncMode SyncMode
 	// Mappers are the provider's mappers, in file order.
 	Mappers []IdentityProviderMapper
 	// Pos is where the provider is declared.
@@ -296,16 +296,73 @@ func MicrosoftEndpoint(key, raw string) bool {
 type IdentityProviderMapper struct {
 	// Name is the mapper's name, unique within its provider.
 	Name string
-	// Type is hardcoded-role or attribute-importer.
-	Type string
+	// Type is the mapper's kind.
+	Type IdPMapperKind
 	// Role is the realm role a hardcoded-role mapper grants.
 	Role string
 	// Claim is the token claim an attribute-importer reads.
 	Claim string
 	// Attribute is the user attribute an attribute-importer writes.
 	Attribute string
-	// SyncMode is INHERIT, LEGACY, IMPORT or FORCE; empty means INHERIT.
-	SyncMode string
+	// SyncMode is the mapper's sync mode; empty means SyncInherit.
+	SyncMode SyncMode
+}
+
+// IdPMapperKind is a kind of identity-provider mapper the files declare (the mapper's type).
+type IdPMapperKind string
+
+const (
+	// HardcodedRole grants every brokered user a realm role.
+	HardcodedRole IdPMapperKind = "hardcoded-role"
+	// AttributeImporter copies a token claim into a user attribute.
+	AttributeImporter IdPMapperKind = "attribute-importer"
+)
+
+// IdPMapperKinds are the kinds of identity-provider mapper roster manages, in a fixed order.
+func IdPMapperKinds() []IdPMapperKind { return []IdPMapperKind{HardcodedRole, AttributeImporter} }
+
+// ProviderID is Keycloak's id of the mapper type of kind k; "" for a kind roster does not know.
+func (k IdPMapperKind) ProviderID() string {
+	switch k {
+	case HardcodedRole:
+		return IdPMapperHardcodedRole
+	case AttributeImporter:
+		return IdPMapperAttributeImporter
+	}
+	return ""
+}
+
+// IdPMapperKindOf is the kind of a mapper of Keycloak's type providerID; false for a type
+// roster does not manage.
+func IdPMapperKindOf(providerID string) (IdPMapperKind, bool) {
+	for _, k := range IdPMapperKinds() {
+		if k.ProviderID() == providerID {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// SyncMode says when Keycloak applies an identity provider's mappers to a brokered user.
+type SyncMode string
+
+const (
+	SyncInherit SyncMode = "INHERIT" // a mapper's: as its provider says
+	SyncLegacy  SyncMode = "LEGACY"  // as before Keycloak 14
+	SyncImport  SyncMode = "IMPORT"  // only when the user is first created
+	SyncForce   SyncMode = "FORCE"   // at every login
+)
+
+// SyncModes are Keycloak's sync modes, in a fixed order.
+func SyncModes() []SyncMode { return []SyncMode{SyncInherit, SyncLegacy, SyncImport, SyncForce} }
+
+// Effective is the sync mode a mapper with mode s has under a provider with mode provider: the
+// provider's when s is empty or SyncInherit.
+func (s SyncMode) Effective(provider SyncMode) SyncMode {
+	if s == "" || s == SyncInherit {
+		return provider
+	}
+	return s
 }
 
 // Team grants projects to its members.

@@ -587,7 +587,8 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 		idp.ClientID, _ = n.get("clientId").str()
 		idp.ClientSecret = l.secretRef(n.get("clientSecret"), path+".clientSecret")
 		idp.Scopes, _ = n.get("scopes").strings()
-		idp.SyncMode, _ = n.get("syncMode").str()
+		sync, _ := n.get("syncMode").str()
+		idp.SyncMode = model.SyncMode(sync)
 		names := map[string]*node{}
 		for j, m := range n.get("mappers").itemsOf() {
 			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j), n.get("syncMode"))
@@ -609,28 +610,30 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 func (l *loader) buildMapper(m *node, path string, providerSync *node) model.IdentityProviderMapper {
 	var mp model.IdentityProviderMapper
 	mp.Name, _ = m.get("name").str()
-	mp.Type, _ = m.get("type").str()
+	typ, _ := m.get("type").str()
+	mp.Type = model.IdPMapperKind(typ)
 	mp.Role, _ = m.get("role").str()
 	mp.Claim, _ = m.get("claim").str()
 	mp.Attribute, _ = m.get("attribute").str()
-	mp.SyncMode, _ = m.get("syncMode").str()
+	sync, _ := m.get("syncMode").str()
+	mp.SyncMode = model.SyncMode(sync)
 	switch mp.Type {
-	case "hardcoded-role":
+	case model.HardcodedRole:
 		if mp.Role == "" {
 			l.diags.Errorf(m.pos(), path, "hardcoded-role mapper %q needs a role", mp.Name).Hint = "add `role: developer`"
 		}
-	case "attribute-importer":
+	case model.AttributeImporter:
 		if mp.Claim == "" || mp.Attribute == "" {
 			l.diags.Errorf(m.pos(), path, "attribute-importer mapper %q needs a claim and an attribute", mp.Name)
 		}
 		inherited, _ := providerSync.str()
 		switch {
 		case !model.IsCodeMieAttribute(mp.Attribute):
-		case mp.SyncMode == "FORCE":
+		case mp.SyncMode == model.SyncForce:
 			l.diags.Warnf(m.get("syncMode").pos(), path+".syncMode",
 				"mapper %q rewrites %s at every login (FORCE), overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"use syncMode IMPORT"
-		case (mp.SyncMode == "" || mp.SyncMode == "INHERIT") && inherited == "FORCE":
+		case mp.SyncMode.Effective(model.SyncMode(inherited)) == model.SyncForce:
 			l.diags.Warnf(m.pos(), path+".syncMode",
 				"mapper %q inherits the provider's syncMode FORCE: it rewrites %s at every login, overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"give the mapper syncMode: IMPORT"
