@@ -16,7 +16,7 @@ func (e *Export) identityProviders(root *yaml.Node) {
 	seq := &yaml.Node{Kind: yaml.SequenceNode}
 	var skipped []string
 	for _, p := range e.live.IdentityProviders {
-		if p.ProviderID != "oidc" {
+		if p.ProviderID != model.ProviderOIDC {
 			skipped = append(skipped, "identity provider "+p.Alias+" ("+p.ProviderID+"): roster manages OpenID Connect providers only")
 			continue
 		}

@@ -10,6 +10,10 @@ const (
 	IdPMapperAttributeImporter = "oidc-user-attribute-idp-mapper"
 )
 
+// ProviderOIDC is the provider type of an OpenID Connect identity provider, the only type roster
+// manages.
+const ProviderOIDC = "oidc"
+
 // LiveClientScope is a client scope as Keycloak stores it, with its protocol mappers.
 type LiveClientScope struct {
 	ID   string
@@ -96,7 +100,7 @@ type LiveIdentityProvider struct {
 	Alias       string
 	DisplayName string
 	Enabled     bool
-	// ProviderID is the provider type: oidc for OpenID Connect.
+	// ProviderID is the provider type: ProviderOIDC for OpenID Connect.
 	ProviderID string
 	// ClientID, DefaultScope and SyncMode are the config keys clientId, defaultScope and
 	// syncMode; Endpoints are read from theirs (EndpointsFromConfig).

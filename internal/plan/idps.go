@@ -43,7 +43,7 @@ func (b *builder) identityProviders(rotate bool) []Change {
 		var live *model.LiveIdentityProvider
 		if i >= 0 {
 			live = &b.live.IdentityProviders[i]
-			if live.ProviderID != "oidc" {
+			if live.ProviderID != model.ProviderOIDC {
 				b.note("identity provider %q is of type %s, not OpenID Connect (oidc): roster leaves it and its mappers alone", p.Alias, live.ProviderID)
 				continue
 			}
@@ -60,7 +60,7 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 	addr := Address{Kind: KindIdentityProvider, Name: p.Alias}
 	if live == nil {
 		n := &model.LiveIdentityProvider{Alias: p.Alias, DisplayName: p.DisplayName, Enabled: p.Enabled == nil || *p.Enabled,
-			ProviderID: "oidc", Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
+			ProviderID: model.ProviderOIDC, Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
 		var fields []FieldChange
 		if p.DisplayName != "" {
 			fields = append(fields, FieldChange{Name: "displayName", After: strconv.Quote(p.DisplayName)})
