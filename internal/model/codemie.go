@@ -90,8 +90,8 @@ const (
 	TokenUserInfo TokenType = "userinfo"
 )
 
-// TokenTypes are all token types, in a fixed order.
-var TokenTypes = []TokenType{TokenAccess, TokenID, TokenUserInfo}
+// TokenTypes are all token types, in a fixed order. Each call returns a new slice.
+func TokenTypes() []TokenType { return []TokenType{TokenAccess, TokenID, TokenUserInfo} }
 
 // Claim is one claim as a token carries it.
 type Claim struct {

@@ -22,8 +22,9 @@ const (
 	RoleDeveloper Role = "developer"
 )
 
-// OwnedRoles are the realm roles roster manages on users, in a fixed order.
-var OwnedRoles = []Role{RoleAdmin, RoleDeveloper}
+// OwnedRoles are the realm roles roster manages on users, in a fixed order. Each call returns a
+// new slice.
+func OwnedRoles() []Role { return []Role{RoleAdmin, RoleDeveloper} }
 
 // ApplyLockRole is the realm role roster apply holds as its lock on a realm while it runs. It is
 // not part of the realm's desired state: no configuration may declare it.
@@ -269,16 +270,27 @@ func EntraEndpoints(tenant string) Endpoints {
 	}
 }
 
-// MicrosoftSignInHosts are the hosts of Microsoft Entra ID's sign-in (authority) endpoints: the
-// global service and the national clouds — US Government, and China operated by 21Vianet under
-// both the names Microsoft documents for it.
-var MicrosoftSignInHosts = []string{"login.microsoftonline.com", "login.microsoftonline.us",
-	"login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}
+// microsoftSignInHost reports whether host is one of Microsoft Entra ID's sign-in (authority)
+// hosts: the global service and the national clouds — US Government, and China operated by
+// 21Vianet under both the names Microsoft documents for it.
+func microsoftSignInHost(host string) bool {
+	switch host {
+	case "login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn", "login.chinacloudapi.cn":
+		return true
+	}
+	return false
+}
 
-// MicrosoftGraphHosts are the hosts of Microsoft Graph, which serves Entra ID's userinfo
-// endpoint: the global service, US Government L4 and L5 (DoD), and China operated by 21Vianet.
-var MicrosoftGraphHosts = []string{"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
-	"microsoftgraph.chinacloudapi.cn"}
+// microsoftGraphHost reports whether host is one of Microsoft Graph's, which serves Entra ID's
+// userinfo endpoint: the global service, US Government L4 and L5 (DoD), and China operated by
+// 21Vianet.
+func microsoftGraphHost(host string) bool {
+	switch host {
+	case "graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn":
+		return true
+	}
+	return false
+}
 
 // MicrosoftEndpoint reports whether raw, the value of the provider configuration key key
 // (Endpoints.Config's keys), is an https URL on one of Microsoft's hosts for it: a sign-in host,
@@ -289,7 +301,7 @@ func MicrosoftEndpoint(key, raw string) bool {
 		return false
 	}
 	host := strings.ToLower(u.Hostname())
-	return slices.Contains(MicrosoftSignInHosts, host) || key == "userInfoUrl" && slices.Contains(MicrosoftGraphHosts, host)
+	return microsoftSignInHost(host) || key == "userInfoUrl" && microsoftGraphHost(host)
 }
 
 // IdentityProviderMapper is a mapper of an identity provider.

@@ -50,3 +50,36 @@ func TestSyncModeEffective(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSharedSlices checks that the fixed lists model hands out are new slices each time: a
+// caller that sorts or appends to one cannot change them for everyone.
+func TestNoSharedSlices(t *testing.T) {
+	OwnedRoles()[0] = "changed"
+	TokenTypes()[0] = "changed"
+	IdPMapperKinds()[0] = "changed"
+	SyncModes()[0] = "changed"
+	if OwnedRoles()[0] != RoleAdmin || TokenTypes()[0] != TokenAccess || IdPMapperKinds()[0] != HardcodedRole || SyncModes()[0] != SyncInherit {
+		t.Error("a fixed list changed for every caller")
+	}
+}
+
+func TestMicrosoftEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		key, url string
+		want     bool
+	}{
+		{"issuer", "https://login.microsoftonline.com/t/v2.0", true},
+		{"tokenUrl", "https://LOGIN.partner.microsoftonline.cn:443/t/oauth2/v2.0/token", true},
+		{"jwksUrl", "https://login.chinacloudapi.cn/t/discovery/v2.0/keys", true},
+		{"userInfoUrl", "https://dod-graph.microsoft.us/oidc/userinfo", true},
+		{"tokenUrl", "https://graph.microsoft.com/oidc/userinfo", false}, // Graph serves userinfo only
+		{"issuer", "http://login.microsoftonline.com/t/v2.0", false},
+		{"issuer", "https://login.microsoftonline.com:8443/t/v2.0", false},
+		{"issuer", "https://user@login.microsoftonline.com/t/v2.0", false},
+		{"issuer", "https://login.microsoftonline.com.evil.example/t", false},
+	} {
+		if got := MicrosoftEndpoint(tc.key, tc.url); got != tc.want {
+			t.Errorf("MicrosoftEndpoint(%s, %s) = %v, want %v", tc.key, tc.url, got, tc.want)
+		}
+	}
+}

@@ -178,10 +178,10 @@ func (b *builder) policy(live model.Policy) *Change {
 		return nil
 	}
 	return &Change{
-		Addr:   AddrPolicy,
+		Addr:   AddrPolicy(),
 		Action: Update,
 		Policy: &PolicyChange{Before: live, After: want},
-		Fields: []FieldChange{{Name: AddrPolicy.Name, Before: string(live), After: string(want)}},
+		Fields: []FieldChange{{Name: AddrPolicy().Name, Before: string(live), After: string(want)}},
 	}
 }
 
@@ -348,7 +348,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		diff(&own, "requiredActions", formatList(lu.RequiredActions), formatList(ra))
 	}
 
-	for _, r := range model.OwnedRoles {
+	for _, r := range model.OwnedRoles() {
 		has, want := slices.Contains(lu.Roles, r), r == u.Role
 		switch {
 		case want && !has:

@@ -515,7 +515,7 @@ func (l *loader) buildRoles(cm model.CodeMie) []model.RealmRole {
 		desc, _ := def.desc.str()
 		roles = append(roles, model.RealmRole{Name: name, Description: desc, Pos: def.item.pos()})
 	}
-	for _, r := range model.OwnedRoles {
+	for _, r := range model.OwnedRoles() {
 		if name := cm.RoleName(r); l.roles[name] == nil {
 			roles = append(roles, model.RealmRole{Name: name})
 		}
