@@ -117,7 +117,7 @@ func needs(w Want) []need {
 	switch w.Job {
 	case JobPlan:
 		for _, x := range n {
-			if !slices.Contains(manageRoles, x.perm) {
+			if !slices.Contains(keycloak.ManagePermissions(), x.perm) {
 				view = append(view, x)
 			}
 		}
@@ -130,14 +130,11 @@ func needs(w Want) []need {
 	default:
 		return n
 	}
-	for _, p := range manageRoles {
+	for _, p := range keycloak.ManagePermissions() {
 		view = append(view, need{perm: p, why: "a plan job needs no manage role", excess: true})
 	}
 	return view
 }
-
-// manageRoles are the realm-management roles that let roster write, in the order doctor lists them.
-var manageRoles = []keycloak.Permission{keycloak.ManageUsers, keycloak.ManageRealm, keycloak.ManageClients, keycloak.ManageIdentityProviders}
 
 func permissionCheck(realm string, p keycloak.Principal, n need, held bool, err error) Check {
 	c := Check{Name: "permission " + string(n.perm), Status: Pass, Detail: n.why}

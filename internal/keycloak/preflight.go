@@ -143,6 +143,17 @@ const (
 	ManageIdentityProviders Permission = "manage-identity-providers"
 )
 
+// ViewPermissions are the view roles roster uses: all a plan needs. Each call returns a new slice.
+func ViewPermissions() []Permission {
+	return []Permission{ViewUsers, ViewRealm, ViewClients, ViewIdentityProviders}
+}
+
+// ManagePermissions are the manage roles roster uses, which let it write: what apply needs beyond
+// ViewPermissions. Each call returns a new slice.
+func ManagePermissions() []Permission {
+	return []Permission{ManageUsers, ManageRealm, ManageClients, ManageIdentityProviders}
+}
+
 // noSuchID is a user and mapper id no Keycloak generates (it issues random UUIDs).
 const noSuchID = "00000000-0000-0000-0000-000000000000"
 
