@@ -409,7 +409,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 // write as want. A user_type of exactly "regular" stands for the absent value: it is CodeMie's
 // default, written by CodeMie's own tooling, and rewriting it would change nothing.
 func storedAs(key string, have, want []string) bool {
-	if key == model.AttrUserType && want == nil && slices.Equal(have, []string{"regular"}) {
+	if key == model.AttrUserType && want == nil && slices.Equal(have, []string{model.UserTypeRegular}) {
 		return true
 	}
 	return slices.Equal(have, want)
