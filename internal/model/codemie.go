@@ -228,7 +228,7 @@ func (tm TokenMapping) claim(claim string, t TokenType, values func(LiveTokenMap
 		return Claim{Unknown: fmt.Sprintf("mappers %s all fill claim %s", strings.Join(names, ", "), claim)}
 	}
 	m := ms[0]
-	if m.ProtocolMapper == ProtocolMapperUserAttribute && m.JSONType != "" && m.JSONType != "String" {
+	if m.ProtocolMapper == ProtocolMapperUserAttribute && !m.StringClaim() {
 		return Claim{Unknown: fmt.Sprintf("mapper %q gives claim %s the JSON type %s, not String", m.Name, claim, m.JSONType)}
 	}
 	vs := values(m)

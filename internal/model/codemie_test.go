@@ -196,3 +196,14 @@ func TestCodeMieTokenMapper(t *testing.T) {
 		t.Errorf("SetConfig read %+v", m)
 	}
 }
+
+func TestStringClaim(t *testing.T) {
+	for _, tc := range []struct {
+		jsonType string
+		want     bool
+	}{{"", true}, {"String", true}, {"string", false}, {"JSON", false}, {"long", false}, {"boolean", false}} {
+		if got := (LiveTokenMapper{JSONType: tc.jsonType}).StringClaim(); got != tc.want {
+			t.Errorf("JSON type %q: StringClaim = %v, want %v", tc.jsonType, got, tc.want)
+		}
+	}
+}

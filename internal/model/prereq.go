@@ -68,12 +68,19 @@ func (m *LiveTokenMapper) SetConfig(c map[string]string) {
 	m.AccessToken, m.UserInfo = c["access.token.claim"] == "true", c["userinfo.token.claim"] == "true"
 }
 
+// JSONTypeString is the claim JSON type (config jsonType.label) CodeMie reads its claims in.
+const JSONTypeString = "String"
+
+// StringClaim reports whether the mapper gives its claim the JSON type String or none, the two
+// under which roster knows what Keycloak issues.
+func (m LiveTokenMapper) StringClaim() bool { return m.JSONType == "" || m.JSONType == JSONTypeString }
+
 // CodeMieMapperConfig is what the configuration keys roster manages on the token mapper for attr
 // must hold, in the order plans show them: the claim named like the attribute, one String value
 // (CodeMie reads a comma-joined string), in the ID token, the access token and userinfo.
 func CodeMieMapperConfig(attr string) []ConfigValue {
 	return []ConfigValue{
-		{"user.attribute", attr}, {"claim.name", attr}, {"jsonType.label", "String"}, {"multivalued", "false"},
+		{"user.attribute", attr}, {"claim.name", attr}, {"jsonType.label", JSONTypeString}, {"multivalued", "false"},
 		{"id.token.claim", "true"}, {"access.token.claim", "true"}, {"userinfo.token.claim", "true"},
 	}
 }
