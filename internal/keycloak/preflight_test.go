@@ -161,7 +161,6 @@ func TestReadUserProfile(t *testing.T) {
 	}
 }
 
-
 // TestPermissionSets pins the view and manage roles roster uses: each manage role pairs with the
 // view role of the same object, in the same order.
 func TestPermissionSets(t *testing.T) {

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -30,9 +29,9 @@ func (b *builder) tokenMappers() []Change {
 			after := model.CodeMieTokenMapper(attr)
 			// Keycloak puts new User Attribute mappers into token introspection as well.
 			after.Config["introspection.token.claim"] = "true"
-			fields := []FieldChange{{Name: "clientScope", After: strconv.Quote(scope.Name)}}
+			fields := []FieldChange{{Name: "clientScope", After: StringValue(scope.Name)}}
 			for _, kv := range model.CodeMieMapperConfig(attr) {
-				fields = append(fields, FieldChange{Name: kv.Key, After: formatConfig(kv.Key, kv.Value)})
+				fields = append(fields, FieldChange{Name: kv.Key, After: configValue(kv.Key, kv.Value)})
 			}
 			out = append(out, Change{Addr: addr, Action: Create, Fields: fields,
 				TokenMapper: &TokenMapperChange{Scope: scope.Name, ScopeID: scope.ID, After: after}})
@@ -40,7 +39,7 @@ func (b *builder) tokenMappers() []Change {
 		}
 		var fields []FieldChange
 		if live.ProtocolMapper != model.ProtocolMapperUserAttribute {
-			fields = append(fields, FieldChange{Name: "protocolMapper", Before: live.ProtocolMapper, After: model.ProtocolMapperUserAttribute})
+			fields = append(fields, FieldChange{Name: "protocolMapper", Before: NameValue(live.ProtocolMapper), After: NameValue(model.ProtocolMapperUserAttribute)})
 		}
 		cfg := make(map[string]string, len(live.Config)+len(model.CodeMieMapperConfig(attr)))
 		for k, v := range live.Config {
@@ -51,7 +50,7 @@ func (b *builder) tokenMappers() []Change {
 				continue // an absent multivalued is false
 			}
 			cfg[kv.Key] = kv.Value
-			fields = append(fields, FieldChange{Name: kv.Key, Before: formatConfig(kv.Key, live.Config[kv.Key]), After: formatConfig(kv.Key, kv.Value)})
+			fields = append(fields, FieldChange{Name: kv.Key, Before: configValue(kv.Key, live.Config[kv.Key]), After: configValue(kv.Key, kv.Value)})
 		}
 		if len(fields) == 0 {
 			continue
@@ -65,16 +64,13 @@ func (b *builder) tokenMappers() []Change {
 	return out
 }
 
-// formatConfig shows a mapper configuration value: booleans and the JSON type bare, names
-// quoted, an absent value as (none).
-func formatConfig(key, v string) string {
-	switch {
-	case v == "":
-		return "(none)"
-	case key == "user.attribute" || key == "claim.name":
-		return strconv.Quote(v)
+// configValue is a mapper configuration value: the attribute and the claim are strings, the
+// flags and the JSON type (which Keycloak stores as text) names; "" is absent.
+func configValue(key, v string) Value {
+	if key == "user.attribute" || key == "claim.name" {
+		return OptionalString(v)
 	}
-	return v
+	return OptionalName(v)
 }
 
 // mappingAfter is the token mapping that reaches CodeMie's client once changes are applied: the
