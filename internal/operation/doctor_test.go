@@ -41,8 +41,8 @@ func (d *doctorTarget) Probe(_ context.Context, p keycloak.Permission) (bool, er
 	d.probed = append(d.probed, p)
 	return slices.Contains(d.held, p), nil
 }
-func (d *doctorTarget) ReadUserProfile(context.Context) (keycloak.UserProfile, error) {
-	return keycloak.UserProfile{}, errNotModelled
+func (d *doctorTarget) ReadUserProfile(context.Context) (model.UserProfile, error) {
+	return model.UserProfile{}, errNotModelled
 }
 func (d *doctorTarget) ReadRoles(context.Context) ([]model.RealmRole, error) {
 	return nil, errNotModelled

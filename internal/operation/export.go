@@ -46,7 +46,7 @@ func (o *ExportOptions) Validate() error {
 		return WithHint(errors.New("--out and --split cannot be combined"), "use --out FILE for one file or --split DIR for a directory")
 	}
 	for _, r := range o.Roles {
-		if !slices.Contains(model.OwnedRoles, model.Role(r)) {
+		if !slices.Contains(model.OwnedRoles(), model.Role(r)) {
 			return WithHint(fmt.Errorf("unknown role %q", r), "use --role admin or --role developer")
 		}
 	}

@@ -91,9 +91,9 @@ type InitDeps struct {
 // for the plan account, those and the manage roles for the apply account. They are what doctor
 // --for plan and --for apply check.
 func accountRoles(job doctor.Job) []keycloak.Permission {
-	roles := []keycloak.Permission{keycloak.ViewUsers, keycloak.ViewRealm, keycloak.ViewClients, keycloak.ViewIdentityProviders}
+	roles := keycloak.ViewPermissions()
 	if job == doctor.JobApply {
-		roles = append(roles, keycloak.ManageUsers, keycloak.ManageRealm, keycloak.ManageClients, keycloak.ManageIdentityProviders)
+		roles = append(roles, keycloak.ManagePermissions()...)
 	}
 	slices.Sort(roles)
 	return roles

@@ -335,7 +335,7 @@ func (r *Realm) ReadLive(ctx context.Context, opts keycloak.ReadOptions) (*model
 	live := &model.Live{Realm: r.name, Policy: r.policyLocked(), Roles: slices.Clone(r.roles), Identity: Identity, CodeMie: codemie}
 	for _, u := range r.users {
 		lu := clone(u)
-		lu.Roles = slices.DeleteFunc(lu.Roles, func(role model.Role) bool { return !slices.Contains(model.OwnedRoles, role) })
+		lu.Roles = slices.DeleteFunc(lu.Roles, func(role model.Role) bool { return !slices.Contains(model.OwnedRoles(), role) })
 		slices.Sort(lu.Roles)
 		if opts.LinksFor == nil || !opts.LinksFor(lu.Username) {
 			lu.FederatedIdentities = nil
