@@ -26,7 +26,7 @@ func BenchmarkApplyConverged(b *testing.B) {
 			var rss int64
 			for b.Loop() {
 				start := time.Now()
-				listingFloor(b, realm)
+				listingFloor(b, realm, n)
 				floor += time.Since(start)
 				count.reset()
 				start = time.Now()
@@ -77,7 +77,7 @@ func BenchmarkValidate(b *testing.B) {
 }
 
 // run runs the binary with the environment added and returns its stdout and peak RSS in KiB.
-func run(b *testing.B, bin string, env []string, args ...string) (string, int64) {
+func run(b testing.TB, bin string, env []string, args ...string) (string, int64) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
