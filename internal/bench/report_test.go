@@ -13,6 +13,7 @@ import (
 	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/verify"
 )
 
 // report collects the figures of one `make bench` run for docs/benchmarks.md. Benchmarks append
@@ -22,6 +23,7 @@ var report struct {
 	converged []convergedRow
 	validate  []validateRow
 	export    []exportRow
+	verify    []verifyRow
 	create    []createRow
 	update    []createRow // batch unused
 	runs      int         // b.N of the last BenchmarkPlan: how many runs each wall is the mean of
@@ -63,6 +65,22 @@ type exportRow struct {
 	rssKiB         int64
 }
 
+type verifyRow struct {
+	users, sample  int
+	requests       int64
+	wall, planWall time.Duration
+}
+
+// rate is the users access --verify verifies per second: the sample over the time the
+// verification took beyond reading the realm, which plan's wall measures; 0 when the two
+// cannot be told apart.
+func (r verifyRow) rate() float64 {
+	if d := r.wall - r.planWall; d > 0 {
+		return float64(r.sample) / d.Seconds()
+	}
+	return 0
+}
+
 type createRow struct {
 	users       int // how many users each run creates or updates
 	batch       int
@@ -89,7 +107,8 @@ func writeReport(path string) error {
 		}
 		return os.WriteFile(path, []byte(dev+clusterReport()), 0o644)
 	}
-	if len(report.plan) == 0 || len(report.converged) == 0 || len(report.validate) == 0 || len(report.export) == 0 || len(report.create) == 0 {
+	if len(report.plan) == 0 || len(report.converged) == 0 || len(report.validate) == 0 || len(report.export) == 0 || len(report.verify) == 0 ||
+		len(report.create) == 0 {
 		return fmt.Errorf("not writing %s: run every benchmark (make bench) to refresh it", path)
 	}
 	if cluster != "" {
@@ -188,6 +207,16 @@ func devReport() string {
 		w("| %s | %d | %s | %s | %.2f | %s |\n", thousands(r.users), r.requests, secs(r.wall), secs(r.planWall),
 			r.wall.Seconds()/r.planWall.Seconds(), mb(r.rssKiB))
 	}
+	w("\n## `roster access --verify`\n\n")
+	w("`roster access --verify --sample %d` on the same files, run alternately with `roster plan`: both\n", verifySample)
+	w("read the realm, then verify asks Keycloak for the tokens each sampled user would get through\n")
+	w("CodeMie's client (%d at a time). Users/s are the sampled users over the difference of the walls.\n\n",
+		verify.DefaultParallelism)
+	w("| users | sample | requests | verify wall | plan wall | verified users/s |\n|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range report.verify {
+		w("| %s | %d | %d | %s | %s | %.0f |\n", thousands(r.users), r.sample, r.requests, secs(r.wall), secs(r.planWall), r.rate())
+	}
+
 	w("\n## `roster apply` on a converged realm\n\n")
 	w("The same realms and files: apply reads, plans, finds nothing to do and must send no write\n")
 	w("(a request other than GET, HEAD or a login); the benchmark fails if it sends one. It reads what\n")
@@ -336,6 +365,9 @@ func growth() string {
 	add("export", "requests", count, eu, func(i int) float64 { return float64(e[i].requests) })
 	add("export", "wall", seconds, eu, func(i int) float64 { return e[i].wall.Seconds() })
 	add("export", "peak RSS", memory, eu, func(i int) float64 { return float64(e[i].rssKiB) })
+	vr := report.verify
+	add("access --verify", "throughput", rate, users(len(vr), func(i int) int { return vr[i].users }),
+		func(i int) float64 { return vr[i].rate() })
 	for _, kind := range []struct {
 		name string
 		rows []createRow

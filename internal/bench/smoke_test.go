@@ -8,7 +8,7 @@ import (
 )
 
 // TestSmallRealm is a quick pass through the benchmarks' code on a realm of 30 users, for
-// `make test`: the seeding, the floor, plan, export and a converged apply through the counting
+// `make test`: the seeding, the floor, plan, export, access --verify and a converged apply through the counting
 // proxy, with the requests within the bound the benchmarks hold roster to and no write.
 func TestSmallRealm(t *testing.T) {
 	bin := rosterBin(t)
@@ -37,6 +37,11 @@ func TestSmallRealm(t *testing.T) {
 	}
 	if got := count.requests.Load(); got > bound+2 {
 		t.Errorf("export made %d requests, want at most %d", got, bound+2)
+	}
+
+	if stdout, _ := run(t, bin, env, "access", "--verify", "--sample", "5", file); !strings.Contains(stdout, "Verified 5 users") ||
+		!strings.Contains(stdout, "all match") {
+		t.Errorf("access --verify on the seeded realm:\n%s", stdout)
 	}
 
 	count.reset()
