@@ -298,3 +298,46 @@ func check(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// proxied is a seeded realm reached through a counting proxy, and the environment that points
+// the roster binary at it.
+type proxied struct {
+	realm *keycloaktest.Realm
+	file  string // the desired-state file that matches the realm
+	url   string // the proxy's
+	env   []string
+	count *counter
+}
+
+// throughProxy seeds (or reuses) the realm of n users and puts a counting proxy in front of it.
+func throughProxy(t testing.TB, n int) proxied {
+	realm, file := seeded(t, n)
+	proxy, count := countingProxy(t, realm.Server.URL)
+	return proxied{realm: realm, file: file, url: proxy.URL, count: count,
+		env: []string{"KEYCLOAK_URL=" + proxy.URL, "KEYCLOAK_CLIENT_ID=" + realm.ClientID, "KEYCLOAK_CLIENT_SECRET=" + realm.ClientSecret}}
+}
+
+// againstPlan runs measure once to warm up, then b.N times alternately with `roster plan` on the
+// same realm, and returns the mean walls of each and the requests of measure's last run.
+func againstPlan(b *testing.B, bin string, p proxied, measure func() time.Duration) (wall, planWall time.Duration, requests int64) {
+	measure()
+	first := true
+	plan := func() {
+		start := time.Now()
+		runPlan(b, bin, p.url, p.realm, p.file)
+		planWall += time.Since(start)
+	}
+	for b.Loop() {
+		if first {
+			plan()
+		}
+		p.count.reset()
+		wall += measure()
+		requests = p.count.requests.Load()
+		if !first {
+			plan()
+		}
+		first = !first
+	}
+	return wall / time.Duration(b.N), planWall / time.Duration(b.N), requests
+}

@@ -18,9 +18,8 @@ func BenchmarkApplyConverged(b *testing.B) {
 	bin := rosterBin(b)
 	for _, n := range sizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			realm, file := seeded(b, n)
-			proxy, count := countingProxy(b, realm.Server.URL)
-			env := []string{"KEYCLOAK_URL=" + proxy.URL, "KEYCLOAK_CLIENT_ID=" + realm.ClientID, "KEYCLOAK_CLIENT_SECRET=" + realm.ClientSecret}
+			p := throughProxy(b, n)
+			realm, file, env, count := p.realm, p.file, p.env, p.count
 			run(b, bin, env, "apply", "--auto-approve", file) // warm up
 			var wall, floor time.Duration
 			var rss int64

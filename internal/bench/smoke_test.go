@@ -8,24 +8,24 @@ import (
 )
 
 // TestSmallRealm is a quick pass through the benchmarks' code on a realm of 30 users, for
-// `make test`: the seeding, the floor, plan, export, access --verify and a converged apply through the counting
-// proxy, with the requests within the bound the benchmarks hold roster to and no write.
+// `make test`: the seeding, the floor, plan, export, access --verify and a converged apply
+// through the counting proxy, with the requests within the bound the benchmarks hold roster to
+// and no write.
 func TestSmallRealm(t *testing.T) {
 	bin := rosterBin(t)
 	const n = 30
-	realm, file := seeded(t, n)
-	proxy, count := countingProxy(t, realm.Server.URL)
+	p := throughProxy(t, n)
+	realm, file, env, count := p.realm, p.file, p.env, p.count
 	if got := listingFloor(t, realm, n); got != 6 {
 		t.Errorf("the floor made %d requests, want 6: a login, one page of each listing, the profile and the roles", got)
 	}
 	bound := int64(2*((n+499)/500) + 10)
 	count.reset()
-	runPlan(t, bin, proxy.URL, realm, file)
+	runPlan(t, bin, p.url, realm, file)
 	if got := count.requests.Load(); got > bound {
 		t.Errorf("plan made %d requests, want at most %d", got, bound)
 	}
 
-	env := []string{"KEYCLOAK_URL=" + proxy.URL, "KEYCLOAK_CLIENT_ID=" + realm.ClientID, "KEYCLOAK_CLIENT_SECRET=" + realm.ClientSecret}
 	out := filepath.Join(t.TempDir(), "export.yaml")
 	count.reset()
 	run(t, bin, env, "export", "--realm", realm.Name, "--out", out)
