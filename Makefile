@@ -94,11 +94,17 @@ test-matrix:
 # docs/benchmarks.md says how long it takes.
 # Then the same against the cluster topology (BENCH_CLUSTER_USERS users; TOPOLOGY=cluster), for
 # its own section of the document.
+# The development server keeps its database in memory (H2 dev-mem) in Keycloak's default heap of
+# 512 MB, which a realm of 100,000 users exhausts (Keycloak 26.7.3 ended with OutOfMemoryError
+# while it was listed): the server make bench starts gets BENCH_HEAP. A server already running
+# (make keycloak-up) keeps its own; start it with JAVA_OPTS_KC_HEAP=-Xmx$(BENCH_HEAP) to bench
+# 100,000 users on it.
 BENCH_USERS ?= 1000,10000,100000
+BENCH_HEAP  ?= 3g
 BENCH_CLUSTER_USERS ?= 10000
 BENCH_ENV = env ROSTER_BIN=$(CURDIR)/bin/roster ROSTER_BENCH_DOC=$(CURDIR)/docs/benchmarks.md
 bench: build
-	TOPOLOGY=dev $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_USERS) \
+	TOPOLOGY=dev JAVA_OPTS_KC_HEAP="-Xms64m -Xmx$(BENCH_HEAP)" $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_USERS) \
 		$(GO) test -count=1 -timeout 3h -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|Export|AccessVerify|Validate|ApplyCreate)$$' -benchtime 3x ./internal/bench/
 	TOPOLOGY=cluster $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_CLUSTER_USERS) \
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|ApplyCreate|ApplyUpdate)$$' -benchtime 3x ./internal/bench/
