@@ -63,7 +63,9 @@ func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
 		return s.realm, s.file
 	}
 	ctx := context.Background()
-	realm, err := keycloaktest.Require(t).CreateRealm(ctx)
+	server := keycloaktest.Require(t)
+	checkHeap(t, server, n)
+	realm, err := server.CreateRealm(ctx)
 	check(t, err)
 	check(t, realm.SetPolicy(ctx, "ADMIN_EDIT"))
 	check(t, realm.CreateRoles(ctx, "admin", "developer"))
@@ -100,6 +102,28 @@ func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
 	check(t, os.WriteFile(file, []byte(yaml.String()), 0o644))
 	seededRealms[n] = seededRealm{realm: realm, file: file}
 	return realm, file
+}
+
+// heapPerUser is the server's heap a seeded user needs, with room to list them: the development
+// server keeps its database in memory, and Keycloak 26.7.3 in its default heap of 512 MB ended
+// with OutOfMemoryError listing a realm of 100,000 users.
+const heapPerUser = 16 << 10
+
+// checkHeap stops before seeding n users into a server whose heap cannot hold them: it would
+// take the server down for everyone using it.
+func checkHeap(t testing.TB, server *keycloaktest.Server, n int) {
+	ctx := context.Background()
+	token, err := server.Token(ctx)
+	check(t, err)
+	info, err := server.GoCloak().GetServerInfo(ctx, token)
+	check(t, err)
+	if info.MemoryInfo == nil || info.MemoryInfo.Total == nil {
+		return
+	}
+	if heap := int64(*info.MemoryInfo.Total); heap < int64(n)*heapPerUser {
+		t.Fatalf("the server's heap of %d MB cannot hold a realm of %d users (about %d MB): start it with "+
+			"JAVA_OPTS_KC_HEAP=-Xmx3g (make bench does for the server it starts)", heap>>20, n, int64(n)*heapPerUser>>20)
+	}
 }
 
 type seededRealm struct {
