@@ -276,7 +276,7 @@ func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 	pageAll := func(path string, rows, size int, brief bool) {
 		slots := make(chan struct{}, floorParallelism)
 		var wg sync.WaitGroup
-		for first := 0; first <= rows; first += size { // the last page is the short one
+		for first := 0; first <= rows && !b.Failed(); first += size { // the last page is the short one
 			slots <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-slots }()
