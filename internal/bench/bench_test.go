@@ -219,13 +219,13 @@ func runPlan(b *testing.B, bin, proxyURL string, realm *keycloaktest.Realm, file
 // and returns the number of requests.
 func listingFloor(b *testing.B, realm *keycloaktest.Realm) int {
 	ctx := context.Background()
-	token, err := realm.Server.GoCloak().LoginClient(ctx, realm.ClientID, url.QueryEscape(realm.ClientSecret), realm.Name)
+	token, err := realm.ServiceAccountToken(ctx)
 	check(b, err)
 	base := realm.Server.URL + "/admin/realms/" + realm.Name
 	requests := 1
 	get := func(path string) int {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		check(b, err)
 		defer resp.Body.Close()

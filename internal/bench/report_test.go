@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Nerzal/gocloak/v13"
-
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 )
 
@@ -187,10 +185,8 @@ func machine() string {
 	}
 	kc := "Keycloak (version unknown)"
 	if s, err := keycloaktest.FromEnv(); err == nil {
-		if token, err := s.Token(context.Background()); err == nil {
-			if info, err := s.GoCloak().GetServerInfo(context.Background(), token); err == nil && info.SystemInfo != nil {
-				kc = fmt.Sprintf("Keycloak %s on Java %s", gocloak.PString(info.SystemInfo.Version), gocloak.PString(info.SystemInfo.JavaVersion))
-			}
+		if version, java, err := s.ServerInfo(context.Background()); err == nil {
+			kc = fmt.Sprintf("Keycloak %s on Java %s", version, java)
 		}
 	}
 	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, %s, %s", runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, runtime.Version(), kc)
