@@ -450,6 +450,16 @@ func (r *replay) fault(key string, n int, h http.HandlerFunc) {
 	}
 }
 
+// withBody answers requests to key with the recorded status and headers and this body.
+func (r *replay) withBody(key, body string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tamper[key] = func(e exchange) exchange {
+		e.JSON = json.RawMessage(body)
+		return e
+	}
+}
+
 // count returns how many requests to key came.
 func (r *replay) count(key string) int {
 	r.mu.Lock()
