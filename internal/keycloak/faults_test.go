@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/redact"
 )
 
 // The tests in this file put faults — what a real server cannot be made to do on demand — in
@@ -44,33 +44,24 @@ func reset(w http.ResponseWriter, _ *http.Request) {
 	}
 }
 
-// syncBuffer is a log that requests running in parallel may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// offline is the env of a test that runs in parallel with others against the replay of the
+// named fixture, and that replay.
+func offline(t *testing.T, name string) (*env, *replay) {
+	t.Parallel()
+	e := replayEnv(t, name)
+	return e, e.replay
 }
 
 // TestRetryOffline: a read is sent again after 503, 429, a reset connection and an answer that
 // does not come within the timeout, up to five attempts in all, waiting as long as Retry-After
 // says; the -v log names each retry.
 func TestRetryOffline(t *testing.T) {
-	t.Parallel()
-	e := replayEnv(t, "login")
-	var log syncBuffer
-	c := e.mustDial(func(cfg *keycloak.Config) { cfg.Log = &log; cfg.Timeout = 500 * time.Millisecond })
-	r := e.replay
+	e, r := offline(t, "login")
+	var log strings.Builder // redact.Writer serialises the writes
+	c := e.mustDial(func(cfg *keycloak.Config) {
+		cfg.Log = redact.NewWriter(redact.New(), &log)
+		cfg.Timeout = 500 * time.Millisecond
+	})
 	read := func(faults ...http.HandlerFunc) (int, time.Duration, error) {
 		before := r.count(realmKey)
 		for _, f := range faults {
@@ -121,10 +112,8 @@ func TestRetryOffline(t *testing.T) {
 // server says it did not carry it out (429, 503); after any other failure it may have taken
 // effect, and a user's create is repeated only when a lookup proves it did not.
 func TestWritesAreNotRepeatedOffline(t *testing.T) {
-	t.Parallel()
-	e := replayEnv(t, "answers")
+	e, r := offline(t, "answers")
 	c := e.mustDial(nil)
-	r := e.replay
 
 	r.fault(rolesKey, 1, status(502))
 	err := c.CreateRole(e.ctx, model.RealmRole{Name: "fixture-role", Description: "made twice"})
@@ -160,9 +149,7 @@ func TestWritesAreNotRepeatedOffline(t *testing.T) {
 // TestHostileAnswersOffline: an answer too large, a token answer that is not JSON, a redirect to
 // another server: each is one clear error, and none is tried again.
 func TestHostileAnswersOffline(t *testing.T) {
-	t.Parallel()
-	e := replayEnv(t, "login")
-	r := e.replay
+	e, r := offline(t, "login")
 	huge := status(200, "Content-Type", "application/json", "Content-Length", fmt.Sprint(65<<20))
 
 	r.fault(loginKey, 1, huge)
@@ -203,9 +190,7 @@ func TestHostileAnswersOffline(t *testing.T) {
 // TestLoginRetriesOffline: a login is repeated after 503 and a reset, up to five attempts, and
 // a server that never answers is named with the fix.
 func TestLoginRetriesOffline(t *testing.T) {
-	t.Parallel()
-	e := replayEnv(t, "login-refused")
-	r := e.replay
+	e, r := offline(t, "login-refused")
 	r.fault(loginKey, 1, status(503))
 	r.fault(loginKey, 1, reset)
 	_, err := e.dial(nil)
@@ -233,9 +218,7 @@ func TestLoginRetriesOffline(t *testing.T) {
 // TestWrongURLOffline points roster at paths below the server's base URL: the login's refusal
 // is then blamed on the URL, with the URL to use.
 func TestWrongURLOffline(t *testing.T) {
-	t.Parallel()
-	e := replayEnv(t, "login-refused")
-	r := e.replay
+	e, r := offline(t, "login-refused")
 	for _, path := range []string{"/admin", "/realms/fixture"} {
 		r.fault("POST "+path+"/realms/fixture/protocol/openid-connect/token", 1, status(404))
 		r.fault("GET "+path+"/realms/master", 1, status(404))
@@ -267,8 +250,7 @@ func TestListingOffline(t *testing.T) {
 	}
 
 	t.Run("overlap", func(t *testing.T) {
-		e := replayEnv(t, "paging")
-		r := e.replay
+		e, r := offline(t, "paging")
 		one := page(r, first)
 		r.withBody(second, "["+one[499]+"]")
 		_, err := e.mustDial(nil).ReadLive(e.ctx, keycloak.ReadOptions{})
@@ -281,8 +263,7 @@ func TestListingOffline(t *testing.T) {
 		}
 	})
 	t.Run("role holder missing", func(t *testing.T) {
-		e := replayEnv(t, "paging")
-		r := e.replay
+		e, r := offline(t, "paging")
 		one := page(r, first)
 		r.withBody(first, "["+strings.Join(one[1:], ",")+"]") // u0000 holds admin and developer
 		_, err := e.mustDial(nil).ReadLive(e.ctx, keycloak.ReadOptions{})
@@ -295,8 +276,7 @@ func TestListingOffline(t *testing.T) {
 		}
 	})
 	t.Run("one page for all", func(t *testing.T) {
-		e := replayEnv(t, "paging")
-		r := e.replay
+		e, r := offline(t, "paging")
 		all := append(page(r, first), page(r, second)...)
 		r.withBody(first, "["+strings.Join(all, ",")+"]")
 		live, err := e.mustDial(nil).ReadLive(e.ctx, keycloak.ReadOptions{})
@@ -312,9 +292,7 @@ func TestListingOffline(t *testing.T) {
 // TestLockLostOffline fails every renewal of a held lock: the lock is lost, and every write is
 // refused from then on.
 func TestLockLostOffline(t *testing.T) {
-	t.Parallel()
-	e := replayEnv(t, "lock")
-	r := e.replay
+	e, r := offline(t, "lock")
 	c := e.mustDial(nil)
 	var role struct {
 		ID string `json:"id"`
