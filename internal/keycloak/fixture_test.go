@@ -133,6 +133,9 @@ var (
 // server: a token answer's tokens, a client's secret, a realm's public key.
 var secretFields = map[string]bool{"access_token": true, "refresh_token": true, "id_token": true, "secret": true, "public_key": true}
 
+// timeClaims are the times in a token's claims (Keycloak's example tokens carry them).
+var timeClaims = map[string]bool{"iat": true, "exp": true, "auth_time": true, "nbf": true}
+
 // zeroUUID is an id no Keycloak generates; roster's probes use it, so it stays as it is.
 const zeroUUID = "00000000-0000-0000-0000-000000000000"
 
@@ -203,14 +206,6 @@ func hideSecrets(body, path string) string {
 					m[f] = syntheticJWT(f, int(lifetime))
 				}
 			}
-			if _, ok := m["session_state"].(string); ok {
-				m["session_state"] = "fixture-session"
-			}
-			if scope, ok := m["scope"].(string); ok { // Keycloak lists the scopes in any order
-				words := strings.Fields(scope)
-				slices.Sort(words)
-				m["scope"] = strings.Join(words, " ")
-			}
 		case strings.HasSuffix(path, "/client-secret"):
 			m["value"] = "fixture-client-secret"
 		}
@@ -230,6 +225,22 @@ func hide(v any) any {
 			if _, ok := x.(string); ok && k == "client.secret.creation.time" {
 				v[k] = fmt.Sprint(fixedTime)
 				continue
+			}
+			if _, ok := x.(float64); ok && timeClaims[k] {
+				v[k] = fixedTime
+				continue
+			}
+			if str, ok := x.(string); ok {
+				switch k {
+				case "session_state", "sid":
+					v[k] = "fixture-session"
+					continue
+				case "scope": // Keycloak lists the scopes in any order
+					words := strings.Fields(str)
+					slices.Sort(words)
+					v[k] = strings.Join(words, " ")
+					continue
+				}
 			}
 			v[k] = hide(x)
 		}

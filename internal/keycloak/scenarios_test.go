@@ -34,6 +34,7 @@ var scenarios = []scenario{
 	{"read-prerequisites", scenarioReadPrerequisites},
 	{"writes", scenarioWrites},
 	{"doctor", scenarioDoctor},
+	{"codemie-client", scenarioCodeMieClient},
 }
 
 // wantError fails the test unless err's message and hints are exactly these.
@@ -563,5 +564,52 @@ func scenarioDoctor(e *env) {
 	slices.Sort(perms)
 	if want := []keycloak.Permission{keycloak.ManageUsers, keycloak.ViewUsers}; err != nil || !cmp.Equal(perms, want) {
 		t.Errorf("ServiceAccountRoles = %v, %v; want %v", perms, err, want)
+	}
+}
+
+// scenarioCodeMieClient reads CodeMie's client with the mappers that reach it, and the claims
+// Keycloak would put into a user's tokens through it.
+func scenarioCodeMieClient(e *env) {
+	t := e.t
+	if e.live != nil {
+		if _, err := e.live.CodeMieClient(e.ctx, "codemie", "codemie-attributes", false); err != nil {
+			t.Fatal(err)
+		}
+		e.admin(http.MethodPost, "/partialImport", map[string]any{"ifResourceExists": "FAIL", "users": []map[string]any{{
+			"username": "alice", "enabled": true, "realmRoles": []string{"developer"},
+			"attributes": map[string][]string{"applications": {"proj-a", "proj-b"}, "applications_admin": {"proj-a"}}}}})
+	}
+	c := e.mustDial(nil)
+	live, err := c.ReadLive(e.ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Client == nil || live.Client.ClientID != "codemie" || !slices.Contains(live.Client.DefaultScopes, "codemie-attributes") {
+		t.Fatalf("CodeMie's client = %+v", live.Client)
+	}
+	var claims []string
+	for _, m := range live.Client.Mapping.Mappers {
+		if m.Scope == "codemie-attributes" {
+			claims = append(claims, m.Claim)
+		}
+	}
+	if want := []string{"applications", "applications_admin", "user_type"}; !cmp.Equal(claims, want) {
+		t.Errorf("claims mapped through codemie-attributes = %q, want %q", claims, want)
+	}
+	if len(live.Users) != 1 {
+		t.Fatalf("users = %+v", live.Users)
+	}
+	ex, err := c.ExampleClaims(e.ctx, live.Client.ID, live.Users[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, claims := range map[string]map[string]any{"access token": ex.AccessToken, "ID token": ex.IDToken, "userinfo": ex.UserInfo} {
+		if claims["preferred_username"] != "alice" || claims["applications"] != "proj-a" || claims["applications_admin"] != "proj-a" {
+			t.Errorf("%s: %v", name, claims)
+		}
+	}
+	_, err = c.ExampleClaims(e.ctx, live.Client.ID, "00000000-0000-0000-0000-000000000000")
+	if !keycloak.IsNotFound(err) {
+		t.Errorf("ExampleClaims for no such user: %v, want 404", err)
 	}
 }
