@@ -319,3 +319,43 @@ func TestLockLostOffline(t *testing.T) {
 		t.Errorf("Release = %v, want the loss", err)
 	}
 }
+
+// TestLoginRequestOffline: the client-credentials grant sends the id and secret form-encoded
+// before Basic auth, as OAuth 2 requires (a secret with '%', '+', '&' or '=' reaches Keycloak
+// intact), and the password grant sends admin-cli's form; neither puts a credential in the URL.
+func TestLoginRequestOffline(t *testing.T) {
+	e, r := offline(t, "login")
+	var got []*http.Request
+	keep := func(w http.ResponseWriter, req *http.Request) {
+		if err := req.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		got = append(got, req)
+		w.WriteHeader(http.StatusUnauthorized)
+	}
+	r.fault(loginKey, 1, keep)
+	r.fault("POST /realms/master/protocol/openid-connect/token", 1, keep)
+	r.fault("GET /realms/master", 2, status(404))
+	_, _ = e.dial(nil)
+	_, _ = e.dial(func(cfg *keycloak.Config) {
+		cfg.ClientID, cfg.ClientSecret, cfg.Username, cfg.Password = "", "", "Ops", "p&w=1%"
+	})
+	if len(got) != 2 {
+		t.Fatalf("%d logins reached the server, want 2", len(got))
+	}
+	if user, pass, ok := got[0].BasicAuth(); !ok || user != "roster" || pass != "s3cret%25%2B%26%3Dfixture" {
+		t.Errorf("client credentials: Basic %q:%q, want the form-encoded id and secret", user, pass)
+	}
+	if f := got[0].PostForm; f.Get("grant_type") != "client_credentials" || f.Has("client_secret") {
+		t.Errorf("client credentials: form %v", f)
+	}
+	if f := got[1].PostForm; f.Get("grant_type") != "password" || f.Get("client_id") != "admin-cli" ||
+		f.Get("username") != "Ops" || f.Get("password") != "p&w=1%" || got[1].Header.Get("Authorization") != "" {
+		t.Errorf("password grant: form %v", f)
+	}
+	for _, req := range got {
+		if req.URL.RawQuery != "" {
+			t.Errorf("%s %s carries a query", req.Method, req.URL)
+		}
+	}
+}

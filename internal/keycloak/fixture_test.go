@@ -483,6 +483,7 @@ func (r *replay) count(key string) int {
 func (r *replay) serve(w http.ResponseWriter, req *http.Request) {
 	key := req.Method + " " + req.URL.RequestURI()
 	body, _ := io.ReadAll(req.Body)
+	req.Body = io.NopCloser(bytes.NewReader(body)) // for a fault that reads it
 	var sent struct {
 		Description string `json:"description"`
 	}
