@@ -16,7 +16,7 @@ GO        ?= go
 KC        := scripts/keycloak.sh
 GOTEST    := $(GO) test -race -count=1 -timeout 45m
 
-.PHONY: screenshots all build vet test test-unit test-cluster test-versions release release-check test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
+.PHONY: screenshots all build vet test test-unit test-cluster test-versions release release-check test-matrix fuzz bench update-golden record-fixtures keycloak-fetch keycloak-up keycloak-down demo clean
 
 all: build
 
@@ -116,6 +116,11 @@ GOLDEN_PKGS := ./internal/schema ./internal/plan ./internal/plan/render
 update-golden:
 	$(if $(GOLDEN_PKGS),$(GOTEST) $(GOLDEN_PKGS) -update)
 	ROSTER_UPDATE_SCRIPTS=1 $(KC) run -- $(GOTEST) ./internal/cli/
+
+# record-fixtures: record the Keycloak answers the adapter's offline tests replay
+# (internal/keycloak/testdata/fixtures) from a real server; `make test` compares them with it.
+record-fixtures:
+	TOPOLOGY=dev $(KC) run -- env ROSTER_RECORD_FIXTURES=1 ROSTER_ACCEPTANCE=require $(GOTEST) -run '^TestAdapterContract$$' ./internal/keycloak/
 
 # release: the release of the commit checked out, into dist/: an archive per target (linux, darwin
 # and windows on amd64 and arm64), a CycloneDX bill of materials for each, and SHA256SUMS. The

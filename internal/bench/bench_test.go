@@ -112,17 +112,14 @@ const heapPerUser = 16 << 10
 // checkHeap stops before seeding n users into a server whose heap cannot hold them: it would
 // take the server down for everyone using it.
 func checkHeap(t testing.TB, server *keycloaktest.Server, n int) {
-	ctx := context.Background()
-	token, err := server.Token(ctx)
+	info, err := server.ServerInfo(context.Background())
 	check(t, err)
-	info, err := server.GoCloak().GetServerInfo(ctx, token)
-	check(t, err)
-	if info.MemoryInfo == nil || info.MemoryInfo.Total == nil {
+	if info.Heap == 0 {
 		return
 	}
-	if heap := int64(*info.MemoryInfo.Total); heap < int64(n)*heapPerUser {
+	if info.Heap < int64(n)*heapPerUser {
 		t.Fatalf("the server's heap of %d MB cannot hold a realm of %d users (about %d MB): start it with "+
-			"JAVA_OPTS_KC_HEAP=-Xmx3g (make bench does for the server it starts)", heap>>20, n, int64(n)*heapPerUser>>20)
+			"JAVA_OPTS_KC_HEAP=-Xmx3g (make bench does for the server it starts)", info.Heap>>20, n, int64(n)*heapPerUser>>20)
 	}
 }
 
@@ -255,7 +252,7 @@ func runPlan(b testing.TB, bin, proxyURL string, realm *keycloaktest.Realm, file
 // requests.
 func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 	ctx := context.Background()
-	token, err := realm.Server.GoCloak().LoginClient(ctx, realm.ClientID, url.QueryEscape(realm.ClientSecret), realm.Name)
+	token, err := realm.ServiceAccountToken(ctx)
 	check(b, err)
 	base := realm.Server.URL + "/admin/realms/" + realm.Name
 	var requests atomic.Int64
@@ -263,7 +260,7 @@ func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 	get := func(path string) {
 		requests.Add(1)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := floorClient.Do(req)
 		if err != nil {
 			b.Error(err)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Nerzal/gocloak/v13"
-
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 	"github.com/rosterhq/roster/internal/verify"
 )
@@ -261,10 +259,8 @@ func machine() string {
 	}
 	kc := "Keycloak (version unknown)"
 	if s, err := keycloaktest.FromEnv(); err == nil {
-		if token, err := s.Token(context.Background()); err == nil {
-			if info, err := s.GoCloak().GetServerInfo(context.Background(), token); err == nil && info.SystemInfo != nil {
-				kc = fmt.Sprintf("Keycloak %s on Java %s", gocloak.PString(info.SystemInfo.Version), gocloak.PString(info.SystemInfo.JavaVersion))
-			}
+		if info, err := s.ServerInfo(context.Background()); err == nil {
+			kc = fmt.Sprintf("Keycloak %s on Java %s", info.Version, info.JavaVersion)
 		}
 	}
 	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, %s, %s", runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, runtime.Version(), kc)

@@ -89,19 +89,8 @@ func (r *Realm) Admin(ctx context.Context, method, path string, body, result any
 	if err != nil {
 		return err
 	}
-	req := r.Server.gc.GetRequestWithBearerAuth(ctx, token)
-	if body != nil {
-		req.SetBody(body)
-	}
-	if result != nil {
-		req.SetResult(result)
-	}
-	resp, err := req.Execute(method, fmt.Sprintf("%s/admin/realms/%s%s", r.Server.URL, r.Name, path))
-	if err != nil {
+	if _, err := call(ctx, token, method, fmt.Sprintf("%s/admin/realms/%s%s", r.Server.URL, r.Name, path), body, result); err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if resp.IsError() {
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status(), resp.Body())
 	}
 	return nil
 }
