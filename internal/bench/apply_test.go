@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,7 +53,7 @@ func BenchmarkApplyCreate(b *testing.B) {
 // b.N runs of applyUsers users each.
 func rates(b *testing.B, rosterWall, rawWall time.Duration) createRow {
 	loops := float64(b.N)
-	row := createRow{roster: applyUsers / (rosterWall.Seconds() / loops), raw: applyUsers / (rawWall.Seconds() / loops)}
+	row := createRow{users: applyUsers, roster: applyUsers / (rosterWall.Seconds() / loops), raw: applyUsers / (rawWall.Seconds() / loops)}
 	b.ReportMetric(row.roster, "roster-users/s")
 	b.ReportMetric(row.raw, "raw-users/s")
 	b.ReportMetric(row.roster/row.raw, "roster/raw")
@@ -100,13 +99,13 @@ func timedApply(b *testing.B, bin string, realm *keycloaktest.Realm, content, wa
 // request to the realm's admin API with that token, failing the benchmark on a status of 300 or
 // more; the caller closes the body.
 func rawSender(b *testing.B, ctx context.Context, realm *keycloaktest.Realm) func(method, path string, body any) *http.Response {
-	token, err := realm.Server.GoCloak().LoginClient(ctx, realm.ClientID, url.QueryEscape(realm.ClientSecret), realm.Name)
+	token, err := realm.ServiceAccountToken(ctx)
 	check(b, err)
 	base := realm.Server.URL + "/admin/realms/" + realm.Name
 	return func(method, path string, body any) *http.Response {
 		data, _ := json.Marshal(body)
 		req, _ := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(data))
-		req.Header.Set("Authorization", "Bearer "+token.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		check(b, err)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-resty/resty/v2"
-
 	"github.com/rosterhq/roster/internal/model"
 )
 
@@ -21,7 +19,7 @@ import (
 // Ping sends GET /realms/{login realm} without logging in, to learn whether the server answers
 // at all: any HTTP answer will do. It fails only when none comes (a *ConnError).
 func (c *Client) Ping(ctx context.Context) error {
-	_, err := c.gc.RestyClient().R().SetContext(ctx).Get(c.baseURL() + "/realms/" + url.PathEscape(c.cfg.AuthRealm))
+	_, err := c.exchange(ctx, http.MethodGet, c.baseURL()+"/realms/"+url.PathEscape(c.cfg.AuthRealm), nil, nil)
 	if err != nil {
 		return c.unreachable(ctx, "reach "+c.cfg.URL, err)
 	}
@@ -91,12 +89,15 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 		} `json:"systemInfo"`
 	}
 	const path = "/admin/serverinfo"
-	resp, err := c.gc.GetRequestWithBearerAuth(ctx, token).SetResult(&info).Get(c.baseURL() + path)
+	resp, err := c.exchange(ctx, http.MethodGet, c.baseURL()+path, http.Header{"Authorization": {"Bearer " + token}}, nil)
 	if err != nil {
 		return "", c.transportError(ctx, http.MethodGet, path, err)
 	}
-	if resp.IsError() {
+	if resp.status >= http.StatusBadRequest {
 		return "", c.apiError(http.MethodGet, path, resp)
+	}
+	if err := json.Unmarshal(resp.body, &info); err != nil {
+		return "", &AnswerError{Method: http.MethodGet, Path: path, Status: resp.status, ContentType: resp.contentType(), Server: c.cfg.URL, Err: err}
 	}
 	return info.SystemInfo.Version, nil
 }
@@ -223,7 +224,7 @@ func (c *Client) Probe(ctx context.Context, p Permission) (bool, error) {
 
 // held interprets a probe's answer: success, or the refusal the probe was built to get (400,
 // 404), means the role is held; 403 that it is not; anything else is an error.
-func held(_ *resty.Response, err error) (bool, error) {
+func held(_ *answer, err error) (bool, error) {
 	switch statusOf(err) {
 	case 0:
 		return err == nil, err

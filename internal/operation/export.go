@@ -80,9 +80,11 @@ func Export(ctx context.Context, opts ExportOptions, deps Deps) (ExportResult, e
 	if err != nil {
 		return res, err
 	}
-	// Links cost a request per user; service accounts never have any worth exporting.
+	// Links cost a request per linked user (LinkedOnly); service accounts never have any worth
+	// exporting.
 	live, err := readLive(ctx, r, opts.Realm, keycloak.ReadOptions{
-		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, IdentityProviders: true, CodeMie: opts.CodeMie})
+		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, LinkedOnly: true,
+		IdentityProviders: true, CodeMie: opts.CodeMie})
 	if err != nil {
 		return res, err
 	}
