@@ -431,6 +431,9 @@ func (l *loader) build() *model.Config {
 	}
 	l.checkLinks()
 	cfg.Teams = l.buildTeams()
+	if len(l.userOrder) > 0 {
+		cfg.Users = make([]model.User, 0, len(l.userOrder))
+	}
 	for _, u := range l.userOrder {
 		l.finishUser(u)
 		cfg.Users = append(cfg.Users, *u.user)
@@ -917,6 +920,7 @@ func (l *loader) buildTeams() []model.Team {
 		var refs bool
 		t.Grants, refs = l.grants(td.val.get("projects"), td.path+".projects")
 		vals, nodes := td.val.get("members").strings()
+		listed := make(map[string]bool, len(vals))
 		for i, m := range vals {
 			key := strings.ToLower(m)
 			u := l.users[key]
@@ -929,9 +933,10 @@ func (l *loader) buildTeams() []model.Team {
 				}
 				continue
 			}
-			if slices.Contains(t.Members, key) {
+			if listed[key] {
 				continue
 			}
+			listed[key] = true
 			t.Members = append(t.Members, key)
 			u.user.Teams = append(u.user.Teams, td.name)
 			u.teams = append(u.teams, t.Grants)
