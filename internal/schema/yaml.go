@@ -214,7 +214,11 @@ func reportSyntax(name string, data []byte, err error, diags *diag.List) {
 	diags.Errorf(diag.Pos{File: name, Line: line}, "", "invalid YAML: %s", msg)
 }
 
-// builder turns go-yaml nodes into a tree, resolving aliases and merge keys.
+// builder turns go-yaml nodes into a tree, resolving aliases and merge keys. It takes the
+// go-yaml tree apart as it goes, dropping each child from its parent's Content once built, so
+// that the parts already converted can be collected while the rest is: the two trees of a
+// large file are never held whole at once. No node is built twice (an anchored one is built
+// once and found in anchors after), so nothing reads a dropped child.
 type builder struct {
 	file    string
 	diags   *diag.List
@@ -243,8 +247,10 @@ func (b *builder) build(y *yaml.Node) *node {
 		b.mapping(n, y)
 	case yaml.SequenceNode:
 		n.kind = seqNode
-		for _, c := range y.Content {
+		n.items = make([]*node, 0, len(y.Content))
+		for i, c := range y.Content {
 			it := b.build(c)
+			y.Content[i] = nil // see builder
 			n.items = append(n.items, it)
 			n.size = addSize(n.size, it.size)
 		}
@@ -311,10 +317,12 @@ func (b *builder) scalar(n *node, y *yaml.Node) {
 }
 
 func (b *builder) mapping(n *node, y *yaml.Node) {
-	seen := map[string]*node{}
+	seen := make(map[string]*node, len(y.Content)/2)
+	n.keys, n.vals = make([]*node, 0, len(y.Content)/2), make([]*node, 0, len(y.Content)/2)
 	var merged [][2]*node
 	for i := 0; i+1 < len(y.Content); i += 2 {
 		ky, vy := y.Content[i], y.Content[i+1]
+		y.Content[i], y.Content[i+1] = nil, nil // see builder
 		if ky.Kind == yaml.ScalarNode && ky.ShortTag() == "!!merge" {
 			merged = append(merged, b.merge(vy)...)
 			continue
