@@ -17,21 +17,57 @@ import (
 
 // checkShape validates one file's tree against the JSON Schema, reporting each error at the
 // node it concerns, then flags unquoted scalars other YAML tools read differently.
+//
+// The users are validated one at a time against the schema's definition of a user, the rest
+// of the file with an empty list of users: the generic JSON tree of one user lives only while
+// it is checked, instead of the whole file's at once, and the errors are the same ones, each
+// at the user's instance location.
 func checkShape(root *node, diags *diag.List) {
-	err := compiledSchema().Validate(toJSON(root, map[*node]any{}))
-	errored := map[string]bool{}
+	s := shapeCheck{root: root, diags: diags, errored: map[string]bool{}, memo: map[*node]any{}}
+	users := root.get("users")
+	if users == nil || users.kind != seqNode {
+		s.validate(compiledSchema(), toJSON(root, s.memo), "")
+	} else {
+		doc := make(map[string]any, len(root.keys))
+		for i, k := range root.keys {
+			if root.vals[i] == users {
+				doc[k.value] = []any{}
+				continue
+			}
+			doc[k.value] = toJSON(root.vals[i], s.memo)
+		}
+		s.validate(compiledSchema(), doc, "")
+		for i, u := range users.items {
+			s.validate(compiledUser, toJSON(u, s.memo), "/users/"+strconv.Itoa(i))
+		}
+	}
+	t := trapWalker{errored: s.errored, diags: diags, seen: map[*node]bool{}}
+	t.walk(root)
+}
+
+// shapeCheck holds what checkShape's validations share.
+type shapeCheck struct {
+	root  *node
+	diags *diag.List
+	// errored holds the instance locations (JSON pointers) the schema reported.
+	errored map[string]bool
+	memo    map[*node]any
+}
+
+// validate checks v, the value at the JSON pointer at, against sch and reports each error.
+func (s *shapeCheck) validate(sch *jsonschema.Schema, v any, at string) {
+	err := sch.Validate(v)
 	var ve *jsonschema.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		for _, e := range leaves(ve, nil) {
-			errored[e.InstanceLocation] = true
-			reportSchemaError(root, e, diags)
+			e.InstanceLocation = at + e.InstanceLocation
+			s.errored[e.InstanceLocation] = true
+			reportSchemaError(s.root, e, s.diags)
 		}
 	case err != nil:
-		diags.Errorf(diag.Pos{File: root.file}, "", "cannot validate the file: %v", err)
+		s.diags.Errorf(diag.Pos{File: s.root.file}, "", "cannot validate the file: %v", err)
 	}
-	t := trapWalker{errored: errored, diags: diags, seen: map[*node]bool{}}
-	t.walk(root, nil, nil)
 }
 
 // leaves collects the errors that have no causes: the ones that say what is wrong.
@@ -299,9 +335,18 @@ type trapWalker struct {
 	errored map[string]bool
 	diags   *diag.List
 	seen    map[*node]bool // shared subtrees are checked once
+	// at is the way from the root to the node being walked; it is spelled out only for a node
+	// that is reported, so that walking costs no allocation per node.
+	at []step
 }
 
-func (t *trapWalker) walk(n *node, toks []string, segs []string) {
+// step is one step down a tree: into a mapping's key, or a sequence's item (index ≥ 0).
+type step struct {
+	key   string
+	index int
+}
+
+func (t *trapWalker) walk(n *node) {
 	switch n.kind {
 	case mapNode, seqNode:
 		if n.shared {
@@ -311,10 +356,14 @@ func (t *trapWalker) walk(n *node, toks []string, segs []string) {
 			t.seen[n] = true
 		}
 		for i, v := range n.vals {
-			t.walk(v, append(toks, n.keys[i].value), append(segs, "."+n.keys[i].value))
+			t.at = append(t.at, step{key: n.keys[i].value, index: -1})
+			t.walk(v)
+			t.at = t.at[:len(t.at)-1]
 		}
 		for i, it := range n.items {
-			t.walk(it, append(toks, strconv.Itoa(i)), append(segs, fmt.Sprintf("[%d]", i)))
+			t.at = append(t.at, step{index: i})
+			t.walk(it)
+			t.at = t.at[:len(t.at)-1]
 		}
 		return
 	}
@@ -326,15 +375,20 @@ func (t *trapWalker) walk(n *node, toks []string, segs []string) {
 	if n.tag != "!!timestamp" && !zero && !(n.tag == "!!str" && yaml11) {
 		return
 	}
-	ptr := ""
-	for _, tok := range toks {
-		ptr += "/" + strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
+	var ptr, path strings.Builder
+	for _, st := range t.at {
+		if st.index >= 0 {
+			fmt.Fprintf(&ptr, "/%d", st.index)
+			fmt.Fprintf(&path, "[%d]", st.index)
+			continue
+		}
+		ptr.WriteString("/" + strings.ReplaceAll(strings.ReplaceAll(st.key, "~", "~0"), "/", "~1"))
+		path.WriteString("." + st.key)
 	}
-	if t.errored[ptr] {
+	if t.errored[ptr.String()] {
 		return
 	}
-	path := strings.TrimPrefix(strings.Join(segs, ""), ".")
-	switch {
+	switch path := strings.TrimPrefix(path.String(), "."); {
 	case n.tag == "!!timestamp":
 		t.diags.Errorf(n.pos(), path, "unquoted %s is a date in YAML, not a string", n.value).Hint =
 			fmt.Sprintf("quote it: \"%s\"", n.value)
