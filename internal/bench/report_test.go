@@ -154,13 +154,20 @@ func devReport() string {
 	}
 
 	w("\n## `roster validate`\n\n")
-	w("`roster validate` on the same desired-state files, offline. Target for 10,000 users: under 1 s\n")
-	w("and 200 MB.\n\n")
-	w("| users | file | wall | peak RSS |\n|---:|---:|---:|---:|\n")
-	for _, r := range report.validate {
-		w("| %s | %s | %s | %s |\n", thousands(r.users), size(r.bytes), secs(r.wall), mb(r.rssKiB))
+	w("`roster validate` offline on generated files of each size, the users written as in the seeded\n")
+	w("realms' files (internal/bench/validate_test.go). *Per doubling* is the factor wall and peak RSS\n")
+	w("grow by each time the users double, from the row above: 2.00 when the cost is linear, 4.00 when\n")
+	w("quadratic. Target: 100,000 users in under 3 s and 1 GB.\n\n")
+	w("| users | file | wall | peak RSS | wall per doubling | RSS per doubling |\n|---:|---:|---:|---:|---:|---:|\n")
+	for i, r := range report.validate {
+		wallGrowth, rssGrowth := "", ""
+		if i > 0 {
+			p := report.validate[i-1]
+			wallGrowth = fmt.Sprintf("%.2f", perDoubling(p.wall.Seconds(), r.wall.Seconds(), p.users, r.users))
+			rssGrowth = fmt.Sprintf("%.2f", perDoubling(float64(p.rssKiB), float64(r.rssKiB), p.users, r.users))
+		}
+		w("| %s | %s | %s | %s | %s | %s |\n", thousands(r.users), size(r.bytes), secs(r.wall), mb(r.rssKiB), wallGrowth, rssGrowth)
 	}
-
 	w("\n## `roster apply` creating 1,000 users\n\n")
 	w("`roster apply --auto-approve --parallelism 8` creating 1,000 developers (read-back verification\n")
 	w("included) in a fresh realm, against a raw loop making the fewest requests for the same result with\n")
