@@ -348,7 +348,7 @@ func (l *loader) collect(root *node) {
 		if l.registry == nil {
 			l.registry = map[string]bool{}
 		}
-		for i, it := range n.items {
+		for i, it := range n.kids {
 			// A malformed name stays out of the registry, so it is never suggested.
 			if s, ok := it.str(); ok && l.checkProjectName(it, s, fmt.Sprintf("projects[%d]", i)) {
 				l.registry[s] = true
@@ -356,12 +356,12 @@ func (l *loader) collect(root *node) {
 		}
 	}
 	if n := root.get("teams"); n != nil && n.kind == mapNode {
-		for i, k := range n.keys {
+		for k, v := range n.entries() {
 			if first, dup := l.teams[k.value]; dup {
 				l.diags.Errorf(k.pos(), "teams."+k.value, "team %q is already defined at %s", k.value, posString(first.key))
 				continue
 			}
-			l.teams[k.value] = &teamDef{name: k.value, key: k, val: n.vals[i], path: "teams." + k.value}
+			l.teams[k.value] = &teamDef{name: k.value, key: k, val: v, path: "teams." + k.value}
 		}
 	}
 	for i, it := range root.get("users").itemsOf() {
@@ -401,10 +401,7 @@ func (l *loader) single(root *node, key string, first **node) {
 
 // itemsOf returns a sequence's mapping items; nil for anything else.
 func (n *node) itemsOf() []*node {
-	if n == nil || n.kind != seqNode {
-		return nil
-	}
-	return n.items
+	return n.items()
 }
 
 // build applies the cross-field rules and assembles the model.
@@ -669,7 +666,7 @@ func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretR
 	if n == nil || n.kind != mapNode {
 		return nil
 	}
-	keys := len(n.keys)
+	keys := len(n.kids) / 2
 	for _, k := range extra {
 		if n.get(k) != nil {
 			keys--
@@ -787,9 +784,9 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 	u.Projects, d.refs = l.grants(n.get("projects"), path+".projects")
 	if a := n.get("attributes"); a != nil && a.kind == mapNode {
 		u.Attributes = map[string][]string{}
-		for i, k := range a.keys {
-			l.checkAttribute(k, a.vals[i], path+".attributes."+k.value, cfg.Settings.OwnerAttribute)
-			vals, _ := a.vals[i].strings()
+		for k, v := range a.entries() {
+			l.checkAttribute(k, v, path+".attributes."+k.value, cfg.Settings.OwnerAttribute)
+			vals, _ := v.strings()
 			u.Attributes[k.value] = vals
 		}
 	}

@@ -28,16 +28,16 @@ func checkShape(root *node, diags *diag.List) {
 	if users == nil || users.kind != seqNode {
 		s.validate(compiledSchema(), toJSON(root, s.memo), "")
 	} else {
-		doc := make(map[string]any, len(root.keys))
-		for i, k := range root.keys {
-			if root.vals[i] == users {
+		doc := make(map[string]any, len(root.kids)/2)
+		for k, v := range root.entries() {
+			if v == users {
 				doc[k.value] = []any{}
 				continue
 			}
-			doc[k.value] = toJSON(root.vals[i], s.memo)
+			doc[k.value] = toJSON(v, s.memo)
 		}
 		s.validate(compiledSchema(), doc, "")
-		for i, u := range users.items {
+		for i, u := range users.kids {
 			s.validate(compiledUser, toJSON(u, s.memo), "/users/"+strconv.Itoa(i))
 		}
 	}
@@ -101,10 +101,10 @@ func locate(root *node, toks []string) (n *node, path, field string) {
 			b.WriteString(t)
 		case seqNode:
 			i, err := strconv.Atoi(t)
-			if err != nil || i < 0 || i >= len(n.items) {
+			if err != nil || i < 0 || i >= len(n.kids) {
 				return nil, b.String(), field
 			}
-			n = n.items[i]
+			n = n.kids[i]
 			fmt.Fprintf(&b, "[%d]", i)
 			field = fmt.Sprintf("%s[%d]", key, i)
 		default:
@@ -142,7 +142,7 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 	switch kw {
 	case "additionalProperties":
 		props := mapKeys(sub["properties"])
-		for _, k := range n.keys {
+		for k := range n.entries() {
 			if slices.Contains(props, k.value) {
 				continue
 			}
@@ -158,8 +158,8 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 			}
 		}
 	case "required":
-		present := make([]string, 0, len(n.keys))
-		for _, k := range n.keys {
+		var present []string
+		for k := range n.entries() {
 			present = append(present, k.value)
 		}
 		for _, r := range mapStrings(sub["required"]) {
@@ -254,8 +254,8 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 	case "uniqueItems":
 		at := n
 		if m := uniqueItemsMsg.FindStringSubmatch(e.Message); m != nil {
-			if j, _ := strconv.Atoi(m[2]); j < len(n.items) {
-				at = n.items[j]
+			if j, _ := strconv.Atoi(m[2]); j < len(n.items()) {
+				at = n.items()[j]
 			}
 		}
 		errorf(at, "%s lists %s twice", field, describe(at)).Hint = "remove the duplicate"
@@ -355,12 +355,12 @@ func (t *trapWalker) walk(n *node) {
 			}
 			t.seen[n] = true
 		}
-		for i, v := range n.vals {
-			t.at = append(t.at, step{key: n.keys[i].value, index: -1})
+		for k, v := range n.entries() {
+			t.at = append(t.at, step{key: k.value, index: -1})
 			t.walk(v)
 			t.at = t.at[:len(t.at)-1]
 		}
-		for i, it := range n.items {
+		for i, it := range n.items() {
 			t.at = append(t.at, step{index: i})
 			t.walk(it)
 			t.at = t.at[:len(t.at)-1]
