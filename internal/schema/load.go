@@ -259,9 +259,12 @@ type loader struct {
 	idps         map[string]*node
 	idpOrder     []*node
 	registry     map[string]bool // nil when no file declares projects
-	teams        map[string]*teamDef
-	users        map[string]*userDef // by lowercase username
-	userOrder    []*userDef
+	// projects and aliases are the registry's names and the providers' aliases, sorted: the
+	// candidates of "did you mean", sorted once for every unknown name.
+	projects, aliases []string
+	teams             map[string]*teamDef
+	users             map[string]*userDef // by lowercase username
+	userOrder         []*userDef
 }
 
 type roleDef struct {
@@ -423,6 +426,7 @@ func (l *loader) build() *model.Config {
 		}
 		slices.Sort(cfg.Projects)
 	}
+	l.projects, l.aliases = cfg.Projects, slices.Sorted(maps.Keys(l.idps))
 	for _, u := range l.userOrder {
 		u.user = l.buildUser(u, cfg)
 	}
@@ -731,7 +735,7 @@ func (l *loader) grants(n *node, path string) (g model.Grants, refs bool) {
 			}
 			if l.registry != nil && !l.registry[s] {
 				d := l.diags.Errorf(nodes[i].pos(), p, "project %q is not in projects", s)
-				if m := didYouMean(s, slices.Sorted(maps.Keys(l.registry))); m != "" {
+				if m := didYouMean(s, l.projects); m != "" {
 					d.Hint = fmt.Sprintf("did you mean %q?", m)
 				} else {
 					d.Hint = "add it to projects"
@@ -817,7 +821,7 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 		fpath := fmt.Sprintf("%s.federatedIdentities[%d]", path, i)
 		if len(l.idps) > 0 && l.idps[fi.Provider] == nil {
 			w := l.diags.Warnf(f.get("provider").pos(), fpath+".provider", "identity provider %q is not among identityProviders", fi.Provider)
-			if m := didYouMean(fi.Provider, slices.Sorted(maps.Keys(l.idps))); m != "" {
+			if m := didYouMean(fi.Provider, l.aliases); m != "" {
 				w.Hint = fmt.Sprintf("did you mean %q?", m)
 			}
 		}

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -217,15 +218,21 @@ func quoteChar(c string) string {
 }
 
 // didYouMean returns the candidate closest to s, or "" when none is close: equal ignoring case,
-// or within an edit distance of about a third of its length.
+// or within an edit distance of about a third of its length. A list of 100,000 usernames is
+// checked for each unknown member of a team, so a candidate is dropped as soon as it cannot be
+// closer than the best so far.
 func didYouMean(s string, candidates []string) string {
 	best, bestD := "", 0
+	lower := strings.ToLower(s)
 	for _, c := range candidates {
 		if strings.EqualFold(s, c) {
 			return c
 		}
-		d := levenshtein(strings.ToLower(s), strings.ToLower(c))
-		if limit := max(1, min(len(s), len(c))/3); d <= limit && (best == "" || d < bestD) {
+		limit := max(1, min(len(s), len(c))/3)
+		if best != "" {
+			limit = min(limit, bestD-1) // only a closer one replaces it
+		}
+		if d, ok := editDistanceWithin(lower, strings.ToLower(c), limit); ok {
 			best, bestD = c, d
 		}
 	}
@@ -234,24 +241,41 @@ func didYouMean(s string, candidates []string) string {
 
 // levenshtein is the edit distance between a and b, counted in bytes.
 func levenshtein(a, b string) int {
+	d, _ := editDistanceWithin(a, b, math.MaxInt)
+	return d
+}
+
+// editDistanceWithin returns the edit distance between a and b, counted in bytes, when it is
+// at most k. Strings longer than 256 bytes are not worth comparing: their distance is taken as
+// the longer one's length, never close.
+func editDistanceWithin(a, b string, k int) (int, bool) {
 	if len(a) > 256 || len(b) > 256 {
-		return max(len(a), len(b)) // not worth comparing; never "close"
+		d := max(len(a), len(b))
+		return d, d <= k
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
+	if k < 0 || len(a)-len(b) > k || len(b)-len(a) > k {
+		return 0, false
+	}
+	var rows [2][257]int
+	prev, cur := &rows[0], &rows[1]
+	for j := 0; j <= len(b); j++ {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
 		cur[0] = i
+		least := i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			least = min(least, cur[j])
+		}
+		if least > k {
+			return 0, false // no row has a smaller minimum than the one before
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return prev[len(b)], prev[len(b)] <= k
 }
