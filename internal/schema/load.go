@@ -259,9 +259,9 @@ type loader struct {
 	idps         map[string]*node
 	idpOrder     []*node
 	registry     map[string]bool // nil when no file declares projects
-	// projects and aliases are the registry's names and the providers' aliases, sorted: the
-	// candidates of "did you mean", sorted once for every unknown name.
-	projects, aliases []string
+	// projects and aliases suggest a registered project and a provider's alias for a name
+	// that is neither, made once for every unknown name.
+	projects, aliases *suggester
 	teams             map[string]*teamDef
 	users             map[string]*userDef // by lowercase username
 	userOrder         []*userDef
@@ -426,7 +426,7 @@ func (l *loader) build() *model.Config {
 		}
 		slices.Sort(cfg.Projects)
 	}
-	l.projects, l.aliases = cfg.Projects, slices.Sorted(maps.Keys(l.idps))
+	l.projects, l.aliases = newSuggester(cfg.Projects), newSuggester(slices.Sorted(maps.Keys(l.idps)))
 	for _, u := range l.userOrder {
 		u.user = l.buildUser(u, cfg)
 	}
@@ -735,7 +735,7 @@ func (l *loader) grants(n *node, path string) (g model.Grants, refs bool) {
 			}
 			if l.registry != nil && !l.registry[s] {
 				d := l.diags.Errorf(nodes[i].pos(), p, "project %q is not in projects", s)
-				if m := didYouMean(s, l.projects); m != "" {
+				if m := l.projects.suggest(s); m != "" {
 					d.Hint = fmt.Sprintf("did you mean %q?", m)
 				} else {
 					d.Hint = "add it to projects"
@@ -821,7 +821,7 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 		fpath := fmt.Sprintf("%s.federatedIdentities[%d]", path, i)
 		if len(l.idps) > 0 && l.idps[fi.Provider] == nil {
 			w := l.diags.Warnf(f.get("provider").pos(), fpath+".provider", "identity provider %q is not among identityProviders", fi.Provider)
-			if m := didYouMean(fi.Provider, l.aliases); m != "" {
+			if m := l.aliases.suggest(fi.Provider); m != "" {
 				w.Hint = fmt.Sprintf("did you mean %q?", m)
 			}
 		}
@@ -911,10 +911,7 @@ func (l *loader) checkLinks() {
 
 // buildTeams checks teams and hands their grants to their members.
 func (l *loader) buildTeams() []model.Team {
-	usernames := make([]string, 0, len(l.userOrder))
-	for _, u := range l.userOrder {
-		usernames = append(usernames, u.username)
-	}
+	var usernames *suggester // made at the first unknown member
 	var teams []model.Team
 	for _, td := range l.teams {
 		t := model.Team{Name: td.name, Pos: td.key.pos()}
@@ -927,7 +924,14 @@ func (l *loader) buildTeams() []model.Team {
 			u := l.users[key]
 			if u == nil {
 				d := l.diags.Errorf(nodes[i].pos(), fmt.Sprintf("%s.members[%d]", td.path, i), "team %q lists %q, who is not a declared user", td.name, m)
-				if s := didYouMean(key, usernames); s != "" {
+				if usernames == nil {
+					names := make([]string, 0, len(l.userOrder))
+					for _, u := range l.userOrder {
+						names = append(names, u.username)
+					}
+					usernames = newSuggester(names)
+				}
+				if s := usernames.suggest(key); s != "" {
 					d.Hint = fmt.Sprintf("did you mean %q?", s)
 				} else {
 					d.Hint = "add the user under users"

@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -218,25 +219,138 @@ func quoteChar(c string) string {
 }
 
 // didYouMean returns the candidate closest to s, or "" when none is close: equal ignoring case,
-// or within an edit distance of about a third of its length. A list of 100,000 usernames is
-// checked for each unknown member of a team, so a candidate is dropped as soon as it cannot be
-// closer than the best so far.
+// or within an edit distance of about a third of its length.
 func didYouMean(s string, candidates []string) string {
+	return newSuggester(candidates).suggest(s)
+}
+
+// suggester answers didYouMean for many names against one list of candidates (the 100,000
+// usernames of a file, for each unknown member of a team) without comparing each name with
+// every candidate. Its answer is the one a scan of the list in order gives: the first
+// candidate equal to the name ignoring case, else the first of those at the smallest edit
+// distance (in bytes, both lowercased) within max(1, min(len(s), len(c))/3).
+type suggester struct {
+	candidates []string
+	lower      []string
+	// folded maps a candidate's case-folded form (foldKey) to its first index.
+	folded map[string]int
+	// sorted holds the indexes of the candidates in the order of their lowercase forms, so
+	// that those sharing a prefix are neighbours: the distance rows of a prefix are computed
+	// once for all of them, and all are skipped once a row shows none can be close.
+	sorted []int
+}
+
+func newSuggester(candidates []string) *suggester {
+	x := &suggester{candidates: candidates, lower: make([]string, len(candidates)),
+		folded: make(map[string]int, len(candidates)), sorted: make([]int, len(candidates))}
+	for i, c := range candidates {
+		x.lower[i] = strings.ToLower(c)
+		if _, dup := x.folded[foldKey(c)]; !dup {
+			x.folded[foldKey(c)] = i
+		}
+		x.sorted[i] = i
+	}
+	slices.SortStableFunc(x.sorted, func(a, b int) int { return strings.Compare(x.lower[a], x.lower[b]) })
+	return x
+}
+
+// foldKey is s with each rune replaced by the smallest of those equal to it ignoring case
+// (its orbit under unicode.SimpleFold), invalid bytes read as U+FFFD: two strings have the
+// same key exactly when strings.EqualFold holds between them.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
+
+func (x *suggester) suggest(s string) string {
+	if i, ok := x.folded[foldKey(s)]; ok {
+		return x.candidates[i]
+	}
+	q := strings.ToLower(s)
+	type hit struct{ i, d int }
+	var found []hit
+	consider := func(i, d int) {
+		if d <= max(1, min(len(s), len(x.candidates[i]))/3) {
+			found = append(found, hit{i, d})
+		}
+	}
+	// rows[j] is the last row of the edit-distance table for the first j bytes of prev.
+	rows := [][]int{make([]int, len(q)+1)}
+	for j := range rows[0] {
+		rows[0][j] = j
+	}
+	prev, valid := "", 0
+	bound := max(1, len(s)/3) // no candidate's limit is larger
+	for k := 0; k < len(x.sorted); k++ {
+		i := x.sorted[k]
+		c := x.lower[i]
+		if len(q) > 256 || len(c) > 256 {
+			if d, ok := editDistanceWithin(q, c, bound); ok {
+				consider(i, d)
+			}
+			continue
+		}
+		j := min(valid, commonPrefix(prev, c))
+		prev = c
+		for ; j < len(c); j++ {
+			if len(rows) <= j+1 {
+				rows = append(rows, make([]int, len(q)+1))
+			}
+			if least := nextRow(rows[j], rows[j+1], q, c[j]); least > bound {
+				break
+			}
+		}
+		valid = j
+		if j < len(c) {
+			// No candidate starting with c[:j+1] comes within bound: skip them all.
+			block := c[:j+1]
+			k += sort.Search(len(x.sorted)-k, func(n int) bool { return !strings.HasPrefix(x.lower[x.sorted[k+n]], block) }) - 1
+			continue
+		}
+		consider(i, rows[len(c)][len(q)])
+	}
+	// Replay the close ones in the list's order, as a scan keeps the closest so far (an empty
+	// candidate counts as none kept).
+	slices.SortFunc(found, func(a, b hit) int { return a.i - b.i })
 	best, bestD := "", 0
-	lower := strings.ToLower(s)
-	for _, c := range candidates {
-		if strings.EqualFold(s, c) {
-			return c
-		}
-		limit := max(1, min(len(s), len(c))/3)
-		if best != "" {
-			limit = min(limit, bestD-1) // only a closer one replaces it
-		}
-		if d, ok := editDistanceWithin(lower, strings.ToLower(c), limit); ok {
-			best, bestD = c, d
+	for _, f := range found {
+		if best == "" || f.d < bestD {
+			best, bestD = x.candidates[f.i], f.d
 		}
 	}
 	return best
+}
+
+// commonPrefix is the length of the longest common prefix of a and b, in bytes.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// nextRow fills cur, the row of the edit-distance table between q and a string one byte (c)
+// longer than prev's, and returns its minimum, which no later row goes below.
+func nextRow(prev, cur []int, q string, c byte) int {
+	cur[0] = prev[0] + 1
+	least := cur[0]
+	for j := 1; j <= len(q); j++ {
+		cost := 1
+		if q[j-1] == c {
+			cost = 0
+		}
+		cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		least = min(least, cur[j])
+	}
+	return least
 }
 
 // levenshtein is the edit distance between a and b, counted in bytes.

@@ -23,20 +23,28 @@ func TestDidYouMeanMatchesFullComparison(t *testing.T) {
 		return best
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	word := func() string {
-		const letters = "abcAB01-é"
+	letters := []string{"a", "b", "c", "A", "B", "0", "1", "-", "é", "\u212A", "ſ", "\xff"}
+	word := func(n int) string {
 		var b strings.Builder
-		for range r.IntN(9) {
-			b.WriteString(string([]rune(letters)[r.IntN(9)]))
+		for range r.IntN(n) {
+			b.WriteString(letters[r.IntN(len(letters))])
 		}
 		return b.String()
 	}
-	for range 2000 {
-		candidates := make([]string, r.IntN(12))
-		for i := range candidates {
-			candidates[i] = word()
+	for range 5000 {
+		// Half the lists share a stem, so that candidates share long prefixes.
+		stem := ""
+		if r.IntN(2) == 0 {
+			stem = word(12)
 		}
-		s := word()
+		candidates := make([]string, r.IntN(40))
+		for i := range candidates {
+			candidates[i] = stem + word(5)
+		}
+		s := stem + word(5)
+		if r.IntN(3) == 0 {
+			s = word(12)
+		}
 		if got, want := didYouMean(s, candidates), full(s, candidates); got != want {
 			t.Fatalf("didYouMean(%q, %q) = %q, comparing in full gives %q", s, candidates, got, want)
 		}
