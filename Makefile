@@ -14,7 +14,7 @@ TOPOLOGY ?= dev
 
 GO        ?= go
 KC        := scripts/keycloak.sh
-GOTEST    := $(GO) test -count=1 -timeout 45m
+GOTEST    := $(GO) test -race -count=1 -timeout 45m
 
 .PHONY: screenshots all build vet test test-unit test-cluster test-versions release release-check test-matrix fuzz bench update-golden keycloak-fetch keycloak-up keycloak-down demo clean
 

@@ -102,12 +102,12 @@ func TestPolicyAndRoleChangesCarryTheirAfter(t *testing.T) {
 		{
 			Addr: AddrPolicy, Action: Update,
 			Policy: &PolicyChange{Before: model.PolicyAdminEdit, After: model.PolicyEnabled},
-			Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "ADMIN_EDIT", After: "ENABLED"}},
+			Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: NameValue("ADMIN_EDIT"), After: NameValue("ENABLED")}},
 		},
 		{
 			Addr: Address{KindRole, "admin"}, Action: Update,
 			Role:   &RoleChange{Before: &model.RealmRole{Name: "admin"}, After: &model.RealmRole{Name: "admin", Description: "CodeMie Admin"}},
-			Fields: []FieldChange{{Name: "description", Before: "(none)", After: `"CodeMie Admin"`}},
+			Fields: []FieldChange{{Name: "description", Before: Value{}, After: StringValue("CodeMie Admin")}},
 		},
 		{
 			Addr: Address{KindRole, "developer"}, Action: Create,

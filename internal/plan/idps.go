@@ -63,13 +63,13 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 			ProviderID: "oidc", Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
 		var fields []FieldChange
 		if p.DisplayName != "" {
-			fields = append(fields, FieldChange{Name: "displayName", After: strconv.Quote(p.DisplayName)})
+			fields = append(fields, FieldChange{Name: "displayName", After: StringValue(p.DisplayName)})
 		}
-		fields = append(fields, FieldChange{Name: "enabled", After: strconv.FormatBool(n.Enabled)})
+		fields = append(fields, FieldChange{Name: "enabled", After: BoolValue(n.Enabled)})
 		for _, k := range idpKeys(p) {
 			if k.want != "" {
 				n.Config[k.key] = k.want
-				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
+				fields = append(fields, FieldChange{Name: k.key, After: idpValue(k.key, k.want)})
 			}
 		}
 		n.SetConfig(n.Config)
@@ -87,11 +87,11 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 	var fields []FieldChange
 	if p.DisplayName != "" && p.DisplayName != live.DisplayName {
 		upd.DisplayName = &p.DisplayName
-		fields = append(fields, FieldChange{Name: "displayName", Before: formatString(live.DisplayName), After: strconv.Quote(p.DisplayName)})
+		fields = append(fields, FieldChange{Name: "displayName", Before: OptionalString(live.DisplayName), After: StringValue(p.DisplayName)})
 	}
 	if p.Enabled != nil && *p.Enabled != live.Enabled {
 		upd.Enabled = p.Enabled
-		fields = append(fields, FieldChange{Name: "enabled", Before: strconv.FormatBool(live.Enabled), After: strconv.FormatBool(*p.Enabled)})
+		fields = append(fields, FieldChange{Name: "enabled", Before: BoolValue(live.Enabled), After: BoolValue(*p.Enabled)})
 	}
 	for _, k := range idpKeys(p) {
 		if have := live.Config[k.key]; k.want != "" && have != k.want {
@@ -99,13 +99,13 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 				upd.Config = map[string]string{}
 			}
 			upd.Config[k.key] = k.want
-			fields = append(fields, FieldChange{Name: k.key, Before: formatIdPValue(k.key, have), After: formatIdPValue(k.key, k.want)})
+			fields = append(fields, FieldChange{Name: k.key, Before: idpValue(k.key, have), After: idpValue(k.key, k.want)})
 		}
 	}
 	var moved []string
 	for _, kv := range p.Endpoints.Config() {
 		if have := live.Config[kv.Key]; kv.Value != "" && have != kv.Value {
-			moved = append(moved, fmt.Sprintf("%s %s → %s", kv.Key, formatIdPValue(kv.Key, have), formatIdPValue(kv.Key, kv.Value)))
+			moved = append(moved, fmt.Sprintf("%s %s → %s", kv.Key, formatString(have), formatString(kv.Value)))
 		}
 	}
 	if len(moved) > 0 {
@@ -141,16 +141,14 @@ func endpointHosts(e model.Endpoints) []string {
 	return slices.Compact(hosts)
 }
 
-// formatIdPValue shows a provider configuration value: names and URLs quoted, booleans and sync
-// modes bare, an absent value as (none).
-func formatIdPValue(key, v string) string {
-	switch {
-	case v == "":
-		return "(none)"
-	case key == "syncMode" || key == "useJwksUrl" || key == "validateSignature":
-		return v
+// idpValue is a provider's or a provider mapper's configuration value: sync modes and the
+// flags Keycloak stores as "true" or "false" are names, everything else (names people chose,
+// URLs) strings; "" is absent.
+func idpValue(key, v string) Value {
+	if key == "syncMode" || key == "useJwksUrl" || key == "validateSignature" {
+		return OptionalName(v)
 	}
-	return strconv.Quote(v)
+	return OptionalString(v)
 }
 
 // idpMapperTypes are Keycloak's mapper ids of the mapper types the files name.
@@ -188,10 +186,10 @@ func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityP
 		}
 		if lm == nil {
 			after := model.LiveIdentityProviderMapper{Name: m.Name, Type: typ, Config: map[string]string{}}
-			fields := []FieldChange{{Name: "type", After: typ}}
+			fields := []FieldChange{{Name: "type", After: NameValue(typ)}}
 			for _, k := range idpMapperKeys(m) {
 				after.Config[k.key] = k.want
-				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
+				fields = append(fields, FieldChange{Name: k.key, After: idpValue(k.key, k.want)})
 			}
 			after.SetConfig(after.Config)
 			out = append(out, Change{Addr: addr, Action: Create, Fields: fields, IdPMapper: &IdPMapperChange{Alias: p.Alias, After: after}})
@@ -203,12 +201,12 @@ func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityP
 		}
 		var fields []FieldChange
 		if lm.Type != typ {
-			fields = append(fields, FieldChange{Name: "type", Before: lm.Type, After: typ})
+			fields = append(fields, FieldChange{Name: "type", Before: NameValue(lm.Type), After: NameValue(typ)})
 		}
 		for _, k := range idpMapperKeys(m) {
 			if have := lm.Config[k.key]; have != k.want {
 				after.Config[k.key] = k.want
-				fields = append(fields, FieldChange{Name: k.key, Before: formatIdPValue(k.key, have), After: formatIdPValue(k.key, k.want)})
+				fields = append(fields, FieldChange{Name: k.key, Before: idpValue(k.key, have), After: idpValue(k.key, k.want)})
 			}
 		}
 		if len(fields) == 0 {

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -48,9 +47,9 @@ func (b *builder) tokenMappers() []Change {
 			// Keycloak puts new User Attribute mappers into token introspection as well.
 			cfg["introspection.token.claim"] = "true"
 			after := mapperFromConfig(model.LiveTokenMapper{Name: attr, ProtocolMapper: model.ProtocolMapperUserAttribute}, cfg)
-			fields := []FieldChange{{Name: "clientScope", After: strconv.Quote(scope.Name)}}
+			fields := []FieldChange{{Name: "clientScope", After: StringValue(scope.Name)}}
 			for _, k := range tokenMapperFields {
-				fields = append(fields, FieldChange{Name: k, After: formatConfig(k, want[k])})
+				fields = append(fields, FieldChange{Name: k, After: configValue(k, want[k])})
 			}
 			out = append(out, Change{Addr: addr, Action: Create, Fields: fields,
 				TokenMapper: &TokenMapperChange{Scope: scope.Name, ScopeID: scope.ID, After: after}})
@@ -58,7 +57,7 @@ func (b *builder) tokenMappers() []Change {
 		}
 		var fields []FieldChange
 		if live.ProtocolMapper != model.ProtocolMapperUserAttribute {
-			fields = append(fields, FieldChange{Name: "protocolMapper", Before: live.ProtocolMapper, After: model.ProtocolMapperUserAttribute})
+			fields = append(fields, FieldChange{Name: "protocolMapper", Before: NameValue(live.ProtocolMapper), After: NameValue(model.ProtocolMapperUserAttribute)})
 		}
 		cfg := make(map[string]string, len(live.Config)+len(want))
 		for k, v := range live.Config {
@@ -69,7 +68,7 @@ func (b *builder) tokenMappers() []Change {
 				continue // an absent multivalued is false
 			}
 			cfg[k] = want[k]
-			fields = append(fields, FieldChange{Name: k, Before: formatConfig(k, live.Config[k]), After: formatConfig(k, want[k])})
+			fields = append(fields, FieldChange{Name: k, Before: configValue(k, live.Config[k]), After: configValue(k, want[k])})
 		}
 		if len(fields) == 0 {
 			continue
@@ -91,16 +90,13 @@ func mapperFromConfig(m model.LiveTokenMapper, cfg map[string]string) model.Live
 	return m
 }
 
-// formatConfig shows a mapper configuration value: booleans and the JSON type bare, names
-// quoted, an absent value as (none).
-func formatConfig(key, v string) string {
-	switch {
-	case v == "":
-		return "(none)"
-	case key == "user.attribute" || key == "claim.name":
-		return strconv.Quote(v)
+// configValue is a mapper configuration value: the attribute and the claim are strings, the
+// flags and the JSON type (which Keycloak stores as text) names; "" is absent.
+func configValue(key, v string) Value {
+	if key == "user.attribute" || key == "claim.name" {
+		return OptionalString(v)
 	}
-	return v
+	return OptionalName(v)
 }
 
 // mappingAfter is the token mapping that reaches CodeMie's client once changes are applied: the

@@ -51,9 +51,9 @@ func TestTokenMappersCorrectOnlyRosterKeys(t *testing.T) {
 		t.Errorf("update addresses mapper %q of scope %q, want a of sid", c.TokenMapper.After.ID, c.TokenMapper.ScopeID)
 	}
 	wantFields := []FieldChange{
-		{Name: "user.attribute", Before: `"apps"`, After: `"applications"`},
-		{Name: "jsonType.label", Before: "JSON", After: "String"},
-		{Name: "access.token.claim", Before: "false", After: "true"},
+		{Name: "user.attribute", Before: StringValue("apps"), After: StringValue("applications")},
+		{Name: "jsonType.label", Before: NameValue("JSON"), After: NameValue("String")},
+		{Name: "access.token.claim", Before: NameValue("false"), After: NameValue("true")},
 	}
 	if diff := cmp.Diff(wantFields, c.Fields); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)

@@ -464,9 +464,11 @@ func (l *loader) buildSettings() model.Settings {
 	}
 	if v, ok := n.get("maxRemovals").integer(); ok {
 		s.MaxRemovals = v
+		l.warnRaisedLimit(n.get("maxRemovals"), "maxRemovals", v, model.DefaultMaxRemovals, "remove up to %d users")
 	}
 	if v, ok := n.get("maxAccessLosses").integer(); ok {
 		s.MaxAccessLosses = v
+		l.warnRaisedLimit(n.get("maxAccessLosses"), "maxAccessLosses", v, model.DefaultMaxAccessLosses, "take access from up to %d users")
 	}
 	if v, ok := n.get("ownerAttribute").str(); ok {
 		s.OwnerAttribute = v
@@ -510,6 +512,17 @@ func (l *loader) buildSettings() model.Settings {
 			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use (default admin and developer)"
 	}
 	return s
+}
+
+// warnRaisedLimit calls out a guard's limit set above its default. The limit lives in the file a
+// pull request edits, so the same pull request could raise it together with the removals it is
+// meant to stop; the warning puts that in front of the reviewer.
+func (l *loader) warnRaisedLimit(n *node, key string, v, dflt int, allows string) {
+	if v <= dflt {
+		return
+	}
+	l.diags.Warnf(n.pos(), "settings."+key, "settings.%s is %d, above the default %d: a plan may "+allows+" without --allow-mass-removal",
+		key, v, dflt, v).Hint = "check that raising it is intended; for one large change keep the default and pass --allow-mass-removal to that run"
 }
 
 func (l *loader) buildRoles(cm model.CodeMie) []model.RealmRole {
