@@ -98,7 +98,7 @@ func (o *exportOptions) check() error {
 		return withHint(errors.New("--out and --split cannot be combined"), "use --out FILE for one file or --split DIR for a directory")
 	}
 	for _, r := range o.Roles {
-		if !slices.Contains(model.OwnedRoles, model.Role(r)) {
+		if !slices.Contains(model.OwnedRoles(), model.Role(r)) {
 			return withHint(fmt.Errorf("unknown role %q", r), "use --role admin or --role developer")
 		}
 	}

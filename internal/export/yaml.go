@@ -148,7 +148,7 @@ func (e *Export) prerequisites(root *yaml.Node) {
 	}
 	roles := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, r := range e.live.Roles {
-		if !slices.Contains(model.OwnedRoles, model.Role(r.Name)) {
+		if !slices.Contains(model.OwnedRoles(), model.Role(r.Name)) {
 			continue
 		}
 		n := &yaml.Node{Kind: yaml.MappingNode}

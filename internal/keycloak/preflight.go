@@ -143,6 +143,17 @@ const (
 	ManageIdentityProviders Permission = "manage-identity-providers"
 )
 
+// ViewPermissions are the view roles roster uses: all a plan needs. Each call returns a new slice.
+func ViewPermissions() []Permission {
+	return []Permission{ViewUsers, ViewRealm, ViewClients, ViewIdentityProviders}
+}
+
+// ManagePermissions are the manage roles roster uses, which let it write: what apply needs beyond
+// ViewPermissions. Each call returns a new slice.
+func ManagePermissions() []Permission {
+	return []Permission{ManageUsers, ManageRealm, ManageClients, ManageIdentityProviders}
+}
+
 // noSuchID is a user and mapper id no Keycloak generates (it issues random UUIDs).
 const noSuchID = "00000000-0000-0000-0000-000000000000"
 
@@ -224,23 +235,8 @@ func held(_ *resty.Response, err error) (bool, error) {
 	return false, err
 }
 
-// UserProfile is the part of the realm's user-profile configuration `roster doctor` looks at.
-type UserProfile struct {
-	// Policy is the unmanaged-attribute policy; PolicyDisabled when the field is absent.
-	Policy model.Policy
-	// Attributes are the declared (managed) attributes, by name.
-	Attributes map[string]ProfileAttribute
-}
-
-// ProfileAttribute is a declared user-profile attribute's permissions: who may view and edit it,
-// "admin" and/or "user".
-type ProfileAttribute struct {
-	View []string
-	Edit []string
-}
-
 // ReadUserProfile reads the realm's user-profile configuration.
-func (c *Client) ReadUserProfile(ctx context.Context) (UserProfile, error) {
+func (c *Client) ReadUserProfile(ctx context.Context) (model.UserProfile, error) {
 	var rep struct {
 		Policy     string `json:"unmanagedAttributePolicy"`
 		Attributes []struct {
@@ -252,14 +248,14 @@ func (c *Client) ReadUserProfile(ctx context.Context) (UserProfile, error) {
 		} `json:"attributes"`
 	}
 	if _, err := c.do(ctx, http.MethodGet, "/users/profile", nil, &rep); err != nil {
-		return UserProfile{}, err
+		return model.UserProfile{}, err
 	}
-	up := UserProfile{Policy: model.Policy(rep.Policy), Attributes: make(map[string]ProfileAttribute, len(rep.Attributes))}
+	up := model.UserProfile{Policy: model.Policy(rep.Policy), Attributes: make(map[string]model.ProfileAttribute, len(rep.Attributes))}
 	if up.Policy == "" {
 		up.Policy = model.PolicyDisabled
 	}
 	for _, a := range rep.Attributes {
-		up.Attributes[a.Name] = ProfileAttribute{View: a.Permissions.View, Edit: a.Permissions.Edit}
+		up.Attributes[a.Name] = model.ProfileAttribute{View: a.Permissions.View, Edit: a.Permissions.Edit}
 	}
 	return up, nil
 }

@@ -66,10 +66,10 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
 		users   []userRep
-		members = make(map[model.Role][]member, len(model.OwnedRoles))
+		members = make(map[model.Role][]member, len(model.OwnedRoles()))
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		errs    = make([]error, 7+len(model.OwnedRoles))
+		errs    = make([]error, 7+len(model.OwnedRoles()))
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
@@ -88,7 +88,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		return err
 	})
 	run(6, func() (err error) { live.Login, err = c.readLogin(ctx); return err })
-	for i, role := range model.OwnedRoles {
+	for i, role := range model.OwnedRoles() {
 		run(7+i, func() error {
 			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
 			mu.Lock()
@@ -109,7 +109,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	}
 
 	roleOf := make(map[string][]model.Role)
-	for _, role := range model.OwnedRoles { // fixed order keeps LiveUser.Roles sorted
+	for _, role := range model.OwnedRoles() { // fixed order keeps LiveUser.Roles sorted
 		for _, m := range members[role] {
 			roleOf[m.ID] = append(roleOf[m.ID], role)
 		}
@@ -222,7 +222,7 @@ func (c *Client) userListingProblem(ctx context.Context, users []userRep, member
 	for _, u := range users {
 		listed[u.ID] = true
 	}
-	for _, role := range model.OwnedRoles {
+	for _, role := range model.OwnedRoles() {
 		for _, m := range members[role] {
 			if !listed[m.ID] && !strings.HasPrefix(strings.ToLower(m.Username), "service-account-") {
 				return fmt.Sprintf("user %q holds realm role %s but is not in the user listing", m.Username, c.cfg.CodeMie.RoleName(role)), nil
@@ -283,26 +283,15 @@ func (c *Client) Policy(ctx context.Context) (model.Policy, error) {
 // readProfile reads the realm's unmanaged-attribute policy and the attributes its user profile
 // declares, each with whether users may edit it.
 func (c *Client) readProfile(ctx context.Context) (model.Policy, map[string]bool, error) {
-	var up struct {
-		Policy     string `json:"unmanagedAttributePolicy"`
-		Attributes []struct {
-			Name        string `json:"name"`
-			Permissions struct {
-				Edit []string `json:"edit"`
-			} `json:"permissions"`
-		} `json:"attributes"`
-	}
-	if _, err := c.do(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
+	up, err := c.ReadUserProfile(ctx)
+	if err != nil {
 		return "", nil, err
 	}
 	declared := make(map[string]bool, len(up.Attributes))
-	for _, a := range up.Attributes {
-		declared[a.Name] = slices.Contains(a.Permissions.Edit, "user")
+	for name, a := range up.Attributes {
+		declared[name] = a.UserEdits()
 	}
-	if up.Policy == "" {
-		return model.PolicyDisabled, declared, nil
-	}
-	return model.Policy(up.Policy), declared, nil
+	return up.Policy, declared, nil
 }
 
 func (c *Client) readLinks(ctx context.Context, userID string) ([]model.FederatedIdentity, error) {

@@ -100,7 +100,7 @@ func TestPolicyAndRoleChangesCarryTheirAfter(t *testing.T) {
 	}
 	want := []Change{
 		{
-			Addr: AddrPolicy, Action: Update,
+			Addr: AddrPolicy(), Action: Update,
 			Policy: &PolicyChange{Before: model.PolicyAdminEdit, After: model.PolicyEnabled},
 			Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: NameValue("ADMIN_EDIT"), After: NameValue("ENABLED")}},
 		},
@@ -148,7 +148,7 @@ func TestSummaryAndActions(t *testing.T) {
 		a            Address
 		str, display string
 	}{
-		{AddrPolicy, "realm.unmanagedAttributePolicy", "realm.unmanagedAttributePolicy"},
+		{AddrPolicy(), "realm.unmanagedAttributePolicy", "realm.unmanagedAttributePolicy"},
 		{Address{KindRole, "developer"}, "role.developer", `role "developer"`},
 		{Address{KindUser, "john.doe@corp.com"}, "user.john.doe@corp.com", `user "john.doe@corp.com"`},
 	} {

@@ -101,10 +101,10 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		effective = policyChange.Policy.After
 	}
 	if writers := countAttributeWrites(userChanges); writers > 0 {
-		if !allowsAdminWrites(effective) {
+		if !effective.AdminWrites() {
 			return nil, &PolicyError{Realm: cfg.Realm, Policy: effective, Users: writers}
 		}
-		if !allowsAdminWrites(policy) {
+		if !policy.AdminWrites() {
 			b.note("the unmanaged-attribute policy changes from %s to %s first: Keycloak would drop the attributes this plan writes under %s",
 				policy, effective, policy)
 		}
@@ -178,10 +178,10 @@ func (b *builder) policy(live model.Policy) *Change {
 		return nil
 	}
 	return &Change{
-		Addr:   AddrPolicy,
+		Addr:   AddrPolicy(),
 		Action: Update,
 		Policy: &PolicyChange{Before: live, After: want},
-		Fields: []FieldChange{{Name: AddrPolicy.Name, Before: NameValue(string(live)), After: NameValue(string(want))}},
+		Fields: []FieldChange{{Name: AddrPolicy().Name, Before: NameValue(string(live)), After: NameValue(string(want))}},
 	}
 }
 
@@ -258,9 +258,6 @@ func (b *builder) untouchable(lu *model.LiveUser) string {
 	return ""
 }
 
-// codemieAttrs are the CodeMie attributes in the order fields show them.
-var codemieAttrs = []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}
-
 func (b *builder) create(u *model.User) Change {
 	nu := &model.NewUser{Username: u.Username, Enabled: true, Attributes: map[string][]string{}}
 	var fields []FieldChange
@@ -287,7 +284,7 @@ func (b *builder) create(u *model.User) Change {
 	}
 	add("role", RolesValue([]string{b.live.CodeMie.RoleName(u.Role)}))
 	desired := u.Access.Attributes()
-	for _, k := range codemieAttrs {
+	for _, k := range model.CodeMieAttributes() {
 		if v := desired[k]; v != nil {
 			nu.Attributes[k] = v
 			add(k, AttributeValue(v))
@@ -351,7 +348,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		diff(&own, "requiredActions", ListValue(lu.RequiredActions), ListValue(ra))
 	}
 
-	for _, r := range model.OwnedRoles {
+	for _, r := range model.OwnedRoles() {
 		has, want := slices.Contains(lu.Roles, r), r == u.Role
 		switch {
 		case want && !has:
@@ -364,7 +361,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		diff(&access, "role", RolesValue(b.live.CodeMie.RoleNames(lu.Roles)), RolesValue([]string{b.live.CodeMie.RoleName(u.Role)}))
 	}
 	desired := u.Access.Attributes()
-	for _, k := range codemieAttrs {
+	for _, k := range model.CodeMieAttributes() {
 		if !storedAs(k, lu.Attributes[k], desired[k]) {
 			setAttr(&uc.Patch, k, desired[k])
 			diff(&access, k, AttributeValue(lu.Attributes[k]), AttributeValue(desired[k]))
@@ -412,7 +409,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 // write as want. A user_type of exactly "regular" stands for the absent value: it is CodeMie's
 // default, written by CodeMie's own tooling, and rewriting it would change nothing.
 func storedAs(key string, have, want []string) bool {
-	if key == model.AttrUserType && want == nil && slices.Equal(have, []string{"regular"}) {
+	if key == model.AttrUserType && want == nil && slices.Equal(have, []string{model.UserTypeRegular}) {
 		return true
 	}
 	return slices.Equal(have, want)
@@ -484,11 +481,6 @@ func (b *builder) guard(removals []Change, opts Options) error {
 		names[i] = c.Addr.Name
 	}
 	return &MassRemovalError{Removals: n, LiveUsers: liveUsers, MaxRemovals: maxN, MaxPercent: pct, Users: names}
-}
-
-// allowsAdminWrites reports whether an administrator can store unmanaged attributes under p.
-func allowsAdminWrites(p model.Policy) bool {
-	return p == model.PolicyEnabled || p == model.PolicyAdminEdit
 }
 
 // countAttributeWrites counts the user changes that write attributes.

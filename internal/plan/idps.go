@@ -30,7 +30,7 @@ func idpKeys(p model.IdentityProvider) []idpKey {
 	if p.Scopes != nil {
 		keys = append(keys, idpKey{"defaultScope", strings.Join(p.Scopes, " ")})
 	}
-	return append(keys, idpKey{"syncMode", p.SyncMode})
+	return append(keys, idpKey{"syncMode", string(p.SyncMode)})
 }
 
 // identityProviders returns, by alias, the creations and updates of the declared identity
@@ -43,7 +43,7 @@ func (b *builder) identityProviders(rotate bool) []Change {
 		var live *model.LiveIdentityProvider
 		if i >= 0 {
 			live = &b.live.IdentityProviders[i]
-			if live.ProviderID != "oidc" {
+			if live.ProviderID != model.ProviderOIDC {
 				b.note("identity provider %q is of type %s, not OpenID Connect (oidc): roster leaves it and its mappers alone", p.Alias, live.ProviderID)
 				continue
 			}
@@ -60,7 +60,7 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 	addr := Address{Kind: KindIdentityProvider, Name: p.Alias}
 	if live == nil {
 		n := &model.LiveIdentityProvider{Alias: p.Alias, DisplayName: p.DisplayName, Enabled: p.Enabled == nil || *p.Enabled,
-			ProviderID: "oidc", Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
+			ProviderID: model.ProviderOIDC, Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
 		var fields []FieldChange
 		if p.DisplayName != "" {
 			fields = append(fields, FieldChange{Name: "displayName", After: StringValue(p.DisplayName)})
@@ -151,24 +151,14 @@ func idpValue(key, v string) Value {
 	return OptionalString(v)
 }
 
-// idpMapperTypes are Keycloak's mapper ids of the mapper types the files name.
-var idpMapperTypes = map[string]string{
-	"hardcoded-role":     model.IdPMapperHardcodedRole,
-	"attribute-importer": model.IdPMapperAttributeImporter,
-}
-
 // idpMapperKeys are the mapper configuration keys roster manages, in the order fields show
 // them, with the value m asks for.
 func idpMapperKeys(m model.IdentityProviderMapper) []idpKey {
 	keys := []idpKey{{"role", m.Role}}
-	if m.Type == "attribute-importer" {
+	if m.Type == model.AttributeImporter {
 		keys = []idpKey{{"claim", m.Claim}, {"user.attribute", m.Attribute}}
 	}
-	sync := m.SyncMode
-	if sync == "" {
-		sync = "INHERIT"
-	}
-	return append(keys, idpKey{"syncMode", sync})
+	return append(keys, idpKey{"syncMode", string(m.SyncMode.Effective(model.SyncInherit))})
 }
 
 // idpMappers returns the creations and corrections of a provider's declared mappers, by name.
@@ -179,7 +169,7 @@ func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityP
 	var out []Change
 	for _, m := range mappers {
 		addr := Address{Kind: KindIdentityProviderMapper, Name: p.Alias + "/" + m.Name}
-		typ := idpMapperTypes[m.Type]
+		typ := m.Type.ProviderID()
 		var lm *model.LiveIdentityProviderMapper
 		if live != nil {
 			lm = live.Mapper(m.Name)

@@ -35,7 +35,7 @@ type Address struct {
 }
 
 // AddrPolicy is the address of the realm's unmanaged-attribute policy.
-var AddrPolicy = Address{Kind: KindRealm, Name: "unmanagedAttributePolicy"}
+func AddrPolicy() Address { return Address{Kind: KindRealm, Name: "unmanagedAttributePolicy"} }
 
 // String is the address as "kind.name": "realm.unmanagedAttributePolicy", "role.developer",
 // "user.bob". Names may contain dots; the kind ends at the first one.

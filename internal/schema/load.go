@@ -449,7 +449,7 @@ func (l *loader) buildSettings() model.Settings {
 	n := l.settings
 	if v, ok := n.get("unmanagedAttributePolicy").str(); ok {
 		s.UnmanagedAttributePolicy = model.Policy(v)
-		if s.UnmanagedAttributePolicy == model.PolicyDisabled || s.UnmanagedAttributePolicy == model.PolicyAdminView {
+		if p := s.UnmanagedAttributePolicy; p.Known() && !p.AdminWrites() {
 			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy",
 				"with unmanagedAttributePolicy %s Keycloak does not store the applications attributes roster writes", v).Hint =
 				"use ADMIN_EDIT"
@@ -532,7 +532,7 @@ func (l *loader) buildRoles(cm model.CodeMie) []model.RealmRole {
 		desc, _ := def.desc.str()
 		roles = append(roles, model.RealmRole{Name: name, Description: desc, Pos: def.item.pos()})
 	}
-	for _, r := range model.OwnedRoles {
+	for _, r := range model.OwnedRoles() {
 		if name := cm.RoleName(r); l.roles[name] == nil {
 			roles = append(roles, model.RealmRole{Name: name})
 		}
@@ -547,7 +547,7 @@ func (l *loader) buildTokenMappers() *model.TokenMappers {
 		return nil
 	}
 	tm := &model.TokenMappers{ClientScope: "profile", Pos: n.pos(),
-		Attributes: []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}}
+		Attributes: model.CodeMieAttributes()}
 	if v, ok := n.get("clientScope").str(); ok {
 		tm.ClientScope = v
 	}
@@ -604,7 +604,8 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 		idp.ClientID, _ = n.get("clientId").str()
 		idp.ClientSecret = l.secretRef(n.get("clientSecret"), path+".clientSecret")
 		idp.Scopes, _ = n.get("scopes").strings()
-		idp.SyncMode, _ = n.get("syncMode").str()
+		sync, _ := n.get("syncMode").str()
+		idp.SyncMode = model.SyncMode(sync)
 		names := map[string]*node{}
 		for j, m := range n.get("mappers").itemsOf() {
 			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j), n.get("syncMode"))
@@ -626,28 +627,30 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 func (l *loader) buildMapper(m *node, path string, providerSync *node) model.IdentityProviderMapper {
 	var mp model.IdentityProviderMapper
 	mp.Name, _ = m.get("name").str()
-	mp.Type, _ = m.get("type").str()
+	typ, _ := m.get("type").str()
+	mp.Type = model.IdPMapperKind(typ)
 	mp.Role, _ = m.get("role").str()
 	mp.Claim, _ = m.get("claim").str()
 	mp.Attribute, _ = m.get("attribute").str()
-	mp.SyncMode, _ = m.get("syncMode").str()
+	sync, _ := m.get("syncMode").str()
+	mp.SyncMode = model.SyncMode(sync)
 	switch mp.Type {
-	case "hardcoded-role":
+	case model.HardcodedRole:
 		if mp.Role == "" {
 			l.diags.Errorf(m.pos(), path, "hardcoded-role mapper %q needs a role", mp.Name).Hint = "add `role: developer`"
 		}
-	case "attribute-importer":
+	case model.AttributeImporter:
 		if mp.Claim == "" || mp.Attribute == "" {
 			l.diags.Errorf(m.pos(), path, "attribute-importer mapper %q needs a claim and an attribute", mp.Name)
 		}
 		inherited, _ := providerSync.str()
 		switch {
-		case !reservedCodeMie(mp.Attribute):
-		case mp.SyncMode == "FORCE":
+		case !model.IsCodeMieAttribute(mp.Attribute):
+		case mp.SyncMode == model.SyncForce:
 			l.diags.Warnf(m.get("syncMode").pos(), path+".syncMode",
 				"mapper %q rewrites %s at every login (FORCE), overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"use syncMode IMPORT"
-		case (mp.SyncMode == "" || mp.SyncMode == "INHERIT") && inherited == "FORCE":
+		case mp.SyncMode.Effective(model.SyncMode(inherited)) == model.SyncForce:
 			l.diags.Warnf(m.pos(), path+".syncMode",
 				"mapper %q inherits the provider's syncMode FORCE: it rewrites %s at every login, overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"give the mapper syncMode: IMPORT"
@@ -658,18 +661,12 @@ func (l *loader) buildMapper(m *node, path string, providerSync *node) model.Ide
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
-// reservedCodeMie reports whether an attribute is one roster derives from projects/external.
-func reservedCodeMie(name string) bool {
-	return slices.ContainsFunc([]string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
-		func(a string) bool { return strings.EqualFold(a, name) })
-}
-
 // reservedAttribute says why an attribute name cannot be set verbatim, or "".
 func reservedAttribute(name string) string {
-	switch lower := strings.ToLower(name); {
-	case reservedCodeMie(name):
+	switch {
+	case model.IsCodeMieAttribute(name):
 		return "is written by roster from projects and external"
-	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
+	case model.IsUserField(name):
 		return "is a user field, not an attribute"
 	}
 	return ""
@@ -855,7 +852,7 @@ func (l *loader) checkAttribute(k, v *node, path, owner string) {
 	case lower == model.AttrUserType:
 		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from external", name).Hint =
 			"set `external: true` on the user"
-	case reservedCodeMie(name):
+	case model.IsCodeMieAttribute(name):
 		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from projects", name).Hint =
 			"list the projects under projects.member or projects.admin"
 	case name == owner && !isOwnerMark(v):
