@@ -56,6 +56,9 @@ type validateRow struct {
 	bytes  int64
 	wall   time.Duration
 	rssKiB int64
+	// validateOnly marks a size no other benchmark measures (no realm is seeded at it): the
+	// growth table, whose columns are the seeded sizes, leaves it out.
+	validateOnly bool
 }
 
 type exportRow struct {
@@ -374,7 +377,12 @@ func growth() string {
 		return out
 	}
 
-	v := report.validate
+	var v []validateRow
+	for _, r := range report.validate {
+		if !r.validateOnly {
+			v = append(v, r)
+		}
+	}
 	vu := users(len(v), func(i int) int { return v[i].users })
 	add("validate", "wall", seconds, vu, func(i int) float64 { return v[i].wall.Seconds() })
 	add("validate", "peak RSS", memory, vu, func(i int) float64 { return float64(v[i].rssKiB) })
