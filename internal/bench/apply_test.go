@@ -54,7 +54,7 @@ func BenchmarkApplyCreate(b *testing.B) {
 // b.N runs of applyUsers users each.
 func rates(b *testing.B, rosterWall, rawWall time.Duration) createRow {
 	loops := float64(b.N)
-	row := createRow{roster: applyUsers / (rosterWall.Seconds() / loops), raw: applyUsers / (rawWall.Seconds() / loops)}
+	row := createRow{users: applyUsers, roster: applyUsers / (rosterWall.Seconds() / loops), raw: applyUsers / (rawWall.Seconds() / loops)}
 	b.ReportMetric(row.roster, "roster-users/s")
 	b.ReportMetric(row.raw, "raw-users/s")
 	b.ReportMetric(row.roster/row.raw, "roster/raw")
