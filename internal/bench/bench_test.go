@@ -24,16 +24,19 @@ import (
 )
 
 // sizes are the realm sizes measured; ROSTER_BENCH_USERS overrides them ("1000,5000,10000").
-func sizes(t testing.TB) []int {
-	spec := os.Getenv("ROSTER_BENCH_USERS")
+func sizes(t testing.TB) []int { return sizesFrom(t, "ROSTER_BENCH_USERS", "10000") }
+
+// sizesFrom reads a comma-separated list of sizes from the environment variable env, or def.
+func sizesFrom(t testing.TB, env, def string) []int {
+	spec := os.Getenv(env)
 	if spec == "" {
-		spec = "10000"
+		spec = def
 	}
 	var out []int
 	for _, s := range strings.Split(spec, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
-			t.Fatalf("ROSTER_BENCH_USERS: %q is not a positive number", s)
+			t.Fatalf("%s: %q is not a positive number", env, s)
 		}
 		out = append(out, n)
 	}
@@ -80,14 +83,14 @@ func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
 		switch {
 		case i%100 == 0:
 			u.RealmRoles = []string{"admin"}
-			fmt.Fprintf(&yaml, "  - {username: %s, email: %s@example.com, role: admin}\n", name, name)
+			yaml.WriteString(desiredUser(i))
 		case i%10 == 0:
 			// no role: not in the file, so the plan leaves them alone
 		default:
 			u.RealmRoles = []string{"developer"}
-			p, q := fmt.Sprintf("proj%d", i%37), fmt.Sprintf("team%d", i%11)
+			p, q := userProjects(i)
 			u.Attributes = map[string][]string{"applications": {p + "," + q}, "applications_admin": {q}}
-			fmt.Fprintf(&yaml, "  - {username: %s, email: %s@example.com, role: developer, projects: {member: [%s], admin: [%s]}}\n", name, name, p, q)
+			yaml.WriteString(desiredUser(i))
 		}
 		users = append(users, u)
 	}
@@ -102,6 +105,22 @@ func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
 	check(t, os.WriteFile(file, []byte(yaml.String()), 0o644))
 	seededRealms[n] = seededRealm{realm: realm, file: file}
 	return realm, file
+}
+
+// desiredUser is the line of the desired-state file for user i: an admin for every hundredth,
+// else a developer who is a member of one project and the admin of another.
+func desiredUser(i int) string {
+	name := fmt.Sprintf("user%05d", i)
+	if i%100 == 0 {
+		return fmt.Sprintf("  - {username: %s, email: %s@example.com, role: admin}\n", name, name)
+	}
+	p, q := userProjects(i)
+	return fmt.Sprintf("  - {username: %s, email: %s@example.com, role: developer, projects: {member: [%s], admin: [%s]}}\n", name, name, p, q)
+}
+
+// userProjects are the project user i is a member of and the one they administer.
+func userProjects(i int) (member, admin string) {
+	return fmt.Sprintf("proj%d", i%37), fmt.Sprintf("team%d", i%11)
 }
 
 // heapPerUser is the server's heap a seeded user needs, with room to list them: the development

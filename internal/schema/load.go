@@ -259,9 +259,12 @@ type loader struct {
 	idps         map[string]*node
 	idpOrder     []*node
 	registry     map[string]bool // nil when no file declares projects
-	teams        map[string]*teamDef
-	users        map[string]*userDef // by lowercase username
-	userOrder    []*userDef
+	// projects and aliases suggest a registered project and a provider's alias for a name
+	// that is neither, made once for every unknown name.
+	projects, aliases *suggester
+	teams             map[string]*teamDef
+	users             map[string]*userDef // by lowercase username
+	userOrder         []*userDef
 }
 
 type roleDef struct {
@@ -348,7 +351,7 @@ func (l *loader) collect(root *node) {
 		if l.registry == nil {
 			l.registry = map[string]bool{}
 		}
-		for i, it := range n.items {
+		for i, it := range n.kids {
 			// A malformed name stays out of the registry, so it is never suggested.
 			if s, ok := it.str(); ok && l.checkProjectName(it, s, fmt.Sprintf("projects[%d]", i)) {
 				l.registry[s] = true
@@ -356,12 +359,12 @@ func (l *loader) collect(root *node) {
 		}
 	}
 	if n := root.get("teams"); n != nil && n.kind == mapNode {
-		for i, k := range n.keys {
+		for k, v := range n.entries() {
 			if first, dup := l.teams[k.value]; dup {
 				l.diags.Errorf(k.pos(), "teams."+k.value, "team %q is already defined at %s", k.value, posString(first.key))
 				continue
 			}
-			l.teams[k.value] = &teamDef{name: k.value, key: k, val: n.vals[i], path: "teams." + k.value}
+			l.teams[k.value] = &teamDef{name: k.value, key: k, val: v, path: "teams." + k.value}
 		}
 	}
 	for i, it := range root.get("users").itemsOf() {
@@ -401,10 +404,7 @@ func (l *loader) single(root *node, key string, first **node) {
 
 // itemsOf returns a sequence's mapping items; nil for anything else.
 func (n *node) itemsOf() []*node {
-	if n == nil || n.kind != seqNode {
-		return nil
-	}
-	return n.items
+	return n.items()
 }
 
 // build applies the cross-field rules and assembles the model.
@@ -426,11 +426,15 @@ func (l *loader) build() *model.Config {
 		}
 		slices.Sort(cfg.Projects)
 	}
+	l.projects, l.aliases = newSuggester(cfg.Projects), newSuggester(slices.Sorted(maps.Keys(l.idps)))
 	for _, u := range l.userOrder {
 		u.user = l.buildUser(u, cfg)
 	}
 	l.checkLinks()
 	cfg.Teams = l.buildTeams()
+	if len(l.userOrder) > 0 {
+		cfg.Users = make([]model.User, 0, len(l.userOrder))
+	}
 	for _, u := range l.userOrder {
 		l.finishUser(u)
 		cfg.Users = append(cfg.Users, *u.user)
@@ -676,7 +680,7 @@ func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretR
 	if n == nil || n.kind != mapNode {
 		return nil
 	}
-	keys := len(n.keys)
+	keys := len(n.kids) / 2
 	for _, k := range extra {
 		if n.get(k) != nil {
 			keys--
@@ -741,7 +745,7 @@ func (l *loader) grants(n *node, path string) (g model.Grants, refs bool) {
 			}
 			if l.registry != nil && !l.registry[s] {
 				d := l.diags.Errorf(nodes[i].pos(), p, "project %q is not in projects", s)
-				if m := didYouMean(s, slices.Sorted(maps.Keys(l.registry))); m != "" {
+				if m := l.projects.suggest(s); m != "" {
 					d.Hint = fmt.Sprintf("did you mean %q?", m)
 				} else {
 					d.Hint = "add it to projects"
@@ -794,9 +798,9 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 	u.Projects, d.refs = l.grants(n.get("projects"), path+".projects")
 	if a := n.get("attributes"); a != nil && a.kind == mapNode {
 		u.Attributes = map[string][]string{}
-		for i, k := range a.keys {
-			l.checkAttribute(k, a.vals[i], path+".attributes."+k.value, cfg.Settings.OwnerAttribute)
-			vals, _ := a.vals[i].strings()
+		for k, v := range a.entries() {
+			l.checkAttribute(k, v, path+".attributes."+k.value, cfg.Settings.OwnerAttribute)
+			vals, _ := v.strings()
 			u.Attributes[k.value] = vals
 		}
 	}
@@ -827,7 +831,7 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 		fpath := fmt.Sprintf("%s.federatedIdentities[%d]", path, i)
 		if len(l.idps) > 0 && l.idps[fi.Provider] == nil {
 			w := l.diags.Warnf(f.get("provider").pos(), fpath+".provider", "identity provider %q is not among identityProviders", fi.Provider)
-			if m := didYouMean(fi.Provider, slices.Sorted(maps.Keys(l.idps))); m != "" {
+			if m := l.aliases.suggest(fi.Provider); m != "" {
 				w.Hint = fmt.Sprintf("did you mean %q?", m)
 			}
 		}
@@ -917,31 +921,37 @@ func (l *loader) checkLinks() {
 
 // buildTeams checks teams and hands their grants to their members.
 func (l *loader) buildTeams() []model.Team {
-	usernames := make([]string, 0, len(l.userOrder))
-	for _, u := range l.userOrder {
-		usernames = append(usernames, u.username)
-	}
+	var usernames *suggester // made at the first unknown member
 	var teams []model.Team
 	for _, td := range l.teams {
 		t := model.Team{Name: td.name, Pos: td.key.pos()}
 		var refs bool
 		t.Grants, refs = l.grants(td.val.get("projects"), td.path+".projects")
 		vals, nodes := td.val.get("members").strings()
+		listed := make(map[string]bool, len(vals))
 		for i, m := range vals {
 			key := strings.ToLower(m)
 			u := l.users[key]
 			if u == nil {
 				d := l.diags.Errorf(nodes[i].pos(), fmt.Sprintf("%s.members[%d]", td.path, i), "team %q lists %q, who is not a declared user", td.name, m)
-				if s := didYouMean(key, usernames); s != "" {
+				if usernames == nil {
+					names := make([]string, 0, len(l.userOrder))
+					for _, u := range l.userOrder {
+						names = append(names, u.username)
+					}
+					usernames = newSuggester(names)
+				}
+				if s := usernames.suggest(key); s != "" {
 					d.Hint = fmt.Sprintf("did you mean %q?", s)
 				} else {
 					d.Hint = "add the user under users"
 				}
 				continue
 			}
-			if slices.Contains(t.Members, key) {
+			if listed[key] {
 				continue
 			}
+			listed[key] = true
 			t.Members = append(t.Members, key)
 			u.user.Teams = append(u.user.Teams, td.name)
 			u.teams = append(u.teams, t.Grants)
