@@ -46,6 +46,7 @@ func usernames(rows []access.Row) []string {
 }
 
 func TestAccessFromFiles(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, accessConfig)
 	deps := accessDeps(nil)
 	deps.Dial = failDialer() // the files alone: no server
@@ -84,6 +85,7 @@ func TestAccessFromFiles(t *testing.T) {
 }
 
 func TestAccessLiveAndPage(t *testing.T) {
+	t.Parallel()
 	realm := fakeRealm()
 	res, err := Access(context.Background(), AccessOptions{Live: true, Realm: "codemie-test"}, accessDeps(realm))
 	if err != nil {
@@ -110,6 +112,7 @@ func TestAccessLiveAndPage(t *testing.T) {
 }
 
 func TestAccessDiff(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, accessConfig)
 	res, err := Access(context.Background(), AccessOptions{Paths: []string{cfg}, Diff: true}, accessDeps(fakeRealm()))
 	if err != nil {
@@ -141,6 +144,7 @@ func TestAccessDiff(t *testing.T) {
 }
 
 func TestAccessOptionsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		opts AccessOptions
 		want string
@@ -215,6 +219,7 @@ func verifyDeps(r VerifyRealm) VerifyDeps {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	realm := &tokenRealm{Realm: keycloakfake.New("codemie-test", user("alice", admin), user("bob", developer))}
 	ctx := context.Background()
 
@@ -267,6 +272,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestVerifyFailures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// The fake realm has no CodeMie client: no token can be issued through it.
 	plain := struct {

@@ -90,6 +90,7 @@ func check(t *testing.T, r doctor.Report, name string) doctor.Check {
 
 // TestDoctorForEachJob: the permissions probed and required follow --for.
 func TestDoctorForEachJob(t *testing.T) {
+	t.Parallel()
 	view := []keycloak.Permission{keycloak.ViewUsers, keycloak.ViewRealm, keycloak.ViewClients}
 	for _, tt := range []struct {
 		job        doctor.Job
@@ -134,6 +135,7 @@ func TestDoctorForEachJob(t *testing.T) {
 // TestDoctorFailures: a server that does not answer or refuses the login is unreachable; a
 // missing realm fails; the files' realm and CodeMie settings are what doctor checks.
 func TestDoctorFailures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	res, err := Doctor(ctx, DoctorOptions{Realm: "r", For: doctor.JobApply}, DoctorDeps{Open: openDoctor(&doctorTarget{pingErr: errors.New("refused")}, nil)})
 	if err != nil || !res.Report.Unreachable {
@@ -167,6 +169,7 @@ func TestDoctorFailures(t *testing.T) {
 }
 
 func TestDoctorOptionsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		opts DoctorOptions
 		want string

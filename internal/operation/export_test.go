@@ -31,6 +31,7 @@ func exportDeps(r Realm, asked *dialed) (Deps, *diag.List) {
 // TestExportSingleFile exports to stdout: the users holding admin or developer, at the clock's
 // time, read as the CodeMie options say; the others are counted, not declared.
 func TestExportSingleFile(t *testing.T) {
+	t.Parallel()
 	var asked dialed
 	deps, diags := exportDeps(fakeRealm(), &asked)
 	cm := model.CodeMie{AdminRole: "admin", DeveloperRole: "developer", ClientID: "codemie-ui"}
@@ -60,6 +61,7 @@ func TestExportSingleFile(t *testing.T) {
 
 // TestExportNarrowsAndAdopts exports only the admins, with the ownership marker.
 func TestExportNarrowsAndAdopts(t *testing.T) {
+	t.Parallel()
 	deps, _ := exportDeps(fakeRealm(), nil)
 	opts := ExportOptions{Realm: "codemie-test", Roles: []string{"admin"}, Projects: []string{" Payments "}, Adopt: true, OwnerAttribute: "managed-by"}
 	if err := opts.Validate(); err != nil {
@@ -82,6 +84,7 @@ func TestExportNarrowsAndAdopts(t *testing.T) {
 // TestExportSplitWritesOwnerOnlyFilesWithSecretsMasked writes a directory: every file for its
 // owner only, with the run's secrets masked; a second export into it is refused.
 func TestExportSplitWritesOwnerOnlyFilesWithSecretsMasked(t *testing.T) {
+	t.Parallel()
 	realm := fakeRealm()
 	realm.AddUser(user("dave", developer, []string{"note", "token-s3cret-value"}))
 	deps, _ := exportDeps(realm, nil)
@@ -121,6 +124,7 @@ func TestExportSplitWritesOwnerOnlyFilesWithSecretsMasked(t *testing.T) {
 
 // TestExportOut writes one file.
 func TestExportOut(t *testing.T) {
+	t.Parallel()
 	deps, _ := exportDeps(fakeRealm(), nil)
 	out := filepath.Join(t.TempDir(), "roster.yaml")
 	res, err := Export(context.Background(), ExportOptions{Realm: "codemie-test", Out: out}, deps)
@@ -138,6 +142,7 @@ func TestExportOut(t *testing.T) {
 // declare is a warning at the user's line; a value the format refuses stops the export before
 // anything is written.
 func TestExportWarnsWhatItCannotDeclare(t *testing.T) {
+	t.Parallel()
 	realm := fakeRealm()
 	realm.AddUser(user("erin", developer, []string{model.AttrApplications, "Payments"}))
 	deps, diags := exportDeps(realm, nil)
@@ -167,6 +172,7 @@ func TestExportWarnsWhatItCannotDeclare(t *testing.T) {
 
 // TestExportReadFailures: a failed dial or read is the export's error, the read's naming the realm.
 func TestExportReadFailures(t *testing.T) {
+	t.Parallel()
 	deps, _ := exportDeps(nil, nil)
 	deps.Dial = failDialer()
 	_, err := Export(context.Background(), ExportOptions{Realm: "codemie-test"}, deps)
@@ -189,6 +195,7 @@ func TestExportReadFailures(t *testing.T) {
 }
 
 func TestExportOptionsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		opts ExportOptions
 		want string

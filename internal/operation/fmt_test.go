@@ -16,6 +16,7 @@ import (
 // The configurations under examples/ are in the canonical layout; formatting them keeps what
 // they declare, and formatting the result again changes nothing.
 func TestFmtExamples(t *testing.T) {
+	t.Parallel()
 	for _, paths := range [][]string{{"../../examples/codemie-prod.yaml"}, {"../../examples/split"}} {
 		t.Run(filepath.Base(paths[0]), func(t *testing.T) {
 			cfg, diags := schema.Load(paths, schema.Options{})
@@ -51,6 +52,7 @@ func TestFmtExamples(t *testing.T) {
 // Every YAML file under examples/, roster's or not (CI workflows, Kubernetes manifests), formats
 // to a fixed point with its comments.
 func TestFmtAnyExampleYAMLIsIdempotent(t *testing.T) {
+	t.Parallel()
 	err := filepath.WalkDir("../../examples", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
 			return err
@@ -88,6 +90,7 @@ const unformatted = "version: 1\nrealm:   codemie-test   # the realm\nusers:\n  
 
 // TestFmtCheckChangesNothing lists the file not in the layout, with its diff, and fails.
 func TestFmtCheckChangesNothing(t *testing.T) {
+	t.Parallel()
 	path := writeConfig(t, unformatted)
 	res, err := Fmt(FmtOptions{Paths: []string{path}, Check: true, Diff: true}, io.Discard)
 	wantErr(t, err, "1 file is not in the canonical layout")
@@ -101,6 +104,7 @@ func TestFmtCheckChangesNothing(t *testing.T) {
 
 // TestFmtRewritesKeepingMode rewrites the file with its mode; a second run changes nothing.
 func TestFmtRewritesKeepingMode(t *testing.T) {
+	t.Parallel()
 	path := writeConfig(t, unformatted)
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
@@ -131,6 +135,7 @@ func TestFmtRewritesKeepingMode(t *testing.T) {
 
 // TestFmtRefusesWhatDoesNotLoad formats nothing when the configuration has errors, and says why.
 func TestFmtRefusesWhatDoesNotLoad(t *testing.T) {
+	t.Parallel()
 	body := "version: 1\nrealm: r\nusers:\n  - {username: alice, role: owner}\n"
 	path := writeConfig(t, body)
 	var diags bytes.Buffer
@@ -147,6 +152,7 @@ func TestFmtRefusesWhatDoesNotLoad(t *testing.T) {
 
 // TestFmtWriteFailure: a file fmt cannot replace is an error.
 func TestFmtWriteFailure(t *testing.T) {
+	t.Parallel()
 	if os.Getuid() == 0 {
 		t.Skip("root writes anywhere")
 	}
@@ -163,6 +169,7 @@ func TestFmtWriteFailure(t *testing.T) {
 // TestFmtKeepsSymbolicLinks formats a file named through a symbolic link: the link stays one and
 // its target gets the layout.
 func TestFmtKeepsSymbolicLinks(t *testing.T) {
+	t.Parallel()
 	target := writeConfig(t, unformatted)
 	link := filepath.Join(t.TempDir(), "roster.yaml")
 	if err := os.Symlink(target, link); err != nil {

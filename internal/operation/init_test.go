@@ -14,6 +14,7 @@ import (
 )
 
 func TestMissingRoles(t *testing.T) {
+	t.Parallel()
 	view := []keycloak.Permission{keycloak.ViewClients, keycloak.ViewRealm, keycloak.ViewUsers}
 	for _, tt := range []struct {
 		name string
@@ -35,6 +36,7 @@ func TestMissingRoles(t *testing.T) {
 }
 
 func TestServiceClientDifferences(t *testing.T) {
+	t.Parallel()
 	good := keycloak.ServiceClient{Enabled: true, ServiceAccountsEnabled: true, ClientAuthenticatorType: "client-secret"}
 	if d := good.Differences(); d != nil {
 		t.Errorf("a service-account-only client differs: %q", d)
@@ -122,6 +124,7 @@ func initOptions(t *testing.T) InitOptions {
 // TestInitCreatesThenFindsTheAccounts: the first run creates both accounts with their roles and
 // writes their secrets for their owner only; the second changes nothing.
 func TestInitCreatesThenFindsTheAccounts(t *testing.T) {
+	t.Parallel()
 	s := newAccountServer()
 	opts := initOptions(t)
 	res, err := Init(context.Background(), opts, initDeps(t, s))
@@ -173,6 +176,7 @@ func TestInitCreatesThenFindsTheAccounts(t *testing.T) {
 // TestInitCompletesAndRefuses: an account an earlier init left without all its roles is
 // completed; a client of the same name with other settings is left alone and fails init.
 func TestInitCompletesAndRefuses(t *testing.T) {
+	t.Parallel()
 	s := newAccountServer()
 	opts := initOptions(t)
 	sc, _ := s.CreateServiceClient(context.Background(), "roster-plan", "roster plans and drift detection: realm-management view roles only")
@@ -199,6 +203,7 @@ func TestInitCompletesAndRefuses(t *testing.T) {
 // TestInitFailures: an account whose checks fail fails init; an error stops init after the
 // accounts it got to.
 func TestInitFailures(t *testing.T) {
+	t.Parallel()
 	s := newAccountServer()
 	opts := initOptions(t)
 	deps := initDeps(t, s)
@@ -257,6 +262,7 @@ func TestInitFailures(t *testing.T) {
 }
 
 func TestInitOptionsValidate(t *testing.T) {
+	t.Parallel()
 	ok := InitOptions{Realm: "r", PlanClient: "p", ApplyClient: "a"}
 	for _, tt := range []struct {
 		edit func(*InitOptions)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestInitText(t *testing.T) {
+	t.Parallel()
 	view := []keycloak.Permission{keycloak.ViewClients, keycloak.ViewUsers}
 	res := operation.InitResult{
 		Options: operation.InitOptions{Realm: "codemie-prod", PlanClient: "roster-plan", ApplyClient: "roster-apply", SecretsDir: "/s", CI: operation.GitHub},
@@ -90,6 +91,7 @@ gh secret set KEYCLOAK_CLIENT_SECRET --env roster-apply < '/s/roster-apply.secre
 }
 
 func TestDoctorJSON(t *testing.T) {
+	t.Parallel()
 	res := operation.DoctorResult{Server: "https://kc", Realm: "r", For: doctor.JobVerify, Report: doctor.Report{Checks: []doctor.Check{
 		{Name: "server", Status: doctor.Pass}, {Name: "login", Status: doctor.Warn}, {Name: "realm", Status: doctor.Fail},
 	}}}
@@ -121,6 +123,7 @@ func TestDoctorJSON(t *testing.T) {
 }
 
 func TestExportAndFmt(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
 	_ = Export(&out, &errOut, operation.ExportResult{Realm: "r", Users: 1, Stdout: []byte("version: 1\n")})
 	if out.String() != "version: 1\n" || errOut.Len() != 0 {
@@ -140,6 +143,7 @@ func TestExportAndFmt(t *testing.T) {
 }
 
 func TestAccessAndVerify(t *testing.T) {
+	t.Parallel()
 	rows := []access.Row{{Username: "alice", Access: model.Access{Role: model.RoleAdmin}}}
 	for _, tt := range []struct {
 		res  operation.AccessResult
