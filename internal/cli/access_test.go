@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/output"
 )
 
 // TestAccessOutIsOwnerOnlyAndMasked writes the access page over a file readable by everyone: the
@@ -25,7 +26,12 @@ func TestAccessOutIsOwnerOnlyAndMasked(t *testing.T) {
 	}
 	ios, _, _, _ := iostreams.Test()
 	ios.Secrets.Add("heidi-pa55")
-	if err := runAccess(context.Background(), ios, &accessOptions{Paths: []string{cfg}, Format: "html", Out: out}); err != nil {
+	opts := &accessOptions{format: output.NewFlag(output.HTML)}
+	opts.Paths, opts.Out = []string{cfg}, out
+	if err := opts.format.Set("html"); err != nil {
+		t.Fatal(err)
+	}
+	if err := runAccess(context.Background(), ios, opts); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(out)

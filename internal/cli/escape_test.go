@@ -44,7 +44,7 @@ func TestDoctorTextCannotBeForged(t *testing.T) {
 		r.Checks = append(r.Checks, doctor.Check{Name: "mapper " + h, Status: doctor.Fail, Detail: "found " + h, Fix: "rename " + h})
 	}
 	var b bytes.Buffer
-	if err := writeDoctorText(&b, r); err != nil {
+	if err := views.DoctorText(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	checkLines(t, "doctor", b.String(), 2*len(r.Checks)+2)

@@ -72,7 +72,13 @@ func silentExit(code int) error { return &exitError{Code: code} }
 // command reports what it did and releases what it holds. A panic of the command ends in exit
 // code 1, never the 2 that plan --detailed-exitcode gives for changes (package supervise covers
 // the crashes no recover can catch).
-func Main(args []string, ios *iostreams.IOStreams) (code int) {
+func Main(args []string, ios *iostreams.IOStreams) int {
+	return mainAt(args, ios, operation.SystemClock{})
+}
+
+// mainAt is Main with the clock the commands read: the scripts fix it, so that what export
+// writes in its header does not change from run to run.
+func mainAt(args []string, ios *iostreams.IOStreams, clock operation.Clock) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer func() { _ = ios.Flush() }()
@@ -86,6 +92,7 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	registerSecrets(ios.Secrets)
 
 	ctx = context.WithValue(ctx, reportKey{}, &runReport{})
+	ctx = context.WithValue(ctx, clockKey{}, clock)
 	root := newRootCmd(ios)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -111,6 +118,17 @@ func finish(ctx context.Context, ios *iostreams.IOStreams, cmd *cobra.Command, e
 	printError(ios, err)
 	writeFailureJSON(ctx, ios, cmd, err, ExitError)
 	return ExitError
+}
+
+// clockKey carries the clock of the run in a command's context.
+type clockKey struct{}
+
+// clockOf returns the clock of the run: the system's, unless mainAt was given another.
+func clockOf(ctx context.Context) operation.Clock {
+	if c, ok := ctx.Value(clockKey{}).(operation.Clock); ok {
+		return c
+	}
+	return operation.SystemClock{}
 }
 
 // registerSecrets adds the credentials roster may be given, and every secret the operator

@@ -12,19 +12,27 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/operation"
 )
 
-// TestMain registers roster as a command the scripts can exec, running in this test binary.
+// TestMain registers roster as a command the scripts can exec, running in this test binary, at a
+// fixed time: the one export writes in its header.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"roster": func() { os.Exit(Main(os.Args[1:], iostreams.System())) },
+		"roster": func() { os.Exit(mainAt(os.Args[1:], iostreams.System(), scriptClock{})) },
 	})
 }
+
+// scriptClock says it is always 2026-01-02 03:04:05 UTC, and sleeps as the system's clock does.
+type scriptClock struct{ operation.SystemClock }
+
+func (scriptClock) Now() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 
 // TestScripts runs the CLI scripts in testdata/script. ROSTER_UPDATE_SCRIPTS=1 rewrites their
 // expected output from what roster prints (review the diff before committing it).
