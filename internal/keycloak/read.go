@@ -405,7 +405,7 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan result)
-	got := make(map[int][]T) // pages that came before one they follow
+	got := make(map[int][]T)                  // pages that came before one they follow
 	next, inFlight, added, end := 0, 0, 0, -1 // added: pages in the listing; end: the first short page, once one came
 	var fail error
 	for {
