@@ -33,6 +33,8 @@ type fakeTarget struct {
 	// run, as a node whose cache has not seen the writes would; before holds them.
 	staleReads int
 	before     map[string]*model.LiveUser
+	// reads are the ids of each ReadUsers call, sorted.
+	reads [][]string
 	// hook runs inside every call before it takes effect; an error it returns fails the call.
 	hook func(ctx context.Context, call string) error
 	// delay is how long every call takes.
@@ -300,6 +302,7 @@ func (f *fakeTarget) ReadUsers(ctx context.Context, ids []string) ([]model.LiveU
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads = append(f.reads, slices.Sorted(slices.Values(ids)))
 	users := f.users
 	if f.staleReads > 0 {
 		f.staleReads--

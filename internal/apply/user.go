@@ -34,6 +34,9 @@ func (r *runner) applyUsers(unit []int) {
 		switch {
 		case created:
 			r.link(i, id, u.New.Attributes)
+			if ck := r.checks[i]; ck != nil {
+				ck.batch = unit[0] + 1
+			}
 		case r.ctx.Err() != nil:
 			r.skip(unit[k:], errInterrupted)
 			return
@@ -215,6 +218,20 @@ type check struct {
 	before   map[string][]string // the attributes before the write, for an update
 	role     model.Role
 	want     *model.Access // nil: the change says nothing about access
+	// batch tells, for a user created by an ImportUsers request, which (an id unique to that
+	// request, from 1); 0 for any other user.
+	batch int
+}
+
+// shape is what decides whether Keycloak stores and shows a user's attributes as sent, but for
+// their values: the names, how many values each has, and the role.
+func (c *check) shape() string {
+	var b strings.Builder
+	b.WriteString(string(c.role))
+	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
+		fmt.Fprintf(&b, "\x00%s\x00%d", k, len(c.sent[k]))
+	}
+	return b.String()
 }
 
 // verify reads the users back and finishes every user change whose attributes were written:
@@ -237,6 +254,7 @@ func (r *runner) verify(idx []int) {
 		return
 	}
 	r.phase(PhaseReadBack, len(pending))
+	pending = r.verifyBatches(pending)
 	for attempt := 0; len(pending) > 0; attempt++ {
 		pending = r.verifyOnce(pending, attempt == len(rereadAfter))
 		if len(pending) > 0 {
@@ -247,6 +265,97 @@ func (r *runner) verify(idx []int) {
 				return
 			}
 		}
+	}
+}
+
+// verifyBatches verifies the users ImportUsers created by reading back, of each batch, one
+// user of each shape (check.shape), and returns the pending changes it did not finish. A batch
+// is one request that Keycloak's partial import carries out in one transaction through one code
+// path, which stores each attribute without the user profile's validators: whether an attribute
+// is stored and shown as sent depends on its name, its number of values and the realm's
+// configuration, all alike for the users of one shape. So when every user read of a batch reads
+// back exactly as sent, the batch's other users of its shapes are applied too. When one does
+// not — an attribute dropped, someone else's edit, a user missing — or the read fails, the whole
+// batch stays pending, and verify reads each of its users as it reads single changes.
+func (r *runner) verifyBatches(pending []int) []int {
+	type group struct {
+		sample int
+		others []int
+	}
+	groups := map[string]*group{} // by batch and shape
+	var samples []int
+	for _, i := range pending {
+		c := r.checks[i]
+		if c.batch == 0 {
+			continue
+		}
+		key := fmt.Sprint(c.batch) + "\x00" + c.shape()
+		if g := groups[key]; g != nil {
+			g.others = append(g.others, i)
+			continue
+		}
+		groups[key] = &group{sample: i}
+		samples = append(samples, i)
+	}
+	if len(samples) == 0 || errors.Is(context.Cause(r.ctx), ErrNotHolder) {
+		return pending
+	}
+	ids := make([]string, len(samples))
+	for k, i := range samples {
+		ids[k] = r.checks[i].id
+	}
+	users, err := r.t.ReadUsers(r.work, ids)
+	if err != nil {
+		return pending
+	}
+	byID := make(map[string]*model.LiveUser, len(users))
+	for k := range users {
+		byID[users[k].ID] = &users[k]
+	}
+	adminWrites := r.adminWrites()
+	bad := map[int]bool{} // batches with a user that did not read back as sent
+	for _, i := range samples {
+		c := r.checks[i]
+		lu, ok := byID[c.id]
+		if !ok {
+			bad[c.batch] = true
+			continue
+		}
+		if changed, err := c.verify(lu, r.codemie, r.mapping, adminWrites); err != nil || len(changed) > 0 {
+			bad[c.batch] = true
+		}
+	}
+	done := map[int]bool{}
+	for _, g := range groups {
+		if bad[r.checks[g.sample].batch] {
+			continue
+		}
+		for _, i := range append([]int{g.sample}, g.others...) {
+			done[i] = true
+		}
+	}
+	var rest []int
+	for _, i := range pending {
+		if done[i] {
+			r.finish(i, nil)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	return rest
+}
+
+// adminWrites returns a function that tells whether the realm's policy, as it is now, lets
+// administrators write unmanaged attributes. The policy is read once, when first needed; when
+// it cannot be read, the answer is no.
+func (r *runner) adminWrites() func() bool {
+	var read, allowed bool
+	return func() bool {
+		if !read {
+			policy, err := r.t.Policy(r.work)
+			read, allowed = true, err == nil && (policy == model.PolicyEnabled || policy == model.PolicyAdminEdit)
+		}
+		return allowed
 	}
 }
 
@@ -287,16 +396,8 @@ func (r *runner) verifyOnce(pending []int, last bool) (again []int) {
 func (r *runner) check(pending []int, users []model.LiveUser, last bool) (again []int) {
 	// An attribute that reads back as it was before the write was either dropped (the policy
 	// does not let administrators write it) or written back by someone else since: the policy
-	// as it is now tells which. It is read once, when first needed; when it cannot be read, the
-	// policy is blamed.
-	var read, allowed bool
-	adminWrites := func() bool {
-		if !read {
-			policy, err := r.t.Policy(r.work)
-			read, allowed = true, err == nil && (policy == model.PolicyEnabled || policy == model.PolicyAdminEdit)
-		}
-		return allowed
-	}
+	// as it is now tells which; when it cannot be read, the policy is blamed.
+	adminWrites := r.adminWrites()
 	byID := make(map[string]*model.LiveUser, len(users))
 	for k := range users {
 		byID[users[k].ID] = &users[k]
