@@ -437,16 +437,20 @@ const singleReadCost = 4
 // after writing, to check that Keycloak stored what it was sent. It takes the cheaper way for
 // the server, which a count of the realm's users decides: the paged listing of the realm
 // (⌈N/500⌉ requests) when the users asked for are at least a share 1/singleReadCost of it, else
-// one read per user. Users that do not exist are left out.
+// one read per user; up to readBackParallelism users are read one by one without a count. Users
+// that do not exist are left out.
 func (c *Client) ReadUsers(ctx context.Context, ids []string) ([]model.LiveUser, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var count int
-	if _, err := c.do(ctx, http.MethodGet, "/users/count", nil, &count); err != nil {
-		return nil, err
+	// A few users are read one by one at once, without counting: no listing costs less.
+	count := 0
+	if len(ids) > readBackParallelism {
+		if _, err := c.do(ctx, http.MethodGet, "/users/count", nil, &count); err != nil {
+			return nil, err
+		}
 	}
-	if len(ids)*singleReadCost >= count {
+	if count > 0 && len(ids)*singleReadCost >= count {
 		reps, err := c.readUsersConcurrently(ctx, count)
 		if err != nil {
 			return nil, err
