@@ -28,14 +28,14 @@ func TestBatchCreates(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatalf("Err() = %v", err)
 	}
-	// Batches first, in plan order; a user with a password, and the last batch's lone user,
-	// on their own.
+	// Batches first, in plan order, each read back right after it; a user with a password, and
+	// the last batch's lone user, on their own, read back at the end.
 	want := []string{
-		"ImportUsers alice bob", "LinkIdentity id-bob entra-id",
-		"ImportUsers dan erin",
+		"ImportUsers alice bob", "LinkIdentity id-bob entra-id", "ReadUsers",
+		"ImportUsers dan erin", "ReadUsers",
 		"CreateUser frank", "MapRoles id-frank +developer",
 		"CreateUser carol", "MapRoles id-carol +developer",
-		"ReadUsers", "ReadUsers",
+		"ReadUsers",
 	}
 	if diff := cmp.Diff(want, f.recorded("")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
@@ -69,7 +69,7 @@ func TestBatchVerifiedBySample(t *testing.T) {
 		if err := r.Err(); err != nil {
 			t.Fatalf("Err() = %v", err)
 		}
-		// The samples; then frank, created on his own.
+		// The samples, right after the batch; then frank, created on his own.
 		want := [][]string{{"id-alice", "id-carol"}, {"id-frank"}}
 		if diff := cmp.Diff(want, f.reads); diff != "" {
 			t.Errorf("reads (-want +got):\n%s", diff)
@@ -82,7 +82,7 @@ func TestBatchVerifiedBySample(t *testing.T) {
 		f := newFake()
 		f.drop[model.AttrApplications] = true
 		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 5})
-		// The samples; then every user, as verify reads single changes, and those that did not
+		// The samples, right after the batch; then every user, as verify reads single changes, and those that did not
 		// read back as sent twice more (the re-reads).
 		failing := []string{"id-alice", "id-bob", "id-dan", "id-erin", "id-frank"}
 		want := [][]string{{"id-alice", "id-carol"}, {"id-alice", "id-bob", "id-carol", "id-dan", "id-erin", "id-frank"}, failing, failing}

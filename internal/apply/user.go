@@ -28,14 +28,16 @@ func (r *runner) applyUsers(unit []int) {
 	// On error ids is nil, and every user goes the single way below, which reports its own
 	// error: the batch's would blame them all for one.
 	ids, _ := r.t.ImportUsers(r.work, imports)
+	var batch []int // the users the batch created whose attributes verify must check
+	defer func() { r.verifyBatch(batch) }()
 	for k, i := range unit {
 		u := r.changes[i].User
 		id, created := ids[u.New.Username]
 		switch {
 		case created:
 			r.link(i, id, u.New.Attributes)
-			if ck := r.checks[i]; ck != nil {
-				ck.batch = unit[0] + 1
+			if r.checks[i] != nil {
+				batch = append(batch, i)
 			}
 		case r.ctx.Err() != nil:
 			r.skip(unit[k:], errInterrupted)
@@ -218,9 +220,6 @@ type check struct {
 	before   map[string][]string // the attributes before the write, for an update
 	role     model.Role
 	want     *model.Access // nil: the change says nothing about access
-	// batch tells, for a user created by an ImportUsers request, which (an id unique to that
-	// request, from 1); 0 for any other user.
-	batch int
 }
 
 // shape is what decides whether Keycloak stores and shows a user's attributes as sent, but for
@@ -254,7 +253,6 @@ func (r *runner) verify(idx []int) {
 		return
 	}
 	r.phase(PhaseReadBack, len(pending))
-	pending = r.verifyBatches(pending)
 	for attempt := 0; len(pending) > 0; attempt++ {
 		pending = r.verifyOnce(pending, attempt == len(rereadAfter))
 		if len(pending) > 0 {
@@ -268,81 +266,51 @@ func (r *runner) verify(idx []int) {
 	}
 }
 
-// verifyBatches verifies the users ImportUsers created by reading back, of each batch, one
-// user of each shape (check.shape), and returns the pending changes it did not finish. A batch
-// is one request that Keycloak's partial import carries out in one transaction through one code
-// path, which stores each attribute without the user profile's validators: whether an attribute
-// is stored and shown as sent depends on its name, its number of values and the realm's
-// configuration, all alike for the users of one shape. So when every user read of a batch reads
-// back exactly as sent, the batch's other users of its shapes are applied too. When one does
-// not — an attribute dropped, someone else's edit, a user missing — or the read fails, the whole
-// batch stays pending, and verify reads each of its users as it reads single changes.
-func (r *runner) verifyBatches(pending []int) []int {
-	type group struct {
-		sample int
-		others []int
+// verifyBatch verifies the users one ImportUsers request created, right after it, while other
+// batches are under way, by reading back one user of each shape (check.shape). A batch is one
+// request that Keycloak's partial import carries out in one transaction through one code path,
+// which stores each attribute without the user profile's validators: whether an attribute is
+// stored and shown as sent depends on its name, its number of values and the realm's
+// configuration, alike for the users of one shape. So when every user read reads back exactly
+// as sent, verifyBatch finishes the batch's users as applied. When one does not — an attribute
+// dropped, someone else's edit, a user missing — or the read fails, or the run no longer holds
+// the realm, it leaves them all to verify, which reads each of them as it reads single changes.
+func (r *runner) verifyBatch(batch []int) {
+	if len(batch) == 0 || errors.Is(context.Cause(r.ctx), ErrNotHolder) {
+		return
 	}
-	groups := map[string]*group{} // by batch and shape
-	var samples []int
-	for _, i := range pending {
+	seen := map[string]bool{}
+	var ids []string
+	var samples []*check
+	for _, i := range batch {
 		c := r.checks[i]
-		if c.batch == 0 {
-			continue
+		if shape := c.shape(); !seen[shape] {
+			seen[shape] = true
+			ids, samples = append(ids, c.id), append(samples, c)
 		}
-		key := fmt.Sprint(c.batch) + "\x00" + c.shape()
-		if g := groups[key]; g != nil {
-			g.others = append(g.others, i)
-			continue
-		}
-		groups[key] = &group{sample: i}
-		samples = append(samples, i)
-	}
-	if len(samples) == 0 || errors.Is(context.Cause(r.ctx), ErrNotHolder) {
-		return pending
-	}
-	ids := make([]string, len(samples))
-	for k, i := range samples {
-		ids[k] = r.checks[i].id
 	}
 	users, err := r.t.ReadUsers(r.work, ids)
 	if err != nil {
-		return pending
+		return
 	}
 	byID := make(map[string]*model.LiveUser, len(users))
 	for k := range users {
 		byID[users[k].ID] = &users[k]
 	}
 	adminWrites := r.adminWrites()
-	bad := map[int]bool{} // batches with a user that did not read back as sent
-	for _, i := range samples {
-		c := r.checks[i]
+	for _, c := range samples {
 		lu, ok := byID[c.id]
 		if !ok {
-			bad[c.batch] = true
-			continue
+			return
 		}
 		if changed, err := c.verify(lu, r.codemie, r.mapping, adminWrites); err != nil || len(changed) > 0 {
-			bad[c.batch] = true
+			return
 		}
 	}
-	done := map[int]bool{}
-	for _, g := range groups {
-		if bad[r.checks[g.sample].batch] {
-			continue
-		}
-		for _, i := range append([]int{g.sample}, g.others...) {
-			done[i] = true
-		}
+	for _, i := range batch {
+		r.checks[i] = nil
+		r.finish(i, nil)
 	}
-	var rest []int
-	for _, i := range pending {
-		if done[i] {
-			r.finish(i, nil)
-		} else {
-			rest = append(rest, i)
-		}
-	}
-	return rest
 }
 
 // adminWrites returns a function that tells whether the realm's policy, as it is now, lets
