@@ -52,23 +52,27 @@ func createSizes(t testing.TB) []int {
 // verification included — against a bare loop that sends the same partial-import batches
 // (batches of 50: one login, then POST /partialImport with 50 users each, their attributes and
 // roles included, nothing else). First it sweeps the bare loop's parallelism (1, 2, 4, 8, 16)
-// once each to find this machine's best; then it runs roster with --parallelism at that best and
-// the loop at the same, alternating which goes first, b.N times each, and reports the medians.
+// once each, at the first size only, to find this machine's best; then, at each size, it runs
+// roster with --parallelism at that best and the loop at the same, alternating which goes first,
+// b.N times each, and reports the medians.
 // Each run gets its own fresh realm, deleted afterwards (not measured); both go through the same
 // counting proxy.
 func BenchmarkApplyCreate(b *testing.B) {
 	bin := rosterBin(b)
+	var best int
+	var swept []sweepPoint
 	for _, n := range createSizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			bareCreate(b, n, 8) // warm the server up; not measured
-			best, bestRate := 0, 0.0
-			var swept []sweepPoint
-			for _, p := range sweep {
-				rate := float64(n) / bareCreate(b, n, p).wall.Seconds()
-				b.Logf("bare loop, %d users, parallelism %2d: %4.0f users/s", n, p, rate)
-				swept = append(swept, sweepPoint{parallelism: p, rate: rate})
-				if rate > bestRate {
-					best, bestRate = p, rate
+			if best == 0 {
+				bareCreate(b, n, 8) // warm the server up; not measured
+				bestRate := 0.0
+				for _, p := range sweep {
+					rate := float64(n) / bareCreate(b, n, p).wall.Seconds()
+					b.Logf("bare loop, %d users, parallelism %2d: %4.0f users/s", n, p, rate)
+					swept = append(swept, sweepPoint{users: n, parallelism: p, rate: rate})
+					if rate > bestRate {
+						best, bestRate = p, rate
+					}
 				}
 			}
 			var rosterRates, bareRates []float64
@@ -87,7 +91,12 @@ func BenchmarkApplyCreate(b *testing.B) {
 				bareRates = append(bareRates, float64(n)/l.wall.Seconds())
 				row.requests, row.rawRequests = r.requests, l.requests
 			}
-			row.users, row.batch, row.parallelism, row.sweep = n, createBatch, best, swept
+			row.users, row.batch, row.parallelism = n, createBatch, best
+			for _, p := range swept {
+				if p.users == n {
+					row.sweep = append(row.sweep, p)
+				}
+			}
 			row.roster, row.raw = median(rosterRates), median(bareRates)
 			report.create = append(report.create, row)
 			b.ReportMetric(row.roster, "roster-users/s")
@@ -125,7 +134,7 @@ func freshRealm(b testing.TB) (*keycloaktest.Realm, func()) {
 	ctx := context.Background()
 	realm, err := keycloaktest.Require(b).CreateRealm(ctx)
 	check(b, err)
-	del := func() { check(b, realm.Delete(context.Background())) }
+	del := func() { dropRealm(b, realm) }
 	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
 		del()
 		b.Fatal(err)
@@ -135,6 +144,53 @@ func freshRealm(b testing.TB) (*keycloaktest.Realm, func()) {
 		b.Fatal(err)
 	}
 	return realm, del
+}
+
+// dropRealm deletes the realm. Keycloak deletes a realm in one transaction, which for 10,000
+// users outlasted the server's transaction timeout (5 minutes) on the busy 2-core machine and
+// failed with 500, leaving the realm; so it first deletes the users with 8 workers, then the
+// realm, and tries the realm again after a pause when that fails.
+func dropRealm(b testing.TB, realm *keycloaktest.Realm) {
+	ctx := context.Background()
+	send := rawSender(b, ctx, realm, realm.Server.URL)
+	for {
+		var page []struct {
+			ID       string `json:"id"`
+			Username string `json:"username"`
+		}
+		resp := send(http.MethodGet, "/users?briefRepresentation=true&first=0&max=500", nil)
+		check(b, json.NewDecoder(resp.Body).Decode(&page))
+		resp.Body.Close()
+		ids := make(chan string)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for id := range ids {
+					send(http.MethodDelete, "/users/"+id, nil).Body.Close()
+				}
+			})
+		}
+		n := 0
+		for _, u := range page {
+			if !strings.HasPrefix(u.Username, "service-account-") { // roster's login
+				ids <- u.ID
+				n++
+			}
+		}
+		close(ids)
+		wg.Wait()
+		if n == 0 {
+			break
+		}
+	}
+	var err error
+	for attempt := range 3 {
+		if err = realm.Delete(ctx); err == nil {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Second)
+	}
+	b.Error(err)
 }
 
 // prepared is freshRealm deleted when the test ends.

@@ -56,8 +56,8 @@ type createRow struct {
 
 // sweepPoint is the bare create loop's rate at one parallelism.
 type sweepPoint struct {
-	parallelism int
-	rate        float64 // users per second
+	users, parallelism int
+	rate               float64 // users per second
 }
 
 // clusterHeading starts the section of the production-like topology, which the run against
@@ -173,12 +173,15 @@ func devReport() string {
 	w("`roster apply --auto-approve --batch-size 50` creating developers with two projects in a fresh\n")
 	w("realm, read-back verification included, against a bare loop that sends the same partial-import\n")
 	w("batches (one login, then `POST /partialImport` with 50 users each, nothing else) in another\n")
-	w("fresh realm. The loop is first run once at each parallelism of the sweep to find this machine's\n")
-	w("best; roster then runs with `--parallelism` at that best and the loop at the same, alternating\n")
-	w("which goes first; the rates are medians of the runs. Target: roster / loop ≥ 0.8.\n\n")
+	w("fresh realm. The loop is first run once at each parallelism of the sweep, at the first size, to\n")
+	w("find this machine's best; roster then runs with `--parallelism` at that best and the loop at the\n")
+	w("same, alternating which goes first; the rates are medians of the runs. Target: roster / loop ≥ 0.8.\n\n")
 	w("| users | bare loop sweep (parallelism: users/s) | best | roster requests | loop requests | roster users/s | loop users/s | roster / loop |\n|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.create {
-		var sw []string
+		sw := []string{"—"}
+		if len(r.sweep) > 0 {
+			sw = nil
+		}
 		for _, p := range r.sweep {
 			sw = append(sw, fmt.Sprintf("%d: %.0f", p.parallelism, p.rate))
 		}
