@@ -162,3 +162,16 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// TestTraceApplyUpdate is TestTraceApplyCreate for BenchmarkApplyUpdate's work: `roster apply`
+// changing the email of 1,000 of 10,000 users.
+func TestTraceApplyUpdate(t *testing.T) {
+	bin := rosterBin(t)
+	realm := updateRealm(t)
+	proxy, tr := tracingProxy(t, realm.Server.URL)
+	start := time.Now()
+	wall := rosterUpdate(t, bin, proxy.URL, realm, 1)
+	t.Logf("1000 of %d users: wall %s (%.0f users/s), %d requests", updateRealmUsers, wall.Round(time.Millisecond),
+		applyUsers/wall.Seconds(), len(tr.spans()))
+	t.Log("\n" + tr.summary(start))
+}

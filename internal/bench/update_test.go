@@ -87,7 +87,7 @@ func updateEmail(i, round int) string {
 
 // updateRealm returns a realm with updateRealmUsers developers roster owns, deleted when the
 // benchmark ends.
-func updateRealm(b *testing.B) *keycloaktest.Realm {
+func updateRealm(b testing.TB) *keycloaktest.Realm {
 	realm := prepared(b)
 	users := make([]keycloaktest.User, updateRealmUsers)
 	for i := range users {
@@ -98,7 +98,7 @@ func updateRealm(b *testing.B) *keycloaktest.Realm {
 	return realm
 }
 
-func rosterUpdate(b *testing.B, bin, serverURL string, realm *keycloaktest.Realm, round int) (wall time.Duration) {
+func rosterUpdate(b testing.TB, bin, serverURL string, realm *keycloaktest.Realm, round int) (wall time.Duration) {
 	var yaml strings.Builder
 	fmt.Fprintf(&yaml, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n", realm.Name)
 	for i := range updateRealmUsers {
