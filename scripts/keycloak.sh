@@ -213,6 +213,8 @@ run)
 	trap 'exit 130' INT TERM
 	start_topology "$tmpdir"
 	eval "$(print_env "$tmpdir")"
+	# The command may leave its data behind: the server and everything in it go at the exit.
+	export KEYCLOAK_TEMPORARY=1
 	set +e
 	"$@"
 	rc=$?

@@ -9,13 +9,8 @@ import (
 
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/output"
 )
-
-// FormatVersion is the version of the JSON output. A change a consumer would notice bumps it.
-//
-// 1.1 added diagnostics, the configuration's warnings with their positions, as the last member
-// (the CLI adds it), and the failure document access prints instead when it fails.
-const FormatVersion = "1.1"
 
 // UserJSON is one user's access in JSON.
 type UserJSON struct {
@@ -60,7 +55,7 @@ type Document struct {
 
 // UsersDocument is the JSON of a list of rows (a realm or one user).
 func UsersDocument(src Source, realm string, rows []Row) Document {
-	d := Document{FormatVersion: FormatVersion, Source: src, Realm: realm, Users: []UserJSON{}}
+	d := Document{FormatVersion: output.AccessDocument.Version(), Source: src, Realm: realm, Users: []UserJSON{}}
 	for _, r := range rows {
 		d.Users = append(d.Users, userJSON(r.Username, r.Access))
 	}
@@ -69,7 +64,7 @@ func UsersDocument(src Source, realm string, rows []Row) Document {
 
 // ProjectDocument is the JSON of a project's view.
 func ProjectDocument(src Source, realm string, p Project) Document {
-	return Document{FormatVersion: FormatVersion, Source: src, Realm: realm, Project: &ProjectJSON{
+	return Document{FormatVersion: output.AccessDocument.Version(), Source: src, Realm: realm, Project: &ProjectJSON{
 		Name: p.Name, PlatformAdmins: nonNil(p.PlatformAdmins), Admins: nonNil(p.Admins), Members: nonNil(p.Members),
 		External: nonNil(p.External), CannotSignIn: nonNil(p.CannotSignIn),
 	}}
@@ -77,7 +72,7 @@ func ProjectDocument(src Source, realm string, p Project) Document {
 
 // DiffDocument is the JSON of Diff's result; its source is "diff".
 func DiffDocument(realm string, diffs []Difference) Document {
-	d := Document{FormatVersion: FormatVersion, Source: "diff", Realm: realm, Differences: []DifferenceJSON{}}
+	d := Document{FormatVersion: output.AccessDocument.Version(), Source: "diff", Realm: realm, Differences: []DifferenceJSON{}}
 	for _, x := range diffs {
 		dj := DifferenceJSON{Username: x.Username}
 		if x.File != nil {

@@ -23,7 +23,7 @@ import (
 const owner = "roster_managed"
 
 func policyChange(p model.Policy) plan.Change {
-	return plan.Change{Addr: plan.AddrPolicy, Action: plan.Update,
+	return plan.Change{Addr: plan.AddrPolicy(), Action: plan.Update,
 		Policy: &plan.PolicyChange{Before: model.PolicyDisabled, After: p}}
 }
 

@@ -30,6 +30,6 @@
 // failed and not-started changes apart, and Result.Summary says the apply was interrupted.
 //
 // Result is the one model of the outcome: the CLI prints its lines and summary, and its JSON
-// form (JSONResult, versioned by FormatVersion) is a contract with scripts. No secret ever
+// form (JSONResult, versioned by output.ApplyDocument) is a contract with scripts. No secret ever
 // reaches a Result, an Event or an error.
 package apply

@@ -119,8 +119,8 @@ identityProviders:
 		t.Fatalf("plan after drift (-want +got):\n%s", diff)
 	}
 	wantFields := []plan.FieldChange{
-		{Name: "displayName", Before: `"Renamed"`, After: `"Entra stand-in"`},
-		{Name: "syncMode", Before: "FORCE", After: "IMPORT"},
+		{Name: "displayName", Before: plan.StringValue("Renamed"), After: plan.StringValue("Entra stand-in")},
+		{Name: "syncMode", Before: plan.NameValue("FORCE"), After: plan.NameValue("IMPORT")},
 	}
 	if diff := cmp.Diff(wantFields, p.Changes[0].Fields); diff != "" {
 		t.Errorf("provider fields after drift (-want +got):\n%s", diff)

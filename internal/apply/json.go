@@ -3,25 +3,15 @@ package apply
 import (
 	"encoding/json"
 	"errors"
-)
 
-// FormatVersion is the version of the JSON result format. Consumers must ignore fields they do
-// not know; the minor version grows when fields are added, the major version when a field
-// changes meaning or disappears.
-//
-// 1.1 added the action "rename", counted as changed, and not_verified: the changes done whose
-// read-back could not check them.
-//
-// 1.2 added diagnostics, the configuration's warnings with their positions, as the last member
-// (the CLI adds it), and the failure document apply prints instead when it fails before
-// applying (see docs/plan.md).
-const FormatVersion = "1.2"
+	"github.com/rosterhq/roster/internal/output"
+)
 
 // JSONResult is the JSON form of a Result, what `roster apply --format json` prints: a contract
 // with the scripts that read it. Every field is always present (empty lists as []), and changes
 // keep the plan's order.
 type JSONResult struct {
-	// FormatVersion is FormatVersion.
+	// FormatVersion is output.ApplyDocument's version.
 	FormatVersion string `json:"format_version"`
 	// Realm is the realm the plan was for.
 	Realm string `json:"realm"`
@@ -72,7 +62,7 @@ type JSONOutcome struct {
 // JSON converts the result to its JSON form.
 func (r *Result) JSON() *JSONResult {
 	j := &JSONResult{
-		FormatVersion: FormatVersion,
+		FormatVersion: output.ApplyDocument.Version(),
 		Realm:         r.Realm,
 		Complete:      r.Err() == nil,
 		Interrupted:   r.Interrupted,

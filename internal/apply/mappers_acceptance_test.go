@@ -68,9 +68,9 @@ func TestTokenMappers(t *testing.T) {
 		t.Fatalf("plan after drift (-want +got):\n%s", diff)
 	}
 	wantFields := []plan.FieldChange{
-		{Name: "claim.name", Before: `"projects"`, After: `"applications"`},
-		{Name: "multivalued", Before: "true", After: "false"},
-		{Name: "userinfo.token.claim", Before: "false", After: "true"},
+		{Name: "claim.name", Before: plan.StringValue("projects"), After: plan.StringValue("applications")},
+		{Name: "multivalued", Before: plan.NameValue("true"), After: plan.NameValue("false")},
+		{Name: "userinfo.token.claim", Before: plan.NameValue("false"), After: plan.NameValue("true")},
 	}
 	if diff := cmp.Diff(wantFields, p.Changes[0].Fields); diff != "" {
 		t.Errorf("fields after drift (-want +got):\n%s", diff)

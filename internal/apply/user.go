@@ -200,7 +200,7 @@ func madeAsSent(lu *model.LiveUser, nu *model.NewUser, since time.Time) bool {
 // exactRole returns the owned roles to map and unmap so that the user holds exactly
 // After.Role of them.
 func exactRole(u *plan.UserChange) (add, remove []model.Role) {
-	for _, r := range model.OwnedRoles {
+	for _, r := range model.OwnedRoles() {
 		if r == u.After.Role {
 			add = append(add, r)
 		} else {
@@ -321,7 +321,7 @@ func (r *runner) adminWrites() func() bool {
 	return func() bool {
 		if !read {
 			policy, err := r.t.Policy(r.work)
-			read, allowed = true, err == nil && (policy == model.PolicyEnabled || policy == model.PolicyAdminEdit)
+			read, allowed = true, err == nil && policy.AdminWrites()
 		}
 		return allowed
 	}

@@ -24,16 +24,19 @@ import (
 )
 
 // sizes are the realm sizes measured; ROSTER_BENCH_USERS overrides them ("1000,5000,10000").
-func sizes(t testing.TB) []int {
-	spec := os.Getenv("ROSTER_BENCH_USERS")
+func sizes(t testing.TB) []int { return sizesFrom(t, "ROSTER_BENCH_USERS", "10000") }
+
+// sizesFrom reads a comma-separated list of sizes from the environment variable env, or def.
+func sizesFrom(t testing.TB, env, def string) []int {
+	spec := os.Getenv(env)
 	if spec == "" {
-		spec = "10000"
+		spec = def
 	}
 	var out []int
 	for _, s := range strings.Split(spec, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
-			t.Fatalf("ROSTER_BENCH_USERS: %q is not a positive number", s)
+			t.Fatalf("%s: %q is not a positive number", env, s)
 		}
 		out = append(out, n)
 	}
@@ -63,7 +66,9 @@ func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
 		return s.realm, s.file
 	}
 	ctx := context.Background()
-	realm, err := keycloaktest.Require(t).CreateRealm(ctx)
+	server := keycloaktest.Require(t)
+	checkHeap(t, server, n)
+	realm, err := server.CreateRealm(ctx)
 	check(t, err)
 	check(t, realm.SetPolicy(ctx, "ADMIN_EDIT"))
 	check(t, realm.CreateRoles(ctx, "admin", "developer"))
@@ -78,26 +83,63 @@ func seeded(t testing.TB, n int) (*keycloaktest.Realm, string) {
 		switch {
 		case i%100 == 0:
 			u.RealmRoles = []string{"admin"}
-			fmt.Fprintf(&yaml, "  - {username: %s, email: %s@example.com, role: admin}\n", name, name)
+			yaml.WriteString(desiredUser(i))
 		case i%10 == 0:
 			// no role: not in the file, so the plan leaves them alone
 		default:
 			u.RealmRoles = []string{"developer"}
-			p, q := fmt.Sprintf("proj%d", i%37), fmt.Sprintf("team%d", i%11)
+			p, q := userProjects(i)
 			u.Attributes = map[string][]string{"applications": {p + "," + q}, "applications_admin": {q}}
-			fmt.Fprintf(&yaml, "  - {username: %s, email: %s@example.com, role: developer, projects: {member: [%s], admin: [%s]}}\n", name, name, p, q)
+			yaml.WriteString(desiredUser(i))
 		}
 		users = append(users, u)
 	}
 	start := time.Now()
 	check(t, realm.SeedUsers(ctx, users))
-	t.Logf("seeded %d users in %s", n, time.Since(start).Round(time.Millisecond))
+	took := time.Since(start)
+	report.seeding = append(report.seeding, seedRow{users: n, wall: took})
+	t.Logf("seeded %d users in %s", n, took.Round(time.Millisecond))
 	dir, err := os.MkdirTemp("", "roster-bench-")
 	check(t, err)
 	file := filepath.Join(dir, "roster.yaml")
 	check(t, os.WriteFile(file, []byte(yaml.String()), 0o644))
 	seededRealms[n] = seededRealm{realm: realm, file: file}
 	return realm, file
+}
+
+// desiredUser is the line of the desired-state file for user i: an admin for every hundredth,
+// else a developer who is a member of one project and the admin of another.
+func desiredUser(i int) string {
+	name := fmt.Sprintf("user%05d", i)
+	if i%100 == 0 {
+		return fmt.Sprintf("  - {username: %s, email: %s@example.com, role: admin}\n", name, name)
+	}
+	p, q := userProjects(i)
+	return fmt.Sprintf("  - {username: %s, email: %s@example.com, role: developer, projects: {member: [%s], admin: [%s]}}\n", name, name, p, q)
+}
+
+// userProjects are the project user i is a member of and the one they administer.
+func userProjects(i int) (member, admin string) {
+	return fmt.Sprintf("proj%d", i%37), fmt.Sprintf("team%d", i%11)
+}
+
+// heapPerUser is the server's heap a seeded user needs, with room to list them: the development
+// server keeps its database in memory, and Keycloak 26.7.3 in its default heap of 512 MB ended
+// with OutOfMemoryError listing a realm of 100,000 users.
+const heapPerUser = 16 << 10
+
+// checkHeap stops before seeding n users into a server whose heap cannot hold them: it would
+// take the server down for everyone using it.
+func checkHeap(t testing.TB, server *keycloaktest.Server, n int) {
+	info, err := server.ServerInfo(context.Background())
+	check(t, err)
+	if info.Heap == 0 {
+		return
+	}
+	if info.Heap < int64(n)*heapPerUser {
+		t.Fatalf("the server's heap of %d MB cannot hold a realm of %d users (about %d MB): start it with "+
+			"JAVA_OPTS_KC_HEAP=-Xmx3g (make bench does for the server it starts)", info.Heap>>20, n, int64(n)*heapPerUser>>20)
+	}
 }
 
 type seededRealm struct {
@@ -110,20 +152,27 @@ var (
 	seededRealms = map[int]seededRealm{}
 )
 
-// TestMain deletes the seeded realms and, when ROSTER_BENCH_DOC names a file, writes the
-// figures there (make bench: docs/benchmarks.md).
+// TestMain writes the figures to the file ROSTER_BENCH_DOC names (make bench:
+// docs/benchmarks.md), then deletes the seeded realms — unless the server is a temporary one
+// scripts/keycloak.sh started for this run (KEYCLOAK_TEMPORARY), which takes them with it:
+// deleting a realm of 100,000 users one user at a time takes minutes.
 func TestMain(m *testing.M) {
+	start := time.Now()
 	code := m.Run()
-	for _, s := range seededRealms {
-		if err := s.realm.Delete(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-		os.RemoveAll(filepath.Dir(s.file))
-	}
+	report.took = time.Since(start)
 	if doc := os.Getenv("ROSTER_BENCH_DOC"); doc != "" && code == 0 {
 		if err := writeReport(doc); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
+			code = 1
+		}
+	}
+	for _, s := range seededRealms {
+		os.RemoveAll(filepath.Dir(s.file))
+		if os.Getenv("KEYCLOAK_TEMPORARY") != "" {
+			continue
+		}
+		if err := s.realm.Delete(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}
 	}
@@ -163,7 +212,7 @@ func BenchmarkPlan(b *testing.B) {
 
 			// Warm Keycloak's caches first, so that neither side pays for the first read after
 			// seeding.
-			listingFloor(b, realm)
+			listingFloor(b, realm, n)
 			runPlan(b, bin, proxy.URL, realm, file)
 
 			var floor time.Duration
@@ -173,7 +222,7 @@ func BenchmarkPlan(b *testing.B) {
 			var floorRequests int
 			for b.Loop() {
 				start := time.Now()
-				floorRequests = listingFloor(b, realm)
+				floorRequests = listingFloor(b, realm, n)
 				floor += time.Since(start)
 
 				requests.reset()
@@ -199,7 +248,7 @@ func BenchmarkPlan(b *testing.B) {
 
 // runPlan runs `roster plan` on the converged realm through the proxy and returns its peak RSS
 // in KiB.
-func runPlan(b *testing.B, bin, proxyURL string, realm *keycloaktest.Realm, file string) int64 {
+func runPlan(b testing.TB, bin, proxyURL string, realm *keycloaktest.Realm, file string) int64 {
 	cmd := exec.Command(bin, "plan", "--detailed-exitcode", file)
 	cmd.Env = append(os.Environ(), "KEYCLOAK_URL="+proxyURL, "KEYCLOAK_CLIENT_ID="+realm.ClientID,
 		"KEYCLOAK_CLIENT_SECRET="+realm.ClientSecret)
@@ -214,48 +263,78 @@ func runPlan(b *testing.B, bin, proxyURL string, realm *keycloaktest.Realm, file
 	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 }
 
-// listingFloor fetches the pages roster needs with the least possible work — one login, then the
-// user pages, the role-member pages, the user profile and the role list, one after another —
-// and returns the number of requests.
-func listingFloor(b *testing.B, realm *keycloaktest.Realm) int {
+// listingFloor fetches the pages roster needs with the least possible work and the concurrency
+// roster uses: one login, then at once the user pages of 500 (full representations), the
+// member pages of 1,000 of admin and of developer (brief), each listing with up to
+// floorParallelism pages in flight, the user profile and the role list. It knows how many users
+// the seeding made, so it asks for no page past the first short one. It returns the number of
+// requests.
+func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 	ctx := context.Background()
-	token, err := realm.Server.GoCloak().LoginClient(ctx, realm.ClientID, url.QueryEscape(realm.ClientSecret), realm.Name)
+	token, err := realm.ServiceAccountToken(ctx)
 	check(b, err)
 	base := realm.Server.URL + "/admin/realms/" + realm.Name
-	requests := 1
-	get := func(path string) int {
+	var requests atomic.Int64
+	requests.Add(1)
+	get := func(path string) {
+		requests.Add(1)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token.AccessToken)
-		resp, err := http.DefaultClient.Do(req)
-		check(b, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := floorClient.Do(req)
+		if err != nil {
+			b.Error(err)
+			return
+		}
 		defer resp.Body.Close()
-		var items []json.RawMessage
 		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("GET %s: %s", path, resp.Status)
+			b.Errorf("GET %s: %s", path, resp.Status)
 		}
-		if strings.HasSuffix(path, "/profile") {
-			var m map[string]any
-			check(b, json.NewDecoder(resp.Body).Decode(&m))
-			return 1
-		}
-		check(b, json.NewDecoder(resp.Body).Decode(&items))
-		return len(items)
-	}
-	pageAll := func(path string, size int, brief bool) {
-		for first := 0; ; first += size {
-			requests++
-			if get(fmt.Sprintf("%s?briefRepresentation=%t&first=%d&max=%d", path, brief, first, size)) < size {
-				return
-			}
+		var v any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+			b.Errorf("GET %s: %v", path, err)
 		}
 	}
-	pageAll("/users", 500, false)
-	pageAll("/roles/admin/users", 1000, true)
-	pageAll("/roles/developer/users", 1000, true)
-	requests += 2
-	get("/users/profile")
-	get("/roles")
-	return requests
+	pageAll := func(path string, rows, size int, brief bool) {
+		slots := make(chan struct{}, floorParallelism)
+		var wg sync.WaitGroup
+		for first := 0; first <= rows && !b.Failed(); first += size { // the last page is the short one
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				get(fmt.Sprintf("%s?briefRepresentation=%t&first=%d&max=%d", path, brief, first, size))
+			})
+		}
+		wg.Wait()
+	}
+	admins, developers := roleCounts(n)
+	var wg sync.WaitGroup
+	wg.Go(func() { pageAll("/users", n, 500, false) })
+	wg.Go(func() { pageAll("/roles/admin/users", admins, 1000, true) })
+	wg.Go(func() { pageAll("/roles/developer/users", developers, 1000, true) })
+	wg.Go(func() { get("/users/profile") })
+	wg.Go(func() { get("/roles") })
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	return int(requests.Load())
+}
+
+// floorClient keeps its connections open between requests, as roster's client does.
+var floorClient = &http.Client{Transport: func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}()}
+
+// floorParallelism is the pages of one listing the floor has in flight, as roster has
+// (listingParallelism in internal/keycloak).
+const floorParallelism = 4
+
+// roleCounts returns how many admins and developers seeded seeds in a realm of n users.
+func roleCounts(n int) (admins, developers int) {
+	admins = (n + 99) / 100
+	return admins, n - (n+9)/10
 }
 
 func check(t testing.TB, err error) {
@@ -263,4 +342,47 @@ func check(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// proxied is a seeded realm reached through a counting proxy, and the environment that points
+// the roster binary at it.
+type proxied struct {
+	realm *keycloaktest.Realm
+	file  string // the desired-state file that matches the realm
+	url   string // the proxy's
+	env   []string
+	count *counter
+}
+
+// throughProxy seeds (or reuses) the realm of n users and puts a counting proxy in front of it.
+func throughProxy(t testing.TB, n int) proxied {
+	realm, file := seeded(t, n)
+	proxy, count := countingProxy(t, realm.Server.URL)
+	return proxied{realm: realm, file: file, url: proxy.URL, count: count,
+		env: []string{"KEYCLOAK_URL=" + proxy.URL, "KEYCLOAK_CLIENT_ID=" + realm.ClientID, "KEYCLOAK_CLIENT_SECRET=" + realm.ClientSecret}}
+}
+
+// againstPlan runs measure once to warm up, then b.N times alternately with `roster plan` on the
+// same realm, and returns the mean walls of each and the requests of measure's last run.
+func againstPlan(b *testing.B, bin string, p proxied, measure func() time.Duration) (wall, planWall time.Duration, requests int64) {
+	measure()
+	first := true
+	plan := func() {
+		start := time.Now()
+		runPlan(b, bin, p.url, p.realm, p.file)
+		planWall += time.Since(start)
+	}
+	for b.Loop() {
+		if first {
+			plan()
+		}
+		p.count.reset()
+		wall += measure()
+		requests = p.count.requests.Load()
+		if !first {
+			plan()
+		}
+		first = !first
+	}
+	return wall / time.Duration(b.N), planWall / time.Duration(b.N), requests
 }

@@ -18,15 +18,14 @@ func BenchmarkApplyConverged(b *testing.B) {
 	bin := rosterBin(b)
 	for _, n := range sizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			realm, file := seeded(b, n)
-			proxy, count := countingProxy(b, realm.Server.URL)
-			env := []string{"KEYCLOAK_URL=" + proxy.URL, "KEYCLOAK_CLIENT_ID=" + realm.ClientID, "KEYCLOAK_CLIENT_SECRET=" + realm.ClientSecret}
+			p := throughProxy(b, n)
+			realm, file, env, count := p.realm, p.file, p.env, p.count
 			run(b, bin, env, "apply", "--auto-approve", file) // warm up
 			var wall, floor time.Duration
 			var rss int64
 			for b.Loop() {
 				start := time.Now()
-				listingFloor(b, realm)
+				listingFloor(b, realm, n)
 				floor += time.Since(start)
 				count.reset()
 				start = time.Now()
@@ -50,34 +49,8 @@ func BenchmarkApplyConverged(b *testing.B) {
 	}
 }
 
-// BenchmarkValidate runs `roster validate` on the desired-state file of each size.
-func BenchmarkValidate(b *testing.B) {
-	bin := rosterBin(b)
-	for _, n := range sizes(b) {
-		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			_, file := seeded(b, n)
-			info, err := os.Stat(file)
-			check(b, err)
-			var wall time.Duration
-			var rss int64
-			for b.Loop() {
-				start := time.Now()
-				out, r := run(b, bin, nil, "validate", file)
-				wall += time.Since(start)
-				rss = max(rss, r)
-				if !strings.HasPrefix(out, "Success!") {
-					b.Fatalf("validate:\n%s", tail(out))
-				}
-			}
-			b.ReportMetric(wall.Seconds()/float64(b.N), "validate-s/op")
-			b.ReportMetric(float64(rss)/1024, "peak-RSS-MB")
-			report.validate = append(report.validate, validateRow{users: n, bytes: info.Size(), wall: wall / time.Duration(b.N), rssKiB: rss})
-		})
-	}
-}
-
 // run runs the binary with the environment added and returns its stdout and peak RSS in KiB.
-func run(b *testing.B, bin string, env []string, args ...string) (string, int64) {
+func run(b testing.TB, bin string, env []string, args ...string) (string, int64) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer

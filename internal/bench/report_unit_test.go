@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReportKeepsTheOtherTopology writes the document as each topology's run would: each run
@@ -15,6 +16,8 @@ func TestReportKeepsTheOtherTopology(t *testing.T) {
 	report.plan = []planRow{{users: 10, requests: 3, floorRequests: 3, wall: 1, floorWall: 1}}
 	report.converged = []convergedRow{{users: 10, requests: 3, wall: 1, floorWall: 1}}
 	report.validate = []validateRow{{users: 10}}
+	report.export = []exportRow{{users: 10, requests: 4, wall: 1, planWall: 1}}
+	report.verify = []verifyRow{{users: 10, sample: 10, wall: 2, planWall: 1}}
 	report.create = []createRow{{batch: 50, roster: 1, raw: 1}}
 	report.update = []createRow{{roster: 1, raw: 1}}
 	path := filepath.Join(t.TempDir(), "benchmarks.md")
@@ -51,5 +54,33 @@ func TestReportKeepsTheOtherTopology(t *testing.T) {
 	_, cluster, _ := strings.Cut(both, clusterHeading)
 	if !strings.HasSuffix(again, clusterHeading+cluster) || !strings.Contains(again, "| 10 | 4 |") {
 		t.Fatalf("after a second development run the cluster section changed or the new figures are missing:\n%s", again)
+	}
+}
+
+// TestGrowth writes the growth table from figures at three sizes: each figure under its size,
+// the factor from one size to the next beside them, blank where a size was not measured.
+func TestGrowth(t *testing.T) {
+	saved := report
+	t.Cleanup(func() { report = saved })
+	report.plan = []planRow{
+		{users: 1000, requests: 9, wall: 300 * time.Millisecond, rssKiB: 30 << 10},
+		{users: 10000, requests: 41, wall: 3 * time.Second, rssKiB: 100 << 10},
+		{users: 100000, requests: 305, wall: 45 * time.Second, rssKiB: 500 << 10},
+	}
+	report.validate = []validateRow{{users: 1000, wall: 50 * time.Millisecond, rssKiB: 20 << 10}}
+	report.converged, report.export = nil, nil
+	report.create = []createRow{{users: 1000, batch: 50, roster: 500}, {users: 1000, batch: 1, roster: 300}, {users: 10000, batch: 50, roster: 450}}
+	report.update = nil
+	want := `| measured | | 1,000 users | 10,000 users | 100,000 users | × from 1k to 10k | × from 10k to 100k |
+|---|---|---:|---:|---:|---:|---:|
+| validate | wall | 0.05 s | | | | |
+| validate | peak RSS | 20 MB | | | | |
+| plan | requests | 9 | 41 | 305 | 4.6 | 7.4 |
+| plan | wall | 0.30 s | 3.00 s | 45.00 s | 10.0 | 15.0 |
+| plan | peak RSS | 30 MB | 100 MB | 500 MB | 3.3 | 5.0 |
+| create | throughput | 500 users/s | 450 users/s | | 0.9 | |
+`
+	if got := growth(); got != want {
+		t.Errorf("growth table:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/secret"
 )
 
@@ -174,15 +175,6 @@ func writeDoctorText(w io.Writer, r doctor.Report) error {
 	return err
 }
 
-// doctorFormatVersion is the version of doctor's JSON document; it follows the plan's rules:
-// consumers ignore fields they do not know, the minor version grows when fields are added, the
-// major version when one changes meaning or disappears.
-//
-// 1.1 added "for".
-// 1.2 added diagnostics, the configuration's warnings with their positions, as the last member,
-// and the failure document doctor prints instead when it fails before checking.
-const doctorFormatVersion = "1.2"
-
 type doctorJSON struct {
 	FormatVersion string `json:"format_version"`
 	Server        string `json:"server"`
@@ -201,7 +193,7 @@ type doctorJSON struct {
 }
 
 func writeDoctorJSON(w io.Writer, c *keycloak.Client, job doctor.Job, r doctor.Report) error {
-	doc := doctorJSON{FormatVersion: doctorFormatVersion, Server: c.URL(), Realm: c.Realm(), For: string(job), Checks: r.Checks}
+	doc := doctorJSON{FormatVersion: output.DoctorDocument.Version(), Server: c.URL(), Realm: c.Realm(), For: string(job), Checks: r.Checks}
 	doc.Summary.Pass, doc.Summary.Warn = r.Count(doctor.Pass), r.Count(doctor.Warn)
 	doc.Summary.Fail, doc.Summary.Skip = r.Count(doctor.Fail), r.Count(doctor.Skip)
 	doc.Summary.OK = !r.Failed() && !r.Unreachable

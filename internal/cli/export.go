@@ -98,7 +98,7 @@ func (o *exportOptions) check() error {
 		return withHint(errors.New("--out and --split cannot be combined"), "use --out FILE for one file or --split DIR for a directory")
 	}
 	for _, r := range o.Roles {
-		if !slices.Contains(model.OwnedRoles, model.Role(r)) {
+		if !slices.Contains(model.OwnedRoles(), model.Role(r)) {
 			return withHint(fmt.Errorf("unknown role %q", r), "use --role admin or --role developer")
 		}
 	}
@@ -110,13 +110,15 @@ func (o *exportOptions) check() error {
 
 func runExport(ctx context.Context, ios *iostreams.IOStreams, opts *exportOptions) error {
 	readAt := exportClock()
-	// Links cost a request per user; service accounts never have any worth exporting.
+	// Links cost a request per linked user (LinkedOnly); service accounts never have any worth
+	// exporting.
 	cm, err := opts.codemie.model()
 	if err != nil {
 		return err
 	}
 	_, _, live, err := opts.connect.read(ctx, opts.Realm, keycloak.ReadOptions{
-		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, IdentityProviders: true, CodeMie: cm})
+		LinksFor: func(u string) bool { return !strings.HasPrefix(u, "service-account-") }, LinkedOnly: true,
+		IdentityProviders: true, CodeMie: cm})
 	if err != nil {
 		return err
 	}

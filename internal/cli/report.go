@@ -11,13 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rosterhq/roster/internal/access"
-	"github.com/rosterhq/roster/internal/apply"
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
-	"github.com/rosterhq/roster/internal/plan/render"
-	"github.com/rosterhq/roster/internal/verify"
+	"github.com/rosterhq/roster/internal/output"
 )
 
 // runReport collects what a command found in the configuration, so that its JSON output, or
@@ -93,22 +90,9 @@ type jsonError struct {
 // jsonFormatVersion is the format_version of the command's JSON document, "" for a command
 // without one.
 func jsonFormatVersion(cmd *cobra.Command) string {
-	switch cmd.Name() {
-	case "plan":
-		return render.FormatVersion
-	case "apply":
-		return apply.FormatVersion
-	case "validate":
-		return validateFormatVersion
-	case "access":
-		if f := cmd.Flags().Lookup("verify"); f != nil && f.Value.String() == "true" {
-			return verify.FormatVersion
-		}
-		return access.FormatVersion
-	case "doctor":
-		return doctorFormatVersion
-	}
-	return ""
+	f := cmd.Flags().Lookup("verify")
+	d, _ := output.ForCommand(cmd.Name(), f != nil && f.Value.String() == "true")
+	return d.Version()
 }
 
 // writeFailureJSON writes the failure document when cmd was asked for JSON.

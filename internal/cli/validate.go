@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/schema"
 	"github.com/rosterhq/roster/internal/secret"
 )
@@ -149,12 +150,6 @@ func countConfig(cfg *model.Config) configCounts {
 		Projects: len(model.NormalizeProjects(projects))}
 }
 
-// validateFormatVersion is the version of validate's JSON output; bump it when a consumer
-// would have to change.
-//
-// 1.1 added files.
-const validateFormatVersion = "1.1"
-
 type jsonValidate struct {
 	FormatVersion string        `json:"format_version"`
 	Valid         bool          `json:"valid"`
@@ -168,7 +163,7 @@ type jsonValidate struct {
 }
 
 func writeValidateJSON(w io.Writer, cfg *model.Config, diags diag.List, valid bool) error {
-	out := jsonValidate{FormatVersion: validateFormatVersion, Valid: valid, Diagnostics: diags.JSON(), Files: []string{}}
+	out := jsonValidate{FormatVersion: output.ValidateDocument.Version(), Valid: valid, Diagnostics: diags.JSON(), Files: []string{}}
 	out.ErrorCount, out.WarningCount = diags.Count()
 	if cfg != nil {
 		c := countConfig(cfg)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/Nerzal/gocloak/v13"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rosterhq/roster/internal/doctor"
@@ -292,25 +291,19 @@ func TestDoctorPermissions(t *testing.T) {
 func TestDoctorMasterUser(t *testing.T) {
 	realm, _ := readyRealm(t)
 	ctx := context.Background()
-	gc, token := realm.Server.GoCloak(), realm.Server.AdminToken(t)
+	s := realm.Server
 	username := realm.Name + "-ops" // the realm's random name makes it unique on the server
-	id, err := gc.CreateUser(ctx, token, "master", gocloak.User{Username: gocloak.StringP(username), Enabled: gocloak.BoolP(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, err := s.AdminRequest(ctx, http.MethodPost, "/master/users", map[string]any{"username": username, "enabled": true,
+		"credentials": []map[string]any{{"type": "password", "value": "ops-password", "temporary": false}}}, nil)
+	must(t, err)
+	id, err := keycloaktest.IDFromLocation(h)
+	must(t, err)
 	t.Cleanup(func() {
-		if err := gc.DeleteUser(ctx, realm.Server.AdminToken(t), "master", id); err != nil {
+		if _, err := s.AdminRequest(ctx, http.MethodDelete, "/master/users/"+id, nil, nil); err != nil {
 			t.Error(err)
 		}
 	})
-	must(t, gc.SetPassword(ctx, token, id, "master", "ops-password", false))
-	clients, err := gc.GetClients(ctx, token, "master", gocloak.GetClientsParams{ClientID: gocloak.StringP(realm.Name + "-realm")})
-	if err != nil || len(clients) != 1 {
-		t.Fatalf("client %s-realm in master: %v (found %d)", realm.Name, err, len(clients))
-	}
-	role, err := gc.GetClientRole(ctx, token, "master", *clients[0].ID, "view-users")
-	must(t, err)
-	must(t, gc.AddClientRolesToUser(ctx, token, "master", *clients[0].ID, id, []gocloak.Role{*role}))
+	must(t, s.GrantClientRoles(ctx, "master", id, realm.Name+"-realm", "view-users"))
 
 	c, err := keycloak.Open(keycloak.Config{URL: realm.Server.URL, Realm: realm.Name, Username: username, Password: "ops-password"})
 	must(t, err)

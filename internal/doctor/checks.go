@@ -117,7 +117,7 @@ func needs(w Want) []need {
 	switch w.Job {
 	case JobPlan:
 		for _, x := range n {
-			if !slices.Contains(manageRoles, x.perm) {
+			if !slices.Contains(keycloak.ManagePermissions(), x.perm) {
 				view = append(view, x)
 			}
 		}
@@ -130,14 +130,11 @@ func needs(w Want) []need {
 	default:
 		return n
 	}
-	for _, p := range manageRoles {
+	for _, p := range keycloak.ManagePermissions() {
 		view = append(view, need{perm: p, why: "a plan job needs no manage role", excess: true})
 	}
 	return view
 }
-
-// manageRoles are the realm-management roles that let roster write, in the order doctor lists them.
-var manageRoles = []keycloak.Permission{keycloak.ManageUsers, keycloak.ManageRealm, keycloak.ManageClients, keycloak.ManageIdentityProviders}
 
 func permissionCheck(realm string, p keycloak.Principal, n need, held bool, err error) Check {
 	c := Check{Name: "permission " + string(n.perm), Status: Pass, Detail: n.why}
@@ -177,9 +174,6 @@ func grantFix(realm string, p keycloak.Principal, perm keycloak.Permission) stri
 	return fmt.Sprintf("in the console, realm %s: %s → Assign role → Client roles → %s %s", p.AuthRealm, where, client, perm)
 }
 
-// codeMieAttributes are the attributes roster writes for CodeMie.
-var codeMieAttributes = []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}
-
 // policyFix is the remedy for a policy that keeps administrators from writing, or lets users
 // write, CodeMie's attributes.
 func policyFix(w Want) string {
@@ -190,15 +184,7 @@ func policyFix(w Want) string {
 	return "declare settings.unmanagedAttributePolicy: ADMIN_EDIT in the files and run roster apply; or " + console
 }
 
-// policyMeaning explains what a policy does to attributes the user profile does not declare.
-var policyMeaning = map[model.Policy]string{
-	model.PolicyEnabled:   "users and administrators may write undeclared attributes",
-	model.PolicyAdminEdit: "only administrators may write undeclared attributes",
-	model.PolicyAdminView: "administrators may only view undeclared attributes",
-	model.PolicyDisabled:  "Keycloak drops undeclared attributes",
-}
-
-func userProfileCheck(up keycloak.UserProfile, err error, w Want) Check {
+func userProfileCheck(up model.UserProfile, err error, w Want) Check {
 	c := Check{Name: "user profile", Status: Pass}
 	switch {
 	case refused(err):
@@ -212,16 +198,11 @@ func userProfileCheck(up keycloak.UserProfile, err error, w Want) Check {
 	var adminCannot, userCan []string
 	reasons := map[string][]string{} // reason → attributes
 	var reasonOrder []string
-	for _, a := range codeMieAttributes {
-		var admin, user bool
-		var reason string
+	for _, a := range model.CodeMieAttributes() {
+		admin, user := up.Writers(a)
+		reason := fmt.Sprintf("unmanaged-attribute policy %s: %s", up.Policy, up.Policy.Meaning())
 		if pa, ok := up.Attributes[a]; ok {
-			admin, user = slices.Contains(pa.Edit, "admin"), slices.Contains(pa.Edit, "user")
 			reason = fmt.Sprintf("declared in the user profile, editable by %s", editors(pa.Edit))
-		} else {
-			admin = up.Policy == model.PolicyEnabled || up.Policy == model.PolicyAdminEdit
-			user = up.Policy == model.PolicyEnabled
-			reason = fmt.Sprintf("unmanaged-attribute policy %s: %s", up.Policy, policyMeaning[up.Policy])
 		}
 		if !admin {
 			adminCannot = append(adminCannot, a)
@@ -258,7 +239,7 @@ func userProfileCheck(up keycloak.UserProfile, err error, w Want) Check {
 		c.Detail = fmt.Sprintf("signed-in users can edit their own %s through the account API, so a developer can make "+
 			"themselves Project Admin of any project%s", strings.Join(userCan, ", "), why)
 	default:
-		c.Detail = "administrators can write " + strings.Join(codeMieAttributes, ", ") + ", and users cannot" + why
+		c.Detail = "administrators can write " + strings.Join(model.CodeMieAttributes(), ", ") + ", and users cannot" + why
 	}
 	return c
 }
@@ -428,29 +409,31 @@ func mapperSettings(attr string) string {
 		"Add to ID token, access token and userinfo on", attr)
 }
 
-// mapperProblems lists how m differs from the mapper CodeMie needs for attr.
+// mapperProblems lists how m differs from the mapper CodeMie needs for attr
+// (model.CodeMieTokenMapper).
 func mapperProblems(m model.LiveTokenMapper, attr string) []string {
+	want := model.CodeMieTokenMapper(attr)
 	var p []string
-	if m.ProtocolMapper != model.ProtocolMapperUserAttribute {
+	if m.ProtocolMapper != want.ProtocolMapper {
 		p = append(p, fmt.Sprintf("it is a %s mapper, not a User Attribute mapper", m.ProtocolMapper))
-	} else if m.Attribute != attr {
-		p = append(p, fmt.Sprintf("it reads user attribute %q, not %q", m.Attribute, attr))
+	} else if m.Attribute != want.Attribute {
+		p = append(p, fmt.Sprintf("it reads user attribute %q, not %q", m.Attribute, want.Attribute))
 	}
-	if m.Claim != attr {
-		p = append(p, fmt.Sprintf("its claim name is %q, not %q", m.Claim, attr))
+	if m.Claim != want.Claim {
+		p = append(p, fmt.Sprintf("its claim name is %q, not %q", m.Claim, want.Claim))
 	}
-	if m.Multivalued {
+	if m.Multivalued != want.Multivalued {
 		p = append(p, "it is multivalued (a JSON array, where CodeMie reads one comma-joined string)")
 	}
-	if m.JSONType != "String" {
-		p = append(p, fmt.Sprintf("its claim JSON type is %q, not String", m.JSONType))
+	if m.JSONType != want.JSONType {
+		p = append(p, fmt.Sprintf("its claim JSON type is %q, not %s", m.JSONType, want.JSONType))
 	}
 	var missing []string
 	for _, t := range []struct {
-		on   bool
-		name string
-	}{{m.IDToken, "ID token"}, {m.AccessToken, "access token"}, {m.UserInfo, "userinfo"}} {
-		if !t.on {
+		on, want bool
+		name     string
+	}{{m.IDToken, want.IDToken, "ID token"}, {m.AccessToken, want.AccessToken, "access token"}, {m.UserInfo, want.UserInfo, "userinfo"}} {
+		if t.want && !t.on {
 			missing = append(missing, t.name)
 		}
 	}

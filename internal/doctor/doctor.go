@@ -112,7 +112,7 @@ func Defaults() Want {
 		Roles:           []string{model.DefaultAdminRole, model.DefaultDeveloperRole},
 		CodeMie:         model.DefaultCodeMie(),
 		ClientScope:     "profile",
-		Attributes:      []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
+		Attributes:      model.CodeMieAttributes(),
 		MappersDeclared: true,
 	}
 }
@@ -164,7 +164,7 @@ type Target interface {
 	ServerVersion(ctx context.Context) (string, error)
 	RealmExists(ctx context.Context) (bool, error)
 	Probe(ctx context.Context, p keycloak.Permission) (bool, error)
-	ReadUserProfile(ctx context.Context) (keycloak.UserProfile, error)
+	ReadUserProfile(ctx context.Context) (model.UserProfile, error)
 	ReadRoles(ctx context.Context) ([]model.RealmRole, error)
 	ReadClientScope(ctx context.Context, name string) (*model.LiveClientScope, error)
 	ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error)

@@ -169,18 +169,18 @@ func TestPermissionCheck(t *testing.T) {
 	}
 }
 
-func profile(policy model.Policy, attrs map[string]keycloak.ProfileAttribute) keycloak.UserProfile {
-	return keycloak.UserProfile{Policy: policy, Attributes: attrs}
+func profile(policy model.Policy, attrs map[string]model.ProfileAttribute) model.UserProfile {
+	return model.UserProfile{Policy: policy, Attributes: attrs}
 }
 
 func TestUserProfileCheck(t *testing.T) {
 	files := Want{Files: []string{"roster.yaml"}}
-	adminOnly := keycloak.ProfileAttribute{View: []string{"admin"}, Edit: []string{"admin"}}
+	adminOnly := model.ProfileAttribute{View: []string{"admin"}, Edit: []string{"admin"}}
 	policyFixFiles := "set settings.unmanagedAttributePolicy: ADMIN_EDIT in the files and run `roster apply roster.yaml`; " +
 		"or in the console: Realm settings → General → Unmanaged Attributes → Only administrators can write"
 	for _, tc := range []struct {
 		name string
-		up   keycloak.UserProfile
+		up   model.UserProfile
 		w    Want
 		want Check
 	}{
@@ -201,11 +201,11 @@ func TestUserProfileCheck(t *testing.T) {
 				"(unmanaged-attribute policy ADMIN_VIEW: administrators may only view undeclared attributes)",
 			Fix: "declare settings.unmanagedAttributePolicy: ADMIN_EDIT in the files and run roster apply; " +
 				"or in the console: Realm settings → General → Unmanaged Attributes → Only administrators can write"}},
-		{"declared admin-only under DISABLED", profile(model.PolicyDisabled, map[string]keycloak.ProfileAttribute{
+		{"declared admin-only under DISABLED", profile(model.PolicyDisabled, map[string]model.ProfileAttribute{
 			"applications": adminOnly, "applications_admin": adminOnly, "user_type": adminOnly}), files,
 			Check{Name: "user profile", Status: Pass, Detail: "administrators can write applications, applications_admin, user_type, " +
 				"and users cannot (declared in the user profile, editable by admin)"}},
-		{"one declared user-editable", profile(model.PolicyAdminEdit, map[string]keycloak.ProfileAttribute{
+		{"one declared user-editable", profile(model.PolicyAdminEdit, map[string]model.ProfileAttribute{
 			"applications_admin": {Edit: []string{"admin", "user"}}}), files,
 			Check{Name: "user profile", Status: Warn,
 				Detail: "signed-in users can edit their own applications_admin through the account API, so a developer can make " +
@@ -213,7 +213,7 @@ func TestUserProfileCheck(t *testing.T) {
 					"only administrators may write undeclared attributes); applications_admin (declared in the user profile, " +
 					"editable by admin and user)",
 				Fix: policyFixFiles}},
-		{"one declared without admin edit", profile(model.PolicyAdminEdit, map[string]keycloak.ProfileAttribute{
+		{"one declared without admin edit", profile(model.PolicyAdminEdit, map[string]model.ProfileAttribute{
 			"user_type": {View: []string{"admin"}}}), files,
 			Check{Name: "user profile", Status: Fail,
 				Detail: "administrators cannot write user_type, so Keycloak drops what roster writes: applications, applications_admin " +
@@ -227,7 +227,7 @@ func TestUserProfileCheck(t *testing.T) {
 	}
 	forbidden := &keycloak.APIError{Method: "GET", Path: "/users/profile", Status: 403, Message: "Forbidden"}
 	want := Check{Name: "user profile", Status: Skip, Detail: "not checked: Keycloak refused to show the user profile (403; see permission view-realm)"}
-	if diff := cmp.Diff(want, userProfileCheck(keycloak.UserProfile{}, forbidden, files)); diff != "" {
+	if diff := cmp.Diff(want, userProfileCheck(model.UserProfile{}, forbidden, files)); diff != "" {
 		t.Errorf("refused (-want +got):\n%s", diff)
 	}
 }
@@ -383,7 +383,7 @@ type fakeTarget struct {
 	pingErr, loginErr error
 	exists            bool
 	held              map[keycloak.Permission]bool
-	profile           keycloak.UserProfile
+	profile           model.UserProfile
 	roles             []model.RealmRole
 	scope             *model.LiveClientScope
 	client            *model.LiveCodeMieClient
@@ -405,7 +405,7 @@ func (f *fakeTarget) Login(context.Context) (keycloak.ClockReading, error) {
 func (f *fakeTarget) Probe(_ context.Context, p keycloak.Permission) (bool, error) {
 	return f.held[p], nil
 }
-func (f *fakeTarget) ReadUserProfile(context.Context) (keycloak.UserProfile, error) {
+func (f *fakeTarget) ReadUserProfile(context.Context) (model.UserProfile, error) {
 	return f.profile, nil
 }
 func (f *fakeTarget) ReadRoles(context.Context) ([]model.RealmRole, error) { return f.roles, nil }

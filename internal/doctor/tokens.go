@@ -91,7 +91,7 @@ func sampled(n int, all bool) string {
 // kinds names the CodeMie role levels among the verified users, in a fixed order.
 func kinds(results []verify.Result) string {
 	var out []string
-	for _, k := range verify.Kinds {
+	for _, k := range verify.Kinds() {
 		for _, r := range results {
 			if verify.KindOf(r.Want) == k {
 				out = append(out, k)

@@ -178,9 +178,9 @@ func (e *Export) skipAttribute(name string, vals []string) string {
 	switch {
 	case name == e.owner:
 		return "-"
-	case slices.Contains([]string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}, lower):
+	case model.IsCodeMieAttribute(name):
 		return "-"
-	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
+	case model.IsUserField(name):
 		return "-"
 	case lower == "password" || lower == "initialpassword":
 		return "it holds a password"

@@ -64,3 +64,24 @@ func TestCommentsCannotInjectYAML(t *testing.T) {
 		t.Errorf("users %q, want %q\n%s", names, want, got)
 	}
 }
+
+// TestPlainWordsReadBackAsThemselves checks the shortcut str takes for plain words against the
+// parser it saves: every word plainWord lets through unquoted reads back as the same string.
+func TestPlainWordsReadBackAsThemselves(t *testing.T) {
+	words := []string{"alice", "user00001", "bob@example.com", "first.last", "a-b_c", "Team7", "e10", "x1e3",
+		"true", "True", "FALSE", "null", "NULL", "yes", "No", "on", "OFF", "y", "N", "nan", "inf", "infinity", "Null1"}
+	for _, w := range words {
+		if !plainWord(w) {
+			continue
+		}
+		var v any
+		if err := yaml.Unmarshal([]byte(w), &v); err != nil || v != w {
+			t.Errorf("plainWord(%q) is true, but it reads back as %#v (%v)", w, v, err)
+		}
+	}
+	for _, w := range []string{"true", "yes", "null", "Off", "1abc", "-x", ".inf", "a b", "a:b", "a#b", "~", ""} {
+		if plainWord(w) {
+			t.Errorf("plainWord(%q) is true, want false", w)
+		}
+	}
+}

@@ -16,7 +16,7 @@ func (e *Export) identityProviders(root *yaml.Node) {
 	seq := &yaml.Node{Kind: yaml.SequenceNode}
 	var skipped []string
 	for _, p := range e.live.IdentityProviders {
-		if p.ProviderID != "oidc" {
+		if p.ProviderID != model.ProviderOIDC {
 			skipped = append(skipped, "identity provider "+p.Alias+" ("+p.ProviderID+"): roster manages OpenID Connect providers only")
 			continue
 		}
@@ -62,19 +62,21 @@ func idpNode(p model.LiveIdentityProvider) *yaml.Node {
 	for _, m := range p.Mappers {
 		mn := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
 		addKey(mn, "name", str(m.Name))
-		switch m.Type {
-		case model.IdPMapperHardcodedRole:
-			addKey(mn, "type", str("hardcoded-role"))
+		kind, ok := model.IdPMapperKindOf(m.Type)
+		if ok {
+			addKey(mn, "type", str(string(kind)))
+		}
+		switch kind {
+		case model.HardcodedRole:
 			addKey(mn, "role", str(m.Role))
-		case model.IdPMapperAttributeImporter:
-			addKey(mn, "type", str("attribute-importer"))
+		case model.AttributeImporter:
 			addKey(mn, "claim", str(m.Claim))
 			addKey(mn, "attribute", str(m.Attribute))
 		default:
 			skipped = append(skipped, "mapper "+m.Name+" ("+m.Type+"): roster manages hardcoded-role and attribute-importer mappers only")
 			continue
 		}
-		if m.SyncMode != "" && m.SyncMode != "INHERIT" {
+		if m.SyncMode != "" && model.SyncMode(m.SyncMode) != model.SyncInherit {
 			addKey(mn, "syncMode", str(m.SyncMode))
 		}
 		mappers.Content = append(mappers.Content, mn)

@@ -29,10 +29,35 @@ const RealmFile = "realm.yaml"
 func (e *Export) Single() ([]byte, error) {
 	root := e.top(e.header())
 	e.prerequisites(root)
-	if len(e.Users) > 0 {
-		addKey(root, "users", e.users(e.Users))
+	data, err := encode(root)
+	if err != nil {
+		return nil, err
 	}
-	return encode(root)
+	return e.appendUsers(data, e.Users)
+}
+
+// encodeChunk is how many users appendUsers encodes at a time. The YAML encoder holds every
+// event of a document until it ends, and nodes cost far more than the text they become, so
+// a realm's users are encoded a chunk at a time and their text appended.
+const encodeChunk = 500
+
+// appendUsers appends the users key with the users to data, the encoding of a file's other
+// keys: the same text as encoding them all in one document, in memory for encodeChunk users.
+func (e *Export) appendUsers(data []byte, users []User) ([]byte, error) {
+	const key = "users:\n"
+	for i := 0; i < len(users); i += encodeChunk {
+		root := &yaml.Node{Kind: yaml.MappingNode}
+		addKey(root, "users", e.users(users[i:min(i+encodeChunk, len(users))]))
+		chunk, err := encode(root)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			chunk = bytes.TrimPrefix(chunk, []byte(key))
+		}
+		data = append(data, chunk...)
+	}
+	return data, nil
 }
 
 // Split renders the export as a directory: RealmFile with the prerequisites, admins.yaml with
@@ -53,8 +78,10 @@ func (e *Export) Split() ([]File, error) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		root := e.top([]string{fmt.Sprintf("Users of realm %q exported with %s; see %s.", e.live.Realm, RealmFile, describeGroup(name))})
-		addKey(root, "users", e.users(groups[name]))
 		data, err := encode(root)
+		if err == nil {
+			data, err = e.appendUsers(data, groups[name])
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +175,7 @@ func (e *Export) prerequisites(root *yaml.Node) {
 	}
 	roles := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, r := range e.live.Roles {
-		if !slices.Contains(model.OwnedRoles, model.Role(r.Name)) {
+		if !slices.Contains(model.OwnedRoles(), model.Role(r.Name)) {
 			continue
 		}
 		n := &yaml.Node{Kind: yaml.MappingNode}
@@ -243,12 +270,33 @@ func addKey(m *yaml.Node, key string, v *yaml.Node) {
 // (see encode).
 func str(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if plainWord(s) {
+		return n
+	}
 	var v any
 	if err := yaml.Unmarshal([]byte(s), &v); err != nil || v != s || yaml11Bool(s) || escape.Text(s) != s {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
 }
+
+// plainWord reports whether s is a letter followed by letters, digits and . _ - @ and not a
+// word YAML reads as a boolean or null: such a scalar reads back as itself unquoted, which str
+// would otherwise find out by parsing it (most usernames, emails and project names, and a
+// parser for each costs more than the rest of the export).
+func plainWord(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && (c < '0' || c > '9') && !strings.ContainsRune("._-@", rune(c)) {
+			return false
+		}
+	}
+	return !yaml11Bool(s) && !slices.Contains([]string{"true", "false", "null"}, strings.ToLower(s))
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func yaml11Bool(s string) bool {
 	return slices.Contains([]string{"y", "n", "yes", "no", "on", "off"}, strings.ToLower(s))

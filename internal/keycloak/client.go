@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/Nerzal/gocloak/v13"
-
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/redact"
 )
@@ -60,7 +58,7 @@ type Config struct {
 
 // Client is a logged-in connection to one realm's Admin API. It is safe for concurrent use.
 type Client struct {
-	gc    *gocloak.GoCloak
+	hc    *http.Client
 	cfg   Config
 	realm string // path-escaped Realm
 
@@ -93,11 +91,6 @@ func Open(cfg Config) (*Client, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, err
 	}
-	gc := gocloak.NewClient(strings.TrimRight(cfg.URL, "/"))
-	rc := gc.RestyClient()
-	rc.SetTimeout(cfg.Timeout)
-	rc.SetLogger(quietLogger{})
-	rc.SetRedirectPolicy(sameOriginRedirects{})
 	transport := cfg.Transport
 	if transport == nil {
 		tlsConfig, err := cfg.tlsConfig()
@@ -115,8 +108,8 @@ func Open(cfg Config) (*Client, error) {
 	if cfg.Log != nil {
 		transport = &loggingTransport{base: transport, w: cfg.Log}
 	}
-	rc.SetTransport(transport)
-	return &Client{gc: gc, cfg: cfg, realm: url.PathEscape(cfg.Realm)}, nil
+	hc := &http.Client{Transport: transport, Timeout: cfg.Timeout, CheckRedirect: sameOriginRedirects}
+	return &Client{hc: hc, cfg: cfg, realm: url.PathEscape(cfg.Realm)}, nil
 }
 
 func (cfg *Config) complete() error {
@@ -236,7 +229,7 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		return c.token, nil
 	}
 	var (
-		jwt *gocloak.JWT
+		jwt *tokens
 		err error
 	)
 	for attempt := 1; ; attempt++ {
@@ -271,61 +264,45 @@ func (c *Client) Since() time.Time {
 	return c.since
 }
 
-// login asks the token endpoint for an access token with the configured credentials.
-func (c *Client) login(ctx context.Context) (*gocloak.JWT, error) {
-	if c.cfg.ClientSecret != "" {
-		// gocloak v13 does not form-encode the id and secret before Basic auth as OAuth 2
-		// requires, so secrets with '%', '+' or '&' would fail; encode them here.
-		return c.gc.GetToken(ctx, c.cfg.AuthRealm, gocloak.TokenOptions{
-			GrantType:    gocloak.StringP("client_credentials"),
-			ClientID:     gocloak.StringP(url.QueryEscape(c.cfg.ClientID)),
-			ClientSecret: gocloak.StringP(url.QueryEscape(c.cfg.ClientSecret)),
-		})
-	}
-	return c.gc.GetToken(ctx, c.cfg.AuthRealm, gocloak.TokenOptions{
-		GrantType: gocloak.StringP("password"),
-		ClientID:  gocloak.StringP(c.cfg.ClientID),
-		Username:  gocloak.StringP(c.cfg.Username),
-		Password:  gocloak.StringP(c.cfg.Password),
-	})
-}
-
 // loginTransient reports whether a failed login may succeed when repeated: the connection
 // broke, or the server answered with a status that says so. Logging in twice does no harm.
 func loginTransient(err error) bool {
-	var apiErr *gocloak.APIError
-	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
-		return !untrusted(err) && !tooLarge(err) && !refusedRedirect(err)
+	var refusal *loginRefusal
+	if errors.As(err, &refusal) {
+		return retryStatus(refusal.status)
 	}
-	return retryStatus(apiErr.Code)
-}
-
-// refusedRedirect reports whether the request failed because roster refused a redirect to
-// another origin; gocloak keeps only the text of transport errors.
-func refusedRedirect(err error) bool {
+	var ae *AnswerError
 	var re *redirectError
-	return errors.As(err, &re) || strings.Contains(err.Error(), redirectText)
+	return !untrusted(err) && !tooLarge(err) && !errors.As(err, &re) && !errors.As(err, &ae)
 }
 
 // untrusted reports whether the request failed because the server's certificate is not
-// trusted. gocloak keeps only the text of transport errors; Go's certificate errors start so.
+// trusted.
 func untrusted(err error) bool {
-	return strings.Contains(err.Error(), "tls: failed to verify certificate")
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host) || errors.As(err, &verify)
 }
 
 func (c *Client) loginError(ctx context.Context, err error) error {
-	var apiErr *gocloak.APIError
-	if !errors.As(err, &apiErr) || apiErr.Code == 0 {
-		if tooLarge(err) {
-			return fmt.Errorf("failed to log in to realm %q: %w", c.cfg.AuthRealm, &TooLargeError{Limit: MaxAnswer})
-		}
+	var refusal *loginRefusal
+	var ae *AnswerError
+	switch {
+	case errors.As(err, &refusal):
+	case tooLarge(err):
+		return fmt.Errorf("failed to log in to realm %q: %w", c.cfg.AuthRealm, &TooLargeError{Limit: MaxAnswer})
+	case errors.As(err, &ae):
+		return fmt.Errorf("failed to log in to realm %q: %w", c.cfg.AuthRealm, ae)
+	default:
 		return c.unreachable(ctx, "reach "+c.cfg.URL, err)
 	}
-	if e := c.urlProblem(ctx, apiErr.Code); e != nil {
+	if e := c.urlProblem(ctx, refusal.status); e != nil {
 		return e
 	}
-	e := &ConnError{Op: fmt.Sprintf("log in to realm %q as %s", c.cfg.AuthRealm, c.Principal()), Err: errors.New(apiErr.Message)}
-	switch apiErr.Code {
+	e := &ConnError{Op: fmt.Sprintf("log in to realm %q as %s", c.cfg.AuthRealm, c.Principal()), Err: errors.New(refusal.message)}
+	switch refusal.status {
 	case http.StatusUnauthorized, http.StatusBadRequest:
 		e.Hint = "check the credentials, and that the login realm is right (--auth-realm)"
 	case http.StatusNotFound:
@@ -334,15 +311,10 @@ func (c *Client) loginError(ctx context.Context, err error) error {
 	return e
 }
 
-// transportCause returns the context's error when the request failed because the context ended,
-// since gocloak reports those as plain text.
+// transportCause returns the context's error when the request failed because the context ended.
 func transportCause(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
-	}
-	var apiErr *gocloak.APIError
-	if errors.As(err, &apiErr) {
-		return errors.New(strings.TrimPrefix(apiErr.Message, "could not get token: "))
 	}
 	return err
 }
@@ -372,9 +344,7 @@ func (e *ConnError) Hints() []string {
 // sameOriginRedirects follows redirects only to the same scheme and host (port included), so
 // that a misconfigured proxy cannot send the bearer token, password or client secret to another
 // server, nor in clear text over http to the same one.
-type sameOriginRedirects struct{}
-
-func (sameOriginRedirects) Apply(req *http.Request, via []*http.Request) error {
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("stopped after 5 redirects")
 	}
@@ -391,17 +361,7 @@ func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 // redirectError is a refused redirect to another origin; repeating the request would not help.
 type redirectError struct{ from, to string }
 
-// redirectText starts redirectError's message.
-const redirectText = "refusing to follow a redirect from"
-
 func (e *redirectError) Error() string {
-	return fmt.Sprintf("%s %s to %s: roster sends its credentials only to the server it was given; "+
-		"point roster at the address the server redirects to, if that is the server", redirectText, e.from, e.to)
+	return fmt.Sprintf("refusing to follow a redirect from %s to %s: roster sends its credentials only to the server it was given; "+
+		"point roster at the address the server redirects to, if that is the server", e.from, e.to)
 }
-
-// quietLogger drops resty's own log lines; roster reports failures itself.
-type quietLogger struct{}
-
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Warnf(string, ...any)  {}
-func (quietLogger) Debugf(string, ...any) {}

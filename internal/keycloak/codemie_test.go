@@ -102,7 +102,7 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 					t.Fatalf("user %s not read", s.username)
 				}
 				got := live.Access(lu)
-				for _, tt := range model.TokenTypes {
+				for _, tt := range model.TokenTypes() {
 					tok, err := realm.ExampleClaims(ctx, uuid, lu.ID, exampleKind[tt])
 					if err != nil {
 						t.Fatal(err)

@@ -3,8 +3,6 @@ package keycloak
 import (
 	"context"
 	"net/http"
-
-	"github.com/go-resty/resty/v2"
 )
 
 // postUser sends the create of a user. When it fails without a clear answer — a broken
@@ -13,7 +11,7 @@ import (
 // makes a second user; when the user exists, or the lookup fails, the create's failure is
 // returned and the caller decides (apply adopts the user). Keycloak refuses a second user with
 // the same username anyway, with 409.
-func (c *Client) postUser(ctx context.Context, rep userCreate) (*resty.Response, error) {
+func (c *Client) postUser(ctx context.Context, rep userCreate) (*answer, error) {
 	for attempt := 1; ; attempt++ {
 		resp, err := c.do(ctx, http.MethodPost, "/users", rep, nil)
 		if err == nil || attempt == maxAttempts || !transient(resp, err) || ctx.Err() != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 )
 
 // MaxAnswer is the largest answer body roster reads. The largest legitimate answers are the
@@ -19,11 +18,8 @@ type TooLargeError struct {
 	Limit int64
 }
 
-// tooLargeText starts TooLargeError's message; gocloak keeps only the text of login errors.
-const tooLargeText = "the answer is larger than"
-
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s %d MiB, more than Keycloak ever sends; roster stopped reading it", tooLargeText, e.Limit>>20)
+	return fmt.Sprintf("the answer is larger than %d MiB, more than Keycloak ever sends; roster stopped reading it", e.Limit>>20)
 }
 
 // Hints says what to check.
@@ -31,10 +27,10 @@ func (e *TooLargeError) Hints() []string {
 	return []string{"check that the server URL points at Keycloak and that nothing between roster and Keycloak rewrites its answers"}
 }
 
-// tooLarge reports whether err is, or says it is, a TooLargeError.
+// tooLarge reports whether err is a TooLargeError.
 func tooLarge(err error) bool {
 	var e *TooLargeError
-	return errors.As(err, &e) || (err != nil && strings.Contains(err.Error(), tooLargeText))
+	return errors.As(err, &e)
 }
 
 // limitTransport ends every answer body at max bytes with a TooLargeError, so that a broken or

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-resty/resty/v2"
-
 	"github.com/rosterhq/roster/internal/model"
 )
 
@@ -21,7 +19,7 @@ import (
 // Ping sends GET /realms/{login realm} without logging in, to learn whether the server answers
 // at all: any HTTP answer will do. It fails only when none comes (a *ConnError).
 func (c *Client) Ping(ctx context.Context) error {
-	_, err := c.gc.RestyClient().R().SetContext(ctx).Get(c.baseURL() + "/realms/" + url.PathEscape(c.cfg.AuthRealm))
+	_, err := c.exchange(ctx, http.MethodGet, c.baseURL()+"/realms/"+url.PathEscape(c.cfg.AuthRealm), nil, nil)
 	if err != nil {
 		return c.unreachable(ctx, "reach "+c.cfg.URL, err)
 	}
@@ -91,12 +89,15 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 		} `json:"systemInfo"`
 	}
 	const path = "/admin/serverinfo"
-	resp, err := c.gc.GetRequestWithBearerAuth(ctx, token).SetResult(&info).Get(c.baseURL() + path)
+	resp, err := c.exchange(ctx, http.MethodGet, c.baseURL()+path, http.Header{"Authorization": {"Bearer " + token}}, nil)
 	if err != nil {
 		return "", c.transportError(ctx, http.MethodGet, path, err)
 	}
-	if resp.IsError() {
+	if resp.status >= http.StatusBadRequest {
 		return "", c.apiError(http.MethodGet, path, resp)
+	}
+	if err := json.Unmarshal(resp.body, &info); err != nil {
+		return "", &AnswerError{Method: http.MethodGet, Path: path, Status: resp.status, ContentType: resp.contentType(), Server: c.cfg.URL, Err: err}
 	}
 	return info.SystemInfo.Version, nil
 }
@@ -142,6 +143,17 @@ const (
 	ViewIdentityProviders   Permission = "view-identity-providers"
 	ManageIdentityProviders Permission = "manage-identity-providers"
 )
+
+// ViewPermissions are the view roles roster uses: all a plan needs. Each call returns a new slice.
+func ViewPermissions() []Permission {
+	return []Permission{ViewUsers, ViewRealm, ViewClients, ViewIdentityProviders}
+}
+
+// ManagePermissions are the manage roles roster uses, which let it write: what apply needs beyond
+// ViewPermissions. Each call returns a new slice.
+func ManagePermissions() []Permission {
+	return []Permission{ManageUsers, ManageRealm, ManageClients, ManageIdentityProviders}
+}
 
 // noSuchID is a user and mapper id no Keycloak generates (it issues random UUIDs).
 const noSuchID = "00000000-0000-0000-0000-000000000000"
@@ -212,7 +224,7 @@ func (c *Client) Probe(ctx context.Context, p Permission) (bool, error) {
 
 // held interprets a probe's answer: success, or the refusal the probe was built to get (400,
 // 404), means the role is held; 403 that it is not; anything else is an error.
-func held(_ *resty.Response, err error) (bool, error) {
+func held(_ *answer, err error) (bool, error) {
 	switch statusOf(err) {
 	case 0:
 		return err == nil, err
@@ -224,23 +236,8 @@ func held(_ *resty.Response, err error) (bool, error) {
 	return false, err
 }
 
-// UserProfile is the part of the realm's user-profile configuration `roster doctor` looks at.
-type UserProfile struct {
-	// Policy is the unmanaged-attribute policy; PolicyDisabled when the field is absent.
-	Policy model.Policy
-	// Attributes are the declared (managed) attributes, by name.
-	Attributes map[string]ProfileAttribute
-}
-
-// ProfileAttribute is a declared user-profile attribute's permissions: who may view and edit it,
-// "admin" and/or "user".
-type ProfileAttribute struct {
-	View []string
-	Edit []string
-}
-
 // ReadUserProfile reads the realm's user-profile configuration.
-func (c *Client) ReadUserProfile(ctx context.Context) (UserProfile, error) {
+func (c *Client) ReadUserProfile(ctx context.Context) (model.UserProfile, error) {
 	var rep struct {
 		Policy     string `json:"unmanagedAttributePolicy"`
 		Attributes []struct {
@@ -252,14 +249,14 @@ func (c *Client) ReadUserProfile(ctx context.Context) (UserProfile, error) {
 		} `json:"attributes"`
 	}
 	if _, err := c.do(ctx, http.MethodGet, "/users/profile", nil, &rep); err != nil {
-		return UserProfile{}, err
+		return model.UserProfile{}, err
 	}
-	up := UserProfile{Policy: model.Policy(rep.Policy), Attributes: make(map[string]ProfileAttribute, len(rep.Attributes))}
+	up := model.UserProfile{Policy: model.Policy(rep.Policy), Attributes: make(map[string]model.ProfileAttribute, len(rep.Attributes))}
 	if up.Policy == "" {
 		up.Policy = model.PolicyDisabled
 	}
 	for _, a := range rep.Attributes {
-		up.Attributes[a.Name] = ProfileAttribute{View: a.Permissions.View, Edit: a.Permissions.Edit}
+		up.Attributes[a.Name] = model.ProfileAttribute{View: a.Permissions.View, Edit: a.Permissions.Edit}
 	}
 	return up, nil
 }

@@ -160,3 +160,21 @@ func TestReadUserProfile(t *testing.T) {
 		t.Errorf("attribute email = %+v, want edit by admin and user", email)
 	}
 }
+
+// TestPermissionSets pins the view and manage roles roster uses: each manage role pairs with the
+// view role of the same object, in the same order.
+func TestPermissionSets(t *testing.T) {
+	view, manage := keycloak.ViewPermissions(), keycloak.ManagePermissions()
+	if len(view) != 4 || len(manage) != len(view) {
+		t.Fatalf("%d view and %d manage roles, want 4 each", len(view), len(manage))
+	}
+	for i := range view {
+		if "view"+strings.TrimPrefix(string(manage[i]), "manage") != string(view[i]) {
+			t.Errorf("manage role %s pairs with view role %s", manage[i], view[i])
+		}
+	}
+	keycloak.ViewPermissions()[0] = "changed"
+	if keycloak.ViewPermissions()[0] != keycloak.ViewUsers {
+		t.Error("ViewPermissions returned a slice shared by every caller")
+	}
+}

@@ -28,13 +28,9 @@ func (r protocolMapperRep) model() model.LiveTokenMapper {
 	if cfg == nil {
 		cfg = map[string]string{}
 	}
-	return model.LiveTokenMapper{
-		ID: r.ID, Name: r.Name, ProtocolMapper: r.ProtocolMapper,
-		Attribute: cfg["user.attribute"], Claim: cfg["claim.name"], JSONType: cfg["jsonType.label"],
-		Multivalued: cfg["multivalued"] == "true", IDToken: cfg["id.token.claim"] == "true",
-		AccessToken: cfg["access.token.claim"] == "true", UserInfo: cfg["userinfo.token.claim"] == "true",
-		Config: cfg,
-	}
+	m := model.LiveTokenMapper{ID: r.ID, Name: r.Name, ProtocolMapper: r.ProtocolMapper}
+	m.SetConfig(cfg)
+	return m
 }
 
 // ReadClientScope reads the client scope with the given name and its protocol mappers; it returns

@@ -1,6 +1,7 @@
 package keycloak
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -26,6 +27,10 @@ type ReadOptions struct {
 	// LinksFor reports whether to read the identity-provider links of a user (one request per
 	// user, so only for users whose configuration declares links). Nil reads none.
 	LinksFor func(username string) bool
+	// LinkedOnly narrows LinksFor to the users Keycloak lists as linked to one of the realm's
+	// identity providers (see linkedUsers), so that reading every user's links costs requests
+	// per linked user, not per user. It reads the identity providers, as IdentityProviders does.
+	LinkedOnly bool
 	// ClientScope, when not empty, is the client scope whose token mappers to read (one request).
 	ClientScope string
 	// IdentityProviders reads the identity providers and their mappers (one request plus one
@@ -58,18 +63,19 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 // per user: it pages through the users and through the direct members of each owned realm role,
 // and reads the user profile, the realm's login settings, the realm roles and CodeMie's client
 // with the mappers that reach it once. For N users with R holders of the owned roles that is
-// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so (plus one per user whose links are asked for, and the
-// prerequisites ReadOptions asks for). The listings run concurrently. The user listing is
+// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so, up to listingParallelism-1 more per long listing (plus
+// one per user whose links are asked for, and the prerequisites ReadOptions asks for). The
+// listings run concurrently, and so do the pages of each (pagesConcurrent). The user listing is
 // checked against Keycloak's count of users and the role members (see checkUsers): a plan made
 // from a partial listing would create users that exist.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
 		users   []userRep
-		members = make(map[model.Role][]member, len(model.OwnedRoles))
+		members = make(map[model.Role][]member, len(model.OwnedRoles()))
 		mu      sync.Mutex
 		wg      sync.WaitGroup
-		errs    = make([]error, 7+len(model.OwnedRoles))
+		errs    = make([]error, 7+len(model.OwnedRoles()))
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
@@ -80,7 +86,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	if opts.ClientScope != "" {
 		run(3, func() (err error) { live.ClientScope, err = c.ReadClientScope(ctx, opts.ClientScope); return err })
 	}
-	if opts.IdentityProviders {
+	if opts.IdentityProviders || opts.LinkedOnly {
 		run(4, func() (err error) { live.IdentityProviders, err = c.ReadIdentityProviders(ctx); return err })
 	}
 	run(5, func() (err error) {
@@ -88,7 +94,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		return err
 	})
 	run(6, func() (err error) { live.Login, err = c.readLogin(ctx); return err })
-	for i, role := range model.OwnedRoles {
+	for i, role := range model.OwnedRoles() {
 		run(7+i, func() error {
 			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
 			mu.Lock()
@@ -109,7 +115,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	}
 
 	roleOf := make(map[string][]model.Role)
-	for _, role := range model.OwnedRoles { // fixed order keeps LiveUser.Roles sorted
+	for _, role := range model.OwnedRoles() { // fixed order keeps LiveUser.Roles sorted
 		for _, m := range members[role] {
 			roleOf[m.ID] = append(roleOf[m.ID], role)
 		}
@@ -118,14 +124,12 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	for _, u := range users {
 		lu := u.model()
 		lu.Roles = roleOf[u.ID]
-		if opts.LinksFor != nil && opts.LinksFor(lu.Username) {
-			links, err := c.readLinks(ctx, u.ID)
-			if err != nil {
-				return nil, err
-			}
-			lu.FederatedIdentities = links
-		}
 		live.Users = append(live.Users, lu)
+	}
+	if opts.LinksFor != nil {
+		if err := c.readLinksOf(ctx, live, opts); err != nil {
+			return nil, err
+		}
 	}
 	slices.SortFunc(live.Users, func(a, b model.LiveUser) int { return strings.Compare(a.Username, b.Username) })
 	return live, nil
@@ -170,10 +174,11 @@ func (u userRep) model() model.LiveUser {
 	return lu
 }
 
-// readUsers pages through every user with full representations. Paging runs to a short page;
-// it reads everything before anything is written, so offsets cannot shift under it.
+// readUsers lists every user with full representations (pagesConcurrent). It reads everything
+// before anything is written, so offsets cannot shift under it but for users others create or
+// delete meanwhile, which the overlap check and checkUsers catch.
 func (c *Client) readUsers(ctx context.Context) ([]userRep, error) {
-	return pages(ctx, c, "/users", url.Values{"briefRepresentation": {"false"}}, userPageSize,
+	return pagesConcurrent(ctx, c, "/users", url.Values{"briefRepresentation": {"false"}}, userPageSize,
 		func(u userRep) string { return u.ID })
 }
 
@@ -187,7 +192,7 @@ type member struct {
 // does not exist yet.
 func (c *Client) readRoleMembers(ctx context.Context, role string) ([]member, error) {
 	// briefRepresentation is honoured from Keycloak 26 on and ignored before.
-	ms, err := pages(ctx, c, "/roles/"+url.PathEscape(role)+"/users", url.Values{"briefRepresentation": {"true"}},
+	ms, err := pagesConcurrent(ctx, c, "/roles/"+url.PathEscape(role)+"/users", url.Values{"briefRepresentation": {"true"}},
 		memberPageSize, func(m member) string { return m.ID })
 	if IsNotFound(err) {
 		return nil, nil
@@ -222,7 +227,7 @@ func (c *Client) userListingProblem(ctx context.Context, users []userRep, member
 	for _, u := range users {
 		listed[u.ID] = true
 	}
-	for _, role := range model.OwnedRoles {
+	for _, role := range model.OwnedRoles() {
 		for _, m := range members[role] {
 			if !listed[m.ID] && !strings.HasPrefix(strings.ToLower(m.Username), "service-account-") {
 				return fmt.Sprintf("user %q holds realm role %s but is not in the user listing", m.Username, c.cfg.CodeMie.RoleName(role)), nil
@@ -283,26 +288,77 @@ func (c *Client) Policy(ctx context.Context) (model.Policy, error) {
 // readProfile reads the realm's unmanaged-attribute policy and the attributes its user profile
 // declares, each with whether users may edit it.
 func (c *Client) readProfile(ctx context.Context) (model.Policy, map[string]bool, error) {
-	var up struct {
-		Policy     string `json:"unmanagedAttributePolicy"`
-		Attributes []struct {
-			Name        string `json:"name"`
-			Permissions struct {
-				Edit []string `json:"edit"`
-			} `json:"permissions"`
-		} `json:"attributes"`
-	}
-	if _, err := c.do(ctx, http.MethodGet, "/users/profile", nil, &up); err != nil {
+	up, err := c.ReadUserProfile(ctx)
+	if err != nil {
 		return "", nil, err
 	}
 	declared := make(map[string]bool, len(up.Attributes))
-	for _, a := range up.Attributes {
-		declared[a.Name] = slices.Contains(a.Permissions.Edit, "user")
+	for name, a := range up.Attributes {
+		declared[name] = a.UserEdits()
 	}
-	if up.Policy == "" {
-		return model.PolicyDisabled, declared, nil
+	return up.Policy, declared, nil
+}
+
+// readLinksOf reads the links of the users opts.LinksFor names (and, with opts.LinkedOnly, that
+// linkedUsers lists), at most readBackParallelism at a time.
+func (c *Client) readLinksOf(ctx context.Context, live *model.Live, opts ReadOptions) error {
+	var linked map[string]bool
+	if opts.LinkedOnly {
+		var err error
+		if linked, err = c.linkedUsers(ctx, live.IdentityProviders); err != nil {
+			return err
+		}
 	}
-	return model.Policy(up.Policy), declared, nil
+	var wanted []int
+	for i, u := range live.Users {
+		if opts.LinksFor(u.Username) && (linked == nil || linked[u.ID]) {
+			wanted = append(wanted, i)
+		}
+	}
+	errs := make([]error, len(wanted))
+	slots := make(chan struct{}, readBackParallelism)
+	var wg sync.WaitGroup
+	for j, i := range wanted {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			live.Users[i].FederatedIdentities, errs[j] = c.readLinks(ctx, live.Users[i].ID)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkedUsers returns the ids of the users linked to one of the providers, as GET
+// /users?idpAlias= lists them, or nil (read every user's links) when a listing disagrees with
+// Keycloak's count of it: Keycloak before 26.4 ignores idpAlias when it counts, and a listing it
+// cannot confirm is not one to leave users out by. Keycloak accepts links to an alias the realm
+// has no provider for; no listing names those, so they are not read.
+func (c *Client) linkedUsers(ctx context.Context, providers []model.LiveIdentityProvider) (map[string]bool, error) {
+	linked := make(map[string]bool)
+	for _, p := range providers {
+		q := url.Values{"idpAlias": {p.Alias}, "briefRepresentation": {"true"}}
+		ms, err := pagesConcurrent(ctx, c, "/users", q, memberPageSize, func(m member) string { return m.ID })
+		if err != nil {
+			return nil, err
+		}
+		var count int
+		if _, err := c.do(ctx, http.MethodGet, "/users/count?"+url.Values{"idpAlias": {p.Alias}}.Encode(), nil, &count); err != nil {
+			return nil, err
+		}
+		if count != len(ms) {
+			return nil, nil
+		}
+		for _, m := range ms {
+			linked[m.ID] = true
+		}
+	}
+	return linked, nil
 }
 
 func (c *Client) readLinks(ctx context.Context, userID string) ([]model.FederatedIdentity, error) {
@@ -328,35 +384,129 @@ func (c *Client) readLinks(ctx context.Context, userID string) ([]model.Federate
 // cannot be known. A server that ignores max and answers the whole list at once is taken at its
 // word; the counts ReadLive checks catch a list that is short.
 func pages[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
-	return pagesFrom(ctx, c, path, query, size, 0, key)
+	l := listing[T]{c: c, path: path, query: query, size: size, key: key}
+	return l.from(ctx, 0)
 }
 
-// pagesFrom is pages starting at offset start.
-func pagesFrom[T any](ctx context.Context, c *Client, path string, query url.Values, size, start int, key func(T) string) ([]T, error) {
-	var all []T
-	seen := make(map[string]bool)
-	q := url.Values{}
-	for k, v := range query {
-		q[k] = v
+// pagesConcurrent is pages with several pages in flight. It asks for pages in order, one at
+// first and one more for each full page that comes back, up to listingParallelism, and stops
+// asking at the first short page; pages past it that were already asked for are dropped, as
+// pages would never have asked for them. So a listing of one page costs one request, and a long
+// one at most listingParallelism-1 requests more than pages. The pages are then checked for
+// overlap in order, as pages checks them: it refuses what pages refuses and returns what pages
+// returns.
+func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
+	l := listing[T]{c: c, path: path, query: query, size: size, key: key}
+	type result struct {
+		i    int
+		page []T
+		err  error
 	}
-	q.Set("max", fmt.Sprint(size))
-	for first := start; ; first += size {
-		q.Set("first", fmt.Sprint(first))
-		var page []T
-		if _, err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
+	results := make(chan result)
+	got := make(map[int][]T)
+	next, inFlight, full, end := 0, 0, 0, -1 // end: the first short page, once one came
+	var fail error
+	for {
+		for fail == nil && end < 0 && inFlight < min(listingParallelism, 1+full) {
+			i := next
+			go func() {
+				page, err := l.page(ctx, i*size)
+				results <- result{i, page, err}
+			}()
+			next++
+			inFlight++
+		}
+		if inFlight == 0 {
+			break
+		}
+		r := <-results
+		inFlight--
+		switch {
+		case r.err != nil:
+			fail = cmp.Or(fail, r.err)
+		case end >= 0 && r.i > end:
+		default:
+			got[r.i] = r.page
+			if len(r.page) < size || (r.i == 0 && len(r.page) > size) {
+				end = r.i
+				for i := range got {
+					if i > end {
+						delete(got, i)
+					}
+				}
+			} else {
+				full++
+			}
+		}
+	}
+	if fail != nil {
+		return nil, fail
+	}
+	for i := 0; i <= end; i++ {
+		if err := l.add(got[i], i*size); err != nil {
 			return nil, err
 		}
-		for _, item := range page {
-			k := key(item)
-			if seen[k] {
-				return nil, &ListingError{Realm: c.cfg.Realm, Path: path,
-					Reason: fmt.Sprintf("the row %q came twice (the page from %d overlaps an earlier one)", k, first)}
-			}
-			seen[k] = true
-			all = append(all, item)
+		delete(got, i)
+	}
+	return l.all, nil
+}
+
+// listingParallelism bounds the pages of one listing in flight at once.
+const listingParallelism = 4
+
+// listing accumulates the pages of one listing, refusing a row that comes twice.
+type listing[T any] struct {
+	c     *Client
+	path  string
+	query url.Values
+	size  int
+	key   func(T) string
+	seen  map[string]bool
+	all   []T
+}
+
+// page GETs the page from first.
+func (l *listing[T]) page(ctx context.Context, first int) ([]T, error) {
+	q := url.Values{}
+	for k, v := range l.query {
+		q[k] = v
+	}
+	q.Set("first", fmt.Sprint(first))
+	q.Set("max", fmt.Sprint(l.size))
+	var page []T
+	_, err := l.c.do(ctx, http.MethodGet, l.path+"?"+q.Encode(), nil, &page)
+	return page, err
+}
+
+// add appends the page from first, or returns a *ListingError if one of its rows came before.
+func (l *listing[T]) add(page []T, first int) error {
+	if l.seen == nil {
+		l.seen = make(map[string]bool)
+	}
+	for _, item := range page {
+		k := l.key(item)
+		if l.seen[k] {
+			return &ListingError{Realm: l.c.cfg.Realm, Path: l.path,
+				Reason: fmt.Sprintf("the row %q came twice (the page from %d overlaps an earlier one)", k, first)}
 		}
-		if len(page) < size || (len(page) > size && first == start) {
-			return all, nil
+		l.seen[k] = true
+		l.all = append(l.all, item)
+	}
+	return nil
+}
+
+// from pages on from offset start until a short page and returns every row read.
+func (l *listing[T]) from(ctx context.Context, start int) ([]T, error) {
+	for first := start; ; first += l.size {
+		page, err := l.page(ctx, first)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.add(page, first); err != nil {
+			return nil, err
+		}
+		if len(page) < l.size || (len(page) > l.size && first == start) {
+			return l.all, nil
 		}
 	}
 }
@@ -406,8 +556,9 @@ func (c *Client) readUsersConcurrently(ctx context.Context, count int) ([]userRe
 	}
 	all := slices.Concat(got...)
 	if len(got[n-1]) == userPageSize {
-		more, err := pagesFrom(ctx, c, "/users", url.Values{"briefRepresentation": {"false"}}, userPageSize, n*userPageSize,
-			func(u userRep) string { return u.ID })
+		l := listing[userRep]{c: c, path: "/users", query: url.Values{"briefRepresentation": {"false"}}, size: userPageSize,
+			key: func(u userRep) string { return u.ID }}
+		more, err := l.from(ctx, n*userPageSize)
 		if err != nil {
 			return nil, err
 		}

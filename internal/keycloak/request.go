@@ -1,6 +1,7 @@
 package keycloak
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,12 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-resty/resty/v2"
 )
 
 // APIError is an error answer of the Admin API, with Keycloak's own message and, for user-profile
-// validation failures, every field-level error (gocloak keeps only the first message).
+// validation failures, every field-level error.
 type APIError struct {
 	Method string
 	Path   string // below /admin/realms/{realm}, or the realm's own path
@@ -99,7 +98,7 @@ func (b errorBody) field() string {
 // the decoded answer. Requests that are safe to repeat (GET, PUT, DELETE) are retried on
 // transient failures; a POST only on 429 and 503, the answers by which a server says it did not
 // carry the request out, since after any other failure it may have taken effect.
-func (c *Client) do(ctx context.Context, method, path string, body, result any) (*resty.Response, error) {
+func (c *Client) do(ctx context.Context, method, path string, body, result any) (*answer, error) {
 	return c.send(ctx, method, path, body, result, method != http.MethodPost)
 }
 
@@ -110,7 +109,7 @@ const (
 	maxBackoff   = 5 * time.Second
 )
 
-func (c *Client) send(ctx context.Context, method, path string, body, result any, retry bool) (*resty.Response, error) {
+func (c *Client) send(ctx context.Context, method, path string, body, result any, retry bool) (*answer, error) {
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, method, path, body, result)
 		if method == http.MethodDelete && attempt > 1 && IsNotFound(err) {
@@ -128,7 +127,7 @@ func (c *Client) send(ctx context.Context, method, path string, body, result any
 	}
 }
 
-func (c *Client) attempt(ctx context.Context, method, path string, body, result any) (*resty.Response, error) {
+func (c *Client) attempt(ctx context.Context, method, path string, body, result any) (*answer, error) {
 	token, err := c.accessToken(ctx)
 	if err != nil {
 		return nil, err
@@ -144,11 +143,17 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 		ctx, cancel = context.WithDeadline(ctx, until)
 		defer cancel()
 	}
-	req := c.gc.GetRequestWithBearerAuth(ctx, token)
+	header := http.Header{"Authorization": {"Bearer " + token}, "Accept": {"application/json"}}
+	var content io.Reader
 	if body != nil {
-		req.SetBody(body)
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		header.Set("Content-Type", "application/json")
+		content = bytes.NewReader(data)
 	}
-	resp, err := req.Execute(method, c.adminURL(path))
+	a, err := c.exchange(ctx, method, c.adminURL(path), header, content)
 	shown := path
 	if shown == "" {
 		shown = "/admin/realms/" + c.realm // the realm itself
@@ -163,20 +168,58 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 		}
 		return nil, c.transportError(ctx, method, shown, err)
 	}
-	if resp.StatusCode() == http.StatusUnauthorized {
-		return resp, &ConnError{Op: fmt.Sprintf("%s %s", method, shown), Err: errors.New("401 Unauthorized"),
+	if a.status == http.StatusUnauthorized {
+		return a, &ConnError{Op: fmt.Sprintf("%s %s", method, shown), Err: errors.New("401 Unauthorized"),
 			Hint: "the server did not accept roster's token: check that the login realm and client are right"}
 	}
-	if resp.IsError() {
-		return resp, c.apiError(method, shown, resp)
+	if a.status >= http.StatusBadRequest {
+		return a, c.apiError(method, shown, a)
 	}
-	if result != nil && len(resp.Body()) > 0 {
-		if err := json.Unmarshal(resp.Body(), result); err != nil {
-			return resp, &AnswerError{Method: method, Path: shown, Status: resp.StatusCode(), ContentType: contentType(resp),
+	if result != nil && len(a.body) > 0 {
+		if err := json.Unmarshal(a.body, result); err != nil {
+			return a, &AnswerError{Method: method, Path: shown, Status: a.status, ContentType: a.contentType(),
 				Server: c.cfg.URL, Err: err}
 		}
 	}
-	return resp, nil
+	return a, nil
+}
+
+// answer is a server's answer, its body read to the end.
+type answer struct {
+	status     int
+	statusLine string // "404 Not Found"
+	header     http.Header
+	body       []byte
+}
+
+func (a *answer) contentType() string {
+	if ct := a.header.Get("Content-Type"); ct != "" {
+		return ct
+	}
+	return "no content type"
+}
+
+// exchange sends one request and reads its answer to the end, within the client's timeout, its
+// answer limit and its redirect policy. It fails only when no whole answer came: the error is
+// then the *url.Error of the request, or the error that broke the body off.
+func (c *Client) exchange(ctx context.Context, method, target string, header http.Header, body io.Reader) (*answer, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &answer{status: resp.StatusCode, statusLine: resp.Status, header: resp.Header, body: data}, nil
 }
 
 // transportError is the error of a request that got no usable answer: an answer too large to
@@ -212,7 +255,7 @@ func (e *AnswerError) Hints() []string {
 }
 
 // transient reports whether a failed attempt may succeed when repeated.
-func transient(resp *resty.Response, err error) bool {
+func transient(resp *answer, err error) bool {
 	if err == nil {
 		return false
 	}
@@ -245,9 +288,9 @@ func refused(err error) bool {
 
 // backoff is the wait before attempt+1: exponential with full jitter, or the server's
 // Retry-After (in seconds) when it sends one.
-func backoff(attempt int, resp *resty.Response) time.Duration {
+func backoff(attempt int, resp *answer) time.Duration {
 	if resp != nil {
-		if s, err := strconv.Atoi(resp.Header().Get("Retry-After")); err == nil && s >= 0 {
+		if s, err := strconv.Atoi(resp.header.Get("Retry-After")); err == nil && s >= 0 {
 			return min(time.Duration(s)*time.Second, maxBackoff)
 		}
 	}
@@ -270,10 +313,10 @@ func (c *Client) adminURL(path string) string {
 	return strings.TrimRight(c.cfg.URL, "/") + "/admin/realms/" + c.realm + path
 }
 
-func (c *Client) apiError(method, path string, resp *resty.Response) error {
-	e := &APIError{Method: method, Path: path, Status: resp.StatusCode(), Message: http.StatusText(resp.StatusCode())}
+func (c *Client) apiError(method, path string, resp *answer) error {
+	e := &APIError{Method: method, Path: path, Status: resp.status, Message: http.StatusText(resp.status)}
 	var b errorBody
-	if json.Unmarshal(resp.Body(), &b) == nil {
+	if json.Unmarshal(resp.body, &b) == nil {
 		switch {
 		case len(b.Errors) > 0:
 			for _, f := range b.Errors {
@@ -290,11 +333,4 @@ func (c *Client) apiError(method, path string, resp *resty.Response) error {
 		}
 	}
 	return e
-}
-
-func contentType(resp *resty.Response) string {
-	if ct := resp.Header().Get("Content-Type"); ct != "" {
-		return ct
-	}
-	return "no content type"
 }

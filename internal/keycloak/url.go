@@ -98,14 +98,14 @@ func segment(path, name string) int {
 // isKeycloak reports whether base is a Keycloak server's base URL: GET {base}/realms/master,
 // which needs no login, answers with the master realm's public description.
 func (c *Client) isKeycloak(ctx context.Context, base string) bool {
-	resp, err := c.gc.RestyClient().R().SetContext(ctx).Get(strings.TrimRight(base, "/") + "/realms/master")
-	if err != nil || resp.StatusCode() != 200 {
+	resp, err := c.exchange(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/realms/master", nil, nil)
+	if err != nil || resp.status != http.StatusOK {
 		return false
 	}
 	var realm struct {
 		Realm string `json:"realm"`
 	}
-	return json.Unmarshal(resp.Body(), &realm) == nil && realm.Realm == "master"
+	return json.Unmarshal(resp.body, &realm) == nil && realm.Realm == "master"
 }
 
 // unreachable is the error for a request that got no answer, with a hint when the cause says

@@ -42,7 +42,7 @@ func TestRedirectPolicy(t *testing.T) {
 	} {
 		from, _ := http.NewRequest("GET", tc.from, nil)
 		to, _ := http.NewRequest("GET", tc.to, nil)
-		err := sameOriginRedirects{}.Apply(to, []*http.Request{from})
+		err := sameOriginRedirects(to, []*http.Request{from})
 		if (err == nil) != tc.follow {
 			t.Errorf("%s → %s: %v, want follow %v", tc.from, tc.to, err, tc.follow)
 		}

@@ -42,7 +42,7 @@ func (c *Client) CreateUser(ctx context.Context, u model.NewUser) (string, error
 	if err != nil {
 		return "", err
 	}
-	loc := resp.Header().Get("Location")
+	loc := resp.header.Get("Location")
 	if loc == "" {
 		return "", fmt.Errorf("created user %q but the server's answer has no Location header naming its id", u.Username)
 	}

@@ -13,6 +13,19 @@ const (
 	AttrUserType          = "user_type"
 )
 
+// CodeMieAttributes are the user attributes CodeMie reads, in the order roster shows them. Each
+// call returns a new slice.
+func CodeMieAttributes() []string {
+	return []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}
+}
+
+// IsCodeMieAttribute reports whether name is one of CodeMieAttributes in any letter case: roster
+// writes those from projects and external, and keeps names that differ from them only in case
+// out of the files and exports, so that nobody mistakes one for the other.
+func IsCodeMieAttribute(name string) bool {
+	return slices.ContainsFunc(CodeMieAttributes(), func(a string) bool { return strings.EqualFold(a, name) })
+}
+
 // UserTypeExternal is the user_type value that makes a user an External User in CodeMie.
 const UserTypeExternal = "external"
 

@@ -47,3 +47,41 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeMieAttributes(t *testing.T) {
+	want := []string{"applications", "applications_admin", "user_type"}
+	got := CodeMieAttributes()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("CodeMieAttributes (-want +got):\n%s", diff)
+	}
+	got[0] = "changed"
+	if CodeMieAttributes()[0] != AttrApplications {
+		t.Error("CodeMieAttributes returned a slice a caller can change for everyone")
+	}
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"applications", true}, {"Applications_Admin", true}, {"USER_TYPE", true},
+		{"uſer_type", true}, // Unicode case folding, as the loader has always compared
+		{"application", false}, {"applications ", false}, {"roster_managed", false}, {"", false},
+	} {
+		if got := IsCodeMieAttribute(tc.name); got != tc.want {
+			t.Errorf("IsCodeMieAttribute(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestIsUserField(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"username", true}, {"email", true}, {"firstName", true}, {"LASTNAME", true}, {"emailVerified", true},
+		{"user_type", false}, {"e-mail", false}, {"names", false}, {"", false},
+	} {
+		if got := IsUserField(tc.name); got != tc.want {
+			t.Errorf("IsUserField(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -90,8 +90,8 @@ const (
 	TokenUserInfo TokenType = "userinfo"
 )
 
-// TokenTypes are all token types, in a fixed order.
-var TokenTypes = []TokenType{TokenAccess, TokenID, TokenUserInfo}
+// TokenTypes are all token types, in a fixed order. Each call returns a new slice.
+func TokenTypes() []TokenType { return []TokenType{TokenAccess, TokenID, TokenUserInfo} }
 
 // Claim is one claim as a token carries it.
 type Claim struct {
@@ -158,11 +158,8 @@ func RecommendedMapping() TokenMapping {
 		Name: "realm roles", ProtocolMapper: ProtocolMapperRealmRoles, Claim: ClaimRealmRoles,
 		Multivalued: true, AccessToken: true,
 	}}}
-	for _, attr := range []string{AttrApplications, AttrApplicationsAdmin, AttrUserType} {
-		m.Mappers = append(m.Mappers, LiveTokenMapper{
-			Name: attr, ProtocolMapper: ProtocolMapperUserAttribute, Attribute: attr, Claim: attr, JSONType: "String",
-			IDToken: true, AccessToken: true, UserInfo: true,
-		})
+	for _, attr := range CodeMieAttributes() {
+		m.Mappers = append(m.Mappers, CodeMieTokenMapper(attr))
 	}
 	return m
 }
@@ -231,7 +228,7 @@ func (tm TokenMapping) claim(claim string, t TokenType, values func(LiveTokenMap
 		return Claim{Unknown: fmt.Sprintf("mappers %s all fill claim %s", strings.Join(names, ", "), claim)}
 	}
 	m := ms[0]
-	if m.ProtocolMapper == ProtocolMapperUserAttribute && m.JSONType != "" && m.JSONType != "String" {
+	if m.ProtocolMapper == ProtocolMapperUserAttribute && !m.StringClaim() {
 		return Claim{Unknown: fmt.Sprintf("mapper %q gives claim %s the JSON type %s, not String", m.Name, claim, m.JSONType)}
 	}
 	vs := values(m)

@@ -163,3 +163,47 @@ func TestMappingProblems(t *testing.T) {
 		t.Errorf("the recommended mapping has problems: %v", p)
 	}
 }
+
+// TestCodeMieTokenMapper pins the one token mapper CodeMie needs per attribute, and that its
+// typed fields are read from the configuration the way Keycloak's are (SetConfig).
+func TestCodeMieTokenMapper(t *testing.T) {
+	got := CodeMieTokenMapper(AttrApplicationsAdmin)
+	want := LiveTokenMapper{Name: "applications_admin", ProtocolMapper: "oidc-usermodel-attribute-mapper",
+		Attribute: "applications_admin", Claim: "applications_admin", JSONType: "String",
+		IDToken: true, AccessToken: true, UserInfo: true,
+		Config: map[string]string{"user.attribute": "applications_admin", "claim.name": "applications_admin",
+			"jsonType.label": "String", "multivalued": "false",
+			"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CodeMieTokenMapper (-want +got):\n%s", diff)
+	}
+	var keys []string
+	for _, kv := range CodeMieMapperConfig(AttrUserType) {
+		keys = append(keys, kv.Key)
+	}
+	if diff := cmp.Diff([]string{"user.attribute", "claim.name", "jsonType.label", "multivalued",
+		"id.token.claim", "access.token.claim", "userinfo.token.claim"}, keys); diff != "" {
+		t.Errorf("CodeMieMapperConfig keys (-want +got):\n%s", diff)
+	}
+	if p := (TokenMapping{Mappers: []LiveTokenMapper{RecommendedMapping().Mappers[0], got}}).Problems("codemie", []string{AttrApplicationsAdmin}); len(p) != 0 {
+		t.Errorf("the mapper roster creates has problems: %v", p)
+	}
+
+	var m LiveTokenMapper
+	m.SetConfig(map[string]string{"user.attribute": "a", "claim.name": "c", "jsonType.label": "JSON",
+		"multivalued": "true", "id.token.claim": "false", "access.token.claim": "TRUE", "userinfo.token.claim": "true"})
+	if m.Attribute != "a" || m.Claim != "c" || m.JSONType != "JSON" || !m.Multivalued || m.IDToken || m.AccessToken || !m.UserInfo {
+		t.Errorf("SetConfig read %+v", m)
+	}
+}
+
+func TestStringClaim(t *testing.T) {
+	for _, tc := range []struct {
+		jsonType string
+		want     bool
+	}{{"", true}, {"String", true}, {"string", false}, {"JSON", false}, {"long", false}, {"boolean", false}} {
+		if got := (LiveTokenMapper{JSONType: tc.jsonType}).StringClaim(); got != tc.want {
+			t.Errorf("JSON type %q: StringClaim = %v, want %v", tc.jsonType, got, tc.want)
+		}
+	}
+}

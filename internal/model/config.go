@@ -22,8 +22,9 @@ const (
 	RoleDeveloper Role = "developer"
 )
 
-// OwnedRoles are the realm roles roster manages on users, in a fixed order.
-var OwnedRoles = []Role{RoleAdmin, RoleDeveloper}
+// OwnedRoles are the realm roles roster manages on users, in a fixed order. Each call returns a
+// new slice.
+func OwnedRoles() []Role { return []Role{RoleAdmin, RoleDeveloper} }
 
 // ApplyLockRole is the realm role roster apply holds as its lock on a realm while it runs. It is
 // not part of the realm's desired state: no configuration may declare it.
@@ -38,6 +39,63 @@ const (
 	PolicyAdminView Policy = "ADMIN_VIEW" // administrators may read them; nobody may write
 	PolicyDisabled  Policy = "DISABLED"   // Keycloak drops them (the field is absent in Keycloak)
 )
+
+// Known reports whether p is one of Keycloak's four policies.
+func (p Policy) Known() bool { return p.Meaning() != "" }
+
+// AdminWrites reports whether administrators can store attributes the user profile does not
+// declare under p: Keycloak drops what they write under ADMIN_VIEW and DISABLED.
+func (p Policy) AdminWrites() bool { return p == PolicyEnabled || p == PolicyAdminEdit }
+
+// UserWrites reports whether users can write their own attributes the user profile does not
+// declare, through the account console and account API, under p.
+func (p Policy) UserWrites() bool { return p == PolicyEnabled }
+
+// Meaning says what p does to attributes the user profile does not declare.
+func (p Policy) Meaning() string {
+	switch p {
+	case PolicyEnabled:
+		return "users and administrators may write undeclared attributes"
+	case PolicyAdminEdit:
+		return "only administrators may write undeclared attributes"
+	case PolicyAdminView:
+		return "administrators may only view undeclared attributes"
+	case PolicyDisabled:
+		return "Keycloak drops undeclared attributes"
+	}
+	return ""
+}
+
+// UserProfile is the part of a realm's user-profile configuration that decides who may write an
+// attribute.
+type UserProfile struct {
+	// Policy is the unmanaged-attribute policy; PolicyDisabled when Keycloak's field is absent.
+	Policy Policy
+	// Attributes are the declared (managed) attributes, by name.
+	Attributes map[string]ProfileAttribute
+}
+
+// ProfileAttribute is a declared user-profile attribute's permissions: who may view and edit it,
+// "admin" and/or "user".
+type ProfileAttribute struct {
+	View []string
+	Edit []string
+}
+
+// UserEdits reports whether the attribute's edit permission names users.
+func (a ProfileAttribute) UserEdits() bool { return slices.Contains(a.Edit, "user") }
+
+// AdminEdits reports whether the attribute's edit permission names administrators.
+func (a ProfileAttribute) AdminEdits() bool { return slices.Contains(a.Edit, "admin") }
+
+// Writers reports whether administrators and users can write attribute name: as its declaration
+// in the user profile says, else as the unmanaged-attribute policy says.
+func (up UserProfile) Writers(name string) (admin, user bool) {
+	if a, declared := up.Attributes[name]; declared {
+		return a.AdminEdits(), a.UserEdits()
+	}
+	return up.Policy.AdminWrites(), up.Policy.UserWrites()
+}
 
 // EnabledPolicyRisk is why validate and plan warn about PolicyEnabled: Keycloak's account API
 // then stores what a signed-in user sends for their own unmanaged attributes.
@@ -154,8 +212,8 @@ type IdentityProvider struct {
 	ClientSecret *SecretRef
 	// Scopes are the scopes requested; nil means Keycloak's default.
 	Scopes []string
-	// SyncMode is INHERIT, LEGACY, IMPORT or FORCE; empty leaves it alone.
-	SyncMode string
+	// SyncMode is the provider's sync mode; empty leaves it alone.
+	SyncMode SyncMode
 	// Mappers are the provider's mappers, in file order.
 	Mappers []IdentityProviderMapper
 	// Pos is where the provider is declared.
@@ -212,16 +270,27 @@ func EntraEndpoints(tenant string) Endpoints {
 	}
 }
 
-// MicrosoftSignInHosts are the hosts of Microsoft Entra ID's sign-in (authority) endpoints: the
-// global service and the national clouds — US Government, and China operated by 21Vianet under
-// both the names Microsoft documents for it.
-var MicrosoftSignInHosts = []string{"login.microsoftonline.com", "login.microsoftonline.us",
-	"login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}
+// microsoftSignInHost reports whether host is one of Microsoft Entra ID's sign-in (authority)
+// hosts: the global service and the national clouds — US Government, and China operated by
+// 21Vianet under both the names Microsoft documents for it.
+func microsoftSignInHost(host string) bool {
+	switch host {
+	case "login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn", "login.chinacloudapi.cn":
+		return true
+	}
+	return false
+}
 
-// MicrosoftGraphHosts are the hosts of Microsoft Graph, which serves Entra ID's userinfo
-// endpoint: the global service, US Government L4 and L5 (DoD), and China operated by 21Vianet.
-var MicrosoftGraphHosts = []string{"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
-	"microsoftgraph.chinacloudapi.cn"}
+// microsoftGraphHost reports whether host is one of Microsoft Graph's, which serves Entra ID's
+// userinfo endpoint: the global service, US Government L4 and L5 (DoD), and China operated by
+// 21Vianet.
+func microsoftGraphHost(host string) bool {
+	switch host {
+	case "graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn":
+		return true
+	}
+	return false
+}
 
 // MicrosoftEndpoint reports whether raw, the value of the provider configuration key key
 // (Endpoints.Config's keys), is an https URL on one of Microsoft's hosts for it: a sign-in host,
@@ -232,23 +301,80 @@ func MicrosoftEndpoint(key, raw string) bool {
 		return false
 	}
 	host := strings.ToLower(u.Hostname())
-	return slices.Contains(MicrosoftSignInHosts, host) || key == "userInfoUrl" && slices.Contains(MicrosoftGraphHosts, host)
+	return microsoftSignInHost(host) || key == "userInfoUrl" && microsoftGraphHost(host)
 }
 
 // IdentityProviderMapper is a mapper of an identity provider.
 type IdentityProviderMapper struct {
 	// Name is the mapper's name, unique within its provider.
 	Name string
-	// Type is hardcoded-role or attribute-importer.
-	Type string
+	// Type is the mapper's kind.
+	Type IdPMapperKind
 	// Role is the realm role a hardcoded-role mapper grants.
 	Role string
 	// Claim is the token claim an attribute-importer reads.
 	Claim string
 	// Attribute is the user attribute an attribute-importer writes.
 	Attribute string
-	// SyncMode is INHERIT, LEGACY, IMPORT or FORCE; empty means INHERIT.
-	SyncMode string
+	// SyncMode is the mapper's sync mode; empty means SyncInherit.
+	SyncMode SyncMode
+}
+
+// IdPMapperKind is a kind of identity-provider mapper the files declare (the mapper's type).
+type IdPMapperKind string
+
+const (
+	// HardcodedRole grants every brokered user a realm role.
+	HardcodedRole IdPMapperKind = "hardcoded-role"
+	// AttributeImporter copies a token claim into a user attribute.
+	AttributeImporter IdPMapperKind = "attribute-importer"
+)
+
+// IdPMapperKinds are the kinds of identity-provider mapper roster manages, in a fixed order.
+func IdPMapperKinds() []IdPMapperKind { return []IdPMapperKind{HardcodedRole, AttributeImporter} }
+
+// ProviderID is Keycloak's id of the mapper type of kind k; "" for a kind roster does not know.
+func (k IdPMapperKind) ProviderID() string {
+	switch k {
+	case HardcodedRole:
+		return IdPMapperHardcodedRole
+	case AttributeImporter:
+		return IdPMapperAttributeImporter
+	}
+	return ""
+}
+
+// IdPMapperKindOf is the kind of a mapper of Keycloak's type providerID; false for a type
+// roster does not manage.
+func IdPMapperKindOf(providerID string) (IdPMapperKind, bool) {
+	for _, k := range IdPMapperKinds() {
+		if k.ProviderID() == providerID {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// SyncMode says when Keycloak applies an identity provider's mappers to a brokered user.
+type SyncMode string
+
+const (
+	SyncInherit SyncMode = "INHERIT" // a mapper's: as its provider says
+	SyncLegacy  SyncMode = "LEGACY"  // as before Keycloak 14
+	SyncImport  SyncMode = "IMPORT"  // only when the user is first created
+	SyncForce   SyncMode = "FORCE"   // at every login
+)
+
+// SyncModes are Keycloak's sync modes, in a fixed order.
+func SyncModes() []SyncMode { return []SyncMode{SyncInherit, SyncLegacy, SyncImport, SyncForce} }
+
+// Effective is the sync mode a mapper with mode s has under a provider with mode provider: the
+// provider's when s is empty or SyncInherit.
+func (s SyncMode) Effective(provider SyncMode) SyncMode {
+	if s == "" || s == SyncInherit {
+		return provider
+	}
+	return s
 }
 
 // Team grants projects to its members.

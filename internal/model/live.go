@@ -105,6 +105,17 @@ type LiveUser struct {
 	Created time.Time
 }
 
+// IsUserField reports whether name, in any letter case, is one of the fields of a Keycloak user
+// (username, email, firstName, lastName, emailVerified), which Keycloak's user profile keeps
+// apart from attributes: roster never reads or writes such a name as an attribute.
+func IsUserField(name string) bool {
+	switch strings.ToLower(name) {
+	case "username", "email", "firstname", "lastname", "emailverified":
+		return true
+	}
+	return false
+}
+
 // IsServiceAccount reports whether the user is a client's service account; roster never
 // changes those.
 func (u LiveUser) IsServiceAccount() bool {
@@ -117,5 +128,5 @@ func (l *Live) UserEditable(name string, p Policy) bool {
 	if userEdit, declared := l.ProfileAttributes[name]; declared {
 		return userEdit
 	}
-	return p == PolicyEnabled
+	return p.UserWrites()
 }

@@ -57,7 +57,7 @@ func (tm TokenMapping) Problems(clientID string, attrs []string) []MappingProble
 			case attr == AttrUserType && m.Multivalued:
 				add(true, fmt.Sprintf("mapper %q%s is multivalued: user_type becomes a JSON list, and CodeMie refuses the sign-in of every user who has one", m.Name, where),
 					"turn Multivalued off on the mapper (tokenMappers corrects it)")
-			case m.JSONType != "" && m.JSONType != "String":
+			case !m.StringClaim():
 				add(true, fmt.Sprintf("mapper %q%s gives claim %s the JSON type %s: roster cannot tell what CodeMie reads", m.Name, where, attr, m.JSONType),
 					"set the mapper's claim JSON type to String (tokenMappers corrects it)")
 			}

@@ -10,6 +10,10 @@ const (
 	IdPMapperAttributeImporter = "oidc-user-attribute-idp-mapper"
 )
 
+// ProviderOIDC is the provider type of an OpenID Connect identity provider, the only type roster
+// manages.
+const ProviderOIDC = "oidc"
+
 // LiveClientScope is a client scope as Keycloak stores it, with its protocol mappers.
 type LiveClientScope struct {
 	ID   string
@@ -55,6 +59,45 @@ type LiveTokenMapper struct {
 	Config map[string]string
 }
 
+// SetConfig sets the mapper's configuration and the typed fields read from it (absent booleans
+// are false).
+func (m *LiveTokenMapper) SetConfig(c map[string]string) {
+	m.Config = c
+	m.Attribute, m.Claim, m.JSONType = c["user.attribute"], c["claim.name"], c["jsonType.label"]
+	m.Multivalued, m.IDToken = c["multivalued"] == "true", c["id.token.claim"] == "true"
+	m.AccessToken, m.UserInfo = c["access.token.claim"] == "true", c["userinfo.token.claim"] == "true"
+}
+
+// JSONTypeString is the claim JSON type (config jsonType.label) CodeMie reads its claims in.
+const JSONTypeString = "String"
+
+// StringClaim reports whether the mapper gives its claim the JSON type String or none, the two
+// under which roster knows what Keycloak issues.
+func (m LiveTokenMapper) StringClaim() bool { return m.JSONType == "" || m.JSONType == JSONTypeString }
+
+// CodeMieMapperConfig is what the configuration keys roster manages on the token mapper for attr
+// must hold, in the order plans show them: the claim named like the attribute, one String value
+// (CodeMie reads a comma-joined string), in the ID token, the access token and userinfo.
+func CodeMieMapperConfig(attr string) []ConfigValue {
+	return []ConfigValue{
+		{"user.attribute", attr}, {"claim.name", attr}, {"jsonType.label", JSONTypeString}, {"multivalued", "false"},
+		{"id.token.claim", "true"}, {"access.token.claim", "true"}, {"userinfo.token.claim", "true"},
+	}
+}
+
+// CodeMieTokenMapper is the token mapper CodeMie needs for attr, as CodeMie's guide sets it up and
+// roster creates it: a User Attribute mapper named like the attribute, configured as
+// CodeMieMapperConfig says.
+func CodeMieTokenMapper(attr string) LiveTokenMapper {
+	cfg := map[string]string{}
+	for _, kv := range CodeMieMapperConfig(attr) {
+		cfg[kv.Key] = kv.Value
+	}
+	m := LiveTokenMapper{Name: attr, ProtocolMapper: ProtocolMapperUserAttribute}
+	m.SetConfig(cfg)
+	return m
+}
+
 // LiveIdentityProvider is an identity provider as Keycloak stores it. The client secret is never
 // read: Keycloak answers with a mask.
 type LiveIdentityProvider struct {
@@ -64,7 +107,7 @@ type LiveIdentityProvider struct {
 	Alias       string
 	DisplayName string
 	Enabled     bool
-	// ProviderID is the provider type: oidc for OpenID Connect.
+	// ProviderID is the provider type: ProviderOIDC for OpenID Connect.
 	ProviderID string
 	// ClientID, DefaultScope and SyncMode are the config keys clientId, defaultScope and
 	// syncMode; Endpoints are read from theirs (EndpointsFromConfig).

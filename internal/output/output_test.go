@@ -21,3 +21,33 @@ func TestFlagAcceptsOnlyItsFormats(t *testing.T) {
 		t.Fatalf("String of an unknown format = %q", got)
 	}
 }
+
+func TestDocumentsHaveOneVersionEach(t *testing.T) {
+	for d := PlanDocument; d <= DoctorDocument; d++ {
+		if d.Version() == "" || d.String() == "" {
+			t.Errorf("document %d has no version or name", int(d))
+		}
+	}
+	if PlanDocument.Version() != "2.0" || PlanDocument.Major() != "2" {
+		t.Errorf("plan = %s (major %s), want 2.0", PlanDocument.Version(), PlanDocument.Major())
+	}
+	if d := Document(99); d.Version() != "" || d.String() != "Document(99)" {
+		t.Errorf("unknown document = %q %q", d.Version(), d)
+	}
+	for _, tc := range []struct {
+		name   string
+		verify bool
+		want   Document
+		ok     bool
+	}{
+		{"plan", false, PlanDocument, true},
+		{"access", false, AccessDocument, true},
+		{"access", true, VerifyDocument, true},
+		{"doctor", false, DoctorDocument, true},
+		{"export", false, 0, false},
+	} {
+		if d, ok := ForCommand(tc.name, tc.verify); d != tc.want || ok != tc.ok {
+			t.Errorf("ForCommand(%q, %v) = %v, %v; want %v, %v", tc.name, tc.verify, d, ok, tc.want, tc.ok)
+		}
+	}
+}

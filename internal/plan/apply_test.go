@@ -100,14 +100,14 @@ func TestPolicyAndRoleChangesCarryTheirAfter(t *testing.T) {
 	}
 	want := []Change{
 		{
-			Addr: AddrPolicy, Action: Update,
+			Addr: AddrPolicy(), Action: Update,
 			Policy: &PolicyChange{Before: model.PolicyAdminEdit, After: model.PolicyEnabled},
-			Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "ADMIN_EDIT", After: "ENABLED"}},
+			Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: NameValue("ADMIN_EDIT"), After: NameValue("ENABLED")}},
 		},
 		{
 			Addr: Address{KindRole, "admin"}, Action: Update,
 			Role:   &RoleChange{Before: &model.RealmRole{Name: "admin"}, After: &model.RealmRole{Name: "admin", Description: "CodeMie Admin"}},
-			Fields: []FieldChange{{Name: "description", Before: "(none)", After: `"CodeMie Admin"`}},
+			Fields: []FieldChange{{Name: "description", Before: Value{}, After: StringValue("CodeMie Admin")}},
 		},
 		{
 			Addr: Address{KindRole, "developer"}, Action: Create,
@@ -148,7 +148,7 @@ func TestSummaryAndActions(t *testing.T) {
 		a            Address
 		str, display string
 	}{
-		{AddrPolicy, "realm.unmanagedAttributePolicy", "realm.unmanagedAttributePolicy"},
+		{AddrPolicy(), "realm.unmanagedAttributePolicy", "realm.unmanagedAttributePolicy"},
 		{Address{KindRole, "developer"}, "role.developer", `role "developer"`},
 		{Address{KindUser, "john.doe@corp.com"}, "user.john.doe@corp.com", `user "john.doe@corp.com"`},
 	} {

@@ -101,10 +101,10 @@ func Build(cfg *model.Config, live *model.Live, opts Options) (*Plan, error) {
 		effective = policyChange.Policy.After
 	}
 	if writers := countAttributeWrites(userChanges); writers > 0 {
-		if !allowsAdminWrites(effective) {
+		if !effective.AdminWrites() {
 			return nil, &PolicyError{Realm: cfg.Realm, Policy: effective, Users: writers}
 		}
-		if !allowsAdminWrites(policy) {
+		if !policy.AdminWrites() {
 			b.note("the unmanaged-attribute policy changes from %s to %s first: Keycloak would drop the attributes this plan writes under %s",
 				policy, effective, policy)
 		}
@@ -178,10 +178,10 @@ func (b *builder) policy(live model.Policy) *Change {
 		return nil
 	}
 	return &Change{
-		Addr:   AddrPolicy,
+		Addr:   AddrPolicy(),
 		Action: Update,
 		Policy: &PolicyChange{Before: live, After: want},
-		Fields: []FieldChange{{Name: AddrPolicy.Name, Before: string(live), After: string(want)}},
+		Fields: []FieldChange{{Name: AddrPolicy().Name, Before: NameValue(string(live)), After: NameValue(string(want))}},
 	}
 }
 
@@ -198,14 +198,14 @@ func (b *builder) roles() []Change {
 		case i < 0:
 			c := Change{Addr: addr, Action: Create, Role: &RoleChange{After: &after}}
 			if r.Description != "" {
-				c.Fields = []FieldChange{{Name: "description", After: strconv.Quote(r.Description)}}
+				c.Fields = []FieldChange{{Name: "description", After: StringValue(r.Description)}}
 			}
 			out = append(out, c)
 		case r.Description != "" && r.Description != b.live.Roles[i].Description:
 			before := b.live.Roles[i]
 			out = append(out, Change{
 				Addr: addr, Action: Update, Role: &RoleChange{Before: &before, After: &after},
-				Fields: []FieldChange{{Name: "description", Before: formatString(before.Description), After: strconv.Quote(r.Description)}},
+				Fields: []FieldChange{{Name: "description", Before: OptionalString(before.Description), After: StringValue(r.Description)}},
 			})
 		}
 	}
@@ -258,52 +258,49 @@ func (b *builder) untouchable(lu *model.LiveUser) string {
 	return ""
 }
 
-// codemieAttrs are the CodeMie attributes in the order fields show them.
-var codemieAttrs = []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}
-
 func (b *builder) create(u *model.User) Change {
 	nu := &model.NewUser{Username: u.Username, Enabled: true, Attributes: map[string][]string{}}
 	var fields []FieldChange
-	add := func(name, after string) { fields = append(fields, FieldChange{Name: name, After: after}) }
+	add := func(name string, after Value) { fields = append(fields, FieldChange{Name: name, After: after}) }
 	if u.Email != nil {
 		nu.Email = *u.Email
-		add("email", strconv.Quote(*u.Email))
+		add("email", StringValue(*u.Email))
 	}
 	if u.FirstName != nil {
 		nu.FirstName = *u.FirstName
-		add("firstName", strconv.Quote(*u.FirstName))
+		add("firstName", StringValue(*u.FirstName))
 	}
 	if u.LastName != nil {
 		nu.LastName = *u.LastName
-		add("lastName", strconv.Quote(*u.LastName))
+		add("lastName", StringValue(*u.LastName))
 	}
 	if u.Enabled != nil {
 		nu.Enabled = *u.Enabled
-		add("enabled", strconv.FormatBool(*u.Enabled))
+		add("enabled", BoolValue(*u.Enabled))
 	}
 	if u.RequiredActions != nil && len(*u.RequiredActions) > 0 {
 		nu.RequiredActions = slices.Clone(*u.RequiredActions)
-		add("requiredActions", formatList(nu.RequiredActions))
+		add("requiredActions", ListValue(nu.RequiredActions))
 	}
-	add("role", b.live.CodeMie.RoleName(u.Role))
+	add("role", RolesValue([]string{b.live.CodeMie.RoleName(u.Role)}))
 	desired := u.Access.Attributes()
-	for _, k := range codemieAttrs {
+	for _, k := range model.CodeMieAttributes() {
 		if v := desired[k]; v != nil {
 			nu.Attributes[k] = v
-			add(k, formatValues(v))
+			add(k, AttributeValue(v))
 		}
 	}
 	for _, k := range sortedKeys(u.Attributes) {
 		if v := u.Attributes[k]; len(v) > 0 {
 			nu.Attributes[k] = slices.Clone(v)
-			add("attributes."+k, formatValues(v))
+			add("attributes."+k, AttributeValue(v))
 		}
 	}
 	nu.Attributes[b.owner] = []string{ownerValue}
-	add("attributes."+b.owner, strconv.Quote(ownerValue))
+	add("attributes."+b.owner, AttributeValue([]string{ownerValue}))
 	links := sortedLinks(u.FederatedIdentities)
 	for _, l := range links {
-		add("identity."+l.Provider, formatLink(l))
+		add("identity."+l.Provider, LinkValue(l))
 	}
 	if u.InitialPassword != nil {
 		fields = append(fields, FieldChange{Name: "initial password", Sensitive: true, Source: u.InitialPassword.SecretRef.String()})
@@ -323,24 +320,24 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 	// Fields are collected in three groups so that they show in a fixed order: the user's own
 	// fields, then CodeMie access (role and its attributes), then other attributes and links.
 	var own, access, rest []FieldChange
-	diff := func(to *[]FieldChange, name, before, after string) {
+	diff := func(to *[]FieldChange, name string, before, after Value) {
 		*to = append(*to, FieldChange{Name: name, Before: before, After: after})
 	}
 	if u.Email != nil && !strings.EqualFold(*u.Email, lu.Email) {
 		uc.Patch.Email = u.Email
-		diff(&own, "email", formatString(lu.Email), strconv.Quote(*u.Email))
+		diff(&own, "email", OptionalString(lu.Email), StringValue(*u.Email))
 	}
 	if u.FirstName != nil && *u.FirstName != lu.FirstName {
 		uc.Patch.FirstName = u.FirstName
-		diff(&own, "firstName", formatString(lu.FirstName), strconv.Quote(*u.FirstName))
+		diff(&own, "firstName", OptionalString(lu.FirstName), StringValue(*u.FirstName))
 	}
 	if u.LastName != nil && *u.LastName != lu.LastName {
 		uc.Patch.LastName = u.LastName
-		diff(&own, "lastName", formatString(lu.LastName), strconv.Quote(*u.LastName))
+		diff(&own, "lastName", OptionalString(lu.LastName), StringValue(*u.LastName))
 	}
 	if u.Enabled != nil && *u.Enabled != lu.Enabled {
 		uc.Patch.Enabled = u.Enabled
-		diff(&own, "enabled", strconv.FormatBool(lu.Enabled), strconv.FormatBool(*u.Enabled))
+		diff(&own, "enabled", BoolValue(lu.Enabled), BoolValue(*u.Enabled))
 	}
 	if u.Enabled == nil && !lu.Enabled {
 		b.note("user %q is disabled in Keycloak and the file does not set enabled: it stays disabled; add enabled: true to the user to enable them", lu.Username)
@@ -348,10 +345,10 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 	if u.RequiredActions != nil && !sameSet(*u.RequiredActions, lu.RequiredActions) {
 		ra := slices.Clone(*u.RequiredActions)
 		uc.Patch.RequiredActions = &ra
-		diff(&own, "requiredActions", formatList(lu.RequiredActions), formatList(ra))
+		diff(&own, "requiredActions", ListValue(lu.RequiredActions), ListValue(ra))
 	}
 
-	for _, r := range model.OwnedRoles {
+	for _, r := range model.OwnedRoles() {
 		has, want := slices.Contains(lu.Roles, r), r == u.Role
 		switch {
 		case want && !has:
@@ -361,20 +358,20 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		}
 	}
 	if len(uc.AddRoles)+len(uc.RemoveRoles) > 0 {
-		diff(&access, "role", formatRoles(b.live.CodeMie.RoleNames(lu.Roles)), b.live.CodeMie.RoleName(u.Role))
+		diff(&access, "role", RolesValue(b.live.CodeMie.RoleNames(lu.Roles)), RolesValue([]string{b.live.CodeMie.RoleName(u.Role)}))
 	}
 	desired := u.Access.Attributes()
-	for _, k := range codemieAttrs {
+	for _, k := range model.CodeMieAttributes() {
 		if !storedAs(k, lu.Attributes[k], desired[k]) {
 			setAttr(&uc.Patch, k, desired[k])
-			diff(&access, k, formatValues(lu.Attributes[k]), formatValues(desired[k]))
+			diff(&access, k, AttributeValue(lu.Attributes[k]), AttributeValue(desired[k]))
 		}
 	}
 
 	for _, k := range sortedKeys(u.Attributes) {
 		if want := u.Attributes[k]; !sameSet(want, lu.Attributes[k]) {
 			setAttr(&uc.Patch, k, slices.Clone(want))
-			diff(&rest, "attributes."+k, formatValues(lu.Attributes[k]), formatValues(want))
+			diff(&rest, "attributes."+k, AttributeValue(lu.Attributes[k]), AttributeValue(want))
 		}
 	}
 	for _, l := range sortedLinks(u.FederatedIdentities) {
@@ -382,7 +379,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 		switch {
 		case i < 0:
 			uc.Links = append(uc.Links, l)
-			diff(&rest, "identity."+l.Provider, "(none)", formatLink(l))
+			diff(&rest, "identity."+l.Provider, Value{}, LinkValue(l))
 		case lu.FederatedIdentities[i].UserID != l.UserID:
 			b.note("user %q is linked to %q as %q, the file says %q: roster leaves existing links alone",
 				lu.Username, l.Provider, lu.FederatedIdentities[i].UserID, l.UserID)
@@ -412,7 +409,7 @@ func (b *builder) update(lu *model.LiveUser, u *model.User) (c Change, ok bool) 
 // write as want. A user_type of exactly "regular" stands for the absent value: it is CodeMie's
 // default, written by CodeMie's own tooling, and rewriting it would change nothing.
 func storedAs(key string, have, want []string) bool {
-	if key == model.AttrUserType && want == nil && slices.Equal(have, []string{"regular"}) {
+	if key == model.AttrUserType && want == nil && slices.Equal(have, []string{model.UserTypeRegular}) {
 		return true
 	}
 	return slices.Equal(have, want)
@@ -444,7 +441,7 @@ func (b *builder) removals(prune model.Prune) (out []Change, leftAlone int) {
 		case owned && prune == model.PruneDisable && lu.Enabled:
 			c.Action = Disable
 			c.User.Patch.Enabled = new(false)
-			c.Fields = []FieldChange{{Name: "enabled", Before: "true", After: "false"}}
+			c.Fields = []FieldChange{{Name: "enabled", Before: BoolValue(true), After: BoolValue(false)}}
 			out = append(out, c)
 		case owned && prune == model.PruneDisable:
 			// Already disabled: the realm is as prune wants it.
@@ -484,11 +481,6 @@ func (b *builder) guard(removals []Change, opts Options) error {
 		names[i] = c.Addr.Name
 	}
 	return &MassRemovalError{Removals: n, LiveUsers: liveUsers, MaxRemovals: maxN, MaxPercent: pct, Users: names}
-}
-
-// allowsAdminWrites reports whether an administrator can store unmanaged attributes under p.
-func allowsAdminWrites(p model.Policy) bool {
-	return p == model.PolicyEnabled || p == model.PolicyAdminEdit
 }
 
 // countAttributeWrites counts the user changes that write attributes.
@@ -541,46 +533,12 @@ func sortedLinks(links []model.FederatedIdentity) []model.FederatedIdentity {
 	return out
 }
 
-// formatString shows a string field, with an empty one as (none).
+// formatString shows a string in a warning or a note, with an empty one as (none).
 func formatString(s string) string {
 	if s == "" {
 		return "(none)"
 	}
 	return strconv.Quote(s)
-}
-
-// formatValues shows an attribute's values: (none), "one", or ["a", "b"].
-func formatValues(v []string) string {
-	switch len(v) {
-	case 0:
-		return "(none)"
-	case 1:
-		return strconv.Quote(v[0])
-	}
-	return formatList(v)
-}
-
-// formatList shows a list as ["a", "b"], an empty one as [].
-func formatList(v []string) string {
-	q := make([]string, len(v))
-	for i, s := range v {
-		q[i] = strconv.Quote(s)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
-func formatRoles(roles []string) string {
-	if len(roles) == 0 {
-		return "(none)"
-	}
-	return strings.Join(roles, ", ")
-}
-
-func formatLink(l model.FederatedIdentity) string {
-	if l.UserName == "" {
-		return strconv.Quote(l.UserID)
-	}
-	return fmt.Sprintf("%q (%s)", l.UserID, l.UserName)
 }
 
 // plural is "1 user" or "n users" for noun "user".

@@ -126,17 +126,17 @@ func TestBuild(t *testing.T) {
 			want: []change{{
 				Addr: "user.carol", Action: "create",
 				Fields: []FieldChange{
-					{Name: "email", After: `"carol@corp.com"`},
-					{Name: "firstName", After: `"Carol"`},
-					{Name: "lastName", After: `"Ng"`},
-					{Name: "enabled", After: "true"},
-					{Name: "requiredActions", After: `["UPDATE_PASSWORD"]`},
-					{Name: "role", After: "developer"},
-					{Name: "applications", After: `"codemie,payments"`},
-					{Name: "applications_admin", After: `"payments"`},
-					{Name: "attributes.dept", After: `"finance"`},
-					{Name: "attributes.roster_managed", After: `"true"`},
-					{Name: "identity.entra-id", After: `"sub-1" (carol@corp.com)`},
+					{Name: "email", After: StringValue("carol@corp.com")},
+					{Name: "firstName", After: StringValue("Carol")},
+					{Name: "lastName", After: StringValue("Ng")},
+					{Name: "enabled", After: BoolValue(true)},
+					{Name: "requiredActions", After: ListValue([]string{"UPDATE_PASSWORD"})},
+					{Name: "role", After: RolesValue([]string{"developer"})},
+					{Name: "applications", After: AttributeValue([]string{"codemie,payments"})},
+					{Name: "applications_admin", After: AttributeValue([]string{"payments"})},
+					{Name: "attributes.dept", After: AttributeValue([]string{"finance"})},
+					{Name: "attributes.roster_managed", After: AttributeValue([]string{"true"})},
+					{Name: "identity.entra-id", After: LinkValue(model.FederatedIdentity{Provider: "entra-id", UserID: "sub-1", UserName: "carol@corp.com"})},
 					{Name: "initial password", Sensitive: true, Source: "env CAROL_PASSWORD"},
 				},
 				CodeMie: "cannot sign in → Project Admin (payments); Regular User (codemie)",
@@ -161,10 +161,10 @@ func TestBuild(t *testing.T) {
 			want: []change{{
 				Addr: "user.bob", Action: "update",
 				Fields: []FieldChange{
-					{Name: "firstName", Before: `"Bob"`, After: `"Robert"`},
-					{Name: "enabled", Before: "true", After: "false"},
-					{Name: "attributes.gone", Before: `"x"`, After: "(none)"},
-					{Name: "attributes.site", Before: `"lviv"`, After: `"kyiv"`},
+					{Name: "firstName", Before: StringValue("Bob"), After: StringValue("Robert")},
+					{Name: "enabled", Before: BoolValue(true), After: BoolValue(false)},
+					{Name: "attributes.gone", Before: AttributeValue([]string{"x"}), After: Value{}},
+					{Name: "attributes.site", Before: AttributeValue([]string{"lviv"}), After: AttributeValue([]string{"kyiv"})},
 				},
 				CodeMie: "Regular User (payments) → cannot sign in (disabled)",
 			}},
@@ -184,8 +184,8 @@ func TestBuild(t *testing.T) {
 			want: []change{{
 				Addr: "user.bob", Action: "update",
 				Fields: []FieldChange{
-					{Name: "email", Before: "(none)", After: `"bob@corp.com"`},
-					{Name: "requiredActions", Before: `["VERIFY_EMAIL"]`, After: "[]"},
+					{Name: "email", Before: Value{}, After: StringValue("bob@corp.com")},
+					{Name: "requiredActions", Before: ListValue([]string{"VERIFY_EMAIL"}), After: ListValue([]string{})},
 				},
 				CodeMie: "no access change",
 			}},
@@ -196,7 +196,7 @@ func TestBuild(t *testing.T) {
 			live: realm(member("bob", "payments")),
 			want: []change{{
 				Addr: "user.bob", Action: "update",
-				Fields:  []FieldChange{{Name: "role", Before: "developer", After: "admin"}},
+				Fields:  []FieldChange{{Name: "role", Before: RolesValue([]string{"developer"}), After: RolesValue([]string{"admin"})}},
 				CodeMie: "Regular User (payments) → Admin",
 			}},
 		},
@@ -206,7 +206,7 @@ func TestBuild(t *testing.T) {
 			live: realm(liveUser("bob", map[string][]string{"applications": {"codemie"}})),
 			want: []change{{
 				Addr: "user.bob", Action: "update",
-				Fields:  []FieldChange{{Name: "role", Before: "(none)", After: "developer"}},
+				Fields:  []FieldChange{{Name: "role", Before: Value{}, After: RolesValue([]string{"developer"})}},
 				CodeMie: "cannot sign in → Regular User (codemie)",
 			}},
 		},
@@ -217,8 +217,8 @@ func TestBuild(t *testing.T) {
 			want: []change{{
 				Addr: "user.bob", Action: "update",
 				Fields: []FieldChange{
-					{Name: "applications", Before: `"payments"`, After: `"payments,search"`},
-					{Name: "applications_admin", Before: "(none)", After: `"payments"`},
+					{Name: "applications", Before: AttributeValue([]string{"payments"}), After: AttributeValue([]string{"payments,search"})},
+					{Name: "applications_admin", Before: Value{}, After: AttributeValue([]string{"payments"})},
 				},
 				CodeMie: "Regular User (payments) → Project Admin (payments); Regular User (search)",
 			}},
@@ -229,7 +229,7 @@ func TestBuild(t *testing.T) {
 			live: realm(member("bob", "payments")),
 			want: []change{{
 				Addr: "user.bob", Action: "update",
-				Fields:  []FieldChange{{Name: "applications", Before: `"payments"`, After: "(none)"}},
+				Fields:  []FieldChange{{Name: "applications", Before: AttributeValue([]string{"payments"}), After: Value{}}},
 				CodeMie: "Regular User (payments) → Regular User (no projects)",
 			}},
 		},
@@ -250,12 +250,12 @@ func TestBuild(t *testing.T) {
 			want: []change{
 				{
 					Addr: "user.guest", Action: "update",
-					Fields:  []FieldChange{{Name: "user_type", Before: "(none)", After: `"external"`}},
+					Fields:  []FieldChange{{Name: "user_type", Before: Value{}, After: AttributeValue([]string{"external"})}},
 					CodeMie: "Regular User (payments) → External User: Regular User (payments)",
 				},
 				{
 					Addr: "user.staff", Action: "update",
-					Fields:  []FieldChange{{Name: "user_type", Before: `"external"`, After: "(none)"}},
+					Fields:  []FieldChange{{Name: "user_type", Before: AttributeValue([]string{"external"}), After: Value{}}},
 					CodeMie: "External User: Regular User (payments) → Regular User (payments)",
 				},
 			},
@@ -278,20 +278,20 @@ func TestBuild(t *testing.T) {
 				{
 					Addr: "user.admin-missing", Action: "update",
 					CodeMie: "Project Admin (payments (not in applications)) → Project Admin (payments)",
-					Fields:  []FieldChange{{Name: "applications", Before: "(none)", After: `"payments"`}},
+					Fields:  []FieldChange{{Name: "applications", Before: Value{}, After: AttributeValue([]string{"payments"})}},
 				},
 				{
 					Addr: "user.both-roles", Action: "update", FormatOnly: true, CodeMie: "no access change",
-					Fields: []FieldChange{{Name: "role", Before: "admin, developer", After: "admin"}},
+					Fields: []FieldChange{{Name: "role", Before: RolesValue([]string{"admin", "developer"}), After: RolesValue([]string{"admin"})}},
 				},
 				{
 					// Single-valued mappers carry the first value only, and CodeMie keeps case.
 					Addr: "user.multi", Action: "update", CodeMie: "Regular User (Payments) → Regular User (codemie, payments)",
-					Fields: []FieldChange{{Name: "applications", Before: `[" Payments", "codemie"]`, After: `"codemie,payments"`}},
+					Fields: []FieldChange{{Name: "applications", Before: AttributeValue([]string{" Payments", "codemie"}), After: AttributeValue([]string{"codemie,payments"})}},
 				},
 				{
 					Addr: "user.odd-type", Action: "update", FormatOnly: true, CodeMie: "no access change",
-					Fields: []FieldChange{{Name: "user_type", Before: `"Regular"`, After: "(none)"}},
+					Fields: []FieldChange{{Name: "user_type", Before: AttributeValue([]string{"Regular"}), After: Value{}}},
 				},
 			},
 		},
@@ -314,17 +314,17 @@ func TestBuild(t *testing.T) {
 				return l
 			}(),
 			want: []change{
-				{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "DISABLED", After: "ADMIN_EDIT"}}},
+				{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: NameValue("DISABLED"), After: NameValue("ADMIN_EDIT")}}},
 				{Addr: "role.admin", Action: "create"},
-				{Addr: "role.auditor", Action: "create", Fields: []FieldChange{{Name: "description", After: `"reads logs"`}}},
+				{Addr: "role.auditor", Action: "create", Fields: []FieldChange{{Name: "description", After: StringValue("reads logs")}}},
 				{Addr: "role.developer", Action: "create"},
 				{
 					Addr: "user.amy", Action: "create", CodeMie: "cannot sign in → Admin",
-					Fields: []FieldChange{{Name: "role", After: "admin"}, {Name: "attributes.roster_managed", After: `"true"`}},
+					Fields: []FieldChange{{Name: "role", After: RolesValue([]string{"admin"})}, {Name: "attributes.roster_managed", After: AttributeValue([]string{"true"})}},
 				},
 				{
 					Addr: "user.zed", Action: "update", CodeMie: "Regular User (search) → Regular User (payments)",
-					Fields: []FieldChange{{Name: "applications", Before: `"search"`, After: `"payments"`}},
+					Fields: []FieldChange{{Name: "applications", Before: AttributeValue([]string{"search"}), After: AttributeValue([]string{"payments"})}},
 				},
 			},
 			notes: []string{"the unmanaged-attribute policy changes from DISABLED to ADMIN_EDIT first: Keycloak would drop the attributes this plan writes under DISABLED"},
@@ -337,7 +337,7 @@ func TestBuild(t *testing.T) {
 				return c
 			}(),
 			live:     realm(),
-			want:     []change{{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "ADMIN_EDIT", After: "ENABLED"}}}},
+			want:     []change{{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: NameValue("ADMIN_EDIT"), After: NameValue("ENABLED")}}}},
 			warnings: []string{enabledWarning},
 		},
 		{
@@ -354,7 +354,7 @@ func TestBuild(t *testing.T) {
 				return c
 			}(),
 			live: func() *model.Live { l := realm(); l.Policy = model.PolicyEnabled; return l }(),
-			want: []change{{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: "ENABLED", After: "ADMIN_EDIT"}}}},
+			want: []change{{Addr: "realm.unmanagedAttributePolicy", Action: "update", Fields: []FieldChange{{Name: "unmanagedAttributePolicy", Before: NameValue("ENABLED"), After: NameValue("ADMIN_EDIT")}}}},
 		},
 		{
 			name: "role description updated when declared, left alone when not",
@@ -368,7 +368,7 @@ func TestBuild(t *testing.T) {
 				l.Roles = []model.RealmRole{{Name: "admin", Description: "old"}, {Name: "developer", Description: "old"}}
 				return l
 			}(),
-			want: []change{{Addr: "role.developer", Action: "update", Fields: []FieldChange{{Name: "description", Before: `"old"`, After: `"CodeMie user"`}}}},
+			want: []change{{Addr: "role.developer", Action: "update", Fields: []FieldChange{{Name: "description", Before: StringValue("old"), After: StringValue("CodeMie user")}}}},
 		},
 		{
 			name: "service account, storage user and login identity are never changed",
@@ -412,7 +412,7 @@ func TestBuild(t *testing.T) {
 			),
 			want: []change{{
 				Addr: "user.ann", Action: "disable", CodeMie: "Regular User (payments) → removed",
-				Fields: []FieldChange{{Name: "enabled", Before: "true", After: "false"}},
+				Fields: []FieldChange{{Name: "enabled", Before: BoolValue(true), After: BoolValue(false)}},
 				Reason: "not in the configuration and marked roster_managed=true; prune: disable",
 			}},
 			notes: []string{"8 users not managed by this file, left alone"},
@@ -462,7 +462,7 @@ func TestBuild(t *testing.T) {
 			}()),
 			want: []change{{
 				Addr: "user.bob", Action: "update", CodeMie: "no access change",
-				Fields: []FieldChange{{Name: "identity.saml", Before: "(none)", After: `"s-1"`}},
+				Fields: []FieldChange{{Name: "identity.saml", Before: Value{}, After: LinkValue(model.FederatedIdentity{Provider: "saml", UserID: "s-1"})}},
 			}},
 			notes: []string{`user "bob" is linked to "entra-id" as "old", the file says "new": roster leaves existing links alone`},
 		},
@@ -484,15 +484,15 @@ func TestBuild(t *testing.T) {
 			}(),
 			live: realm(member("bob", "payments"), member("cy", "payments"), member("off", "payments")),
 			want: []change{
-				{Addr: "user.bob", Action: "update", CodeMie: "Regular User (payments) → Admin", Fields: []FieldChange{{Name: "role", Before: "developer", After: "admin"}}},
+				{Addr: "user.bob", Action: "update", CodeMie: "Regular User (payments) → Admin", Fields: []FieldChange{{Name: "role", Before: RolesValue([]string{"developer"}), After: RolesValue([]string{"admin"})}}},
 				{Addr: "user.cy", Action: "update", CodeMie: "Regular User (payments) → Regular User (payments, search)",
-					Fields: []FieldChange{{Name: "applications", Before: `"payments"`, After: `"payments,search"`}}},
+					Fields: []FieldChange{{Name: "applications", Before: AttributeValue([]string{"payments"}), After: AttributeValue([]string{"payments,search"})}}},
 				{
 					Addr: "user.new", Action: "create", CodeMie: "cannot sign in → Regular User (payments)",
-					Fields: []FieldChange{{Name: "role", After: "developer"}, {Name: "applications", After: `"payments"`}, {Name: "attributes.roster_managed", After: `"true"`}},
+					Fields: []FieldChange{{Name: "role", After: RolesValue([]string{"developer"})}, {Name: "applications", After: AttributeValue([]string{"payments"})}, {Name: "attributes.roster_managed", After: AttributeValue([]string{"true"})}},
 				},
 				{Addr: "user.off", Action: "update", CodeMie: "Regular User (payments) → cannot sign in (disabled)",
-					Fields: []FieldChange{{Name: "enabled", Before: "true", After: "false"}}},
+					Fields: []FieldChange{{Name: "enabled", Before: BoolValue(true), After: BoolValue(false)}}},
 			},
 			warnings: []string{
 				`user "bob": Regular User (payments) → Admin reaches CodeMie only if the user has not signed in yet: CodeMie runs with user management enabled (settings.codemie.userManagement) and reads Keycloak at a user's first sign-in only; make the change in CodeMie too`,

@@ -37,7 +37,7 @@ func TestBuildRefusesAttributeWritesThePolicyDrops(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Build: %v", err)
 				}
-				if got := p.Changes[0].Addr == AddrPolicy; got != tt.policy {
+				if got := p.Changes[0].Addr == AddrPolicy(); got != tt.policy {
 					t.Errorf("first change is the policy: %v, want %v", got, tt.policy)
 				}
 				return

@@ -30,7 +30,7 @@ func idpKeys(p model.IdentityProvider) []idpKey {
 	if p.Scopes != nil {
 		keys = append(keys, idpKey{"defaultScope", strings.Join(p.Scopes, " ")})
 	}
-	return append(keys, idpKey{"syncMode", p.SyncMode})
+	return append(keys, idpKey{"syncMode", string(p.SyncMode)})
 }
 
 // identityProviders returns, by alias, the creations and updates of the declared identity
@@ -43,7 +43,7 @@ func (b *builder) identityProviders(rotate bool) []Change {
 		var live *model.LiveIdentityProvider
 		if i >= 0 {
 			live = &b.live.IdentityProviders[i]
-			if live.ProviderID != "oidc" {
+			if live.ProviderID != model.ProviderOIDC {
 				b.note("identity provider %q is of type %s, not OpenID Connect (oidc): roster leaves it and its mappers alone", p.Alias, live.ProviderID)
 				continue
 			}
@@ -60,16 +60,16 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 	addr := Address{Kind: KindIdentityProvider, Name: p.Alias}
 	if live == nil {
 		n := &model.LiveIdentityProvider{Alias: p.Alias, DisplayName: p.DisplayName, Enabled: p.Enabled == nil || *p.Enabled,
-			ProviderID: "oidc", Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
+			ProviderID: model.ProviderOIDC, Config: map[string]string{"clientAuthMethod": "client_secret_post"}}
 		var fields []FieldChange
 		if p.DisplayName != "" {
-			fields = append(fields, FieldChange{Name: "displayName", After: strconv.Quote(p.DisplayName)})
+			fields = append(fields, FieldChange{Name: "displayName", After: StringValue(p.DisplayName)})
 		}
-		fields = append(fields, FieldChange{Name: "enabled", After: strconv.FormatBool(n.Enabled)})
+		fields = append(fields, FieldChange{Name: "enabled", After: BoolValue(n.Enabled)})
 		for _, k := range idpKeys(p) {
 			if k.want != "" {
 				n.Config[k.key] = k.want
-				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
+				fields = append(fields, FieldChange{Name: k.key, After: idpValue(k.key, k.want)})
 			}
 		}
 		n.SetConfig(n.Config)
@@ -87,11 +87,11 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 	var fields []FieldChange
 	if p.DisplayName != "" && p.DisplayName != live.DisplayName {
 		upd.DisplayName = &p.DisplayName
-		fields = append(fields, FieldChange{Name: "displayName", Before: formatString(live.DisplayName), After: strconv.Quote(p.DisplayName)})
+		fields = append(fields, FieldChange{Name: "displayName", Before: OptionalString(live.DisplayName), After: StringValue(p.DisplayName)})
 	}
 	if p.Enabled != nil && *p.Enabled != live.Enabled {
 		upd.Enabled = p.Enabled
-		fields = append(fields, FieldChange{Name: "enabled", Before: strconv.FormatBool(live.Enabled), After: strconv.FormatBool(*p.Enabled)})
+		fields = append(fields, FieldChange{Name: "enabled", Before: BoolValue(live.Enabled), After: BoolValue(*p.Enabled)})
 	}
 	for _, k := range idpKeys(p) {
 		if have := live.Config[k.key]; k.want != "" && have != k.want {
@@ -99,13 +99,13 @@ func (b *builder) identityProvider(p model.IdentityProvider, live *model.LiveIde
 				upd.Config = map[string]string{}
 			}
 			upd.Config[k.key] = k.want
-			fields = append(fields, FieldChange{Name: k.key, Before: formatIdPValue(k.key, have), After: formatIdPValue(k.key, k.want)})
+			fields = append(fields, FieldChange{Name: k.key, Before: idpValue(k.key, have), After: idpValue(k.key, k.want)})
 		}
 	}
 	var moved []string
 	for _, kv := range p.Endpoints.Config() {
 		if have := live.Config[kv.Key]; kv.Value != "" && have != kv.Value {
-			moved = append(moved, fmt.Sprintf("%s %s → %s", kv.Key, formatIdPValue(kv.Key, have), formatIdPValue(kv.Key, kv.Value)))
+			moved = append(moved, fmt.Sprintf("%s %s → %s", kv.Key, formatString(have), formatString(kv.Value)))
 		}
 	}
 	if len(moved) > 0 {
@@ -141,36 +141,24 @@ func endpointHosts(e model.Endpoints) []string {
 	return slices.Compact(hosts)
 }
 
-// formatIdPValue shows a provider configuration value: names and URLs quoted, booleans and sync
-// modes bare, an absent value as (none).
-func formatIdPValue(key, v string) string {
-	switch {
-	case v == "":
-		return "(none)"
-	case key == "syncMode" || key == "useJwksUrl" || key == "validateSignature":
-		return v
+// idpValue is a provider's or a provider mapper's configuration value: sync modes and the
+// flags Keycloak stores as "true" or "false" are names, everything else (names people chose,
+// URLs) strings; "" is absent.
+func idpValue(key, v string) Value {
+	if key == "syncMode" || key == "useJwksUrl" || key == "validateSignature" {
+		return OptionalName(v)
 	}
-	return strconv.Quote(v)
-}
-
-// idpMapperTypes are Keycloak's mapper ids of the mapper types the files name.
-var idpMapperTypes = map[string]string{
-	"hardcoded-role":     model.IdPMapperHardcodedRole,
-	"attribute-importer": model.IdPMapperAttributeImporter,
+	return OptionalString(v)
 }
 
 // idpMapperKeys are the mapper configuration keys roster manages, in the order fields show
 // them, with the value m asks for.
 func idpMapperKeys(m model.IdentityProviderMapper) []idpKey {
 	keys := []idpKey{{"role", m.Role}}
-	if m.Type == "attribute-importer" {
+	if m.Type == model.AttributeImporter {
 		keys = []idpKey{{"claim", m.Claim}, {"user.attribute", m.Attribute}}
 	}
-	sync := m.SyncMode
-	if sync == "" {
-		sync = "INHERIT"
-	}
-	return append(keys, idpKey{"syncMode", sync})
+	return append(keys, idpKey{"syncMode", string(m.SyncMode.Effective(model.SyncInherit))})
 }
 
 // idpMappers returns the creations and corrections of a provider's declared mappers, by name.
@@ -181,17 +169,17 @@ func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityP
 	var out []Change
 	for _, m := range mappers {
 		addr := Address{Kind: KindIdentityProviderMapper, Name: p.Alias + "/" + m.Name}
-		typ := idpMapperTypes[m.Type]
+		typ := m.Type.ProviderID()
 		var lm *model.LiveIdentityProviderMapper
 		if live != nil {
 			lm = live.Mapper(m.Name)
 		}
 		if lm == nil {
 			after := model.LiveIdentityProviderMapper{Name: m.Name, Type: typ, Config: map[string]string{}}
-			fields := []FieldChange{{Name: "type", After: typ}}
+			fields := []FieldChange{{Name: "type", After: NameValue(typ)}}
 			for _, k := range idpMapperKeys(m) {
 				after.Config[k.key] = k.want
-				fields = append(fields, FieldChange{Name: k.key, After: formatIdPValue(k.key, k.want)})
+				fields = append(fields, FieldChange{Name: k.key, After: idpValue(k.key, k.want)})
 			}
 			after.SetConfig(after.Config)
 			out = append(out, Change{Addr: addr, Action: Create, Fields: fields, IdPMapper: &IdPMapperChange{Alias: p.Alias, After: after}})
@@ -203,12 +191,12 @@ func (b *builder) idpMappers(p model.IdentityProvider, live *model.LiveIdentityP
 		}
 		var fields []FieldChange
 		if lm.Type != typ {
-			fields = append(fields, FieldChange{Name: "type", Before: lm.Type, After: typ})
+			fields = append(fields, FieldChange{Name: "type", Before: NameValue(lm.Type), After: NameValue(typ)})
 		}
 		for _, k := range idpMapperKeys(m) {
 			if have := lm.Config[k.key]; have != k.want {
 				after.Config[k.key] = k.want
-				fields = append(fields, FieldChange{Name: k.key, Before: formatIdPValue(k.key, have), After: formatIdPValue(k.key, k.want)})
+				fields = append(fields, FieldChange{Name: k.key, Before: idpValue(k.key, have), After: idpValue(k.key, k.want)})
 			}
 		}
 		if len(fields) == 0 {

@@ -34,7 +34,7 @@ func TestIdentityProvidersLeaveTheRestAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []change{{Addr: "identity_provider.entra", Action: "update",
-		Fields: []FieldChange{{Name: "tokenUrl", Before: `"https://old/token"`, After: `"https://a/token"`}}}}
+		Fields: []FieldChange{{Name: "tokenUrl", Before: StringValue("https://old/token"), After: StringValue("https://a/token")}}}}
 	if diff := cmp.Diff(want, digest(p)); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}

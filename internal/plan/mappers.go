@@ -2,26 +2,9 @@ package plan
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/rosterhq/roster/internal/model"
 )
-
-// tokenMapperFields are the configuration keys roster manages on a token mapper, in the order
-// fields show them, with the value each must have for an attribute (see desiredMapperConfig).
-var tokenMapperFields = []string{
-	"user.attribute", "claim.name", "jsonType.label", "multivalued",
-	"id.token.claim", "access.token.claim", "userinfo.token.claim",
-}
-
-// desiredMapperConfig is what roster's fields of the mapper for attr must hold: the claim named
-// like the attribute, a single String value, in the ID token, the access token and userinfo.
-func desiredMapperConfig(attr string) map[string]string {
-	return map[string]string{
-		"user.attribute": attr, "claim.name": attr, "jsonType.label": "String", "multivalued": "false",
-		"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true",
-	}
-}
 
 // tokenMappers returns the creations and corrections of the token mappers the configuration
 // declares, by attribute. A mapper is found by name (the attribute's name), else as a User
@@ -32,7 +15,6 @@ func (b *builder) tokenMappers() []Change {
 	attrs := slices.Sorted(slices.Values(tm.Attributes))
 	var out []Change
 	for _, attr := range attrs {
-		want := desiredMapperConfig(attr)
 		live := scope.Mapper(attr)
 		if live == nil {
 			i := slices.IndexFunc(scope.Mappers, func(m model.LiveTokenMapper) bool {
@@ -44,13 +26,12 @@ func (b *builder) tokenMappers() []Change {
 		}
 		addr := Address{Kind: KindTokenMapper, Name: attr}
 		if live == nil {
-			cfg := want
+			after := model.CodeMieTokenMapper(attr)
 			// Keycloak puts new User Attribute mappers into token introspection as well.
-			cfg["introspection.token.claim"] = "true"
-			after := mapperFromConfig(model.LiveTokenMapper{Name: attr, ProtocolMapper: model.ProtocolMapperUserAttribute}, cfg)
-			fields := []FieldChange{{Name: "clientScope", After: strconv.Quote(scope.Name)}}
-			for _, k := range tokenMapperFields {
-				fields = append(fields, FieldChange{Name: k, After: formatConfig(k, want[k])})
+			after.Config["introspection.token.claim"] = "true"
+			fields := []FieldChange{{Name: "clientScope", After: StringValue(scope.Name)}}
+			for _, kv := range model.CodeMieMapperConfig(attr) {
+				fields = append(fields, FieldChange{Name: kv.Key, After: configValue(kv.Key, kv.Value)})
 			}
 			out = append(out, Change{Addr: addr, Action: Create, Fields: fields,
 				TokenMapper: &TokenMapperChange{Scope: scope.Name, ScopeID: scope.ID, After: after}})
@@ -58,23 +39,24 @@ func (b *builder) tokenMappers() []Change {
 		}
 		var fields []FieldChange
 		if live.ProtocolMapper != model.ProtocolMapperUserAttribute {
-			fields = append(fields, FieldChange{Name: "protocolMapper", Before: live.ProtocolMapper, After: model.ProtocolMapperUserAttribute})
+			fields = append(fields, FieldChange{Name: "protocolMapper", Before: NameValue(live.ProtocolMapper), After: NameValue(model.ProtocolMapperUserAttribute)})
 		}
-		cfg := make(map[string]string, len(live.Config)+len(want))
+		cfg := make(map[string]string, len(live.Config)+len(model.CodeMieMapperConfig(attr)))
 		for k, v := range live.Config {
 			cfg[k] = v
 		}
-		for _, k := range tokenMapperFields {
-			if have, ok := live.Config[k]; !ok && k == "multivalued" && want[k] == "false" || have == want[k] {
+		for _, kv := range model.CodeMieMapperConfig(attr) {
+			if have, ok := live.Config[kv.Key]; !ok && kv.Key == "multivalued" && kv.Value == "false" || have == kv.Value {
 				continue // an absent multivalued is false
 			}
-			cfg[k] = want[k]
-			fields = append(fields, FieldChange{Name: k, Before: formatConfig(k, live.Config[k]), After: formatConfig(k, want[k])})
+			cfg[kv.Key] = kv.Value
+			fields = append(fields, FieldChange{Name: kv.Key, Before: configValue(kv.Key, live.Config[kv.Key]), After: configValue(kv.Key, kv.Value)})
 		}
 		if len(fields) == 0 {
 			continue
 		}
-		after := mapperFromConfig(model.LiveTokenMapper{ID: live.ID, Name: live.Name, ProtocolMapper: model.ProtocolMapperUserAttribute}, cfg)
+		after := model.LiveTokenMapper{ID: live.ID, Name: live.Name, ProtocolMapper: model.ProtocolMapperUserAttribute}
+		after.SetConfig(cfg)
 		before := *live
 		out = append(out, Change{Addr: addr, Action: Update, Fields: fields,
 			TokenMapper: &TokenMapperChange{Scope: scope.Name, ScopeID: scope.ID, Before: &before, After: after}})
@@ -82,25 +64,13 @@ func (b *builder) tokenMappers() []Change {
 	return out
 }
 
-// mapperFromConfig fills m's typed fields and Config from cfg.
-func mapperFromConfig(m model.LiveTokenMapper, cfg map[string]string) model.LiveTokenMapper {
-	m.Attribute, m.Claim, m.JSONType = cfg["user.attribute"], cfg["claim.name"], cfg["jsonType.label"]
-	m.Multivalued, m.IDToken = cfg["multivalued"] == "true", cfg["id.token.claim"] == "true"
-	m.AccessToken, m.UserInfo = cfg["access.token.claim"] == "true", cfg["userinfo.token.claim"] == "true"
-	m.Config = cfg
-	return m
-}
-
-// formatConfig shows a mapper configuration value: booleans and the JSON type bare, names
-// quoted, an absent value as (none).
-func formatConfig(key, v string) string {
-	switch {
-	case v == "":
-		return "(none)"
-	case key == "user.attribute" || key == "claim.name":
-		return strconv.Quote(v)
+// configValue is a mapper configuration value: the attribute and the claim are strings, the
+// flags and the JSON type (which Keycloak stores as text) names; "" is absent.
+func configValue(key, v string) Value {
+	if key == "user.attribute" || key == "claim.name" {
+		return OptionalString(v)
 	}
-	return v
+	return OptionalName(v)
 }
 
 // mappingAfter is the token mapping that reaches CodeMie's client once changes are applied: the

@@ -9,6 +9,12 @@ import (
 	"github.com/rosterhq/roster/internal/model"
 )
 
+// withConfig is m with the configuration cfg.
+func withConfig(m model.LiveTokenMapper, cfg map[string]string) model.LiveTokenMapper {
+	m.SetConfig(cfg)
+	return m
+}
+
 func mapperConfig(attrs ...string) *model.Config {
 	c := config()
 	c.TokenMappers = &model.TokenMappers{ClientScope: "profile", Attributes: attrs}
@@ -21,14 +27,14 @@ func mapperConfig(attrs ...string) *model.Config {
 func TestTokenMappersCorrectOnlyRosterKeys(t *testing.T) {
 	live := realm()
 	live.ClientScope = &model.LiveClientScope{ID: "sid", Name: "profile", Mappers: []model.LiveTokenMapper{
-		mapperFromConfig(model.LiveTokenMapper{ID: "a", Name: "applications", ProtocolMapper: model.ProtocolMapperUserAttribute},
+		withConfig(model.LiveTokenMapper{ID: "a", Name: "applications", ProtocolMapper: model.ProtocolMapperUserAttribute},
 			map[string]string{"user.attribute": "apps", "claim.name": "applications", "jsonType.label": "JSON",
 				"id.token.claim": "true", "access.token.claim": "false", "userinfo.token.claim": "true",
 				"introspection.token.claim": "false", "lightweight.claim": "true"}),
-		mapperFromConfig(model.LiveTokenMapper{ID: "w", Name: "website", ProtocolMapper: model.ProtocolMapperUserAttribute},
+		withConfig(model.LiveTokenMapper{ID: "w", Name: "website", ProtocolMapper: model.ProtocolMapperUserAttribute},
 			map[string]string{"user.attribute": "website", "claim.name": "website", "multivalued": "true"}),
-		mapperFromConfig(model.LiveTokenMapper{ID: "u", Name: "CodeMie user type", ProtocolMapper: model.ProtocolMapperUserAttribute},
-			desiredMapperConfig(model.AttrUserType)),
+		withConfig(model.LiveTokenMapper{ID: "u", Name: "CodeMie user type", ProtocolMapper: model.ProtocolMapperUserAttribute},
+			model.CodeMieTokenMapper(model.AttrUserType).Config),
 	}}
 	p, err := Build(mapperConfig(model.AttrApplications, model.AttrUserType), live, Options{})
 	if err != nil {
@@ -51,9 +57,9 @@ func TestTokenMappersCorrectOnlyRosterKeys(t *testing.T) {
 		t.Errorf("update addresses mapper %q of scope %q, want a of sid", c.TokenMapper.After.ID, c.TokenMapper.ScopeID)
 	}
 	wantFields := []FieldChange{
-		{Name: "user.attribute", Before: `"apps"`, After: `"applications"`},
-		{Name: "jsonType.label", Before: "JSON", After: "String"},
-		{Name: "access.token.claim", Before: "false", After: "true"},
+		{Name: "user.attribute", Before: StringValue("apps"), After: StringValue("applications")},
+		{Name: "jsonType.label", Before: NameValue("JSON"), After: NameValue("String")},
+		{Name: "access.token.claim", Before: NameValue("false"), After: NameValue("true")},
 	}
 	if diff := cmp.Diff(wantFields, c.Fields); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)

@@ -35,7 +35,7 @@ type Address struct {
 }
 
 // AddrPolicy is the address of the realm's unmanaged-attribute policy.
-var AddrPolicy = Address{Kind: KindRealm, Name: "unmanagedAttributePolicy"}
+func AddrPolicy() Address { return Address{Kind: KindRealm, Name: "unmanagedAttributePolicy"} }
 
 // String is the address as "kind.name": "realm.unmanagedAttributePolicy", "role.developer",
 // "user.bob". Names may contain dots; the kind ends at the first one.
@@ -188,25 +188,35 @@ type UserChange struct {
 	Links []model.FederatedIdentity
 }
 
-// FieldChange is one difference as people read it. Values are display text, already formatted
-// so that every renderer shows the same: strings quoted ("a@x"), names from a fixed set bare
-// (developer, ADMIN_EDIT, true), lists as ["a", "b"], and an absent value as (none).
+// FieldChange is one difference, with typed values: the renderers decide how each shows.
 type FieldChange struct {
 	// Name is the field. Users show, in this order: email, firstName, lastName, enabled,
 	// requiredActions, role, applications, applications_admin, user_type, attributes.<key>
 	// (the ownership marker among them on Create), identity.<provider>, and "initial password".
 	// Roles show description; the realm shows unmanagedAttributePolicy.
 	Name string
-	// Before is the live value; empty for Create, where only After is shown.
-	Before string
-	// After is the value after apply.
-	After string
-	// Sensitive marks a secret: Before and After are then empty and renderers show (sensitive).
+	// Before is the live value; absent for Create, where only After is shown.
+	Before Value
+	// After is the value after apply; absent when apply removes it.
+	After Value
+	// Sensitive marks a secret: Before and After are then absent and renderers show (sensitive).
 	Sensitive bool
 	// Source says where a Sensitive value comes from, as model.SecretRef.String has it ("env
 	// ROSTER_SECRET_ENTRA", "file entra.secret"), so that reviewers see which exposed secret a
 	// change sends; never the value.
 	Source string
+}
+
+// Type is the field's type: TypeSecret when Sensitive, else the type of its present sides
+// (Build never gives a field's sides different types), "" when both are absent.
+func (f FieldChange) Type() ValueType {
+	switch {
+	case f.Sensitive:
+		return TypeSecret
+	case !f.After.Absent():
+		return f.After.Type
+	}
+	return f.Before.Type
 }
 
 // AccessChange is what a user change means in CodeMie.

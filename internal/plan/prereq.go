@@ -77,7 +77,7 @@ func (b *builder) prerequisites() []Prerequisite {
 // usedAttributes are the CodeMie attributes some declared user needs in the token.
 func (b *builder) usedAttributes() []string {
 	var out []string
-	for _, attr := range codemieAttrs {
+	for _, attr := range model.CodeMieAttributes() {
 		if slices.ContainsFunc(b.cfg.Users, func(u model.User) bool { return u.Access.Attributes()[attr] != nil }) {
 			out = append(out, attr)
 		}

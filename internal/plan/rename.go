@@ -117,7 +117,7 @@ func (b *builder) rename(lu *model.LiveUser, u *model.User) Change {
 	c.Action = Rename
 	c.FormatOnly = false
 	c.User.Patch.Username = &after.Username
-	c.Fields = slices.Insert(c.Fields, 0, FieldChange{Name: "username", Before: strconv.Quote(lu.Username), After: strconv.Quote(u.Username)})
+	c.Fields = slices.Insert(c.Fields, 0, FieldChange{Name: "username", Before: StringValue(lu.Username), After: StringValue(u.Username)})
 	c.Reason = fmt.Sprintf("%q left the configuration and %q has its %s: the same account, renamed", lu.Username, u.Username, b.sharedField(lu, u))
 	return c
 }

@@ -50,8 +50,8 @@ func TestRenameWhenALeftUserSharesTheEmail(t *testing.T) {
 				t.Error("the renamed account is not enabled, as a create would have made it")
 			}
 			want := []FieldChange{
-				{Name: "username", Before: `"bob"`, After: `"robert"`},
-				{Name: "enabled", Before: "false", After: "true"},
+				{Name: "username", Before: StringValue("bob"), After: StringValue("robert")},
+				{Name: "enabled", Before: BoolValue(false), After: BoolValue(true)},
 			}
 			if diff := cmp.Diff(want, c.Fields); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)

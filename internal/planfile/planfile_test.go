@@ -40,7 +40,7 @@ func userPlan(remove string) *plan.Plan {
 			After:  &model.User{Username: "bob", Role: model.RoleDeveloper},
 			Patch:  model.UserPatch{Attributes: map[string][]string{"applications": {"alpha"}, remove: nil}},
 		},
-		Fields: []plan.FieldChange{{Name: "applications", After: `"alpha"`}},
+		Fields: []plan.FieldChange{{Name: "applications", After: plan.AttributeValue([]string{"alpha"})}},
 		Reason: "for people only",
 	}}}
 }

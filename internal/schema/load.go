@@ -259,9 +259,12 @@ type loader struct {
 	idps         map[string]*node
 	idpOrder     []*node
 	registry     map[string]bool // nil when no file declares projects
-	teams        map[string]*teamDef
-	users        map[string]*userDef // by lowercase username
-	userOrder    []*userDef
+	// projects and aliases suggest a registered project and a provider's alias for a name
+	// that is neither, made once for every unknown name.
+	projects, aliases *suggester
+	teams             map[string]*teamDef
+	users             map[string]*userDef // by lowercase username
+	userOrder         []*userDef
 }
 
 type roleDef struct {
@@ -348,7 +351,7 @@ func (l *loader) collect(root *node) {
 		if l.registry == nil {
 			l.registry = map[string]bool{}
 		}
-		for i, it := range n.items {
+		for i, it := range n.kids {
 			// A malformed name stays out of the registry, so it is never suggested.
 			if s, ok := it.str(); ok && l.checkProjectName(it, s, fmt.Sprintf("projects[%d]", i)) {
 				l.registry[s] = true
@@ -356,12 +359,12 @@ func (l *loader) collect(root *node) {
 		}
 	}
 	if n := root.get("teams"); n != nil && n.kind == mapNode {
-		for i, k := range n.keys {
+		for k, v := range n.entries() {
 			if first, dup := l.teams[k.value]; dup {
 				l.diags.Errorf(k.pos(), "teams."+k.value, "team %q is already defined at %s", k.value, posString(first.key))
 				continue
 			}
-			l.teams[k.value] = &teamDef{name: k.value, key: k, val: n.vals[i], path: "teams." + k.value}
+			l.teams[k.value] = &teamDef{name: k.value, key: k, val: v, path: "teams." + k.value}
 		}
 	}
 	for i, it := range root.get("users").itemsOf() {
@@ -401,10 +404,7 @@ func (l *loader) single(root *node, key string, first **node) {
 
 // itemsOf returns a sequence's mapping items; nil for anything else.
 func (n *node) itemsOf() []*node {
-	if n == nil || n.kind != seqNode {
-		return nil
-	}
-	return n.items
+	return n.items()
 }
 
 // build applies the cross-field rules and assembles the model.
@@ -426,11 +426,15 @@ func (l *loader) build() *model.Config {
 		}
 		slices.Sort(cfg.Projects)
 	}
+	l.projects, l.aliases = newSuggester(cfg.Projects), newSuggester(slices.Sorted(maps.Keys(l.idps)))
 	for _, u := range l.userOrder {
 		u.user = l.buildUser(u, cfg)
 	}
 	l.checkLinks()
 	cfg.Teams = l.buildTeams()
+	if len(l.userOrder) > 0 {
+		cfg.Users = make([]model.User, 0, len(l.userOrder))
+	}
 	for _, u := range l.userOrder {
 		l.finishUser(u)
 		cfg.Users = append(cfg.Users, *u.user)
@@ -445,7 +449,7 @@ func (l *loader) buildSettings() model.Settings {
 	n := l.settings
 	if v, ok := n.get("unmanagedAttributePolicy").str(); ok {
 		s.UnmanagedAttributePolicy = model.Policy(v)
-		if s.UnmanagedAttributePolicy == model.PolicyDisabled || s.UnmanagedAttributePolicy == model.PolicyAdminView {
+		if p := s.UnmanagedAttributePolicy; p.Known() && !p.AdminWrites() {
 			l.diags.Warnf(n.get("unmanagedAttributePolicy").pos(), "settings.unmanagedAttributePolicy",
 				"with unmanagedAttributePolicy %s Keycloak does not store the applications attributes roster writes", v).Hint =
 				"use ADMIN_EDIT"
@@ -460,9 +464,11 @@ func (l *loader) buildSettings() model.Settings {
 	}
 	if v, ok := n.get("maxRemovals").integer(); ok {
 		s.MaxRemovals = v
+		l.warnRaisedLimit(n.get("maxRemovals"), "maxRemovals", v, model.DefaultMaxRemovals, "remove up to %d users")
 	}
 	if v, ok := n.get("maxAccessLosses").integer(); ok {
 		s.MaxAccessLosses = v
+		l.warnRaisedLimit(n.get("maxAccessLosses"), "maxAccessLosses", v, model.DefaultMaxAccessLosses, "take access from up to %d users")
 	}
 	if v, ok := n.get("ownerAttribute").str(); ok {
 		s.OwnerAttribute = v
@@ -508,6 +514,17 @@ func (l *loader) buildSettings() model.Settings {
 	return s
 }
 
+// warnRaisedLimit calls out a guard's limit set above its default. The limit lives in the file a
+// pull request edits, so the same pull request could raise it together with the removals it is
+// meant to stop; the warning puts that in front of the reviewer.
+func (l *loader) warnRaisedLimit(n *node, key string, v, dflt int, allows string) {
+	if v <= dflt {
+		return
+	}
+	l.diags.Warnf(n.pos(), "settings."+key, "settings.%s is %d, above the default %d: a plan may "+allows+" without --allow-mass-removal",
+		key, v, dflt, v).Hint = "check that raising it is intended; for one large change keep the default and pass --allow-mass-removal to that run"
+}
+
 func (l *loader) buildRoles(cm model.CodeMie) []model.RealmRole {
 	roles := []model.RealmRole{}
 	for _, name := range l.roleOrder {
@@ -515,7 +532,7 @@ func (l *loader) buildRoles(cm model.CodeMie) []model.RealmRole {
 		desc, _ := def.desc.str()
 		roles = append(roles, model.RealmRole{Name: name, Description: desc, Pos: def.item.pos()})
 	}
-	for _, r := range model.OwnedRoles {
+	for _, r := range model.OwnedRoles() {
 		if name := cm.RoleName(r); l.roles[name] == nil {
 			roles = append(roles, model.RealmRole{Name: name})
 		}
@@ -530,7 +547,7 @@ func (l *loader) buildTokenMappers() *model.TokenMappers {
 		return nil
 	}
 	tm := &model.TokenMappers{ClientScope: "profile", Pos: n.pos(),
-		Attributes: []string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType}}
+		Attributes: model.CodeMieAttributes()}
 	if v, ok := n.get("clientScope").str(); ok {
 		tm.ClientScope = v
 	}
@@ -587,7 +604,8 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 		idp.ClientID, _ = n.get("clientId").str()
 		idp.ClientSecret = l.secretRef(n.get("clientSecret"), path+".clientSecret")
 		idp.Scopes, _ = n.get("scopes").strings()
-		idp.SyncMode, _ = n.get("syncMode").str()
+		sync, _ := n.get("syncMode").str()
+		idp.SyncMode = model.SyncMode(sync)
 		names := map[string]*node{}
 		for j, m := range n.get("mappers").itemsOf() {
 			mp := l.buildMapper(m, fmt.Sprintf("%s.mappers[%d]", path, j), n.get("syncMode"))
@@ -609,28 +627,30 @@ func (l *loader) buildIdentityProviders() []model.IdentityProvider {
 func (l *loader) buildMapper(m *node, path string, providerSync *node) model.IdentityProviderMapper {
 	var mp model.IdentityProviderMapper
 	mp.Name, _ = m.get("name").str()
-	mp.Type, _ = m.get("type").str()
+	typ, _ := m.get("type").str()
+	mp.Type = model.IdPMapperKind(typ)
 	mp.Role, _ = m.get("role").str()
 	mp.Claim, _ = m.get("claim").str()
 	mp.Attribute, _ = m.get("attribute").str()
-	mp.SyncMode, _ = m.get("syncMode").str()
+	sync, _ := m.get("syncMode").str()
+	mp.SyncMode = model.SyncMode(sync)
 	switch mp.Type {
-	case "hardcoded-role":
+	case model.HardcodedRole:
 		if mp.Role == "" {
 			l.diags.Errorf(m.pos(), path, "hardcoded-role mapper %q needs a role", mp.Name).Hint = "add `role: developer`"
 		}
-	case "attribute-importer":
+	case model.AttributeImporter:
 		if mp.Claim == "" || mp.Attribute == "" {
 			l.diags.Errorf(m.pos(), path, "attribute-importer mapper %q needs a claim and an attribute", mp.Name)
 		}
 		inherited, _ := providerSync.str()
 		switch {
-		case !reservedCodeMie(mp.Attribute):
-		case mp.SyncMode == "FORCE":
+		case !model.IsCodeMieAttribute(mp.Attribute):
+		case mp.SyncMode == model.SyncForce:
 			l.diags.Warnf(m.get("syncMode").pos(), path+".syncMode",
 				"mapper %q rewrites %s at every login (FORCE), overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"use syncMode IMPORT"
-		case (mp.SyncMode == "" || mp.SyncMode == "INHERIT") && inherited == "FORCE":
+		case mp.SyncMode.Effective(model.SyncMode(inherited)) == model.SyncForce:
 			l.diags.Warnf(m.pos(), path+".syncMode",
 				"mapper %q inherits the provider's syncMode FORCE: it rewrites %s at every login, overwriting what roster sets", mp.Name, mp.Attribute).Hint =
 				"give the mapper syncMode: IMPORT"
@@ -641,18 +661,12 @@ func (l *loader) buildMapper(m *node, path string, providerSync *node) model.Ide
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
-// reservedCodeMie reports whether an attribute is one roster derives from projects/external.
-func reservedCodeMie(name string) bool {
-	return slices.ContainsFunc([]string{model.AttrApplications, model.AttrApplicationsAdmin, model.AttrUserType},
-		func(a string) bool { return strings.EqualFold(a, name) })
-}
-
 // reservedAttribute says why an attribute name cannot be set verbatim, or "".
 func reservedAttribute(name string) string {
-	switch lower := strings.ToLower(name); {
-	case reservedCodeMie(name):
+	switch {
+	case model.IsCodeMieAttribute(name):
 		return "is written by roster from projects and external"
-	case slices.Contains([]string{"username", "email", "firstname", "lastname", "emailverified"}, lower):
+	case model.IsUserField(name):
 		return "is a user field, not an attribute"
 	}
 	return ""
@@ -666,7 +680,7 @@ func (l *loader) secretRef(n *node, path string, extra ...string) *model.SecretR
 	if n == nil || n.kind != mapNode {
 		return nil
 	}
-	keys := len(n.keys)
+	keys := len(n.kids) / 2
 	for _, k := range extra {
 		if n.get(k) != nil {
 			keys--
@@ -731,7 +745,7 @@ func (l *loader) grants(n *node, path string) (g model.Grants, refs bool) {
 			}
 			if l.registry != nil && !l.registry[s] {
 				d := l.diags.Errorf(nodes[i].pos(), p, "project %q is not in projects", s)
-				if m := didYouMean(s, slices.Sorted(maps.Keys(l.registry))); m != "" {
+				if m := l.projects.suggest(s); m != "" {
 					d.Hint = fmt.Sprintf("did you mean %q?", m)
 				} else {
 					d.Hint = "add it to projects"
@@ -784,9 +798,9 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 	u.Projects, d.refs = l.grants(n.get("projects"), path+".projects")
 	if a := n.get("attributes"); a != nil && a.kind == mapNode {
 		u.Attributes = map[string][]string{}
-		for i, k := range a.keys {
-			l.checkAttribute(k, a.vals[i], path+".attributes."+k.value, cfg.Settings.OwnerAttribute)
-			vals, _ := a.vals[i].strings()
+		for k, v := range a.entries() {
+			l.checkAttribute(k, v, path+".attributes."+k.value, cfg.Settings.OwnerAttribute)
+			vals, _ := v.strings()
 			u.Attributes[k.value] = vals
 		}
 	}
@@ -817,7 +831,7 @@ func (l *loader) buildUser(d *userDef, cfg *model.Config) *model.User {
 		fpath := fmt.Sprintf("%s.federatedIdentities[%d]", path, i)
 		if len(l.idps) > 0 && l.idps[fi.Provider] == nil {
 			w := l.diags.Warnf(f.get("provider").pos(), fpath+".provider", "identity provider %q is not among identityProviders", fi.Provider)
-			if m := didYouMean(fi.Provider, slices.Sorted(maps.Keys(l.idps))); m != "" {
+			if m := l.aliases.suggest(fi.Provider); m != "" {
 				w.Hint = fmt.Sprintf("did you mean %q?", m)
 			}
 		}
@@ -838,7 +852,7 @@ func (l *loader) checkAttribute(k, v *node, path, owner string) {
 	case lower == model.AttrUserType:
 		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from external", name).Hint =
 			"set `external: true` on the user"
-	case reservedCodeMie(name):
+	case model.IsCodeMieAttribute(name):
 		l.diags.Errorf(k.pos(), path, "attribute %q cannot be set directly: roster writes it from projects", name).Hint =
 			"list the projects under projects.member or projects.admin"
 	case name == owner && !isOwnerMark(v):
@@ -907,31 +921,37 @@ func (l *loader) checkLinks() {
 
 // buildTeams checks teams and hands their grants to their members.
 func (l *loader) buildTeams() []model.Team {
-	usernames := make([]string, 0, len(l.userOrder))
-	for _, u := range l.userOrder {
-		usernames = append(usernames, u.username)
-	}
+	var usernames *suggester // made at the first unknown member
 	var teams []model.Team
 	for _, td := range l.teams {
 		t := model.Team{Name: td.name, Pos: td.key.pos()}
 		var refs bool
 		t.Grants, refs = l.grants(td.val.get("projects"), td.path+".projects")
 		vals, nodes := td.val.get("members").strings()
+		listed := make(map[string]bool, len(vals))
 		for i, m := range vals {
 			key := strings.ToLower(m)
 			u := l.users[key]
 			if u == nil {
 				d := l.diags.Errorf(nodes[i].pos(), fmt.Sprintf("%s.members[%d]", td.path, i), "team %q lists %q, who is not a declared user", td.name, m)
-				if s := didYouMean(key, usernames); s != "" {
+				if usernames == nil {
+					names := make([]string, 0, len(l.userOrder))
+					for _, u := range l.userOrder {
+						names = append(names, u.username)
+					}
+					usernames = newSuggester(names)
+				}
+				if s := usernames.suggest(key); s != "" {
 					d.Hint = fmt.Sprintf("did you mean %q?", s)
 				} else {
 					d.Hint = "add the user under users"
 				}
 				continue
 			}
-			if slices.Contains(t.Members, key) {
+			if listed[key] {
 				continue
 			}
+			listed[key] = true
 			t.Members = append(t.Members, key)
 			u.user.Teams = append(u.user.Teams, td.name)
 			u.teams = append(u.teams, t.Grants)

@@ -3,8 +3,10 @@ package schema
 import (
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -219,39 +221,175 @@ func quoteChar(c string) string {
 // didYouMean returns the candidate closest to s, or "" when none is close: equal ignoring case,
 // or within an edit distance of about a third of its length.
 func didYouMean(s string, candidates []string) string {
-	best, bestD := "", 0
-	for _, c := range candidates {
-		if strings.EqualFold(s, c) {
-			return c
+	return newSuggester(candidates).suggest(s)
+}
+
+// suggester answers didYouMean for many names against one list of candidates (the 100,000
+// usernames of a file, for each unknown member of a team) without comparing each name with
+// every candidate. Its answer is the one a scan of the list in order gives: the first
+// candidate equal to the name ignoring case, else the first of those at the smallest edit
+// distance (in bytes, both lowercased) within max(1, min(len(s), len(c))/3).
+type suggester struct {
+	candidates []string
+	lower      []string
+	// folded maps a candidate's case-folded form (foldKey) to its first index.
+	folded map[string]int
+	// sorted holds the indexes of the candidates in the order of their lowercase forms, so
+	// that those sharing a prefix are neighbours: the distance rows of a prefix are computed
+	// once for all of them, and all are skipped once a row shows none can be close.
+	sorted []int
+}
+
+func newSuggester(candidates []string) *suggester {
+	x := &suggester{candidates: candidates, lower: make([]string, len(candidates)),
+		folded: make(map[string]int, len(candidates)), sorted: make([]int, len(candidates))}
+	for i, c := range candidates {
+		x.lower[i] = strings.ToLower(c)
+		if _, dup := x.folded[foldKey(c)]; !dup {
+			x.folded[foldKey(c)] = i
 		}
-		d := levenshtein(strings.ToLower(s), strings.ToLower(c))
-		if limit := max(1, min(len(s), len(c))/3); d <= limit && (best == "" || d < bestD) {
-			best, bestD = c, d
+		x.sorted[i] = i
+	}
+	slices.SortStableFunc(x.sorted, func(a, b int) int { return strings.Compare(x.lower[a], x.lower[b]) })
+	return x
+}
+
+// foldKey is s with each rune replaced by the smallest of those equal to it ignoring case
+// (its orbit under unicode.SimpleFold), invalid bytes read as U+FFFD: two strings have the
+// same key exactly when strings.EqualFold holds between them.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
+
+func (x *suggester) suggest(s string) string {
+	if i, ok := x.folded[foldKey(s)]; ok {
+		return x.candidates[i]
+	}
+	q := strings.ToLower(s)
+	type hit struct{ i, d int }
+	var found []hit
+	consider := func(i, d int) {
+		if d <= max(1, min(len(s), len(x.candidates[i]))/3) {
+			found = append(found, hit{i, d})
+		}
+	}
+	// rows[j] is the last row of the edit-distance table for the first j bytes of prev.
+	rows := [][]int{make([]int, len(q)+1)}
+	for j := range rows[0] {
+		rows[0][j] = j
+	}
+	prev, valid := "", 0
+	bound := max(1, len(s)/3) // no candidate's limit is larger
+	for k := 0; k < len(x.sorted); k++ {
+		i := x.sorted[k]
+		c := x.lower[i]
+		if len(q) > 256 || len(c) > 256 {
+			if d, ok := editDistanceWithin(q, c, bound); ok {
+				consider(i, d)
+			}
+			continue
+		}
+		j := min(valid, commonPrefix(prev, c))
+		prev = c
+		for ; j < len(c); j++ {
+			if len(rows) <= j+1 {
+				rows = append(rows, make([]int, len(q)+1))
+			}
+			if least := nextRow(rows[j], rows[j+1], q, c[j]); least > bound {
+				break
+			}
+		}
+		valid = j
+		if j < len(c) {
+			// No candidate starting with c[:j+1] comes within bound: skip them all.
+			block := c[:j+1]
+			k += sort.Search(len(x.sorted)-k, func(n int) bool { return !strings.HasPrefix(x.lower[x.sorted[k+n]], block) }) - 1
+			continue
+		}
+		consider(i, rows[len(c)][len(q)])
+	}
+	// Replay the close ones in the list's order, as a scan keeps the closest so far (an empty
+	// candidate counts as none kept).
+	slices.SortFunc(found, func(a, b hit) int { return a.i - b.i })
+	best, bestD := "", 0
+	for _, f := range found {
+		if best == "" || f.d < bestD {
+			best, bestD = x.candidates[f.i], f.d
 		}
 	}
 	return best
 }
 
+// commonPrefix is the length of the longest common prefix of a and b, in bytes.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// nextRow fills cur, the row of the edit-distance table between q and a string one byte (c)
+// longer than prev's, and returns its minimum, which no later row goes below.
+func nextRow(prev, cur []int, q string, c byte) int {
+	cur[0] = prev[0] + 1
+	least := cur[0]
+	for j := 1; j <= len(q); j++ {
+		cost := 1
+		if q[j-1] == c {
+			cost = 0
+		}
+		cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		least = min(least, cur[j])
+	}
+	return least
+}
+
 // levenshtein is the edit distance between a and b, counted in bytes.
 func levenshtein(a, b string) int {
+	d, _ := editDistanceWithin(a, b, math.MaxInt)
+	return d
+}
+
+// editDistanceWithin returns the edit distance between a and b, counted in bytes, when it is
+// at most k. Strings longer than 256 bytes are not worth comparing: their distance is taken as
+// the longer one's length, never close.
+func editDistanceWithin(a, b string, k int) (int, bool) {
 	if len(a) > 256 || len(b) > 256 {
-		return max(len(a), len(b)) // not worth comparing; never "close"
+		d := max(len(a), len(b))
+		return d, d <= k
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
+	if k < 0 || len(a)-len(b) > k || len(b)-len(a) > k {
+		return 0, false
+	}
+	var rows [2][257]int
+	prev, cur := &rows[0], &rows[1]
+	for j := 0; j <= len(b); j++ {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
 		cur[0] = i
+		least := i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			least = min(least, cur[j])
+		}
+		if least > k {
+			return 0, false // no row has a smaller minimum than the one before
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return prev[len(b)], prev[len(b)] <= k
 }

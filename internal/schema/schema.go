@@ -20,6 +20,10 @@ var schemaJSON []byte
 // schemaURL names the embedded schema; it is its $id.
 const schemaURL = "https://github.com/rosterhq/roster/schema/roster.schema.json"
 
+// userDefFragment is the fragment of the definition of one user in the schema; the schema's users
+// property is an array of it.
+const userDefFragment = "#/$defs/user"
+
 // JSON returns the JSON Schema of a desired-state file (draft 2020-12), as `roster schema`
 // prints it.
 func JSON() []byte { return bytes.Clone(schemaJSON) }
@@ -27,6 +31,9 @@ func JSON() []byte { return bytes.Clone(schemaJSON) }
 var (
 	compileOnce sync.Once
 	compiled    *jsonschema.Schema
+	// compiledUser is the schema's definition of one user, which checkShape applies to each
+	// item of users on its own.
+	compiledUser *jsonschema.Schema
 	// schemaDoc is the schema decoded as plain JSON values, to look up the keyword a
 	// validation error points at (its enum values, its properties) when rewording it.
 	schemaDoc any
@@ -42,6 +49,7 @@ func compiledSchema() *jsonschema.Schema {
 			panic(fmt.Sprintf("schema: embedded schema: %v", err))
 		}
 		compiled = c.MustCompile(schemaURL)
+		compiledUser = c.MustCompile(schemaURL + userDefFragment)
 		if err := json.Unmarshal(schemaJSON, &schemaDoc); err != nil {
 			panic(fmt.Sprintf("schema: embedded schema: %v", err))
 		}

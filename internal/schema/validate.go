@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
@@ -17,21 +18,123 @@ import (
 
 // checkShape validates one file's tree against the JSON Schema, reporting each error at the
 // node it concerns, then flags unquoted scalars other YAML tools read differently.
+//
+// The users are validated one at a time against the schema's definition of a user, the rest
+// of the file with an empty list of users: the generic JSON tree of one user lives only while
+// it is checked, instead of the whole file's at once, and the errors are the same ones, each
+// at the user's instance location.
 func checkShape(root *node, diags *diag.List) {
-	err := compiledSchema().Validate(toJSON(root, map[*node]any{}))
-	errored := map[string]bool{}
+	s := shapeCheck{root: root, diags: diags, errored: map[string]bool{}, memo: map[*node]any{}}
+	users := root.get("users")
+	if users == nil || users.kind != seqNode {
+		s.validate(compiledSchema(), toJSON(root, s.memo), "")
+	} else {
+		doc := make(map[string]any, len(root.kids)/2)
+		for k, v := range root.entries() {
+			if v == users {
+				doc[k.value] = []any{}
+				continue
+			}
+			doc[k.value] = toJSON(v, s.memo)
+		}
+		s.validate(compiledSchema(), doc, "")
+		for i, u := range users.kids {
+			if !plainUser(u) {
+				s.validate(compiledUser, toJSON(u, s.memo), "/users/"+strconv.Itoa(i))
+			}
+		}
+	}
+	t := trapWalker{errored: s.errored, diags: diags, seen: map[*node]bool{}}
+	t.walk(root)
+}
+
+// plainUser reports whether a user is of the common kind the schema's definition of a user
+// accepts without a doubt: a mapping of username and role, optionally email, firstName,
+// lastName, enabled, external, projects and attributes, each of its type. The validator costs
+// about 4 KB of allocations a user; checkShape calls it only for the users this does not
+// vouch for. It must never vouch for a user the schema refuses: TestPlainUserAgreesWithSchema
+// compares the two on mutated users and pins the parts of the schema it reads.
+func plainUser(n *node) bool {
+	if n.kind != mapNode {
+		return false
+	}
+	var username, role bool
+	for k, v := range n.entries() {
+		switch k.value {
+		case "username":
+			username = v.kind == scalarNode && v.isStr
+		case "email", "firstName", "lastName":
+			if _, ok := v.str(); !ok {
+				return false
+			}
+		case "enabled", "external":
+			if _, ok := v.boolean(); !ok {
+				return false
+			}
+		case "role":
+			r, _ := v.str()
+			role = r == string(model.RoleAdmin) || r == string(model.RoleDeveloper)
+		case "projects":
+			if v.kind != mapNode {
+				return false
+			}
+			for side, list := range v.entries() {
+				if side.value != "member" && side.value != "admin" || !stringList(list) {
+					return false
+				}
+			}
+		case "attributes":
+			if v.kind != mapNode {
+				return false
+			}
+			for name, list := range v.entries() {
+				if l := utf8.RuneCountInString(name.value); l < 1 || l > maxAttrNameLen || !stringList(list) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return username && role
+}
+
+// stringList reports whether n is a sequence of strings only.
+func stringList(n *node) bool {
+	if n.kind != seqNode {
+		return false
+	}
+	for _, it := range n.kids {
+		if _, ok := it.str(); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// shapeCheck holds what checkShape's validations share.
+type shapeCheck struct {
+	root  *node
+	diags *diag.List
+	// errored holds the instance locations (JSON pointers) the schema reported.
+	errored map[string]bool
+	memo    map[*node]any
+}
+
+// validate checks v, the value at the JSON pointer at, against sch and reports each error.
+func (s *shapeCheck) validate(sch *jsonschema.Schema, v any, at string) {
+	err := sch.Validate(v)
 	var ve *jsonschema.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		for _, e := range leaves(ve, nil) {
-			errored[e.InstanceLocation] = true
-			reportSchemaError(root, e, diags)
+			e.InstanceLocation = at + e.InstanceLocation
+			s.errored[e.InstanceLocation] = true
+			reportSchemaError(s.root, e, s.diags)
 		}
 	case err != nil:
-		diags.Errorf(diag.Pos{File: root.file}, "", "cannot validate the file: %v", err)
+		s.diags.Errorf(diag.Pos{File: s.root.file}, "", "cannot validate the file: %v", err)
 	}
-	t := trapWalker{errored: errored, diags: diags, seen: map[*node]bool{}}
-	t.walk(root, nil, nil)
 }
 
 // leaves collects the errors that have no causes: the ones that say what is wrong.
@@ -65,10 +168,10 @@ func locate(root *node, toks []string) (n *node, path, field string) {
 			b.WriteString(t)
 		case seqNode:
 			i, err := strconv.Atoi(t)
-			if err != nil || i < 0 || i >= len(n.items) {
+			if err != nil || i < 0 || i >= len(n.kids) {
 				return nil, b.String(), field
 			}
-			n = n.items[i]
+			n = n.kids[i]
 			fmt.Fprintf(&b, "[%d]", i)
 			field = fmt.Sprintf("%s[%d]", key, i)
 		default:
@@ -106,7 +209,7 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 	switch kw {
 	case "additionalProperties":
 		props := mapKeys(sub["properties"])
-		for _, k := range n.keys {
+		for k := range n.entries() {
 			if slices.Contains(props, k.value) {
 				continue
 			}
@@ -122,8 +225,8 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 			}
 		}
 	case "required":
-		present := make([]string, 0, len(n.keys))
-		for _, k := range n.keys {
+		var present []string
+		for k := range n.entries() {
 			present = append(present, k.value)
 		}
 		for _, r := range mapStrings(sub["required"]) {
@@ -218,8 +321,8 @@ func reportSchemaError(root *node, e *jsonschema.ValidationError, diags *diag.Li
 	case "uniqueItems":
 		at := n
 		if m := uniqueItemsMsg.FindStringSubmatch(e.Message); m != nil {
-			if j, _ := strconv.Atoi(m[2]); j < len(n.items) {
-				at = n.items[j]
+			if j, _ := strconv.Atoi(m[2]); j < len(n.items()) {
+				at = n.items()[j]
 			}
 		}
 		errorf(at, "%s lists %s twice", field, describe(at)).Hint = "remove the duplicate"
@@ -299,9 +402,18 @@ type trapWalker struct {
 	errored map[string]bool
 	diags   *diag.List
 	seen    map[*node]bool // shared subtrees are checked once
+	// at is the way from the root to the node being walked; it is spelled out only for a node
+	// that is reported, so that walking costs no allocation per node.
+	at []step
 }
 
-func (t *trapWalker) walk(n *node, toks []string, segs []string) {
+// step is one step down a tree: into a mapping's key, or a sequence's item (index ≥ 0).
+type step struct {
+	key   string
+	index int
+}
+
+func (t *trapWalker) walk(n *node) {
 	switch n.kind {
 	case mapNode, seqNode:
 		if n.shared {
@@ -310,11 +422,15 @@ func (t *trapWalker) walk(n *node, toks []string, segs []string) {
 			}
 			t.seen[n] = true
 		}
-		for i, v := range n.vals {
-			t.walk(v, append(toks, n.keys[i].value), append(segs, "."+n.keys[i].value))
+		for k, v := range n.entries() {
+			t.at = append(t.at, step{key: k.value, index: -1})
+			t.walk(v)
+			t.at = t.at[:len(t.at)-1]
 		}
-		for i, it := range n.items {
-			t.walk(it, append(toks, strconv.Itoa(i)), append(segs, fmt.Sprintf("[%d]", i)))
+		for i, it := range n.items() {
+			t.at = append(t.at, step{index: i})
+			t.walk(it)
+			t.at = t.at[:len(t.at)-1]
 		}
 		return
 	}
@@ -326,15 +442,20 @@ func (t *trapWalker) walk(n *node, toks []string, segs []string) {
 	if n.tag != "!!timestamp" && !zero && !(n.tag == "!!str" && yaml11) {
 		return
 	}
-	ptr := ""
-	for _, tok := range toks {
-		ptr += "/" + strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
+	var ptr, path strings.Builder
+	for _, st := range t.at {
+		if st.index >= 0 {
+			fmt.Fprintf(&ptr, "/%d", st.index)
+			fmt.Fprintf(&path, "[%d]", st.index)
+			continue
+		}
+		ptr.WriteString("/" + strings.ReplaceAll(strings.ReplaceAll(st.key, "~", "~0"), "/", "~1"))
+		path.WriteString("." + st.key)
 	}
-	if t.errored[ptr] {
+	if t.errored[ptr.String()] {
 		return
 	}
-	path := strings.TrimPrefix(strings.Join(segs, ""), ".")
-	switch {
+	switch path := strings.TrimPrefix(path.String(), "."); {
 	case n.tag == "!!timestamp":
 		t.diags.Errorf(n.pos(), path, "unquoted %s is a date in YAML, not a string", n.value).Hint =
 			fmt.Sprintf("quote it: \"%s\"", n.value)

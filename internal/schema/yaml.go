@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"regexp"
 	"strconv"
@@ -38,42 +39,66 @@ const (
 )
 
 // node is a YAML value with its position, after aliases and merge keys are resolved. Aliased
-// collections are shared, not copied, so the tree is a DAG as large as the file.
+// collections are shared, not copied, so the tree is a DAG as large as the file. A large file
+// has millions of nodes, so the fields are packed: 112 bytes a node.
 type node struct {
 	kind kind
+	// plain is true for an unquoted scalar (the only kind YAML resolves to non-strings).
+	plain bool
+	// shared is true for a collection reached through an alias too.
+	shared bool
+	// isStr is true for a scalar that validates as a JSON string: value itself.
+	isStr bool
+	line  int32
+	col   int32
+	// size counts the nodes of the subtree with aliases expanded, saturating at sizeCap.
+	size int32
 	// tag is the resolved YAML tag of a scalar: !!str, !!int, !!float, !!bool, !!null,
 	// !!timestamp, or a custom one.
 	tag string
 	// value is the scalar as written, without quotes.
 	value string
-	// plain is true for an unquoted scalar (the only kind YAML resolves to non-strings).
-	plain bool
-	// json is the scalar as a JSON value for schema validation.
+	// json is a scalar other than a string as a JSON value for schema validation: a bool, an
+	// int64, a float64, or nil.
 	json any
 	file string
-	line int
-	col  int
-	// keys and vals are a mapping's entries in order, duplicates dropped, merged entries last.
-	keys []*node
-	vals []*node
-	// items are a sequence's items.
-	items []*node
-	// size counts the nodes of the subtree with aliases expanded, saturating at sizeCap.
-	size int
-	// shared is true for a collection reached through an alias too.
-	shared bool
+	// kids are a sequence's items, or a mapping's entries as key, value, key, value… in order,
+	// duplicates dropped, merged entries last (see entries).
+	kids []*node
 }
 
-func (n *node) pos() diag.Pos { return diag.Pos{File: n.file, Line: n.line, Col: n.col} }
+func (n *node) pos() diag.Pos { return diag.Pos{File: n.file, Line: int(n.line), Col: int(n.col)} }
+
+// entries yields a mapping's keys and values in order; nothing for anything else.
+func (n *node) entries() iter.Seq2[*node, *node] {
+	return func(yield func(k, v *node) bool) {
+		if n == nil || n.kind != mapNode {
+			return
+		}
+		for i := 0; i+1 < len(n.kids); i += 2 {
+			if !yield(n.kids[i], n.kids[i+1]) {
+				return
+			}
+		}
+	}
+}
+
+// items returns a sequence's items; nil for anything else.
+func (n *node) items() []*node {
+	if n == nil || n.kind != seqNode {
+		return nil
+	}
+	return n.kids
+}
 
 // get returns the value under key in a mapping, or nil.
 func (n *node) get(key string) *node {
 	if n == nil || n.kind != mapNode {
 		return nil
 	}
-	for i, k := range n.keys {
+	for k, v := range n.entries() {
 		if k.value == key {
-			return n.vals[i]
+			return v
 		}
 	}
 	return nil
@@ -84,7 +109,7 @@ func (n *node) keyNode(key string) *node {
 	if n == nil || n.kind != mapNode {
 		return nil
 	}
-	for _, k := range n.keys {
+	for k := range n.entries() {
 		if k.value == key {
 			return k
 		}
@@ -94,11 +119,10 @@ func (n *node) keyNode(key string) *node {
 
 // str returns a scalar that validates as a JSON string.
 func (n *node) str() (string, bool) {
-	if n == nil || n.kind != scalarNode {
+	if n == nil || n.kind != scalarNode || !n.isStr {
 		return "", false
 	}
-	s, ok := n.json.(string)
-	return s, ok
+	return n.value, true
 }
 
 // boolean returns a scalar that validates as a JSON boolean.
@@ -133,7 +157,7 @@ func (n *node) strings() (vals []string, nodes []*node) {
 	if n == nil || n.kind != seqNode {
 		return nil, nil
 	}
-	for _, it := range n.items {
+	for _, it := range n.kids {
 		if s, ok := it.str(); ok {
 			vals = append(vals, s)
 			nodes = append(nodes, it)
@@ -185,7 +209,7 @@ func parseFile(name string, data []byte, diags *diag.List) (root *node) {
 	}
 	b := &builder{file: name, diags: diags, anchors: map[*yaml.Node]*node{}, busy: map[*yaml.Node]bool{}}
 	root = b.build(doc.Content[0])
-	if root.size > maxExpansionRatio*b.count+maxExpansionSlack {
+	if int(root.size) > maxExpansionRatio*b.count+maxExpansionSlack {
 		diags.Errorf(root.pos(), "", "YAML aliases expand the %d values this file writes to %d: refusing a possible alias bomb",
 			b.count, root.size).Hint = "use fewer nested aliases"
 		return nil
@@ -214,7 +238,11 @@ func reportSyntax(name string, data []byte, err error, diags *diag.List) {
 	diags.Errorf(diag.Pos{File: name, Line: line}, "", "invalid YAML: %s", msg)
 }
 
-// builder turns go-yaml nodes into a tree, resolving aliases and merge keys.
+// builder turns go-yaml nodes into a tree, resolving aliases and merge keys. It takes the
+// go-yaml tree apart as it goes, dropping each child from its parent's Content once built, so
+// that the parts already converted can be collected while the rest is: the two trees of a
+// large file are never held whole at once. No node is built twice (an anchored one is built
+// once and found in anchors after), so nothing reads a dropped child.
 type builder struct {
 	file    string
 	diags   *diag.List
@@ -236,16 +264,18 @@ func (b *builder) build(y *yaml.Node) *node {
 		defer delete(b.busy, y)
 	}
 	b.count++
-	n := &node{file: b.file, line: y.Line, col: y.Column, size: 1}
+	n := &node{file: b.file, line: int32(y.Line), col: int32(y.Column), size: 1}
 	switch y.Kind {
 	case yaml.MappingNode:
 		n.kind = mapNode
 		b.mapping(n, y)
 	case yaml.SequenceNode:
 		n.kind = seqNode
-		for _, c := range y.Content {
+		n.kids = make([]*node, 0, len(y.Content))
+		for i, c := range y.Content {
 			it := b.build(c)
-			n.items = append(n.items, it)
+			y.Content[i] = nil // see builder
+			n.kids = append(n.kids, it)
 			n.size = addSize(n.size, it.size)
 		}
 	default: // a scalar; a document node cannot occur below the root
@@ -257,13 +287,13 @@ func (b *builder) build(y *yaml.Node) *node {
 	return n
 }
 
-func addSize(a, b int) int { return min(a+b, sizeCap) }
+func addSize(a, b int32) int32 { return int32(min(int64(a)+int64(b), sizeCap)) }
 
 func (b *builder) alias(y *yaml.Node) *node {
 	target := y.Alias
 	if target == nil || b.busy[target] {
 		b.diags.Errorf(b.pos(y), "", "alias *%s refers to a value that contains it", y.Value)
-		return &node{kind: scalarNode, tag: "!!null", file: b.file, line: y.Line, col: y.Column, size: 1}
+		return &node{kind: scalarNode, tag: "!!null", file: b.file, line: int32(y.Line), col: int32(y.Column), size: 1}
 	}
 	n, ok := b.anchors[target]
 	if !ok {
@@ -271,7 +301,7 @@ func (b *builder) alias(y *yaml.Node) *node {
 	}
 	if n.kind == scalarNode {
 		c := *n // a copy, so errors about the value point at the alias
-		c.line, c.col = y.Line, y.Column
+		c.line, c.col = int32(y.Line), int32(y.Column)
 		return &c
 	}
 	n.shared = true
@@ -283,38 +313,40 @@ func (b *builder) scalar(n *node, y *yaml.Node) {
 	n.tag = y.ShortTag()
 	n.value = y.Value
 	n.plain = y.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0
-	n.json = n.value
+	n.isStr = true // unless it decodes as what its tag says
 	switch n.tag {
 	case "!!null":
-		n.json = nil
+		n.isStr = false
 	case "!!bool":
 		var v bool
 		if y.Decode(&v) == nil {
-			n.json = v
+			n.json, n.isStr = v, false
 		}
 	case "!!int":
 		var v int64
 		if y.Decode(&v) == nil {
-			n.json = v
+			n.json, n.isStr = v, false
 		} else {
 			var f float64
 			if y.Decode(&f) == nil {
-				n.json = f
+				n.json, n.isStr = f, false
 			}
 		}
 	case "!!float":
 		var f float64
 		if y.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-			n.json = f
+			n.json, n.isStr = f, false
 		}
 	}
 }
 
 func (b *builder) mapping(n *node, y *yaml.Node) {
-	seen := map[string]*node{}
+	seen := make(map[string]*node, len(y.Content)/2)
+	n.kids = make([]*node, 0, len(y.Content))
 	var merged [][2]*node
 	for i := 0; i+1 < len(y.Content); i += 2 {
 		ky, vy := y.Content[i], y.Content[i+1]
+		y.Content[i], y.Content[i+1] = nil, nil // see builder
 		if ky.Kind == yaml.ScalarNode && ky.ShortTag() == "!!merge" {
 			merged = append(merged, b.merge(vy)...)
 			continue
@@ -330,7 +362,7 @@ func (b *builder) mapping(n *node, y *yaml.Node) {
 			continue
 		}
 		seen[k.value] = k
-		n.keys, n.vals = append(n.keys, k), append(n.vals, v)
+		n.kids = append(n.kids, k, v)
 		n.size = addSize(n.size, addSize(k.size, v.size))
 	}
 	// Merged entries never override explicit ones, and earlier merges win (YAML merge keys).
@@ -339,7 +371,7 @@ func (b *builder) mapping(n *node, y *yaml.Node) {
 			continue
 		}
 		seen[kv[0].value] = kv[0]
-		n.keys, n.vals = append(n.keys, kv[0]), append(n.vals, kv[1])
+		n.kids = append(n.kids, kv[0], kv[1])
 		n.size = addSize(n.size, addSize(kv[0].size, kv[1].size))
 	}
 }
@@ -352,7 +384,7 @@ func (b *builder) merge(y *yaml.Node) [][2]*node {
 	case mapNode:
 		maps = []*node{v}
 	case seqNode:
-		maps = v.items
+		maps = v.kids
 	}
 	var out [][2]*node
 	for _, m := range maps {
@@ -360,8 +392,8 @@ func (b *builder) merge(y *yaml.Node) [][2]*node {
 			b.diags.Errorf(m.pos(), "", "merge key << needs a mapping or a list of mappings, not %s", describe(m))
 			continue
 		}
-		for i := range m.keys {
-			out = append(out, [2]*node{m.keys[i], m.vals[i]})
+		for k, v := range m.entries() {
+			out = append(out, [2]*node{k, v})
 		}
 	}
 	if len(maps) == 0 {
@@ -406,13 +438,16 @@ func describe(n *node) string {
 func toJSON(n *node, memo map[*node]any) any {
 	switch n.kind {
 	case scalarNode:
+		if n.isStr {
+			return n.value
+		}
 		return n.json
 	case seqNode:
 		if v, ok := memo[n]; ok {
 			return v
 		}
-		a := make([]any, len(n.items))
-		for i, it := range n.items {
+		a := make([]any, len(n.kids))
+		for i, it := range n.kids {
 			a[i] = toJSON(it, memo)
 		}
 		if n.shared {
@@ -423,9 +458,9 @@ func toJSON(n *node, memo map[*node]any) any {
 	if v, ok := memo[n]; ok {
 		return v
 	}
-	m := make(map[string]any, len(n.keys))
-	for i, k := range n.keys {
-		m[k.value] = toJSON(n.vals[i], memo)
+	m := make(map[string]any, len(n.kids)/2)
+	for k, v := range n.entries() {
+		m[k.value] = toJSON(v, memo)
 	}
 	if n.shared {
 		memo[n] = m

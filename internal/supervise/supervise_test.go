@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,7 +34,10 @@ func TestMain(m *testing.M) {
 		time.Sleep(10 * time.Second)
 	case "fatal error":
 		quiet()
-		select {} // all goroutines asleep: a fatal runtime error, which no recover catches
+		// A stack overflow is a fatal runtime error, which no recover catches. (A deadlock is
+		// one too, but the race detector's runtime does not always notice it.)
+		debug.SetMaxStack(1 << 20)
+		recurse(0)
 	case "killed":
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		time.Sleep(10 * time.Second)
@@ -51,6 +55,13 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(7)
+}
+
+// recurse never returns: each call needs a little more stack than the last.
+func recurse(n int) int {
+	var pad [256]byte
+	pad[n%len(pad)] = byte(n)
+	return recurse(n+1) + int(pad[0])
 }
 
 // quiet sends the child's stderr, where Go writes the crash, to /dev/null: the crash is meant.

@@ -11,6 +11,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/output"
 )
 
 // Report is a verification run: the realm, the client, and a result per verified user.
@@ -136,12 +137,6 @@ func WriteText(w io.Writer, r Report) error {
 	return err
 }
 
-// FormatVersion is the version of the JSON output; a change a consumer would notice bumps it.
-//
-// 1.1 added diagnostics, the configuration's warnings with their positions, as the last member
-// (the CLI adds it), and the failure document access --verify prints instead when it fails.
-const FormatVersion = "1.1"
-
 // Document is the JSON output.
 type Document struct {
 	FormatVersion string        `json:"format_version"`
@@ -176,7 +171,7 @@ type ReadingJSON struct {
 
 // JSON is the report as a Document.
 func (r Report) JSON() Document {
-	d := Document{FormatVersion: FormatVersion, Source: access.SourceLive, Realm: r.Realm, Client: r.Client, Users: []UserResult{}}
+	d := Document{FormatVersion: output.VerifyDocument.Version(), Source: access.SourceLive, Realm: r.Realm, Client: r.Client, Users: []UserResult{}}
 	if r.FromFiles {
 		d.Source = access.SourceFile
 	}

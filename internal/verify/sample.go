@@ -11,8 +11,11 @@ import (
 // enough to stay quick on a realm of thousands.
 const DefaultSample = 30
 
-// Kinds are the CodeMie role levels a sample covers, in a fixed order.
-var Kinds = []string{"Admin", "Project Admin", "Regular User", "External User", "cannot sign in"}
+// Kinds are the CodeMie role levels a sample covers, in a fixed order. Each call returns a new
+// slice.
+func Kinds() []string {
+	return []string{"Admin", "Project Admin", "Regular User", "External User", "cannot sign in"}
+}
 
 // KindOf is the CodeMie role level an access stands for, one of Kinds.
 func KindOf(a model.Access) string {

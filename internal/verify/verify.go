@@ -199,7 +199,7 @@ func verifyOne(ctx context.Context, t Target, facts Facts, s Subject) Result {
 func Read(cm model.CodeMie, ex keycloak.ExampleClaims, enabled bool) []Reading {
 	access := model.ClaimsFromToken(ex.AccessToken)
 	var out []Reading
-	for _, t := range model.TokenTypes {
+	for _, t := range model.TokenTypes() {
 		c := access
 		switch t {
 		case model.TokenID:

@@ -175,7 +175,7 @@ func TestCauses(t *testing.T) {
 				Scopes: []model.LiveClientScope{{Name: "profile", Mappers: tt.mappers}}}
 			tokens := tt.tokens
 			if tokens == nil {
-				tokens = model.TokenTypes
+				tokens = model.TokenTypes()
 			}
 			u := tt.user
 			u.Enabled = true
@@ -193,7 +193,7 @@ func TestWriteText(t *testing.T) {
 	got := dev()
 	r := Report{Client: "codemie", FromFiles: true, Results: []Result{
 		{Subject: Subject{Username: "alice", Want: model.Access{Role: model.RoleAdmin}, User: &model.LiveUser{}},
-			Got: []Reading{{Tokens: model.TokenTypes, Access: model.Access{Role: model.RoleAdmin}}}},
+			Got: []Reading{{Tokens: model.TokenTypes(), Access: model.Access{Role: model.RoleAdmin}}}},
 		{Subject: Subject{Username: "bob", Want: bob, User: &model.LiveUser{}},
 			Got: []Reading{{Tokens: []model.TokenType{model.TokenAccess}, Access: bob},
 				{Tokens: []model.TokenType{model.TokenID, model.TokenUserInfo}, Access: got}},
@@ -229,7 +229,7 @@ func TestWriteTextCannotBeForged(t *testing.T) {
 	for i, h := range escapetest.Hostile {
 		u := &model.LiveUser{Username: h, Attributes: map[string][]string{"applications": {h}}}
 		results = append(results, Result{Subject: Subject{Username: h, Want: dev(h), User: u},
-			Got:    []Reading{{Tokens: model.TokenTypes, Access: dev(fmt.Sprint(i))}},
+			Got:    []Reading{{Tokens: model.TokenTypes(), Access: dev(fmt.Sprint(i))}},
 			Causes: []Cause{{Kind: Unexplained, Detail: "the tokens carry " + h}}})
 	}
 	var b strings.Builder

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/Nerzal/gocloak/v13"
 )
 
 // Cluster is the production-like topology `scripts/keycloak.sh` starts with TOPOLOGY=cluster:
@@ -73,7 +71,7 @@ func (n Node) Kill() error {
 // administrator logged in on the node itself (a token names the address it was issued at, and a
 // node refuses one issued through the load balancer's).
 func (n Node) On(r *Realm) *Realm {
-	s := &Server{URL: n.URL, AdminUser: r.Server.AdminUser, AdminPassword: r.Server.AdminPassword, gc: gocloak.NewClient(n.URL)}
+	s := &Server{URL: n.URL, AdminUser: r.Server.AdminUser, AdminPassword: r.Server.AdminPassword}
 	on := *r
 	on.Server = s
 	return &on

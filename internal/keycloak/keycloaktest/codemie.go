@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // CodeMieClient creates a confidential client clientID standing in for CodeMie's (see
@@ -15,12 +17,11 @@ import (
 // scope of the given name. It returns the client's id.
 func (r *Realm) CodeMieClient(ctx context.Context, clientID, scope string, multivalued bool) (string, error) {
 	var mappers []map[string]any
-	for _, attr := range []string{"applications", "applications_admin", "user_type"} {
+	for _, attr := range model.CodeMieAttributes() {
+		m := model.CodeMieTokenMapper(attr)
+		m.Config["multivalued"] = fmt.Sprint(multivalued)
 		mappers = append(mappers, map[string]any{
-			"name": attr, "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-attribute-mapper",
-			"config": map[string]string{"user.attribute": attr, "claim.name": attr, "jsonType.label": "String",
-				"multivalued": fmt.Sprint(multivalued), "id.token.claim": "true", "access.token.claim": "true",
-				"userinfo.token.claim": "true"},
+			"name": m.Name, "protocol": "openid-connect", "protocolMapper": m.ProtocolMapper, "config": m.Config,
 		})
 	}
 	if scope == "profile" {

@@ -13,13 +13,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/rosterhq/roster/internal/keycloak"
 )
@@ -29,8 +29,6 @@ type Server struct {
 	URL           string
 	AdminUser     string
 	AdminPassword string
-
-	gc *gocloak.GoCloak
 
 	mu      sync.Mutex
 	token   string
@@ -53,7 +51,7 @@ func FromEnv() (*Server, error) {
 			return
 		}
 		server = &Server{URL: url, AdminUser: os.Getenv("KEYCLOAK_ADMIN_USER"),
-			AdminPassword: os.Getenv("KEYCLOAK_ADMIN_PASSWORD"), gc: gocloak.NewClient(url)}
+			AdminPassword: os.Getenv("KEYCLOAK_ADMIN_PASSWORD")}
 	})
 	if server == nil {
 		return nil, ErrNoServer
@@ -86,7 +84,8 @@ func (s *Server) Token(ctx context.Context) (string, error) {
 	if s.token != "" && time.Now().Before(s.renewAt) {
 		return s.token, nil
 	}
-	jwt, err := s.gc.LoginAdmin(ctx, s.AdminUser, s.AdminPassword, "master")
+	jwt, err := s.requestToken(ctx, "master", url.Values{"grant_type": {"password"}, "client_id": {"admin-cli"},
+		"username": {s.AdminUser}, "password": {s.AdminPassword}}, "", "")
 	if err != nil {
 		return "", fmt.Errorf("log in to %s as administrator %q: %w", s.URL, s.AdminUser, err)
 	}
@@ -104,10 +103,6 @@ func (s *Server) AdminToken(t testing.TB) string {
 	}
 	return token
 }
-
-// GoCloak returns a gocloak client for the server, for tests that set up or inspect state
-// outside roster.
-func (s *Server) GoCloak() *gocloak.GoCloak { return s.gc }
 
 // Realm is a fresh realm for one test.
 type Realm struct {
@@ -168,12 +163,10 @@ func (s *Server) CreateRealm(ctx context.Context) (*Realm, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.gc.CreateRealm(ctx, token, gocloak.RealmRepresentation{
-		Realm: gocloak.StringP(r.Name), Enabled: gocloak.BoolP(true),
-	}); err != nil {
+	if _, err := call(ctx, token, http.MethodPost, s.URL+"/admin/realms", map[string]any{"realm": r.Name, "enabled": true}, nil); err != nil {
 		return nil, fmt.Errorf("create realm %s: %w", r.Name, err)
 	}
-	if err := r.addServiceAccount(ctx, token, r.ClientID, r.ClientSecret, serviceAccountRoles); err != nil {
+	if err := r.addServiceAccount(ctx, r.ClientID, r.ClientSecret, serviceAccountRoles); err != nil {
 		return nil, errors.Join(err, r.Delete(ctx))
 	}
 	return r, nil
@@ -187,47 +180,52 @@ func (r *Realm) AddServiceAccount(ctx context.Context, clientID string, roles ..
 	if err != nil {
 		return "", err
 	}
-	token, err := r.Server.Token(ctx)
-	if err != nil {
-		return "", err
-	}
-	return secret, r.addServiceAccount(ctx, token, clientID, secret, roles)
+	return secret, r.addServiceAccount(ctx, clientID, secret, roles)
 }
 
-func (r *Realm) addServiceAccount(ctx context.Context, token, clientID, secret string, roleNames []string) error {
-	gc := r.Server.gc
-	clientUUID, err := gc.CreateClient(ctx, token, r.Name, gocloak.Client{
-		ClientID:                  gocloak.StringP(clientID),
-		Secret:                    gocloak.StringP(secret),
-		PublicClient:              gocloak.BoolP(false),
-		ServiceAccountsEnabled:    gocloak.BoolP(true),
-		StandardFlowEnabled:       gocloak.BoolP(false),
-		DirectAccessGrantsEnabled: gocloak.BoolP(false),
-	})
+func (r *Realm) addServiceAccount(ctx context.Context, clientID, secret string, roleNames []string) error {
+	h, err := r.Server.AdminRequest(ctx, http.MethodPost, "/"+r.Name+"/clients", map[string]any{
+		"clientId": clientID, "secret": secret, "publicClient": false, "serviceAccountsEnabled": true,
+		"standardFlowEnabled": false, "directAccessGrantsEnabled": false,
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("create client %s in realm %s: %w", clientID, r.Name, err)
 	}
-	sa, err := gc.GetClientServiceAccount(ctx, token, r.Name, clientUUID)
+	clientUUID, err := IDFromLocation(h)
 	if err != nil {
+		return fmt.Errorf("create client %s in realm %s: %w", clientID, r.Name, err)
+	}
+	var sa struct {
+		ID string `json:"id"`
+	}
+	if err := r.Admin(ctx, http.MethodGet, "/clients/"+clientUUID+"/service-account-user", nil, &sa); err != nil {
 		return fmt.Errorf("get service account of client %s: %w", clientID, err)
 	}
-	mgmt, err := gc.GetClients(ctx, token, r.Name, gocloak.GetClientsParams{ClientID: gocloak.StringP("realm-management")})
-	if err != nil || len(mgmt) != 1 {
-		return fmt.Errorf("find client realm-management in realm %s: %v (found %d)", r.Name, err, len(mgmt))
-	}
-	var roles []gocloak.Role
 	if len(roleNames) == 0 {
 		return nil
 	}
-	for _, rn := range roleNames {
-		role, err := gc.GetClientRole(ctx, token, r.Name, *mgmt[0].ID, rn)
-		if err != nil {
-			return fmt.Errorf("get realm-management role %s: %w", rn, err)
-		}
-		roles = append(roles, *role)
+	return r.Server.GrantClientRoles(ctx, r.Name, sa.ID, "realm-management", roleNames...)
+}
+
+// GrantClientRoles gives the user with id userID in realm the named roles of the client with
+// client id clientID there.
+func (s *Server) GrantClientRoles(ctx context.Context, realm, userID, clientID string, roleNames ...string) error {
+	var clients []struct {
+		ID string `json:"id"`
 	}
-	if err := gc.AddClientRolesToUser(ctx, token, r.Name, *mgmt[0].ID, *sa.ID, roles); err != nil {
-		return fmt.Errorf("grant realm-management roles to the service account: %w", err)
+	if _, err := s.AdminRequest(ctx, http.MethodGet, "/"+realm+"/clients?"+url.Values{"clientId": {clientID}}.Encode(), nil, &clients); err != nil || len(clients) != 1 {
+		return fmt.Errorf("find client %s in realm %s: %v (found %d)", clientID, realm, err, len(clients))
+	}
+	var roles []map[string]any
+	for _, rn := range roleNames {
+		var role map[string]any
+		if _, err := s.AdminRequest(ctx, http.MethodGet, "/"+realm+"/clients/"+clients[0].ID+"/roles/"+url.PathEscape(rn), nil, &role); err != nil {
+			return fmt.Errorf("get %s role %s: %w", clientID, rn, err)
+		}
+		roles = append(roles, role)
+	}
+	if _, err := s.AdminRequest(ctx, http.MethodPost, "/"+realm+"/users/"+userID+"/role-mappings/clients/"+clients[0].ID, roles, nil); err != nil {
+		return fmt.Errorf("grant %s roles to user %s: %w", clientID, userID, err)
 	}
 	return nil
 }
@@ -237,15 +235,58 @@ func (r *Realm) Delete(ctx context.Context) error {
 	if !strings.HasPrefix(r.Name, "roster-test-") { // never master or anyone's real realm
 		return fmt.Errorf("refusing to delete realm %q: not a test realm", r.Name)
 	}
-	token, err := r.Server.Token(ctx)
-	if err != nil {
-		return err
+	if err := r.deleteUsers(ctx); err != nil {
+		return fmt.Errorf("delete realm %s: %w", r.Name, err)
 	}
-	if err := r.Server.gc.DeleteRealm(ctx, token, r.Name); err != nil {
+	if _, err := r.Server.AdminRequest(ctx, http.MethodDelete, "/"+r.Name, nil, nil); err != nil {
 		return fmt.Errorf("delete realm %s: %w", r.Name, err)
 	}
 	return nil
 }
+
+// deleteUsers deletes the users of a realm of more than manyUsers one by one, 8 at a time,
+// before the realm goes. Deleting the realm deletes its users' rows with statements like
+// "delete from USER_ROLE_MAPPING where USER_ID in (select … where REALM_ID = ?)", which the
+// development server's H2 runs in time that grows with the rows of every realm times the
+// realm's users: a realm of 10,000 users beside one of 100,000 outlasts the 300 s transaction
+// timeout and stays. One user's rows go by index.
+func (r *Realm) deleteUsers(ctx context.Context) error {
+	var count int
+	if err := r.Admin(ctx, http.MethodGet, "/users/count", nil, &count); err != nil || count <= manyUsers {
+		return err
+	}
+	for {
+		var page []struct {
+			ID string `json:"id"`
+		}
+		if err := r.Admin(ctx, http.MethodGet, "/users?briefRepresentation=true&first=0&max=500", nil, &page); err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		errs := make([]error, len(page))
+		slots := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		for i, u := range page {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				errs[i] = r.Admin(ctx, http.MethodDelete, "/users/"+u.ID, nil, nil)
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// manyUsers is the realm size above which Delete deletes the users first: one by one they go at
+// some 130 a second, slower than the realm's own delete while the server's tables are small.
+const manyUsers = 5000
 
 // AdminConfig returns a roster keycloak.Config that logs in as the master administrator.
 func (r *Realm) AdminConfig() keycloak.Config {

@@ -30,28 +30,18 @@ type Tokens struct {
 func (r *Realm) SignIn(ctx context.Context, clientID, username, password string) (Tokens, error) {
 	form := url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {username},
 		"password": {password}, "scope": {"openid"}}
-	var tok Tokens
-	resp, err := r.Server.gc.GetRequest(ctx).SetFormDataFromValues(form).SetResult(&tok).
-		Post(fmt.Sprintf("%s/realms/%s/protocol/openid-connect/token", r.Server.URL, r.Name))
+	tok, err := r.Server.requestToken(ctx, r.Name, form, "", "")
 	if err != nil {
-		return tok, fmt.Errorf("sign in as %s: %w", username, err)
+		return Tokens{}, fmt.Errorf("sign in as %s: %w", username, err)
 	}
-	if resp.IsError() {
-		return tok, fmt.Errorf("sign in as %s: %s: %s", username, resp.Status(), resp.Body())
-	}
-	return tok, nil
+	return Tokens{AccessToken: tok.AccessToken, IDToken: tok.IDToken}, nil
 }
 
 // UserInfo returns the userinfo claims for an access token.
 func (r *Realm) UserInfo(ctx context.Context, accessToken string) (map[string]any, error) {
 	var claims map[string]any
-	resp, err := r.Server.gc.GetRequestWithBearerAuth(ctx, accessToken).SetResult(&claims).
-		Get(fmt.Sprintf("%s/realms/%s/protocol/openid-connect/userinfo", r.Server.URL, r.Name))
-	if err != nil {
+	if _, err := call(ctx, accessToken, http.MethodGet, fmt.Sprintf("%s/realms/%s/protocol/openid-connect/userinfo", r.Server.URL, r.Name), nil, &claims); err != nil {
 		return nil, fmt.Errorf("userinfo: %w", err)
-	}
-	if resp.IsError() {
-		return nil, fmt.Errorf("userinfo: %s: %s", resp.Status(), resp.Body())
 	}
 	return claims, nil
 }
@@ -59,19 +49,8 @@ func (r *Realm) UserInfo(ctx context.Context, accessToken string) (map[string]an
 // Account sends a request to the account API as the signed-in user (path below
 // /realms/{realm}/account), decoding the answer into result when it is non-nil.
 func (r *Realm) Account(ctx context.Context, accessToken, method, path string, body, result any) error {
-	req := r.Server.gc.GetRequestWithBearerAuth(ctx, accessToken)
-	if body != nil {
-		req.SetBody(body)
-	}
-	if result != nil {
-		req.SetResult(result)
-	}
-	resp, err := req.Execute(method, fmt.Sprintf("%s/realms/%s/account%s", r.Server.URL, r.Name, path))
-	if err != nil {
+	if _, err := call(ctx, accessToken, method, fmt.Sprintf("%s/realms/%s/account%s", r.Server.URL, r.Name, path), body, result); err != nil {
 		return fmt.Errorf("account %s %s: %w", method, path, err)
-	}
-	if resp.IsError() {
-		return fmt.Errorf("account %s %s: %s: %s", method, path, resp.Status(), resp.Body())
 	}
 	return nil
 }

@@ -2,6 +2,6 @@
 // pull-request comment, JSON for tools. All three read the same Plan and show the same changes,
 // notes and counts; none of them compares anything again.
 //
-// The JSON output is a contract (see FormatVersion and JSONPlan). Secrets never appear in any
+// The JSON output is a contract (see JSONPlan; its version is output.PlanDocument's). Secrets never appear in any
 // output: a plan holds none, and an initial password shows as (sensitive).
 package render

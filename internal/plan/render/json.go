@@ -9,33 +9,15 @@ import (
 
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/plan"
 )
-
-// FormatVersion is the version of the JSON plan format. Consumers must ignore fields they do not
-// know; the minor version grows when fields are added, the major version when a field changes
-// meaning or disappears.
-//
-// 1.1 added the kinds "token_mapper", "identity_provider" and "identity_provider_mapper", whose
-// before and after are JSONTokenMapper, JSONIdentityProvider and JSONIdentityProviderMapper.
-//
-// 1.2 added where each secret comes from (a field's source, an identity provider's
-// client_secret_source and a user's initial_password_source), prerequisites, and
-// service_account, refused and unknown to an access.
-//
-// 1.3 added the action "rename" (a user renamed in place: before is the account under its old
-// username, after the declared user under the new one; the field "username" shows the change)
-// and files, the configuration files the plan was made from.
-//
-// 1.4 added diagnostics: the configuration's warnings with their positions; and the failure
-// document `roster plan --format json` prints instead of a plan when it fails.
-const FormatVersion = "1.4"
 
 // JSONPlan is the JSON plan: a contract with the tools that read `roster plan -json` and saved
 // plans. Every field is always present (empty lists as []), and changes keep the plan's order,
 // which is the order apply performs them in; map keys are sorted by encoding/json.
 type JSONPlan struct {
-	// FormatVersion is FormatVersion.
+	// FormatVersion is output.PlanDocument's version.
 	FormatVersion string `json:"format_version"`
 	// Realm is the realm the plan is for.
 	Realm string `json:"realm"`
@@ -93,7 +75,7 @@ type JSONChange struct {
 	// JSONIdentityProviderMapper for their mappers, a JSONUser for users.
 	Before any `json:"before"`
 	After  any `json:"after"`
-	// Fields are the differences as people read them.
+	// Fields are the differences, with typed values.
 	Fields []JSONField `json:"fields"`
 	// CodeMie is what the change means in CodeMie; users only, null otherwise.
 	CodeMie *JSONCodeMie `json:"codemie"`
@@ -101,15 +83,20 @@ type JSONChange struct {
 	Reason string `json:"reason"`
 }
 
-// JSONField is one difference. Before and After are display text (quoted strings, bare names,
-// "(none)" for absent); both are "" when Sensitive. Before is "" for create. Source says where
-// a Sensitive value comes from ("env ROSTER_SECRET_ENTRA", "file entra.secret"); "" otherwise.
+// JSONField is one difference. Type is the type of its values, one of plan.ValueTypes:
+// "string" and "name" are JSON strings (free text, and a name from a fixed set), "boolean" is
+// true or false, "list", "values" (an attribute's values) and "roles" are lists of strings,
+// "link" is a JSONIdentity, and "secret" marks a Sensitive field. Before and After are values
+// of that type, or null when absent: Before is null for create, and both are null for a secret.
+// Source says where a Sensitive value comes from ("env ROSTER_SECRET_ENTRA", "file
+// entra.secret"); "" otherwise. A secret's value is never in a plan.
 type JSONField struct {
-	Name      string `json:"name"`
-	Before    string `json:"before"`
-	After     string `json:"after"`
-	Sensitive bool   `json:"sensitive"`
-	Source    string `json:"source"`
+	Name      string          `json:"name"`
+	Type      string          `json:"type"`
+	Before    json.RawMessage `json:"before"`
+	After     json.RawMessage `json:"after"`
+	Sensitive bool            `json:"sensitive"`
+	Source    string          `json:"source"`
 }
 
 // JSONCodeMie is a user change in CodeMie's terms.
@@ -276,7 +263,7 @@ type JSONIdentity struct {
 func NewJSONPlan(p *plan.Plan) *JSONPlan {
 	s := p.Summary()
 	jp := &JSONPlan{
-		FormatVersion: FormatVersion,
+		FormatVersion: output.PlanDocument.Version(),
 		Realm:         p.Realm,
 		Prune:         string(p.Prune),
 		Files:         nonNil(p.Files),
@@ -304,7 +291,7 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 			Reason:  c.Reason,
 		}
 		for _, f := range c.Fields {
-			jc.Fields = append(jc.Fields, JSONField(f))
+			jc.Fields = append(jc.Fields, jsonField(f))
 		}
 		switch {
 		case c.Policy != nil:

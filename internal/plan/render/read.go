@@ -10,6 +10,7 @@ import (
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/plan"
 )
 
@@ -18,17 +19,20 @@ import (
 // what people read (addresses, actions, fields, reasons, CodeMie meanings, warnings and notes)
 // and none of what apply executes, so it is for display only.
 //
-// The JSON is untrusted: a kind, action or format version this roster does not know, or a
-// CodeMie meaning that does not match its own access lists, is an error. Every value still goes
+// The JSON is untrusted: a kind, action, value type or format version this roster does not
+// know (a plan of another major version: 1.x plans hold display text where 2.x holds typed
+// values), a field's value that is not of its type, or a CodeMie meaning that does not match
+// its own access lists, is an error. Every value still goes
 // through the renderers' escaping.
 func ReadJSON(data []byte) (*plan.Plan, error) {
 	var jp JSONPlan
 	if err := json.Unmarshal(data, &jp); err != nil {
 		return nil, fmt.Errorf("the plan is not valid JSON: %w", err)
 	}
-	major, _, _ := strings.Cut(FormatVersion, ".")
+	major := output.PlanDocument.Major()
 	if v, _, _ := strings.Cut(jp.FormatVersion, "."); v != major {
-		return nil, fmt.Errorf("the plan has JSON format %q, but this roster reads %s.x", jp.FormatVersion, major)
+		return nil, fmt.Errorf("the plan has JSON format %q, but this roster reads %s.x: make the plan again with this roster "+
+			"(roster plan --out FILE), or show it with the roster that made it", jp.FormatVersion, major)
 	}
 	p := &plan.Plan{Realm: jp.Realm, Prune: model.Prune(jp.Prune), Files: jp.Files, Warnings: jp.Warnings, Notes: jp.Notes}
 	for _, pr := range jp.Prerequisites {
@@ -76,8 +80,12 @@ func readChange(jc JSONChange) (plan.Change, error) {
 		return plan.Change{}, fmt.Errorf("unknown action %q", jc.Actions[0])
 	}
 	c := plan.Change{Addr: plan.Address{Kind: kind, Name: jc.Name}, Action: action, Reason: jc.Reason}
-	for _, f := range jc.Fields {
-		c.Fields = append(c.Fields, plan.FieldChange(f))
+	for _, jf := range jc.Fields {
+		f, err := readField(jf)
+		if err != nil {
+			return plan.Change{}, err
+		}
+		c.Fields = append(c.Fields, f)
 	}
 	if cm := jc.CodeMie; cm != nil {
 		a := &plan.AccessChange{Removed: cm.AfterAccess == nil}

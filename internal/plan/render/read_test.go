@@ -51,10 +51,20 @@ func TestReadJSONRefusesWhatItDoesNotKnow(t *testing.T) {
 		edit func(m map[string]any)
 		want string
 	}{
-		"format":  {func(m map[string]any) { m["format_version"] = "2.0" }, `the plan has JSON format "2.0", but this roster reads 1.x`},
-		"kind":    {func(m map[string]any) { change(m)["kind"] = "group" }, `change 1 (user.bob): unknown kind "group"`},
-		"action":  {func(m map[string]any) { change(m)["actions"] = []string{"replace"} }, `change 1 (user.bob): unknown action "replace"`},
-		"actions": {func(m map[string]any) { change(m)["actions"] = []string{} }, `change 1 (user.bob): 0 actions, want 1`},
+		"format": {func(m map[string]any) { m["format_version"] = "1.4" }, `the plan has JSON format "1.4", but this roster reads 2.x: ` +
+			`make the plan again with this roster (roster plan --out FILE), or show it with the roster that made it`},
+		"minor":      {func(m map[string]any) { m["format_version"] = "2.9"; change(m)["kind"] = "group" }, `change 1 (user.bob): unknown kind "group"`},
+		"field type": {func(m map[string]any) { field(m)["type"] = "number" }, `change 1 (user.bob): field "email" has unknown type "number"`},
+		"field value": {func(m map[string]any) { field(m)["after"] = true },
+			`change 1 (user.bob): field "email": after is not of type string: json: cannot unmarshal bool into Go value of type string`},
+		"empty values": {func(m map[string]any) { field(m)["type"] = "values"; field(m)["before"] = []string{} },
+			`change 1 (user.bob): field "email": before is an empty list: an absent value of type values is null`},
+		"secret value": {func(m map[string]any) { field(m)["type"] = "secret"; field(m)["sensitive"] = true },
+			`change 1 (user.bob): field "email": before is set: a secret's value is never in a plan`},
+		"not sensitive": {func(m map[string]any) { field(m)["sensitive"] = true }, `change 1 (user.bob): field "email" has type string but sensitive true`},
+		"kind":          {func(m map[string]any) { change(m)["kind"] = "group" }, `change 1 (user.bob): unknown kind "group"`},
+		"action":        {func(m map[string]any) { change(m)["actions"] = []string{"replace"} }, `change 1 (user.bob): unknown action "replace"`},
+		"actions":       {func(m map[string]any) { change(m)["actions"] = []string{} }, `change 1 (user.bob): 0 actions, want 1`},
 		"codemie": {
 			func(m map[string]any) { change(m)["codemie"].(map[string]any)["after"] = "Admin" },
 			`change 1 (user.bob): its CodeMie meaning "Regular User (payments)" → "Admin" does not match its access lists`,
@@ -79,6 +89,9 @@ func TestReadJSONRefusesWhatItDoesNotKnow(t *testing.T) {
 }
 
 func change(m map[string]any) map[string]any { return m["changes"].([]any)[0].(map[string]any) }
+
+// field is the first field of the first change.
+func field(m map[string]any) map[string]any { return change(m)["fields"].([]any)[0].(map[string]any) }
 
 // A saved plan is a file anyone may have written: its prerequisites, which Text prints as
 // roster wrote them, cannot write control sequences to the terminal.

@@ -26,9 +26,9 @@ func body(c plan.Change) []string {
 		case f.Sensitive:
 			lines = append(lines, fmt.Sprintf("%s: %s", f.Name, sensitive))
 		case c.Action == plan.Create:
-			lines = append(lines, fmt.Sprintf("%s: %s", f.Name, f.After))
+			lines = append(lines, fmt.Sprintf("%s: %s", f.Name, display(f.After)))
 		default:
-			lines = append(lines, fmt.Sprintf("%s: %s → %s", f.Name, f.Before, f.After))
+			lines = append(lines, fmt.Sprintf("%s: %s → %s", f.Name, display(f.Before), display(f.After)))
 		}
 	}
 	if c.Reason != "" {

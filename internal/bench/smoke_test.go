@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSmallRealm is a quick pass through the benchmarks' code on a realm of 30 users, for
+// `make test`: the seeding, the floor, plan, export, access --verify and a converged apply
+// through the counting proxy, with the requests within the bound the benchmarks hold roster to
+// and no write.
+func TestSmallRealm(t *testing.T) {
+	bin := rosterBin(t)
+	const n = 30
+	p := throughProxy(t, n)
+	realm, file, env, count := p.realm, p.file, p.env, p.count
+	if got := listingFloor(t, realm, n); got != 6 {
+		t.Errorf("the floor made %d requests, want 6: a login, one page of each listing, the profile and the roles", got)
+	}
+	bound := int64(2*((n+499)/500) + 10)
+	count.reset()
+	runPlan(t, bin, p.url, realm, file)
+	if got := count.requests.Load(); got > bound {
+		t.Errorf("plan made %d requests, want at most %d", got, bound)
+	}
+
+	out := filepath.Join(t.TempDir(), "export.yaml")
+	count.reset()
+	run(t, bin, env, "export", "--realm", realm.Name, "--out", out)
+	got, err := os.ReadFile(out)
+	check(t, err)
+	admins, developers := roleCounts(n)
+	if users := strings.Count(string(got), "\n  - username: "); users != admins+developers {
+		t.Errorf("the export holds %d users, want %d:\n%s", users, admins+developers, got)
+	}
+	if got := count.requests.Load(); got > bound+2 {
+		t.Errorf("export made %d requests, want at most %d", got, bound+2)
+	}
+
+	if stdout, _ := run(t, bin, env, "access", "--verify", "--sample", "5", file); !strings.Contains(stdout, "Verified 5 users") ||
+		!strings.Contains(stdout, "all match") {
+		t.Errorf("access --verify on the seeded realm:\n%s", stdout)
+	}
+
+	count.reset()
+	stdout, _ := run(t, bin, env, "apply", "--auto-approve", file)
+	if !strings.HasSuffix(stdout, "No changes. The realm matches the configuration.\n") {
+		t.Errorf("apply on the seeded realm has changes:\n%s", stdout)
+	}
+	if w := count.writes.Load(); w != 0 {
+		t.Errorf("apply on the converged realm made %d writes, want 0", w)
+	}
+}

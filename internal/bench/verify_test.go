@@ -1,0 +1,38 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// verifySample is how many users BenchmarkAccessVerify verifies: --sample, a sample covering
+// every CodeMie role.
+const verifySample = 200
+
+// BenchmarkAccessVerify runs `roster access --verify --sample 200` on the seeded file of each
+// size, alternately with `roster plan` on it: both read the realm, and verify then asks Keycloak
+// for each sampled user's tokens. Its users/s are the sampled users over the difference of the
+// walls, the time the verification itself took.
+func BenchmarkAccessVerify(b *testing.B) {
+	bin := rosterBin(b)
+	for _, n := range sizes(b) {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			p := throughProxy(b, n)
+			sample := min(verifySample, n)
+			wall, planWall, requests := againstPlan(b, bin, p, func() time.Duration {
+				start := time.Now()
+				out, _ := run(b, bin, p.env, "access", "--verify", "--sample", fmt.Sprint(sample), p.file)
+				if !strings.Contains(out, fmt.Sprintf("Verified %d users", sample)) || !strings.Contains(out, "all match") {
+					b.Fatalf("access --verify:\n%s", tail(out))
+				}
+				return time.Since(start)
+			})
+			row := verifyRow{users: n, sample: sample, requests: requests, wall: wall, planWall: planWall}
+			b.ReportMetric(float64(requests), "requests/op")
+			b.ReportMetric(row.rate(), "verified-users/s")
+			report.verify = append(report.verify, row)
+		})
+	}
+}
