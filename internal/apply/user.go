@@ -29,7 +29,12 @@ func (r *runner) applyUsers(unit []int) {
 	// error: the batch's would blame them all for one.
 	ids, _ := r.t.ImportUsers(r.work, imports)
 	var batch []int // the users the batch created whose attributes verify must check
-	defer func() { r.verifyBatch(batch) }()
+	// The batch is read back beside the next batches, not between them: the worker goes on.
+	defer func() {
+		if len(batch) > 0 {
+			r.readBacks.Go(func() { r.verifyBatch(batch) })
+		}
+	}()
 	for k, i := range unit {
 		u := r.changes[i].User
 		id, created := ids[u.New.Username]
