@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/keycloak/keycloakfake"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -110,7 +112,7 @@ func outcome(t *testing.T, r *Result, addr string) Outcome {
 func TestEmptyPlanMakesNoCalls(t *testing.T) {
 	f := newFake(live("bob", nil, model.RoleDeveloper))
 	r := Run(t.Context(), planOf(), f, Options{})
-	if calls := f.recorded(""); len(calls) != 0 {
+	if calls := f.Calls(""); len(calls) != 0 {
 		t.Errorf("calls = %q, want none", calls)
 	}
 	if got, want := r.Summary(), "Apply complete: 0 added, 0 changed, 0 removed, 0 failed."; got != want {
@@ -136,7 +138,7 @@ func TestPhasesRunInOrder(t *testing.T) {
 		removal(plan.Delete, "frank"),
 	)
 	f := newFake(live("carol", nil, model.RoleDeveloper), live("eve", nil), live("frank", nil))
-	f.delay = time.Millisecond
+	f.SetDelay(time.Millisecond)
 	r := Run(t.Context(), p, f, Options{Parallelism: 4})
 
 	if err := r.Err(); err != nil {
@@ -159,14 +161,14 @@ func TestPhasesRunInOrder(t *testing.T) {
 		}
 		return 3
 	}
-	calls := f.recorded("")
+	calls := f.Calls("")
 	for k := 1; k < len(calls); k++ {
 		if phase(calls[k-1]) > phase(calls[k]) {
 			t.Errorf("%q (phase %d) ran before %q (phase %d); calls:\n%s",
 				calls[k-1], phase(calls[k-1]), calls[k], phase(calls[k]), strings.Join(calls, "\n"))
 		}
 	}
-	if n := len(f.recorded("ReadUsers")); n != 1 {
+	if n := len(f.Calls("ReadUsers")); n != 1 {
 		t.Errorf("ReadUsers called %d times, want once", n)
 	}
 
@@ -188,10 +190,10 @@ func TestPhasesRunInOrder(t *testing.T) {
 			t.Errorf("calls for %s (-want +got):\n%s", name, diff)
 		}
 	}
-	if u, _ := f.user("eve"); u.Enabled {
+	if u, _ := f.User("eve"); u.Enabled {
 		t.Error("eve is still enabled after Disable")
 	}
-	if _, ok := f.user("frank"); ok {
+	if _, ok := f.User("frank"); ok {
 		t.Error("frank still exists after Delete")
 	}
 }
@@ -211,17 +213,17 @@ func TestParallelismIsBounded(t *testing.T) {
 			f := newFake()
 			for i := range 20 {
 				u := live(fmt.Sprintf("old%02d", i), nil)
-				f.users[u.ID] = &u
+				f.AddUser(u)
 			}
-			f.delay = 2 * time.Millisecond
+			f.SetDelay(2 * time.Millisecond)
 			r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: tc.parallelism})
 			if err := r.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if f.maxInflight > tc.bound {
-				t.Errorf("%d calls ran at once, want at most %d", f.maxInflight, tc.bound)
+			if f.MaxInflight() > tc.bound {
+				t.Errorf("%d calls ran at once, want at most %d", f.MaxInflight(), tc.bound)
 			}
-			if tc.bound > 1 && f.maxInflight < 2 {
+			if tc.bound > 1 && f.MaxInflight() < 2 {
 				t.Errorf("calls never overlapped with parallelism %d", tc.parallelism)
 			}
 		})
@@ -306,7 +308,7 @@ func TestNoAttributeWritesNoReadBack(t *testing.T) {
 	f := newFake(live("bob", nil, model.RoleDeveloper), live("carol", nil))
 	r := Run(t.Context(), p, f, Options{})
 	want := []string{"UpdateUser id-bob", "MapRoles id-bob +admin -developer", "LinkIdentity id-carol entra-id"}
-	got := f.recorded("")
+	got := f.Calls("")
 	slices.Sort(got)
 	slices.Sort(want)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -322,7 +324,7 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 	connReset := errors.New("POST /users: connection reset by peer")
 	for _, tc := range []struct {
 		name  string
-		setup func(f *fakeTarget)
+		setup func(f *keycloakfake.Realm)
 		calls []string
 		// status, err and adopted are bob's outcome; attrs are bob's stored attributes after.
 		status  Status
@@ -333,16 +335,16 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 		email   string // bob's email in the file
 	}{{
 		name: "409: someone made the user since the plan, so it is not adopted",
-		setup: func(f *fakeTarget) {
+		setup: func(f *keycloakfake.Realm) {
 			u := live("bob", map[string][]string{model.AttrApplications: {"secret"}, model.AttrUserType: {"external"}, "dept": {"x"}}, model.RoleAdmin)
-			f.users[u.ID] = &u
+			f.AddUser(u)
 		},
 		calls:  []string{"CreateUser bob", "FindUser bob"},
 		status: Failed,
 		err:    `failed to create: POST /users: 409 User exists with same username; a user "bob" (id id-bob) exists already and this run did not create it, so roster leaves it alone`,
 	}, {
 		name:  "the create took effect before the connection broke",
-		setup: func(f *fakeTarget) { f.failAfter["CreateUser bob"] = connReset },
+		setup: func(f *keycloakfake.Realm) { f.FailAfter("CreateUser bob", connReset) },
 		calls: []string{"CreateUser bob", "FindUser bob", "MapRoles id-bob +developer -admin",
 			"LinkIdentity id-bob entra-id", "ReadUsers"},
 		status: Applied, adopted: true,
@@ -350,37 +352,37 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 		roles: []model.Role{model.RoleDeveloper},
 	}, {
 		name: "the create failed and the user does not exist",
-		setup: func(f *fakeTarget) {
-			f.fail["CreateUser bob"] = errors.New("POST /users: 400 email: error-invalid-email")
+		setup: func(f *keycloakfake.Realm) {
+			f.Fail("CreateUser bob", errors.New("POST /users: 400 email: error-invalid-email"))
 		},
 		calls:  []string{"CreateUser bob", "FindUser bob"},
 		status: Failed, err: "failed to create: POST /users: 400 email: error-invalid-email",
 	}, {
 		name: "the create failed and so did the lookup",
-		setup: func(f *fakeTarget) {
-			f.fail["CreateUser bob"] = connReset
-			f.fail["FindUser bob"] = errors.New("GET /users: 503 Service Unavailable")
+		setup: func(f *keycloakfake.Realm) {
+			f.Fail("CreateUser bob", connReset)
+			f.Fail("FindUser bob", errors.New("GET /users: 503 Service Unavailable"))
 		},
 		calls:  []string{"CreateUser bob", "FindUser bob"},
 		status: Failed,
 		err:    "failed to create: POST /users: connection reset by peer; looking the user up afterwards failed too: GET /users: 503 Service Unavailable",
 	}, {
 		name: "the user exists but comes from user storage",
-		setup: func(f *fakeTarget) {
+		setup: func(f *keycloakfake.Realm) {
 			u := live("bob", nil)
 			u.FederationLink = "ldap"
-			f.users[u.ID] = &u
+			f.AddUser(u)
 		},
 		calls:  []string{"CreateUser bob", "FindUser bob"},
 		status: Failed,
 		err:    `failed to create: POST /users: 409 User exists with same username; the user exists but comes from user storage (federation link "ldap"), which roster never changes`,
 	}, {
 		name: "409 on the email: the holder is named",
-		setup: func(f *fakeTarget) {
+		setup: func(f *keycloakfake.Realm) {
 			u := live("robert", nil)
 			u.Email = "bob@example.com"
-			f.users[u.ID] = &u
-			f.fail["CreateUser bob"] = &statusError{409, "POST /users: 409 User exists with same email"}
+			f.AddUser(u)
+			f.Fail("CreateUser bob", &keycloak.APIError{Method: "POST", Path: "/users", Status: 409, Message: "User exists with same email"})
 		},
 		email:  "bob@example.com",
 		calls:  []string{"CreateUser bob", "FindUser bob", "FindUserByEmail bob@example.com"},
@@ -393,7 +395,7 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 			c := create("bob", model.RoleDeveloper, "codemie", entra)
 			c.User.New.Email = tc.email
 			r := Run(t.Context(), planOf(c), f, Options{})
-			if diff := cmp.Diff(tc.calls, f.recorded("")); diff != "" {
+			if diff := cmp.Diff(tc.calls, f.Calls("")); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 			o := r.Outcomes[0]
@@ -407,7 +409,7 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 				if r.Added != 1 || r.Summary() != "Apply complete: 1 added, 0 changed, 0 removed, 0 failed." {
 					t.Errorf("Added = %d, Summary() = %q", r.Added, r.Summary())
 				}
-				u, _ := f.user("bob")
+				u, _ := f.User("bob")
 				if diff := cmp.Diff(tc.attrs, u.Attributes); diff != "" {
 					t.Errorf("bob's attributes (-want +got):\n%s", diff)
 				}
@@ -421,7 +423,7 @@ func TestCreateIsNeverSentTwice(t *testing.T) {
 
 func TestOneFailingUserDoesNotStopOthers(t *testing.T) {
 	f := newFake()
-	f.fail["MapRoles id-bob +developer"] = errors.New("POST /users/id-bob/role-mappings/realm: 404 Role not found")
+	f.Fail("MapRoles id-bob +developer", errors.New("POST /users/id-bob/role-mappings/realm: 404 Role not found"))
 	r := Run(t.Context(), planOf(
 		create("alice", model.RoleAdmin, "codemie"),
 		create("bob", model.RoleDeveloper, "codemie"),
@@ -450,8 +452,8 @@ func TestOneFailingUserDoesNotStopOthers(t *testing.T) {
 
 func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	f := newFake(live("carol", nil), live("dan", map[string][]string{"dept": {"x"}}))
-	f.drop[model.AttrApplications] = true
-	f.drop["dept"] = true
+	f.Drop(model.AttrApplications)
+	f.Drop("dept")
 	dan := update("dan", model.UserPatch{Attributes: map[string][]string{"dept": nil}}, nil, nil)
 	dan.User.Before.Attributes = map[string][]string{"dept": {"x"}}
 	r := Run(t.Context(), planOf(
@@ -462,7 +464,7 @@ func TestVerificationCatchesDroppedAttributes(t *testing.T) {
 	), f, Options{})
 
 	// Once, then twice more for the users that did not match, before they fail.
-	if n := len(f.recorded("ReadUsers")); n != 1+len(rereadAfter) {
+	if n := len(f.Calls("ReadUsers")); n != 1+len(rereadAfter) {
 		t.Errorf("ReadUsers called %d times, want %d", n, 1+len(rereadAfter))
 	}
 	want := []string{"user.alice applied", "user.bob failed", "user.carol failed", "user.dan failed"}
@@ -500,7 +502,7 @@ func TestVerificationRereadsStaleReads(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("stale=%d", tc.stale), func(t *testing.T) {
 			f := newFake(live("carol", nil))
-			f.staleReads = tc.stale
+			f.StaleReads(tc.stale)
 			r := Run(t.Context(), planOf(
 				create("bob", model.RoleDeveloper, "codemie"),
 				update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}}}, nil, nil),
@@ -508,7 +510,7 @@ func TestVerificationRereadsStaleReads(t *testing.T) {
 			if diff := cmp.Diff(tc.want, statuses(r)); diff != "" {
 				t.Errorf("statuses (-want +got):\n%s", diff)
 			}
-			if n, want := len(f.recorded("ReadUsers")), min(tc.stale, len(rereadAfter))+1; n != want {
+			if n, want := len(f.Calls("ReadUsers")), min(tc.stale, len(rereadAfter))+1; n != want {
 				t.Errorf("ReadUsers called %d times, want %d", n, want)
 			}
 			if tc.stale > len(rereadAfter) {
@@ -529,14 +531,12 @@ func TestVerificationRereadsStaleReads(t *testing.T) {
 func TestVerificationTellsAnEditSinceFromADrop(t *testing.T) {
 	for _, edit := range []string{"console", "old"} {
 		f := newFake(live("carol", map[string][]string{model.AttrApplications: {"old"}}))
-		f.hook = func(_ context.Context, call string) error {
+		f.SetHook(func(_ context.Context, call string) error {
 			if call == "ReadUsers" { // the console's edit, after roster's write
-				f.mu.Lock()
-				f.users["id-carol"].Attributes[model.AttrApplications] = []string{edit}
-				f.mu.Unlock()
+				f.EditUser("id-carol", func(u *model.LiveUser) { u.Attributes[model.AttrApplications] = []string{edit} })
 			}
 			return nil
-		}
+		})
 		carol := update("carol", model.UserPatch{Attributes: map[string][]string{model.AttrApplications: {"payments"}}}, nil, nil)
 		carol.User.Before.Attributes = map[string][]string{model.AttrApplications: {"old"}}
 		r := Run(t.Context(), planOf(carol), f, Options{})
@@ -549,7 +549,7 @@ func TestVerificationTellsAnEditSinceFromADrop(t *testing.T) {
 
 func TestFailedReadBackReportsWhatLanded(t *testing.T) {
 	f := newFake()
-	f.fail["ReadUsers"] = errors.New("GET /users: 503 Service Unavailable")
+	f.Fail("ReadUsers", errors.New("GET /users: 503 Service Unavailable"))
 	r := Run(t.Context(), planOf(create("bob", model.RoleDeveloper, "codemie")), f, Options{})
 	want := `user "bob": created (not verified: reading the users back failed: GET /users: 503 Service Unavailable)`
 	if got := r.Outcomes[0].String(); got != want {
@@ -570,13 +570,13 @@ func TestInterruptedReadBackReportsWhatLanded(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f := newFake()
-	f.hook = func(ctx context.Context, call string) error {
+	f.SetHook(func(ctx context.Context, call string) error {
 		if call == "ReadUsers" {
 			cancel()     // Ctrl-C during the read-back
 			<-ctx.Done() // which outlasts the grace period
 		}
 		return nil
-	}
+	})
 	var changes []plan.Change
 	for _, name := range []string{"amy", "bob", "cyd"} {
 		changes = append(changes, create(name, model.RoleDeveloper, "codemie"))
@@ -600,7 +600,7 @@ func TestInterruptedReadBackReportsWhatLanded(t *testing.T) {
 
 func TestRealmFailureLeavesUsersNotStarted(t *testing.T) {
 	f := newFake(live("carol", nil))
-	f.fail["SetPolicy ADMIN_EDIT"] = errors.New("PUT /users/profile: 403 Forbidden")
+	f.Fail("SetPolicy ADMIN_EDIT", errors.New("PUT /users/profile: 403 Forbidden"))
 	r := Run(t.Context(), planOf(
 		policyChange(model.PolicyAdminEdit),
 		roleChange(plan.Create, "admin", ""),
@@ -609,7 +609,7 @@ func TestRealmFailureLeavesUsersNotStarted(t *testing.T) {
 		removal(plan.Delete, "dan"),
 	), f, Options{})
 
-	if diff := cmp.Diff([]string{"SetPolicy ADMIN_EDIT", "CreateRole admin"}, f.recorded("")); diff != "" {
+	if diff := cmp.Diff([]string{"SetPolicy ADMIN_EDIT", "CreateRole admin"}, f.Calls("")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 	want := []string{"realm.unmanagedAttributePolicy failed", "role.admin applied",
@@ -636,12 +636,12 @@ func TestInterruptFinishesInFlightAndStartsNothingNew(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f := newFake(live("eve", nil))
-	f.hook = func(_ context.Context, call string) error {
+	f.SetHook(func(_ context.Context, call string) error {
 		if call == "CreateUser bob" {
 			cancel()
 		}
 		return nil
-	}
+	})
 	r := Run(ctx, planOf(
 		create("alice", model.RoleDeveloper, "codemie"),
 		create("bob", model.RoleDeveloper, "codemie"),
@@ -651,11 +651,11 @@ func TestInterruptFinishesInFlightAndStartsNothingNew(t *testing.T) {
 	), f, Options{Parallelism: 1})
 
 	want := []string{"CreateUser alice", "MapRoles id-alice +developer", "CreateUser bob", "MapRoles id-bob +developer", "ReadUsers"}
-	if diff := cmp.Diff(want, f.recorded("")); diff != "" {
+	if diff := cmp.Diff(want, f.Calls("")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if len(f.doneCtx) > 0 {
-		t.Errorf("calls ran on a done context: %q", f.doneCtx)
+	if len(f.DoneCtx()) > 0 {
+		t.Errorf("calls ran on a done context: %q", f.DoneCtx())
 	}
 	wantStatus := []string{"user.alice applied", "user.bob applied", "user.carol not-started", "user.dan not-started", "user.eve not-started"}
 	if diff := cmp.Diff(wantStatus, statuses(r)); diff != "" {
@@ -678,7 +678,7 @@ func TestInterruptBeforeStartStartsNothing(t *testing.T) {
 	f := newFake()
 	r := Run(ctx, planOf(policyChange(model.PolicyAdminEdit), roleChange(plan.Create, "admin", ""),
 		create("bob", model.RoleDeveloper, "")), f, Options{})
-	if calls := f.recorded(""); len(calls) != 0 {
+	if calls := f.Calls(""); len(calls) != 0 {
 		t.Errorf("calls = %q, want none", calls)
 	}
 	if got, want := r.Summary(), "Apply interrupted: 0 added, 0 changed, 0 removed, 0 failed, 3 not started."; got != want {
@@ -695,7 +695,7 @@ func TestGracePeriodBoundsInFlightWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f := newFake()
-	f.hook = func(ctx context.Context, call string) error {
+	f.SetHook(func(ctx context.Context, call string) error {
 		if call != "CreateUser bob" {
 			return nil
 		}
@@ -706,7 +706,7 @@ func TestGracePeriodBoundsInFlightWork(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			return errors.New("the work context outlived the grace period")
 		}
-	}
+	})
 	start := time.Now()
 	r := Run(ctx, planOf(create("bob", model.RoleDeveloper, "")), f, Options{Grace: 50 * time.Millisecond})
 	if d := time.Since(start); d > 5*time.Second {
@@ -716,7 +716,7 @@ func TestGracePeriodBoundsInFlightWork(t *testing.T) {
 	if o.Status != Failed || !strings.Contains(o.Err.Error(), "the grace period after the interrupt ran out") {
 		t.Errorf("bob: %s, %v; want failed, saying the grace period ran out", o.Status, o.Err)
 	}
-	if diff := cmp.Diff([]string{"CreateUser bob", "FindUser bob"}, f.recorded("")); diff != "" {
+	if diff := cmp.Diff([]string{"CreateUser bob", "FindUser bob"}, f.Calls("")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
@@ -754,14 +754,14 @@ func TestPasswords(t *testing.T) {
 			if o := outcome(t, r, "user.carol"); o.Status != Failed || o.Err.Error() != tc.carolErr {
 				t.Errorf("carol: %s, %v; want failed, %s", o.Status, o.Err, tc.carolErr)
 			}
-			if calls := f.recorded("CreateUser carol"); len(calls) > 0 {
+			if calls := f.Calls("CreateUser carol"); len(calls) > 0 {
 				t.Errorf("carol was created without her password")
 			}
-			if _, ok := f.passwords["alice"]; ok {
+			if _, ok := f.Password("alice"); ok {
 				t.Error("alice, who has no initial password, was created with one")
 			}
 			if tc.bob == Applied {
-				if got := f.passwords["bob"]; got.Value != secret || !got.Temporary {
+				if got, _ := f.Password("bob"); got.Value != secret || !got.Temporary {
 					t.Errorf("bob was created with password %q (temporary %v)", string(got.Value), got.Temporary)
 				}
 			}
@@ -772,9 +772,9 @@ func TestPasswords(t *testing.T) {
 func TestSecretsNeverShow(t *testing.T) {
 	const secret = "s3cret-Pa55"
 	f := newFake()
-	f.fail["CreateUser bob"] = errors.New("POST /users: 400 invalidPasswordMinLengthMessage")
-	f.failAfter["CreateUser carol"] = errors.New("POST /users: connection reset by peer")
-	f.drop[owner] = true
+	f.Fail("CreateUser bob", errors.New("POST /users: 400 invalidPasswordMinLengthMessage"))
+	f.FailAfter("CreateUser carol", errors.New("POST /users: connection reset by peer"))
+	f.Drop(owner)
 	var (
 		mu     sync.Mutex
 		events []Event
@@ -787,7 +787,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		Password: func(*model.SecretRef) (model.Password, error) { return model.Password{Value: secret}, nil },
 		Progress: func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() },
 	})
-	if string(f.passwords["dan"].Value) != secret {
+	if password(f, "dan") != secret {
 		t.Fatal("the password did not reach the target")
 	}
 	js, err := json.Marshal(r)
@@ -819,7 +819,7 @@ func TestInvalidChangesFail(t *testing.T) {
 	if o.Status != Failed || o.Err.Error() != "invalid plan: this update change lacks what apply needs" {
 		t.Errorf("bob: %s, %v", o.Status, o.Err)
 	}
-	if calls := f.recorded(""); len(calls) != 0 {
+	if calls := f.Calls(""); len(calls) != 0 {
 		t.Errorf("calls = %q, want none", calls)
 	}
 }
@@ -828,7 +828,7 @@ func TestInvalidChangesFail(t *testing.T) {
 // the plan's model of CodeMie's reading, and says what CodeMie reads instead of what was planned.
 func TestVerificationSaysWhatCodeMieReads(t *testing.T) {
 	f := newFake()
-	f.drop[model.AttrApplications] = true
+	f.Drop(model.AttrApplications)
 	c := create("bob", model.RoleDeveloper, "codemie")
 	c.Access = &plan.AccessChange{After: model.NewAccess(model.RoleDeveloper, false, model.Grants{Member: []string{"codemie"}})}
 	p := planOf(c)
@@ -839,4 +839,18 @@ func TestVerificationSaysWhatCodeMieReads(t *testing.T) {
 	if o := outcome(t, r, "user.bob"); o.Err == nil || o.Err.Error() != want {
 		t.Errorf("bob: err = %v\nwant     %s", o.Err, want)
 	}
+}
+
+// newFake is a realm whose only role is developer: the tests' plans create admin and update
+// developer.
+func newFake(users ...model.LiveUser) *keycloakfake.Realm {
+	f := keycloakfake.New("codemie", users...)
+	f.SetRoles(model.RealmRole{Name: string(model.RoleDeveloper)})
+	return f
+}
+
+// password is the initial password the fake's user was created with.
+func password(f *keycloakfake.Realm, username string) string {
+	p, _ := f.Password(username)
+	return string(p.Value)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rosterhq/roster/internal/keycloak/keycloakfake"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -38,19 +39,20 @@ func TestBatchCreates(t *testing.T) {
 		"CreateUser frank", "MapRoles id-frank +developer",
 		"CreateUser carol", "MapRoles id-carol +developer",
 	}
-	writes := slices.DeleteFunc(f.recorded(""), func(c string) bool { return c == "ReadUsers" })
+	writes := slices.DeleteFunc(f.Calls(""), func(c string) bool { return c == "ReadUsers" })
 	if diff := cmp.Diff(want, writes); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 	// Each batch read back beside what follows it — one user of each shape: alice for bob too,
 	// dan and erin (no projects, projects) — and the single creates at the end.
 	reads := [][]string{{"id-alice"}, {"id-carol", "id-frank"}, {"id-dan", "id-erin"}}
-	slices.SortFunc(f.reads, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
-	if diff := cmp.Diff(reads, f.reads); diff != "" {
+	got := f.Reads()
+	slices.SortFunc(got, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
+	if diff := cmp.Diff(reads, got); diff != "" {
 		t.Errorf("reads (-want +got):\n%s", diff)
 	}
 	for name, role := range map[string]model.Role{"alice": model.RoleAdmin, "bob": model.RoleDeveloper, "dan": model.RoleDeveloper} {
-		u, ok := f.user(name)
+		u, ok := f.User(name)
 		if !ok || !cmp.Equal(u.Roles, []model.Role{role}) {
 			t.Errorf("%s: exists %v, roles %v; want roles [%s]", name, ok, u.Roles, role)
 		}
@@ -80,7 +82,7 @@ func TestBatchVerifiedBySample(t *testing.T) {
 		}
 		// The samples, right after the batch; then frank, created on his own.
 		want := [][]string{{"id-alice", "id-carol"}, {"id-frank"}}
-		if diff := cmp.Diff(want, f.reads); diff != "" {
+		if diff := cmp.Diff(want, f.Reads()); diff != "" {
 			t.Errorf("reads (-want +got):\n%s", diff)
 		}
 		if got, want := r.Summary(), "Apply complete: 6 added, 0 changed, 0 removed, 0 failed."; got != want {
@@ -89,13 +91,13 @@ func TestBatchVerifiedBySample(t *testing.T) {
 	})
 	t.Run("dropped", func(t *testing.T) {
 		f := newFake()
-		f.drop[model.AttrApplications] = true
+		f.Drop(model.AttrApplications)
 		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 5})
 		// The samples, right after the batch; then every user, as verify reads single changes, and those that did not
 		// read back as sent twice more (the re-reads).
 		failing := []string{"id-alice", "id-bob", "id-dan", "id-erin", "id-frank"}
 		want := [][]string{{"id-alice", "id-carol"}, {"id-alice", "id-bob", "id-carol", "id-dan", "id-erin", "id-frank"}, failing, failing}
-		if diff := cmp.Diff(want, f.reads); diff != "" {
+		if diff := cmp.Diff(want, f.Reads()); diff != "" {
 			t.Errorf("reads (-want +got):\n%s", diff)
 		}
 		want2 := []string{"user.alice failed", "user.bob failed", "user.carol applied", "user.dan failed", "user.erin failed", "user.frank failed"}
@@ -109,16 +111,16 @@ func TestBatchFallsBackToSingleCreates(t *testing.T) {
 	connReset := errors.New("POST /partialImport: connection reset by peer")
 	for _, tc := range []struct {
 		name  string
-		setup func(f *fakeTarget)
+		setup func(f *keycloakfake.Realm)
 		calls []string
 		// statuses are alice's and bob's.
 		statuses []string
 		bobErr   string
 	}{{
 		name: "one bad user fails the batch: the other is created, the bad one reports its own error",
-		setup: func(f *fakeTarget) {
-			f.fail["ImportUsers alice bob"] = errors.New("POST /partialImport: 409 User exists with same email")
-			f.fail["CreateUser bob"] = errors.New("POST /users: 409 User exists with same email")
+		setup: func(f *keycloakfake.Realm) {
+			f.Fail("ImportUsers alice bob", errors.New("POST /partialImport: 409 User exists with same email"))
+			f.Fail("CreateUser bob", errors.New("POST /users: 409 User exists with same email"))
 		},
 		calls: []string{"ImportUsers alice bob", "CreateUser alice", "MapRoles id-alice +developer",
 			"CreateUser bob", "FindUser bob", "ReadUsers"},
@@ -126,16 +128,16 @@ func TestBatchFallsBackToSingleCreates(t *testing.T) {
 		bobErr:   "failed to create: POST /users: 409 User exists with same email",
 	}, {
 		name:  "the batch took effect but the answer was lost: each user is found and adopted",
-		setup: func(f *fakeTarget) { f.failAfter["ImportUsers alice bob"] = connReset },
+		setup: func(f *keycloakfake.Realm) { f.FailAfter("ImportUsers alice bob", connReset) },
 		calls: []string{"ImportUsers alice bob",
 			"CreateUser alice", "FindUser alice", "MapRoles id-alice +developer -admin",
 			"CreateUser bob", "FindUser bob", "MapRoles id-bob +developer -admin", "ReadUsers"},
 		statuses: []string{"user.alice applied", "user.bob applied"},
 	}, {
 		name: "a user made by hand since the plan is skipped by the batch, then refused, not adopted",
-		setup: func(f *fakeTarget) {
+		setup: func(f *keycloakfake.Realm) {
 			u := live("bob", map[string][]string{"dept": {"x"}}, model.RoleAdmin)
-			f.users[u.ID] = &u
+			f.AddUser(u)
 		},
 		calls:    []string{"ImportUsers alice bob", "CreateUser bob", "FindUser bob", "ReadUsers"},
 		statuses: []string{"user.alice applied", "user.bob failed"},
@@ -147,7 +149,7 @@ func TestBatchFallsBackToSingleCreates(t *testing.T) {
 			start := time.Now()
 			r := Run(t.Context(), planOf(create("alice", model.RoleDeveloper, "codemie"), create("bob", model.RoleDeveloper, "codemie")),
 				f, Options{Parallelism: 1, BatchSize: 50})
-			if diff := cmp.Diff(tc.calls, f.recorded("")); diff != "" {
+			if diff := cmp.Diff(tc.calls, f.Calls("")); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tc.statuses, statuses(r)); diff != "" {
@@ -157,7 +159,7 @@ func TestBatchFallsBackToSingleCreates(t *testing.T) {
 				t.Errorf("bob's error = %v, want %q", o.Err, tc.bobErr)
 			}
 			for _, name := range []string{"alice", "bob"} {
-				if u, ok := f.user(name); ok && u.Created.After(start) && !cmp.Equal(u.Roles, []model.Role{model.RoleDeveloper}) {
+				if u, ok := f.User(name); ok && u.Created.After(start) && !cmp.Equal(u.Roles, []model.Role{model.RoleDeveloper}) {
 					t.Errorf("%s's roles = %v, want [developer]", name, u.Roles)
 				}
 			}
@@ -169,16 +171,16 @@ func TestInterruptDuringARefusedBatchStartsNoSingleCreate(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f := newFake()
-	f.hook = func(_ context.Context, call string) error {
+	f.SetHook(func(_ context.Context, call string) error {
 		if call == "ImportUsers alice bob" {
 			cancel()
 			return errors.New("POST /partialImport: 500 Internal Server Error")
 		}
 		return nil
-	}
+	})
 	r := Run(ctx, planOf(create("alice", model.RoleDeveloper, ""), create("bob", model.RoleDeveloper, "")),
 		f, Options{Parallelism: 1, BatchSize: 50})
-	if diff := cmp.Diff([]string{"ImportUsers alice bob"}, f.recorded("")); diff != "" {
+	if diff := cmp.Diff([]string{"ImportUsers alice bob"}, f.Calls("")); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"user.alice not-started", "user.bob not-started"}, statuses(r)); diff != "" {

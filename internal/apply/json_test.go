@@ -14,16 +14,16 @@ import (
 
 func TestJSONResult(t *testing.T) {
 	f := newFake(live("eve", nil))
-	f.drop[model.AttrApplications] = true
+	f.Drop(model.AttrApplications)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	f.hook = func(_ context.Context, call string) error {
+	f.SetHook(func(_ context.Context, call string) error {
 		if call == "ReadUsers" {
 			cancel()
 		}
 		return nil
-	}
-	f.failAfter["CreateUser alice"] = errors.New("POST /users: EOF")
+	})
+	f.FailAfter("CreateUser alice", errors.New("POST /users: EOF"))
 	r := Run(ctx, planOf(
 		roleChange(plan.Create, "admin", ""),
 		create("alice", model.RoleAdmin, ""),

@@ -15,7 +15,9 @@ import (
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/redact"
+	"github.com/rosterhq/roster/internal/views"
 )
 
 // syncBuffer is a buffer one goroutine writes while another reads it.
@@ -63,7 +65,7 @@ func TestPromptInterrupted(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- runApply(ctx, ios, &applyOptions{Paths: []string{file}, Parallelism: 1, BatchSize: 1, Lock: true, Format: "text"})
+		done <- runApply(ctx, ios, &applyOptions{Paths: []string{file}, Parallelism: 1, BatchSize: 1, Lock: true, Format: output.NewFlag(views.ApplyFormats...)})
 	}()
 	for deadline := time.Now().Add(time.Minute); !strings.Contains(errOut.String(), "Enter a value: "); {
 		if time.Now().After(deadline) {

@@ -11,9 +11,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rosterhq/roster/internal/diag"
+	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
-	"github.com/rosterhq/roster/internal/progress"
+	"github.com/rosterhq/roster/internal/operation"
 	"github.com/rosterhq/roster/internal/redact"
 )
 
@@ -58,7 +60,7 @@ func (o *connectOptions) addFlags(fs *pflag.FlagSet) {
 // says otherwise); a client secret set as well is reported as a conflict by keycloak.Dial.
 func (o *connectOptions) config(realm string) keycloak.Config {
 	cfg := keycloak.Config{
-		URL:                   orEnv(o.Server, "KEYCLOAK_URL"),
+		URL:                   o.server(),
 		Realm:                 realm,
 		AuthRealm:             orEnv(o.AuthRealm, "KEYCLOAK_AUTH_REALM"),
 		Username:              orEnv(o.User, "KEYCLOAK_USER"),
@@ -75,6 +77,31 @@ func (o *connectOptions) config(realm string) keycloak.Config {
 		cfg.ClientID = orEnv(o.ClientID, "KEYCLOAK_CLIENT_ID")
 	}
 	return cfg
+}
+
+// server is the Keycloak base URL: --server, else KEYCLOAK_URL.
+func (o *connectOptions) server() string { return orEnv(o.Server, "KEYCLOAK_URL") }
+
+// deps are the operations' dependencies wired to the real world: the Keycloak adapter (dialled
+// with these options), the configuration's diagnostics printed on stderr and kept for the JSON
+// output, and the secrets masked in the output.
+func (o *connectOptions) deps(ctx context.Context, ios *iostreams.IOStreams) operation.Deps {
+	return operation.Deps{
+		Dial: func(ctx context.Context, realm string, codemie model.CodeMie) (operation.Realm, error) {
+			c, err := o.dial(ctx, realm, codemie)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+		Diagnostics: func(l diag.List) {
+			reportOf(ctx).add(l)
+			for _, d := range l {
+				fmt.Fprintln(ios.ErrOut, d)
+			}
+		},
+		Secrets: ios.Secrets,
+	}
 }
 
 // clientConfig is config with what the command's context adds: the request log of --verbose
@@ -114,13 +141,6 @@ func (o *connectOptions) checkRealm(realm string) error {
 // read logs in to realm, checks that the realm exists, and reads everything roster manages in
 // it: the one way every command that looks at a realm starts.
 func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
-	done := startRead(ctx, realm)
-	c, info, live, err := o.readRealm(ctx, realm, ro)
-	done(live, err)
-	return c, info, live, err
-}
-
-func (o *connectOptions) readRealm(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
 	c, err := o.dial(ctx, realm, ro.CodeMie)
 	if err != nil {
 		return nil, keycloak.RealmInfo{}, nil, err
@@ -134,26 +154,6 @@ func (o *connectOptions) readRealm(ctx context.Context, realm string, ro keycloa
 		return nil, info, nil, classify(fmt.Errorf("failed to read realm %q: %w", realm, err))
 	}
 	return c, info, live, nil
-}
-
-// readProgressKey carries, in apply's context, the display that shows the realm being read.
-type readProgressKey struct{}
-
-// startRead shows that reading realm starts, when the context carries a display, and returns
-// the function that shows how it ended.
-func startRead(ctx context.Context, realm string) func(*model.Live, error) {
-	d, _ := ctx.Value(readProgressKey{}).(progress.Display)
-	if d == nil {
-		return func(*model.Live, error) {}
-	}
-	d.StartRead(realm)
-	return func(live *model.Live, err error) {
-		users := 0
-		if live != nil {
-			users = len(live.Users)
-		}
-		d.EndRead(users, err)
-	}
 }
 
 // classify gives connection and login failures exit code 3 so that a drift job can tell a broken

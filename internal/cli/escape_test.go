@@ -9,7 +9,10 @@ import (
 	"github.com/rosterhq/roster/internal/doctor"
 	"github.com/rosterhq/roster/internal/escape/escapetest"
 	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/operation"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/schema"
+	"github.com/rosterhq/roster/internal/views"
 )
 
 // checkLines fails unless out has exactly lines lines and no control character.
@@ -57,7 +60,7 @@ func TestValidateDiagnosticsStayOnOneLine(t *testing.T) {
 		t.Fatalf("want at least 3 diagnostics, got %v", diags)
 	}
 	var b bytes.Buffer
-	if err := writeValidateText(&b, cfg, diags, true, false); err != nil {
+	if err := views.Validate(&b, output.Text, &operation.Validated{Config: cfg, Diags: diags, Failed: true}); err != nil {
 		t.Fatal(err)
 	}
 	checkLines(t, "validate", b.String(), len(diags)+1)
@@ -72,7 +75,7 @@ func TestValidateFileNamesStayOnOneLine(t *testing.T) {
 		t.Fatalf("load: %v", diags)
 	}
 	var b bytes.Buffer
-	if err := writeValidateText(&b, cfg, diags, false, false); err != nil {
+	if err := views.Validate(&b, output.Text, &operation.Validated{Config: cfg, Diags: diags}); err != nil {
 		t.Fatal(err)
 	}
 	checkLines(t, "validate", b.String(), 2)

@@ -2,32 +2,24 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/iostreams"
-	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
-	"github.com/rosterhq/roster/internal/plan"
-	"github.com/rosterhq/roster/internal/plan/render"
-	"github.com/rosterhq/roster/internal/planfile"
-	"github.com/rosterhq/roster/internal/redact"
+	"github.com/rosterhq/roster/internal/operation"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/secret"
+	"github.com/rosterhq/roster/internal/views"
 )
 
 type planOptions struct {
 	connect          connectOptions
 	removal          removalOptions
 	Paths            []string
-	Format           string
+	Format           *output.Flag
 	Out              string
 	DetailedExitCode bool
 	SecretsDir       string
@@ -35,34 +27,12 @@ type planOptions struct {
 
 // removalOptions are the flags plan and apply share about what the plan does beyond the files:
 // removing users, and rotating identity-provider secrets.
-type removalOptions struct {
-	Prune            string
-	AllowMassRemoval bool
-	RotateSecrets    bool
-}
+type removalOptions struct{ operation.Removal }
 
 func (o *removalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prune, "prune", "", "what to do with owned users missing from the files: none, disable or delete (default: the file's settings.prune)")
 	fs.BoolVar(&o.AllowMassRemoval, "allow-mass-removal", false, "allow removing more users than settings.maxRemovals, and taking access from more than settings.maxAccessLosses")
 	fs.BoolVar(&o.RotateSecrets, "rotate-secrets", false, "send the client secret of every declared identity provider, not only of new ones")
-}
-
-// String lists the flags as given, or says there are none.
-func (o removalOptions) String() string {
-	var flags []string
-	if o.Prune != "" {
-		flags = append(flags, "--prune "+o.Prune)
-	}
-	if o.AllowMassRemoval {
-		flags = append(flags, "--allow-mass-removal")
-	}
-	if o.RotateSecrets {
-		flags = append(flags, "--rotate-secrets")
-	}
-	if len(flags) == 0 {
-		return "no --prune, --allow-mass-removal or --rotate-secrets"
-	}
-	return strings.Join(flags, " ")
 }
 
 func (o *removalOptions) check() error {
@@ -73,13 +43,8 @@ func (o *removalOptions) check() error {
 	return withHint(fmt.Errorf("unknown prune mode %q", o.Prune), "use --prune none, disable or delete")
 }
 
-// plan returns the options for plan.Build.
-func (o *removalOptions) plan() plan.Options {
-	return plan.Options{Prune: model.Prune(o.Prune), AllowMassRemoval: o.AllowMassRemoval, RotateSecrets: o.RotateSecrets}
-}
-
 func newPlanCmd(ios *iostreams.IOStreams) *cobra.Command {
-	opts := &planOptions{}
+	opts := &planOptions{Format: output.NewFlag(views.PlanFormats...)}
 	cmd := &cobra.Command{
 		Use:   "plan PATH...",
 		Short: "Show what roster would change in the realm",
@@ -119,8 +84,8 @@ Exit codes:
 	}
 	opts.connect.addFlags(cmd.Flags())
 	f := cmd.Flags()
-	f.StringVar(&opts.Format, "format", "text", "output format: text, markdown or json")
-	completeValues(cmd, "format", "text", "markdown", "json")
+	f.Var(opts.Format, "format", "output format: text, markdown or json")
+	completeValues(cmd, "format", opts.Format.Names()...)
 	f.StringVar(&opts.Out, "out", "", "also save the plan to this file, for roster apply FILE")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 4 when there are none but a prerequisite fails, 0 otherwise")
 	opts.removal.addFlags(f)
@@ -133,104 +98,30 @@ func (o *planOptions) check() error {
 	if len(o.Paths) == 0 {
 		return withHint(fmt.Errorf("no configuration given"), "name the files or directories to plan, e.g. roster plan access/")
 	}
-	switch o.Format {
-	case "text", "markdown", "json":
-	default:
-		return withHint(fmt.Errorf("unknown format %q", o.Format), "use --format text, markdown or json")
-	}
 	return o.removal.check()
 }
 
-// planned is a plan together with what it was computed from.
-type planned struct {
-	cfg *model.Config
-	// warnings are the configuration's warnings, already written to stderr.
-	warnings []diag.Diagnostic
-	info     keycloak.RealmInfo
-	live     *model.Live
-	plan     *plan.Plan
-	popts    plan.Options
-	client   *keycloak.Client
-}
-
-// makePlan loads the configuration, reads the live realm and diffs them. Diagnostics go to
-// stderr; errors in the configuration stop it.
-func makePlan(ctx context.Context, ios *iostreams.IOStreams, paths []string, connect *connectOptions, popts plan.Options, secrets secret.Source) (*planned, error) {
-	cfg, warnings, err := loadConfigWarnings(ctx, ios, paths, secrets)
-	if err != nil {
-		return nil, err
-	}
-	c, info, live, err := connect.read(ctx, cfg.Realm, keycloak.ReadOptionsFor(cfg))
-	if err != nil {
-		return nil, err
-	}
-	p, err := plan.Build(cfg, live, popts)
-	if err != nil {
-		return nil, err
-	}
-	return &planned{cfg: cfg, warnings: warnings, info: info, live: live, plan: p, popts: popts, client: c}, nil
-}
-
 func runPlan(ctx context.Context, ios *iostreams.IOStreams, opts *planOptions) error {
-	pl, err := makePlan(ctx, ios, opts.Paths, &opts.connect, opts.removal.plan(), secret.FromEnv(opts.SecretsDir))
+	deps := opts.connect.deps(ctx, ios)
+	pl, err := operation.Plan(ctx, operation.PlanOptions{Paths: opts.Paths, Removal: opts.removal.Removal,
+		Secrets: secret.FromEnv(opts.SecretsDir)}, deps)
 	if err != nil {
-		return err
+		return classify(err)
 	}
-	if err := renderPlan(ios.Out, pl.plan, opts.Format, ios.ColorEnabled(), pl.warnings); err != nil {
+	if err := views.Plan(ios.Out, opts.Format.Format(), pl.Plan, ios.ColorEnabled(), pl.Warnings); err != nil {
 		return err
 	}
 	if opts.Out != "" {
-		if err := savePlan(opts, pl, ios.Secrets); err != nil {
+		if err := operation.Save(pl, operation.SaveOptions{Out: opts.Out, Paths: opts.Paths, Removal: opts.removal.Removal,
+			Server: opts.connect.server(), RosterVersion: Version()}, deps); err != nil {
 			return err
 		}
 	}
 	switch {
-	case opts.DetailedExitCode && pl.plan.HasChanges():
+	case opts.DetailedExitCode && pl.Plan.HasChanges():
 		return silentExit(ExitChanges)
-	case opts.DetailedExitCode && pl.plan.Failing() > 0:
+	case opts.DetailedExitCode && pl.Plan.Failing() > 0:
 		return silentExit(ExitPrerequisite)
 	}
 	return nil
-}
-
-// renderPlan writes the plan in format; the markdown comment and the JSON plan also show the
-// configuration's warnings, which the text leaves to stderr.
-func renderPlan(w io.Writer, p *plan.Plan, format string, color bool, warnings []diag.Diagnostic) error {
-	switch format {
-	case "markdown":
-		return render.Markdown(w, p, render.MarkdownOptions{Warnings: warnings})
-	case "json":
-		return render.JSON(w, p, warnings)
-	}
-	return render.Text(w, p, render.TextOptions{Color: color})
-}
-
-func savePlan(opts *planOptions, pl *planned, redacted *redact.Secrets) error {
-	sources, err := planfile.ReadSources(pl.cfg.Files)
-	if err != nil {
-		return err
-	}
-	var dirs []string
-	for _, p := range opts.Paths {
-		if info, err := os.Stat(p); err == nil && info.IsDir() {
-			dirs = append(dirs, filepath.ToSlash(filepath.Clean(p)))
-		}
-	}
-	js, err := json.Marshal(render.NewJSONPlan(pl.plan))
-	if err != nil {
-		return err
-	}
-	return planfile.Write(opts.Out, &planfile.File{
-		RosterVersion:    Version(),
-		Server:           opts.connect.config(pl.cfg.Realm).URL,
-		Realm:            pl.cfg.Realm,
-		Sources:          sources,
-		Dirs:             dirs,
-		Prune:            opts.removal.Prune,
-		AllowMassRemoval: opts.removal.AllowMassRemoval,
-		RotateSecrets:    opts.removal.RotateSecrets,
-		LiveFingerprint:  planfile.Fingerprint(pl.live),
-		Changes:          planfile.ChangeSet(pl.plan),
-		Plan:             js,
-	}, redacted)
 }

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/output"
+	"github.com/rosterhq/roster/internal/views"
 )
 
 // runReport collects what a command found in the configuration, so that its JSON output, or
@@ -49,25 +48,7 @@ func (r *runReport) list() diag.List {
 // writeJSONDoc writes the JSON object write renders to w with the command's diagnostics
 // appended as its last member, "diagnostics".
 func writeJSONDoc(ctx context.Context, w io.Writer, write func(io.Writer) error) error {
-	var b bytes.Buffer
-	if err := write(&b); err != nil {
-		return err
-	}
-	doc := bytes.TrimRight(b.Bytes(), " \n")
-	if len(doc) < 2 || doc[len(doc)-1] != '}' {
-		return errors.New("internal error: a JSON output is not an object")
-	}
-	diags, err := json.MarshalIndent(reportOf(ctx).list().JSON(), "  ", "  ")
-	if err != nil {
-		return err
-	}
-	body := bytes.TrimRight(doc[:len(doc)-1], " \n")
-	sep := ","
-	if bytes.Equal(bytes.TrimSpace(body), []byte("{")) {
-		sep = ""
-	}
-	_, err = fmt.Fprintf(w, "%s%s\n  \"diagnostics\": %s\n}\n", body, sep, diags)
-	return err
+	return views.JSONDocument(w, reportOf(ctx).list(), write)
 }
 
 // jsonFailure is what a command given --format json prints on stdout when it fails before

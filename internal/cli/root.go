@@ -15,6 +15,8 @@ import (
 
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
+	"github.com/rosterhq/roster/internal/operation"
+	"github.com/rosterhq/roster/internal/output"
 	"github.com/rosterhq/roster/internal/redact"
 	"github.com/rosterhq/roster/internal/secret"
 )
@@ -128,18 +130,8 @@ func printError(ios *iostreams.IOStreams, err error) {
 	}
 }
 
-// hintError is an error with lines that suggest a fix.
-type hintError struct {
-	err   error
-	hints []string
-}
-
-func (e *hintError) Error() string   { return e.err.Error() }
-func (e *hintError) Unwrap() error   { return e.err }
-func (e *hintError) Hints() []string { return e.hints }
-
 // withHint attaches hints to err.
-func withHint(err error, hints ...string) error { return &hintError{err: err, hints: hints} }
+func withHint(err error, hints ...string) error { return operation.WithHint(err, hints...) }
 
 func newRootCmd(ios *iostreams.IOStreams) *cobra.Command {
 	root := &cobra.Command{
@@ -192,6 +184,10 @@ the realm, and applies them.`,
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		var format *output.UnknownError
+		if errors.As(err, &format) {
+			return withHint(fmt.Errorf("unknown format %q", format.Name), "use --format "+format.Allowed)
+		}
 		return withHint(err, fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()))
 	})
 	root.AddCommand(

@@ -22,25 +22,7 @@ const LockRole = model.ApplyLockRole
 // DefaultLockLease is how long an apply lock stays held after its holder's last renewal.
 const DefaultLockLease = 2 * time.Minute
 
-// LockOptions tune Lock.
-type LockOptions struct {
-	// Timeout is how long to wait while another run holds the lock; zero does not wait.
-	Timeout time.Duration
-	// Lease is how long the lock stays held after the last renewal; zero or less means
-	// DefaultLockLease. The holder renews it every Lease/4 and writes nothing once Lease*3/4
-	// has passed since the start of its last successful renewal: the last quarter is the margin
-	// for a write under way to land before another run may take the lock over.
-	Lease time.Duration
-}
-
-func (o LockOptions) lease() time.Duration {
-	if o.Lease <= 0 {
-		return DefaultLockLease
-	}
-	return o.Lease
-}
-
-// LockedError is returned by Lock when another run holds the realm's apply lock.
+// LockedError is returned by TryLock when another run holds the realm's apply lock.
 type LockedError struct {
 	Realm   string
 	Holder  string
@@ -63,9 +45,22 @@ func (e *LockedError) Hints() []string {
 		"if that run died, its lock expires at %s", e.Expires.UTC().Format(time.RFC3339))}
 }
 
+// HeldLock is an apply lock as its holder sees it: *Lock, or the lock of a fake realm in tests.
+// TryLock returns it as an interface so that a fake can stand in for the client.
+type HeldLock interface {
+	// Lost is closed when the lock is lost; Err then says why.
+	Lost() <-chan struct{}
+	// Err returns the loss once the lock is lost, else nil.
+	Err() error
+	// Release gives the lock back and reports its loss.
+	Release(ctx context.Context) error
+}
+
 // Lock is a held apply lock; Release gives it back. While it is held, the client fences its
-// writes with it: a write is sent only while the holder can prove it still holds the lock (see
-// LockOptions.Lease), and fails with *LockLostError otherwise.
+// writes with it: a write is sent only while the holder can prove it still holds the lock, and
+// fails with *LockLostError otherwise. The holder renews it every lease/4 and writes nothing once
+// lease*3/4 has passed since the start of its last successful renewal: the last quarter is the
+// margin for a write under way to land before another run may take the lock over.
 type Lock struct {
 	c     *Client
 	id    string
@@ -96,22 +91,30 @@ func (e *LockLostError) Error() string {
 // lockRequest marks the context of the lock's own requests, which its fence lets through.
 type lockRequest struct{}
 
-// Lock takes the realm's apply lock for holder (a description such as "ops@ci-runner pid 42"),
-// waiting up to opts.Timeout while another run holds it. A lock whose holder stopped renewing it
-// is taken over. The lock is renewed in the background until Release, and from now on every
-// write of c is fenced by it.
-func (c *Client) Lock(ctx context.Context, holder string, opts LockOptions) (*Lock, error) {
+// TryLock takes the realm's apply lock for holder (a description such as "ops@ci-runner pid
+// 42") with the given lease (DefaultLockLease when zero or less), once: while another run holds
+// it, it returns *LockedError at once, and waiting is the caller's choice. A lock whose holder
+// stopped renewing it is taken over. The lock is renewed in the background until Release, and
+// from now on every write of c is fenced by it.
+func (c *Client) TryLock(ctx context.Context, holder string, lease time.Duration) (HeldLock, error) {
 	nonce := make([]byte, 6)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	lease := opts.lease()
-	poll := min(2*time.Second, lease/4)
+	if lease <= 0 {
+		lease = DefaultLockLease
+	}
 	holder = holder + " #" + hex.EncodeToString(nonce)
 	describe := func() string { return lockDescription(holder, time.Now().Add(lease)) }
 	ctx = context.WithValue(ctx, lockRequest{}, true)
-	deadline := time.Now().Add(opts.Timeout)
-	for attempt := 1; ; attempt++ {
+	// Each attempt that finds no lock to report (a failed create, a lock released or taken over
+	// between two requests) waits before the next, and there are at most maxAttempts.
+	var wait time.Duration
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = backoff(attempt, nil)
 		sent := time.Now()
 		presp, perr := c.do(ctx, http.MethodPost, "/roles", map[string]string{"name": LockRole, "description": describe()}, nil)
 		// Whatever the answer, the role tells who holds the lock: a create whose answer was lost
@@ -128,9 +131,7 @@ func (c *Client) Lock(ctx context.Context, holder string, opts LockOptions) (*Lo
 			if attempt == maxAttempts || !transient(presp, perr) {
 				return nil, fmt.Errorf("failed to take the apply lock (realm role %s): %w", LockRole, perr)
 			}
-			if err := sleep(ctx, backoff(attempt, presp)); err != nil {
-				return nil, err
-			}
+			wait = backoff(attempt, presp)
 			continue
 		case IsNotFound(err):
 			continue // released between the two requests
@@ -154,13 +155,10 @@ func (c *Client) Lock(ctx context.Context, holder string, opts LockOptions) (*Lo
 				return nil, fmt.Errorf("failed to take over the expired apply lock: %w", err)
 			}
 			continue
-		case !time.Now().Before(deadline):
-			return nil, &LockedError{Realm: c.cfg.Realm, Holder: who, Expires: expires}
 		}
-		if err := sleep(ctx, min(poll, time.Until(deadline))); err != nil {
-			return nil, err
-		}
+		return nil, &LockedError{Realm: c.cfg.Realm, Holder: who, Expires: expires}
 	}
+	return nil, fmt.Errorf("failed to take the apply lock (realm role %s): other runs took and released it %d times in a row", LockRole, maxAttempts)
 }
 
 // check returns nil while a write sent now may land with the lock held, and the deadline the

@@ -13,25 +13,21 @@ import (
 	"github.com/rosterhq/roster/internal/model"
 )
 
-// TestLock takes the apply lock, shows a second taker that it is held and by whom, hides it from
-// the live read, releases it, and takes over a lock whose holder stopped renewing it.
+// TestLock takes the apply lock, shows a second taker at once that it is held and by whom, hides
+// it from the live read, releases it, and takes over a lock whose holder stopped renewing it.
 func TestLock(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	c := dial(t, realm)
 
-	first, err := c.Lock(ctx, "ci-runner pid 1", keycloak.LockOptions{})
+	first, err := c.TryLock(ctx, "ci-runner pid 1", 0)
 	if err != nil {
-		t.Fatalf("Lock: %v", err)
+		t.Fatalf("TryLock: %v", err)
 	}
-	start := time.Now()
-	_, err = dial(t, realm).Lock(ctx, "ci-runner pid 2", keycloak.LockOptions{Timeout: 3 * time.Second})
+	_, err = dial(t, realm).TryLock(ctx, "ci-runner pid 2", 0)
 	var locked *keycloak.LockedError
 	if !errors.As(err, &locked) || !strings.HasPrefix(locked.Holder, "ci-runner pid 1 #") {
-		t.Fatalf("second Lock = %v, want a LockedError naming the first holder", err)
-	}
-	if waited := time.Since(start); waited < 3*time.Second {
-		t.Errorf("second Lock gave up after %v, want it to wait the 3 s it was given", waited)
+		t.Fatalf("second TryLock = %v, want a LockedError naming the first holder", err)
 	}
 	if got, want := err.Error(), `realm "`+realm.Name+`" is locked by another roster apply (`+locked.Holder+`)`; got != want {
 		t.Errorf("error = %q, want %q", got, want)
@@ -46,21 +42,16 @@ func TestLock(t *testing.T) {
 		}
 	}
 
-	// A second taker that waits gets the lock once the first releases it.
-	got := make(chan error, 1)
-	go func() {
-		l, err := dial(t, realm).Lock(ctx, "ci-runner pid 3", keycloak.LockOptions{Timeout: time.Minute})
-		if err == nil {
-			err = l.Release(ctx)
-		}
-		got <- err
-	}()
-	time.Sleep(time.Second)
+	// A second taker gets the lock once the first releases it.
 	if err := first.Release(ctx); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	if err := <-got; err != nil {
-		t.Errorf("a waiting Lock after the release: %v", err)
+	second, err := dial(t, realm).TryLock(ctx, "ci-runner pid 3", 0)
+	if err != nil {
+		t.Fatalf("TryLock after the release: %v", err)
+	}
+	if err := second.Release(ctx); err != nil {
+		t.Fatal(err)
 	}
 
 	// A lock whose holder died (its lease ran out) is taken over.
@@ -69,9 +60,9 @@ func TestLock(t *testing.T) {
 	if err := realm.Admin(ctx, http.MethodPost, "/roles", stale, nil); err != nil {
 		t.Fatal(err)
 	}
-	l, err := c.Lock(ctx, "ci-runner pid 4", keycloak.LockOptions{})
+	l, err := c.TryLock(ctx, "ci-runner pid 4", 0)
 	if err != nil {
-		t.Fatalf("Lock over an expired lock: %v", err)
+		t.Fatalf("TryLock over an expired lock: %v", err)
 	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
@@ -82,8 +73,8 @@ func TestLock(t *testing.T) {
 	if err := realm.Admin(ctx, http.MethodPost, "/roles", foreign, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Lock(ctx, "ci-runner pid 5", keycloak.LockOptions{}); !errors.As(err, &locked) || !locked.Expires.IsZero() {
-		t.Errorf("Lock over a foreign role = %v, want a LockedError without expiry", err)
+	if _, err := c.TryLock(ctx, "ci-runner pid 5", 0); !errors.As(err, &locked) || !locked.Expires.IsZero() {
+		t.Errorf("TryLock over a foreign role = %v, want a LockedError without expiry", err)
 	}
 }
 
@@ -91,14 +82,14 @@ func TestLock(t *testing.T) {
 func TestLockIsRenewed(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
-	l, err := dial(t, realm).Lock(ctx, "long run", keycloak.LockOptions{Lease: 4 * time.Second})
+	l, err := dial(t, realm).TryLock(ctx, "long run", 4*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Second)
 	var locked *keycloak.LockedError
-	if _, err := dial(t, realm).Lock(ctx, "next run", keycloak.LockOptions{}); !errors.As(err, &locked) {
-		t.Errorf("Lock after the first lease ran out = %v, want it still held (renewed)", err)
+	if _, err := dial(t, realm).TryLock(ctx, "next run", 0); !errors.As(err, &locked) {
+		t.Errorf("TryLock after the first lease ran out = %v, want it still held (renewed)", err)
 	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
@@ -115,9 +106,9 @@ func TestLockThroughFaults(t *testing.T) {
 	proxy.Fail(http.MethodPost, roles, 1, http.StatusBadGateway)
 	proxy.FailWith(http.MethodPost, roles, 1, keycloaktest.ResetBefore)
 	proxy.FailWith(http.MethodPost, roles, 1, keycloaktest.ResetAfter)
-	l, err := c.Lock(ctx, "flaky network", keycloak.LockOptions{})
+	l, err := c.TryLock(ctx, "flaky network", 0)
 	if err != nil {
-		t.Fatalf("Lock: %v", err)
+		t.Fatalf("TryLock: %v", err)
 	}
 	if n := proxy.Seen(http.MethodPost, roles); n != 3 {
 		t.Errorf("the lock was created with %d POSTs, want 3: two that failed, one whose answer was lost", n)
@@ -134,7 +125,7 @@ func TestFailedRenewalLosesTheLock(t *testing.T) {
 	realm := keycloaktest.NewRealm(t)
 	c, proxy := dialThroughProxy(t, realm)
 	ctx := context.Background()
-	l, err := c.Lock(ctx, "renewal fails", keycloak.LockOptions{Lease: 4 * time.Second})
+	l, err := c.TryLock(ctx, "renewal fails", 4*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,5 +152,34 @@ func TestFailedRenewalLosesTheLock(t *testing.T) {
 	}
 	if err := l.Release(ctx); !errors.As(err, &lost) {
 		t.Errorf("Release: %v, want the loss reported", err)
+	}
+}
+
+// TestTryLockDoesNotSpin plays a lock that is taken and released between each create and each
+// read (the create finds it, 409; the read does not, 404): TryLock gives up after a few attempts,
+// each after a pause, where it used to try again at once, for ever.
+func TestTryLockDoesNotSpin(t *testing.T) {
+	realm := keycloaktest.NewRealm(t)
+	c, proxy := dialThroughProxy(t, realm)
+	ctx := context.Background()
+	other := map[string]string{"name": keycloak.LockRole,
+		"description": "Held by roster apply: ci-runner pid 7 #00; expires 2099-01-01T00:00:00Z"}
+	if err := realm.Admin(ctx, http.MethodPost, "/roles", other, nil); err != nil {
+		t.Fatal(err)
+	}
+	read := "/admin/realms/" + realm.Name + "/roles/" + keycloak.LockRole
+	proxy.Answer(http.MethodGet, read, 1000, func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"error":"Could not find role"}`, http.StatusNotFound)
+	})
+	start := time.Now()
+	_, err := c.TryLock(ctx, "ci-runner pid 8", 0)
+	if err == nil || !strings.Contains(err.Error(), "other runs took and released it 5 times in a row") {
+		t.Fatalf("TryLock = %v, want it to give up", err)
+	}
+	if n := proxy.Seen(http.MethodGet, read); n != 5 {
+		t.Errorf("%d reads of the lock, want 5", n)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("5 attempts took %v: they did not pause", took)
 	}
 }

@@ -1,7 +1,6 @@
 package keycloak
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -392,9 +391,10 @@ func pages[T any](ctx context.Context, c *Client, path string, query url.Values,
 // first and one more for each full page that comes back, up to listingParallelism, and stops
 // asking at the first short page; pages past it that were already asked for are dropped, as
 // pages would never have asked for them. So a listing of one page costs one request, and a long
-// one at most listingParallelism-1 requests more than pages. The pages are then checked for
-// overlap in order, as pages checks them: it refuses what pages refuses and returns what pages
-// returns.
+// one at most listingParallelism-1 requests more than pages. Each page joins the listing as soon
+// as the pages before it have, and is checked for overlap then, as pages checks it: a server
+// that answers every offset with the same full page is refused at its second page, not asked
+// for pages without end. It refuses what pages refuses and returns what pages returns.
 func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
 	l := listing[T]{c: c, path: path, query: query, size: size, key: key}
 	type result struct {
@@ -402,12 +402,14 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 		page []T
 		err  error
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	results := make(chan result)
-	got := make(map[int][]T)
-	next, inFlight, full, end := 0, 0, 0, -1 // end: the first short page, once one came
+	got := make(map[int][]T)                  // pages that came before one they follow
+	next, inFlight, added, end := 0, 0, 0, -1 // added: pages in the listing; end: the first short page, once one came
 	var fail error
 	for {
-		for fail == nil && end < 0 && inFlight < min(listingParallelism, 1+full) {
+		for fail == nil && end < 0 && inFlight < min(listingParallelism, 1+added) {
 			i := next
 			go func() {
 				page, err := l.page(ctx, i*size)
@@ -422,31 +424,28 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 		r := <-results
 		inFlight--
 		switch {
+		case fail != nil || (end >= 0 && r.i > end):
+			// after a failure, or past the last page: nothing more joins the listing
 		case r.err != nil:
-			fail = cmp.Or(fail, r.err)
-		case end >= 0 && r.i > end:
+			fail = r.err
+			cancel()
 		default:
 			got[r.i] = r.page
 			if len(r.page) < size || (r.i == 0 && len(r.page) > size) {
 				end = r.i
-				for i := range got {
-					if i > end {
-						delete(got, i)
-					}
+			}
+			for page, ok := got[added]; ok && fail == nil; page, ok = got[added] {
+				delete(got, added)
+				if err := l.add(page, added*size); err != nil {
+					fail = err
+					cancel()
 				}
-			} else {
-				full++
+				added++
 			}
 		}
 	}
 	if fail != nil {
 		return nil, fail
-	}
-	for i := 0; i <= end; i++ {
-		if err := l.add(got[i], i*size); err != nil {
-			return nil, err
-		}
-		delete(got, i)
 	}
 	return l.all, nil
 }

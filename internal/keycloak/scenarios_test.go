@@ -287,7 +287,7 @@ func scenarioTokenRenewal(e *env) {
 func scenarioLock(e *env) {
 	t := e.t
 	c := e.mustDial(nil)
-	l, err := c.Lock(e.ctx, "fixture run", keycloak.LockOptions{})
+	l, err := c.TryLock(e.ctx, "fixture run", 0)
 	if err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
@@ -298,7 +298,7 @@ func scenarioLock(e *env) {
 
 	e.admin(http.MethodPost, "/roles", map[string]string{"name": keycloak.LockRole,
 		"description": "Held by roster apply: ops@ci pid 7 #0a0b0c0d0e0f; expires 2099-01-01T00:00:00Z"})
-	_, err = c.Lock(e.ctx, "fixture run", keycloak.LockOptions{})
+	_, err = c.TryLock(e.ctx, "fixture run", 0)
 	e.wantError(err, fmt.Sprintf(`realm %q is locked by another roster apply (ops@ci pid 7 #0a0b0c0d0e0f)`, e.realm()),
 		"wait for that apply to finish, or wait for the lock with --lock-timeout 10m; if that run died, its lock expires at 2099-01-01T00:00:00Z")
 	var locked *keycloak.LockedError
@@ -308,14 +308,14 @@ func scenarioLock(e *env) {
 	e.admin(http.MethodDelete, lockPath, nil)
 
 	e.admin(http.MethodPost, "/roles", map[string]string{"name": keycloak.LockRole, "description": "made by hand"})
-	_, err = c.Lock(e.ctx, "fixture run", keycloak.LockOptions{})
+	_, err = c.TryLock(e.ctx, "fixture run", 0)
 	e.wantError(err, fmt.Sprintf(`realm %q is locked: it has a role %s that roster did not make ("made by hand")`, e.realm(), keycloak.LockRole),
 		"delete the realm role "+keycloak.LockRole+" if nothing uses it, or apply with --lock=false")
 	e.admin(http.MethodDelete, lockPath, nil)
 
 	e.admin(http.MethodPost, "/roles", map[string]string{"name": keycloak.LockRole,
 		"description": "Held by roster apply: dead run #00; expires 2020-01-01T00:00:00Z"})
-	l, err = c.Lock(e.ctx, "fixture run", keycloak.LockOptions{})
+	l, err = c.TryLock(e.ctx, "fixture run", 0)
 	if err != nil {
 		t.Fatalf("Lock over an expired lock: %v", err)
 	}

@@ -60,7 +60,17 @@ func (f *Flag) Set(s string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown format %q: use %s", s, f.List())
+	return &UnknownError{Name: s, Allowed: f.List()}
+}
+
+// UnknownError is a --format value the command does not support.
+type UnknownError struct {
+	// Name is the value given; Allowed the command's formats as a sentence ("text or json").
+	Name, Allowed string
+}
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("unknown format %q: use %s", e.Name, e.Allowed)
 }
 
 // Names are the allowed formats' names, for shell completion.

@@ -162,7 +162,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{name: "credentials in the server URL", args: []string{"plan", "-v", "--out", "url.plan", "roster.yaml"}, env: []string{"KEYCLOAK_URL=" + urlWithPassword}, code: 1, local: true,
 			stderr: "roster: the server URL carries credentials (user:password@ before " + realm.Server.URL + "): roster does not use them"},
 		{name: "apply without the initial password", args: []string{"apply", "-v", "--auto-approve", "roster.yaml"}, env: []string{"ROSTER_SECRET_ANN_PASSWORD="}, code: 1},
-		{name: "apply saved plan, stale", args: []string{"apply", "-v", "saved.plan"}, code: 1},
+		{name: "apply saved plan, stale", args: []string{"apply", "-v", "saved.plan"}, code: 1,
+			setup: func() { // apply reads its secrets before writing: the realm changes here instead
+				if err := realm.SeedUsers(context.Background(), []keycloaktest.User{{Username: "yan", Enabled: true}}); err != nil {
+					t.Fatal(err)
+				}
+			}},
 		{name: "plan --out again", args: []string{"plan", "-v", "--out", "saved2.plan", "roster.yaml"}},
 		{name: "apply saved plan", args: []string{"apply", "-v", "saved2.plan"}},
 		{name: "apply refused create", args: []string{"apply", "-v", "--auto-approve", "clash.yaml"}, code: 1},
