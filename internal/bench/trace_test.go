@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -18,7 +16,8 @@ import (
 // through a proxy that records when each request starts and ends, and logs where the wall
 // time goes: per kind of request (login, lock, the plan's reads, the batches, the read-back),
 // how many, when the first started and the last ended, and how many batches were in flight.
-// ROSTER_TRACE_ARGS adds arguments to apply ("--parallelism 4"). It is how docs/benchmarks.md's
+// ROSTER_TRACE_ARGS adds arguments to apply ("--parallelism 4"); ROSTER_TRACE_PATHS=1 prints
+// each request (method, path, query, start, duration) to stderr. It is how docs/benchmarks.md's
 // "Where the time goes" was measured:
 //
 //	ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceApplyCreate$' ./internal/bench/
@@ -57,24 +56,18 @@ func (tr *tracer) spans() []span {
 // tracingProxy is a reverse proxy in front of the real server that records each request's kind
 // and times.
 func tracingProxy(t testing.TB, target string) (*httptest.Server, *tracer) {
-	u, err := url.Parse(target)
-	check(t, err)
 	var tr tracer
-	rp := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := proxy(t, target, func(r *http.Request, forward func()) {
 		s := span{kind: requestKind(r), start: time.Now()}
-		if os.Getenv("ROSTER_TRACE_PATHS") != "" {
-			defer func() {
-				fmt.Fprintln(os.Stderr, r.Method, r.URL.Path, r.URL.RawQuery, s.start.Format("05.000"), s.end.Sub(s.start))
-			}()
-		}
-		rp.ServeHTTP(w, r)
+		forward()
 		s.end = time.Now()
 		tr.mu.Lock()
 		tr.all = append(tr.all, s)
 		tr.mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
+		if os.Getenv("ROSTER_TRACE_PATHS") != "" {
+			fmt.Fprintln(os.Stderr, r.Method, r.URL.Path, r.URL.RawQuery, s.start.Format("05.000"), s.end.Sub(s.start))
+		}
+	})
 	return srv, &tr
 }
 
