@@ -23,6 +23,16 @@ type JSONResult struct {
 	Summary JSONSummary `json:"summary"`
 	// Changes are the outcomes, one per planned change, in the plan's order.
 	Changes []JSONOutcome `json:"changes"`
+	// Error is the failure that came after the changes — the apply lock lost during the run, or
+	// not released after it — and null when there was none (format 1.3). The process exits 1 or 3
+	// then, whatever the changes' statuses say.
+	Error *JSONError `json:"error"`
+}
+
+// JSONError is a failure of the run as a whole: its message and the hints that suggest a fix.
+type JSONError struct {
+	Message string   `json:"message"`
+	Hints   []string `json:"hints"`
 }
 
 // JSONSummary counts the outcomes as Result does: added = applied creates (adopted users

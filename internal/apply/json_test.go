@@ -35,7 +35,7 @@ func TestJSONResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{
-  "format_version": "1.2",
+  "format_version": "1.3",
   "realm": "codemie",
   "complete": false,
   "interrupted": true,
@@ -94,7 +94,8 @@ func TestJSONResult(t *testing.T) {
       "error": "apply was interrupted",
       "hints": []
     }
-  ]
+  ],
+  "error": null
 }`
 	if diff := cmp.Diff(want, string(got)); diff != "" {
 		t.Errorf("JSON (-want +got):\n%s", diff)

@@ -150,10 +150,10 @@ func runApply(ctx context.Context, ios *iostreams.IOStreams, opts *applyOptions)
 	}
 	err = res.Err()
 	switch {
-	case err == nil, res.LockLost != nil:
-		return err
-	case err == res.ReleaseErr:
-		return classify(err)
+	case err == nil:
+		return nil
+	case res.LockLost != nil, err == res.ReleaseErr:
+		return inResult(classify(err), opts.Format.Is(output.JSON))
 	case opts.Format.Is(output.JSON), errors.Is(err, operation.ErrInvitations):
 		return silentExit(ExitError) // the result says what failed
 	}

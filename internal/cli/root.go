@@ -36,6 +36,21 @@ const (
 type exitError struct {
 	Code int
 	Err  error
+	// InResult means the JSON document the command printed carries Err: Main says it on stderr
+	// but prints no failure document, so that stdout holds one document.
+	InResult bool
+}
+
+// inResult is err, from a command whose JSON document on stdout already carries it when json.
+func inResult(err error, json bool) error {
+	if !json {
+		return err
+	}
+	ee := &exitError{Code: ExitError, Err: err, InResult: true}
+	if inner, ok := err.(*exitError); ok {
+		ee.Code, ee.Err = inner.Code, inner.Err
+	}
+	return ee
 }
 
 func (e *exitError) Error() string {
@@ -74,6 +89,12 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	root := newRootCmd(ios)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	return finish(ctx, ios, cmd, err)
+}
+
+// finish reports the error cmd ended with — on stderr, and as the failure document on stdout
+// when cmd was asked for JSON and has not printed its own — and returns the exit code.
+func finish(ctx context.Context, ios *iostreams.IOStreams, cmd *cobra.Command, err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -81,7 +102,9 @@ func Main(args []string, ios *iostreams.IOStreams) (code int) {
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
 			printError(ios, ee.Err)
-			writeFailureJSON(ctx, ios, cmd, ee.Err, ee.Code)
+			if !ee.InResult {
+				writeFailureJSON(ctx, ios, cmd, ee.Err, ee.Code)
+			}
 		}
 		return ee.Code
 	}

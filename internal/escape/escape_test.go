@@ -11,6 +11,7 @@ import (
 var hostile = escapetest.Hostile
 
 func TestTextLeavesNoControl(t *testing.T) {
+	t.Parallel()
 	for _, s := range hostile {
 		got := escape.Text(s)
 		if c := escapetest.Controls(got, false); c != nil || strings.Contains(got, "\n") {
@@ -34,6 +35,7 @@ func TestTextLeavesNoControl(t *testing.T) {
 // TestMarkdownIsOneLiteralParagraph parses every hostile value after escape.Markdown: it must be
 // one paragraph that reads exactly as Text writes the value, with no link, HTML or mention.
 func TestMarkdownIsOneLiteralParagraph(t *testing.T) {
+	t.Parallel()
 	for _, s := range append(hostile, "user \"@bob\" left bob@corp.com #12 * _x_ | a $x$", "plain words: a-b, c.d (e)") {
 		md := escape.Markdown(s)
 		o := escapetest.Parse("- " + md + "\n")
@@ -62,6 +64,7 @@ func display(s string) string {
 }
 
 func TestCodeAndFenceHoldAnyBackticks(t *testing.T) {
+	t.Parallel()
 	for _, s := range append(hostile, "`", "a``b", "````") {
 		o := escapetest.Parse("x " + escape.Code(s) + " y\n")
 		if want := "paragraph: x `" + escape.Text(s) + "` y"; len(o.Blocks) != 1 || o.Blocks[0] != want {

@@ -57,6 +57,7 @@ var codemieStates = []struct {
 // CodeMie's reading of the issued access token. It does so under single-valued and under
 // multivalued mappers, and checks the reading against the table.
 func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
 	var users []keycloaktest.User

@@ -11,6 +11,7 @@ import (
 // TestOpenRefusesIncompleteConfig: every configuration Open cannot log in with is refused before
 // any request, with a message that says what to set.
 func TestOpenRefusesIncompleteConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "ca.txt")
 	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
@@ -47,6 +48,7 @@ func TestOpenRefusesIncompleteConfig(t *testing.T) {
 // TestOpenDefaults: a password login goes to master through admin-cli, a service account to its
 // own realm, and the identity Keycloak knows each by is lower case.
 func TestOpenDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := keycloak.Open(keycloak.Config{URL: "https://kc.example.com", Realm: "r", Username: "Admin", Password: "pw"})
 	if err != nil {
 		t.Fatal(err)

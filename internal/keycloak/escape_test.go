@@ -28,6 +28,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // checks that they travel as one escaped path segment each, so they can neither reach another
 // resource nor start a query.
 func TestNamesAreEscaped(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	rec := &recorder{}
 	cfg := realm.AdminConfig()

@@ -16,6 +16,7 @@ import (
 // in the access token alone; they come for a user whose password nobody knows; an unknown user
 // is a 404; and Keycloak asks for view-users as well as view-clients.
 func TestExampleClaims(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
 	uuid, err := realm.CodeMieClient(ctx, "codemie", "codemie-attributes", false)

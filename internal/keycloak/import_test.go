@@ -19,6 +19,7 @@ import (
 // groups and attributes; then that a batch skips existing usernames and that a batch with a
 // conflicting email creates nobody.
 func TestImportUsersMatchesCreateUser(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	for _, err := range []error{

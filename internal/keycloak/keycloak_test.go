@@ -14,6 +14,7 @@ import (
 
 // TestSmoke logs in with each kind of credential, reads the realm, and creates and deletes a user.
 func TestSmoke(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"admin password", "service account"} {
 		t.Run(kind, func(t *testing.T) {
 			realm := keycloaktest.NewRealm(t)
@@ -62,6 +63,7 @@ func TestSmoke(t *testing.T) {
 // TestLoginFailures checks that bad credentials and unreachable servers give a ConnError that
 // says what failed.
 func TestLoginFailures(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 

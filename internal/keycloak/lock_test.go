@@ -16,6 +16,7 @@ import (
 // TestLock takes the apply lock, shows a second taker at once that it is held and by whom, hides
 // it from the live read, releases it, and takes over a lock whose holder stopped renewing it.
 func TestLock(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	c := dial(t, realm)
@@ -80,6 +81,7 @@ func TestLock(t *testing.T) {
 
 // TestLockIsRenewed holds a lock for longer than its lease: renewals keep it held.
 func TestLockIsRenewed(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	l, err := dial(t, realm).TryLock(ctx, "long run", 4*time.Second)
@@ -99,6 +101,7 @@ func TestLockIsRenewed(t *testing.T) {
 // TestLockThroughFaults takes the lock when its create fails without taking effect (502, a reset
 // before the server saw it) and when it takes effect but the answer is lost (a reset after).
 func TestLockThroughFaults(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	c, proxy := dialThroughProxy(t, realm)
 	ctx := context.Background()
@@ -122,6 +125,7 @@ func TestLockThroughFaults(t *testing.T) {
 // lock is lost, and the client then refuses every write with a *LockLostError instead of writing
 // while another run may hold the lock.
 func TestFailedRenewalLosesTheLock(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	c, proxy := dialThroughProxy(t, realm)
 	ctx := context.Background()

@@ -34,6 +34,7 @@ func dialWith(t *testing.T, realm *keycloaktest.Realm, roles ...string) *keycloa
 // manage-* role that includes a view-* one), passes with the role alone, and is not fooled by the
 // query-* roles, under which Keycloak lists nothing instead of refusing.
 func TestProbe(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	for _, p := range allPermissions {
@@ -79,6 +80,7 @@ func TestProbe(t *testing.T) {
 }
 
 func TestServerVersion(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	admin, err := keycloak.Dial(ctx, realm.AdminConfig())
@@ -100,6 +102,7 @@ func TestServerVersion(t *testing.T) {
 }
 
 func TestLoginReadsTheClock(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	c, err := keycloak.Open(realm.ServiceAccountConfig())
 	if err != nil {
@@ -116,6 +119,7 @@ func TestLoginReadsTheClock(t *testing.T) {
 }
 
 func TestPingAndRealmExists(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	cfg := realm.AdminConfig()
@@ -142,6 +146,7 @@ func TestPingAndRealmExists(t *testing.T) {
 }
 
 func TestReadUserProfile(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	c := dialWith(t, realm, "view-realm")
@@ -164,6 +169,7 @@ func TestReadUserProfile(t *testing.T) {
 // TestPermissionSets pins the view and manage roles roster uses: each manage role pairs with the
 // view role of the same object, in the same order.
 func TestPermissionSets(t *testing.T) {
+	t.Parallel()
 	view, manage := keycloak.ViewPermissions(), keycloak.ManagePermissions()
 	if len(view) != 4 || len(manage) != len(view) {
 		t.Fatalf("%d view and %d manage roles, want 4 each", len(view), len(manage))

@@ -17,6 +17,7 @@ import (
 // mappers as an administrator left them, client secret masked, and checks that ReadLive reads
 // them only when asked, at one request for the scope and one plus one per provider.
 func TestReadPrerequisites(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	admin := func(method, path string, body any) {

@@ -24,6 +24,7 @@ import (
 // every user with its owned roles and attributes, in a number of requests that grows with the
 // number of pages, not of users.
 func TestReadLive(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {
@@ -109,6 +110,7 @@ func TestReadLive(t *testing.T) {
 // TestReadUsers reads a few users back one by one and many through the listing, whichever costs
 // the server less, and leaves out ids that do not exist.
 func TestReadUsers(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	var seed []keycloaktest.User
@@ -182,6 +184,7 @@ func (s *countThenSeed) RoundTrip(req *http.Request) (*http.Response, error) {
 // sorting before the ones asked for and pushing them past the counted pages: ReadUsers pages
 // on until a short page and still finds them.
 func TestReadUsersPagesOnWhenUsersArrive(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	var seed, late []keycloaktest.User
@@ -223,6 +226,7 @@ func TestReadUsersPagesOnWhenUsersArrive(t *testing.T) {
 // refuses each with an error naming the check that failed: a plan from such a listing would
 // create users that exist.
 func TestReadLiveRefusesUntrustworthyListings(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	if err := realm.CreateRoles(ctx, "admin", "developer"); err != nil {
@@ -295,6 +299,7 @@ func TestReadLiveRefusesUntrustworthyListings(t *testing.T) {
 // and view-realm but not view-users, a plausible read-only set-up: Keycloak then lists no user
 // (200, []) while it counts them all, and ReadLive must refuse rather than let plan create them.
 func TestReadLiveRefusesAQueryUsersAccount(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	if err := realm.SeedUsers(ctx, []keycloaktest.User{{Username: "amy", Enabled: true}, {Username: "bob", Enabled: true}}); err != nil {
@@ -316,6 +321,7 @@ func TestReadLiveRefusesAQueryUsersAccount(t *testing.T) {
 // Keycloak's count of such users disagrees with its listing (as Keycloak before 26.4, which
 // ignores idpAlias when it counts), every user's links are read instead.
 func TestReadLiveLinkedOnly(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	for _, alias := range []string{"corp", "partner"} {

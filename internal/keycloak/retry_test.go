@@ -18,6 +18,7 @@ import (
 // TestRetries puts a fault-injecting proxy in front of the real server: reads and logins survive
 // transient failures, and a create is sent again only when a lookup proves it did not happen.
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
 	cfg := realm.ServiceAccountConfig()
@@ -74,6 +75,7 @@ func TestRetries(t *testing.T) {
 // included, and each retry with its attempt and cause. The slow body is a proxy's answer, since
 // the real server cannot be made slow on demand.
 func TestVerboseLogsFullTimeAndRetries(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	proxy := keycloaktest.NewFaultProxy(t, realm.Server)
 	cfg := realm.ServiceAccountConfig()

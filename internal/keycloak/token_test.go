@@ -13,6 +13,7 @@ import (
 // TestTokenRenewal gives the realm 5-second access tokens and checks that the client logs in again
 // before its token expires, rather than failing with 401 Unauthorized.
 func TestTokenRenewal(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	if err := realm.Admin(ctx, http.MethodPut, "", map[string]any{"accessTokenLifespan": 5}, nil); err != nil {

@@ -10,6 +10,7 @@ import (
 // TestURLCredentialsRefused gives URLs with credentials, parsable or not: each is refused, and
 // the error never holds the password.
 func TestURLCredentialsRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ url, want string }{
 		{"https://roster:s3cret-pw@keycloak.example.com", "the server URL carries credentials (user:password@ before https://keycloak.example.com): roster does not use them"},
 		{"https://roster:s3cret-pw@keycloak.example.com:8443/", "the server URL carries credentials (user:password@ before https://keycloak.example.com:8443/): roster does not use them"},
@@ -30,6 +31,7 @@ func TestURLCredentialsRefused(t *testing.T) {
 // TestRedirectPolicy follows a redirect only to the same scheme and host: https to http on the
 // same host (default ports, so the same Host) is refused too.
 func TestRedirectPolicy(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		from, to string
 		follow   bool
@@ -50,6 +52,7 @@ func TestRedirectPolicy(t *testing.T) {
 }
 
 func TestSegment(t *testing.T) {
+	t.Parallel()
 	for path, want := range map[string]int{
 		"":                         -1,
 		"/admin":                   0,
@@ -66,6 +69,7 @@ func TestSegment(t *testing.T) {
 }
 
 func TestCheckScheme(t *testing.T) {
+	t.Parallel()
 	for raw, ok := range map[string]bool{
 		"https://kc.example.com": true,
 		"http://127.0.0.1:8080":  true,

@@ -49,6 +49,7 @@ func readPolicy(t *testing.T, c *keycloak.Client) model.Policy {
 
 // TestSetPolicy sets each policy and reads it back; DISABLED is expressed by omitting the field.
 func TestSetPolicy(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	c := dial(t, realm)
 	ctx := context.Background()
@@ -75,6 +76,7 @@ func TestSetPolicy(t *testing.T) {
 // TestUserWrites creates a user, updates only owned fields and checks that a foreign attribute
 // and unlisted fields survive, maps and unmaps roles, and finds the user by exact username.
 func TestUserWrites(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
 	c := dial(t, realm)
@@ -127,6 +129,7 @@ func TestUserWrites(t *testing.T) {
 
 // TestCreateRole creates a role, accepts an existing one, and updates a description.
 func TestCreateRole(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	c := dial(t, realm)
 	ctx := context.Background()
@@ -169,6 +172,7 @@ func (e *editingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // API exactly between UpdateUser's read and its write (an administrator in the console during an
 // apply). An update that changes no attribute must keep the edited attribute.
 func TestUpdateKeepsEditsMadeDuringIt(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
 	if err := realm.SetPolicy(ctx, "ADMIN_EDIT"); err != nil {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestFormat(t *testing.T) {
+	t.Parallel()
 	for name, tc := range map[string]struct{ in, want string }{
 		"key order, comments travel with their keys": {
 			in: `# header
@@ -168,6 +169,7 @@ teams:
 }
 
 func TestFormatRefuses(t *testing.T) {
+	t.Parallel()
 	for name, tc := range map[string]struct{ in, want string }{
 		"an alias the order would put first": {
 			in:   "version: 1\nusers:\n  - username: a\n    projects: &p {member: [x]}\nteams:\n  t:\n    projects: *p\n",
@@ -188,6 +190,7 @@ func TestFormatRefuses(t *testing.T) {
 
 // The last line of defence: whatever the encoder does, a lost or changed comment is refused.
 func TestCheckComments(t *testing.T) {
+	t.Parallel()
 	in := []byte("version: 1 # v\nrealm: x # r\n")
 	for out, want := range map[string]string{
 		"version: 1 # v\nrealm: x # r\n":        "",

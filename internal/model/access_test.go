@@ -7,6 +7,7 @@ import (
 )
 
 func TestNewAccessMergesGrantsAndKeepsAdminInProjects(t *testing.T) {
+	t.Parallel()
 	got := NewAccess(RoleDeveloper, false,
 		Grants{Member: []string{"codemie"}, Admin: []string{"pay"}},
 		Grants{Member: []string{"pay", "search"}})
@@ -24,6 +25,7 @@ func TestNewAccessMergesGrantsAndKeepsAdminInProjects(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		a    Access
 		want string
@@ -49,6 +51,7 @@ func TestSummary(t *testing.T) {
 }
 
 func TestCodeMieAttributes(t *testing.T) {
+	t.Parallel()
 	want := []string{"applications", "applications_admin", "user_type"}
 	got := CodeMieAttributes()
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -73,6 +76,7 @@ func TestCodeMieAttributes(t *testing.T) {
 }
 
 func TestIsUserField(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		want bool

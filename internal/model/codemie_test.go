@@ -9,6 +9,7 @@ import (
 )
 
 func TestClaimsFromToken(t *testing.T) {
+	t.Parallel()
 	var tok map[string]any
 	if err := json.Unmarshal([]byte(`{"realm_access": {"roles": ["developer", "offline_access"]},
 		"applications": ["a", "b,c"], "applications_admin": "b", "user_type": null, "other": 1}`), &tok); err != nil {
@@ -29,6 +30,7 @@ func TestClaimsFromToken(t *testing.T) {
 }
 
 func TestTokenMappingClaims(t *testing.T) {
+	t.Parallel()
 	single := RecommendedMapping()
 	multi := RecommendedMapping()
 	for i := range multi.Mappers {
@@ -78,6 +80,7 @@ func TestTokenMappingClaims(t *testing.T) {
 }
 
 func TestCodeMieRead(t *testing.T) {
+	t.Parallel()
 	dev := Claim{Present: true, Value: []any{"default-roles-x", "developer"}}
 	str := func(s string) Claim { return Claim{Present: true, Value: s} }
 	list := func(s ...any) Claim { return Claim{Present: true, Value: s} }
@@ -123,6 +126,7 @@ func TestCodeMieRead(t *testing.T) {
 }
 
 func TestReadStoredRoundTripsWhatRosterWrites(t *testing.T) {
+	t.Parallel()
 	want := NewAccess(RoleDeveloper, true, Grants{Member: []string{"codemie"}, Admin: []string{"pay"}})
 	got := CodeMie{}.ReadStored(RecommendedMapping(), []Role{want.Role}, want.Attributes(), true)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -131,6 +135,7 @@ func TestReadStoredRoundTripsWhatRosterWrites(t *testing.T) {
 }
 
 func TestMappingProblems(t *testing.T) {
+	t.Parallel()
 	attr := func(name, attribute, claim string, edit func(*LiveTokenMapper)) LiveTokenMapper {
 		m := LiveTokenMapper{Name: name, Scope: "profile", ProtocolMapper: ProtocolMapperUserAttribute, Attribute: attribute,
 			Claim: claim, JSONType: "String", IDToken: true, AccessToken: true, UserInfo: true}
@@ -167,6 +172,7 @@ func TestMappingProblems(t *testing.T) {
 // TestCodeMieTokenMapper pins the one token mapper CodeMie needs per attribute, and that its
 // typed fields are read from the configuration the way Keycloak's are (SetConfig).
 func TestCodeMieTokenMapper(t *testing.T) {
+	t.Parallel()
 	got := CodeMieTokenMapper(AttrApplicationsAdmin)
 	want := LiveTokenMapper{Name: "applications_admin", ProtocolMapper: "oidc-usermodel-attribute-mapper",
 		Attribute: "applications_admin", Claim: "applications_admin", JSONType: "String",
@@ -198,6 +204,7 @@ func TestCodeMieTokenMapper(t *testing.T) {
 }
 
 func TestStringClaim(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		jsonType string
 		want     bool

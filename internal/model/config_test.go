@@ -5,6 +5,7 @@ import "testing"
 // TestIdPMapperKinds pins each kind of identity-provider mapper to Keycloak's mapper type and
 // back.
 func TestIdPMapperKinds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		kind       IdPMapperKind
 		providerID string
@@ -34,6 +35,7 @@ func TestIdPMapperKinds(t *testing.T) {
 
 // TestSyncModeEffective pins how a mapper inherits its provider's sync mode.
 func TestSyncModeEffective(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		mapper, provider, want SyncMode
 	}{
@@ -54,6 +56,7 @@ func TestSyncModeEffective(t *testing.T) {
 // TestNoSharedSlices checks that the fixed lists model hands out are new slices each time: a
 // caller that sorts or appends to one cannot change them for everyone.
 func TestNoSharedSlices(t *testing.T) {
+	t.Parallel()
 	OwnedRoles()[0] = "changed"
 	TokenTypes()[0] = "changed"
 	IdPMapperKinds()[0] = "changed"
@@ -64,6 +67,7 @@ func TestNoSharedSlices(t *testing.T) {
 }
 
 func TestMicrosoftEndpoint(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		key, url string
 		want     bool

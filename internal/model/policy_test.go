@@ -5,6 +5,7 @@ import "testing"
 // TestPolicyWriters pins who may write an attribute: a declared attribute's edit permission,
 // else the unmanaged-attribute policy.
 func TestPolicyWriters(t *testing.T) {
+	t.Parallel()
 	adminOnly := ProfileAttribute{View: []string{"admin", "user"}, Edit: []string{"admin"}}
 	both := ProfileAttribute{Edit: []string{"admin", "user"}}
 	for _, tc := range []struct {

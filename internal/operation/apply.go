@@ -75,9 +75,7 @@ type Invitation struct {
 // the result say which), or the lock not released; nil when all went well.
 func (r *ApplyResult) Err() error {
 	if r.LockLost != nil {
-		n := r.Result.Added + r.Result.Changed + r.Result.Removed
-		return WithHint(fmt.Errorf("lost the apply lock after %s; run plan again: %w", Plural(n, "change"), r.LockLost),
-			"another apply may have taken the realm over; this run wrote nothing more once it could not prove it held the lock")
+		return r.RunErr()
 	}
 	if err := r.Result.Err(); err != nil {
 		return err
@@ -86,6 +84,17 @@ func (r *ApplyResult) Err() error {
 		if inv.Err != nil {
 			return ErrInvitations
 		}
+	}
+	return r.ReleaseErr
+}
+
+// RunErr is the failure of the run as a whole that came after its changes, whatever became of
+// them: the apply lock lost during the run, or not released after it; nil otherwise.
+func (r *ApplyResult) RunErr() error {
+	if r.LockLost != nil {
+		n := r.Result.Added + r.Result.Changed + r.Result.Removed
+		return WithHint(fmt.Errorf("lost the apply lock after %s; run plan again: %w", Plural(n, "change"), r.LockLost),
+			"another apply may have taken the realm over; this run wrote nothing more once it could not prove it held the lock")
 	}
 	return r.ReleaseErr
 }

@@ -3,6 +3,7 @@ package output
 import "testing"
 
 func TestFlagAcceptsOnlyItsFormats(t *testing.T) {
+	t.Parallel()
 	f := NewFlag(Text, Markdown, JSON)
 	if f.Format() != Text {
 		t.Fatalf("default = %v, want text", f.Format())
@@ -23,6 +24,7 @@ func TestFlagAcceptsOnlyItsFormats(t *testing.T) {
 }
 
 func TestDocumentsHaveOneVersionEach(t *testing.T) {
+	t.Parallel()
 	for d := PlanDocument; d <= DoctorDocument; d++ {
 		if d.Version() == "" || d.String() == "" {
 			t.Errorf("document %d has no version or name", int(d))

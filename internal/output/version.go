@@ -36,6 +36,8 @@ const (
 	//
 	// 1.1 added the action "rename", counted as changed, and not_verified.
 	// 1.2 added diagnostics and the failure document.
+	// 1.3 added error: the apply lock lost during the run or not released after it, which used
+	// to follow the result as a second document.
 	ApplyDocument
 	// ValidateDocument is the result of `roster validate --format json`.
 	//
@@ -59,7 +61,7 @@ const (
 
 var documents = [...]struct{ name, version string }{
 	PlanDocument:     {"plan", "2.0"},
-	ApplyDocument:    {"apply", "1.2"},
+	ApplyDocument:    {"apply", "1.3"},
 	ValidateDocument: {"validate", "1.1"},
 	AccessDocument:   {"access", "1.1"},
 	VerifyDocument:   {"access --verify", "1.1"},

@@ -11,6 +11,7 @@ import (
 // Apply reads only Action and the "what" of each change; these tests pin that part.
 
 func TestCreateCarriesTheUserToCreate(t *testing.T) {
+	t.Parallel()
 	u := user("carol", model.RoleDeveloper, model.Grants{Member: []string{"codemie"}, Admin: []string{"payments"}})
 	u.Email = ptr("carol@corp.com")
 	u.Attributes = map[string][]string{"dept": {"finance"}, "empty": {}}
@@ -40,6 +41,7 @@ func TestCreateCarriesTheUserToCreate(t *testing.T) {
 }
 
 func TestUpdateCarriesPatchRolesAndLinks(t *testing.T) {
+	t.Parallel()
 	u := user("bob", model.RoleAdmin, model.Grants{Admin: []string{"payments"}})
 	u.LastName = ptr("Ray")
 	u.Attributes = map[string][]string{"dept": nil}
@@ -72,6 +74,7 @@ func TestUpdateCarriesPatchRolesAndLinks(t *testing.T) {
 }
 
 func TestDisableCarriesEnabledFalseOnly(t *testing.T) {
+	t.Parallel()
 	cfg := config()
 	cfg.Settings.Prune = model.PruneDisable
 	p, err := Build(cfg, realm(owned(member("ann")), member("b"), member("c"), member("d"), member("e"),
@@ -89,6 +92,7 @@ func TestDisableCarriesEnabledFalseOnly(t *testing.T) {
 }
 
 func TestPolicyAndRoleChangesCarryTheirAfter(t *testing.T) {
+	t.Parallel()
 	cfg := config()
 	cfg.Settings.UnmanagedAttributePolicy = model.PolicyEnabled
 	cfg.Roles = []model.RealmRole{{Name: "admin", Description: "CodeMie Admin"}, {Name: "developer"}}
@@ -120,6 +124,7 @@ func TestPolicyAndRoleChangesCarryTheirAfter(t *testing.T) {
 }
 
 func TestSummaryAndActions(t *testing.T) {
+	t.Parallel()
 	p := &Plan{Changes: []Change{{Action: Create}, {Action: Update}, {Action: Update}, {Action: Disable}, {Action: Delete}}}
 	if got, want := p.Summary(), (Summary{Add: 1, Change: 2, Remove: 2}); got != want {
 		t.Errorf("Summary() = %+v, want %+v", got, want)

@@ -96,6 +96,7 @@ const enabledWarning = "with unmanagedAttributePolicy ENABLED every user can edi
 	"and so give themselves projects (applications) and Project Admin rights (applications_admin): set settings.unmanagedAttributePolicy: ADMIN_EDIT"
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	payments := grants("payments")
 	tests := []struct {
 		name     string
@@ -535,6 +536,7 @@ func TestBuild(t *testing.T) {
 // refused when users can delete their own: under ENABLED unless the user profile declares the
 // marker for administrators only, and whenever the profile lets users edit it.
 func TestPruneRefusedWhileUsersCanEditTheMarker(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		policy   model.Policy

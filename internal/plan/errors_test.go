@@ -12,6 +12,7 @@ import (
 )
 
 func TestBuildRefusesAttributeWritesThePolicyDrops(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		set    model.Policy // settings.unmanagedAttributePolicy
@@ -54,6 +55,7 @@ func TestBuildRefusesAttributeWritesThePolicyDrops(t *testing.T) {
 }
 
 func TestPolicyErrorMessage(t *testing.T) {
+	t.Parallel()
 	err := &PolicyError{Realm: "codemie", Policy: model.PolicyDisabled, Users: 1}
 	if got, want := err.Error(), `realm "codemie" has unmanagedAttributePolicy DISABLED: Keycloak would silently drop the attributes this plan writes for 1 user`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
@@ -73,6 +75,7 @@ func markedUsers(n int) []model.LiveUser {
 }
 
 func TestMassRemovalGuard(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		marked      int // users removed by prune

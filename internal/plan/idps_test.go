@@ -12,6 +12,7 @@ import (
 // set, that undeclared mappers and providers of another type are left alone, and that
 // --rotate-secrets adds nothing for a provider without a secret.
 func TestIdentityProvidersLeaveTheRestAlone(t *testing.T) {
+	t.Parallel()
 	cfg := config()
 	cfg.IdentityProviders = []model.IdentityProvider{
 		{Alias: "entra", ClientID: "app", Endpoints: model.Endpoints{AuthorizationURL: "https://a/auth", TokenURL: "https://a/token"},
@@ -58,6 +59,7 @@ func TestIdentityProvidersLeaveTheRestAlone(t *testing.T) {
 // provider's endpoints are on and every endpoint an update moves — where Keycloak sends the
 // client secret — and to saying nothing when no endpoint changes.
 func TestIdentityProviderEndpointsWarn(t *testing.T) {
+	t.Parallel()
 	cfg := config()
 	cfg.IdentityProviders = []model.IdentityProvider{
 		{Alias: "moved", ClientID: "app", Endpoints: model.Endpoints{AuthorizationURL: "https://a/auth", TokenURL: "https://b/token", JWKSURL: "https://a/keys"}},

@@ -75,6 +75,7 @@ func duplicateApplicationsMapping() model.TokenMapping {
 // user change with testdata/labels.golden: "no access change" only where the claims CodeMie
 // reads are the same.
 func TestAccessLabels(t *testing.T) {
+	t.Parallel()
 	multi := model.RecommendedMapping()
 	for i := range multi.Mappers {
 		if multi.Mappers[i].ProtocolMapper == model.ProtocolMapperUserAttribute {

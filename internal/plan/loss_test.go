@@ -11,6 +11,7 @@ import (
 )
 
 func TestAccessGuard(t *testing.T) {
+	t.Parallel()
 	// Twelve developers lose the projects a lost team file gave them; two lose admin rights.
 	var users []model.User
 	var live []model.LiveUser
@@ -50,6 +51,7 @@ func TestAccessGuard(t *testing.T) {
 }
 
 func TestBecomingAdminLosesNothing(t *testing.T) {
+	t.Parallel()
 	got := accessLost(AccessChange{
 		Before: model.NewAccess(model.RoleDeveloper, false, model.Grants{Member: []string{"a"}, Admin: []string{"b"}}),
 		After:  model.NewAccess(model.RoleAdmin, false),
@@ -63,6 +65,7 @@ func TestBecomingAdminLosesNothing(t *testing.T) {
 // reads unpredictable, a change proves no access unchanged, so the guard counts it: a mapper
 // added in the realm cannot switch the guard off.
 func TestAccessGuardCountsWhatItCannotPredict(t *testing.T) {
+	t.Parallel()
 	var users []model.User
 	var live []model.LiveUser
 	for i := range 11 {

@@ -25,6 +25,7 @@ func mapperConfig(attrs ...string) *model.Config {
 // manages while every other key is kept (an absent multivalued counts as false), that mappers of other attributes are left alone, and
 // that a correct mapper under another name is recognised by its claim.
 func TestTokenMappersCorrectOnlyRosterKeys(t *testing.T) {
+	t.Parallel()
 	live := realm()
 	live.ClientScope = &model.LiveClientScope{ID: "sid", Name: "profile", Mappers: []model.LiveTokenMapper{
 		withConfig(model.LiveTokenMapper{ID: "a", Name: "applications", ProtocolMapper: model.ProtocolMapperUserAttribute},
@@ -70,6 +71,7 @@ func TestTokenMappersCorrectOnlyRosterKeys(t *testing.T) {
 }
 
 func TestTokenMappersMissingScope(t *testing.T) {
+	t.Parallel()
 	_, err := Build(mapperConfig(model.AttrApplications), realm(), Options{})
 	var se *ClientScopeError
 	if !errors.As(err, &se) {

@@ -24,6 +24,7 @@ func declaredWithEmail(name, email string) model.User {
 }
 
 func TestRenameWhenALeftUserSharesTheEmail(t *testing.T) {
+	t.Parallel()
 	for _, prune := range []model.Prune{model.PruneNone, model.PruneDisable, model.PruneDelete} {
 		t.Run(string(prune), func(t *testing.T) {
 			cfg := config(declaredWithEmail("robert", "bob@corp.com"))
@@ -64,6 +65,7 @@ func TestRenameWhenALeftUserSharesTheEmail(t *testing.T) {
 }
 
 func TestRenameWhenALeftUserHoldsTheIdentityLink(t *testing.T) {
+	t.Parallel()
 	link := model.FederatedIdentity{Provider: "entra-id", UserID: "7f0c"}
 	robert := user("robert", model.RoleDeveloper, grants("codemie"))
 	robert.FederatedIdentities = []model.FederatedIdentity{link}
@@ -81,6 +83,7 @@ func TestRenameWhenALeftUserHoldsTheIdentityLink(t *testing.T) {
 }
 
 func TestConflicts(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		users  []model.User
@@ -153,6 +156,7 @@ func TestConflicts(t *testing.T) {
 }
 
 func TestSharedEmailWithDuplicatesAllowedIsACreate(t *testing.T) {
+	t.Parallel()
 	live := realm(withEmail(member("bob", "codemie"), "bob@corp.com"))
 	live.Login.DuplicateEmailsAllowed = true
 	p, err := Build(config(declaredWithEmail("robert", "bob@corp.com")), live, Options{})
@@ -165,6 +169,7 @@ func TestSharedEmailWithDuplicatesAllowedIsACreate(t *testing.T) {
 }
 
 func TestRenameLeavesUnreadLinksToTheNextPlan(t *testing.T) {
+	t.Parallel()
 	robert := declaredWithEmail("robert", "bob@corp.com")
 	robert.FederatedIdentities = []model.FederatedIdentity{{Provider: "entra-id", UserID: "7f0c"}}
 	live := realm(withEmail(owned(member("bob", "codemie")), "bob@corp.com")) // links not read

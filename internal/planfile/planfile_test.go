@@ -17,6 +17,7 @@ import (
 )
 
 func TestFingerprintIgnoresWhoLoggedIn(t *testing.T) {
+	t.Parallel()
 	view := &model.Live{Realm: "r", Policy: model.PolicyAdminEdit, Identity: "service-account-roster-view"}
 	write := &model.Live{Realm: "r", Policy: model.PolicyAdminEdit, Identity: "service-account-roster"}
 	if Fingerprint(view) != Fingerprint(write) {
@@ -46,6 +47,7 @@ func userPlan(remove string) *plan.Plan {
 }
 
 func TestChangeSetIsWhatApplyExecutes(t *testing.T) {
+	t.Parallel()
 	cs := ChangeSet(userPlan("old"))
 	if len(cs) != 1 || cs[0].Address != "user.bob" || cs[0].Action != "update" {
 		t.Fatalf("change set %+v", cs)
@@ -74,6 +76,7 @@ func TestChangeSetIsWhatApplyExecutes(t *testing.T) {
 }
 
 func TestDiffSaysWhatDiffers(t *testing.T) {
+	t.Parallel()
 	reviewed := ChangeSet(userPlan("old"))
 	now := ChangeSet(userPlan("other"))
 	now = append(now, Change{Address: "user.mallory", Action: "create"})
@@ -92,6 +95,7 @@ func TestDiffSaysWhatDiffers(t *testing.T) {
 }
 
 func TestReadRefusesAnEditedPlan(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "p.plan")
 	f := &File{RosterVersion: "v1.0.0", Server: "https://kc", Realm: "r", LiveFingerprint: "sha256:0",
 		Sources: []Source{{Path: "roster.yaml", Content: []byte("version: 1\n")}},
@@ -130,6 +134,7 @@ func TestReadRefusesAnEditedPlan(t *testing.T) {
 }
 
 func TestMismatchErrorCountsAndDetails(t *testing.T) {
+	t.Parallel()
 	var now []Change
 	for i := range maxDifferences + 2 {
 		now = append(now, Change{Address: fmt.Sprintf("user.u%02d", i), Action: "create"})

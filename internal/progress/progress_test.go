@@ -20,6 +20,7 @@ func user(name string, a plan.Action, status apply.Status, err error) apply.Outc
 // a phase ends, and a summary every interval while a phase runs, so CI logs move even when no
 // change finishes.
 func TestLinesWithoutTerminal(t *testing.T) {
+	t.Parallel()
 	// The display writes from its ticker too; redact.Writer serialises the writes, and out is
 	// read only after Close.
 	var out strings.Builder

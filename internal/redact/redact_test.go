@@ -10,6 +10,7 @@ import (
 )
 
 func TestStringMasksEveryForm(t *testing.T) {
+	t.Parallel()
 	s := New()
 	secret := `p&ss "w0rd"/+<x>`
 	s.Add(secret, "abc", "tab\there") // "abc" is too short to mask
@@ -46,6 +47,7 @@ func TestStringMasksEveryForm(t *testing.T) {
 // TestWriterSplitSecret writes a secret in pieces, one byte per write, between ordinary lines:
 // no piece reaches the output, and what cannot start a secret is not held back.
 func TestWriterSplitSecret(t *testing.T) {
+	t.Parallel()
 	s := New()
 	s.Add("s3cr3t-token")
 	var out strings.Builder
@@ -70,6 +72,7 @@ func TestWriterSplitSecret(t *testing.T) {
 }
 
 func TestWriterSecretAddedLater(t *testing.T) {
+	t.Parallel()
 	s := New()
 	var out strings.Builder
 	w := NewWriter(s, &out)
@@ -84,6 +87,7 @@ func TestWriterSecretAddedLater(t *testing.T) {
 // TestWriteFileOwnerOnly writes over a file readable by everyone: the result is 0600 and holds
 // no secret.
 func TestWriteFileOwnerOnly(t *testing.T) {
+	t.Parallel()
 	s := New()
 	s.Add("client-secret-value")
 	path := filepath.Join(t.TempDir(), "out.plan")

@@ -50,6 +50,7 @@ func BenchmarkLoad10kUsers(b *testing.B) {
 
 // TestGenerateConfigIsValid keeps the benchmark input free of diagnostics.
 func TestGenerateConfigIsValid(t *testing.T) {
+	t.Parallel()
 	_, diags := LoadFiles([]File{{Name: "users.yaml", Data: generateConfig(300)}}, Options{})
 	for _, d := range diags {
 		t.Error(d)

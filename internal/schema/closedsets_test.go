@@ -12,6 +12,7 @@ import (
 // TestSchemaEnumsAreModelClosedSets pins the JSON Schema's enums to model's closed sets, so that
 // a value the schema accepts is one the code knows and the other way round.
 func TestSchemaEnumsAreModelClosedSets(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Defs map[string]struct {
 			Enum       []string `json:"enum"`

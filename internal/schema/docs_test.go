@@ -12,6 +12,7 @@ import (
 // TestFormatReferenceCoversSchema fails when a field of the JSON Schema is missing from
 // docs/format.md, the format reference, so that the reference follows the schema.
 func TestFormatReferenceCoversSchema(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../../docs/format.md")
 	if err != nil {
 		t.Fatal(err)

@@ -91,6 +91,7 @@ func render(files []File, opts Options) string {
 // TestInvalidCorpus loads every case of testdata/invalid and compares the diagnostics with its
 // want section, exactly. Each case must report at least one error.
 func TestInvalidCorpus(t *testing.T) {
+	t.Parallel()
 	cases := readCorpus(t, "invalid")
 	if len(cases) < 40 {
 		t.Errorf("the corpus has %d cases, want at least 40", len(cases))
@@ -127,6 +128,7 @@ func TestInvalidCorpus(t *testing.T) {
 
 // TestLoadPaths covers reading from disk: directories, unreadable paths, relative names.
 func TestLoadPaths(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, data string) string {
 		p := filepath.Join(dir, name)
@@ -175,6 +177,7 @@ func TestLoadPaths(t *testing.T) {
 // refused without reading it (an error about its content would quote it into a pull-request
 // comment); one that leads to a file of the directory is read once.
 func TestDirectoryLinksStayInside(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "access")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -205,6 +208,7 @@ func TestDirectoryLinksStayInside(t *testing.T) {
 
 // TestPublishedSchemaIsIdentical keeps schema/roster.schema.json equal to the embedded schema.
 func TestPublishedSchemaIsIdentical(t *testing.T) {
+	t.Parallel()
 	published, err := os.ReadFile("../../schema/roster.schema.json")
 	if err != nil {
 		t.Fatal(err)
@@ -216,6 +220,7 @@ func TestPublishedSchemaIsIdentical(t *testing.T) {
 
 // TestSchemaDocumentsEveryProperty makes sure editors can show documentation for every field.
 func TestSchemaDocumentsEveryProperty(t *testing.T) {
+	t.Parallel()
 	compiledSchema()
 	var walk func(path string, v any)
 	walk = func(path string, v any) {
@@ -246,6 +251,7 @@ func TestSchemaDocumentsEveryProperty(t *testing.T) {
 // TestSchemaEnvPatternIsSecretRule keeps the JSON Schema's pattern for {env: NAME}, which
 // editors check, the same rule as package secret's, which roster enforces.
 func TestSchemaEnvPatternIsSecretRule(t *testing.T) {
+	t.Parallel()
 	var root struct {
 		Defs map[string]struct {
 			Properties map[string]struct {

@@ -16,6 +16,7 @@ import (
 // TestValidCorpus loads every case of testdata/valid and compares the normalised model with
 // its want.json section (model.Config as JSON); -update rewrites want.json.
 func TestValidCorpus(t *testing.T) {
+	t.Parallel()
 	for _, c := range readCorpus(t, "valid") {
 		t.Run(strings.TrimSuffix(filepath.Base(c.path), ".txtar"), func(t *testing.T) {
 			var files []File
@@ -65,6 +66,7 @@ func TestValidCorpus(t *testing.T) {
 // compared without their position. examples/ci and examples/k8s hold CI and Kubernetes files,
 // which testdata/script/ci_*.txtar run.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	noAccess := `warning: user "heidi" is a developer with no projects: they can sign in but open no project`
 	for p, want := range map[string][]string{
 		"../../examples":                   {noAccess},

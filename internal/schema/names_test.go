@@ -9,6 +9,7 @@ import (
 // TestDidYouMeanMatchesFullComparison checks that dropping candidates early changes no
 // suggestion: on random names, didYouMean picks what comparing every candidate in full picks.
 func TestDidYouMeanMatchesFullComparison(t *testing.T) {
+	t.Parallel()
 	full := func(s string, candidates []string) string {
 		best, bestD := "", 0
 		for _, c := range candidates {

@@ -14,6 +14,7 @@ import (
 // every user it vouches for validates. The parts of the schema it encodes are pinned here, so
 // that a change to them fails this test until plainUser follows.
 func TestPlainUserAgreesWithSchema(t *testing.T) {
+	t.Parallel()
 	compiledSchema()
 	defs := schemaDoc.(map[string]any)["$defs"].(map[string]any)
 	user := defs["user"].(map[string]any)

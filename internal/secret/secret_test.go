@@ -13,6 +13,7 @@ import (
 
 // TestCheck holds the rule of what a configuration may name, whatever the operator exposed.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		ref  model.SecretRef
 		want string // "" when allowed
@@ -60,6 +61,7 @@ func writeFile(t *testing.T, name, data string) {
 // TestResolve reads secrets from the environment and the secrets directory, and refuses what
 // leads out of it: links, a FIFO, an oversized file, roster's own credential under another name.
 func TestResolve(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "secrets")
 	writeFile(t, filepath.Join(dir, "entra.secret"), "entra-value\n")

@@ -1,9 +1,11 @@
 package views
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/rosterhq/roster/internal/apply"
 	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/operation"
@@ -26,7 +28,17 @@ type Apply struct {
 // invitations' lines on stderr, so that stdout holds only the document.
 func (v Apply) Result(res *operation.ApplyResult, diags diag.List) error {
 	if v.Format == output.JSON {
-		if err := JSONValue(v.Out, diags, res.Result); err != nil {
+		doc := res.Result.JSON()
+		if err := res.RunErr(); err != nil {
+			doc.Error = &apply.JSONError{Message: escape.Text(err.Error()), Hints: []string{}}
+			var h interface{ Hints() []string }
+			if errors.As(err, &h) {
+				for _, hint := range h.Hints() {
+					doc.Error.Hints = append(doc.Error.Hints, escape.Text(hint))
+				}
+			}
+		}
+		if err := JSONValue(v.Out, diags, doc); err != nil {
 			return err
 		}
 		Invitations(v.ErrOut, res.Invitations)

@@ -68,3 +68,41 @@ func TestPlanFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyRunFailureInTheResult: the lock lost during the run, or not released after it, is
+// the JSON result's error, with its hints, so that stdout holds one document; null otherwise.
+func TestApplyRunFailureInTheResult(t *testing.T) {
+	t.Parallel()
+	p := &plan.Plan{Realm: "r"}
+	for _, tc := range []struct {
+		name string
+		res  operation.ApplyResult
+		want string
+	}{
+		{"none", operation.ApplyResult{}, `"error": null`},
+		{"lock lost", operation.ApplyResult{LockLost: errors.New("its lease ran out\x1b[2J")},
+			`"error": {
+    "message": "lost the apply lock after 0 changes; run plan again: its lease ran out\\x1b[2J",
+    "hints": [
+      "another apply may have taken the realm over; this run wrote nothing more once it could not prove it held the lock"
+    ]
+  }`},
+		{"not released", operation.ApplyResult{ReleaseErr: errors.New("DELETE /roles/x: 500")},
+			`"error": {
+    "message": "DELETE /roles/x: 500",
+    "hints": []
+  }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.res
+			res.Plan, res.Result = p, apply.Run(t.Context(), p, nil, apply.Options{})
+			var out, errOut bytes.Buffer
+			if err := (views.Apply{Out: &out, ErrOut: &errOut, Format: output.JSON}).Result(&res, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), tc.want) || !strings.Contains(out.String(), `"format_version": "1.3"`) {
+				t.Errorf("json = %s\nwant it to hold %s", out.String(), tc.want)
+			}
+		})
+	}
+}

@@ -51,6 +51,7 @@ func hostilePlan(t *testing.T) *plan.Plan {
 // per note; that each warning and note reads as the plan says it, with no link, HTML or mention
 // of its own; and that every line of the fence belongs to a change.
 func TestMarkdownKeepsItsStructureWithHostileValues(t *testing.T) {
+	t.Parallel()
 	p := hostilePlan(t)
 	md := render(t, "md", p)
 	o := escapetest.Parse(md)
@@ -147,6 +148,7 @@ func TestMarkdownKeepsItsStructureWithHostileValues(t *testing.T) {
 // character in the terminal output, with or without colour, and that every line that starts at
 // the margin is one the renderer writes there: no value starts a line of its own.
 func TestTextKeepsItsLinesWithHostileValues(t *testing.T) {
+	t.Parallel()
 	p := hostilePlan(t)
 	// Prerequisites quote realm values too: a client scope's name, a mapper's JSON type.
 	for _, h := range escapetest.Hostile {
@@ -189,6 +191,7 @@ func TestTextKeepsItsLinesWithHostileValues(t *testing.T) {
 // warning (the configuration's with their positions, hostile ones included), and one list item
 // per kind of CodeMie access change, naming the users.
 func TestMarkdownAccessSummaryAboveTheFold(t *testing.T) {
+	t.Parallel()
 	p := accessPlan(t)
 	warnings := []diag.Diagnostic{
 		{Severity: diag.Warning, Pos: diag.Pos{File: "access/team.yaml", Line: 12, Col: 5}, Message: `user "heidi" is a developer with no projects`, Hint: "grant projects"},

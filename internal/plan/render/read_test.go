@@ -16,6 +16,7 @@ import (
 // A plan read back from its JSON renders exactly as the plan itself, in every format: roster
 // show of a saved plan prints what roster plan printed.
 func TestReadJSONRendersAsTheOriginal(t *testing.T) {
+	t.Parallel()
 	plans := scenarios(t)
 	// A disabled user whom the file enables again: the only access JSONAccess alone cannot tell.
 	grace := user("grace", model.RoleDeveloper, model.Grants{Member: []string{"payments"}})
@@ -46,6 +47,7 @@ func TestReadJSONRendersAsTheOriginal(t *testing.T) {
 }
 
 func TestReadJSONRefusesWhatItDoesNotKnow(t *testing.T) {
+	t.Parallel()
 	valid := render(t, "json", scenarios(t)["updates"])
 	for name, tc := range map[string]struct {
 		edit func(m map[string]any)
@@ -96,6 +98,7 @@ func field(m map[string]any) map[string]any { return change(m)["fields"].([]any)
 // A saved plan is a file anyone may have written: its prerequisites, which Text prints as
 // roster wrote them, cannot write control sequences to the terminal.
 func TestReadJSONPrerequisitesAreMadeSafe(t *testing.T) {
+	t.Parallel()
 	p := scenarios(t)["updates"]
 	p.Prerequisites = []plan.Prerequisite{{Error: true, Problem: "no client \x1b[2J\"codemie\"", Fix: "create it\nNote: forged"}}
 	back, err := ReadJSON([]byte(render(t, "json", p)))
@@ -115,6 +118,7 @@ func TestReadJSONPrerequisitesAreMadeSafe(t *testing.T) {
 // A saved plan's JSON, which has no diagnostics, with the configuration's: exactly what JSON
 // writes for the plan.
 func TestWithDiagnostics(t *testing.T) {
+	t.Parallel()
 	diags := diag.List{{Severity: diag.Warning, Pos: diag.Pos{File: "a.yaml", Line: 3, Col: 5}, Message: "careful"}}
 	for name, p := range scenarios(t) {
 		raw, err := json.Marshal(NewJSONPlan(p))

@@ -301,6 +301,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for name, p := range scenarios(t) {
 		for _, format := range []string{"txt", "md", "json"} {
 			t.Run(name+"."+format, func(t *testing.T) { golden(t, name+"."+format, render(t, format, p)) })
@@ -312,6 +313,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestMarkdownTruncatesHugePlans(t *testing.T) {
+	t.Parallel()
 	p := huge(t)
 	got := render(t, "md", p)
 	if len(got) > MarkdownLimit {
@@ -337,6 +339,7 @@ func TestMarkdownTruncatesHugePlans(t *testing.T) {
 }
 
 func TestMarkdownKeepsTheLastChangeWhenItFits(t *testing.T) {
+	t.Parallel()
 	p := scenarios(t)["updates"]
 	full := render(t, "md", p)
 	block := full[strings.Index(full, "```diff\n")+len("```diff\n") : strings.LastIndex(full, "```\n")]
@@ -365,6 +368,7 @@ func headers(out, pattern string) []string {
 
 // TestRenderersAgree checks that the three formats show the same changes and the same counts.
 func TestRenderersAgree(t *testing.T) {
+	t.Parallel()
 	all := scenarios(t)
 	all["huge"] = huge(t)
 	for name, p := range all {
@@ -420,6 +424,7 @@ func TestRenderersAgree(t *testing.T) {
 // reference, so that a reviewer sees which exposed secret a change sends — and to showing
 // neither a value nor Keycloak's mask.
 func TestSecretsShowTheirSource(t *testing.T) {
+	t.Parallel()
 	for scenario, refs := range map[string][]string{
 		"creates":  {"env CAROL_PASSWORD"},
 		"identity": {"env ENTRA_CLIENT_SECRET", "file partner.secret"},
@@ -444,6 +449,7 @@ func TestSecretsShowTheirSource(t *testing.T) {
 }
 
 func TestMarkdownEscapesNotes(t *testing.T) {
+	t.Parallel()
 	p := &plan.Plan{Realm: "r", Notes: []string{"user \"<b>*x*</b>\" | `y`"}}
 	got := render(t, "md", p)
 	if want := "- user \"&lt;b&gt;\\*x\\*&lt;/b&gt;\" \\| \\`y\\`\n"; !strings.Contains(got, want) {
@@ -452,6 +458,7 @@ func TestMarkdownEscapesNotes(t *testing.T) {
 }
 
 func TestMarkdownRemovalWarningAndLongNotes(t *testing.T) {
+	t.Parallel()
 	p := &plan.Plan{Realm: "r", Changes: []plan.Change{
 		{Addr: plan.Address{Kind: plan.KindUser, Name: "a"}, Action: plan.Disable},
 		{Addr: plan.Address{Kind: plan.KindUser, Name: "b"}, Action: plan.Disable},
@@ -474,6 +481,7 @@ func TestMarkdownRemovalWarningAndLongNotes(t *testing.T) {
 // TestMarkdownSummaryStaysShort: long names make a line of the access summary stop early, so
 // the summary cannot crowd the plan out of the comment.
 func TestMarkdownSummaryStaysShort(t *testing.T) {
+	t.Parallel()
 	var users []model.User
 	for i := range 40 {
 		users = append(users, user(fmt.Sprintf("%03d%s", i, strings.Repeat("x", 250)), model.RoleDeveloper, model.Grants{}))

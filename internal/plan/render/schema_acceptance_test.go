@@ -18,6 +18,7 @@ import (
 // values as Keycloak returns them (users with attributes, roles and required actions, the
 // realm's client scope and its mappers), a rename, a removal, secrets and identity links.
 func TestJSONPlanFromKeycloakMatchesTheSchema(t *testing.T) {
+	t.Parallel()
 	realm := keycloaktest.NewCodeMieRealm(t)
 	ctx := context.Background()
 	if err := realm.SeedUsers(ctx, []keycloaktest.User{

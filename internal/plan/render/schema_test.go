@@ -52,6 +52,7 @@ func checkSchema(t *testing.T, s *jsonschema.Schema, name string, doc []byte) {
 // Every JSON plan the golden tests hold matches the schema, and so do the plans of every
 // scenario, one with diagnostics among them.
 func TestJSONPlansMatchTheSchema(t *testing.T) {
+	t.Parallel()
 	s := planSchema(t)
 	goldens, err := filepath.Glob("testdata/*.json.golden")
 	if err != nil || len(goldens) == 0 {
@@ -79,6 +80,7 @@ func TestJSONPlansMatchTheSchema(t *testing.T) {
 // The schema holds what the plan's Go types and version say: it refuses a plan of another major
 // version and a field whose value is not of its type.
 func TestPlanSchemaRefusesWhatRosterDoesNotWrite(t *testing.T) {
+	t.Parallel()
 	s := planSchema(t)
 	valid := render(t, "json", scenarios(t)["updates"])
 	for name, edit := range map[string]func(m map[string]any){
@@ -105,6 +107,7 @@ func TestPlanSchemaRefusesWhatRosterDoesNotWrite(t *testing.T) {
 
 // Every value type the plan knows is one the schema documents.
 func TestPlanSchemaKnowsEveryValueType(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile(planSchemaPath)
 	if err != nil {
 		t.Fatal(err)
