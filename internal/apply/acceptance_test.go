@@ -165,35 +165,44 @@ users:
 }
 
 // TestReadBackCatchesDroppedAttributes makes Keycloak drop attributes silently (the policy is
-// disabled between plan and apply) and checks that apply reports it for each user.
+// disabled between plan and apply) and checks that apply reports it for each user: created one
+// by one, and created in one batch, where only amy and bob (one user of each shape) are read
+// first and cat, of bob's shape, fails too.
 func TestReadBackCatchesDroppedAttributes(t *testing.T) {
-	realm, c := prepared(t)
-	ctx := context.Background()
-	cfg := load(t, fmt.Sprintf(`version: 1
+	for _, batch := range []int{0, 3} {
+		t.Run(fmt.Sprintf("batch size %d", batch), func(t *testing.T) {
+			realm, c := prepared(t)
+			ctx := context.Background()
+			cfg := load(t, fmt.Sprintf(`version: 1
 realm: %s
 users:
   - {username: bob, role: developer, projects: {member: [codemie]}}
+  - {username: cat, role: developer, projects: {member: [other]}}
   - {username: amy, role: admin}
 `, realm.Name))
-	p := planFor(t, c, cfg)
-	if err := realm.SetPolicy(ctx, ""); err != nil { // the console resets the policy
-		t.Fatal(err)
-	}
+			p := planFor(t, c, cfg)
+			if err := realm.SetPolicy(ctx, ""); err != nil { // the console resets the policy
+				t.Fatal(err)
+			}
 
-	r := apply.Run(ctx, p, c, apply.Options{})
-	var verr *apply.VerifyError
-	if !errors.As(r.Err(), &verr) {
-		t.Fatalf("apply error = %v, want a VerifyError", r.Err())
-	}
-	var lines []string
-	for _, o := range r.Outcomes {
-		lines = append(lines, o.String())
-	}
-	got := strings.Join(lines, "\n")
-	want := "user \"amy\": Keycloak did not store `roster_managed` for amy: the realm's unmanaged-attribute policy does not allow it\n" +
-		"user \"bob\": Keycloak did not store `applications`, `roster_managed` for bob: the realm's unmanaged-attribute policy does not allow them; " +
-		"CodeMie reads Regular User (no projects), not Regular User (codemie)"
-	if got != want {
-		t.Errorf("outcomes:\n%s\nwant:\n%s", got, want)
+			r := apply.Run(ctx, p, c, apply.Options{BatchSize: batch})
+			var verr *apply.VerifyError
+			if !errors.As(r.Err(), &verr) {
+				t.Fatalf("apply error = %v, want a VerifyError", r.Err())
+			}
+			var lines []string
+			for _, o := range r.Outcomes {
+				lines = append(lines, o.String())
+			}
+			got := strings.Join(lines, "\n")
+			want := "user \"amy\": Keycloak did not store `roster_managed` for amy: the realm's unmanaged-attribute policy does not allow it\n" +
+				"user \"bob\": Keycloak did not store `applications`, `roster_managed` for bob: the realm's unmanaged-attribute policy does not allow them; " +
+				"CodeMie reads Regular User (no projects), not Regular User (codemie)\n" +
+				"user \"cat\": Keycloak did not store `applications`, `roster_managed` for cat: the realm's unmanaged-attribute policy does not allow them; " +
+				"CodeMie reads Regular User (no projects), not Regular User (other)"
+			if got != want {
+				t.Errorf("outcomes:\n%s\nwant:\n%s", got, want)
+			}
+		})
 	}
 }

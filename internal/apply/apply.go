@@ -199,6 +199,9 @@ type runner struct {
 
 	interrupted bool // only the goroutine running the phases reads and writes it
 
+	// readBacks are the read-backs of batches under way (verifyBatch); verify waits for them.
+	readBacks sync.WaitGroup
+
 	mu       sync.Mutex // serialises Progress and guards finished
 	finished int
 }
@@ -234,6 +237,7 @@ func (r *runner) run() {
 	}
 	r.phase(PhaseUsers, len(users))
 	r.parallel(r.batches(users), r.applyUsers)
+	r.readBacks.Wait()
 	r.verify(users)
 	r.phase(PhaseRemovals, len(removals))
 	r.parallel(singles(removals), func(g []int) { r.applyRemoval(g[0]) })

@@ -3,6 +3,8 @@ package apply
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/keycloak/keycloakfake"
 	"github.com/rosterhq/roster/internal/model"
+	"github.com/rosterhq/roster/internal/plan"
 )
 
 func TestBatchCreates(t *testing.T) {
@@ -28,17 +31,25 @@ func TestBatchCreates(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatalf("Err() = %v", err)
 	}
-	// Batches first, in plan order; a user with a password, and the last batch's lone user,
-	// on their own.
+	// Batches first, in plan order; a user with a password, and the last batch's lone user, on
+	// their own.
 	want := []string{
 		"ImportUsers alice bob", "LinkIdentity id-bob entra-id",
 		"ImportUsers dan erin",
 		"CreateUser frank", "MapRoles id-frank +developer",
 		"CreateUser carol", "MapRoles id-carol +developer",
-		"ReadUsers",
 	}
-	if diff := cmp.Diff(want, f.Calls("")); diff != "" {
+	writes := slices.DeleteFunc(f.Calls(""), func(c string) bool { return c == "ReadUsers" })
+	if diff := cmp.Diff(want, writes); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	// Each batch read back beside what follows it — one user of each shape: alice for bob too,
+	// dan and erin (no projects, projects) — and the single creates at the end.
+	reads := [][]string{{"id-alice"}, {"id-carol", "id-frank"}, {"id-dan", "id-erin"}}
+	got := f.Reads()
+	slices.SortFunc(got, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
+	if diff := cmp.Diff(reads, got); diff != "" {
+		t.Errorf("reads (-want +got):\n%s", diff)
 	}
 	for name, role := range map[string]model.Role{"alice": model.RoleAdmin, "bob": model.RoleDeveloper, "dan": model.RoleDeveloper} {
 		u, ok := f.User(name)
@@ -49,6 +60,51 @@ func TestBatchCreates(t *testing.T) {
 	if got, want := r.Summary(), "Apply complete: 6 added, 0 changed, 0 removed, 0 failed."; got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
+}
+
+// TestBatchVerifiedBySample checks that a batch is verified by reading back one user of each
+// shape (attribute names, their number of values, role), and that every user of a batch in
+// which one does not read back as sent is then read and judged on its own.
+func TestBatchVerifiedBySample(t *testing.T) {
+	changes := []plan.Change{
+		create("alice", model.RoleDeveloper, "a"),
+		create("bob", model.RoleDeveloper, "b"),
+		create("carol", model.RoleDeveloper, ""), // no applications: another shape
+		create("dan", model.RoleAdmin, "d"),      // the plan says nothing of access: alice's shape
+		create("erin", model.RoleDeveloper, "e"),
+		create("frank", model.RoleDeveloper, "f"), // the second batch
+	}
+	t.Run("as sent", func(t *testing.T) {
+		f := newFake()
+		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 5})
+		if err := r.Err(); err != nil {
+			t.Fatalf("Err() = %v", err)
+		}
+		// The samples, right after the batch; then frank, created on his own.
+		want := [][]string{{"id-alice", "id-carol"}, {"id-frank"}}
+		if diff := cmp.Diff(want, f.Reads()); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+		if got, want := r.Summary(), "Apply complete: 6 added, 0 changed, 0 removed, 0 failed."; got != want {
+			t.Errorf("Summary() = %q, want %q", got, want)
+		}
+	})
+	t.Run("dropped", func(t *testing.T) {
+		f := newFake()
+		f.Drop(model.AttrApplications)
+		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 5})
+		// The samples, right after the batch; then every user, as verify reads single changes, and those that did not
+		// read back as sent twice more (the re-reads).
+		failing := []string{"id-alice", "id-bob", "id-dan", "id-erin", "id-frank"}
+		want := [][]string{{"id-alice", "id-carol"}, {"id-alice", "id-bob", "id-carol", "id-dan", "id-erin", "id-frank"}, failing, failing}
+		if diff := cmp.Diff(want, f.Reads()); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+		want2 := []string{"user.alice failed", "user.bob failed", "user.carol applied", "user.dan failed", "user.erin failed", "user.frank failed"}
+		if diff := cmp.Diff(want2, statuses(r)); diff != "" {
+			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestBatchFallsBackToSingleCreates(t *testing.T) {

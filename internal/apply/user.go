@@ -28,12 +28,22 @@ func (r *runner) applyUsers(unit []int) {
 	// On error ids is nil, and every user goes the single way below, which reports its own
 	// error: the batch's would blame them all for one.
 	ids, _ := r.t.ImportUsers(r.work, imports)
+	var batch []int // the users the batch created whose attributes verify must check
+	// The batch is read back beside the next batches, not between them: the worker goes on.
+	defer func() {
+		if len(batch) > 0 {
+			r.readBacks.Go(func() { r.verifyBatch(batch) })
+		}
+	}()
 	for k, i := range unit {
 		u := r.changes[i].User
 		id, created := ids[u.New.Username]
 		switch {
 		case created:
 			r.link(i, id, u.New.Attributes)
+			if r.checks[i] != nil {
+				batch = append(batch, i)
+			}
 		case r.ctx.Err() != nil:
 			r.skip(unit[k:], errInterrupted)
 			return
@@ -217,6 +227,17 @@ type check struct {
 	want     *model.Access // nil: the change says nothing about access
 }
 
+// shape is what decides whether Keycloak stores and shows a user's attributes as sent, but for
+// their values: the names, how many values each has, and the role.
+func (c *check) shape() string {
+	var b strings.Builder
+	b.WriteString(string(c.role))
+	for _, k := range slices.Sorted(maps.Keys(c.sent)) {
+		fmt.Fprintf(&b, "\x00%s\x00%d", k, len(c.sent[k]))
+	}
+	return b.String()
+}
+
 // verify reads the users back and finishes every user change whose attributes were written:
 // applied when Keycloak stored them as sent, failed otherwise. A user that does not read back as
 // written is read again after each pause of rereadAfter before it fails (or is reported changed
@@ -247,6 +268,67 @@ func (r *runner) verify(idx []int) {
 				return
 			}
 		}
+	}
+}
+
+// verifyBatch verifies the users one ImportUsers request created, right after it, while other
+// batches are under way, by reading back one user of each shape (check.shape). A batch is one
+// request that Keycloak's partial import carries out in one transaction through one code path,
+// which stores each attribute without the user profile's validators: whether an attribute is
+// stored and shown as sent depends on its name, its number of values and the realm's
+// configuration, alike for the users of one shape. So when every user read reads back exactly
+// as sent, verifyBatch finishes the batch's users as applied. When one does not — an attribute
+// dropped, someone else's edit, a user missing — or the read fails, or the run no longer holds
+// the realm, it leaves them all to verify, which reads each of them as it reads single changes.
+func (r *runner) verifyBatch(batch []int) {
+	if len(batch) == 0 || errors.Is(context.Cause(r.ctx), ErrNotHolder) {
+		return
+	}
+	seen := map[string]bool{}
+	var ids []string
+	var samples []*check
+	for _, i := range batch {
+		c := r.checks[i]
+		if shape := c.shape(); !seen[shape] {
+			seen[shape] = true
+			ids, samples = append(ids, c.id), append(samples, c)
+		}
+	}
+	users, err := r.t.ReadUsers(r.work, ids)
+	if err != nil {
+		return
+	}
+	byID := make(map[string]*model.LiveUser, len(users))
+	for k := range users {
+		byID[users[k].ID] = &users[k]
+	}
+	adminWrites := r.adminWrites()
+	for _, c := range samples {
+		lu, ok := byID[c.id]
+		if !ok {
+			return
+		}
+		if changed, err := c.verify(lu, r.codemie, r.mapping, adminWrites); err != nil || len(changed) > 0 {
+			return
+		}
+	}
+	for _, i := range batch {
+		r.checks[i] = nil
+		r.finish(i, nil)
+	}
+}
+
+// adminWrites returns a function that tells whether the realm's policy, as it is now, lets
+// administrators write unmanaged attributes. The policy is read once, when first needed; when
+// it cannot be read, the answer is no.
+func (r *runner) adminWrites() func() bool {
+	var read, allowed bool
+	return func() bool {
+		if !read {
+			policy, err := r.t.Policy(r.work)
+			read, allowed = true, err == nil && policy.AdminWrites()
+		}
+		return allowed
 	}
 }
 
@@ -287,16 +369,8 @@ func (r *runner) verifyOnce(pending []int, last bool) (again []int) {
 func (r *runner) check(pending []int, users []model.LiveUser, last bool) (again []int) {
 	// An attribute that reads back as it was before the write was either dropped (the policy
 	// does not let administrators write it) or written back by someone else since: the policy
-	// as it is now tells which. It is read once, when first needed; when it cannot be read, the
-	// policy is blamed.
-	var read, allowed bool
-	adminWrites := func() bool {
-		if !read {
-			policy, err := r.t.Policy(r.work)
-			read, allowed = true, err == nil && policy.AdminWrites()
-		}
-		return allowed
-	}
+	// as it is now tells which; when it cannot be read, the policy is blamed.
+	adminWrites := r.adminWrites()
 	byID := make(map[string]*model.LiveUser, len(users))
 	for k := range users {
 		byID[users[k].ID] = &users[k]

@@ -187,19 +187,28 @@ func (c *counter) reset() { c.requests.Store(0); c.writes.Store(0) }
 
 // countingProxy is a reverse proxy in front of the real server that counts requests.
 func countingProxy(t testing.TB, target string) (*httptest.Server, *counter) {
-	u, err := url.Parse(target)
-	check(t, err)
 	var n counter
-	rp := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := proxy(t, target, func(r *http.Request, forward func()) {
 		n.requests.Add(1)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token") {
 			n.writes.Add(1)
 		}
-		rp.ServeHTTP(w, r)
+		forward()
+	})
+	return srv, &n
+}
+
+// proxy is a reverse proxy in front of the real server that hands each request to serve, which
+// calls forward to pass it on; it is closed when the test ends.
+func proxy(t testing.TB, target string, serve func(r *http.Request, forward func())) *httptest.Server {
+	u, err := url.Parse(target)
+	check(t, err)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serve(r, func() { rp.ServeHTTP(w, r) })
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &n
+	return srv
 }
 
 // BenchmarkPlan measures `roster plan` on a converged realm of each size, and the floor.

@@ -42,7 +42,7 @@ func TestReportKeepsTheOtherTopology(t *testing.T) {
 		t.Fatal(err)
 	}
 	both := read()
-	if !strings.HasPrefix(both, dev) || !strings.Contains(both, clusterHeading+"\n") || !strings.Contains(both, "| update the email |") {
+	if !strings.HasPrefix(both, dev) || !strings.Contains(both, clusterHeading+"\n") || !strings.Contains(both, "| update the email of 1 in 10 |") {
 		t.Fatalf("after the cluster run:\n%s", both)
 	}
 	t.Setenv("KEYCLOAK_TOPOLOGY", "")

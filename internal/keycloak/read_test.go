@@ -108,7 +108,7 @@ func TestReadLive(t *testing.T) {
 }
 
 // TestReadUsers reads a few users back one by one and many through the listing, whichever costs
-// fewer requests, and leaves out ids that do not exist.
+// the server less, and leaves out ids that do not exist.
 func TestReadUsers(t *testing.T) {
 	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
@@ -138,8 +138,11 @@ func TestReadUsers(t *testing.T) {
 		want     int
 		requests int
 	}{
-		{ids: append(ids(1), "no-such-id"), want: 1, requests: 1 + 2}, // count, then one read each
-		{ids: ids(600), want: 600, requests: 1 + 2},                   // count, then two pages
+		{ids: append(ids(1), "no-such-id"), want: 1, requests: 2}, // one read each, no count
+		{ids: ids(9), want: 9, requests: 1 + 9},                   // count, then one read each
+		{ids: ids(100), want: 100, requests: 1 + 100},             // a sixth of the realm: one read each
+		{ids: ids(150), want: 150, requests: 1 + 2},               // a quarter: two pages
+		{ids: ids(600), want: 600, requests: 1 + 2},               // count, then two pages
 	} {
 		counter := &keycloaktest.CountingTransport{}
 		cfg := realm.ServiceAccountConfig()

@@ -166,10 +166,11 @@ func TestPausedHolderWritesNothingAfterTakeover(t *testing.T) {
 			after = append(after, r.Method+" "+r.Path)
 		}
 	}
-	// stderr starts with apply's progress lines (no terminal); the error follows them.
+	// stderr starts with apply's progress lines (no terminal) and the file's warnings; the error
+	// follows them.
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(aErr.String()), "\n") {
-		if !strings.HasPrefix(l, "apply: ") {
+		if !strings.HasPrefix(l, "apply: ") && !strings.Contains(l, ": warning: ") {
 			lines = append(lines, l)
 		}
 	}

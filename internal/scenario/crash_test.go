@@ -214,7 +214,10 @@ func TestInterruptedReadBack(t *testing.T) {
 	r.write("roster.yaml", file.String())
 
 	count := "/admin/realms/" + realm.Name + "/users/count"
-	cmd := r.command([]string{"apply", "--auto-approve", "roster.yaml"})
+	// Created one by one, the 30 users are read back together after the last, starting with a
+	// count of the realm's users (a batch is read back right after it lands, a few users
+	// without a count).
+	cmd := r.command([]string{"apply", "--auto-approve", "--batch-size", "1", "roster.yaml"})
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

@@ -54,6 +54,7 @@ type Realm struct {
 	// run, as a node whose cache has not seen the writes would; before holds them.
 	staleReads int
 	before     map[string]*model.LiveUser
+	reads      [][]string // the ids of each ReadUsers call, sorted
 	hook       func(ctx context.Context, call string) error
 	delay      time.Duration
 
@@ -207,6 +208,13 @@ func (r *Realm) Calls(prefix string) []string {
 		}
 	}
 	return out
+}
+
+// Reads returns the ids each ReadUsers call so far asked for, sorted, in the order of the calls.
+func (r *Realm) Reads() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.reads)
 }
 
 // Writes returns the calls so far that change the realm (lock, reads and invitations left out).
@@ -591,6 +599,7 @@ func (r *Realm) ReadUsers(ctx context.Context, ids []string) ([]model.LiveUser, 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.reads = append(r.reads, slices.Sorted(slices.Values(ids)))
 	users := r.users
 	if r.staleReads > 0 {
 		r.staleReads--

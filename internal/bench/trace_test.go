@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestTraceApplyCreate runs `roster apply` creating ROSTER_BENCH_USERS users (1,000 by default)
+// through a proxy that records when each request starts and ends, and logs where the wall
+// time goes: per kind of request (login, lock, the plan's reads, the batches, the read-back),
+// how many, when the first started and the last ended, and how many batches were in flight.
+// ROSTER_TRACE_ARGS adds arguments to apply ("--parallelism 4"); ROSTER_TRACE_PATHS=1 prints
+// each request (method, path, query, start, duration) to stderr. It is how docs/benchmarks.md's
+// "Where the time goes" was measured:
+//
+//	ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceApplyCreate$' ./internal/bench/
+func TestTraceApplyCreate(t *testing.T) {
+	bin := rosterBin(t)
+	n := 1000
+	if s := os.Getenv("ROSTER_BENCH_USERS"); s != "" {
+		n = sizes(t)[0]
+	}
+	realm := prepared(t)
+	proxy, tr := tracingProxy(t, realm.Server.URL)
+	start := time.Now()
+	wall := timedApplyAt(t, bin, proxy.URL, realm, createFile(realm, n), fmt.Sprintf("Apply complete: %d added", n), strings.Fields(os.Getenv("ROSTER_TRACE_ARGS"))...)
+	t.Logf("%d users: wall %s (%.0f users/s), %d requests", n, wall.Round(time.Millisecond), float64(n)/wall.Seconds(), len(tr.spans()))
+	t.Log("\n" + tr.summary(start))
+}
+
+// span is one request as the tracing proxy saw it.
+type span struct {
+	kind       string
+	start, end time.Time
+}
+
+// tracer records the requests through a proxy.
+type tracer struct {
+	mu  sync.Mutex
+	all []span
+}
+
+func (tr *tracer) spans() []span {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return slices.Clone(tr.all)
+}
+
+// tracingProxy is a reverse proxy in front of the real server that records each request's kind
+// and times.
+func tracingProxy(t testing.TB, target string) (*httptest.Server, *tracer) {
+	var tr tracer
+	srv := proxy(t, target, func(r *http.Request, forward func()) {
+		s := span{kind: requestKind(r), start: time.Now()}
+		forward()
+		s.end = time.Now()
+		tr.mu.Lock()
+		tr.all = append(tr.all, s)
+		tr.mu.Unlock()
+		if os.Getenv("ROSTER_TRACE_PATHS") != "" {
+			fmt.Fprintln(os.Stderr, r.Method, r.URL.Path, r.URL.RawQuery, s.start.Format("05.000"), s.end.Sub(s.start))
+		}
+	})
+	return srv, &tr
+}
+
+// requestKind names what a request is for in an apply that creates users.
+func requestKind(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case strings.HasSuffix(p, "/protocol/openid-connect/token"):
+		return "login"
+	case strings.Contains(p, "roster-apply-lock"):
+		return "lock"
+	case strings.HasSuffix(p, "/partialImport"):
+		return "batch create"
+	case r.Method == http.MethodPost && strings.HasSuffix(p, "/users"):
+		return "single create"
+	case strings.Contains(p, "/role-mappings/"):
+		return "role mapping"
+	case r.Method == http.MethodPut && strings.Contains(p, "/users/"):
+		return "user update"
+	case r.Method == http.MethodGet && strings.Contains(p, "/users"):
+		return "user read"
+	case r.Method == http.MethodGet:
+		return "other read"
+	}
+	return "other write (" + r.Method + ")"
+}
+
+// summary tells, per kind, the count, the window from the first start to the last end
+// (relative to t0), the sum of the requests' own times, and for the batches how many were in
+// flight on average over their window and at most.
+func (tr *tracer) summary(t0 time.Time) string {
+	all := tr.spans()
+	kinds := map[string][]span{}
+	for _, s := range all {
+		kinds[s.kind] = append(kinds[s.kind], s)
+	}
+	var b strings.Builder
+	ms := func(d time.Duration) string { return fmt.Sprintf("%6d ms", d.Milliseconds()) }
+	fmt.Fprintf(&b, "%-22s %5s %9s %9s %9s\n", "kind", "count", "first", "last end", "busy sum")
+	order := slices.SortedFunc(func(yield func(string) bool) {
+		for k := range kinds {
+			if !yield(k) {
+				return
+			}
+		}
+	}, func(a, c string) int { return kinds[a][0].start.Compare(kinds[c][0].start) })
+	for _, k := range order {
+		ss := kinds[k]
+		first, last := ss[0].start, ss[0].end
+		var busy time.Duration
+		for _, s := range ss {
+			first, last = minTime(first, s.start), maxTime(last, s.end)
+			busy += s.end.Sub(s.start)
+		}
+		fmt.Fprintf(&b, "%-22s %5d %s %s %s", k, len(ss), ms(first.Sub(t0)), ms(last.Sub(t0)), ms(busy))
+		if k == "batch create" {
+			peak := 0
+			for _, s := range ss {
+				in := 0
+				for _, o := range ss {
+					if !o.start.After(s.start) && o.end.After(s.start) {
+						in++
+					}
+				}
+				peak = max(peak, in)
+			}
+			fmt.Fprintf(&b, "  in flight: %.1f on average, %d at most; %s per batch on average",
+				busy.Seconds()/last.Sub(first).Seconds(), peak, (busy / time.Duration(len(ss))).Round(time.Millisecond))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// TestTraceApplyUpdate is TestTraceApplyCreate for BenchmarkApplyUpdate's work: `roster apply`
+// changing the email of 1,000 of 10,000 users.
+func TestTraceApplyUpdate(t *testing.T) {
+	bin := rosterBin(t)
+	realm := updateRealm(t)
+	proxy, tr := tracingProxy(t, realm.Server.URL)
+	start := time.Now()
+	wall := rosterUpdate(t, bin, proxy.URL, realm, 1)
+	t.Logf("1000 of %d users: wall %s (%.0f users/s), %d requests", updateRealmUsers, wall.Round(time.Millisecond),
+		applyUsers/wall.Seconds(), len(tr.spans()))
+	t.Log("\n" + tr.summary(start))
+}
