@@ -105,7 +105,7 @@ BENCH_CLUSTER_USERS ?= 10000
 BENCH_ENV = env ROSTER_BIN=$(CURDIR)/bin/roster ROSTER_BENCH_DOC=$(CURDIR)/docs/benchmarks.md
 bench: build
 	TOPOLOGY=dev JAVA_OPTS_KC_HEAP="-Xms64m -Xmx$(BENCH_HEAP)" $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_USERS) \
-		$(GO) test -count=1 -timeout 3h -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|Export|AccessVerify|Validate|ApplyCreate)$$' -benchtime 3x ./internal/bench/
+		$(GO) test -count=1 -timeout 3h -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|Export|AccessVerify|Validate|ApplyCreate|ApplyUpdate)$$' -benchtime 3x ./internal/bench/
 	TOPOLOGY=cluster $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_CLUSTER_USERS) \
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|ApplyCreate|ApplyUpdate)$$' -benchtime 3x ./internal/bench/
 
