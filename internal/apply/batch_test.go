@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,9 +44,8 @@ func TestBatchCreates(t *testing.T) {
 	if diff := cmp.Diff(want, writes); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	// Each batch read back beside what follows it — one user of each shape: alice for bob too,
-	// dan and erin (no projects, projects) — and the single creates at the end.
-	reads := [][]string{{"id-alice"}, {"id-carol", "id-frank"}, {"id-dan", "id-erin"}}
+	// Each batch read back whole beside what follows it, and the single creates at the end.
+	reads := [][]string{{"id-alice", "id-bob"}, {"id-carol", "id-frank"}, {"id-dan", "id-erin"}}
 	got := f.Reads()
 	slices.SortFunc(got, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
 	if diff := cmp.Diff(reads, got); diff != "" {
@@ -62,26 +62,28 @@ func TestBatchCreates(t *testing.T) {
 	}
 }
 
-// TestBatchVerifiedBySample checks that a batch is verified by reading back one user of each
-// shape (attribute names, their number of values, role), and that every user of a batch in
-// which one does not read back as sent is then read and judged on its own.
-func TestBatchVerifiedBySample(t *testing.T) {
+// TestBatchReadBackEveryUser checks that every user of a batch is read back right after the
+// batch, not one user of each shape: a user edited by someone else between the import and the
+// read is reported, never "created" unread; and that the users of a batch that did not read
+// back as sent are then read and judged on their own.
+func TestBatchReadBackEveryUser(t *testing.T) {
 	changes := []plan.Change{
 		create("alice", model.RoleDeveloper, "a"),
 		create("bob", model.RoleDeveloper, "b"),
-		create("carol", model.RoleDeveloper, ""), // no applications: another shape
-		create("dan", model.RoleAdmin, "d"),      // the plan says nothing of access: alice's shape
+		create("carol", model.RoleDeveloper, ""), // no applications
+		create("dan", model.RoleAdmin, "d"),      // the plan says nothing of access
 		create("erin", model.RoleDeveloper, "e"),
 		create("frank", model.RoleDeveloper, "f"), // the second batch
 	}
+	batch := []string{"id-alice", "id-bob", "id-carol", "id-dan", "id-erin"}
 	t.Run("as sent", func(t *testing.T) {
 		f := newFake()
 		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 5})
 		if err := r.Err(); err != nil {
 			t.Fatalf("Err() = %v", err)
 		}
-		// The samples, right after the batch; then frank, created on his own.
-		want := [][]string{{"id-alice", "id-carol"}, {"id-frank"}}
+		// The batch, right after it; then frank, created on his own.
+		want := [][]string{batch, {"id-frank"}}
 		if diff := cmp.Diff(want, f.Reads()); diff != "" {
 			t.Errorf("reads (-want +got):\n%s", diff)
 		}
@@ -93,16 +95,43 @@ func TestBatchVerifiedBySample(t *testing.T) {
 		f := newFake()
 		f.Drop(model.AttrApplications)
 		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 5})
-		// The samples, right after the batch; then every user, as verify reads single changes, and those that did not
-		// read back as sent twice more (the re-reads).
+		// The batch, right after it; then those that did not read back as sent and frank, as
+		// verify reads single changes, and those that still do not, twice more (the re-reads).
 		failing := []string{"id-alice", "id-bob", "id-dan", "id-erin", "id-frank"}
-		want := [][]string{{"id-alice", "id-carol"}, {"id-alice", "id-bob", "id-carol", "id-dan", "id-erin", "id-frank"}, failing, failing}
+		want := [][]string{batch, failing, failing, failing}
 		if diff := cmp.Diff(want, f.Reads()); diff != "" {
 			t.Errorf("reads (-want +got):\n%s", diff)
 		}
 		want2 := []string{"user.alice failed", "user.bob failed", "user.carol applied", "user.dan failed", "user.erin failed", "user.frank failed"}
 		if diff := cmp.Diff(want2, statuses(r)); diff != "" {
 			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("edited after the import", func(t *testing.T) {
+		f := newFake()
+		var once sync.Once
+		f.SetHook(func(_ context.Context, call string) error {
+			if strings.HasPrefix(call, "ReadUsers") {
+				once.Do(func() {
+					f.EditUser("id-erin", func(u *model.LiveUser) {
+						u.Attributes[model.AttrApplications] = []string{"console-edit"}
+					})
+				})
+			}
+			return nil
+		})
+		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 5})
+		var erin string
+		for _, o := range r.Outcomes {
+			if o.Addr.Name == "erin" {
+				erin = o.String()
+			}
+		}
+		if !strings.Contains(erin, "not verified") {
+			t.Errorf("erin, edited between the import and the read-back: %q, want not verified", erin)
+		}
+		if got, want := r.Summary(), "Apply complete: 6 added, 0 changed, 0 removed, 0 failed; 1 applied but not verified."; got != want {
+			t.Errorf("Summary() = %q, want %q", got, want)
 		}
 	})
 }
