@@ -133,6 +133,8 @@ func Run(ctx context.Context, p *plan.Plan, t Target, opts Options) *Result {
 		mapping:  p.Mapping,
 		outcomes: make([]Outcome, len(p.Changes)),
 		checks:   make([]*check, len(p.Changes)),
+
+		readBackSlots: make(chan struct{}, opts.Parallelism),
 	}
 	for i, c := range p.Changes {
 		r.outcomes[i] = Outcome{Addr: c.Addr, Action: c.Action, Status: NotStarted}
@@ -200,7 +202,9 @@ type runner struct {
 	interrupted bool // only the goroutine running the phases reads and writes it
 
 	// readBacks are the read-backs of batches under way (verifyBatch); verify waits for them.
-	readBacks sync.WaitGroup
+	// readBackSlots bounds those reading at once to Parallelism, like the changes.
+	readBacks     sync.WaitGroup
+	readBackSlots chan struct{}
 
 	mu       sync.Mutex // serialises Progress and guards finished
 	finished int

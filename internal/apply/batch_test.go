@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -217,5 +218,29 @@ func TestInterruptDuringARefusedBatchStartsNoSingleCreate(t *testing.T) {
 	}
 	if !r.Interrupted {
 		t.Error("Interrupted is false")
+	}
+}
+
+// TestBatchReadBacksKeepToParallelism: the read-backs of batches run beside the next batches,
+// but no more of them at once than --parallelism, even when reading is slower than importing.
+func TestBatchReadBacksKeepToParallelism(t *testing.T) {
+	var changes []plan.Change
+	for i := range 40 {
+		changes = append(changes, create(fmt.Sprintf("u%02d", i), model.RoleDeveloper, "p"))
+	}
+	f := newFake()
+	f.SetHook(func(_ context.Context, call string) error {
+		if strings.HasPrefix(call, "ReadUsers") {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil
+	})
+	r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 1, BatchSize: 2})
+	if err := r.Err(); err != nil {
+		t.Fatalf("Err() = %v", err)
+	}
+	// One worker importing, and one read-back beside it.
+	if n := f.MaxInflight(); n > 2 {
+		t.Errorf("%d calls at once with --parallelism 1, want at most 2", n)
 	}
 }

@@ -32,7 +32,11 @@ func (r *runner) applyUsers(unit []int) {
 	// The batch is read back beside the next batches, not between them: the worker goes on.
 	defer func() {
 		if len(batch) > 0 {
-			r.readBacks.Go(func() { r.verifyBatch(batch) })
+			r.readBacks.Go(func() {
+				r.readBackSlots <- struct{}{}
+				defer func() { <-r.readBackSlots }()
+				r.verifyBatch(batch)
+			})
 		}
 	}()
 	for k, i := range unit {
