@@ -280,15 +280,30 @@ func runPlan(b testing.TB, bin, proxyURL string, realm *keycloaktest.Realm, file
 // requests.
 func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 	ctx := context.Background()
-	token, err := realm.ServiceAccountToken(ctx)
-	check(b, err)
 	base := realm.Server.URL + "/admin/realms/" + realm.Name
 	var requests atomic.Int64
-	requests.Add(1)
+	// A listing of 100,000 users outlasts an access token (5 minutes): log in again after each
+	// minute, as roster renews its token, and count each login.
+	var mu sync.Mutex
+	var token string
+	var loggedIn time.Time
+	bearer := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(loggedIn) > time.Minute {
+			t, err := realm.ServiceAccountToken(ctx)
+			if err != nil {
+				b.Error(err)
+			}
+			token, loggedIn = t, time.Now()
+			requests.Add(1)
+		}
+		return token
+	}
 	get := func(path string) {
 		requests.Add(1)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+bearer())
 		resp, err := floorClient.Do(req)
 		if err != nil {
 			b.Error(err)
