@@ -2,8 +2,8 @@ package apply
 
 import (
 	"encoding/json"
-	"errors"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/output"
 )
 
@@ -90,10 +90,7 @@ func (r *Result) JSON() *JSONResult {
 		}
 		if o.Err != nil {
 			jo.Error = o.Err.Error()
-			var h interface{ Hints() []string }
-			if errors.As(o.Err, &h) {
-				jo.Hints = append(jo.Hints, h.Hints()...)
-			}
+			jo.Hints = append(jo.Hints, diag.HintsOf(o.Err)...)
 		}
 		j.Changes[i] = jo
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/plan"
 )
@@ -250,12 +251,9 @@ func (e *Error) Unwrap() []error { return e.Errs }
 func (e *Error) Hints() []string {
 	var hints []string
 	for _, err := range e.Errs {
-		var h interface{ Hints() []string }
-		if errors.As(err, &h) {
-			for _, s := range h.Hints() {
-				if !slices.Contains(hints, s) {
-					hints = append(hints, s)
-				}
+		for _, s := range diag.HintsOf(err) {
+			if !slices.Contains(hints, s) {
+				hints = append(hints, s)
 			}
 		}
 	}

@@ -89,11 +89,8 @@ func writeFailureJSON(ctx context.Context, ios *iostreams.IOStreams, cmd *cobra.
 			e.Details = append(e.Details, escape.Text(line))
 		}
 	}
-	var h interface{ Hints() []string }
-	if errors.As(err, &h) {
-		for _, hint := range h.Hints() {
-			e.Hints = append(e.Hints, escape.Text(hint))
-		}
+	for _, hint := range diag.HintsOf(err) {
+		e.Hints = append(e.Hints, escape.Text(hint))
 	}
 	b, merr := json.MarshalIndent(jsonFailure{FormatVersion: version, Failed: true, Error: e, Diagnostics: reportOf(ctx).list().JSON()}, "", "  ")
 	if merr == nil {

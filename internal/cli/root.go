@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/escape"
 	"github.com/rosterhq/roster/internal/iostreams"
 	"github.com/rosterhq/roster/internal/operation"
@@ -163,11 +164,8 @@ func printError(ios *iostreams.IOStreams, err error) {
 			fmt.Fprintf(ios.ErrOut, "  %s\n", escape.Text(line))
 		}
 	}
-	var h interface{ Hints() []string }
-	if errors.As(err, &h) {
-		for _, hint := range h.Hints() {
-			fmt.Fprintf(ios.ErrOut, "roster: hint: %s\n", escape.Text(hint))
-		}
+	for _, hint := range diag.HintsOf(err) {
+		fmt.Fprintf(ios.ErrOut, "roster: hint: %s\n", escape.Text(hint))
 	}
 }
 

@@ -4,6 +4,7 @@ package diag
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -150,4 +151,14 @@ func (l List) JSON() []JSON {
 			Path: d.Path, Message: d.Message, Hint: d.Hint})
 	}
 	return out
+}
+
+// HintsOf returns the hints of the first error in err's chain that has them (a Hints() []string
+// method): what to do about it. Nil when none does.
+func HintsOf(err error) []string {
+	var h interface{ Hints() []string }
+	if errors.As(err, &h) {
+		return h.Hints()
+	}
+	return nil
 }

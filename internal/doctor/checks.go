@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosterhq/roster/internal/diag"
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 )
@@ -19,9 +20,8 @@ const oldestTested = 24
 func unreachable(url string, err error) Check {
 	fix := "check --server or KEYCLOAK_URL, that Keycloak is running, and that this machine can reach it " +
 		"(proxy, firewall; --ca-file for a private certificate authority)"
-	var h interface{ Hints() []string }
-	if errors.As(err, &h) && len(h.Hints()) > 0 {
-		fix = strings.Join(h.Hints(), "; ") // what the cause says to fix, e.g. the port
+	if hints := diag.HintsOf(err); len(hints) > 0 {
+		fix = strings.Join(hints, "; ") // what the cause says to fix, e.g. the port
 	}
 	if cause := errors.Unwrap(err); cause != nil {
 		err = cause // the ConnError's own text repeats the URL
@@ -56,9 +56,8 @@ func loginCheck(p keycloak.Principal, err error) Check {
 		return Check{Name: "login", Status: Pass, Detail: fmt.Sprintf("%s logs in to realm %q", p, p.AuthRealm)}
 	}
 	c := Check{Name: "login", Status: Fail, Detail: err.Error(), Fix: "check the credentials and the login realm (--auth-realm)"}
-	var h interface{ Hints() []string }
-	if errors.As(err, &h) && len(h.Hints()) > 0 {
-		c.Fix = strings.Join(h.Hints(), "; ")
+	if hints := diag.HintsOf(err); len(hints) > 0 {
+		c.Fix = strings.Join(hints, "; ")
 	}
 	return c
 }

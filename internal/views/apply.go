@@ -1,7 +1,6 @@
 package views
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -31,11 +30,8 @@ func (v Apply) Result(res *operation.ApplyResult, diags diag.List) error {
 		doc := res.Result.JSON()
 		if err := res.RunErr(); err != nil {
 			doc.Error = &apply.JSONError{Message: escape.Text(err.Error()), Hints: []string{}}
-			var h interface{ Hints() []string }
-			if errors.As(err, &h) {
-				for _, hint := range h.Hints() {
-					doc.Error.Hints = append(doc.Error.Hints, escape.Text(hint))
-				}
+			for _, hint := range diag.HintsOf(err) {
+				doc.Error.Hints = append(doc.Error.Hints, escape.Text(hint))
 			}
 		}
 		if err := JSONValue(v.Out, diags, doc); err != nil {
