@@ -157,14 +157,16 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 // TestTraceApplyUpdate is TestTraceApplyCreate for BenchmarkApplyUpdate's work: `roster apply`
-// changing the email of 1,000 of 10,000 users.
+// changing the email of every tenth user of a realm of ROSTER_BENCH_UPDATE_USERS (1,000 of
+// 10,000 by default).
 func TestTraceApplyUpdate(t *testing.T) {
 	bin := rosterBin(t)
-	realm := updateRealm(t)
+	n := updateSize(t)
+	realm := updateRealm(t, n)
 	proxy, tr := tracingProxy(t, realm.Server.URL)
 	start := time.Now()
-	wall := rosterUpdate(t, bin, proxy.URL, realm, 1)
-	t.Logf("1000 of %d users: wall %s (%.0f users/s), %d requests", updateRealmUsers, wall.Round(time.Millisecond),
-		applyUsers/wall.Seconds(), len(tr.spans()))
+	wall := rosterUpdate(t, bin, proxy.URL, realm, n, 1)
+	t.Logf("%d of %d users: wall %s (%.0f users/s), %d requests", changedOf(n), n, wall.Round(time.Millisecond),
+		float64(changedOf(n))/wall.Seconds(), len(tr.spans()))
 	t.Log("\n" + tr.summary(start))
 }
