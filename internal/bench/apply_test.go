@@ -38,8 +38,8 @@ func createSizes(t testing.TB) []int { return sizesFrom(t, "ROSTER_BENCH_CREATE_
 // loop followed by the cheapest complete read-back Keycloak offers (readBackCreated). First it
 // sweeps the bare loop's parallelism (1, 2, 4, 8, 16) once each, at the first size only, to find
 // this machine's best; then, at each size, it runs roster with --parallelism at that best and
-// both loops at the same, b.N times each, rotating which of the three goes first, and reports
-// the medians.
+// both loops at the same, b.N times each, rotating which of the three goes first (sideBySide),
+// and reports the medians.
 // Each run gets its own fresh realm, deleted afterwards (not measured); all go through the same
 // counting proxy.
 func BenchmarkApplyCreate(b *testing.B) {
@@ -60,49 +60,53 @@ func BenchmarkApplyCreate(b *testing.B) {
 					}
 				}
 			}
-			var rosterRates, bareRates, readBackRates []float64
-			var row createRow
-			round := 0
-			for b.Loop() {
-				var r, l, v measured
-				inTurn(round,
-					func() { r = rosterCreate(b, bin, n, best) },
-					func() { l = bareCreate(b, n, best, false) },
-					func() { v = bareCreate(b, n, best, true) })
-				round++
-				rosterRates = append(rosterRates, float64(n)/r.wall.Seconds())
-				bareRates = append(bareRates, float64(n)/l.wall.Seconds())
-				readBackRates = append(readBackRates, float64(n)/v.wall.Seconds())
-				row.requests, row.rawRequests, row.refRequests = r.requests, l.requests, v.requests
-			}
-			row.users, row.batch, row.parallelism = n, createBatch, best
+			row := sideBySide(b, n,
+				func() measured { return rosterCreate(b, bin, n, best) },
+				func() measured { return bareCreate(b, n, best, false) },
+				func() measured { return bareCreate(b, n, best, true) })
+			row.batch, row.parallelism = createBatch, best
 			for _, p := range swept {
 				if p.users == n {
 					row.sweep = append(row.sweep, p)
 				}
 			}
-			row.roster, row.raw, row.reference = median(rosterRates), median(bareRates), median(readBackRates)
 			report.create = append(report.create, row)
-			b.ReportMetric(row.roster, "roster-users/s")
-			b.ReportMetric(row.raw, "raw-users/s")
-			b.ReportMetric(row.reference, "import+read-back-users/s")
-			b.ReportMetric(row.roster/row.raw, "roster/raw")
-			b.ReportMetric(row.roster/row.reference, "roster/import+read-back")
+			reportMetrics(b, row, "import+read-back")
 			b.ReportMetric(float64(best), "best-parallelism")
-			b.ReportMetric(float64(row.requests), "roster-requests")
-			b.ReportMetric(float64(row.rawRequests), "raw-requests")
-			b.ReportMetric(float64(row.refRequests), "import+read-back-requests")
 		})
 	}
 }
 
-// inTurn runs the sides one after another, the first being side round mod their count, so that
-// over as many rounds as there are sides each goes first once and none always meets the server
-// as the same other side left it.
-func inTurn(round int, sides ...func()) {
-	for k := range sides {
-		sides[(round+k)%len(sides)]()
+// sideBySide runs roster and the two reference loops, each doing the same work on users users,
+// b.N times each, rotating which goes first so that over three rounds each goes first once and
+// none always meets the server as the same other left it. It returns their median rates and the
+// requests of their last runs.
+func sideBySide(b *testing.B, users int, roster, bare, reference func() measured) createRow {
+	sides := []func() measured{roster, bare, reference}
+	var rates [3][]float64
+	var last [3]measured
+	for round := 0; b.Loop(); round++ {
+		for k := range sides {
+			i := (round + k) % len(sides)
+			last[i] = sides[i]()
+			rates[i] = append(rates[i], float64(users)/last[i].wall.Seconds())
+		}
 	}
+	return createRow{users: users, roster: median(rates[0]), raw: median(rates[1]), reference: median(rates[2]),
+		requests: last[0].requests, rawRequests: last[1].requests, refRequests: last[2].requests}
+}
+
+// reportMetrics reports row's rates, ratios and requests as the benchmark's metrics, the second
+// reference loop's under its name.
+func reportMetrics(b *testing.B, row createRow, reference string) {
+	b.ReportMetric(row.roster, "roster-users/s")
+	b.ReportMetric(row.raw, "raw-users/s")
+	b.ReportMetric(row.reference, reference+"-users/s")
+	b.ReportMetric(row.roster/row.raw, "roster/raw")
+	b.ReportMetric(row.roster/row.reference, "roster/"+reference)
+	b.ReportMetric(float64(row.requests), "roster-requests")
+	b.ReportMetric(float64(row.rawRequests), "raw-requests")
+	b.ReportMetric(float64(row.refRequests), reference+"-requests")
 }
 
 // measured is one measured run: its wall time and how many requests it sent.

@@ -46,46 +46,26 @@ const updateParallelism = 8
 func BenchmarkApplyUpdate(b *testing.B) {
 	bin := rosterBin(b)
 	n := updateSize(b)
-	changed := changedOf(n)
 	realm := updateRealm(b, n)
 	proxy, count := countingProxy(b, realm.Server.URL)
+	// side measures one side's run; each run moves the changed users to the emails of a new round.
 	round := 0
-	step := func(side func(round int) time.Duration) measured {
-		count.reset()
-		round++
-		wall := side(round)
-		return measured{wall: wall, requests: count.requests.Load()}
+	side := func(run func(round int) time.Duration) func() measured {
+		return func() measured {
+			count.reset()
+			round++
+			wall := run(round)
+			return measured{wall: wall, requests: count.requests.Load()}
+		}
 	}
-	rosterSide := func(round int) time.Duration { return rosterUpdate(b, bin, proxy.URL, realm, n, round) }
-	bareSide := func(round int) time.Duration { return bareUpdate(b, proxy.URL, realm, n, round) }
-	readingSide := func(round int) time.Duration { return readingUpdate(b, proxy.URL, realm, n, round) }
-	step(readingSide) // warm the server up, full listing included; not measured
-	var rosterRates, bareRates, readingRates []float64
-	var row createRow
-	turn := 0
-	for b.Loop() {
-		var r, l, v measured
-		inTurn(turn,
-			func() { r = step(rosterSide) },
-			func() { l = step(bareSide) },
-			func() { v = step(readingSide) })
-		turn++
-		rosterRates = append(rosterRates, float64(changed)/r.wall.Seconds())
-		bareRates = append(bareRates, float64(changed)/l.wall.Seconds())
-		readingRates = append(readingRates, float64(changed)/v.wall.Seconds())
-		row.requests, row.rawRequests, row.refRequests = r.requests, l.requests, v.requests
-	}
-	row.users, row.realm, row.parallelism = changed, n, updateParallelism
-	row.roster, row.raw, row.reference = median(rosterRates), median(bareRates), median(readingRates)
+	rosterSide := side(func(round int) time.Duration { return rosterUpdate(b, bin, proxy.URL, realm, n, round) })
+	bareSide := side(func(round int) time.Duration { return bareUpdate(b, proxy.URL, realm, n, round) })
+	readingSide := side(func(round int) time.Duration { return readingUpdate(b, proxy.URL, realm, n, round) })
+	readingSide() // warm the server up, full listing included; not measured
+	row := sideBySide(b, changedOf(n), rosterSide, bareSide, readingSide)
+	row.realm, row.parallelism = n, updateParallelism
 	report.update = append(report.update, row)
-	b.ReportMetric(row.roster, "roster-users/s")
-	b.ReportMetric(row.raw, "raw-users/s")
-	b.ReportMetric(row.reference, "reading-users/s")
-	b.ReportMetric(row.roster/row.raw, "roster/raw")
-	b.ReportMetric(row.roster/row.reference, "roster/reading")
-	b.ReportMetric(float64(row.requests), "roster-requests")
-	b.ReportMetric(float64(row.rawRequests), "raw-requests")
-	b.ReportMetric(float64(row.refRequests), "reading-requests")
+	reportMetrics(b, row, "reading")
 }
 
 // updateAttributes are the attributes roster keeps on developer i, its ownership marker included.
