@@ -153,7 +153,7 @@ func bareUpdate(b testing.TB, serverURL string, realm *keycloaktest.Realm, n, ro
 // attributes (Keycloak keeps those a PUT leaves out), and a GET reading the user back, which
 // must show the new email and the attributes as seeded. It reads each changed user back by
 // itself rather than listing the realm again: for a tenth of the realm that is what roster's
-// read-back chooses too (singleReadCost in internal/keycloak). It fails unless it changed every
+// read-back chooses too (keycloak.ListingPaysOff). It fails unless it changed every
 // tenth user.
 func readingUpdate(b testing.TB, serverURL string, realm *keycloaktest.Realm, n, round int) time.Duration {
 	ctx := context.Background()
