@@ -309,8 +309,8 @@ func devReport() string {
 	}
 	w("\n### Where the time goes\n\n")
 	w("Traced with `TestTraceApplyCreate` (a proxy that records when each request starts and ends;\n")
-	w("`ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceApplyCreate$' ./internal/bench/`), creating\n")
-	w("1,000 users on the busy machine of 2026-12-01. Before: at the default parallelism 8, 9.78 s in\n")
+	w("`ROSTER_TRACE=1 ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceApplyCreate$' ./internal/bench/`),\n")
+	w("creating 1,000 users on the busy machine of 2026-12-01. Before: at the default parallelism 8, 9.78 s in\n")
 	w("all — 0.06 s starting the process, 0.11 s the login, 0.54 s the plan's reads, the apply lock, the\n")
 	w("reads again under it and the realm's creation defaults (one after another), 4.10 s the 20 batches\n")
 	w("(7.3 in flight on average, 1.49 s each), **4.90 s the read-back** (a count and 2 pages of 500 full\n")
