@@ -98,6 +98,12 @@ type Options struct {
 	// updates planned with RotateSecrets). Its error must not contain the secret. Nil fails
 	// those changes.
 	Secret func(ref *model.SecretRef) (model.Secret, error)
+	// ReadBackTogether reads the users batches created back all at once, after the last batch,
+	// instead of each batch right after it while the next ones are under way: the choice when
+	// one read of them all costs the server less than a read per user (keycloak.ListingPaysOff:
+	// a listing of the realm, when they are a large share of it). Every created user is read
+	// back either way.
+	ReadBackTogether bool
 	// Progress, when set, is called when a phase starts, when a user's writes land (before the
 	// read-back confirms them) and once for each change that finishes (applied or failed), in
 	// the order these happen; calls never overlap. Changes that never start are not reported:

@@ -137,6 +137,47 @@ func TestBatchReadBackEveryUser(t *testing.T) {
 	})
 }
 
+// TestReadBackTogether pins the other way of reading created users back: all at once, after the
+// last batch, in one ReadUsers call with the single creates; and every user is still read, and
+// a dropped attribute still fails its user.
+func TestReadBackTogether(t *testing.T) {
+	changes := []plan.Change{
+		create("alice", model.RoleDeveloper, "a"),
+		create("bob", model.RoleDeveloper, "b"),
+		create("carol", model.RoleDeveloper, ""),
+		create("dan", model.RoleDeveloper, "d"),
+		create("erin", model.RoleDeveloper, "e"), // on its own: the last batch's lone user
+	}
+	all := []string{"id-alice", "id-bob", "id-carol", "id-dan", "id-erin"}
+	t.Run("as sent", func(t *testing.T) {
+		f := newFake()
+		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 2, BatchSize: 2, ReadBackTogether: true})
+		if err := r.Err(); err != nil {
+			t.Fatalf("Err() = %v", err)
+		}
+		if diff := cmp.Diff([][]string{all}, f.Reads()); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+		if got, want := r.Summary(), "Apply complete: 5 added, 0 changed, 0 removed, 0 failed."; got != want {
+			t.Errorf("Summary() = %q, want %q", got, want)
+		}
+	})
+	t.Run("dropped", func(t *testing.T) {
+		f := newFake()
+		f.Drop(model.AttrApplications)
+		r := Run(t.Context(), planOf(changes...), f, Options{Parallelism: 2, BatchSize: 2, ReadBackTogether: true})
+		failing := []string{"id-alice", "id-bob", "id-dan", "id-erin"}
+		// All of them once, then those that did not read back as sent, twice more (the re-reads).
+		if diff := cmp.Diff([][]string{all, failing, failing}, f.Reads()); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+		want := []string{"user.alice failed", "user.bob failed", "user.carol applied", "user.dan failed", "user.erin failed"}
+		if diff := cmp.Diff(want, statuses(r)); diff != "" {
+			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestBatchFallsBackToSingleCreates(t *testing.T) {
 	connReset := errors.New("POST /partialImport: connection reset by peer")
 	for _, tc := range []struct {

@@ -30,8 +30,9 @@ func (r *runner) applyUsers(unit []int) {
 	ids, _ := r.t.ImportUsers(r.work, imports)
 	var batch []int // the users the batch created whose attributes verify must check
 	// The batch is read back beside the next batches, not between them: the worker goes on.
+	// With ReadBackTogether, verify reads them with the others at the end.
 	defer func() {
-		if len(batch) > 0 {
+		if len(batch) > 0 && !r.opts.ReadBackTogether {
 			r.readBacks.Go(func() {
 				r.readBackSlots <- struct{}{}
 				defer func() { <-r.readBackSlots }()

@@ -676,6 +676,14 @@ const readBackParallelism = 8
 // requests instead (a page per 500 users) read a whole realm of 1,000 users to check 20.
 const singleReadCost = 4
 
+// ListingPaysOff reports whether ReadUsers reads n users of a realm of realmUsers users through
+// the listing of the realm rather than one by one: when they are a share 1/singleReadCost of it
+// or more. Apply asks it to choose between reading created users back batch by batch, one
+// request per user, and all together at the end.
+func ListingPaysOff(n, realmUsers int) bool {
+	return n > readBackParallelism && n*singleReadCost >= realmUsers
+}
+
 // ReadUsers returns the users with the given ids, without roles or links: what apply reads back
 // after writing, to check that Keycloak stored what it was sent. It takes the cheaper way for
 // the server, which a count of the realm's users decides: the paged listing of the realm
@@ -693,7 +701,7 @@ func (c *Client) ReadUsers(ctx context.Context, ids []string) ([]model.LiveUser,
 			return nil, err
 		}
 	}
-	if count > 0 && len(ids)*singleReadCost >= count {
+	if count > 0 && ListingPaysOff(len(ids), count) {
 		reps, err := c.readUsersConcurrently(ctx, count)
 		if err != nil {
 			return nil, err

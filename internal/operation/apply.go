@@ -175,9 +175,11 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 	for _, v := range secrets {
 		deps.Secrets.Add(string(v))
 	}
+	creates := userCreates(pl.Plan)
 	aopts := apply.Options{Parallelism: opts.Parallelism, BatchSize: opts.BatchSize, Since: pl.Realm.Since(),
-		Password: func(ref *model.SecretRef) (model.Password, error) { return model.Password{Value: secrets[*ref]}, nil },
-		Secret:   func(ref *model.SecretRef) (model.Secret, error) { return secrets[*ref], nil }}
+		ReadBackTogether: keycloak.ListingPaysOff(creates, len(pl.Live.Users)+creates),
+		Password:         func(ref *model.SecretRef) (model.Password, error) { return model.Password{Value: secrets[*ref]}, nil },
+		Secret:           func(ref *model.SecretRef) (model.Secret, error) { return secrets[*ref], nil }}
 	if deps.Progress != nil {
 		aopts.Progress = deps.Progress.Event
 	}
@@ -205,6 +207,17 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 		res.Invitations = sendInvites(ctx, pl, res.Result)
 	}
 	return res, nil
+}
+
+// userCreates counts the users p creates.
+func userCreates(p *plan.Plan) int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action == plan.Create && c.User != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // takeLock takes the realm's apply lock, waiting up to opts.LockTimeout while another roster

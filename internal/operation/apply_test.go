@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rosterhq/roster/internal/keycloak"
+	"github.com/rosterhq/roster/internal/keycloak/keycloakfake"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/operation"
 	"github.com/rosterhq/roster/internal/output"
@@ -522,4 +523,62 @@ func TestLockNotReleased(t *testing.T) {
 	if len(res.Result.Outcomes) != 2 || !errors.Is(res.Err(), refused) {
 		t.Errorf("outcomes %q, Err %v; want both users and the release's failure", statuses(res), res.Err())
 	}
+}
+
+// TestReadBackChoice pins how apply reads created users back: all together when they are a
+// large share of the realm (one listing costs the server less than a read each), batch by batch
+// beside the next batches otherwise.
+func TestReadBackChoice(t *testing.T) {
+	configOf := func(names ...string) string {
+		var b strings.Builder
+		b.WriteString("version: 1\nrealm: " + realmName + "\nusers:\n")
+		for _, n := range names {
+			fmt.Fprintf(&b, "  - {username: %s, email: %s@example.com, role: developer}\n", n, n)
+		}
+		return b.String()
+	}
+	names := func(prefix string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("%s%02d", prefix, i)
+		}
+		return out
+	}
+	ids := func(names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = "id-" + n
+		}
+		return out
+	}
+	opts := func() operation.ApplyOptions {
+		o := applyOptions("roster.yaml")
+		o.Parallelism, o.BatchSize = 1, 10
+		return o
+	}
+
+	t.Run("most of the realm", func(t *testing.T) {
+		w := newWorld(t)
+		created := names("new", 20)
+		write(t, "roster.yaml", configOf(created...))
+		mustApply(t, w, opts())
+		if diff := cmp.Diff([][]string{ids(created)}, w.realm.Reads()); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a few of many", func(t *testing.T) {
+		w := newWorld(t)
+		var existing []model.LiveUser
+		for _, n := range names("old", 90) {
+			existing = append(existing, model.LiveUser{ID: "id-" + n, Username: n, Enabled: true})
+		}
+		w.realm = keycloakfake.New(realmName, existing...)
+		created := names("new", 20)
+		write(t, "roster.yaml", configOf(created...))
+		mustApply(t, w, opts())
+		want := [][]string{ids(created[:10]), ids(created[10:])}
+		if diff := cmp.Diff(want, w.realm.Reads()); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+	})
 }
