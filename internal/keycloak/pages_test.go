@@ -109,7 +109,10 @@ func TestListingsEndWhereTheRealmDoes(t *testing.T) {
 		want  string // the error
 	}{{
 		name: "users", size: userPageSize, limit: 10 + 5 + userPageSize,
-		read: func(ctx context.Context, c *Client) error { _, err := c.readUsers(ctx); return err },
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.readUsers(ctx, c.newCount("/users/count"))
+			return err
+		},
 		want: `the listing GET /users of realm "r" cannot be trusted: its pages went on past 515 rows, but GET /users/count counts 10, and users created while roster read cannot make up the difference`,
 	}, {
 		name: "users read back", size: userPageSize, limit: 10 + 5 + userPageSize,
@@ -120,11 +123,17 @@ func TestListingsEndWhereTheRealmDoes(t *testing.T) {
 		want: `the listing GET /users of realm "r" cannot be trusted: its pages went on past 515 rows, but GET /users/count counts 10, and users created while roster read cannot make up the difference`,
 	}, {
 		name: "role members", size: memberPageSize, limit: 10 + 5 + memberPageSize,
-		read: func(ctx context.Context, c *Client) error { _, err := c.readRoleMembers(ctx, "developer"); return err },
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.readRoleMembers(ctx, "developer", c.newCount(everyUserCount).ceiling)
+			return err
+		},
 		want: `the listing GET /roles/developer/users of realm "r" cannot be trusted: its pages went on past 1015 rows, but GET /users/count?exact=false counts 10, and users created while roster read cannot make up the difference`,
 	}, {
 		name: "service accounts", size: userPageSize, limit: 10 + 5 + userPageSize,
-		read: func(ctx context.Context, c *Client) error { _, err := c.userListingProblem(ctx, nil, nil); return err },
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.userListingProblem(ctx, nil, c.newCount("/users/count"), nil)
+			return err
+		},
 		want: `the listing GET /users of realm "r" cannot be trusted: its pages went on past 515 rows, but GET /users/count?username=service-account- counts 10, and users created while roster read cannot make up the difference`,
 	}, {
 		name: "linked users", size: memberPageSize, limit: 10 + 5 + memberPageSize,

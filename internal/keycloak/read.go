@@ -62,12 +62,13 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 // per user: it pages through the users and through the direct members of each owned realm role,
 // and reads the user profile, the realm's login settings, the realm roles and CodeMie's client
 // with the mappers that reach it once. For N users with R holders of the owned roles that is
-// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so, up to listingParallelism more per listing longer than a
-// page (the pages in flight past its end, and the count that bounds it: see ceiling), plus one
-// per user whose links are asked for, and the prerequisites ReadOptions asks for. The listings
-// run concurrently, and so do the pages of each (pagesConcurrent). The user listing is checked
-// against Keycloak's count of users and the role members (see checkUsers): a plan made from a
-// partial listing would create users that exist.
+// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so, up to listingParallelism-1 more per listing longer than
+// a page (the pages in flight past its end), one more when the members of a role are more than a
+// page (the count that bounds them: see ceiling; the user listing's is the count it is checked
+// against), plus one per user whose links are asked for, and the prerequisites ReadOptions asks
+// for. The listings run concurrently, and so do the pages of each (pagesConcurrent). The user
+// listing is checked against Keycloak's count of users and the role members (see checkUsers): a
+// plan made from a partial listing would create users that exist.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
@@ -76,13 +77,17 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		mu      sync.Mutex
 		wg      sync.WaitGroup
 		errs    = make([]error, 7+len(model.OwnedRoles()))
+		// The count that bounds the user listing is the one it is checked against; the
+		// listings of the roles' members share theirs.
+		userCount   = c.newCount("/users/count")
+		memberCount = c.newCount(everyUserCount)
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
 	}
 	run(0, func() (err error) { live.Policy, live.ProfileAttributes, err = c.readProfile(ctx); return err })
 	run(1, func() (err error) { live.Roles, err = c.readRoles(ctx); return err })
-	run(2, func() (err error) { users, err = c.readUsers(ctx); return err })
+	run(2, func() (err error) { users, err = c.readUsers(ctx, userCount); return err })
 	if opts.ClientScope != "" {
 		run(3, func() (err error) { live.ClientScope, err = c.ReadClientScope(ctx, opts.ClientScope); return err })
 	}
@@ -96,7 +101,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	run(6, func() (err error) { live.Login, err = c.readLogin(ctx); return err })
 	for i, role := range model.OwnedRoles() {
 		run(7+i, func() error {
-			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
+			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role), memberCount.ceiling)
 			mu.Lock()
 			members[role] = ms
 			mu.Unlock()
@@ -109,7 +114,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 			return nil, err
 		}
 	}
-	users, err := c.checkUsers(ctx, users, members)
+	users, err := c.checkUsers(ctx, users, userCount, members)
 	if err != nil {
 		return nil, err
 	}
@@ -174,12 +179,13 @@ func (u userRep) model() model.LiveUser {
 	return lu
 }
 
-// readUsers lists every user with full representations (pagesConcurrent). It reads everything
-// before anything is written, so offsets cannot shift under it but for users others create or
-// delete meanwhile, which the overlap check and checkUsers catch.
-func (c *Client) readUsers(ctx context.Context) ([]userRep, error) {
+// readUsers lists every user with full representations (pagesConcurrent), bounded by count,
+// Keycloak's count of users. It reads everything before anything is written, so offsets cannot
+// shift under it but for users others create or delete meanwhile, which the overlap check and
+// checkUsers catch.
+func (c *Client) readUsers(ctx context.Context, count *userCount) ([]userRep, error) {
 	return pagesConcurrent(ctx, c, "/users", url.Values{"briefRepresentation": {"false"}}, userPageSize,
-		func(u userRep) string { return u.ID }, c.countedBy("/users/count"))
+		func(u userRep) string { return u.ID }, count.ceiling)
 }
 
 // member is a user as role-member listings show it.
@@ -197,11 +203,11 @@ type member struct {
 const everyUserCount = "/users/count?exact=false"
 
 // readRoleMembers returns the users the realm role is mapped to directly, or nil when the role
-// does not exist yet.
-func (c *Client) readRoleMembers(ctx context.Context, role string) ([]member, error) {
+// does not exist yet. most bounds the listing: a count of everyUserCount.
+func (c *Client) readRoleMembers(ctx context.Context, role string, most ceiling) ([]member, error) {
 	// briefRepresentation is honoured from Keycloak 26 on and ignored before.
 	ms, err := pagesConcurrent(ctx, c, "/roles/"+url.PathEscape(role)+"/users", url.Values{"briefRepresentation": {"true"}},
-		memberPageSize, func(m member) string { return m.ID }, c.countedBy(everyUserCount))
+		memberPageSize, func(m member) string { return m.ID }, most)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -209,28 +215,31 @@ func (c *Client) readRoleMembers(ctx context.Context, role string) ([]member, er
 }
 
 // checkUsers checks the user listing against what Keycloak says elsewhere: the number of users
-// it counts, and the members of the owned roles, each of whom must be a listed user or a
-// service account (which the listing leaves out). A user created or deleted while roster read
-// can make them disagree for a moment, so on a mismatch the users are listed once more; a
-// listing that still disagrees is a *ListingError. It returns the listing that passed.
-func (c *Client) checkUsers(ctx context.Context, users []userRep, members map[model.Role][]member) ([]userRep, error) {
+// it counts (count, which a listing longer than a page took while it read, as its ceiling; a
+// listing of one page, after it), and the members of the owned roles, each of whom must be a
+// listed user or a service account (which the listing leaves out). A user created or deleted
+// while roster read can make them disagree for a moment, so on a mismatch the users are listed
+// once more, with a new count; a listing that still disagrees is a *ListingError. It returns the
+// listing that passed.
+func (c *Client) checkUsers(ctx context.Context, users []userRep, count *userCount, members map[model.Role][]member) ([]userRep, error) {
 	var err error
 	for attempt := 1; ; attempt++ {
 		var problem string
-		if problem, err = c.userListingProblem(ctx, users, members); err != nil || problem == "" {
+		if problem, err = c.userListingProblem(ctx, users, count, members); err != nil || problem == "" {
 			return users, err
 		}
 		if attempt == 2 {
 			return nil, &ListingError{Realm: c.cfg.Realm, Path: "/users", Reason: problem}
 		}
-		if users, err = c.readUsers(ctx); err != nil {
+		count = c.newCount("/users/count")
+		if users, err = c.readUsers(ctx, count); err != nil {
 			return nil, err
 		}
 	}
 }
 
 // userListingProblem says how the listing disagrees with the count and the role members, or "".
-func (c *Client) userListingProblem(ctx context.Context, users []userRep, members map[model.Role][]member) (string, error) {
+func (c *Client) userListingProblem(ctx context.Context, users []userRep, counted *userCount, members map[model.Role][]member) (string, error) {
 	listed := make(map[string]bool, len(users))
 	for _, u := range users {
 		listed[u.ID] = true
@@ -242,8 +251,8 @@ func (c *Client) userListingProblem(ctx context.Context, users []userRep, member
 			}
 		}
 	}
-	var count int
-	if _, err := c.do(ctx, http.MethodGet, "/users/count", nil, &count); err != nil {
+	count, err := counted.get(ctx)
+	if err != nil {
 		return "", err
 	}
 	if count == len(users) {
@@ -251,7 +260,7 @@ func (c *Client) userListingProblem(ctx context.Context, users []userRep, member
 	}
 	// Keycloak before 26.4 counts service accounts, which the listing leaves out.
 	accounts, err := pages(ctx, c, "/users", url.Values{"username": {"service-account-"}, "briefRepresentation": {"true"}},
-		userPageSize, func(m member) string { return m.ID }, c.countedBy("/users/count?username=service-account-"))
+		userPageSize, func(m member) string { return m.ID }, c.newCount("/users/count?username=service-account-").ceiling)
 	if err != nil {
 		return "", err
 	}
@@ -516,15 +525,40 @@ func counted(countPath string, n int) ceiling {
 	}
 }
 
-// countedBy is the ceiling counted sets after counting with GET countPath.
-func (c *Client) countedBy(countPath string) ceiling {
-	return func(ctx context.Context, size int) (int, string, error) {
-		var n int
-		if _, err := c.do(ctx, http.MethodGet, countPath, nil, &n); err != nil {
-			return 0, "", err
+// A userCount is Keycloak's count of what a listing of users lists, asked for once, when first
+// needed, and then shared: between the ceiling of a listing and the check of that listing
+// against the count (checkUsers), or between listings that share a ceiling (the members of the
+// owned roles), so that bounding them costs no request more than checking them.
+type userCount struct {
+	c    *Client
+	path string // below the realm, with the listing's filters
+	mu   sync.Mutex
+	n    int
+	done bool
+}
+
+func (c *Client) newCount(path string) *userCount { return &userCount{c: c, path: path} }
+
+// get returns the count, asking Keycloak the first time.
+func (u *userCount) get(ctx context.Context) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.done {
+		if _, err := u.c.do(ctx, http.MethodGet, u.path, nil, &u.n); err != nil {
+			return 0, err
 		}
-		return counted(countPath, n)(ctx, size)
+		u.done = true
 	}
+	return u.n, nil
+}
+
+// ceiling is the ceiling counted sets with the count.
+func (u *userCount) ceiling(ctx context.Context, size int) (int, string, error) {
+	n, err := u.get(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	return counted(u.path, n)(ctx, size)
 }
 
 // listing accumulates the pages of one listing, refusing a row that comes twice and rows past
