@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +49,8 @@ func (scriptClock) Now() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, ti
 // and under ROSTER_ACCEPTANCE=require (where a missing server then fails `realm`).
 //
 // `account CLIENT VAR ROLE...` adds a service account holding only the given realm-management
-// roles to the realm and puts its secret in VAR.
+// roles to the realm and puts its secret in VAR. `endless PATH` points roster at a proxy whose
+// listing GET /admin/realms/$REALM/PATH never ends.
 //
 // REPO is the repository's root; `cijob` (ci_test.go) extracts a job of the CI and Kubernetes
 // examples into shell scripts that the ci_* scripts run; `release DIR` writes a release of the
@@ -82,6 +85,7 @@ func TestScripts(t *testing.T) {
 			"exits":     cmdExits,
 			"cijob":     cmdCIJob,
 			"account":   cmdAccount,
+			"endless":   cmdEndless,
 			"mdoutline": cmdMDOutline,
 			"release":   cmdRelease,
 			"serve":     cmdServe,
@@ -227,6 +231,21 @@ func cmdAccount(ts *testscript.TestScript, neg bool, args []string) {
 	secret, err := scriptRealm(ts).AddServiceAccount(context.Background(), args[0], args[2:]...)
 	ts.Check(err)
 	ts.Setenv(args[1], secret)
+}
+
+// cmdEndless puts a proxy in front of the script's server that answers every page of the
+// listing GET /admin/realms/$REALM/PATH with rows never sent before (a listing without end), and
+// points roster at the proxy through KEYCLOAK_URL: endless PATH, e.g. endless /users.
+func cmdEndless(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || !strings.HasPrefix(args[0], "/") {
+		ts.Fatalf("usage: endless PATH")
+	}
+	r := scriptRealm(ts)
+	p, stop, err := keycloaktest.StartFaultProxy(r.Server)
+	ts.Check(err)
+	ts.Defer(stop)
+	p.Answer(http.MethodGet, "/admin/realms/"+r.Name+args[0], math.MaxInt, keycloaktest.EndlessPages)
+	ts.Setenv("KEYCLOAK_URL", p.URL)
 }
 
 // cmdKCPolicy sets the realm's unmanaged-attribute policy: kcpolicy ENABLED|ADMIN_EDIT|ADMIN_VIEW|DISABLED.

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // TestPagesConcurrentRefusesARepeatedPage: a server (or a cache in front of it) that answers
@@ -44,12 +47,146 @@ func TestPagesConcurrentRefusesARepeatedPage(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err = pagesConcurrent(ctx, c, "/users", nil, userPageSize, func(u userRep) string { return u.ID })
+	_, err = pagesConcurrent(ctx, c, "/users", nil, userPageSize, func(u userRep) string { return u.ID }, uncounted)
 	var le *ListingError
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), `the row "id-0" came twice (the page from 500 overlaps an earlier one)`) {
 		t.Fatalf("pagesConcurrent = %v, want a *ListingError naming the repeated row", err)
 	}
 	if n := requests.Load(); n > 1+listingParallelism {
 		t.Errorf("%d pages asked for, want at most %d: the repeat shows at the second page", n, 1+listingParallelism)
+	}
+}
+
+// endlessServer plays a server (or a proxy in front of one) whose every listing answers each
+// page, first and max, with max rows it never sent before, so that no page is short and no row
+// repeats, and whose every count is count. It returns a client of it and the number of pages
+// asked for.
+func endlessServer(t *testing.T, count int) (*Client, *atomic.Int64) {
+	t.Helper()
+	var asked atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		q := r.URL.Query()
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/token"):
+			fmt.Fprint(w, `{"access_token":"tok-abcdefgh","expires_in":300}`)
+		case strings.HasSuffix(r.URL.Path, "/count"):
+			fmt.Fprint(w, count)
+		case q.Has("first"):
+			asked.Add(1)
+			first, _ := strconv.Atoi(q.Get("first"))
+			size, _ := strconv.Atoi(q.Get("max"))
+			rows := make([]string, size)
+			for i := range rows {
+				rows[i] = fmt.Sprintf(`{"id":"n%[1]d","username":"n%[1]d","name":"n%[1]d","alias":"n%[1]d"}`, first+i)
+			}
+			fmt.Fprint(w, "["+strings.Join(rows, ",")+"]")
+		default:
+			fmt.Fprint(w, "[]")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := Open(Config{URL: srv.URL, Realm: "r", ClientID: "c", ClientSecret: "secretsecret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &asked
+}
+
+// TestListingsEndWhereTheRealmDoes: a server that answers every page of a listing with rows it
+// never sent before never sends the short page that ends a listing, and no row repeats. Every
+// paged listing roster makes is refused once its rows pass what the realm can hold: what
+// Keycloak counts, with room for users created meanwhile, or, where Keycloak counts nothing,
+// maxUncounted. Before, each was paged until the timeout or until memory ran out. The pages
+// asked for stay within the ceiling's pages and those in flight.
+func TestListingsEndWhereTheRealmDoes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		read  func(ctx context.Context, c *Client) error
+		size  int    // the listing's page size
+		limit int    // the rows it may hold
+		want  string // the error
+	}{{
+		name: "users", size: userPageSize, limit: 10 + 5 + userPageSize,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.readUsers(ctx, c.newCount("/users/count"))
+			return err
+		},
+		want: `the listing GET /users of realm "r" cannot be trusted: its pages went on past 515 rows, but GET /users/count counts 10, and users created while roster read cannot make up the difference`,
+	}, {
+		name: "users read back", size: userPageSize, limit: 10 + 5 + userPageSize,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.ReadUsers(ctx, []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"})
+			return err
+		},
+		want: `the listing GET /users of realm "r" cannot be trusted: its pages went on past 515 rows, but GET /users/count counts 10, and users created while roster read cannot make up the difference`,
+	}, {
+		name: "role members", size: memberPageSize, limit: 10 + 5 + memberPageSize,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.readRoleMembers(ctx, "developer", c.newCount(everyUserCount).ceiling)
+			return err
+		},
+		want: `the listing GET /roles/developer/users of realm "r" cannot be trusted: its pages went on past 1015 rows, but GET /users/count?exact=false counts 10, and users created while roster read cannot make up the difference`,
+	}, {
+		name: "service accounts", size: userPageSize, limit: 10 + 5 + userPageSize,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.userListingProblem(ctx, nil, c.newCount("/users/count"), nil)
+			return err
+		},
+		want: `the listing GET /users of realm "r" cannot be trusted: its pages went on past 515 rows, but GET /users/count?username=service-account- counts 10, and users created while roster read cannot make up the difference`,
+	}, {
+		name: "linked users", size: memberPageSize, limit: 10 + 5 + memberPageSize,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.linkedUsers(ctx, []model.LiveIdentityProvider{{Alias: "corp"}})
+			return err
+		},
+		want: `the listing GET /users of realm "r" cannot be trusted: its pages went on past 1015 rows, but GET /users/count?idpAlias=corp counts 10, and users created while roster read cannot make up the difference`,
+	}, {
+		name: "realm roles", size: rolePageSize, limit: maxUncounted,
+		read: func(ctx context.Context, c *Client) error { _, err := c.readRoles(ctx); return err },
+		want: `the listing GET /roles of realm "r" cannot be trusted: its pages went on past 100000 rows, more than roster reads from a listing Keycloak does not count; no realm holds that many`,
+	}, {
+		name: "identity providers", size: idpPageSize, limit: maxUncounted,
+		read: func(ctx context.Context, c *Client) error { _, err := c.ReadIdentityProviders(ctx); return err },
+		want: `the listing GET /identity-provider/instances of realm "r" cannot be trusted: its pages went on past 100000 rows, more than roster reads from a listing Keycloak does not count; no realm holds that many`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, asked := endlessServer(t, 10)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := tc.read(ctx, c)
+			var le *ListingError
+			if !errors.As(err, &le) || err.Error() != tc.want {
+				t.Fatalf("read: %v\nwant a *ListingError: %s", err, tc.want)
+			}
+			// The page that passes the limit, and the pages in flight beside it.
+			n, most := asked.Load(), int64(tc.limit/tc.size+1+listingParallelism)
+			if n > most {
+				t.Errorf("%d pages asked for, want at most %d", n, most)
+			}
+			t.Logf("refused after %d pages", n)
+		})
+	}
+}
+
+// TestCountedCeiling: the room a count leaves for users created meanwhile, and a count that is
+// absurd or negative, which must not lift the ceiling nor lower it below one page.
+func TestCountedCeiling(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		count, size, limit int
+		refusal            string
+	}{
+		{0, 500, 500, "its pages went on past 500 rows, but GET /users/count counts 0, and users created while roster read cannot make up the difference"},
+		{-7, 500, 500, "its pages went on past 500 rows, but GET /users/count counts -7, and users created while roster read cannot make up the difference"},
+		{100_000, 500, 150_500, "its pages went on past 150500 rows, but GET /users/count counts 100000, and users created while roster read cannot make up the difference"},
+		{1 << 40, 500, maxListed, "its pages went on past 2000000 rows, more than roster reads from one listing"},
+	} {
+		limit, refusal, err := counted("/users/count", tc.count)(context.Background(), tc.size)
+		if err != nil || limit != tc.limit || refusal != tc.refusal {
+			t.Errorf("counted(%d) = %d, %q, %v\nwant %d, %q", tc.count, limit, refusal, err, tc.limit, tc.refusal)
+		}
 	}
 }

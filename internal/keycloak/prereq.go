@@ -97,7 +97,7 @@ const idpPageSize = 100
 // alias: one listing plus one request per provider.
 func (c *Client) ReadIdentityProviders(ctx context.Context) ([]model.LiveIdentityProvider, error) {
 	reps, err := pages(ctx, c, "/identity-provider/instances", url.Values{"briefRepresentation": {"false"}}, idpPageSize,
-		func(r identityProviderRep) string { return r.Alias })
+		func(r identityProviderRep) string { return r.Alias }, uncounted)
 	if err != nil {
 		return nil, err
 	}

@@ -62,11 +62,13 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 // per user: it pages through the users and through the direct members of each owned realm role,
 // and reads the user profile, the realm's login settings, the realm roles and CodeMie's client
 // with the mappers that reach it once. For N users with R holders of the owned roles that is
-// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so, up to listingParallelism-1 more per long listing (plus
-// one per user whose links are asked for, and the prerequisites ReadOptions asks for). The
-// listings run concurrently, and so do the pages of each (pagesConcurrent). The user listing is
-// checked against Keycloak's count of users and the role members (see checkUsers): a plan made
-// from a partial listing would create users that exist.
+// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so, up to listingParallelism-1 more per listing longer than
+// a page (the pages in flight past its end), one more when the members of a role are more than a
+// page (the count that bounds them: see ceiling; the user listing's is the count it is checked
+// against), plus one per user whose links are asked for, and the prerequisites ReadOptions asks
+// for. The listings run concurrently, and so do the pages of each (pagesConcurrent). The user
+// listing is checked against Keycloak's count of users and the role members (see checkUsers): a
+// plan made from a partial listing would create users that exist.
 func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, error) {
 	live := &model.Live{Realm: c.cfg.Realm, Identity: c.Identity(), CodeMie: c.cfg.CodeMie}
 	var (
@@ -75,13 +77,17 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		mu      sync.Mutex
 		wg      sync.WaitGroup
 		errs    = make([]error, 7+len(model.OwnedRoles()))
+		// The count that bounds the user listing is the one it is checked against; the
+		// listings of the roles' members share theirs.
+		userCount   = c.newCount("/users/count")
+		memberCount = c.newCount(everyUserCount)
 	)
 	run := func(i int, f func() error) {
 		wg.Go(func() { errs[i] = f() })
 	}
 	run(0, func() (err error) { live.Policy, live.ProfileAttributes, err = c.readProfile(ctx); return err })
 	run(1, func() (err error) { live.Roles, err = c.readRoles(ctx); return err })
-	run(2, func() (err error) { users, err = c.readUsers(ctx); return err })
+	run(2, func() (err error) { users, err = c.readUsers(ctx, userCount); return err })
 	if opts.ClientScope != "" {
 		run(3, func() (err error) { live.ClientScope, err = c.ReadClientScope(ctx, opts.ClientScope); return err })
 	}
@@ -95,7 +101,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	run(6, func() (err error) { live.Login, err = c.readLogin(ctx); return err })
 	for i, role := range model.OwnedRoles() {
 		run(7+i, func() error {
-			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role))
+			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role), memberCount.ceiling)
 			mu.Lock()
 			members[role] = ms
 			mu.Unlock()
@@ -108,7 +114,7 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 			return nil, err
 		}
 	}
-	users, err := c.checkUsers(ctx, users, members)
+	users, err := c.checkUsers(ctx, users, userCount, members)
 	if err != nil {
 		return nil, err
 	}
@@ -173,12 +179,13 @@ func (u userRep) model() model.LiveUser {
 	return lu
 }
 
-// readUsers lists every user with full representations (pagesConcurrent). It reads everything
-// before anything is written, so offsets cannot shift under it but for users others create or
-// delete meanwhile, which the overlap check and checkUsers catch.
-func (c *Client) readUsers(ctx context.Context) ([]userRep, error) {
+// readUsers lists every user with full representations (pagesConcurrent), bounded by count,
+// Keycloak's count of users. It reads everything before anything is written, so offsets cannot
+// shift under it but for users others create or delete meanwhile, which the overlap check and
+// checkUsers catch.
+func (c *Client) readUsers(ctx context.Context, count *userCount) ([]userRep, error) {
 	return pagesConcurrent(ctx, c, "/users", url.Values{"briefRepresentation": {"false"}}, userPageSize,
-		func(u userRep) string { return u.ID })
+		func(u userRep) string { return u.ID }, count.ceiling)
 }
 
 // member is a user as role-member listings show it.
@@ -187,12 +194,20 @@ type member struct {
 	Username string `json:"username"`
 }
 
+// everyUserCount counts every user of the realm, service accounts too: Keycloak has no count of
+// a role's members, who are users or service accounts, so this is what bounds their listing.
+// Keycloak 26.4 and later leave service accounts out of a plain GET /users/count but count them
+// once any field filter is given, exact=false included (on 26.7.3 it counts 3 where the plain
+// count says 2: TestReadsRefuseEndlessListings); before 26.4 every count includes them, and
+// exact is ignored.
+const everyUserCount = "/users/count?exact=false"
+
 // readRoleMembers returns the users the realm role is mapped to directly, or nil when the role
-// does not exist yet.
-func (c *Client) readRoleMembers(ctx context.Context, role string) ([]member, error) {
+// does not exist yet. most bounds the listing: a count of everyUserCount.
+func (c *Client) readRoleMembers(ctx context.Context, role string, most ceiling) ([]member, error) {
 	// briefRepresentation is honoured from Keycloak 26 on and ignored before.
 	ms, err := pagesConcurrent(ctx, c, "/roles/"+url.PathEscape(role)+"/users", url.Values{"briefRepresentation": {"true"}},
-		memberPageSize, func(m member) string { return m.ID })
+		memberPageSize, func(m member) string { return m.ID }, most)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -200,28 +215,31 @@ func (c *Client) readRoleMembers(ctx context.Context, role string) ([]member, er
 }
 
 // checkUsers checks the user listing against what Keycloak says elsewhere: the number of users
-// it counts, and the members of the owned roles, each of whom must be a listed user or a
-// service account (which the listing leaves out). A user created or deleted while roster read
-// can make them disagree for a moment, so on a mismatch the users are listed once more; a
-// listing that still disagrees is a *ListingError. It returns the listing that passed.
-func (c *Client) checkUsers(ctx context.Context, users []userRep, members map[model.Role][]member) ([]userRep, error) {
+// it counts (count, which a listing longer than a page took while it read, as its ceiling; a
+// listing of one page, after it), and the members of the owned roles, each of whom must be a
+// listed user or a service account (which the listing leaves out). A user created or deleted
+// while roster read can make them disagree for a moment, so on a mismatch the users are listed
+// once more, with a new count; a listing that still disagrees is a *ListingError. It returns the
+// listing that passed.
+func (c *Client) checkUsers(ctx context.Context, users []userRep, count *userCount, members map[model.Role][]member) ([]userRep, error) {
 	var err error
 	for attempt := 1; ; attempt++ {
 		var problem string
-		if problem, err = c.userListingProblem(ctx, users, members); err != nil || problem == "" {
+		if problem, err = c.userListingProblem(ctx, users, count, members); err != nil || problem == "" {
 			return users, err
 		}
 		if attempt == 2 {
 			return nil, &ListingError{Realm: c.cfg.Realm, Path: "/users", Reason: problem}
 		}
-		if users, err = c.readUsers(ctx); err != nil {
+		count = c.newCount("/users/count")
+		if users, err = c.readUsers(ctx, count); err != nil {
 			return nil, err
 		}
 	}
 }
 
 // userListingProblem says how the listing disagrees with the count and the role members, or "".
-func (c *Client) userListingProblem(ctx context.Context, users []userRep, members map[model.Role][]member) (string, error) {
+func (c *Client) userListingProblem(ctx context.Context, users []userRep, counted *userCount, members map[model.Role][]member) (string, error) {
 	listed := make(map[string]bool, len(users))
 	for _, u := range users {
 		listed[u.ID] = true
@@ -233,8 +251,8 @@ func (c *Client) userListingProblem(ctx context.Context, users []userRep, member
 			}
 		}
 	}
-	var count int
-	if _, err := c.do(ctx, http.MethodGet, "/users/count", nil, &count); err != nil {
+	count, err := counted.get(ctx)
+	if err != nil {
 		return "", err
 	}
 	if count == len(users) {
@@ -242,7 +260,7 @@ func (c *Client) userListingProblem(ctx context.Context, users []userRep, member
 	}
 	// Keycloak before 26.4 counts service accounts, which the listing leaves out.
 	accounts, err := pages(ctx, c, "/users", url.Values{"username": {"service-account-"}, "briefRepresentation": {"true"}},
-		userPageSize, func(m member) string { return m.ID })
+		userPageSize, func(m member) string { return m.ID }, c.newCount("/users/count?username=service-account-").ceiling)
 	if err != nil {
 		return "", err
 	}
@@ -264,7 +282,7 @@ func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
 		Description string `json:"description"`
 	}
 	rs, err := pages(ctx, c, "/roles", url.Values{"briefRepresentation": {"false"}}, rolePageSize,
-		func(r roleRep) string { return r.Name })
+		func(r roleRep) string { return r.Name }, uncounted)
 	if err != nil {
 		return nil, err
 	}
@@ -336,18 +354,21 @@ func (c *Client) readLinksOf(ctx context.Context, live *model.Live, opts ReadOpt
 // linkedUsers returns the ids of the users linked to one of the providers, as GET
 // /users?idpAlias= lists them, or nil (read every user's links) when a listing disagrees with
 // Keycloak's count of it: Keycloak before 26.4 ignores idpAlias when it counts, and a listing it
-// cannot confirm is not one to leave users out by. Keycloak accepts links to an alias the realm
-// has no provider for; no listing names those, so they are not read.
+// cannot confirm is not one to leave users out by. The count, taken first, also bounds the
+// listing (a count that ignores idpAlias counts every user, still a bound). Keycloak accepts
+// links to an alias the realm has no provider for; no listing names those, so they are not read.
 func (c *Client) linkedUsers(ctx context.Context, providers []model.LiveIdentityProvider) (map[string]bool, error) {
 	linked := make(map[string]bool)
 	for _, p := range providers {
-		q := url.Values{"idpAlias": {p.Alias}, "briefRepresentation": {"true"}}
-		ms, err := pagesConcurrent(ctx, c, "/users", q, memberPageSize, func(m member) string { return m.ID })
-		if err != nil {
+		countPath := "/users/count?" + url.Values{"idpAlias": {p.Alias}}.Encode()
+		var count int
+		if _, err := c.do(ctx, http.MethodGet, countPath, nil, &count); err != nil {
 			return nil, err
 		}
-		var count int
-		if _, err := c.do(ctx, http.MethodGet, "/users/count?"+url.Values{"idpAlias": {p.Alias}}.Encode(), nil, &count); err != nil {
+		q := url.Values{"idpAlias": {p.Alias}, "briefRepresentation": {"true"}}
+		ms, err := pagesConcurrent(ctx, c, "/users", q, memberPageSize, func(m member) string { return m.ID },
+			counted(countPath, count))
+		if err != nil {
 			return nil, err
 		}
 		if count != len(ms) {
@@ -380,10 +401,13 @@ func (c *Client) readLinks(ctx context.Context, userID string) ([]model.Federate
 // pages GETs path page by page (first/max) until a short page and returns every item. A row
 // that comes twice means the pages overlap (the listing shifted under it, or something between
 // roster and Keycloak mangles paging): it is an *ListingError, since what the pages left out
-// cannot be known. A server that ignores max and answers the whole list at once is taken at its
-// word; the counts ReadLive checks catch a list that is short.
-func pages[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
-	l := listing[T]{c: c, path: path, query: query, size: size, key: key}
+// cannot be known. So is a listing whose pages go on past what the realm can hold, as its
+// ceiling says: a server (or something in front of it) that answers every page with new rows
+// would otherwise be paged until the timeout or until memory runs out. A server that ignores
+// max and answers the whole list at once is taken at its word; the counts ReadLive checks catch
+// a list that is short.
+func pages[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string, most ceiling) ([]T, error) {
+	l := listing[T]{c: c, path: path, query: query, size: size, key: key, most: most}
 	return l.from(ctx, 0)
 }
 
@@ -392,11 +416,12 @@ func pages[T any](ctx context.Context, c *Client, path string, query url.Values,
 // asking at the first short page; pages past it that were already asked for are dropped, as
 // pages would never have asked for them. So a listing of one page costs one request, and a long
 // one at most listingParallelism-1 requests more than pages. Each page joins the listing as soon
-// as the pages before it have, and is checked for overlap then, as pages checks it: a server
-// that answers every offset with the same full page is refused at its second page, not asked
+// as the pages before it have, and is checked for overlap and against the ceiling then, as pages
+// checks it: a server that answers every offset with the same full page is refused at its second
+// page, and one that answers every offset with new rows once they pass the ceiling, not asked
 // for pages without end. It refuses what pages refuses and returns what pages returns.
-func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string) ([]T, error) {
-	l := listing[T]{c: c, path: path, query: query, size: size, key: key}
+func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string, most ceiling) ([]T, error) {
+	l := listing[T]{c: c, path: path, query: query, size: size, key: key, most: most}
 	type result struct {
 		i    int
 		page []T
@@ -436,7 +461,7 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 			}
 			for page, ok := got[added]; ok && fail == nil; page, ok = got[added] {
 				delete(got, added)
-				if err := l.add(page, added*size); err != nil {
+				if err := l.add(ctx, page, added*size); err != nil {
 					fail = err
 					cancel()
 				}
@@ -453,7 +478,91 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 // listingParallelism bounds the pages of one listing in flight at once.
 const listingParallelism = 4
 
-// listing accumulates the pages of one listing, refusing a row that comes twice.
+// A ceiling says how many rows a listing may hold at most, and how to word its refusal when
+// the pages go past them. A listing asks for its ceiling once it proves longer than one page,
+// so a listing of one page costs no request more.
+type ceiling func(ctx context.Context, size int) (limit int, refusal string, err error)
+
+// maxListed is the most rows roster reads from one listing of users, whatever Keycloak counts:
+// twenty times the largest realm roster is measured on (100,000 users), twice a realm of
+// 1,000,000, which no CodeMie installation comes near. It keeps a count that is absurd (or made
+// up) from lifting the ceiling out of reach: 2,000,000 rows are 2,000 to 4,000 requests, a few
+// hundred MB of role members, a few GB of full users, far beyond any real read but still an end.
+const maxListed = 2_000_000
+
+// maxUncounted is the most rows roster reads from a listing Keycloak offers no count for: the
+// realm roles and the identity providers. A CodeMie realm has a handful of each (roles admin and
+// developer and Keycloak's defaults, a provider per sign-in option); 100,000 is far above any
+// realm's, and keeps such a listing to 1,000 requests and some 100 MB even for the identity
+// providers' full representations.
+const maxUncounted = 100_000
+
+// uncounted is the ceiling of a listing Keycloak does not count.
+func uncounted(context.Context, int) (int, string, error) {
+	return maxUncounted, fmt.Sprintf("its pages went on past %d rows, more than roster reads from a listing Keycloak does not count; "+
+		"no realm holds that many", maxUncounted), nil
+}
+
+// counted is the ceiling of a listing of users that GET countPath (a path below the realm, with
+// the listing's filters) counted n of: n, plus room for users created while roster reads the
+// pages, which legitimately show up on later pages than the count foresaw. The room is one page
+// (what a small realm gets from a few batches of a bulk import meanwhile) and half the count: to
+// outgrow it, users would have to be created at half the rate roster reads them (on Keycloak
+// 26.7.3, 2 cores, a page of 500 full users takes 0.24 s warm to 1.7 s cold, 4 in flight),
+// which is Keycloak's partial import at full speed (810 to 960 users/s) running for the whole
+// read; pages shift under such a read (rows repeat or go missing, which the overlap and count
+// checks refuse), and running plan again once it is over reads a settled realm. The room bounds
+// what a hostile server makes roster read to 1.5 times the realm it reports, and one page.
+func counted(countPath string, n int) ceiling {
+	return func(_ context.Context, size int) (int, string, error) {
+		m := max(0, min(n, maxListed)) // a negative count is none; a huge one must not overflow
+		limit := min(m+m/2+size, maxListed)
+		if limit == maxListed {
+			return limit, fmt.Sprintf("its pages went on past %d rows, more than roster reads from one listing", limit), nil
+		}
+		return limit, fmt.Sprintf("its pages went on past %d rows, but GET %s counts %d, and users created while roster read "+
+			"cannot make up the difference", limit, countPath, n), nil
+	}
+}
+
+// A userCount is Keycloak's count of what a listing of users lists, asked for once, when first
+// needed, and then shared: between the ceiling of a listing and the check of that listing
+// against the count (checkUsers), or between listings that share a ceiling (the members of the
+// owned roles), so that bounding them costs no request more than checking them.
+type userCount struct {
+	c    *Client
+	path string // below the realm, with the listing's filters
+	mu   sync.Mutex
+	n    int
+	done bool
+}
+
+func (c *Client) newCount(path string) *userCount { return &userCount{c: c, path: path} }
+
+// get returns the count, asking Keycloak the first time.
+func (u *userCount) get(ctx context.Context) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.done {
+		if _, err := u.c.do(ctx, http.MethodGet, u.path, nil, &u.n); err != nil {
+			return 0, err
+		}
+		u.done = true
+	}
+	return u.n, nil
+}
+
+// ceiling is the ceiling counted sets with the count.
+func (u *userCount) ceiling(ctx context.Context, size int) (int, string, error) {
+	n, err := u.get(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	return counted(u.path, n)(ctx, size)
+}
+
+// listing accumulates the pages of one listing, refusing a row that comes twice and rows past
+// its ceiling.
 type listing[T any] struct {
 	c     *Client
 	path  string
@@ -462,6 +571,11 @@ type listing[T any] struct {
 	key   func(T) string
 	seen  map[string]bool
 	all   []T
+
+	most    ceiling
+	asked   bool // whether most was asked; then limit and refusal hold its answer
+	limit   int
+	refusal string
 }
 
 // page GETs the page from first.
@@ -477,8 +591,19 @@ func (l *listing[T]) page(ctx context.Context, first int) ([]T, error) {
 	return page, err
 }
 
-// add appends the page from first, or returns a *ListingError if one of its rows came before.
-func (l *listing[T]) add(page []T, first int) error {
+// add appends the page from first, or returns a *ListingError if one of its rows came before or
+// the page ends past the listing's ceiling, which it asks for at the first page after the first.
+func (l *listing[T]) add(ctx context.Context, page []T, first int) error {
+	if first > 0 && !l.asked {
+		var err error
+		if l.limit, l.refusal, err = l.most(ctx, l.size); err != nil {
+			return err
+		}
+		l.asked = true
+	}
+	if l.asked && first+len(page) > l.limit {
+		return &ListingError{Realm: l.c.cfg.Realm, Path: l.path, Reason: l.refusal}
+	}
 	if l.seen == nil {
 		l.seen = make(map[string]bool)
 	}
@@ -501,7 +626,7 @@ func (l *listing[T]) from(ctx context.Context, start int) ([]T, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := l.add(page, first); err != nil {
+		if err := l.add(ctx, page, first); err != nil {
 			return nil, err
 		}
 		if len(page) < l.size || (len(page) > l.size && first == start) {
@@ -511,8 +636,9 @@ func (l *listing[T]) from(ctx context.Context, start int) ([]T, error) {
 }
 
 // ListingError is a listing that contradicts itself or Keycloak's own counts: pages that
-// overlap, fewer users than GET /users/count, or a role member the user listing lacks. A plan
-// made from it would create users that exist and miss users it should change, so roster stops.
+// overlap, pages that go on past what the realm holds, fewer users than GET /users/count, or a
+// role member the user listing lacks. A plan made from it would create users that exist and miss
+// users it should change, so roster stops.
 type ListingError struct {
 	Realm  string
 	Path   string // the listing, below /admin/realms/{realm}
@@ -532,7 +658,8 @@ func (e *ListingError) Hints() []string {
 
 // readUsersConcurrently lists the users like readUsers, but fetches the pages that count users
 // fill at once, at most readBackParallelism at a time; if the last of them is full, users came
-// since the count, and it pages on from there one page at a time.
+// since the count, and it pages on from there one page at a time, up to the ceiling the count
+// sets (counted).
 func (c *Client) readUsersConcurrently(ctx context.Context, count int) ([]userRep, error) {
 	n := count/userPageSize + 1
 	got := make([][]userRep, n)
@@ -556,7 +683,7 @@ func (c *Client) readUsersConcurrently(ctx context.Context, count int) ([]userRe
 	all := slices.Concat(got...)
 	if len(got[n-1]) == userPageSize {
 		l := listing[userRep]{c: c, path: "/users", query: url.Values{"briefRepresentation": {"false"}}, size: userPageSize,
-			key: func(u userRep) string { return u.ID }}
+			key: func(u userRep) string { return u.ID }, most: counted("/users/count", count)}
 		more, err := l.from(ctx, n*userPageSize)
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -96,11 +97,13 @@ func TestReadLive(t *testing.T) {
 
 	// 3 user pages, 2 developer-member pages (1080 holders), 1 admin-member page, the user
 	// profile, the realm's login settings, the role list, the count of users and the lookup of
-	// CodeMie's client (absent here): 11 reads, plus 1 login. With the client, its default scopes
-	// and the client scopes add 2. The pages of a listing are read concurrently, so each listing
-	// of more than one page may ask for one page past its short one before that one arrives.
-	if got := counter.Count("GET"); got < 11 || got > 13 {
-		t.Errorf("ReadLive made %d GET requests for %d users, want 11 to 13", got, n)
+	// CodeMie's client (absent here): 11 reads, plus 1 login, plus the count that bounds the
+	// role members, more than a page (the user listing is bounded by the count it is checked
+	// against): 12. With the client, its default scopes and the client scopes add 2. The pages of
+	// a listing are read concurrently, so each listing of more than one page may ask for one page
+	// past its short one before that one arrives.
+	if got := counter.Count("GET"); got < 12 || got > 14 {
+		t.Errorf("ReadLive made %d GET requests for %d users, want 12 to 14", got, n)
 	}
 	if got := counter.Writes(); got != 0 {
 		t.Errorf("ReadLive made %d writes, want none", got)
@@ -412,4 +415,58 @@ func TestReadLiveLinkedOnly(t *testing.T) {
 			t.Errorf("read the links of %d users, want every one of the %d", got, len(live.Users))
 		}
 	})
+}
+
+// TestReadsRefuseEndlessListings puts a proxy in front of the real server that answers every
+// page of a listing with users it never sent before, so that the listing has no end and no row
+// repeats, and checks that the read is refused once the rows pass what Keycloak's own count
+// allows for, after a bounded number of pages. The role members' ceiling is the count with
+// service accounts (3 here: amy, bob and the realm's service account, where the plain count says
+// 2), which Keycloak gives only with a field filter such as exact=false.
+func TestReadsRefuseEndlessListings(t *testing.T) {
+	t.Parallel()
+	realm := keycloaktest.NewCodeMieRealm(t)
+	ctx := context.Background()
+	if err := realm.SeedUsers(ctx, []keycloaktest.User{
+		{Username: "amy", Enabled: true, RealmRoles: []string{"developer"}},
+		{Username: "bob", Enabled: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base := "/admin/realms/" + realm.Name
+	readLive := func(c *keycloak.Client) error { _, err := c.ReadLive(ctx, keycloak.ReadOptions{}); return err }
+	for _, tc := range []struct {
+		name, listing string
+		read          func(c *keycloak.Client) error
+		most          int // pages the proxy may see: those up to the ceiling and those in flight
+		want          string
+	}{{
+		name: "users", listing: "/users", read: readLive, most: 503/500 + 1 + 4,
+		want: "the listing GET /users of realm %q cannot be trusted: its pages went on past 503 rows, but GET /users/count counts 2, and users created while roster read cannot make up the difference",
+	}, {
+		name: "role members", listing: "/roles/developer/users", read: readLive, most: 1004/1000 + 1 + 4,
+		want: "the listing GET /roles/developer/users of realm %q cannot be trusted: its pages went on past 1004 rows, but GET /users/count?exact=false counts 3, and users created while roster read cannot make up the difference",
+	}, {
+		name: "read back", listing: "/users", most: 2,
+		read: func(c *keycloak.Client) error {
+			_, err := c.ReadUsers(ctx, []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"})
+			return err
+		},
+		want: "the listing GET /users of realm %q cannot be trusted: its pages went on past 503 rows, but GET /users/count counts 2, and users created while roster read cannot make up the difference",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, proxy := dialThroughProxy(t, realm)
+			proxy.Answer(http.MethodGet, base+tc.listing, math.MaxInt, keycloaktest.EndlessPages)
+			err := tc.read(c)
+			var le *keycloak.ListingError
+			if want := fmt.Sprintf(tc.want, realm.Name); !errors.As(err, &le) || err.Error() != want {
+				t.Fatalf("read: %v\nwant a *ListingError: %s", err, want)
+			}
+			n := proxy.Seen(http.MethodGet, base+tc.listing)
+			if n > tc.most {
+				t.Errorf("%d pages asked for, want at most %d", n, tc.most)
+			}
+			t.Logf("refused after %d pages", n)
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package keycloaktest
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -11,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -78,18 +80,48 @@ type Faults struct {
 
 // NewFaultProxy starts a proxy to the server, closed when the test ends.
 func NewFaultProxy(t testing.TB, s *Server) *FaultProxy {
-	target, err := url.Parse(s.URL)
+	p, stop, err := StartFaultProxy(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &FaultProxy{target: target, rp: httputil.NewSingleHostReverseProxy(target),
+	t.Cleanup(stop)
+	return p
+}
+
+// StartFaultProxy starts a proxy to the server, for callers without a testing.TB (CLI
+// scripts); stop closes it.
+func StartFaultProxy(s *Server) (p *FaultProxy, stop func(), err error) {
+	target, err := url.Parse(s.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	p = &FaultProxy{target: target, rp: httputil.NewSingleHostReverseProxy(target),
 		seen: make(map[string]int), counts: make(map[Fault]int)}
 	// Requests cut off when a client is killed are expected here, not worth a log line.
 	p.rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(srv.Close)
 	p.URL = srv.URL
-	return p
+	return p, srv.Close, nil
+}
+
+// EndlessPages answers a page of a listing, first and max, with max rows never sent before:
+// a broken or hostile server, or a proxy in front of one, whose listing never ends, though no
+// row repeats. Each row carries the fields the listings roster reads are keyed by (id, name,
+// alias), so it serves for users, role members, roles and identity providers alike.
+func EndlessPages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	first, _ := strconv.Atoi(q.Get("first"))
+	size, err := strconv.Atoi(q.Get("max"))
+	if err != nil || size < 1 || size > 1000 {
+		size = 100 // Keycloak's default page
+	}
+	rows := make([]map[string]any, size)
+	for i := range rows {
+		name := fmt.Sprintf("endless-%07d", first+i)
+		rows[i] = map[string]any{"id": name, "username": name, "name": name, "alias": name, "enabled": true}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(rows)
 }
 
 // Fail answers the next n requests with the method and URL path with status.
