@@ -20,9 +20,6 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 )
 
-// applyUsers is how many users BenchmarkApplyUpdate changes.
-const applyUsers = 1000
-
 // createBatch is the batch size of the create benchmark: roster's default (apply.DefaultBatchSize),
 // which the bare loop sends too.
 const createBatch = 50
@@ -32,30 +29,18 @@ var sweep = []int{1, 2, 4, 8, 16}
 
 // createSizes are how many users BenchmarkApplyCreate creates; ROSTER_BENCH_CREATE_USERS
 // overrides them ("1000,10000").
-func createSizes(t testing.TB) []int {
-	spec := os.Getenv("ROSTER_BENCH_CREATE_USERS")
-	if spec == "" {
-		spec = "1000,10000"
-	}
-	var out []int
-	for _, s := range strings.Split(spec, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			t.Fatalf("ROSTER_BENCH_CREATE_USERS: %q is not a positive number", s)
-		}
-		out = append(out, n)
-	}
-	return out
-}
+func createSizes(t testing.TB) []int { return sizesFrom(t, "ROSTER_BENCH_CREATE_USERS", "1000,10000") }
 
 // BenchmarkApplyCreate measures `roster apply` creating n developers in a fresh realm — read-back
-// verification included — against a bare loop that sends the same partial-import batches
-// (batches of 50: one login, then POST /partialImport with 50 users each, their attributes and
-// roles included, nothing else). First it sweeps the bare loop's parallelism (1, 2, 4, 8, 16)
-// once each, at the first size only, to find this machine's best; then, at each size, it runs
-// roster with --parallelism at that best and the loop at the same, alternating which goes first,
-// b.N times each, and reports the medians.
-// Each run gets its own fresh realm, deleted afterwards (not measured); both go through the same
+// verification included — against two reference loops: the bare loop, which sends the same
+// partial-import batches (batches of 50: one login, then POST /partialImport with 50 users each,
+// their attributes and roles included, nothing else), and the import + read-back loop, the bare
+// loop followed by the cheapest complete read-back Keycloak offers (readBackCreated). First it
+// sweeps the bare loop's parallelism (1, 2, 4, 8, 16) once each, at the first size only, to find
+// this machine's best; then, at each size, it runs roster with --parallelism at that best and
+// both loops at the same, b.N times each, rotating which of the three goes first (sideBySide),
+// and reports the medians.
+// Each run gets its own fresh realm, deleted afterwards (not measured); all go through the same
 // counting proxy.
 func BenchmarkApplyCreate(b *testing.B) {
 	bin := rosterBin(b)
@@ -64,10 +49,10 @@ func BenchmarkApplyCreate(b *testing.B) {
 	for _, n := range createSizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
 			if best == 0 {
-				bareCreate(b, n, 8) // warm the server up; not measured
+				bareCreate(b, n, 8, false) // warm the server up; not measured
 				bestRate := 0.0
 				for _, p := range sweep {
-					rate := float64(n) / bareCreate(b, n, p).wall.Seconds()
+					rate := float64(n) / bareCreate(b, n, p, false).wall.Seconds()
 					b.Logf("bare loop, %d users, parallelism %2d: %4.0f users/s", n, p, rate)
 					swept = append(swept, sweepPoint{users: n, parallelism: p, rate: rate})
 					if rate > bestRate {
@@ -75,38 +60,53 @@ func BenchmarkApplyCreate(b *testing.B) {
 					}
 				}
 			}
-			var rosterRates, bareRates []float64
-			var row createRow
-			first := true
-			for b.Loop() {
-				// Alternate which side goes first, so neither always meets a fresher server.
-				var r, l measured
-				if first {
-					r, l = rosterCreate(b, bin, n, best), bareCreate(b, n, best)
-				} else {
-					l, r = bareCreate(b, n, best), rosterCreate(b, bin, n, best)
-				}
-				first = !first
-				rosterRates = append(rosterRates, float64(n)/r.wall.Seconds())
-				bareRates = append(bareRates, float64(n)/l.wall.Seconds())
-				row.requests, row.rawRequests = r.requests, l.requests
-			}
-			row.users, row.batch, row.parallelism = n, createBatch, best
+			row := sideBySide(b, n,
+				func() measured { return rosterCreate(b, bin, n, best) },
+				func() measured { return bareCreate(b, n, best, false) },
+				func() measured { return bareCreate(b, n, best, true) })
+			row.batch, row.parallelism = createBatch, best
 			for _, p := range swept {
 				if p.users == n {
 					row.sweep = append(row.sweep, p)
 				}
 			}
-			row.roster, row.raw = median(rosterRates), median(bareRates)
 			report.create = append(report.create, row)
-			b.ReportMetric(row.roster, "roster-users/s")
-			b.ReportMetric(row.raw, "raw-users/s")
-			b.ReportMetric(row.roster/row.raw, "roster/raw")
+			reportMetrics(b, row, "import+read-back")
 			b.ReportMetric(float64(best), "best-parallelism")
-			b.ReportMetric(float64(row.requests), "roster-requests")
-			b.ReportMetric(float64(row.rawRequests), "raw-requests")
 		})
 	}
+}
+
+// sideBySide runs roster and the two reference loops, each doing the same work on users users,
+// b.N times each, rotating which goes first so that over three rounds each goes first once and
+// none always meets the server as the same other left it. It returns their median rates and the
+// requests of their last runs.
+func sideBySide(b *testing.B, users int, roster, bare, reference func() measured) createRow {
+	sides := []func() measured{roster, bare, reference}
+	var rates [3][]float64
+	var last [3]measured
+	for round := 0; b.Loop(); round++ {
+		for k := range sides {
+			i := (round + k) % len(sides)
+			last[i] = sides[i]()
+			rates[i] = append(rates[i], float64(users)/last[i].wall.Seconds())
+		}
+	}
+	return createRow{users: users, roster: median(rates[0]), raw: median(rates[1]), reference: median(rates[2]),
+		requests: last[0].requests, rawRequests: last[1].requests, refRequests: last[2].requests}
+}
+
+// reportMetrics reports row's rates, ratios and requests as the benchmark's metrics, the second
+// reference loop's under its name.
+func reportMetrics(b *testing.B, row createRow, reference string) {
+	b.ReportMetric(row.roster, "roster-users/s")
+	b.ReportMetric(row.raw, "raw-users/s")
+	b.ReportMetric(row.reference, reference+"-users/s")
+	b.ReportMetric(row.roster/row.raw, "roster/raw")
+	b.ReportMetric(row.roster/row.reference, "roster/"+reference)
+	b.ReportMetric(float64(row.requests), "roster-requests")
+	b.ReportMetric(float64(row.rawRequests), "raw-requests")
+	b.ReportMetric(float64(row.refRequests), reference+"-requests")
 }
 
 // measured is one measured run: its wall time and how many requests it sent.
@@ -162,6 +162,8 @@ func createAttributes(i int) map[string][]string {
 
 func createUsername(i int) string { return fmt.Sprintf("user%05d", i) }
 
+func createEmail(i int) string { return createUsername(i) + "@example.com" }
+
 // createFile is the desired-state file of n developers with projects, in realm.
 func createFile(realm *keycloaktest.Realm, n int) string {
 	var yaml strings.Builder
@@ -186,8 +188,9 @@ func rosterCreate(b *testing.B, bin string, n, parallelism int) measured {
 // bareCreate sends the partial-import batches roster sends for createFile — one login, then
 // n/50 requests of 50 users with their attributes, their realm roles (the realm's default role
 // and developer, as roster names them) and no groups — with the given parallelism, in a fresh
-// realm, and checks that every user was added.
-func bareCreate(b testing.TB, n, parallelism int) measured {
+// realm, and checks that every user was added. With readBack, it then reads them back as
+// readBackCreated does, within the measured wall: the import + read-back loop.
+func bareCreate(b testing.TB, n, parallelism int, readBack bool) measured {
 	realm, del := freshRealm(b)
 	defer del()
 	proxy, count := countingProxy(b, realm.Server.URL)
@@ -199,7 +202,7 @@ func bareCreate(b testing.TB, n, parallelism int) measured {
 		for start := 0; start < n; start += createBatch {
 			var users []map[string]any
 			for i := start; i < min(start+createBatch, n); i++ {
-				users = append(users, map[string]any{"username": createUsername(i), "email": createUsername(i) + "@example.com", "enabled": true,
+				users = append(users, map[string]any{"username": createUsername(i), "email": createEmail(i), "enabled": true,
 					"attributes": createAttributes(i), "realmRoles": []string{"default-roles-" + realm.Name, "developer"}})
 			}
 			batches <- users
@@ -226,11 +229,90 @@ func bareCreate(b testing.TB, n, parallelism int) measured {
 		})
 	}
 	wg.Wait()
-	wall := time.Since(start)
 	if added != n {
 		b.Fatalf("bare loop: partial import added %d users, want %d", added, n)
 	}
-	return measured{wall: wall, requests: count.requests.Load()}
+	if readBack {
+		imported := time.Since(start)
+		readBackCreated(b, send, n)
+		b.Logf("import + read-back loop, %d users: import %s, read-back %s", n, imported.Round(time.Millisecond),
+			(time.Since(start) - imported).Round(time.Millisecond))
+	}
+	return measured{wall: time.Since(start), requests: count.requests.Load()}
+}
+
+// readBackCreated reads back the n users bareCreate created, the cheapest complete way Keycloak
+// offers: in the fresh realm they are the whole realm, so it lists the realm in full pages
+// (listFull) and checks that every user is there with its email and the attributes sent.
+func readBackCreated(b testing.TB, send sender, n int) {
+	var mu sync.Mutex
+	good, as := make([]bool, n), 0
+	listFull(b, send, n, func(page []userRep) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, u := range page {
+			i, ok := userIndex(u.Username, n)
+			if ok && u.Username == createUsername(i) && u.Email == createEmail(i) && holds(u.Attributes, createAttributes(i)) && !good[i] {
+				good[i] = true
+				as++
+			}
+		}
+	})
+	if bad := slices.Index(good, false); bad >= 0 {
+		b.Fatalf("import + read-back loop: %s did not read back with the email and attributes sent (%d of %d did)",
+			createUsername(bad), as, n)
+	}
+}
+
+// holds reports whether attrs holds every attribute of want with the same values, in any order:
+// Keycloak does not promise their order.
+func holds(attrs, want map[string][]string) bool {
+	for k, v := range want {
+		if !slices.Equal(slices.Sorted(slices.Values(attrs[k])), slices.Sorted(slices.Values(v))) {
+			return false
+		}
+	}
+	return true
+}
+
+// userIndex returns i for the username of user i (user%05d), when i is below n.
+func userIndex(username string, n int) (int, bool) {
+	i, err := strconv.Atoi(strings.TrimPrefix(username, "user"))
+	return i, err == nil && strings.HasPrefix(username, "user") && i >= 0 && i < n
+}
+
+// userRep is what the reference loops read of a user in its full representation.
+type userRep struct {
+	ID         string              `json:"id"`
+	Username   string              `json:"username"`
+	Email      string              `json:"email"`
+	Attributes map[string][]string `json:"attributes"`
+}
+
+// listPage is the page size of listFull: roster's.
+const listPage = 500
+
+// listFull lists the realm's n users in full pages of 500 (briefRepresentation=false, the only
+// listing that carries attributes) with up to floorParallelism pages in flight, as roster's
+// listing has, and hands each page to got, which may be called from several goroutines at
+// once. It knows n, so it asks for no page past the first short one. It returns the pages read.
+func listFull(b testing.TB, send sender, n int, got func([]userRep)) (pages int) {
+	slots := make(chan struct{}, floorParallelism)
+	var wg sync.WaitGroup
+	for first := 0; first <= n; first += listPage { // the last page is the short one
+		pages++
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			var page []userRep
+			resp := send(http.MethodGet, fmt.Sprintf("/users?briefRepresentation=false&first=%d&max=%d", first, listPage), nil)
+			defer resp.Body.Close()
+			check(b, json.NewDecoder(resp.Body).Decode(&page))
+			got(page)
+		})
+	}
+	wg.Wait()
+	return pages
 }
 
 // timedApply runs `roster apply --auto-approve --parallelism 8` with the extra arguments on the
@@ -259,10 +341,13 @@ func timedApplyAt(b testing.TB, bin, serverURL string, realm *keycloaktest.Realm
 	return wall
 }
 
-// rawSender logs in as the realm's service account through serverURL and returns a function
-// that sends one request to the realm's admin API there with that token, failing the benchmark
-// on a status of 300 or more; the caller closes the body.
-func rawSender(b testing.TB, ctx context.Context, realm *keycloaktest.Realm, serverURL string) func(method, path string, body any) *http.Response {
+// sender sends one request to a realm's admin API (path from the realm's, body as JSON) and
+// returns the response, whose body the caller closes.
+type sender = func(method, path string, body any) *http.Response
+
+// rawSender logs in as the realm's service account through serverURL and returns a sender
+// with that token, which fails the benchmark on a status of 300 or more.
+func rawSender(b testing.TB, ctx context.Context, realm *keycloaktest.Realm, serverURL string) sender {
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {realm.ClientID}, "client_secret": {realm.ClientSecret}}
 	resp, err := http.PostForm(serverURL+"/realms/"+realm.Name+"/protocol/openid-connect/token", form)
 	check(b, err)
@@ -283,7 +368,7 @@ func rawSender(b testing.TB, ctx context.Context, realm *keycloaktest.Realm, ser
 		req, _ := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(data))
 		req.Header.Set("Authorization", "Bearer "+token.AccessToken)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := floorClient.Do(req)
 		check(b, err)
 		if resp.StatusCode >= 300 {
 			b.Fatalf("%s %s: %s", method, path, resp.Status)

@@ -344,7 +344,8 @@ func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 	return int(requests.Load())
 }
 
-// floorClient keeps its connections open between requests, as roster's client does.
+// floorClient keeps its connections open between requests, as roster's client does; the floor
+// and the reference loops (rawSender) send through it.
 var floorClient = &http.Client{Transport: func() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64

@@ -23,7 +23,7 @@ var report struct {
 	export    []exportRow
 	verify    []verifyRow
 	create    []createRow
-	update    []createRow // batch unused
+	update    []createRow // batch and sweep unused
 	runs      int         // b.N of the last BenchmarkPlan: how many runs each wall is the mean of
 	seeding   []seedRow
 	took      time.Duration // the whole run, seeding included
@@ -82,11 +82,15 @@ func (r verifyRow) rate() float64 {
 	return 0
 }
 
+// createRow is one size of BenchmarkApplyCreate, or BenchmarkApplyUpdate's figures.
 type createRow struct {
-	users, batch, parallelism int
-	roster, raw               float64 // users per second: medians of the runs
-	requests, rawRequests     int64   // of the last run
-	sweep                     []sweepPoint
+	users, batch, parallelism int // users created, or changed
+	realm                     int // for an update, the users of the realm
+	// Users per second, medians of the runs: roster's, the bare loop's and the second
+	// reference loop's (import + read-back for creates, the reading loop for updates).
+	roster, raw, reference             float64
+	requests, rawRequests, refRequests int64 // of the last run
+	sweep                              []sweepPoint
 }
 
 // sweepPoint is the bare create loop's rate at one parallelism.
@@ -135,9 +139,10 @@ func clusterReport() string {
 	w("[reliability](reliability.md#the-production-like-topology)); %s. The nodes, PostgreSQL,\n", machine())
 	w("HAProxy and roster share the 2 cores. Each roster figure stands beside a raw loop on the same\n")
 	w("topology, through the load balancer: for plan and a converged apply the listing floor above,\n")
-	w("for creates the bare partial-import loop above, for updates the bare update loop above.\n")
-	w("`make bench` runs this part after the one above; walls are\n")
-	w("means over %d run(s) after a warm-up.\n\n", report.runs)
+	w("for creates the bare partial-import loop above, for updates the bare update loop above;\n")
+	w("*reference* is the second loop above: import + read-back for creates, the reading loop for\n")
+	w("updates. `make bench` runs this part after the one above; walls are means over %d run(s)\n", report.runs)
+	w("after a warm-up.\n\n")
 	w("| measured | users | requests | roster wall | raw loop wall | roster / raw | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.plan {
 		w("| plan, converged realm | %s | %d | %s | %s | %.2f | %s |\n", thousands(r.users), r.requests, secs(r.wall), secs(r.floorWall),
@@ -147,12 +152,14 @@ func clusterReport() string {
 		w("| apply, converged realm (%d writes) | %s | %d | %s | %s | %.2f | %s |\n", r.writes, thousands(r.users), r.requests, secs(r.wall),
 			secs(r.floorWall), r.wall.Seconds()/r.floorWall.Seconds(), mb(r.rssKiB))
 	}
-	w("\n| apply | users | roster users/s | raw users/s | roster / raw |\n|---|---:|---:|---:|---:|\n")
+	w("\n| apply | users | roster users/s | raw users/s | roster / raw | reference users/s | roster / reference |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.create {
-		w("| create, batch size %d, parallelism %d | %s | %.0f | %.0f | %.2f |\n", r.batch, r.parallelism, thousands(r.users), r.roster, r.raw, r.roster/r.raw)
+		w("| create, batch size %d, parallelism %d | %s | %.0f | %.0f | %.2f | %.0f | %s |\n", r.batch, r.parallelism, thousands(r.users), r.roster, r.raw,
+			r.roster/r.raw, r.reference, ratio(r.roster, r.reference))
 	}
 	for _, r := range report.update {
-		w("| update the email of 1 in 10 | %s | %.0f | %.0f | %.2f |\n", thousands(r.users), r.roster, r.raw, r.roster/r.raw)
+		w("| update the email of 1 in 10 | %s | %.0f | %.0f | %.2f | %.0f | %s |\n", thousands(r.users), r.roster, r.raw, r.roster/r.raw,
+			r.reference, ratio(r.roster, r.reference))
 	}
 	w("\nFor each user it updates, roster reads the user and writes it back with its changes (a GET\n")
 	w("before each PUT), so that attributes it does not own survive; the raw update loop knows the\n")
@@ -274,12 +281,21 @@ func devReport() string {
 
 	w("\n## `roster apply` creating users\n\n")
 	w("`roster apply --auto-approve --batch-size 50` creating developers with two projects in a fresh\n")
-	w("realm, read-back verification included, against a bare loop that sends the same partial-import\n")
-	w("batches (one login, then `POST /partialImport` with 50 users each, nothing else) in another\n")
-	w("fresh realm. The loop is first run once at each parallelism of the sweep, at the first size, to\n")
-	w("find this machine's best; roster then runs with `--parallelism` at that best and the loop at the\n")
-	w("same, alternating which goes first; the rates are medians of the runs. Target: roster / loop ≥ 0.8.\n\n")
-	w("| users | bare loop sweep (parallelism: users/s) | best | roster requests | loop requests | roster users/s | loop users/s | roster / loop |\n|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	w("realm, read-back verification included, against two loops, each in another fresh realm. The\n")
+	w("*bare loop* sends the same partial-import batches (one login, then `POST /partialImport` with 50\n")
+	w("users each, nothing else). The *import + read-back* loop sends the same batches, then, once the\n")
+	w("last has landed, reads the users back the cheapest complete way Keycloak offers: a listing (a\n")
+	w("user just created costs the server about a third as much in a listing as read alone; see\n")
+	w("below). In the fresh realm they are the whole realm, so it lists it in pages of 500 with\n")
+	w("`briefRepresentation=false` (the only listing that carries attributes; up to 4 pages in flight,\n")
+	w("as roster lists) and checks that every user is there with the email and attributes sent.\n")
+	w("roster has to make such a read: Keycloak's user profile can drop or hide an attribute without an\n")
+	w("error, and roster reports no access it has not read back. The bare loop is first run once at\n")
+	w("each parallelism of the sweep, at the first size, to find this machine's best; roster then runs\n")
+	w("with `--parallelism` at that best and both loops at the same, rotating which of the three goes\n")
+	w("first; the rates are medians of the runs. Target: roster / bare loop ≥ 0.8.\n\n")
+	w("| users | bare loop sweep (parallelism: users/s) | best | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+		"| import + read-back requests | import + read-back users/s | roster / import + read-back |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.create {
 		sw := []string{"—"}
 		if len(r.sweep) > 0 {
@@ -288,13 +304,13 @@ func devReport() string {
 		for _, p := range r.sweep {
 			sw = append(sw, fmt.Sprintf("%d: %.0f", p.parallelism, p.rate))
 		}
-		w("| %s | %s | %d | %d | %d | %.0f | %.0f | %.2f |\n", thousands(r.users), strings.Join(sw, ", "), r.parallelism, r.requests,
-			r.rawRequests, r.roster, r.raw, r.roster/r.raw)
+		w("| %s | %s | %d | %d | %d | %.0f | %.0f | %.2f | %d | %.0f | %s |\n", thousands(r.users), strings.Join(sw, ", "), r.parallelism, r.requests,
+			r.rawRequests, r.roster, r.raw, r.roster/r.raw, r.refRequests, r.reference, ratio(r.roster, r.reference))
 	}
 	w("\n### Where the time goes\n\n")
 	w("Traced with `TestTraceApplyCreate` (a proxy that records when each request starts and ends;\n")
-	w("`ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceApplyCreate$' ./internal/bench/`), creating\n")
-	w("1,000 users on the busy machine of 2026-12-01. Before: at the default parallelism 8, 9.78 s in\n")
+	w("`ROSTER_TRACE=1 ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceApplyCreate$' ./internal/bench/`),\n")
+	w("creating 1,000 users on the busy machine of 2026-12-01. Before: at the default parallelism 8, 9.78 s in\n")
 	w("all — 0.06 s starting the process, 0.11 s the login, 0.54 s the plan's reads, the apply lock, the\n")
 	w("reads again under it and the realm's creation defaults (one after another), 4.10 s the 20 batches\n")
 	w("(7.3 in flight on average, 1.49 s each), **4.90 s the read-back** (a count and 2 pages of 500 full\n")
@@ -302,38 +318,49 @@ func devReport() string {
 	w("Keycloak's cache: a page of 500 of them took 2.2 s, the same page again 0.38 s, and 200 read one\n")
 	w("by one (8 at once) 2.7 s — so reading every created user back cost the server more than creating\n")
 	w("them (a batch of 50 users costs about 0.05–0.1 s of server time when the machine is quiet).\n\n")
-	w("Now each batch is read back right after it lands, beside the next batches instead of after all\n")
-	w("of them, and every user of it is read (see [apply](apply.md#failures)). Reading one user of each\n")
-	w("shape instead (1 to 3 reads per batch) reached 0.99 of the loop at 10,000 users on a busy run,\n")
-	w("but was dropped: a user edited or deleted between the import and the read was reported created\n")
-	w("and verified (`TestBatchReadBackEveryUser`). Beyond the bare loop, part is fixed per run — the\n")
+	w("Then each batch was read back right after it landed, beside the next batches, every user of\n")
+	w("it. Reading one user of each shape instead (1 to 3 reads per batch) reached 0.99 of the loop at\n")
+	w("10,000 users on a busy run, but was dropped: a user edited or deleted between the import and\n")
+	w("the read was reported created and verified (`TestBatchReadBackEveryUser`). Now, when the users\n")
+	w("created are a quarter of the realm or more, as in these fresh realms, roster reads them all\n")
+	w("back after the last batch through the listing, as the import + read-back loop does; otherwise\n")
+	w("batch by batch ([apply](apply.md#failures)). Beyond the bare loop, part is fixed per run — the\n")
 	w("plan's read, the lock, the read again under it and the lock's release, which the no-loss rules\n")
 	w("require ([reliability](reliability.md)), about 0.3 s, which weighs on 1,000 users and not on\n")
-	w("10,000 — and part is per user: reading each created user back, which the table's ratio shows.\n")
-	if len(report.update) > 0 {
-		w("\n## `roster apply` updating 1,000 of 10,000 users\n\n")
-		w("`roster apply --parallelism 8` changing the email of every tenth of 10,000 developers it owns,\n")
-		w("in a realm seeded by partial import, against a bare loop with the same parallelism that sends\n")
-		w("the fewest requests for the same result: one login, the user listing in brief pages of 500\n")
-		w("(the ids), and one `PUT /users/{id}` per changed user with its username, new email and\n")
-		w("enabled flag. Both work on the same realm, alternating; the rates are medians of the runs.\n")
-		w("Targets: requests at most the loop's plus the safety reads (below), roster / loop ≥ 0.7.\n\n")
-		w("| users changed | roster requests | loop requests | roster users/s | loop users/s | roster / loop |\n|---:|---:|---:|---:|---:|---:|\n")
-		for _, r := range report.update {
-			w("| %s | %d | %d | %.0f | %.0f | %.2f |\n", thousands(r.users), r.requests, r.rawRequests, r.roster, r.raw, r.roster/r.raw)
-		}
+	w("10,000 — and part is per user: reading each created user back, which the import + read-back\n")
+	w("loop pays too.\n")
+	for _, r := range report.update {
+		w("\n## `roster apply` updating %s of %s users\n\n", thousands(r.users), thousands(r.realm))
+		w("`roster apply --parallelism %d` changing the email of every tenth of %s developers it owns, in a\n", r.parallelism, thousands(r.realm))
+		w("realm seeded by partial import, against two loops with the same parallelism. The *bare loop*\n")
+		w("sends the fewest requests for the same result: one login, the user listing in brief pages of\n")
+		w("500 (the ids), and one `PUT /users/{id}` per changed user with its username, new email and\n")
+		w("enabled flag. The *reading loop* makes the reads that planning attributes and keeping others'\n")
+		w("edits require: one login, the listing in pages of 500 with `briefRepresentation=false` (the\n")
+		w("only listing that carries attributes; 4 in flight), and for each changed user, %d at a time, a\n", r.parallelism)
+		w("`GET /users/{id}` right before its `PUT` (the representation read goes back with the new\n")
+		w("email), the `PUT`, and a `GET` reading the user back, which must show the new email and the\n")
+		w("attributes untouched. It reads each changed user back by itself, not by listing the realm\n")
+		w("again, as roster's read-back does for a tenth of a realm; but roster reads back only users\n")
+		w("whose attributes it wrote, so it sends no such `GET` here. All three work on the same realm,\n")
+		w("rotating which goes first; the rates are medians of the runs. Targets: requests at most the\n")
+		w("bare loop's plus the safety reads (below), roster / bare loop ≥ 0.7.\n\n")
+		w("| users changed | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("| %s | %d | %d | %.0f | %.0f | %.2f | %d | %.0f | %s |\n", thousands(r.users), r.requests, r.rawRequests, r.roster, r.raw, r.roster/r.raw,
+			r.refRequests, r.reference, ratio(r.roster, r.reference))
 	}
-	w("\nWhat roster sends beyond the loop, each for a rule of [reliability](reliability.md): a `GET` of\n")
+	w("\nWhat roster sends beyond the bare loop, each for a rule of [reliability](reliability.md): a `GET` of\n")
 	w("each user right before its `PUT` (1,000: the root fields it does not manage go back as read, since\n")
 	w("some Keycloak versions clear those a `PUT` leaves out, and an edit made meanwhile survives); the\n")
 	w("plan's read of the realm twice, before the apply lock and again under it (2 × 35 at 10,000 users:\n")
 	w("the realm, user profile, client and roles, 20 pages of full users, the role members' pages and the\n")
-	w("count that makes the listing trustworthy; the loop lists 20 brief pages once); the lock (create,\n")
+	w("count that makes the listing trustworthy; the bare loop lists 20 brief pages once); the lock (create,\n")
 	w("read, release). An update that writes no attribute is not read back. `TestTraceApplyUpdate`\n")
 	w("traced one run on 2026-12-01 (18.7 s, 2,081 requests): 12.3 s the first read of 10,000 users just\n")
 	w("seeded (not yet in Keycloak's cache), 3.9 s the read under the lock, 2.2 s the 1,000 reads and\n")
-	w("writes (455 users/s, faster than the loop's writes alone), 0.04 s the lock's release. The gap to\n")
-	w("the loop is the two full reads of the realm, not the writes.\n")
+	w("writes (455 users/s, faster than the bare loop's writes alone), 0.04 s the lock's release. The gap to\n")
+	w("the bare loop is the two full reads of the realm, not the writes.\n")
 	w("\n")
 	return b.String()
 }
@@ -390,6 +417,14 @@ func minutes(d time.Duration) string {
 		return fmt.Sprintf("%d s", int(d.Seconds()))
 	}
 	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// ratio writes x / y, or — when y is 0 (not measured).
+func ratio(x, y float64) string {
+	if y == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", x/y)
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

@@ -84,3 +84,45 @@ func TestGrowth(t *testing.T) {
 		t.Errorf("growth table:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestReportReferences writes the create and update tables with both reference loops: the bare
+// loop's columns as before, then the second loop's requests, rate and roster's ratio to it, in
+// the development section and in the cluster one; a reference not measured shows as —.
+func TestReportReferences(t *testing.T) {
+	saved := report
+	t.Cleanup(func() { report = saved })
+	report.create = []createRow{
+		{users: 1000, batch: 50, parallelism: 16, roster: 250, raw: 1000, reference: 500, requests: 1063, rawRequests: 21, refRequests: 24,
+			sweep: []sweepPoint{{users: 1000, parallelism: 1, rate: 300}, {users: 1000, parallelism: 16, rate: 1000}}},
+		{users: 10000, batch: 50, parallelism: 16, roster: 330, raw: 1500},
+	}
+	report.update = []createRow{{users: 1000, realm: 10000, parallelism: 8, roster: 76, raw: 297, reference: 95, requests: 2083,
+		rawRequests: 1022, refRequests: 3022}}
+	dev := devReport()
+	for _, want := range []string{
+		"| users | bare loop sweep (parallelism: users/s) | best | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+			"| import + read-back requests | import + read-back users/s | roster / import + read-back |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+			"| 1,000 | 1: 300, 16: 1000 | 16 | 1063 | 21 | 250 | 1000 | 0.25 | 24 | 500 | 0.50 |\n" +
+			"| 10,000 | — | 16 | 0 | 0 | 330 | 1500 | 0.22 | 0 | 0 | — |\n",
+		"## `roster apply` updating 1,000 of 10,000 users\n",
+		"`roster apply --parallelism 8` changing the email of every tenth of 10,000 developers",
+		"| users changed | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+			"| 1,000 | 2083 | 1022 | 76 | 297 | 0.26 | 3022 | 95 | 0.80 |\n",
+	} {
+		if !strings.Contains(dev, want) {
+			t.Errorf("the development section lacks\n%s\nin:\n%s", want, dev)
+		}
+	}
+	cluster := clusterReport()
+	for _, want := range []string{
+		"| apply | users | roster users/s | raw users/s | roster / raw | reference users/s | roster / reference |\n|---|---:|---:|---:|---:|---:|---:|\n" +
+			"| create, batch size 50, parallelism 16 | 1,000 | 250 | 1000 | 0.25 | 500 | 0.50 |\n" +
+			"| create, batch size 50, parallelism 16 | 10,000 | 330 | 1500 | 0.22 | 0 | — |\n" +
+			"| update the email of 1 in 10 | 1,000 | 76 | 297 | 0.26 | 95 | 0.80 |\n",
+	} {
+		if !strings.Contains(cluster, want) {
+			t.Errorf("the cluster section lacks\n%s\nin:\n%s", want, cluster)
+		}
+	}
+}

@@ -53,3 +53,21 @@ func TestSmallRealm(t *testing.T) {
 		t.Errorf("apply on the converged realm made %d writes, want 0", w)
 	}
 }
+
+// TestReferenceLoops takes the reference loops of the create and update benchmarks once through
+// small realms, for `make test`: the import + read-back loop finds every user it created with its
+// attributes, the reading loop changes every tenth user and reads each back, and both send the
+// requests the benchmarks' text counts.
+func TestReferenceLoops(t *testing.T) {
+	const n = 60 // two batches, one page
+	if got := bareCreate(t, n, 2, true).requests; got != 4 {
+		t.Errorf("the import + read-back loop made %d requests, want 4: a login, 2 batches and a page", got)
+	}
+	realm := updateRealm(t, n)
+	proxy, count := countingProxy(t, realm.Server.URL)
+	readingUpdate(t, proxy.URL, realm, n, 1)
+	if got, want := count.requests.Load(), int64(2+3*changedOf(n)); got != want {
+		t.Errorf("the reading loop made %d requests, want %d: a login, a page, and a GET, a PUT and a GET for each of %d users",
+			got, want, changedOf(n))
+	}
+}
