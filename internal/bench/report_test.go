@@ -380,7 +380,16 @@ func machine() string {
 	if s, err := keycloaktest.FromEnv(); err == nil {
 		if info, err := s.ServerInfo(context.Background()); err == nil {
 			kc = fmt.Sprintf("Keycloak %s on Java %s", info.Version, info.JavaVersion)
+			if info.Heap > 0 {
+				kc += fmt.Sprintf(" with a heap of %d MB", info.Heap>>20)
+			}
 		}
+	}
+	// make bench sets the users cache for the server it starts and for the benchmarks alike.
+	if n := os.Getenv("KC_CACHE_EMBEDDED_USERS_MAX_COUNT"); n != "" {
+		kc += ", its users cache holding " + n + " users (`--cache-embedded-users-max-count`)"
+	} else {
+		kc += ", its users cache at Keycloak's default"
 	}
 	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, %s, %s", runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, runtime.Version(), kc)
 }
