@@ -138,7 +138,7 @@ func checkHeap(t testing.TB, server *keycloaktest.Server, n int) {
 	}
 	if info.Heap < int64(n)*heapPerUser {
 		t.Fatalf("the server's heap of %d MB cannot hold a realm of %d users (about %d MB): start it with "+
-			"JAVA_OPTS_KC_HEAP=-Xmx3g (make bench does for the server it starts)", info.Heap>>20, n, int64(n)*heapPerUser>>20)
+			"JAVA_OPTS_KC_HEAP=-Xmx4g (make bench does for the servers it starts; BENCH_HEAP)", info.Heap>>20, n, int64(n)*heapPerUser>>20)
 	}
 }
 
