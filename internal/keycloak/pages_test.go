@@ -190,3 +190,40 @@ func TestCountedCeiling(t *testing.T) {
 		}
 	}
 }
+
+// TestFullPageAsksNoCeiling: a listing of exactly one full page ends with an empty page, which
+// cannot pass any ceiling; the count that bounds the listing is not asked for it.
+func TestFullPageAsksNoCeiling(t *testing.T) {
+	t.Parallel()
+	var counts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/token"):
+			fmt.Fprint(w, `{"access_token":"tok-abcdefgh","expires_in":300}`)
+		case strings.HasSuffix(r.URL.Path, "/count"):
+			counts.Add(1)
+			fmt.Fprint(w, 5000)
+		case r.URL.Query().Get("first") == "0":
+			rows := make([]string, memberPageSize)
+			for i := range rows {
+				rows[i] = fmt.Sprintf(`{"id":"m%[1]d","username":"m%[1]d"}`, i)
+			}
+			fmt.Fprint(w, "["+strings.Join(rows, ",")+"]")
+		default:
+			fmt.Fprint(w, "[]")
+		}
+	}))
+	defer srv.Close()
+	c, err := Open(Config{URL: srv.URL, Realm: "r", ClientID: "c", ClientSecret: "secretsecret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := c.readRoleMembers(context.Background(), "developer", c.newCount(everyUserCount).ceiling)
+	if err != nil || len(ms) != memberPageSize {
+		t.Fatalf("readRoleMembers = %d members, %v; want %d", len(ms), err, memberPageSize)
+	}
+	if n := counts.Load(); n != 0 {
+		t.Errorf("%d counts asked for, want none", n)
+	}
+}

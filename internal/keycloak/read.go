@@ -592,9 +592,10 @@ func (l *listing[T]) page(ctx context.Context, first int) ([]T, error) {
 }
 
 // add appends the page from first, or returns a *ListingError if one of its rows came before or
-// the page ends past the listing's ceiling, which it asks for at the first page after the first.
+// the page ends past the listing's ceiling, which it asks for at the first page after the first
+// that has rows (an empty page adds nothing to pass it with).
 func (l *listing[T]) add(ctx context.Context, page []T, first int) error {
-	if first > 0 && !l.asked {
+	if first > 0 && len(page) > 0 && !l.asked {
 		var err error
 		if l.limit, l.refusal, err = l.most(ctx, l.size); err != nil {
 			return err
