@@ -360,14 +360,13 @@ func (c *Client) readLinksOf(ctx context.Context, live *model.Live, opts ReadOpt
 func (c *Client) linkedUsers(ctx context.Context, providers []model.LiveIdentityProvider) (map[string]bool, error) {
 	linked := make(map[string]bool)
 	for _, p := range providers {
-		countPath := "/users/count?" + url.Values{"idpAlias": {p.Alias}}.Encode()
-		var count int
-		if _, err := c.do(ctx, http.MethodGet, countPath, nil, &count); err != nil {
+		linkCount := c.newCount("/users/count?" + url.Values{"idpAlias": {p.Alias}}.Encode())
+		count, err := linkCount.get(ctx)
+		if err != nil {
 			return nil, err
 		}
 		q := url.Values{"idpAlias": {p.Alias}, "briefRepresentation": {"true"}}
-		ms, err := pagesConcurrent(ctx, c, "/users", q, memberPageSize, func(m member) string { return m.ID },
-			counted(countPath, count))
+		ms, err := pagesConcurrent(ctx, c, "/users", q, memberPageSize, func(m member) string { return m.ID }, linkCount.ceiling)
 		if err != nil {
 			return nil, err
 		}
