@@ -148,24 +148,28 @@ func Run(ctx context.Context, t Target, facts Facts, subjects []Subject, opts Op
 			}
 		}
 	)
+	stopped := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fatal != nil {
+			return fatal
+		}
+		return ctx.Err()
+	}
 	for range min(n, len(subjects)) {
 		wg.Go(func() {
 			for i := range next {
+				// Checked after taking the user, not before handing it over: a worker may
+				// fail while the next user waits to be taken.
+				if err := stopped(); err != nil {
+					finished(i, Result{Subject: subjects[i], Err: err})
+					continue
+				}
 				finished(i, verifyOne(ctx, t, facts, subjects[i]))
 			}
 		})
 	}
-	for i, s := range subjects {
-		mu.Lock()
-		stop := fatal
-		mu.Unlock()
-		if stop == nil {
-			stop = ctx.Err()
-		}
-		if stop != nil {
-			finished(i, Result{Subject: s, Err: stop})
-			continue
-		}
+	for i := range subjects {
 		next <- i
 	}
 	close(next)
