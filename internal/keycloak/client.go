@@ -70,6 +70,8 @@ type Client struct {
 	roles    roleRefs
 	defaults creationDefaults
 	fence    atomic.Pointer[Lock] // the apply lock that fences writes, while one is held
+
+	listingBytes int64 // the most answer bytes one listing reads: maxListingBytes, less in tests
 }
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.
@@ -109,7 +111,7 @@ func Open(cfg Config) (*Client, error) {
 		transport = &loggingTransport{base: transport, w: cfg.Log}
 	}
 	hc := &http.Client{Transport: transport, Timeout: cfg.Timeout, CheckRedirect: sameOriginRedirects}
-	return &Client{hc: hc, cfg: cfg, realm: url.PathEscape(cfg.Realm)}, nil
+	return &Client{hc: hc, cfg: cfg, realm: url.PathEscape(cfg.Realm), listingBytes: maxListingBytes}, nil
 }
 
 func (cfg *Config) complete() error {

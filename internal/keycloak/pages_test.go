@@ -59,9 +59,9 @@ func TestPagesConcurrentRefusesARepeatedPage(t *testing.T) {
 
 // endlessServer plays a server (or a proxy in front of one) whose every listing answers each
 // page, first and max, with max rows it never sent before, so that no page is short and no row
-// repeats, and whose every count is count. It returns a client of it and the number of pages
-// asked for.
-func endlessServer(t *testing.T, count int) (*Client, *atomic.Int64) {
+// repeats, each row carrying an attribute of pad bytes, and whose every count is count. It
+// returns a client of it and the number of pages asked for.
+func endlessServer(t *testing.T, count, pad int) (*Client, *atomic.Int64) {
 	t.Helper()
 	var asked atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +78,8 @@ func endlessServer(t *testing.T, count int) (*Client, *atomic.Int64) {
 			size, _ := strconv.Atoi(q.Get("max"))
 			rows := make([]string, size)
 			for i := range rows {
-				rows[i] = fmt.Sprintf(`{"id":"n%[1]d","username":"n%[1]d","name":"n%[1]d","alias":"n%[1]d"}`, first+i)
+				rows[i] = fmt.Sprintf(`{"id":"n%[1]d","username":"n%[1]d","name":"n%[1]d","alias":"n%[1]d","attributes":{"pad":[%[2]q]}}`,
+					first+i, strings.Repeat("x", pad))
 			}
 			fmt.Fprint(w, "["+strings.Join(rows, ",")+"]")
 		default:
@@ -153,7 +154,7 @@ func TestListingsEndWhereTheRealmDoes(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, asked := endlessServer(t, 10)
+			c, asked := endlessServer(t, 10, 0)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			err := tc.read(ctx, c)
@@ -163,6 +164,63 @@ func TestListingsEndWhereTheRealmDoes(t *testing.T) {
 			}
 			// The page that passes the limit, and the pages in flight beside it.
 			n, most := asked.Load(), int64(tc.limit/tc.size+1+listingParallelism)
+			if n > most {
+				t.Errorf("%d pages asked for, want at most %d", n, most)
+			}
+			t.Logf("refused after %d pages", n)
+		})
+	}
+}
+
+// TestListingsKeepToAByteBudget: a ceiling in rows bounds how many pages a listing reads, not
+// how large they are. A server that counts a million users and fills every page with large
+// rows (here 4 KiB each, 2 MiB a page of users) is refused once a listing's answers pass the
+// client's budget (lowered to 8 MiB here), not read until memory runs out. The pages asked for
+// stay within the budget's pages and those in flight.
+func TestListingsKeepToAByteBudget(t *testing.T) {
+	t.Parallel()
+	const budget = 8 << 20
+	ids := make([]string, 5000) // a read-back large enough to go through the listing of the realm
+	for i := range ids {
+		ids[i] = fmt.Sprint("id-", i)
+	}
+	for _, tc := range []struct {
+		name     string
+		count    int // what the server counts
+		read     func(ctx context.Context, c *Client) error
+		parallel int // the pages of the listing in flight at once
+	}{{
+		name: "users", count: 1_000_000, parallel: listingParallelism,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.readUsers(ctx, c.newCount("/users/count"))
+			return err
+		},
+	}, {
+		name: "users read back", count: 20_000, parallel: readBackParallelism,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.ReadUsers(ctx, ids)
+			return err
+		},
+	}, {
+		name: "role members", count: 1_000_000, parallel: listingParallelism,
+		read: func(ctx context.Context, c *Client) error {
+			_, err := c.readRoleMembers(ctx, "developer", c.newCount(everyUserCount).ceiling)
+			return err
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, asked := endlessServer(t, tc.count, 4096)
+			c.listingBytes = budget
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := tc.read(ctx, c)
+			var le *ListingError
+			if !errors.As(err, &le) || !strings.HasSuffix(err.Error(), "cannot be trusted: its pages went on past 8 MiB, more than roster reads from one listing") {
+				t.Fatalf("read: %v\nwant a *ListingError saying the pages went past 8 MiB", err)
+			}
+			// Pages of at least 2 MiB: the page that passes the budget, and those in flight.
+			n, most := asked.Load(), int64(budget/(2<<20)+1+tc.parallel)
 			if n > most {
 				t.Errorf("%d pages asked for, want at most %d", n, most)
 			}

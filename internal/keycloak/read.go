@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rosterhq/roster/internal/model"
@@ -422,22 +423,22 @@ func pages[T any](ctx context.Context, c *Client, path string, query url.Values,
 func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string, most ceiling) ([]T, error) {
 	l := listing[T]{c: c, path: path, query: query, size: size, key: key, most: most}
 	type result struct {
-		i    int
-		page []T
-		err  error
+		i, size int
+		page    []T
+		err     error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan result)
-	got := make(map[int][]T)                  // pages that came before one they follow
+	got := make(map[int]result)               // pages that came before one they follow
 	next, inFlight, added, end := 0, 0, 0, -1 // added: pages in the listing; end: the first short page, once one came
 	var fail error
 	for {
 		for fail == nil && end < 0 && inFlight < min(listingParallelism, 1+added) {
 			i := next
 			go func() {
-				page, err := l.page(ctx, i*size)
-				results <- result{i, page, err}
+				page, n, err := l.page(ctx, i*size)
+				results <- result{i, n, page, err}
 			}()
 			next++
 			inFlight++
@@ -454,13 +455,13 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 			fail = r.err
 			cancel()
 		default:
-			got[r.i] = r.page
+			got[r.i] = r
 			if len(r.page) < size || (r.i == 0 && len(r.page) > size) {
 				end = r.i
 			}
-			for page, ok := got[added]; ok && fail == nil; page, ok = got[added] {
+			for p, ok := got[added]; ok && fail == nil; p, ok = got[added] {
 				delete(got, added)
-				if err := l.add(ctx, page, added*size); err != nil {
+				if err := l.add(ctx, p.page, p.size, added*size); err != nil {
 					fail = err
 					cancel()
 				}
@@ -485,8 +486,8 @@ type ceiling func(ctx context.Context, size int) (limit int, refusal string, err
 // maxListed is the most rows roster reads from one listing of users, whatever Keycloak counts:
 // twenty times the largest realm roster is measured on (100,000 users), twice a realm of
 // 1,000,000, which no CodeMie installation comes near. It keeps a count that is absurd (or made
-// up) from lifting the ceiling out of reach: 2,000,000 rows are 2,000 to 4,000 requests, a few
-// hundred MB of role members, a few GB of full users, far beyond any real read but still an end.
+// up) from lifting the ceiling out of reach: 2,000,000 rows are 2,000 to 4,000 requests, far
+// beyond any real read but still an end; maxListingBytes bounds what their pages hold.
 const maxListed = 2_000_000
 
 // maxUncounted is the most rows roster reads from a listing Keycloak offers no count for: the
@@ -495,6 +496,20 @@ const maxListed = 2_000_000
 // realm's, and keeps such a listing to 1,000 requests and some 100 MB even for the identity
 // providers' full representations.
 const maxUncounted = 100_000
+
+// maxListingBytes is the most answer bytes roster reads from one listing. A ceiling in rows
+// bounds how many pages come, not how large each is: every page may be as large as MaxAnswer.
+// A user of the benchmarks' realm (an email, two projects) takes 340 bytes in a page of full
+// users on Keycloak 26.7.3: 256 MiB hold some 790,000 of them, or 250,000 users with a kilobyte
+// of projects each. A realm larger than that is out of roster's reach anyway (plan held 479 MB
+// for the 34 MB listing of 100,000 users); a server that fills its pages past it is refused
+// instead of being read until memory runs out.
+const maxListingBytes = 256 << 20
+
+// listingTooLarge is the refusal of a listing whose pages went past budget bytes.
+func listingTooLarge(budget int64) string {
+	return fmt.Sprintf("its pages went on past %d MiB, more than roster reads from one listing", budget>>20)
+}
 
 // uncounted is the ceiling of a listing Keycloak does not count.
 func uncounted(context.Context, int) (int, string, error) {
@@ -570,6 +585,7 @@ type listing[T any] struct {
 	key   func(T) string
 	seen  map[string]bool
 	all   []T
+	read  int64 // answer bytes of the pages added
 
 	most    ceiling
 	asked   bool // whether most was asked; then limit and refusal hold its answer
@@ -577,8 +593,8 @@ type listing[T any] struct {
 	refusal string
 }
 
-// page GETs the page from first.
-func (l *listing[T]) page(ctx context.Context, first int) ([]T, error) {
+// page GETs the page from first and says how many bytes its answer took.
+func (l *listing[T]) page(ctx context.Context, first int) ([]T, int, error) {
 	q := url.Values{}
 	for k, v := range l.query {
 		q[k] = v
@@ -586,14 +602,21 @@ func (l *listing[T]) page(ctx context.Context, first int) ([]T, error) {
 	q.Set("first", fmt.Sprint(first))
 	q.Set("max", fmt.Sprint(l.size))
 	var page []T
-	_, err := l.c.do(ctx, http.MethodGet, l.path+"?"+q.Encode(), nil, &page)
-	return page, err
+	ans, err := l.c.do(ctx, http.MethodGet, l.path+"?"+q.Encode(), nil, &page)
+	if err != nil {
+		return nil, 0, err
+	}
+	return page, len(ans.body), nil
 }
 
-// add appends the page from first, or returns a *ListingError if one of its rows came before or
-// the page ends past the listing's ceiling, which it asks for at the first page after the first
-// that has rows (an empty page adds nothing to pass it with).
-func (l *listing[T]) add(ctx context.Context, page []T, first int) error {
+// add appends the page from first, whose answer took size bytes, or returns a *ListingError if
+// one of its rows came before, the page ends past the listing's ceiling, which it asks for at
+// the first page after the first that has rows (an empty page adds nothing to pass it with), or
+// the listing's answers grow past the client's byte budget.
+func (l *listing[T]) add(ctx context.Context, page []T, size, first int) error {
+	if l.read += int64(size); l.read > l.c.listingBytes {
+		return &ListingError{Realm: l.c.cfg.Realm, Path: l.path, Reason: listingTooLarge(l.c.listingBytes)}
+	}
 	if first > 0 && len(page) > 0 && !l.asked {
 		var err error
 		if l.limit, l.refusal, err = l.most(ctx, l.size); err != nil {
@@ -622,11 +645,11 @@ func (l *listing[T]) add(ctx context.Context, page []T, first int) error {
 // from pages on from offset start until a short page and returns every row read.
 func (l *listing[T]) from(ctx context.Context, start int) ([]T, error) {
 	for first := start; ; first += l.size {
-		page, err := l.page(ctx, first)
+		page, n, err := l.page(ctx, first)
 		if err != nil {
 			return nil, err
 		}
-		if err := l.add(ctx, page, first); err != nil {
+		if err := l.add(ctx, page, n, first); err != nil {
 			return nil, err
 		}
 		if len(page) < l.size || (len(page) > l.size && first == start) {
@@ -659,19 +682,34 @@ func (e *ListingError) Hints() []string {
 // readUsersConcurrently lists the users like readUsers, but fetches the pages that count users
 // fill at once, at most readBackParallelism at a time; if the last of them is full, users came
 // since the count, and it pages on from there one page at a time, up to the ceiling the count
-// sets (counted).
+// sets (counted). Its answers together keep to the byte budget of one listing.
 func (c *Client) readUsersConcurrently(ctx context.Context, count int) ([]userRep, error) {
 	n := count/userPageSize + 1
 	got := make([][]userRep, n)
 	errs := make([]error, n)
 	slots := make(chan struct{}, readBackParallelism)
-	var wg sync.WaitGroup
+	var (
+		wg     sync.WaitGroup
+		read   atomic.Int64
+		failed atomic.Bool // once a page fails, no page starts: the first failure is the answer
+	)
 	for i := range n {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
+			if failed.Load() {
+				return
+			}
 			q := url.Values{"briefRepresentation": {"false"}, "first": {fmt.Sprint(i * userPageSize)}, "max": {fmt.Sprint(userPageSize)}}
-			_, errs[i] = c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &got[i])
+			ans, err := c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &got[i])
+			if err == nil && read.Add(int64(len(ans.body))) > c.listingBytes {
+				got[i] = nil
+				err = &ListingError{Realm: c.cfg.Realm, Path: "/users", Reason: listingTooLarge(c.listingBytes)}
+			}
+			if err != nil {
+				errs[i] = err
+				failed.Store(true)
+			}
 		})
 	}
 	wg.Wait()
@@ -683,7 +721,7 @@ func (c *Client) readUsersConcurrently(ctx context.Context, count int) ([]userRe
 	all := slices.Concat(got...)
 	if len(got[n-1]) == userPageSize {
 		l := listing[userRep]{c: c, path: "/users", query: url.Values{"briefRepresentation": {"false"}}, size: userPageSize,
-			key: func(u userRep) string { return u.ID }, most: counted("/users/count", count)}
+			key: func(u userRep) string { return u.ID }, most: counted("/users/count", count), read: read.Load()}
 		more, err := l.from(ctx, n*userPageSize)
 		if err != nil {
 			return nil, err
