@@ -39,6 +39,9 @@ type ReadOptions struct {
 	// CodeMie is settings.codemie of the configuration; the caller logs in with it in
 	// Config.CodeMie, so that reads and writes use the same role names and client.
 	CodeMie model.CodeMie
+	// Realm, when set, is the realm as ReadRealm has just read it: its login settings are taken
+	// from it instead of being read again.
+	Realm *RealmInfo
 }
 
 // ReadOptionsFor reads what cfg manages: the links of users that declare some, and the token
@@ -61,8 +64,8 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
-// and reads the user profile, the realm's login settings, the realm roles and CodeMie's client
-// with the mappers that reach it once. For N users with R holders of the owned roles that is
+// and reads the user profile, the realm's login settings (unless ReadOptions.Realm holds them),
+// the realm roles and CodeMie's client with the mappers that reach it once. For N users with R holders of the owned roles that is
 // ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so, up to listingParallelism-1 more per listing longer than
 // a page (the pages in flight past its end), one more when the members of a role are more than a
 // page (the count that bounds them: see ceiling; the user listing's is the count it is checked
@@ -99,7 +102,15 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 		live.Client, live.ClientUnread, err = c.ReadCodeMieClient(ctx)
 		return err
 	})
-	run(6, func() (err error) { live.Login, err = c.readLogin(ctx); return err })
+	if opts.Realm != nil {
+		live.Login = opts.Realm.Login()
+	} else {
+		run(6, func() error {
+			info, err := c.ReadRealm(ctx)
+			live.Login = info.Login()
+			return err
+		})
+	}
 	for i, role := range model.OwnedRoles() {
 		run(7+i, func() error {
 			ms, err := c.readRoleMembers(ctx, c.cfg.CodeMie.RoleName(role), memberCount.ceiling)
@@ -139,17 +150,6 @@ func (c *Client) ReadLive(ctx context.Context, opts ReadOptions) (*model.Live, e
 	}
 	slices.SortFunc(live.Users, func(a, b model.LiveUser) int { return strings.Compare(a.Username, b.Username) })
 	return live, nil
-}
-
-// readLogin reads the realm's login settings.
-func (c *Client) readLogin(ctx context.Context) (model.LoginSettings, error) {
-	var r struct {
-		EditUsernameAllowed    bool `json:"editUsernameAllowed"`
-		DuplicateEmailsAllowed bool `json:"duplicateEmailsAllowed"`
-		LoginWithEmailAllowed  bool `json:"loginWithEmailAllowed"`
-	}
-	_, err := c.do(ctx, http.MethodGet, "", nil, &r)
-	return model.LoginSettings(r), err
 }
 
 // userRep is the part of Keycloak's UserRepresentation roster reads.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // RealmInfo is what roster needs to know about the realm itself.
@@ -13,6 +15,16 @@ type RealmInfo struct {
 	Enabled bool   `json:"enabled"`
 	// SMTPServer is the realm's mail configuration; without a host Keycloak sends no email.
 	SMTPServer map[string]string `json:"smtpServer"`
+	// The login settings plans depend on (model.LoginSettings).
+	EditUsernameAllowed    bool `json:"editUsernameAllowed"`
+	DuplicateEmailsAllowed bool `json:"duplicateEmailsAllowed"`
+	LoginWithEmailAllowed  bool `json:"loginWithEmailAllowed"`
+}
+
+// Login returns the realm's login settings.
+func (r RealmInfo) Login() model.LoginSettings {
+	return model.LoginSettings{EditUsernameAllowed: r.EditUsernameAllowed, DuplicateEmailsAllowed: r.DuplicateEmailsAllowed,
+		LoginWithEmailAllowed: r.LoginWithEmailAllowed}
 }
 
 // CanSendEmail reports whether the realm has an SMTP server to send email through.

@@ -110,7 +110,9 @@ func read(ctx context.Context, cfg *model.Config, deps Deps) (Realm, keycloak.Re
 		done(nil, err)
 		return nil, info, nil, err
 	}
-	live, err := r.ReadLive(ctx, keycloak.ReadOptionsFor(cfg))
+	ro := keycloak.ReadOptionsFor(cfg)
+	ro.Realm = &info
+	live, err := r.ReadLive(ctx, ro)
 	if err != nil {
 		err = fmt.Errorf("failed to read realm %q: %w", cfg.Realm, err)
 	}

@@ -18,9 +18,11 @@ type Dial[C any] func(ctx context.Context, realm string, cm model.CodeMie) (C, e
 // readLive checks that realm exists and reads everything roster manages in it, as ro says:
 // for the operations that read a realm no configuration names (export, access --live --realm).
 func readLive(ctx context.Context, r Reader, realm string, ro keycloak.ReadOptions) (*model.Live, error) {
-	if _, err := r.ReadRealm(ctx); err != nil {
+	info, err := r.ReadRealm(ctx)
+	if err != nil {
 		return nil, err
 	}
+	ro.Realm = &info
 	live, err := r.ReadLive(ctx, ro)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read realm %q: %w", realm, err)
