@@ -434,7 +434,9 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 	next, inFlight, added, end := 0, 0, 0, -1 // added: pages in the listing; end: the first short page, once one came
 	var fail error
 	for {
-		for fail == nil && end < 0 && inFlight < min(listingParallelism, 1+added) {
+		// Pages that came before one they follow count as in flight until they join: a page
+		// that is slow to come must not let the others run ahead without bound.
+		for fail == nil && end < 0 && inFlight+len(got) < min(listingParallelism, 1+added) {
 			i := next
 			go func() {
 				page, n, err := l.page(ctx, i*size)
