@@ -16,6 +16,26 @@ import (
 	"github.com/rosterhq/roster/internal/model"
 )
 
+// listingServer plays an Admin API whose every answer but the login's comes from answer, and
+// returns a client logged in to it.
+func listingServer(t *testing.T, answer http.HandlerFunc) *Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			fmt.Fprint(w, `{"access_token":"tok-abcdefgh","expires_in":300}`)
+			return
+		}
+		answer(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := Open(Config{URL: srv.URL, Realm: "r", ClientID: "c", ClientSecret: "secretsecret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestPagesConcurrentRefusesARepeatedPage: a server (or a cache in front of it) that answers
 // every offset with the same full page never sends the short page that ends a listing. The
 // listing is refused as soon as the second page repeats the first, instead of asking for pages
@@ -31,20 +51,10 @@ func TestPagesConcurrentRefusesARepeatedPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if strings.HasSuffix(r.URL.Path, "/token") {
-			fmt.Fprint(w, `{"access_token":"tok-abcdefgh","expires_in":300}`)
-			return
-		}
+	c := listingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		w.Write(body)
-	}))
-	defer srv.Close()
-	c, err := Open(Config{URL: srv.URL, Realm: "r", ClientID: "c", ClientSecret: "secretsecret"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err = pagesConcurrent(ctx, c, "/users", nil, userPageSize, func(u userRep) string { return u.ID }, uncounted)
@@ -63,12 +73,7 @@ func TestPagesConcurrentRefusesARepeatedPage(t *testing.T) {
 func TestPagesConcurrentWaitsForASlowPage(t *testing.T) {
 	t.Parallel()
 	var asked, before atomic.Int64 // pages asked for; those asked before the slow one came
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if strings.HasSuffix(r.URL.Path, "/token") {
-			fmt.Fprint(w, `{"access_token":"tok-abcdefgh","expires_in":300}`)
-			return
-		}
+	c := listingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		asked.Add(1)
 		first, _ := strconv.Atoi(r.URL.Query().Get("first"))
 		if first == userPageSize {
@@ -84,12 +89,7 @@ func TestPagesConcurrentWaitsForASlowPage(t *testing.T) {
 			rows[i] = fmt.Sprintf(`{"id":"n%[1]d","username":"n%[1]d"}`, first+i)
 		}
 		fmt.Fprint(w, "["+strings.Join(rows, ",")+"]")
-	}))
-	defer srv.Close()
-	c, err := Open(Config{URL: srv.URL, Realm: "r", ClientID: "c", ClientSecret: "secretsecret"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	users, err := pagesConcurrent(context.Background(), c, "/users", nil, userPageSize, func(u userRep) string { return u.ID }, uncounted)
 	if err != nil || len(users) != 40*userPageSize {
 		t.Fatalf("pagesConcurrent = %d users, %v; want %d", len(users), err, 40*userPageSize)
@@ -106,12 +106,9 @@ func TestPagesConcurrentWaitsForASlowPage(t *testing.T) {
 func endlessServer(t *testing.T, count, pad int) (*Client, *atomic.Int64) {
 	t.Helper()
 	var asked atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+	c := listingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		switch {
-		case strings.HasSuffix(r.URL.Path, "/token"):
-			fmt.Fprint(w, `{"access_token":"tok-abcdefgh","expires_in":300}`)
 		case strings.HasSuffix(r.URL.Path, "/count"):
 			fmt.Fprint(w, count)
 		case q.Has("first"):
@@ -127,12 +124,7 @@ func endlessServer(t *testing.T, count, pad int) (*Client, *atomic.Int64) {
 		default:
 			fmt.Fprint(w, "[]")
 		}
-	}))
-	t.Cleanup(srv.Close)
-	c, err := Open(Config{URL: srv.URL, Realm: "r", ClientID: "c", ClientSecret: "secretsecret"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	return c, &asked
 }
 
@@ -296,11 +288,8 @@ func TestCountedCeiling(t *testing.T) {
 func TestFullPageAsksNoCeiling(t *testing.T) {
 	t.Parallel()
 	var counts atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+	c := listingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasSuffix(r.URL.Path, "/token"):
-			fmt.Fprint(w, `{"access_token":"tok-abcdefgh","expires_in":300}`)
 		case strings.HasSuffix(r.URL.Path, "/count"):
 			counts.Add(1)
 			fmt.Fprint(w, 5000)
@@ -313,12 +302,7 @@ func TestFullPageAsksNoCeiling(t *testing.T) {
 		default:
 			fmt.Fprint(w, "[]")
 		}
-	}))
-	defer srv.Close()
-	c, err := Open(Config{URL: srv.URL, Realm: "r", ClientID: "c", ClientSecret: "secretsecret"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ms, err := c.readRoleMembers(context.Background(), "developer", c.newCount(everyUserCount).ceiling)
 	if err != nil || len(ms) != memberPageSize {
 		t.Fatalf("readRoleMembers = %d members, %v; want %d", len(ms), err, memberPageSize)
