@@ -315,12 +315,6 @@ func listFull(b testing.TB, send sender, n int, got func([]userRep)) (pages int)
 	return pages
 }
 
-// timedApply runs `roster apply --auto-approve --parallelism 8` with the extra arguments on the
-// file content in realm, checks that its output says want, and returns its wall time.
-func timedApply(b *testing.B, bin string, realm *keycloaktest.Realm, content, want string, extra ...string) time.Duration {
-	return timedApplyAt(b, bin, realm.Server.URL, realm, content, want, append([]string{"--parallelism", "8"}, extra...)...)
-}
-
 // timedApplyAt runs `roster apply --auto-approve` with the extra arguments on the file content
 // in realm through the server at serverURL (a proxy in front of realm's), checks that its output
 // says want, and returns its wall time.

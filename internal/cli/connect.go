@@ -138,24 +138,6 @@ func (o *connectOptions) checkRealm(realm string) error {
 	return nil
 }
 
-// read logs in to realm, checks that the realm exists, and reads everything roster manages in
-// it: the one way every command that looks at a realm starts.
-func (o *connectOptions) read(ctx context.Context, realm string, ro keycloak.ReadOptions) (*keycloak.Client, keycloak.RealmInfo, *model.Live, error) {
-	c, err := o.dial(ctx, realm, ro.CodeMie)
-	if err != nil {
-		return nil, keycloak.RealmInfo{}, nil, err
-	}
-	info, err := c.ReadRealm(ctx)
-	if err != nil {
-		return nil, info, nil, classify(err)
-	}
-	live, err := c.ReadLive(ctx, ro)
-	if err != nil {
-		return nil, info, nil, classify(fmt.Errorf("failed to read realm %q: %w", realm, err))
-	}
-	return c, info, live, nil
-}
-
 // classify gives connection and login failures exit code 3 so that a drift job can tell a broken
 // connection from drift (2) and from other errors (1).
 func classify(err error) error {

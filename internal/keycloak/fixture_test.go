@@ -553,9 +553,6 @@ func (c countLogins) RoundTrip(req *http.Request) (*http.Response, error) {
 // realm is the managed realm's name.
 func (e *env) realm() string { return e.base.Realm }
 
-// server is the server's base URL.
-func (e *env) server() string { return e.base.URL }
-
 // config returns the base configuration changed by change, if any.
 func (e *env) config(change func(*keycloak.Config)) keycloak.Config {
 	cfg := e.base

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,5 +167,3 @@ func noWrites(t *testing.T, r *keycloakfake.Realm) {
 		t.Errorf("the lock was taken: %q", l)
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -94,16 +94,6 @@ func (s *Server) Token(ctx context.Context) (string, error) {
 	return s.token, nil
 }
 
-// AdminToken is Token for tests: it fails the test on error.
-func (s *Server) AdminToken(t testing.TB) string {
-	t.Helper()
-	token, err := s.Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
-}
-
 // Realm is a fresh realm for one test.
 type Realm struct {
 	Server *Server
