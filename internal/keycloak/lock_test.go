@@ -84,11 +84,13 @@ func TestLockIsRenewed(t *testing.T) {
 	t.Parallel()
 	realm := keycloaktest.NewRealm(t)
 	ctx := context.Background()
-	l, err := dial(t, realm).TryLock(ctx, "long run", 4*time.Second)
+	// Renewed every 2.5 s: the lock lapses only if four renewals in a row are late, which a
+	// loaded machine does not make happen by accident, as it could with a shorter lease.
+	l, err := dial(t, realm).TryLock(ctx, "long run", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Second)
+	time.Sleep(12 * time.Second)
 	var locked *keycloak.LockedError
 	if _, err := dial(t, realm).TryLock(ctx, "next run", 0); !errors.As(err, &locked) {
 		t.Errorf("TryLock after the first lease ran out = %v, want it still held (renewed)", err)

@@ -100,10 +100,10 @@ func TestReadLive(t *testing.T) {
 	// CodeMie's client (absent here): 11 reads, plus 1 login, plus the count that bounds the
 	// role members, more than a page (the user listing is bounded by the count it is checked
 	// against): 12. With the client, its default scopes and the client scopes add 2. The pages of
-	// a listing are read concurrently, so each listing of more than one page may ask for one page
-	// past its short one before that one arrives.
-	if got := counter.Count("GET"); got < 12 || got > 14 {
-		t.Errorf("ReadLive made %d GET requests for %d users, want 12 to 14", got, n)
+	// a listing are read concurrently, up to 4 at once, so each of the two listings of more than
+	// one page may ask for up to 3 pages past its short one before that one arrives.
+	if got := counter.Count("GET"); got < 12 || got > 12+2*3 {
+		t.Errorf("ReadLive made %d GET requests for %d users, want 12 to 18", got, n)
 	}
 	if got := counter.Writes(); got != 0 {
 		t.Errorf("ReadLive made %d writes, want none", got)
