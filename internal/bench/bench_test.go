@@ -16,11 +16,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/peakrss"
 )
 
 // sizes are the realm sizes measured; ROSTER_BENCH_USERS overrides them ("1000,5000,10000").
@@ -157,6 +157,7 @@ var (
 // scripts/keycloak.sh started for this run (KEYCLOAK_TEMPORARY), which takes them with it:
 // deleting a realm of 100,000 users one user at a time takes minutes.
 func TestMain(m *testing.M) {
+	peakrss.Main()
 	start := time.Now()
 	code := m.Run()
 	report.took = time.Since(start)
@@ -263,13 +264,14 @@ func runPlan(b testing.TB, bin, proxyURL string, realm *keycloaktest.Realm, file
 		"KEYCLOAK_CLIENT_SECRET="+realm.ClientSecret)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	rss, err := peakrss.Run(cmd)
+	if err != nil {
 		b.Fatalf("roster plan: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "No changes.") {
 		b.Fatalf("roster plan on the seeded realm has changes:\n%s", stdout.String())
 	}
-	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	return rss
 }
 
 // listingFloor fetches the pages roster needs with the least possible work and the concurrency

@@ -6,9 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/internal/peakrss"
 )
 
 // BenchmarkApplyConverged runs `roster apply --auto-approve` on the seeded realm of each size,
@@ -55,8 +56,9 @@ func run(b testing.TB, bin string, env []string, args ...string) (string, int64)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	rss, err := peakrss.Run(cmd)
+	if err != nil {
 		b.Fatalf("roster %s: %v\n%s%s", strings.Join(args, " "), err, tail(stdout.String()), tail(stderr.String()))
 	}
-	return stdout.String(), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	return stdout.String(), rss
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -69,12 +68,4 @@ func TestEndlessAnswers(t *testing.T) {
 			t.Logf("endless %s: exit %d after %s, peak memory %d MiB", tc.name, code, took.Round(time.Millisecond), rss>>20)
 		})
 	}
-}
-
-// maxRSS returns the peak resident memory of a finished process, in bytes.
-func maxRSS(state interface{ SysUsage() any }) int64 {
-	if ru, ok := state.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss << 10 // kilobytes on Linux
-	}
-	return 0
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
+	"github.com/rosterhq/roster/internal/peakrss"
 )
 
 var (
@@ -49,6 +50,7 @@ func rosterBin(t *testing.T) string {
 
 // TestMain removes the binary built for the tests.
 func TestMain(m *testing.M) {
+	peakrss.Main()
 	code := m.Run()
 	if binPath != "" && os.Getenv("ROSTER_BIN") == "" {
 		os.RemoveAll(filepath.Dir(binPath))
@@ -89,10 +91,8 @@ func (r *roster) run(args ...string) (stdout, stderr string, code int) {
 	cmd := r.command(args)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if cmd.ProcessState != nil {
-		r.lastMaxRSS = maxRSS(cmd.ProcessState)
-	}
+	rss, err := peakrss.Run(cmd)
+	r.lastMaxRSS = rss << 10
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):

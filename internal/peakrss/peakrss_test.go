@@ -1,0 +1,61 @@
+package peakrss
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// envAlloc makes the test binary a command that touches that many MiB and exits 3.
+const envAlloc = "PEAKRSS_TEST_ALLOC_MIB"
+
+func TestMain(m *testing.M) {
+	Main()
+	if s := os.Getenv(envAlloc); s != "" {
+		mib, _ := strconv.Atoi(s)
+		b := make([]byte, mib<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		os.Exit(3 + int(b[0]) - 1)
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunIsTheCommandsOwn: from a test process holding 256 MiB, a command that holds little
+// reports little, where the rusage of a command started directly reports the test process's
+// 256 MiB; a command that touches 128 MiB reports them, and its exit code comes back.
+func TestRunIsTheCommandsOwn(t *testing.T) {
+	held := make([]byte, 256<<20)
+	for i := 0; i < len(held); i += 4096 {
+		held[i] = 1
+	}
+	direct := exec.Command("true")
+	if err := direct.Run(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("true started directly: %d MiB", direct.ProcessState.SysUsage().(*syscall.Rusage).Maxrss>>10)
+
+	rss, err := Run(exec.Command("true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss > 64<<10 {
+		t.Errorf("true reported %d MiB, want its own few MiB, not the test process's 256", rss>>10)
+	}
+
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envAlloc+"=128")
+	rss, err = Run(cmd)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 || cmd.ProcessState.ExitCode() != 3 {
+		t.Errorf("Run = %v, want exit code 3", err)
+	}
+	if rss < 128<<10 || rss > 192<<10 {
+		t.Errorf("a command touching 128 MiB reported %d MiB", rss>>10)
+	}
+	held[0]++
+}
