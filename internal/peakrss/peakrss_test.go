@@ -43,8 +43,9 @@ func TestRunIsTheCommandsOwn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rss > 64<<10 {
-		t.Errorf("true reported %d MiB, want its own few MiB, not the test process's 256", rss>>10)
+	t.Logf("true started by Run: %d MiB", rss>>10)
+	if rss > 96<<10 {
+		t.Errorf("true reported %d MiB, want the few MiB of the process that started it, not the test process's 256", rss>>10)
 	}
 
 	cmd := exec.Command(os.Args[0])
@@ -54,7 +55,8 @@ func TestRunIsTheCommandsOwn(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 || cmd.ProcessState.ExitCode() != 3 {
 		t.Errorf("Run = %v, want exit code 3", err)
 	}
-	if rss < 128<<10 || rss > 192<<10 {
+	// At least what it touched; more under the race detector, which shadows what it touches.
+	if rss < 128<<10 {
 		t.Errorf("a command touching 128 MiB reported %d MiB", rss>>10)
 	}
 	held[0]++
