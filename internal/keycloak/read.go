@@ -65,8 +65,9 @@ func ReadOptionsFor(cfg *model.Config) ReadOptions {
 // ReadLive reads everything roster manages in the realm. Its cost does not grow with one request
 // per user: it pages through the users and through the direct members of each owned realm role,
 // and reads the user profile, the realm's login settings (unless ReadOptions.Realm holds them),
-// the realm roles and CodeMie's client with the mappers that reach it once. For N users with R holders of the owned roles that is
-// ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so, up to listingParallelism-1 more per listing longer than
+// the realm roles and CodeMie's client with the mappers that reach it once. For N users with R
+// holders of the owned roles that is ⌈N/500⌉ + ⌈R/1000⌉ + 9 requests or so (8 with
+// ReadOptions.Realm), up to listingParallelism-1 more per listing longer than
 // a page (the pages in flight past its end), one more when the members of a role are more than a
 // page (the count that bounds them: see ceiling; the user listing's is the count it is checked
 // against), plus one per user whose links are asked for, and the prerequisites ReadOptions asks
@@ -508,9 +509,14 @@ const maxUncounted = 100_000
 // instead of being read until memory runs out.
 const maxListingBytes = 256 << 20
 
-// listingTooLarge is the refusal of a listing whose pages went past budget bytes.
-func listingTooLarge(budget int64) string {
-	return fmt.Sprintf("its pages went on past %d MiB, more than roster reads from one listing", budget>>20)
+// overBudget refuses the listing of path once its answers took read bytes, more than the
+// client's budget for one listing; nil while they keep to it.
+func (c *Client) overBudget(path string, read int64) error {
+	if read <= c.listingBytes {
+		return nil
+	}
+	return &ListingError{Realm: c.cfg.Realm, Path: path,
+		Reason: fmt.Sprintf("its pages went on past %d MiB, more than roster reads from one listing", c.listingBytes>>20)}
 }
 
 // uncounted is the ceiling of a listing Keycloak does not count.
@@ -616,8 +622,9 @@ func (l *listing[T]) page(ctx context.Context, first int) ([]T, int, error) {
 // the first page after the first that has rows (an empty page adds nothing to pass it with), or
 // the listing's answers grow past the client's byte budget.
 func (l *listing[T]) add(ctx context.Context, page []T, size, first int) error {
-	if l.read += int64(size); l.read > l.c.listingBytes {
-		return &ListingError{Realm: l.c.cfg.Realm, Path: l.path, Reason: listingTooLarge(l.c.listingBytes)}
+	l.read += int64(size)
+	if err := l.c.overBudget(l.path, l.read); err != nil {
+		return err
 	}
 	if first > 0 && len(page) > 0 && !l.asked {
 		var err error
@@ -704,9 +711,10 @@ func (c *Client) readUsersConcurrently(ctx context.Context, count int) ([]userRe
 			}
 			q := url.Values{"briefRepresentation": {"false"}, "first": {fmt.Sprint(i * userPageSize)}, "max": {fmt.Sprint(userPageSize)}}
 			ans, err := c.do(ctx, http.MethodGet, "/users?"+q.Encode(), nil, &got[i])
-			if err == nil && read.Add(int64(len(ans.body))) > c.listingBytes {
-				got[i] = nil
-				err = &ListingError{Realm: c.cfg.Realm, Path: "/users", Reason: listingTooLarge(c.listingBytes)}
+			if err == nil {
+				if err = c.overBudget("/users", read.Add(int64(len(ans.body)))); err != nil {
+					got[i] = nil
+				}
 			}
 			if err != nil {
 				errs[i] = err
