@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/rosterhq/roster/internal/keycloak"
 	"github.com/rosterhq/roster/internal/model"
 	"github.com/rosterhq/roster/internal/redact"
@@ -102,6 +104,30 @@ func TestRetryOffline(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^` + want).MatchString(log.String()) {
 			t.Errorf("no line %q in the log:\n%s", want, log.String())
 		}
+	}
+}
+
+// TestTimeoutNamesTheFlag: a read whose every attempt outlasts the timeout fails with a hint that
+// names --timeout and the limit that passed, since a large realm read cold legitimately can.
+func TestTimeoutNamesTheFlag(t *testing.T) {
+	e, r := offline(t, "login")
+	// Long enough for the replayed login on a loaded machine; only the realm's answers are slow.
+	c := e.mustDial(func(cfg *keycloak.Config) { cfg.Timeout = time.Second })
+	slow := func(w http.ResponseWriter, req *http.Request) { <-req.Context().Done() }
+	r.fault(realmKey, 5, slow)
+	_, err := c.ReadRealm(e.ctx)
+	var conn *keycloak.ConnError
+	if !errors.As(err, &conn) || !strings.HasSuffix(conn.Op, "(GET /admin/realms/fixture)") {
+		t.Fatalf("ReadRealm = %v (%T), want a *keycloak.ConnError for GET /admin/realms/fixture", err, err)
+	}
+	want := []string{"Keycloak sent no whole answer within 1s, the time a request may take (--timeout): " +
+		"a realm of many users read while Keycloak's cache does not hold them can take longer, " +
+		"so raise it, for instance to --timeout 2m; otherwise check whether Keycloak is overloaded"}
+	if diff := cmp.Diff(want, conn.Hints()); diff != "" {
+		t.Errorf("hints (-want +got):\n%s", diff)
+	}
+	if n := r.count(realmKey); n != 5 {
+		t.Errorf("a server that never answers in time got %d attempts, want 5", n)
 	}
 }
 

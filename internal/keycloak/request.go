@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -228,7 +229,21 @@ func (c *Client) transportError(ctx context.Context, method, path string, err er
 	if tooLarge(err) {
 		return fmt.Errorf("%s %s: %w", method, path, &TooLargeError{Limit: MaxAnswer})
 	}
-	return &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, path), Err: transportCause(ctx, err)}
+	e := &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, path), Err: transportCause(ctx, err)}
+	var (
+		timeout interface{ Timeout() bool }
+		op      *net.OpError
+	)
+	if ctx.Err() == nil && errors.As(err, &timeout) && timeout.Timeout() && !(errors.As(err, &op) && op.Op == "dial") {
+		// The client's own limit, not the caller's deadline or Ctrl-C, passed while Keycloak
+		// worked on the request (a connection that could not be made is another matter): a large
+		// realm read while Keycloak's cache does not hold its users can take that long
+		// (docs/troubleshooting.md).
+		e.Hint = fmt.Sprintf("Keycloak sent no whole answer within %s, the time a request may take (--timeout): "+
+			"a realm of many users read while Keycloak's cache does not hold them can take longer, "+
+			"so raise it, for instance to --timeout 2m; otherwise check whether Keycloak is overloaded", c.cfg.Timeout)
+	}
+	return e
 }
 
 // AnswerError is a success answer whose body is not the JSON the Admin API sends: the URL names
