@@ -202,7 +202,7 @@ func devReport() string {
 
 	w("## `roster plan` on a converged realm\n\n")
 	w("*Floor* is a bare loop that fetches the same pages with the same concurrency as roster: one login,\n")
-	w("then at once the user pages of 1,000, the member pages of 5,000 of admin and of developer (up to\n")
+	w("then at once the user pages of 500, the member pages of 1,000 of admin and of developer (up to\n")
 	w("4 pages of each listing in flight), the user profile and the role list; it knows the seeded counts,\n")
 	w("so it asks for no page past the short one. Targets: at most 2·⌈N/500⌉ + 10 requests, within\n")
 	w("1.2× of the floor, under 600 MB for 100,000 users.\n\n")
@@ -287,7 +287,7 @@ func devReport() string {
 	w("users each, nothing else). The *import + read-back* loop sends the same batches, then, once the\n")
 	w("last has landed, reads the users back the cheapest complete way Keycloak offers: a listing (a\n")
 	w("user just created costs the server about a third as much in a listing as read alone; see\n")
-	w("below). In the fresh realm they are the whole realm, so it lists it in pages of 1,000 with\n")
+	w("below). In the fresh realm they are the whole realm, so it lists it in pages of 500 with\n")
 	w("`briefRepresentation=false` (the only listing that carries attributes; up to 4 pages in flight,\n")
 	w("as roster lists) and checks that every user is there with the email and attributes sent.\n")
 	w("roster has to make such a read: Keycloak's user profile can drop or hide an attribute without an\n")
@@ -337,7 +337,7 @@ func devReport() string {
 		w("sends the fewest requests for the same result: one login, the user listing in brief pages of\n")
 		w("500 (the ids), and one `PUT /users/{id}` per changed user with its username, new email and\n")
 		w("enabled flag. The *reading loop* makes the reads that planning attributes and keeping others'\n")
-		w("edits require: one login, the listing in pages of 1,000 with `briefRepresentation=false` (the\n")
+		w("edits require: one login, the listing in pages of 500 with `briefRepresentation=false` (the\n")
 		w("only listing that carries attributes; 4 in flight), and for each changed user, %d at a time, a\n", r.parallelism)
 		w("`GET /users/{id}` right before its `PUT` (the representation read goes back with the new\n")
 		w("email), the `PUT`, and a `GET` reading the user back, which must show the new email and the\n")
@@ -600,7 +600,7 @@ as they are because of the cold read, where users and members are listed at once
 waits its turn for the 2 cores: with 500 and 1,000, ` + "`roster plan`" + ` took 369 s, its pages of
 members 15.7 s on average and up to 28.6 s, close to the 30 s a request may take (` + "`--timeout`" + `);
 with 1,000 and 5,000, and with 1,000 and 2,000, pages passed 30 s and were asked again
-(24 and 18 of them), and neither run had ended when stopped after 5 and 12 minutes. A page
+(24 and 18 times in the first 5 minutes, when the runs were stopped). A page
 size that follows how long the pages take would have both; until then, a realm this large read
 cold needs a longer ` + "`--timeout`" + ` on a small server ([troubleshooting](troubleshooting.md)).
 `
