@@ -112,7 +112,7 @@ func TestRetryOffline(t *testing.T) {
 func TestTimeoutNamesTheFlag(t *testing.T) {
 	e, r := offline(t, "login")
 	// Long enough for the replayed login on a loaded machine; only the realm's answers are slow.
-	c := e.mustDial(func(cfg *keycloak.Config) { cfg.Timeout = time.Second })
+	c := e.mustDial(func(cfg *keycloak.Config) { cfg.Timeout = 2 * time.Second })
 	slow := func(w http.ResponseWriter, req *http.Request) { <-req.Context().Done() }
 	r.fault(realmKey, 5, slow)
 	_, err := c.ReadRealm(e.ctx)
@@ -120,7 +120,7 @@ func TestTimeoutNamesTheFlag(t *testing.T) {
 	if !errors.As(err, &conn) || !strings.HasSuffix(conn.Op, "(GET /admin/realms/fixture)") {
 		t.Fatalf("ReadRealm = %v (%T), want a *keycloak.ConnError for GET /admin/realms/fixture", err, err)
 	}
-	want := []string{"Keycloak sent no whole answer within 1s, the time a request may take (--timeout): " +
+	want := []string{"Keycloak sent no whole answer within 2s, the time a request may take (--timeout): " +
 		"a realm of many users read while Keycloak's cache does not hold them can take longer, " +
 		"so raise it, for instance to --timeout 2m; otherwise check whether Keycloak is overloaded"}
 	if diff := cmp.Diff(want, conn.Hints()); diff != "" {

@@ -19,7 +19,7 @@ import (
 // Ping sends GET /realms/{login realm} without logging in, to learn whether the server answers
 // at all: any HTTP answer will do. It fails only when none comes (a *ConnError).
 func (c *Client) Ping(ctx context.Context) error {
-	_, err := c.exchange(ctx, http.MethodGet, c.baseURL()+"/realms/"+url.PathEscape(c.cfg.AuthRealm), nil, nil)
+	_, _, err := c.exchange(ctx, http.MethodGet, c.baseURL()+"/realms/"+url.PathEscape(c.cfg.AuthRealm), nil, nil)
 	if err != nil {
 		return c.unreachable(ctx, "reach "+c.cfg.URL, err)
 	}
@@ -89,9 +89,9 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 		} `json:"systemInfo"`
 	}
 	const path = "/admin/serverinfo"
-	resp, err := c.exchange(ctx, http.MethodGet, c.baseURL()+path, http.Header{"Authorization": {"Bearer " + token}}, nil)
+	resp, sent, err := c.exchange(ctx, http.MethodGet, c.baseURL()+path, http.Header{"Authorization": {"Bearer " + token}}, nil)
 	if err != nil {
-		return "", c.transportError(ctx, http.MethodGet, path, err)
+		return "", c.transportError(ctx, http.MethodGet, path, err, sent)
 	}
 	if resp.status >= http.StatusBadRequest {
 		return "", c.apiError(http.MethodGet, path, resp)

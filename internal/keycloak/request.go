@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -154,7 +155,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 		header.Set("Content-Type", "application/json")
 		content = bytes.NewReader(data)
 	}
-	a, err := c.exchange(ctx, method, c.adminURL(path), header, content)
+	a, sent, err := c.exchange(ctx, method, c.adminURL(path), header, content)
 	shown := path
 	if shown == "" {
 		shown = "/admin/realms/" + c.realm // the realm itself
@@ -167,7 +168,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body, result 
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("the answer broke off before its end (%w)", err)
 		}
-		return nil, c.transportError(ctx, method, shown, err)
+		return nil, c.transportError(ctx, method, shown, err, sent)
 	}
 	if a.status == http.StatusUnauthorized {
 		return a, &ConnError{Op: fmt.Sprintf("%s %s", method, shown), Err: errors.New("401 Unauthorized"),
@@ -202,48 +203,64 @@ func (a *answer) contentType() string {
 
 // exchange sends one request and reads its answer to the end, within the client's timeout, its
 // answer limit and its redirect policy. It fails only when no whole answer came: the error is
-// then the *url.Error of the request, or the error that broke the body off.
-func (c *Client) exchange(ctx context.Context, method, target string, header http.Header, body io.Reader) (*answer, error) {
+// then the *url.Error of the request, or the error that broke the body off; sent then says
+// whether the whole request had reached the server, which may be at work on it.
+func (c *Client) exchange(ctx context.Context, method, target string, header http.Header, body io.Reader) (a *answer, sent bool, err error) {
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) { wrote.Store(info.Err == nil) },
+	})
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, wrote.Load(), err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
-	return &answer{status: resp.StatusCode, statusLine: resp.Status, header: resp.Header, body: data}, nil
+	return &answer{status: resp.StatusCode, statusLine: resp.Status, header: resp.Header, body: data}, true, nil
 }
 
 // transportError is the error of a request that got no usable answer: an answer too large to
-// read (an error like any other), or none at all (a *ConnError).
-func (c *Client) transportError(ctx context.Context, method, path string, err error) error {
+// read (an error like any other), or none at all (a *ConnError). sent says whether the whole
+// request had reached the server.
+func (c *Client) transportError(ctx context.Context, method, path string, err error, sent bool) error {
 	if tooLarge(err) {
 		return fmt.Errorf("%s %s: %w", method, path, &TooLargeError{Limit: MaxAnswer})
 	}
 	e := &ConnError{Op: fmt.Sprintf("reach %s (%s %s)", c.cfg.URL, method, path), Err: transportCause(ctx, err)}
-	var (
-		timeout interface{ Timeout() bool }
-		op      *net.OpError
-	)
-	if ctx.Err() == nil && errors.As(err, &timeout) && timeout.Timeout() && !(errors.As(err, &op) && op.Op == "dial") {
-		// The client's own limit, not the caller's deadline or Ctrl-C, passed while Keycloak
-		// worked on the request (a connection that could not be made is another matter): a large
-		// realm read while Keycloak's cache does not hold its users can take that long
-		// (docs/troubleshooting.md).
+	var timeout interface{ Timeout() bool }
+	if sent && ctx.Err() == nil && errors.As(err, &timeout) && timeout.Timeout() {
+		// Keycloak had the request and did not answer it within the client's own limit (not
+		// the caller's deadline, Ctrl-C or the lock's fence): a large realm read while
+		// Keycloak's cache does not hold its users can take that long (docs/troubleshooting.md).
 		e.Hint = fmt.Sprintf("Keycloak sent no whole answer within %s, the time a request may take (--timeout): "+
 			"a realm of many users read while Keycloak's cache does not hold them can take longer, "+
-			"so raise it, for instance to --timeout 2m; otherwise check whether Keycloak is overloaded", c.cfg.Timeout)
+			"so raise it, for instance to --timeout %s; otherwise check whether Keycloak is overloaded",
+			shortDuration(c.cfg.Timeout), shortDuration(max(2*time.Minute, 2*c.cfg.Timeout)))
 	}
 	return e
+}
+
+// shortDuration writes d as a flag takes it, without the zero units time.Duration adds: 2m, not
+// 2m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // AnswerError is a success answer whose body is not the JSON the Admin API sends: the URL names

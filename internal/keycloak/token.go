@@ -50,7 +50,7 @@ func (c *Client) login(ctx context.Context) (*tokens, error) {
 		header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(pair)))
 	}
 	path := c.tokenPath()
-	a, err := c.exchange(ctx, http.MethodPost, c.baseURL()+path, header, strings.NewReader(form.Encode()))
+	a, _, err := c.exchange(ctx, http.MethodPost, c.baseURL()+path, header, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func segment(path, name string) int {
 // isKeycloak reports whether base is a Keycloak server's base URL: GET {base}/realms/master,
 // which needs no login, answers with the master realm's public description.
 func (c *Client) isKeycloak(ctx context.Context, base string) bool {
-	resp, err := c.exchange(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/realms/master", nil, nil)
+	resp, _, err := c.exchange(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/realms/master", nil, nil)
 	if err != nil || resp.status != http.StatusOK {
 		return false
 	}

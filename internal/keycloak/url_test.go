@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestURLCredentialsRefused gives URLs with credentials, parsable or not: each is refused, and
@@ -79,6 +80,22 @@ func TestCheckScheme(t *testing.T) {
 	} {
 		if err := checkScheme(raw); (err == nil) != ok {
 			t.Errorf("checkScheme(%q) = %v", raw, err)
+		}
+	}
+}
+
+// TestShortDuration: the durations hints suggest read as a flag takes them.
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second:        "30s",
+		2 * time.Minute:         "2m",
+		90 * time.Second:        "1m30s",
+		time.Hour:               "1h",
+		90 * time.Minute:        "1h30m",
+		1500 * time.Millisecond: "1.5s",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }
