@@ -204,10 +204,14 @@ func (a *answer) contentType() string {
 // exchange sends one request and reads its answer to the end, within the client's timeout, its
 // answer limit and its redirect policy. It fails only when no whole answer came: the error is
 // then the *url.Error of the request, or the error that broke the body off; sent then says
-// whether the whole request had reached the server, which may be at work on it.
+// whether the whole request was written to the connection that failed, so that the server may
+// be at work on it.
 func (c *Client) exchange(ctx context.Context, method, target string, header http.Header, body io.Reader) (a *answer, sent bool, err error) {
 	var wrote atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		// A redirect, or the transport sending the request again on another connection, starts
+		// over: what counts is the last connection's.
+		GetConn:      func(string) { wrote.Store(false) },
 		WroteRequest: func(info httptrace.WroteRequestInfo) { wrote.Store(info.Err == nil) },
 	})
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
@@ -231,7 +235,7 @@ func (c *Client) exchange(ctx context.Context, method, target string, header htt
 
 // transportError is the error of a request that got no usable answer: an answer too large to
 // read (an error like any other), or none at all (a *ConnError). sent says whether the whole
-// request had reached the server.
+// request was written to the connection (exchange).
 func (c *Client) transportError(ctx context.Context, method, path string, err error, sent bool) error {
 	if tooLarge(err) {
 		return fmt.Errorf("%s %s: %w", method, path, &TooLargeError{Limit: MaxAnswer})
