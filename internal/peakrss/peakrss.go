@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,6 +49,11 @@ func Main() {
 	if werr := os.WriteFile(out, []byte(strconv.FormatInt(rss, 10)), 0o600); werr != nil {
 		fmt.Fprintln(os.Stderr, "peakrss:", werr)
 		os.Exit(1)
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		// Ended by a signal, as the command was: os.Exit(-1) would turn that into exit 255.
+		signal.Reset(ws.Signal())
+		syscall.Kill(os.Getpid(), ws.Signal())
 	}
 	os.Exit(cmd.ProcessState.ExitCode())
 }

@@ -61,3 +61,13 @@ func TestRunIsTheCommandsOwn(t *testing.T) {
 	}
 	held[0]++
 }
+
+// TestRunKeepsTheSignal: a command ended by a signal is reported so, not as an exit code.
+func TestRunKeepsTheSignal(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "kill -KILL $$")
+	_, err := Run(cmd)
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL || cmd.ProcessState.ExitCode() != -1 {
+		t.Errorf("Run = %v (%v), want the command killed by SIGKILL", err, cmd.ProcessState)
+	}
+}
