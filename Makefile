@@ -64,7 +64,7 @@ test-cluster: build
 # test-versions: the acceptance core — both logins, plan/apply/idempotence, export round trip,
 # prerequisites, token claims — against each of KEYCLOAK_OLDER (the whole suite runs on
 # KEYCLOAK_VERSION in `make test`), each on a temporary server. .ci/run runs it after `make test`.
-ACCEPTANCE_CORE := ^(TestSmoke|TestLoginFailures|TestReadLive|TestReadPrerequisites|TestSecondApplyWritesNothing|TestReadBackCatchesDroppedAttributes|TestTokenMappers|TestTokenClaims|TestIdentityProvider|TestHostileValuesRoundTrip)$$
+ACCEPTANCE_CORE := ^(TestSmoke|TestCodeMieReadingMatchesKeycloakTokens|TestLoginFailures|TestReadLive|TestReadPrerequisites|TestSecondApplyWritesNothing|TestReadBackCatchesDroppedAttributes|TestTokenMappers|TestTokenClaims|TestIdentityProvider|TestHostileValuesRoundTrip)$$
 CORE_SCRIPTS    := ^TestScripts$$/^(apply_converge|export_roundtrip|plan_create|plan_token_mappers)$$
 test-versions: build
 	@set -e; for v in $(KEYCLOAK_OLDER); do echo "== Keycloak $$v: acceptance core"; \

@@ -304,7 +304,7 @@ func clientChecks(client *model.LiveCodeMieClient, unread string, err error, w W
 			Detail: fmt.Sprintf("the realm has no client %q, so CodeMie cannot sign anyone in through it", id),
 			Fix:    "set settings.codemie.clientId to the client CodeMie's oauth2-proxy uses (CodeMie's installation creates codemie)"}}
 	}
-	problems := client.Mapping.Problems(id, w.Attributes)
+	problems := client.Mapping.Problems(id, w.CodeMie.RoleNames(model.OwnedRoles()), w.Attributes)
 	if len(problems) == 0 {
 		return []Check{{Name: name, Status: Pass, Detail: fmt.Sprintf("its tokens carry the realm roles and %s as CodeMie reads them (default client scopes %s)",
 			strings.Join(w.Attributes, ", "), strings.Join(client.DefaultScopes, ", "))}}

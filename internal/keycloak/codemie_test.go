@@ -74,11 +74,18 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 	for _, client := range []struct {
 		id          string
 		multivalued bool
-	}{{"codemie", false}, {"codemie-multi", true}} {
+		// scope, when set, are the only realm roles the client lets into its tokens.
+		scope []string
+	}{{"codemie", false, nil}, {"codemie-multi", true, nil}, {"codemie-scoped", false, []string{"developer"}}} {
 		t.Run(client.id, func(t *testing.T) {
 			uuid, err := realm.CodeMieClient(ctx, client.id, client.id+"-attributes", client.multivalued)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if client.scope != nil {
+				if err := realm.LimitScope(ctx, uuid, client.scope...); err != nil {
+					t.Fatal(err)
+				}
 			}
 			cfg := realm.ServiceAccountConfig()
 			cfg.CodeMie = model.CodeMie{ClientID: client.id}
@@ -92,6 +99,9 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 			}
 			if live.Client == nil {
 				t.Fatalf("ReadLive did not find client %s", client.id)
+			}
+			if tm := live.Client.Mapping; tm.Scoped != (client.scope != nil) || !cmp.Equal(tm.Scope, client.scope) {
+				t.Errorf("ReadLive: client scope %v %q, want %v %q", tm.Scoped, tm.Scope, client.scope != nil, client.scope)
 			}
 			byName := map[string]model.LiveUser{}
 			for _, lu := range live.Users {
@@ -128,8 +138,11 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 					}
 				}
 				want := s.single
-				if client.multivalued {
+				switch {
+				case client.multivalued:
 					want = s.mult
+				case client.scope != nil && s.role == "admin":
+					want = "cannot sign in" // admin is not in the client's scope
 				}
 				if got.Summary() != want {
 					t.Errorf("%s (stored %q): roster reports %q, want %q", s.username, lu.Attributes, got.Summary(), want)

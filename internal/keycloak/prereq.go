@@ -226,12 +226,16 @@ type mappedRep struct {
 	ClientID        string              `json:"clientId"` // clients only
 	Name            string              `json:"name"`     // client scopes only
 	ProtocolMappers []protocolMapperRep `json:"protocolMappers"`
+	// FullScopeAllowed is the client's Full scope allowed (clients only; absent means on).
+	FullScopeAllowed *bool `json:"fullScopeAllowed"`
 }
 
 // ReadCodeMieClient reads CodeMie's client (Config.CodeMie.ClientID) with the protocol mappers
-// that reach it: its own and those of its default client scopes. Three requests. It answers nil
-// and no reason when the realm has no such client, and nil with the reason when roster may not
-// read clients (view-clients): the plan then says it cannot check what CodeMie receives.
+// that reach it: its own and those of its default client scopes, and, when its Full scope
+// allowed is off, the realm roles its scope lets into its tokens. Three requests, four for a
+// client with Full scope allowed off. It answers nil and no reason when the realm has no such
+// client, and nil with the reason when roster may not read clients (view-clients): the plan then
+// says it cannot check what CodeMie receives.
 func (c *Client) ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClient, string, error) {
 	clientID := c.cfg.CodeMie.ClientID
 	if clientID == "" {
@@ -278,9 +282,34 @@ func (c *Client) ReadCodeMieClient(ctx context.Context) (*model.LiveCodeMieClien
 		}
 	}
 	slices.Sort(cl.DefaultScopes)
+	if full := clients[i].FullScopeAllowed; full != nil && !*full {
+		if cl.Mapping.Scope, err = c.readScope(ctx, cl.ID); err != nil {
+			return nil, "", err
+		}
+		cl.Mapping.Scoped = true
+	}
 	// A fixed order, so that the fingerprint of a saved plan does not change with Keycloak's.
 	slices.SortFunc(cl.Mapping.Mappers, func(a, b model.LiveTokenMapper) int {
 		return cmp.Or(strings.Compare(a.Scope, b.Scope), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 	})
 	return cl, "", nil
+}
+
+// readScope returns the names of the realm roles the client with id clientUUID lets into its
+// tokens, sorted, as Keycloak evaluates them for a client whose Full scope allowed is off: its
+// own scope mappings and its default client scopes', composites expanded.
+func (c *Client) readScope(ctx context.Context, clientUUID string) ([]string, error) {
+	var roles []struct {
+		Name string `json:"name"`
+	}
+	path := "/clients/" + url.PathEscape(clientUUID) + "/evaluate-scopes/scope-mappings/" + url.PathEscape(c.cfg.Realm) + "/granted"
+	if _, err := c.do(ctx, http.MethodGet, path, nil, &roles); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		names = append(names, r.Name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
 }

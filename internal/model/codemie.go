@@ -148,6 +148,13 @@ func ClaimsFromToken(tok map[string]any) Claims {
 type TokenMapping struct {
 	// Mappers are the protocol mappers, sorted by client scope (the client's own first) and name.
 	Mappers []LiveTokenMapper
+	// Scoped is true when the client does not let every realm role into its tokens (Full scope
+	// allowed is off): a user's realm roles reach them only when they are in Scope.
+	Scoped bool `json:",omitempty"`
+	// Scope are the realm roles a Scoped client lets into its tokens, sorted: those its scope
+	// mappings and its default client scopes' name, composites expanded, as Keycloak evaluates
+	// them.
+	Scope []string `json:",omitempty"`
 }
 
 // RecommendedMapping is the mapping CodeMie's guide sets up and roster's tokenMappers creates:
@@ -189,7 +196,8 @@ func (tm TokenMapping) Carrying(claim string, t TokenType) []LiveTokenMapper {
 }
 
 // Claims computes the claims CodeMie reads in a token of type t for a user who holds the given
-// realm roles (names, effective) and stored attributes, the way Keycloak's mappers fill them:
+// realm roles (names, effective) and stored attributes, the way Keycloak's mappers fill them
+// (of a Scoped client, only the roles in its Scope):
 //   - a User Attribute mapper adds nothing for an absent attribute (no stored value);
 //   - single-valued, it adds the first stored value as a string; multivalued, every stored value
 //     as a JSON list;
@@ -198,6 +206,9 @@ func (tm TokenMapping) Carrying(claim string, t TokenType) []LiveTokenMapper {
 // A claim JSON type other than String, or two mappers filling the same claim, makes the claim
 // Unknown: roster does not predict what Keycloak then issues.
 func (tm TokenMapping) Claims(t TokenType, roles []string, attrs map[string][]string) Claims {
+	if outside := tm.outOfScope(roles); len(outside) > 0 {
+		roles = slices.DeleteFunc(slices.Clone(roles), func(r string) bool { return slices.Contains(outside, r) })
+	}
 	return Claims{
 		RealmRoles:        tm.claim(ClaimRealmRoles, t, func(LiveTokenMapper) []string { return roles }),
 		Applications:      tm.attrClaim(AttrApplications, t, attrs),

@@ -150,7 +150,7 @@ func TestMappingProblems(t *testing.T) {
 		attr("type", "user_type", "user_type", func(m *LiveTokenMapper) { m.Multivalued, m.UserInfo = true, false }),
 	}}
 	var got []string
-	for _, p := range tm.Problems("codemie", []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}) {
+	for _, p := range tm.Problems("codemie", nil, []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}) {
 		got = append(got, fmt.Sprintf("%v %s %v: %s", p.Error, p.Claim, p.Missing, p.Problem))
 	}
 	want := []string{
@@ -164,8 +164,41 @@ func TestMappingProblems(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Problems (-want +got):\n%s", diff)
 	}
-	if p := RecommendedMapping().Problems("codemie", []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}); len(p) != 0 {
+	if p := RecommendedMapping().Problems("codemie", []string{"admin", "developer"}, []string{AttrApplications, AttrApplicationsAdmin, AttrUserType}); len(p) != 0 {
 		t.Errorf("the recommended mapping has problems: %v", p)
+	}
+}
+
+// TestScopedClient pins what a client with Full scope allowed off does to the realm roles: those
+// outside its scope are left out of the tokens, and of what CodeMie reads, and Problems names them.
+func TestScopedClient(t *testing.T) {
+	t.Parallel()
+	tm := RecommendedMapping()
+	tm.Scoped, tm.Scope = true, []string{"developer", "offline_access"}
+	cm := CodeMie{}
+	for _, tc := range []struct {
+		roles []Role
+		want  Role
+	}{
+		{[]Role{RoleDeveloper}, RoleDeveloper},
+		{[]Role{RoleAdmin}, ""}, // admin is out of scope: the token carries no role CodeMie knows
+		{[]Role{RoleAdmin, RoleDeveloper}, RoleDeveloper},
+	} {
+		if got := cm.ReadStored(tm, tc.roles, nil, true).Role; got != tc.want {
+			t.Errorf("a holder of %v through a scoped client reads as %q, want %q", tc.roles, got, tc.want)
+		}
+	}
+	var got []string
+	for _, p := range tm.Problems("codemie", []string{"admin", "developer"}, nil) {
+		got = append(got, fmt.Sprintf("%v %s %v: %s | %s", p.Error, p.Claim, p.Missing, p.Problem, p.Fix))
+	}
+	want := []string{`true realm_access.roles false: client "codemie" has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in realm role admin: Keycloak leaves it out of the client's tokens, and CodeMie sees it for nobody | ` +
+		`turn Full scope allowed on for client "codemie" (Clients → codemie → Client scopes → codemie-dedicated → Scope), or assign realm role admin there`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Problems (-want +got):\n%s", diff)
+	}
+	if p := tm.Problems("codemie", []string{"developer"}, nil); len(p) != 0 {
+		t.Errorf("a scope holding every role used has problems: %v", p)
 	}
 }
 
@@ -191,7 +224,7 @@ func TestCodeMieTokenMapper(t *testing.T) {
 		"id.token.claim", "access.token.claim", "userinfo.token.claim"}, keys); diff != "" {
 		t.Errorf("CodeMieMapperConfig keys (-want +got):\n%s", diff)
 	}
-	if p := (TokenMapping{Mappers: []LiveTokenMapper{RecommendedMapping().Mappers[0], got}}).Problems("codemie", []string{AttrApplicationsAdmin}); len(p) != 0 {
+	if p := (TokenMapping{Mappers: []LiveTokenMapper{RecommendedMapping().Mappers[0], got}}).Problems("codemie", []string{"developer"}, []string{AttrApplicationsAdmin}); len(p) != 0 {
 		t.Errorf("the mapper roster creates has problems: %v", p)
 	}
 

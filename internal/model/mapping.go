@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -19,15 +20,27 @@ type MappingProblem struct {
 }
 
 // Problems checks that the mapping of CodeMie's client (clientID) puts the realm roles and
-// each of attrs into the access token the way CodeMie reads them: exactly one mapper per claim,
-// reading the attribute of the claim's name, String, user_type single-valued, and in the ID
-// token and userinfo as well. Problems are in the order of the claims, realm roles first.
-func (tm TokenMapping) Problems(clientID string, attrs []string) []MappingProblem {
+// each of attrs into the access token the way CodeMie reads them: the realm roles named roles
+// in the client's scope, exactly one mapper per claim, reading the attribute of the claim's
+// name, String, user_type single-valued, and in the ID token and userinfo as well. Problems are
+// in the order of the claims, realm roles first.
+func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []MappingProblem {
 	var out []MappingProblem
 	if len(tm.Carrying(ClaimRealmRoles, TokenAccess)) == 0 {
 		out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles, Missing: true,
 			Problem: fmt.Sprintf("no mapper puts the realm roles (realm_access.roles) into the access tokens of client %q: oauth2-proxy lets nobody into CodeMie", clientID),
 			Fix:     fmt.Sprintf("add Keycloak's client scope roles as a default client scope of client %q", clientID)})
+	}
+	if outside := tm.outOfScope(roles); len(outside) > 0 {
+		what, them := "realm role "+outside[0], "it"
+		if len(outside) > 1 {
+			what, them = "realm roles "+strings.Join(outside, " and "), "them"
+		}
+		out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
+			Problem: fmt.Sprintf("client %q has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in %s: Keycloak leaves %s out of the client's tokens, and CodeMie sees %s for nobody",
+				clientID, what, them, them),
+			Fix: fmt.Sprintf("turn Full scope allowed on for client %q (Clients → %s → Client scopes → %s-dedicated → Scope), or assign %s there",
+				clientID, clientID, clientID, what)})
 	}
 	for _, attr := range attrs {
 		ms := tm.Carrying(attr, TokenAccess)
@@ -71,6 +84,20 @@ func (tm TokenMapping) Problems(clientID string, attrs []string) []MappingProble
 				add(false, fmt.Sprintf("mapper %q%s does not add claim %s to %s: CodeMie reads claims from userinfo when it runs with IDP_PROVIDER=keycloak", m.Name, where, attr, strings.Join(missing, " and ")),
 					"turn on Add to ID token and Add to userinfo on the mapper (tokenMappers corrects it)")
 			}
+		}
+	}
+	return out
+}
+
+// outOfScope are those of roles a Scoped client keeps out of its tokens.
+func (tm TokenMapping) outOfScope(roles []string) []string {
+	if !tm.Scoped {
+		return nil
+	}
+	var out []string
+	for _, r := range roles {
+		if !slices.Contains(tm.Scope, r) {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -74,7 +74,8 @@ func configValue(key, v string) Value {
 }
 
 // mappingAfter is the token mapping that reaches CodeMie's client once changes are applied: the
-// live one, with the token mappers the plan creates or corrects in place, when their client scope
+// live one, its role scope included, with the token mappers the plan creates or corrects in
+// place, when their client scope
 // is a default scope of the client. Without the client it is RecommendedMapping, as for
 // model.Live.Mapping.
 func mappingAfter(live *model.Live, changes []Change) model.TokenMapping {
@@ -95,5 +96,7 @@ func mappingAfter(live *model.Live, changes []Change) model.TokenMapping {
 			ms = append(ms, after)
 		}
 	}
-	return model.TokenMapping{Mappers: ms}
+	after := live.Client.Mapping
+	after.Mappers = ms
+	return after
 }

@@ -39,7 +39,7 @@ func (b *builder) prerequisites() []Prerequisite {
 				tm.ClientScope, client, strings.Join(b.live.Client.DefaultScopes, ", ")))
 	}
 	var unmapped []string
-	for _, mp := range b.mapping.Problems(client, b.usedAttributes()) {
+	for _, mp := range b.mapping.Problems(client, b.usedRoles(), b.usedAttributes()) {
 		switch {
 		case mp.Missing && mp.Claim != model.ClaimRealmRoles:
 			unmapped = append(unmapped, mp.Claim)
@@ -80,6 +80,18 @@ func (b *builder) usedAttributes() []string {
 	for _, attr := range model.CodeMieAttributes() {
 		if slices.ContainsFunc(b.cfg.Users, func(u model.User) bool { return u.Access.Attributes()[attr] != nil }) {
 			out = append(out, attr)
+		}
+	}
+	return out
+}
+
+// usedRoles are the names of the realm roles the declared users hold, in model.OwnedRoles'
+// order.
+func (b *builder) usedRoles() []string {
+	var out []string
+	for _, role := range model.OwnedRoles() {
+		if slices.ContainsFunc(b.cfg.Users, func(u model.User) bool { return u.Access.Role == role }) {
+			out = append(out, b.live.CodeMie.RoleName(role))
 		}
 	}
 	return out

@@ -91,3 +91,25 @@ func (r *Realm) ExampleClaims(ctx context.Context, clientUUID, userID, kind stri
 	err := r.Admin(ctx, http.MethodGet, "/clients/"+url.PathEscape(clientUUID)+"/evaluate-scopes/generate-example-"+kind+"?"+q.Encode(), nil, &claims)
 	return claims, err
 }
+
+// LimitScope turns Full scope allowed off on the client (its id) and gives it scope mappings to
+// the named realm roles only: its tokens then carry no other realm role.
+func (r *Realm) LimitScope(ctx context.Context, clientUUID string, roles ...string) error {
+	var client map[string]any
+	if err := r.Admin(ctx, http.MethodGet, "/clients/"+url.PathEscape(clientUUID), nil, &client); err != nil {
+		return err
+	}
+	client["fullScopeAllowed"] = false
+	if err := r.Admin(ctx, http.MethodPut, "/clients/"+url.PathEscape(clientUUID), client, nil); err != nil {
+		return err
+	}
+	var reps []map[string]any
+	for _, name := range roles {
+		var rep map[string]any
+		if err := r.Admin(ctx, http.MethodGet, "/roles/"+url.PathEscape(name), nil, &rep); err != nil {
+			return err
+		}
+		reps = append(reps, rep)
+	}
+	return r.Admin(ctx, http.MethodPost, "/clients/"+url.PathEscape(clientUUID)+"/scope-mappings/realm", reps, nil)
+}
