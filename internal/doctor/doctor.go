@@ -244,7 +244,7 @@ func Run(ctx context.Context, t Target, w Want) Report {
 	scope, err := t.ReadClientScope(ctx, w.ClientScope)
 	r.Checks = append(r.Checks, mapperChecks(scope, err, held[keycloak.ViewClients], w)...)
 	client, unread, err := t.ReadCodeMieClient(ctx)
-	r.Checks = append(r.Checks, clientChecks(client, unread, err, w)...)
+	r.Checks = append(r.Checks, clientChecks(client, unread, err, held[keycloak.ViewRealm], w)...)
 
 	if len(w.IdentityProviders) > 0 {
 		idps, err := t.ReadIdentityProviders(ctx)

@@ -597,21 +597,42 @@ func TestTokenChecks(t *testing.T) {
 // client, and one whose default scopes carry no attribute mapper, fail with the fix.
 func TestClientChecks(t *testing.T) {
 	w := Defaults()
-	got := clientChecks(nil, "", nil, w)
+	got := clientChecks(nil, "", nil, true, w)
 	if len(got) != 1 || got[0].Status != Fail || !strings.Contains(got[0].Detail, `the realm has no client "codemie"`) {
 		t.Errorf("no client: %+v", got)
 	}
 	bare := &model.LiveCodeMieClient{ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
 		Mapping: model.TokenMapping{Mappers: model.RecommendedMapping().Mappers[:1]}} // the realm roles only
 	var names []string
-	for _, c := range clientChecks(bare, "", nil, w) {
+	for _, c := range clientChecks(bare, "", nil, true, w) {
 		names = append(names, string(c.Status)+" "+c.Name)
 	}
 	want := []string{"fail client codemie: applications", "fail client codemie: applications_admin", "fail client codemie: user_type"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("client without attribute mappers (-want +got):\n%s", diff)
 	}
-	if got := clientChecks(nil, "roster may not read clients", nil, w); len(got) != 1 || got[0].Status != Skip {
+	if got := clientChecks(nil, "roster may not read clients", nil, true, w); len(got) != 1 || got[0].Status != Skip {
 		t.Errorf("unread client: %+v", got)
+	}
+
+	// A client whose scope takes in developer only: admin fails; without view-realm, Keycloak
+	// shows no role in the scope, so the check is skipped rather than failed.
+	scoped := &model.LiveCodeMieClient{ClientID: "codemie", DefaultScopes: []string{"profile", "roles"},
+		Mapping: model.RecommendedMapping()}
+	scoped.Mapping.Scoped, scoped.Mapping.Scope = true, []string{"developer"}
+	for _, tc := range []struct {
+		viewRealm bool
+		want      []string
+	}{
+		{true, []string{"fail client codemie: realm_access.roles"}},
+		{false, []string{"skip client codemie: scope"}},
+	} {
+		names = nil
+		for _, c := range clientChecks(scoped, "", nil, tc.viewRealm, w) {
+			names = append(names, string(c.Status)+" "+c.Name)
+		}
+		if diff := cmp.Diff(tc.want, names); diff != "" {
+			t.Errorf("scoped client, view-realm %v (-want +got):\n%s", tc.viewRealm, diff)
+		}
 	}
 }

@@ -55,14 +55,17 @@ type Warning struct {
 	Message string
 }
 
-// declare returns the access the format can declare for a user CodeMie reads as a, and, when
-// CodeMie would read that declaration differently once applied, why.
-func (e *Export) declare(lu *model.LiveUser, a model.Access) (model.Access, string) {
+// declare returns the access the format can declare for a user CodeMie reads as a and who holds
+// role, and, when CodeMie would read that declaration differently once applied, why.
+func (e *Export) declare(lu *model.LiveUser, a model.Access, role model.Role) (model.Access, string) {
 	admin := model.NormalizeProjects(a.Admin)
-	d := model.NewAccess(a.Role, a.External, model.Grants{Member: a.Projects, Admin: admin})
+	d := model.NewAccess(role, a.External, model.Grants{Member: a.Projects, Admin: admin})
 	enabled := lu.Enabled && a.Refused == ""
 	d.Disabled = !enabled
 	var why []string
+	if role != a.Role {
+		why = append(why, fmt.Sprintf("CodeMie's client keeps realm role %s out of its tokens (Full scope allowed is off)", e.live.CodeMie.RoleName(role)))
+	}
 	if a.Refused != "" {
 		why = append(why, a.Refused+"; exported with enabled: false so that apply keeps them out")
 	}
@@ -122,17 +125,18 @@ func Build(live *model.Live, opts Options) *Export {
 	for i := range live.Users {
 		lu := &live.Users[i]
 		a := live.Access(*lu)
+		role := e.declaredRole(lu, a)
 		switch {
 		case lu.IsServiceAccount() || strings.EqualFold(lu.Username, live.Identity):
 			e.ServiceAccounts++
 		case lu.FederationLink != "":
 			e.Storage++
-		case a.Role == "":
+		case role == "":
 			e.NoRole = append(e.NoRole, lu.Username)
-		case !e.selected(a):
+		case !e.selected(role, a):
 			e.NotSelected++
 		default:
-			e.Users = append(e.Users, e.user(lu, a))
+			e.Users = append(e.Users, e.user(lu, a, role))
 		}
 	}
 	slices.SortFunc(e.Users, func(x, y User) int { return strings.Compare(x.Live.Username, y.Live.Username) })
@@ -140,8 +144,21 @@ func Build(live *model.Live, opts Options) *Export {
 	return e
 }
 
-func (e *Export) selected(a model.Access) bool {
-	if len(e.opts.Roles) > 0 && !slices.Contains(e.opts.Roles, a.Role) {
+// declaredRole is the role export declares for a user CodeMie reads as a: the one CodeMie would
+// read if its client let every realm role into its tokens. A client whose scope keeps the role
+// out does not make export drop or lower a role the user holds, which apply would then take
+// away; the user's warning says what CodeMie reads.
+func (e *Export) declaredRole(lu *model.LiveUser, a model.Access) model.Role {
+	tm := e.live.Mapping()
+	if !tm.Scoped {
+		return a.Role
+	}
+	tm.Scoped = false
+	return e.live.CodeMie.ReadStored(tm, lu.Roles, lu.Attributes, lu.Enabled).Role
+}
+
+func (e *Export) selected(role model.Role, a model.Access) bool {
+	if len(e.opts.Roles) > 0 && !slices.Contains(e.opts.Roles, role) {
 		return false
 	}
 	if len(e.opts.Projects) > 0 && !slices.ContainsFunc(e.opts.Projects, func(p string) bool { return slices.Contains(a.Projects, p) }) {
@@ -150,9 +167,9 @@ func (e *Export) selected(a model.Access) bool {
 	return true
 }
 
-func (e *Export) user(lu *model.LiveUser, a model.Access) User {
+func (e *Export) user(lu *model.LiveUser, a model.Access, role model.Role) User {
 	u := User{Live: lu, Access: a, Attributes: map[string][]string{}, Dropped: map[string]string{}}
-	u.Declared, u.Misread = e.declare(lu, a)
+	u.Declared, u.Misread = e.declare(lu, a, role)
 	if u.Misread != "" {
 		e.Warnings = append(e.Warnings, Warning{Username: lu.Username, Message: u.Misread})
 	}

@@ -189,3 +189,30 @@ func TestCodeMieSettingsRoundTrip(t *testing.T) {
 		t.Errorf("loaded settings.codemie %+v, want %+v", cfg.Settings.CodeMie, live.CodeMie)
 	}
 }
+
+// TestScopedClientKeepsRoles exports through a CodeMie client whose scope takes in developer only:
+// alice and carol hold admin, so the export declares it, with a warning that CodeMie does not
+// see it, rather than leaving alice out as a user without a role or lowering carol, who also
+// holds developer, to developer: apply would turn either into taking admin away.
+func TestScopedClientKeepsRoles(t *testing.T) {
+	live := testLive()
+	live.Users = append(live.Users, model.LiveUser{Username: "carol", Enabled: true, Roles: []model.Role{model.RoleAdmin, model.RoleDeveloper}})
+	tm := model.RecommendedMapping()
+	tm.Scoped, tm.Scope = true, []string{"developer"}
+	live.Client = &model.LiveCodeMieClient{ClientID: "codemie", Mapping: tm}
+	e := Build(live, Options{Roles: []model.Role{model.RoleAdmin}})
+	var got []string
+	for _, u := range e.Users {
+		got = append(got, u.Live.Username+": "+string(u.Declared.Role)+": "+u.Misread)
+	}
+	want := []string{
+		`alice: admin: CodeMie reads "cannot sign in" today, the export declares what it would read as "cannot sign in": CodeMie's client keeps realm role admin out of its tokens (Full scope allowed is off)`,
+		`carol: admin: CodeMie reads "Regular User (no projects)" today, the export declares what it would read as "cannot sign in": CodeMie's client keeps realm role admin out of its tokens (Full scope allowed is off)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("exported users:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !slices.Equal(e.NoRole, []string{"gina"}) {
+		t.Errorf("NoRole = %v, want [gina]", e.NoRole)
+	}
+}

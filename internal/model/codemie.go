@@ -151,9 +151,10 @@ type TokenMapping struct {
 	// Scoped is true when the client does not let every realm role into its tokens (Full scope
 	// allowed is off): a user's realm roles reach them only when they are in Scope.
 	Scoped bool `json:",omitempty"`
-	// Scope are the realm roles a Scoped client lets into its tokens, sorted: those its scope
-	// mappings and its default client scopes' name, composites expanded, as Keycloak evaluates
-	// them.
+	// Scope are the realm roles a Scoped client lets into its tokens, sorted: those named by its
+	// scope mappings and by its default client scopes' scope mappings, composites expanded, as
+	// Keycloak evaluates them. A user's role is compared as held directly: a composite role
+	// that takes in a role in Scope is not followed, as roster follows no composite.
 	Scope []string `json:",omitempty"`
 }
 

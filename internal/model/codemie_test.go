@@ -193,7 +193,7 @@ func TestScopedClient(t *testing.T) {
 		got = append(got, fmt.Sprintf("%v %s %v: %s | %s", p.Error, p.Claim, p.Missing, p.Problem, p.Fix))
 	}
 	want := []string{`true realm_access.roles false: client "codemie" has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in realm role admin: Keycloak leaves it out of the client's tokens, and CodeMie sees it for nobody | ` +
-		`turn Full scope allowed on for client "codemie" (Clients → codemie → Client scopes → codemie-dedicated → Scope), or assign realm role admin there`}
+		`turn Full scope allowed on for client "codemie", or assign it realm role admin (Clients → codemie → Client scopes → codemie-dedicated → Scope → Assign role)`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Problems (-want +got):\n%s", diff)
 	}

@@ -31,16 +31,8 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 			Problem: fmt.Sprintf("no mapper puts the realm roles (realm_access.roles) into the access tokens of client %q: oauth2-proxy lets nobody into CodeMie", clientID),
 			Fix:     fmt.Sprintf("add Keycloak's client scope roles as a default client scope of client %q", clientID)})
 	}
-	if outside := tm.outOfScope(roles); len(outside) > 0 {
-		what, them := "realm role "+outside[0], "it"
-		if len(outside) > 1 {
-			what, them = "realm roles "+strings.Join(outside, " and "), "them"
-		}
-		out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
-			Problem: fmt.Sprintf("client %q has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in %s: Keycloak leaves %s out of the client's tokens, and CodeMie sees %s for nobody",
-				clientID, what, them, them),
-			Fix: fmt.Sprintf("turn Full scope allowed on for client %q (Clients → %s → Client scopes → %s-dedicated → Scope), or assign %s there",
-				clientID, clientID, clientID, what)})
+	if p, ok := tm.ScopeProblem(clientID, roles); ok {
+		out = append(out, p)
 	}
 	for _, attr := range attrs {
 		ms := tm.Carrying(attr, TokenAccess)
@@ -87,6 +79,24 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 		}
 	}
 	return out
+}
+
+// ScopeProblem is the problem of a client with Full scope allowed off whose scope leaves out
+// some of roles (realm role names), if there is one.
+func (tm TokenMapping) ScopeProblem(clientID string, roles []string) (MappingProblem, bool) {
+	outside := tm.outOfScope(roles)
+	if len(outside) == 0 {
+		return MappingProblem{}, false
+	}
+	what, them := "realm role "+outside[0], "it"
+	if len(outside) > 1 {
+		what, them = "realm roles "+strings.Join(outside, " and "), "them"
+	}
+	return MappingProblem{Error: true, Claim: ClaimRealmRoles,
+		Problem: fmt.Sprintf("client %q has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in %s: Keycloak leaves %s out of the client's tokens, and CodeMie sees %s for nobody",
+			clientID, what, them, them),
+		Fix: fmt.Sprintf("turn Full scope allowed on for client %q, or assign it %s (Clients → %s → Client scopes → %s-dedicated → Scope → Assign role)",
+			clientID, what, clientID, clientID)}, true
 }
 
 // outOfScope are those of roles a Scoped client keeps out of its tokens.

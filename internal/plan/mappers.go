@@ -75,9 +75,8 @@ func configValue(key, v string) Value {
 
 // mappingAfter is the token mapping that reaches CodeMie's client once changes are applied: the
 // live one, its role scope included, with the token mappers the plan creates or corrects in
-// place, when their client scope
-// is a default scope of the client. Without the client it is RecommendedMapping, as for
-// model.Live.Mapping.
+// place, when their client scope is a default scope of the client. Without the client it is
+// RecommendedMapping, as for model.Live.Mapping.
 func mappingAfter(live *model.Live, changes []Change) model.TokenMapping {
 	if live.Client == nil {
 		return live.Mapping()

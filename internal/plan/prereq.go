@@ -85,12 +85,12 @@ func (b *builder) usedAttributes() []string {
 	return out
 }
 
-// usedRoles are the names of the realm roles the declared users hold, in model.OwnedRoles'
-// order.
+// usedRoles are the names of the realm roles the declared, enabled users hold, in
+// model.OwnedRoles' order: a disabled user signs in with neither (see misread).
 func (b *builder) usedRoles() []string {
 	var out []string
 	for _, role := range model.OwnedRoles() {
-		if slices.ContainsFunc(b.cfg.Users, func(u model.User) bool { return u.Access.Role == role }) {
+		if slices.ContainsFunc(b.cfg.Users, func(u model.User) bool { return u.Access.Role == role && (u.Enabled == nil || *u.Enabled) }) {
 			out = append(out, b.live.CodeMie.RoleName(role))
 		}
 	}

@@ -115,6 +115,11 @@ func roleCause(f Facts, r Result, got model.Access) Cause {
 			"token: client scope roles is not one of its default scopes", client),
 			Fix: fmt.Sprintf("in the console: Clients → %s → Client scopes → Add client scope → roles → Add (Default)", client)}
 	}
+	if want.Role != "" {
+		if p, ok := f.Client.Mapping.ScopeProblem(client, []string{f.CodeMie.RoleName(want.Role)}); ok {
+			return Cause{Kind: RoleNotInToken, Detail: p.Problem, Fix: p.Fix}
+		}
+	}
 	return Cause{Kind: Unexplained, Detail: "the access token carries realm_access " + claimText(r.Claims.AccessToken, "realm_access")}
 }
 

@@ -150,6 +150,7 @@ func TestCauses(t *testing.T) {
 		want    model.Access
 		got     model.Access
 		tokens  []model.TokenType
+		scope   []string // when set, the client's Full scope allowed is off and these are in scope
 		kind    Kind
 		detail  string
 	}{
@@ -163,6 +164,9 @@ func TestCauses(t *testing.T) {
 		{name: "roles scope not default", mappers: all[1:], policy: model.PolicyAdminEdit,
 			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}}, want: dev(), got: model.Access{},
 			kind: RoleNotInToken, detail: "client scope roles is not one of its default scopes"},
+		{name: "role outside the client's scope", mappers: all, policy: model.PolicyAdminEdit, scope: []string{"developer"},
+			user: model.LiveUser{Roles: []model.Role{model.RoleAdmin}}, want: model.Access{Role: model.RoleAdmin}, got: model.Access{},
+			kind: RoleNotInToken, detail: `client "codemie" has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in realm role admin`},
 		{name: "role through a group", mappers: all, policy: model.PolicyAdminEdit,
 			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}}, want: dev(), got: model.Access{Role: model.RoleAdmin},
 			kind: RoleIndirect, detail: "holds through a group or a composite role"},
@@ -171,6 +175,7 @@ func TestCauses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := *client
 			c.Mapping.Mappers = tt.mappers
+			c.Mapping.Scoped, c.Mapping.Scope = tt.scope != nil, tt.scope
 			f := Facts{CodeMie: model.DefaultCodeMie(), Client: &c, Policy: tt.policy,
 				Scopes: []model.LiveClientScope{{Name: "profile", Mappers: tt.mappers}}}
 			tokens := tt.tokens

@@ -41,13 +41,13 @@ func call(ctx context.Context, token, method, target string, body, result any) (
 }
 
 // exchange sends req and decodes a success answer into result when non-nil. An answer of 500 is
-// asked again, up to serverErrorAttempts in all: Keycloak answers it, for any request of the
-// master administrator, while another test deletes its realm (the administrator's composite
-// role still lists the deleted realm's roles in the cache: "IllegalStateException: Not found in
-// database", keycloak/keycloak#12003 and #41109). That check runs before the request does
-// anything, so even a POST is safe to send again, and the tests' setup must not fail on it. A 500
-// of another cause after a POST took effect shows on the next attempt as a conflict, which
-// fails the test as the 500 would have.
+// asked again, up to serverErrorAttempts in all, whatever the request: Keycloak answers it to a
+// request of the master administrator while another test deletes its realm (the
+// administrator's composite role still lists the deleted realm's roles in the cache:
+// "IllegalStateException: Not found in database", keycloak/keycloak#12003 and #41109). That
+// check fails before the request does anything, and the tests' setup must not fail on it. Any
+// other 500 rolls back Keycloak's transaction, so sending the request again does not do twice
+// what the first attempt did.
 func exchange(req *http.Request, result any) (http.Header, error) {
 	var (
 		resp *http.Response
