@@ -2,6 +2,7 @@ package keycloak_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -76,7 +77,11 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 		multivalued bool
 		// scope, when set, are the only realm roles the client lets into its tokens.
 		scope []string
-	}{{"codemie", false, nil}, {"codemie-multi", true, nil}, {"codemie-scoped", false, []string{"developer"}}} {
+		// prefix, when set, is the role prefix of the client's own realm-role mapper, which
+		// replaces Keycloak's client scope roles.
+		prefix string
+	}{{"codemie", false, nil, ""}, {"codemie-multi", true, nil, ""}, {"codemie-scoped", false, []string{"developer"}, ""},
+		{"codemie-prefixed", false, nil, "kc-"}} {
 		t.Run(client.id, func(t *testing.T) {
 			uuid, err := realm.CodeMieClient(ctx, client.id, client.id+"-attributes", client.multivalued)
 			if err != nil {
@@ -84,6 +89,11 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 			}
 			if client.scope != nil {
 				if err := realm.LimitScope(ctx, uuid, client.scope...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if client.prefix != "" {
+				if err := realm.OwnRoleMapper(ctx, uuid, map[string]string{"usermodel.realmRoleMapping.rolePrefix": client.prefix}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -143,6 +153,8 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 					want = s.mult
 				case client.scope != nil && s.role == "admin":
 					want = "cannot sign in" // admin is not in the client's scope
+				case client.prefix != "" && !strings.HasPrefix(want, "cannot sign in"):
+					want = "cannot sign in" // the token names kc-developer and kc-admin, which CodeMie does not know
 				}
 				if got.Summary() != want {
 					t.Errorf("%s (stored %q): roster reports %q, want %q", s.username, lu.Attributes, got.Summary(), want)

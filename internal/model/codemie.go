@@ -202,7 +202,7 @@ func (tm TokenMapping) Carrying(claim string, t TokenType) []LiveTokenMapper {
 //   - a User Attribute mapper adds nothing for an absent attribute (no stored value);
 //   - single-valued, it adds the first stored value as a string; multivalued, every stored value
 //     as a JSON list;
-//   - the realm-role mapper adds the roles as a list.
+//   - the realm-role mapper adds the roles as a list, each behind the mapper's role prefix.
 //
 // A claim JSON type other than String, or two mappers filling the same claim, makes the claim
 // Unknown: roster does not predict what Keycloak then issues.
@@ -211,7 +211,7 @@ func (tm TokenMapping) Claims(t TokenType, roles []string, attrs map[string][]st
 		roles = slices.DeleteFunc(slices.Clone(roles), func(r string) bool { return slices.Contains(outside, r) })
 	}
 	return Claims{
-		RealmRoles:        tm.claim(ClaimRealmRoles, t, func(LiveTokenMapper) []string { return roles }),
+		RealmRoles:        tm.claim(ClaimRealmRoles, t, func(m LiveTokenMapper) []string { return m.prefixed(roles) }),
 		Applications:      tm.attrClaim(AttrApplications, t, attrs),
 		ApplicationsAdmin: tm.attrClaim(AttrApplicationsAdmin, t, attrs),
 		UserType:          tm.attrClaim(AttrUserType, t, attrs),

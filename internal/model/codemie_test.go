@@ -202,6 +202,28 @@ func TestScopedClient(t *testing.T) {
 	}
 }
 
+// TestRolePrefix pins a realm-role mapper with a role prefix: the token names every role behind
+// it, so CodeMie finds neither admin nor developer, and Problems says so.
+func TestRolePrefix(t *testing.T) {
+	t.Parallel()
+	tm := RecommendedMapping()
+	tm.Mappers[0].Config = map[string]string{"usermodel.realmRoleMapping.rolePrefix": "kc-"}
+	if got := tm.Claims(TokenAccess, []string{"developer"}, nil).RealmRoles.Value; !cmp.Equal(got, []any{"kc-developer"}) {
+		t.Errorf("realm_access.roles = %v, want [kc-developer]", got)
+	}
+	if got := (CodeMie{}).ReadStored(tm, []Role{RoleAdmin}, nil, true).Summary(); got != "cannot sign in" {
+		t.Errorf("an admin through a prefixed mapper reads as %q, want cannot sign in", got)
+	}
+	var got []string
+	for _, p := range tm.Problems("codemie", []string{"developer"}, nil) {
+		got = append(got, fmt.Sprintf("%v %s: %s | %s", p.Error, p.Claim, p.Problem, p.Fix))
+	}
+	want := []string{`true realm_access.roles: mapper "realm roles" (on the client) puts "kc-" before the name of each realm role in the token: oauth2-proxy and CodeMie look for the names alone, and let nobody in | clear the mapper's Realm Role prefix`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Problems (-want +got):\n%s", diff)
+	}
+}
+
 // TestCodeMieTokenMapper pins the one token mapper CodeMie needs per attribute, and that its
 // typed fields are read from the configuration the way Keycloak's are (SetConfig).
 func TestCodeMieTokenMapper(t *testing.T) {

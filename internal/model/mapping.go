@@ -31,7 +31,15 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 			Problem: fmt.Sprintf("no mapper puts the realm roles (realm_access.roles) into the access tokens of client %q: oauth2-proxy lets nobody into CodeMie", clientID),
 			Fix:     fmt.Sprintf("add Keycloak's client scope roles as a default client scope of client %q", clientID)})
 	}
-	if p, ok := tm.ScopeProblem(clientID, roles); ok {
+	for _, m := range tm.Carrying(ClaimRealmRoles, TokenAccess) {
+		if p := m.RolePrefix(); p != "" {
+			out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
+				Problem: fmt.Sprintf("mapper %q%s puts %q before the name of each realm role in the token: oauth2-proxy and CodeMie look for the names alone, and let nobody in",
+					m.Name, m.place(), p),
+				Fix: "clear the mapper's Realm Role prefix"})
+		}
+	}
+	if p, ok := tm.scopeProblem(clientID, roles); ok {
 		out = append(out, p)
 	}
 	for _, attr := range attrs {
@@ -81,9 +89,9 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 	return out
 }
 
-// ScopeProblem is the problem of a client with Full scope allowed off whose scope leaves out
+// scopeProblem is the problem of a client with Full scope allowed off whose scope leaves out
 // some of roles (realm role names), if there is one.
-func (tm TokenMapping) ScopeProblem(clientID string, roles []string) (MappingProblem, bool) {
+func (tm TokenMapping) scopeProblem(clientID string, roles []string) (MappingProblem, bool) {
 	outside := tm.outOfScope(roles)
 	if len(outside) == 0 {
 		return MappingProblem{}, false

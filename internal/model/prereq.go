@@ -68,6 +68,28 @@ func (m *LiveTokenMapper) SetConfig(c map[string]string) {
 	m.AccessToken, m.UserInfo = c["access.token.claim"] == "true", c["userinfo.token.claim"] == "true"
 }
 
+// RolePrefix is the realm-role mapper's config usermodel.realmRoleMapping.rolePrefix: what
+// Keycloak puts before each realm role's name in the claim.
+func (m LiveTokenMapper) RolePrefix() string {
+	if m.ProtocolMapper != ProtocolMapperRealmRoles {
+		return ""
+	}
+	return m.Config["usermodel.realmRoleMapping.rolePrefix"]
+}
+
+// prefixed is roles as the mapper names them in the claim: behind its role prefix.
+func (m LiveTokenMapper) prefixed(roles []string) []string {
+	p := m.RolePrefix()
+	if p == "" {
+		return roles
+	}
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = p + r
+	}
+	return out
+}
+
 // JSONTypeString is the claim JSON type (config jsonType.label) CodeMie reads its claims in.
 const JSONTypeString = "String"
 

@@ -139,6 +139,8 @@ func TestCauses(t *testing.T) {
 	roles := model.LiveTokenMapper{Name: "realm roles", Scope: "roles", ProtocolMapper: model.ProtocolMapperRealmRoles,
 		Claim: model.ClaimRealmRoles, Multivalued: true, AccessToken: true}
 	all := []model.LiveTokenMapper{roles, attrMapper("applications"), attrMapper("applications_admin"), attrMapper("user_type")}
+	prefixed := roles
+	prefixed.Config = map[string]string{"usermodel.realmRoleMapping.rolePrefix": "kc-"}
 	noAccess := attrMapper("applications")
 	noAccess.AccessToken = false
 
@@ -167,6 +169,9 @@ func TestCauses(t *testing.T) {
 		{name: "role outside the client's scope", mappers: all, policy: model.PolicyAdminEdit, scope: []string{"developer"},
 			user: model.LiveUser{Roles: []model.Role{model.RoleAdmin}}, want: model.Access{Role: model.RoleAdmin}, got: model.Access{},
 			kind: RoleNotInToken, detail: `client "codemie" has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in realm role admin`},
+		{name: "role prefix", mappers: append([]model.LiveTokenMapper{prefixed}, all[1:]...), policy: model.PolicyAdminEdit,
+			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}}, want: dev(), got: model.Access{},
+			kind: RoleNotInToken, detail: `puts "kc-" before the name of each realm role`},
 		{name: "role through a group", mappers: all, policy: model.PolicyAdminEdit,
 			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}}, want: dev(), got: model.Access{Role: model.RoleAdmin},
 			kind: RoleIndirect, detail: "holds through a group or a composite role"},

@@ -3,6 +3,7 @@ package keycloaktest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,4 +113,26 @@ func (r *Realm) LimitScope(ctx context.Context, clientUUID string, roles ...stri
 		reps = append(reps, rep)
 	}
 	return r.Admin(ctx, http.MethodPost, "/clients/"+url.PathEscape(clientUUID)+"/scope-mappings/realm", reps, nil)
+}
+
+// OwnRoleMapper takes Keycloak's client scope roles off the client's default scopes and gives the
+// client its own realm-role mapper instead, into realm_access.roles in the access token, with the
+// extra configuration given (a role prefix, for instance).
+func (r *Realm) OwnRoleMapper(ctx context.Context, clientUUID string, config map[string]string) error {
+	var scopes []scopeRef
+	if err := r.Admin(ctx, http.MethodGet, "/clients/"+url.PathEscape(clientUUID)+"/default-client-scopes", nil, &scopes); err != nil {
+		return err
+	}
+	i := slices.IndexFunc(scopes, func(s scopeRef) bool { return s.Name == "roles" })
+	if i < 0 {
+		return fmt.Errorf("client scope roles is not a default scope of the client")
+	}
+	if err := r.Admin(ctx, http.MethodDelete, "/clients/"+url.PathEscape(clientUUID)+"/default-client-scopes/"+scopes[i].ID, nil, nil); err != nil {
+		return err
+	}
+	cfg := map[string]string{"claim.name": model.ClaimRealmRoles, "jsonType.label": "String", "multivalued": "true", "access.token.claim": "true"}
+	maps.Copy(cfg, config)
+	return r.Admin(ctx, http.MethodPost, "/clients/"+url.PathEscape(clientUUID)+"/protocol-mappers/models", map[string]any{
+		"name": "realm roles", "protocol": "openid-connect", "protocolMapper": model.ProtocolMapperRealmRoles, "config": cfg,
+	}, nil)
 }
