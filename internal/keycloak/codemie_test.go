@@ -77,11 +77,13 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 		multivalued bool
 		// scope, when set, are the only realm roles the client lets into its tokens.
 		scope []string
-		// prefix, when set, is the role prefix of the client's own realm-role mapper, which
-		// replaces Keycloak's client scope roles.
-		prefix string
-	}{{"codemie", false, nil, ""}, {"codemie-multi", true, nil, ""}, {"codemie-scoped", false, []string{"developer"}, ""},
-		{"codemie-prefixed", false, nil, "kc-"}} {
+		// roleMapper, when set, configures the client's own realm-role mapper, which replaces
+		// Keycloak's client scope roles: each of these makes the token name no role CodeMie
+		// knows.
+		roleMapper map[string]string
+	}{{"codemie", false, nil, nil}, {"codemie-multi", true, nil, nil}, {"codemie-scoped", false, []string{"developer"}, nil},
+		{"codemie-prefixed", false, nil, map[string]string{"usermodel.realmRoleMapping.rolePrefix": "kc-"}},
+		{"codemie-single-role", false, nil, map[string]string{"multivalued": "false"}}} {
 		t.Run(client.id, func(t *testing.T) {
 			uuid, err := realm.CodeMieClient(ctx, client.id, client.id+"-attributes", client.multivalued)
 			if err != nil {
@@ -92,8 +94,8 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if client.prefix != "" {
-				if err := realm.OwnRoleMapper(ctx, uuid, map[string]string{"usermodel.realmRoleMapping.rolePrefix": client.prefix}); err != nil {
+			if client.roleMapper != nil {
+				if err := realm.OwnRoleMapper(ctx, uuid, client.roleMapper); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -153,8 +155,8 @@ func TestCodeMieReadingMatchesKeycloakTokens(t *testing.T) {
 					want = s.mult
 				case client.scope != nil && s.role == "admin":
 					want = "cannot sign in" // admin is not in the client's scope
-				case client.prefix != "" && !strings.HasPrefix(want, "cannot sign in"):
-					want = "cannot sign in" // the token names kc-developer and kc-admin, which CodeMie does not know
+				case client.roleMapper != nil && !strings.HasPrefix(want, "cannot sign in"):
+					want = "cannot sign in" // kc-developer, or one role as a string: none CodeMie knows
 				}
 				if got.Summary() != want {
 					t.Errorf("%s (stored %q): roster reports %q, want %q", s.username, lu.Attributes, got.Summary(), want)

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -221,6 +222,21 @@ func TestRolePrefix(t *testing.T) {
 	want := []string{`true realm_access.roles: mapper "realm roles" (on the client) puts "kc-" before the name of each realm role in the token: oauth2-proxy and CodeMie look for the names alone, and let nobody in | clear the mapper's Realm Role prefix`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestSingleValuedRoleMapper pins a realm-role mapper with Multivalued off: Keycloak puts one
+// role in as a string, which CodeMie does not read as a role, and Problems says so.
+func TestSingleValuedRoleMapper(t *testing.T) {
+	t.Parallel()
+	tm := RecommendedMapping()
+	tm.Mappers[0].Multivalued = false
+	if got := (CodeMie{}).ReadStored(tm, []Role{RoleDeveloper}, nil, true).Summary(); got != "cannot sign in" {
+		t.Errorf("a developer through a single-valued role mapper reads as %q, want cannot sign in", got)
+	}
+	p := tm.Problems("codemie", []string{"developer"}, nil)
+	if len(p) != 1 || !p[0].Error || !strings.Contains(p[0].Problem, `mapper "realm roles" (on the client) has Multivalued off`) {
+		t.Errorf("Problems = %+v, want the single-valued role mapper", p)
 	}
 }
 

@@ -32,6 +32,12 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 			Fix:     fmt.Sprintf("add Keycloak's client scope roles as a default client scope of client %q", clientID)})
 	}
 	for _, m := range tm.Carrying(ClaimRealmRoles, TokenAccess) {
+		if !m.Multivalued && m.ProtocolMapper == ProtocolMapperRealmRoles {
+			out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
+				Problem: fmt.Sprintf("mapper %q%s has Multivalued off: the token carries one of the user's realm roles, as a string, where oauth2-proxy and CodeMie read a list, and lets nobody in",
+					m.Name, m.place()),
+				Fix: "turn Multivalued on on the mapper"})
+		}
 		if p := m.RolePrefix(); p != "" {
 			out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
 				Problem: fmt.Sprintf("mapper %q%s puts %q before the name of each realm role in the token: oauth2-proxy and CodeMie look for the names alone, and let nobody in",
