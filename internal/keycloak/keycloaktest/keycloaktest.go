@@ -220,10 +220,17 @@ func (s *Server) GrantClientRoles(ctx context.Context, realm, userID, clientID s
 	return nil
 }
 
-// Delete deletes the realm.
+// Delete deletes the realm, unless KEYCLOAK_KEEP_REALMS is set: make test-versions sets it for
+// the temporary servers of the older majors, which take the realms with them. There a realm
+// deleted while other tests run makes Keycloak answer 500 to requests of the master
+// administrator, roster's own included (see exchange), one run of the acceptance core in five
+// on Keycloak 24.0.5.
 func (r *Realm) Delete(ctx context.Context) error {
 	if !strings.HasPrefix(r.Name, "roster-test-") { // never master or anyone's real realm
 		return fmt.Errorf("refusing to delete realm %q: not a test realm", r.Name)
+	}
+	if os.Getenv("KEYCLOAK_KEEP_REALMS") != "" {
+		return nil
 	}
 	if err := r.deleteUsers(ctx); err != nil {
 		return fmt.Errorf("delete realm %s: %w", r.Name, err)
