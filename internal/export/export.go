@@ -63,8 +63,8 @@ func (e *Export) declare(lu *model.LiveUser, a model.Access, role model.Role) (m
 	enabled := lu.Enabled && a.Refused == ""
 	d.Disabled = !enabled
 	var why []string
-	if role != a.Role {
-		why = append(why, fmt.Sprintf("CodeMie's client keeps realm role %s out of its tokens (Full scope allowed is off)", e.live.CodeMie.RoleName(role)))
+	if role != a.Role && a.Unknown == "" {
+		why = append(why, e.roleUnread(role))
 	}
 	if a.Refused != "" {
 		why = append(why, a.Refused+"; exported with enabled: false so that apply keeps them out")
@@ -125,7 +125,7 @@ func Build(live *model.Live, opts Options) *Export {
 	for i := range live.Users {
 		lu := &live.Users[i]
 		a := live.Access(*lu)
-		role := e.declaredRole(lu, a)
+		role := declaredRole(lu)
 		switch {
 		case lu.IsServiceAccount() || strings.EqualFold(lu.Username, live.Identity):
 			e.ServiceAccounts++
@@ -144,17 +144,30 @@ func Build(live *model.Live, opts Options) *Export {
 	return e
 }
 
-// declaredRole is the role export declares for a user CodeMie reads as a: the one CodeMie would
-// read if its client let every realm role into its tokens. A client whose scope keeps the role
-// out does not make export drop or lower a role the user holds, which apply would then take
-// away; the user's warning says what CodeMie reads.
-func (e *Export) declaredRole(lu *model.LiveUser, a model.Access) model.Role {
-	tm := e.live.Mapping()
-	if !tm.Scoped {
-		return a.Role
+// declaredRole is the role export declares for a user: the owned role they hold directly that
+// CodeMie reads first (admin over developer), whatever CodeMie's client makes of it. A client
+// that keeps the role out of its tokens, or a role mapper that renames it, must not make export
+// drop or lower a role the user holds, which the next apply would take away; the user's warning
+// says what CodeMie reads, and why.
+func declaredRole(lu *model.LiveUser) model.Role {
+	for _, r := range []model.Role{model.RoleAdmin, model.RoleDeveloper} {
+		if slices.Contains(lu.Roles, r) {
+			return r
+		}
 	}
-	tm.Scoped = false
-	return e.live.CodeMie.ReadStored(tm, lu.Roles, lu.Attributes, lu.Enabled).Role
+	return ""
+}
+
+// roleUnread says why CodeMie does not read role from the tokens of a user who holds it.
+func (e *Export) roleUnread(role model.Role) string {
+	client := cmp.Or(e.live.CodeMie.ClientID, model.DefaultClientID)
+	name := e.live.CodeMie.RoleName(role)
+	for _, p := range e.live.Mapping().Problems(client, []string{name}, nil) {
+		if p.Claim == model.ClaimRealmRoles && p.Error {
+			return p.Problem
+		}
+	}
+	return fmt.Sprintf("the tokens of client %q do not carry realm role %s", client, name)
 }
 
 func (e *Export) selected(role model.Role, a model.Access) bool {

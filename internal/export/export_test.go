@@ -190,29 +190,49 @@ func TestCodeMieSettingsRoundTrip(t *testing.T) {
 	}
 }
 
-// TestScopedClientKeepsRoles exports through a CodeMie client whose scope takes in developer only:
-// alice and carol hold admin, so the export declares it, with a warning that CodeMie does not
-// see it, rather than leaving alice out as a user without a role or lowering carol, who also
-// holds developer, to developer: apply would turn either into taking admin away.
-func TestScopedClientKeepsRoles(t *testing.T) {
-	live := testLive()
-	live.Users = append(live.Users, model.LiveUser{Username: "carol", Enabled: true, Roles: []model.Role{model.RoleAdmin, model.RoleDeveloper}})
-	tm := model.RecommendedMapping()
-	tm.Scoped, tm.Scope = true, []string{"developer"}
-	live.Client = &model.LiveCodeMieClient{ClientID: "codemie", Mapping: tm}
-	e := Build(live, Options{Roles: []model.Role{model.RoleAdmin}})
-	var got []string
-	for _, u := range e.Users {
-		got = append(got, u.Live.Username+": "+string(u.Declared.Role)+": "+u.Misread)
-	}
-	want := []string{
-		`alice: admin: CodeMie reads "cannot sign in" today, the export declares what it would read as "cannot sign in": CodeMie's client keeps realm role admin out of its tokens (Full scope allowed is off)`,
-		`carol: admin: CodeMie reads "Regular User (no projects)" today, the export declares what it would read as "cannot sign in": CodeMie's client keeps realm role admin out of its tokens (Full scope allowed is off)`,
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("exported users:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if !slices.Equal(e.NoRole, []string{"gina"}) {
-		t.Errorf("NoRole = %v, want [gina]", e.NoRole)
+// TestUnreadRolesAreKept exports through a CodeMie client whose scope takes in developer only,
+// and through one whose role mapper puts a prefix before every role: the users still hold their
+// roles, so the export declares them, with a warning that CodeMie does not see them, rather than
+// leaving them out as users without a role or lowering carol, who holds admin and developer, to
+// developer: apply would turn either into taking a role away.
+func TestUnreadRolesAreKept(t *testing.T) {
+	scoped := model.RecommendedMapping()
+	scoped.Scoped, scoped.Scope = true, []string{"developer"}
+	prefixed := model.RecommendedMapping()
+	prefixed.Mappers[0].Config = map[string]string{"usermodel.realmRoleMapping.rolePrefix": "kc-"}
+	for _, tc := range []struct {
+		name    string
+		mapping model.TokenMapping
+		want    []string
+	}{
+		{"scope", scoped, []string{
+			`alice: admin: CodeMie reads "cannot sign in" today, the export declares what it would read as "cannot sign in": client "codemie" has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in realm role admin: Keycloak leaves it out of the client's tokens, and CodeMie sees it for nobody`,
+			`bob: developer: `,
+			`carol: admin: CodeMie reads "Regular User (no projects)" today, the export declares what it would read as "cannot sign in": client "codemie" has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in realm role admin: Keycloak leaves it out of the client's tokens, and CodeMie sees it for nobody`,
+		}},
+		{"prefix", prefixed, []string{
+			`alice: admin: CodeMie reads "cannot sign in" today, the export declares what it would read as "cannot sign in": mapper "realm roles" (on the client) puts "kc-" before each realm role's name in the token (kc-developer): oauth2-proxy lets nobody into CodeMie`,
+			`bob: developer: `,
+			`carol: admin: CodeMie reads "cannot sign in" today, the export declares what it would read as "cannot sign in": mapper "realm roles" (on the client) puts "kc-" before each realm role's name in the token (kc-developer): oauth2-proxy lets nobody into CodeMie`,
+		}},
+	} {
+		live := testLive()
+		live.Users = append(live.Users, model.LiveUser{Username: "carol", Enabled: true, Roles: []model.Role{model.RoleAdmin, model.RoleDeveloper}})
+		live.Client = &model.LiveCodeMieClient{ClientID: "codemie", Mapping: tc.mapping}
+		e := Build(live, Options{})
+		var got []string
+		for _, u := range e.Users {
+			line := u.Live.Username + ": " + string(u.Declared.Role) + ": "
+			if u.Live.Username != "bob" { // bob's warning is about his projects
+				line += u.Misread
+			}
+			got = append(got, line)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: exported users:\n%s\nwant:\n%s", tc.name, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+		if !slices.Equal(e.NoRole, []string{"gina"}) {
+			t.Errorf("%s: NoRole = %v, want [gina]", tc.name, e.NoRole)
+		}
 	}
 }

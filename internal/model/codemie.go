@@ -202,7 +202,10 @@ func (tm TokenMapping) Carrying(claim string, t TokenType) []LiveTokenMapper {
 //   - a User Attribute mapper adds nothing for an absent attribute (no stored value);
 //   - single-valued, it adds the first stored value as a string; multivalued, every stored value
 //     as a JSON list;
-//   - the realm-role mapper adds the roles as a list, each behind the mapper's role prefix.
+//   - the realm-role mapper adds the roles as a list, each behind the mapper's role prefix;
+//     single-valued, one role as a string (Keycloak takes any of the user's roles, default ones
+//     included, which CodeMie reads alike: as no role);
+//   - a User Attribute mapper into realm_access.roles adds the attribute as above.
 //
 // A claim JSON type other than String, or two mappers filling the same claim, makes the claim
 // Unknown: roster does not predict what Keycloak then issues.
@@ -211,7 +214,12 @@ func (tm TokenMapping) Claims(t TokenType, roles []string, attrs map[string][]st
 		roles = slices.DeleteFunc(slices.Clone(roles), func(r string) bool { return slices.Contains(outside, r) })
 	}
 	return Claims{
-		RealmRoles:        tm.claim(ClaimRealmRoles, t, func(m LiveTokenMapper) []string { return m.prefixed(roles) }),
+		RealmRoles: tm.claim(ClaimRealmRoles, t, func(m LiveTokenMapper) []string {
+			if m.ProtocolMapper == ProtocolMapperRealmRoles {
+				return m.prefixed(roles)
+			}
+			return attrs[m.Attribute]
+		}),
 		Applications:      tm.attrClaim(AttrApplications, t, attrs),
 		ApplicationsAdmin: tm.attrClaim(AttrApplicationsAdmin, t, attrs),
 		UserType:          tm.attrClaim(AttrUserType, t, attrs),
@@ -240,7 +248,7 @@ func (tm TokenMapping) claim(claim string, t TokenType, values func(LiveTokenMap
 		return Claim{Unknown: fmt.Sprintf("mappers %s all fill claim %s", strings.Join(names, ", "), claim)}
 	}
 	m := ms[0]
-	if m.ProtocolMapper == ProtocolMapperUserAttribute && !m.StringClaim() {
+	if !m.StringClaim() {
 		return Claim{Unknown: fmt.Sprintf("mapper %q gives claim %s the JSON type %s, not String", m.Name, claim, m.JSONType)}
 	}
 	vs := values(m)

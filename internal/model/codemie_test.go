@@ -219,9 +219,42 @@ func TestRolePrefix(t *testing.T) {
 	for _, p := range tm.Problems("codemie", []string{"developer"}, nil) {
 		got = append(got, fmt.Sprintf("%v %s: %s | %s", p.Error, p.Claim, p.Problem, p.Fix))
 	}
-	want := []string{`true realm_access.roles: mapper "realm roles" (on the client) puts "kc-" before the name of each realm role in the token: oauth2-proxy and CodeMie look for the names alone, and let nobody in | clear the mapper's Realm Role prefix`}
+	want := []string{`true realm_access.roles: mapper "realm roles" (on the client) puts "kc-" before each realm role's name in the token (kc-developer): oauth2-proxy lets nobody into CodeMie | clear the mapper's Realm Role prefix`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestRoleClaimFromOtherMappers pins the realm roles claim filled otherwise than by one plain
+// realm-role mapper: a JSON type other than String is unknown; a User Attribute mapper fills it
+// from the attribute, so a user who can write it chooses their role; two mappers are unknown,
+// and Problems blames neither.
+func TestRoleClaimFromOtherMappers(t *testing.T) {
+	t.Parallel()
+	typed := RecommendedMapping()
+	typed.Mappers[0].JSONType = "boolean"
+	byAttribute := TokenMapping{Mappers: []LiveTokenMapper{{Name: "roles", ProtocolMapper: ProtocolMapperUserAttribute,
+		Attribute: "my_roles", Claim: ClaimRealmRoles, Multivalued: true, AccessToken: true}}}
+	two := RecommendedMapping()
+	two.Mappers = append(two.Mappers, LiveTokenMapper{Name: "more roles", ProtocolMapper: ProtocolMapperRealmRoles,
+		Claim: ClaimRealmRoles, Multivalued: true, AccessToken: true, Config: map[string]string{"usermodel.realmRoleMapping.rolePrefix": "kc-"}})
+	attrs := map[string][]string{"my_roles": {"admin"}}
+	for _, tc := range []struct {
+		name     string
+		tm       TokenMapping
+		read     string
+		problems int
+	}{
+		{"JSON type boolean", typed, "unknown: mapper \"realm roles\" gives claim realm_access.roles the JSON type boolean, not String", 1},
+		{"attribute mapper", byAttribute, "Admin", 1},
+		{"two mappers", two, "unknown: mappers \"realm roles\", \"more roles\" all fill claim realm_access.roles", 0},
+	} {
+		if got := (CodeMie{}).ReadStored(tc.tm, []Role{RoleDeveloper}, attrs, true).Summary(); got != tc.read {
+			t.Errorf("%s: a developer reads as %q, want %q", tc.name, got, tc.read)
+		}
+		if p := roleMapperProblems(tc.tm.Carrying(ClaimRealmRoles, TokenAccess)); len(p) != tc.problems {
+			t.Errorf("%s: role mapper problems %+v, want %d", tc.name, p, tc.problems)
+		}
 	}
 }
 

@@ -31,20 +31,7 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 			Problem: fmt.Sprintf("no mapper puts the realm roles (realm_access.roles) into the access tokens of client %q: oauth2-proxy lets nobody into CodeMie", clientID),
 			Fix:     fmt.Sprintf("add Keycloak's client scope roles as a default client scope of client %q", clientID)})
 	}
-	for _, m := range tm.Carrying(ClaimRealmRoles, TokenAccess) {
-		if !m.Multivalued && m.ProtocolMapper == ProtocolMapperRealmRoles {
-			out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
-				Problem: fmt.Sprintf("mapper %q%s has Multivalued off: the token carries one of the user's realm roles, as a string, where oauth2-proxy and CodeMie read a list, and lets nobody in",
-					m.Name, m.place()),
-				Fix: "turn Multivalued on on the mapper"})
-		}
-		if p := m.RolePrefix(); p != "" {
-			out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
-				Problem: fmt.Sprintf("mapper %q%s puts %q before the name of each realm role in the token: oauth2-proxy and CodeMie look for the names alone, and let nobody in",
-					m.Name, m.place(), p),
-				Fix: "clear the mapper's Realm Role prefix"})
-		}
-	}
+	out = append(out, roleMapperProblems(tm.Carrying(ClaimRealmRoles, TokenAccess))...)
 	if p, ok := tm.scopeProblem(clientID, roles); ok {
 		out = append(out, p)
 	}
@@ -91,6 +78,41 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 					"turn on Add to ID token and Add to userinfo on the mapper (tokenMappers corrects it)")
 			}
 		}
+	}
+	return out
+}
+
+// roleMapperProblems are the ways the one mapper ms holds, when it is the only one filling
+// realm_access.roles in the access token, keeps CodeMie from reading the realm roles: a claim
+// JSON type other than String, Multivalued off, a role prefix, or a mapper of another kind.
+// Several mappers fill the claim together, as a set, which roster does not predict (see Claims).
+func roleMapperProblems(ms []LiveTokenMapper) []MappingProblem {
+	if len(ms) != 1 {
+		return nil
+	}
+	m := ms[0]
+	var out []MappingProblem
+	add := func(problem, fix string) {
+		out = append(out, MappingProblem{Error: true, Claim: ClaimRealmRoles,
+			Problem: fmt.Sprintf("mapper %q%s %s", m.Name, m.place(), problem), Fix: fix})
+	}
+	const nobody = ": oauth2-proxy lets nobody into CodeMie"
+	switch {
+	case m.ProtocolMapper != ProtocolMapperRealmRoles:
+		add(fmt.Sprintf("fills realm_access.roles from user attribute %q, not from the realm roles: CodeMie reads what the attribute holds as the user's roles", m.Attribute),
+			"remove the mapper, and add Keycloak's client scope roles as a default client scope of the client")
+		return out
+	case !m.StringClaim():
+		add(fmt.Sprintf("gives the realm roles the claim JSON type %s, so the token does not carry their names"+nobody, m.JSONType),
+			"set the mapper's claim JSON type to String")
+	}
+	if !m.Multivalued {
+		add("has Multivalued off, so the token carries one realm role as a string instead of the list"+nobody,
+			"turn Multivalued on for the mapper")
+	}
+	if p := m.RolePrefix(); p != "" {
+		add(fmt.Sprintf("puts %q before each realm role's name in the token (%sdeveloper)"+nobody, p, p),
+			"clear the mapper's Realm Role prefix")
 	}
 	return out
 }

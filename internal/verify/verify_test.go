@@ -171,7 +171,7 @@ func TestCauses(t *testing.T) {
 			kind: RoleNotInToken, detail: `client "codemie" has Full scope allowed off, and no scope mapping of it or of its default client scopes takes in realm role admin`},
 		{name: "role prefix", mappers: append([]model.LiveTokenMapper{prefixed}, all[1:]...), policy: model.PolicyAdminEdit,
 			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}}, want: dev(), got: model.Access{},
-			kind: RoleNotInToken, detail: `puts "kc-" before the name of each realm role`},
+			kind: RoleNotInToken, detail: `puts "kc-" before each realm role's name`},
 		{name: "role through a group", mappers: all, policy: model.PolicyAdminEdit,
 			user: model.LiveUser{Roles: []model.Role{model.RoleDeveloper}}, want: dev(), got: model.Access{Role: model.RoleAdmin},
 			kind: RoleIndirect, detail: "holds through a group or a composite role"},
