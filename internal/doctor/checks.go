@@ -289,6 +289,34 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 	return checks
 }
 
+// grantCheck checks that the realm grants admin and developer only by mapping them to users,
+// the way roster reads (and grants) them: a role a user holds through a group, a composite role
+// or the default roles reaches their tokens without roster counting it.
+func grantCheck(grants []keycloak.IndirectGrant, err error) Check {
+	c := Check{Name: "role grants"}
+	switch {
+	case refused(err):
+		c.Status, c.Detail = Skip, "not checked: Keycloak refused to list the groups of a role (403; see permissions view-realm and view-users)"
+		return c
+	case err != nil:
+		c.Status, c.Detail = Fail, err.Error()
+		return c
+	case len(grants) == 0:
+		c.Status, c.Detail = Pass, "the realm grants CodeMie's roles only by mapping them to users, as roster reads them"
+		return c
+	}
+	var ways []string
+	for _, g := range grants {
+		ways = append(ways, fmt.Sprintf("%s through %s", g.Role, g.Via))
+	}
+	c.Status = Warn
+	c.Detail = fmt.Sprintf("the realm also grants %s: roster reads only the users a role is mapped to, so plan, access and export "+
+		"can say a user has no role, or loses one, who keeps it through these", strings.Join(ways, "; "))
+	c.Fix = "grant admin and developer only to users, as roster does, and take them off those groups and roles; " +
+		"until then, roster access --verify shows whom the tokens reach"
+	return c
+}
+
 // clientChecks check CodeMie's client and the token mappers that reach its tokens: the realm
 // roles and each attribute of w, as model.TokenMapping.Problems judges them for plan. Whether a
 // client with Full scope allowed off takes in admin and developer is checked only with

@@ -385,6 +385,7 @@ type fakeTarget struct {
 	held              map[keycloak.Permission]bool
 	profile           model.UserProfile
 	roles             []model.RealmRole
+	grants            []keycloak.IndirectGrant
 	scope             *model.LiveClientScope
 	client            *model.LiveCodeMieClient
 	idps              []model.LiveIdentityProvider
@@ -407,6 +408,9 @@ func (f *fakeTarget) Probe(_ context.Context, p keycloak.Permission) (bool, erro
 }
 func (f *fakeTarget) ReadUserProfile(context.Context) (model.UserProfile, error) {
 	return f.profile, nil
+}
+func (f *fakeTarget) ReadIndirectGrants(context.Context, []string) ([]keycloak.IndirectGrant, error) {
+	return f.grants, nil
 }
 func (f *fakeTarget) ReadRoles(context.Context) ([]model.RealmRole, error) { return f.roles, nil }
 func (f *fakeTarget) ReadClientScope(context.Context, string) (*model.LiveClientScope, error) {
@@ -469,7 +473,7 @@ func TestRun(t *testing.T) {
 		"pass permission view-users", "pass permission manage-users", "pass permission view-realm", "pass permission manage-realm",
 		"pass permission view-clients", "pass permission manage-clients",
 		"pass permission view-identity-providers", "pass permission manage-identity-providers",
-		"pass user profile", "pass role admin", "pass role developer",
+		"pass user profile", "pass role admin", "pass role developer", "pass role grants",
 		"pass token mapper applications", "pass token mapper applications_admin", "pass token mapper user_type", "pass client codemie",
 		"pass identity provider entra", "pass tokens", "pass clock"}
 
@@ -487,6 +491,19 @@ func TestRun(t *testing.T) {
 	want[6], want[13] = "fail permission manage-realm", "fail role developer"
 	if diff := cmp.Diff(want, summary(r)); diff != "" || !r.Failed() || r.Unreachable {
 		t.Errorf("broken realm: failed %v, unreachable %v (-want +got):\n%s", r.Failed(), r.Unreachable, diff)
+	}
+
+	// A role granted through a group warns; without view-users the check is skipped.
+	f = ready()
+	f.grants = []keycloak.IndirectGrant{{Role: "developer", Via: `group "/devs"`}}
+	r = Run(ctx, f, w)
+	if c := r.Checks[14]; c.Name != "role grants" || c.Status != Warn ||
+		!strings.HasPrefix(c.Detail, `the realm also grants developer through group "/devs": roster reads only the users a role is mapped to`) {
+		t.Errorf("a role through a group: %+v", c)
+	}
+	f.held[keycloak.ViewUsers] = false
+	if c := Run(ctx, f, w).Checks[14]; c.Name != "role grants" || c.Status != Skip {
+		t.Errorf("a role through a group, without view-users: %+v", c)
 	}
 
 	f = ready()

@@ -44,6 +44,9 @@ func (d *doctorTarget) Probe(_ context.Context, p keycloak.Permission) (bool, er
 func (d *doctorTarget) ReadUserProfile(context.Context) (model.UserProfile, error) {
 	return model.UserProfile{}, errNotModelled
 }
+func (d *doctorTarget) ReadIndirectGrants(context.Context, []string) ([]keycloak.IndirectGrant, error) {
+	return nil, errNotModelled
+}
 func (d *doctorTarget) ReadRoles(context.Context) ([]model.RealmRole, error) {
 	return nil, errNotModelled
 }
