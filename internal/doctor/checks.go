@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -289,31 +290,53 @@ func roleChecks(roles []model.RealmRole, err error, w Want) []Check {
 	return checks
 }
 
-// grantCheck checks that the realm grants admin and developer only by mapping them to users,
-// the way roster reads (and grants) them: a role a user holds through a group, a composite role
-// or the default roles reaches their tokens without roster counting it.
-func grantCheck(grants []keycloak.IndirectGrant, err error) Check {
+// grantCheck checks that the realm grants CodeMie's roles only by mapping them to users, the way
+// roster reads (and grants) them: a role a user holds through a group, a composite realm role or
+// the default roles reaches their tokens without roster counting it. roles are the realm roles
+// as listed, and canRead whether they were, with view-realm, which the check needs.
+func grantCheck(ctx context.Context, t Target, roles []model.RealmRole, canRead bool, w Want) Check {
 	c := Check{Name: "role grants"}
+	names := w.CodeMie.RoleNames(model.OwnedRoles())
+	if !canRead {
+		c.Status, c.Detail = Skip, fmt.Sprintf("not checked: it needs permission %s", keycloak.ViewRealm)
+		return c
+	}
+	if !slices.ContainsFunc(roles, func(r model.RealmRole) bool { return slices.Contains(names, r.Name) }) {
+		c.Status, c.Detail = Skip, fmt.Sprintf("not checked: realm roles %s do not exist (see role %s)", strings.Join(names, " and "), names[0])
+		return c
+	}
+	found, err := t.ReadIndirectGrants(ctx, names)
 	switch {
 	case refused(err):
-		c.Status, c.Detail = Skip, "not checked: Keycloak refused to list the groups of a role (403; see permissions view-realm and view-users)"
+		c.Status, c.Detail = Skip, fmt.Sprintf("not checked: Keycloak refused to list the groups of a role (403; see permission %s)", keycloak.ViewRealm)
 		return c
 	case err != nil:
 		c.Status, c.Detail = Fail, err.Error()
 		return c
-	case len(grants) == 0:
-		c.Status, c.Detail = Pass, "the realm grants CodeMie's roles only by mapping them to users, as roster reads them"
+	case len(found.Grants) == 0 && len(found.Unread) == 0:
+		c.Status = Pass
+		c.Detail = fmt.Sprintf("no group, composite realm role or default role grants %s: roster reads every holder (composite client roles are not checked)",
+			strings.Join(names, " or "))
 		return c
 	}
-	var ways []string
-	for _, g := range grants {
-		ways = append(ways, fmt.Sprintf("%s through %s", g.Role, g.Via))
-	}
 	c.Status = Warn
-	c.Detail = fmt.Sprintf("the realm also grants %s: roster reads only the users a role is mapped to, so plan, access and export "+
-		"can say a user has no role, or loses one, who keeps it through these", strings.Join(ways, "; "))
-	c.Fix = "grant admin and developer only to users, as roster does, and take them off those groups and roles; " +
-		"until then, roster access --verify shows whom the tokens reach"
+	var parts []string
+	if len(found.Grants) > 0 {
+		var ways []string
+		for _, g := range found.Grants {
+			ways = append(ways, fmt.Sprintf("%s through %s", g.Role, g.Via))
+		}
+		parts = append(parts, fmt.Sprintf("the realm also grants %s: roster reads only the users a role is mapped to, so plan, access and export "+
+			"can say a user has no role, or loses one, who keeps it through these", strings.Join(ways, "; ")))
+		c.Fix = fmt.Sprintf("grant %s only to users, as roster does, and take them off those groups and roles "+
+			"(the default roles: Realm settings → User registration → Default roles); until then, roster access --verify shows whom the tokens reach",
+			strings.Join(names, " and "))
+	}
+	if len(found.Unread) > 0 {
+		parts = append(parts, "roster could not read "+strings.Join(found.Unread, "; "))
+		c.Fix = cmp.Or(c.Fix, "check the realm's groups and composite roles in the console; roster access --verify shows whom the tokens reach")
+	}
+	c.Detail = strings.Join(parts, "; and ")
 	return c
 }
 

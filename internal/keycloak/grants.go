@@ -10,8 +10,8 @@ import (
 )
 
 // IndirectGrant is a way the realm grants a realm role other than by mapping it to a user: Keycloak
-// puts the role into the tokens of everyone it reaches, and roster, which reads the direct
-// holders only, does not count them.
+// puts the role into the tokens of everyone it reaches, and roster, which reads the users a role
+// is mapped to, does not count them.
 type IndirectGrant struct {
 	// Role is the realm role granted.
 	Role string
@@ -19,28 +19,42 @@ type IndirectGrant struct {
 	Via string
 }
 
-// maxComposites is the most composite realm roles ReadIndirectGrants reads the composites of; a
-// CodeMie realm has its default roles and a few of its own.
-const maxComposites = 100
+// IndirectGrants is what ReadIndirectGrants found: the grants, and what it could not read (each
+// a sentence), so that a check of them passes only on a complete read.
+type IndirectGrants struct {
+	Grants []IndirectGrant
+	Unread []string
+}
 
-// maxGroupsNamed is the most groups ReadIndirectGrants names for one role.
-const maxGroupsNamed = 10
+// Limits of ReadIndirectGrants: a CodeMie realm has its default roles and a few composite roles
+// of its own, each taking in a handful of roles.
+const (
+	// maxComposites is the most composite realm roles whose composites are read.
+	maxComposites = 100
+	// maxCompositeLinks is the most composite-to-child links kept over all of them.
+	maxCompositeLinks = 10_000
+	// maxGroupsNamed is the most groups named for one role.
+	maxGroupsNamed = 10
+)
 
 // ReadIndirectGrants finds the ways the realm grants the realm roles named by roles other than
-// directly: the realm's default roles and the composite realm roles that take one in
-// (composites followed to any depth), and the groups that hold one of those or the role itself
+// by mapping them to users: the realm's default roles and the composite realm roles that take
+// one in (followed to any depth), and the groups that hold one of those or the role itself
 // (their subgroups inherit it). Roles that do not exist are left out; composite client roles are
-// not read. It costs a request for the
-// realm, one for its roles, one per composite role (up to maxComposites) and one per role found
-// for its groups.
-func (c *Client) ReadIndirectGrants(ctx context.Context, roles []string) ([]IndirectGrant, error) {
+// not read. It costs a request for the realm, one for its roles, one per composite role (up to
+// maxComposites) and one per role found, for its groups.
+func (c *Client) ReadIndirectGrants(ctx context.Context, roles []string) (IndirectGrants, error) {
+	var found IndirectGrants
 	var realm struct {
 		DefaultRole struct {
 			Name string `json:"name"`
 		} `json:"defaultRole"`
 	}
 	if _, err := c.do(ctx, http.MethodGet, "", nil, &realm); err != nil {
-		return nil, err
+		return found, err
+	}
+	if realm.DefaultRole.Name == "" {
+		found.Unread = append(found.Unread, "Keycloak did not name the realm's default role")
 	}
 	type roleRep struct {
 		ID        string `json:"id"`
@@ -50,29 +64,33 @@ func (c *Client) ReadIndirectGrants(ctx context.Context, roles []string) ([]Indi
 	all, err := pages(ctx, c, "/roles", url.Values{"briefRepresentation": {"false"}}, rolePageSize,
 		func(r roleRep) string { return r.Name }, uncounted)
 	if err != nil {
-		return nil, err
+		return found, err
 	}
-	// children: the realm roles each composite realm role takes in directly.
-	children := map[string][]string{}
-	var composites []roleRep
+	// parents: the composite realm roles that take each realm role in directly.
+	parents := map[string][]string{}
+	read, links := 0, 0
 	for _, r := range all {
-		if r.Composite {
-			composites = append(composites, r)
+		if !r.Composite {
+			continue
 		}
-	}
-	if len(composites) > maxComposites {
-		return nil, fmt.Errorf("realm %q has %d composite realm roles, more than roster follows (%d)", c.cfg.Realm, len(composites), maxComposites)
-	}
-	for _, r := range composites {
+		if read == maxComposites || links == maxCompositeLinks {
+			found.Unread = append(found.Unread, fmt.Sprintf("the composites of the realm's composite roles past the first %d", read))
+			break
+		}
 		var kids []roleRep
 		if _, err := c.do(ctx, http.MethodGet, "/roles-by-id/"+url.PathEscape(r.ID)+"/composites/realm", nil, &kids); err != nil {
-			return nil, err
+			return found, err
 		}
-		for _, k := range kids {
-			children[r.Name] = append(children[r.Name], k.Name)
+		read++
+		keep := min(len(kids), maxCompositeLinks-links)
+		if keep < len(kids) {
+			found.Unread = append(found.Unread, fmt.Sprintf("the composites of role %q past the first %d links of all composite roles", r.Name, maxCompositeLinks))
 		}
+		for _, k := range kids[:keep] {
+			parents[k.Name] = append(parents[k.Name], r.Name)
+		}
+		links += keep
 	}
-	var grants []IndirectGrant
 	for _, role := range roles {
 		if !slices.ContainsFunc(all, func(r roleRep) bool { return r.Name == role }) {
 			continue // a role that does not exist is granted no way
@@ -80,9 +98,9 @@ func (c *Client) ReadIndirectGrants(ctx context.Context, roles []string) ([]Indi
 		// holders: the role and the composite roles that take it in, at any depth.
 		holders := []string{role}
 		for i := 0; i < len(holders); i++ {
-			for parent, kids := range children {
-				if slices.Contains(kids, holders[i]) && !slices.Contains(holders, parent) {
-					holders = append(holders, parent)
+			for _, p := range parents[holders[i]] {
+				if !slices.Contains(holders, p) {
+					holders = append(holders, p)
 				}
 			}
 		}
@@ -91,28 +109,34 @@ func (c *Client) ReadIndirectGrants(ctx context.Context, roles []string) ([]Indi
 			switch {
 			case h == role:
 			case h == realm.DefaultRole.Name:
-				grants = append(grants, IndirectGrant{Role: role, Via: "the realm's default roles, which every user Keycloak creates holds"})
-				continue // every user: its groups add nothing
+				found.Grants = append(found.Grants, IndirectGrant{Role: role,
+					Via: "the realm's default roles, which new users get and most existing users hold"})
+				continue // nearly every user: its groups add nothing
 			default:
-				grants = append(grants, IndirectGrant{Role: role, Via: fmt.Sprintf("composite role %q", h)})
+				found.Grants = append(found.Grants, IndirectGrant{Role: role, Via: fmt.Sprintf("composite role %q", h)})
 			}
 			groups, more, err := c.roleGroups(ctx, h)
-			if err != nil {
-				return nil, err
+			switch {
+			case IsNotFound(err):
+				// A name Keycloak cannot route (a slash, a semicolon), or a role deleted meanwhile.
+				found.Unread = append(found.Unread, fmt.Sprintf("the groups of role %q", h))
+				continue
+			case err != nil:
+				return found, err
 			}
 			through := ""
 			if h != role {
 				through = fmt.Sprintf(" (through composite role %q)", h)
 			}
 			for _, g := range groups {
-				grants = append(grants, IndirectGrant{Role: role, Via: fmt.Sprintf("group %q%s", g, through)})
+				found.Grants = append(found.Grants, IndirectGrant{Role: role, Via: fmt.Sprintf("group %q%s", g, through)})
 			}
 			if more {
-				grants = append(grants, IndirectGrant{Role: role, Via: fmt.Sprintf("more groups than the %d named%s", maxGroupsNamed, through)})
+				found.Grants = append(found.Grants, IndirectGrant{Role: role, Via: fmt.Sprintf("more groups than the %d named%s", maxGroupsNamed, through)})
 			}
 		}
 	}
-	return grants, nil
+	return found, nil
 }
 
 // roleGroups returns the paths of the groups that hold the realm role directly, up to

@@ -44,8 +44,8 @@ func (d *doctorTarget) Probe(_ context.Context, p keycloak.Permission) (bool, er
 func (d *doctorTarget) ReadUserProfile(context.Context) (model.UserProfile, error) {
 	return model.UserProfile{}, errNotModelled
 }
-func (d *doctorTarget) ReadIndirectGrants(context.Context, []string) ([]keycloak.IndirectGrant, error) {
-	return nil, errNotModelled
+func (d *doctorTarget) ReadIndirectGrants(context.Context, []string) (keycloak.IndirectGrants, error) {
+	return keycloak.IndirectGrants{}, errNotModelled
 }
 func (d *doctorTarget) ReadRoles(context.Context) ([]model.RealmRole, error) {
 	return nil, errNotModelled
