@@ -150,7 +150,7 @@ func Build(live *model.Live, opts Options) *Export {
 // drop or lower a role the user holds, which the next apply would take away; the user's warning
 // says what CodeMie reads, and why.
 func declaredRole(lu *model.LiveUser) model.Role {
-	for _, r := range []model.Role{model.RoleAdmin, model.RoleDeveloper} {
+	for _, r := range model.OwnedRoles() { // admin first, as CodeMie reads them
 		if slices.Contains(lu.Roles, r) {
 			return r
 		}
@@ -162,10 +162,8 @@ func declaredRole(lu *model.LiveUser) model.Role {
 func (e *Export) roleUnread(role model.Role) string {
 	client := cmp.Or(e.live.CodeMie.ClientID, model.DefaultClientID)
 	name := e.live.CodeMie.RoleName(role)
-	for _, p := range e.live.Mapping().Problems(client, []string{name}, nil) {
-		if p.Claim == model.ClaimRealmRoles && p.Error {
-			return p.Problem
-		}
+	if p, ok := e.live.Mapping().RoleProblem(client, name); ok {
+		return p.Problem
 	}
 	return fmt.Sprintf("the tokens of client %q do not carry realm role %s", client, name)
 }

@@ -56,13 +56,7 @@ func (c *Client) ReadIndirectGrants(ctx context.Context, roles []string) (Indire
 	if realm.DefaultRole.Name == "" {
 		found.Unread = append(found.Unread, "Keycloak did not name the realm's default role")
 	}
-	type roleRep struct {
-		ID        string `json:"id"`
-		Name      string `json:"name"`
-		Composite bool   `json:"composite"`
-	}
-	all, err := pages(ctx, c, "/roles", url.Values{"briefRepresentation": {"false"}}, rolePageSize,
-		func(r roleRep) string { return r.Name }, uncounted)
+	all, err := c.listRoles(ctx)
 	if err != nil {
 		return found, err
 	}

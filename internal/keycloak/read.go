@@ -278,13 +278,22 @@ func (c *Client) userListingProblem(ctx context.Context, users []userRep, counte
 	return fmt.Sprintf("it lists %d users, but GET /users/count counts %d", len(users), count), nil
 }
 
-func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
-	type roleRep struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	rs, err := pages(ctx, c, "/roles", url.Values{"briefRepresentation": {"false"}}, rolePageSize,
+// roleRep is the part of Keycloak's RoleRepresentation roster reads.
+type roleRep struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Composite   bool   `json:"composite"`
+}
+
+// listRoles lists the realm roles, in full representation.
+func (c *Client) listRoles(ctx context.Context) ([]roleRep, error) {
+	return pages(ctx, c, "/roles", url.Values{"briefRepresentation": {"false"}}, rolePageSize,
 		func(r roleRep) string { return r.Name }, uncounted)
+}
+
+func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
+	rs, err := c.listRoles(ctx)
 	if err != nil {
 		return nil, err
 	}

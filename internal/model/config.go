@@ -22,8 +22,8 @@ const (
 	RoleDeveloper Role = "developer"
 )
 
-// OwnedRoles are the realm roles roster manages on users, in a fixed order. Each call returns a
-// new slice.
+// OwnedRoles are the realm roles roster manages on users, in a fixed order: admin first, the
+// order CodeMie reads them in (CodeMie.Read). Each call returns a new slice.
 func OwnedRoles() []Role { return []Role{RoleAdmin, RoleDeveloper} }
 
 // ApplyLockRole is the realm role roster apply holds as its lock on a realm while it runs. It is

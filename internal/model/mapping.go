@@ -82,6 +82,18 @@ func (tm TokenMapping) Problems(clientID string, roles, attrs []string) []Mappin
 	return out
 }
 
+// RoleProblem is the first problem that keeps realm role role out of what CodeMie reads from
+// the access tokens of client clientID, if there is one: no role mapper, a role mapper that
+// renames the roles or fills the claim otherwise, or a client scope that leaves the role out.
+func (tm TokenMapping) RoleProblem(clientID, role string) (MappingProblem, bool) {
+	for _, p := range tm.Problems(clientID, []string{role}, nil) {
+		if p.Claim == ClaimRealmRoles && p.Error {
+			return p, true
+		}
+	}
+	return MappingProblem{}, false
+}
+
 // roleMapperProblems are the ways the one mapper ms holds, when it is the only one filling
 // realm_access.roles in the access token, keeps CodeMie from reading the realm roles: a claim
 // JSON type other than String, Multivalued off, a role prefix, or a mapper of another kind.

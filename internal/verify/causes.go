@@ -117,10 +117,8 @@ func roleCause(f Facts, r Result, got model.Access) Cause {
 	}
 	if want.Role != "" {
 		// A mapper that renames the roles, or a client scope that leaves the role out.
-		for _, p := range f.Client.Mapping.Problems(client, []string{f.CodeMie.RoleName(want.Role)}, nil) {
-			if p.Claim == model.ClaimRealmRoles && p.Error {
-				return Cause{Kind: RoleNotInToken, Detail: p.Problem, Fix: p.Fix}
-			}
+		if p, ok := f.Client.Mapping.RoleProblem(client, f.CodeMie.RoleName(want.Role)); ok {
+			return Cause{Kind: RoleNotInToken, Detail: p.Problem, Fix: p.Fix}
 		}
 	}
 	return Cause{Kind: Unexplained, Detail: "the access token carries realm_access " + claimText(r.Claims.AccessToken, "realm_access")}
