@@ -71,7 +71,8 @@ type Client struct {
 	defaults creationDefaults
 	fence    atomic.Pointer[Lock] // the apply lock that fences writes, while one is held
 
-	listingBytes int64 // the most answer bytes one listing reads: maxListingBytes, less in tests
+	listingBytes int64           // the most answer bytes one listing reads: maxListingBytes, less in tests
+	answers      *limitTransport // bounds every answer at MaxAnswer (less in tests)
 }
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.
@@ -106,12 +107,13 @@ func Open(cfg Config) (*Client, error) {
 		t.MaxIdleConnsPerHost = 64
 		transport = t
 	}
-	transport = &limitTransport{base: transport, max: MaxAnswer}
+	answers := &limitTransport{base: transport, max: MaxAnswer}
+	transport = answers
 	if cfg.Log != nil {
 		transport = &loggingTransport{base: transport, w: cfg.Log}
 	}
 	hc := &http.Client{Transport: transport, Timeout: cfg.Timeout, CheckRedirect: sameOriginRedirects}
-	return &Client{hc: hc, cfg: cfg, realm: url.PathEscape(cfg.Realm), listingBytes: maxListingBytes}, nil
+	return &Client{hc: hc, cfg: cfg, realm: url.PathEscape(cfg.Realm), listingBytes: maxListingBytes, answers: answers}, nil
 }
 
 func (cfg *Config) complete() error {

@@ -9,8 +9,9 @@ import (
 
 // MaxAnswer is the largest answer body roster reads. The largest legitimate answers are the
 // pages of the user listing: 500 full user representations, a few KiB each, and even with
-// generous attributes (64 KiB per user) 32 MiB. Twice that leaves room; anything larger is not
-// Keycloak answering, and reading on would only grow memory until the process dies.
+// generous attributes (64 KiB per user) 32 MiB; pages grow past 500 users only while their
+// answers stay far smaller (pageSizer). Twice that leaves room; anything larger is not Keycloak
+// answering, and reading on would only grow memory until the process dies.
 const MaxAnswer = 64 << 20
 
 // TooLargeError is an answer whose body exceeds MaxAnswer.

@@ -80,11 +80,8 @@ func TestPagesConcurrentWaitsForASlowPage(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			before.Store(asked.Load())
 		}
-		if first >= 40*userPageSize {
-			fmt.Fprint(w, "[]")
-			return
-		}
-		rows := make([]string, userPageSize)
+		size, _ := strconv.Atoi(r.URL.Query().Get("max"))
+		rows := make([]string, max(0, min(size, 40*userPageSize-first)))
 		for i := range rows {
 			rows[i] = fmt.Sprintf(`{"id":"n%[1]d","username":"n%[1]d"}`, first+i)
 		}

@@ -421,38 +421,55 @@ func pages[T any](ctx context.Context, c *Client, path string, query url.Values,
 	return l.from(ctx, 0)
 }
 
-// pagesConcurrent is pages with several pages in flight. It asks for pages in order, one at
-// first and one more for each full page that comes back, up to listingParallelism, and stops
-// asking at the first short page; pages past it that were already asked for are dropped, as
-// pages would never have asked for them. So a listing of one page costs one request, and a long
-// one at most listingParallelism-1 requests more than pages. Each page joins the listing as soon
-// as the pages before it have, and is checked for overlap and against the ceiling then, as pages
-// checks it: a server that answers every offset with the same full page is refused at its second
-// page, and one that answers every offset with new rows once they pass the ceiling, not asked
-// for pages without end. It refuses what pages refuses and returns what pages returns.
+// pagesConcurrent is pages with several pages in flight, of sizes that grow from size while
+// they come back quickly (pageSizer). It asks for pages in order, one at first and one more for
+// each full page that comes back, up to listingParallelism, and stops asking at the first short
+// page; pages past it that were already asked for are dropped, as pages would never have asked
+// for them. So a listing of one page costs one request, and a long one at most
+// listingParallelism-1 requests more than pages. Each page joins the listing as soon as the
+// pages before it have, and is checked for overlap and against the ceiling then, as pages
+// checks it: a server that answers every offset with the same full page is refused at its
+// second page, and one that answers every offset with new rows once they pass the ceiling, not
+// asked for pages without end. It refuses what pages refuses and returns what pages returns.
 func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query url.Values, size int, key func(T) string, most ceiling) ([]T, error) {
 	l := listing[T]{c: c, path: path, query: query, size: size, key: key, most: most}
+	sizer := newPageSizer(size, c.cfg.Timeout, c.answers.max)
 	type result struct {
-		i, size int
-		page    []T
-		err     error
+		i, first, size int // size: the rows asked for
+		bytes          int // the answer's size
+		took           time.Duration
+		split          bool // a grown page asked for again in pieces
+		page           []T
+		err            error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan result)
 	got := make(map[int]result)               // pages that came before one they follow
 	next, inFlight, added, end := 0, 0, 0, -1 // added: pages in the listing; end: the first short page, once one came
+	nextFirst, rowsOut := 0, 0                // rowsOut: the rows of the pages in flight
 	var fail error
 	for {
 		// Pages that came before one they follow count as in flight until they join: a page
-		// that is slow to come must not let the others run ahead without bound.
-		for fail == nil && end < 0 && inFlight+len(got) < min(listingParallelism, 1+added) {
-			i := next
+		// that is slow to come must not let the others run ahead without bound. Grown pages
+		// take the place of several: the rows in flight stay within listingParallelism pages
+		// of the base size, so that larger pages do not slow the server's other answers.
+		for fail == nil && end < 0 && inFlight+len(got) < min(listingParallelism, 1+added) &&
+			(rowsOut == 0 || rowsOut+sizer.next <= listingParallelism*size) {
+			r := result{i: next, first: nextFirst, size: sizer.next}
 			go func() {
-				page, n, err := l.page(ctx, i*size)
-				results <- result{i, n, page, err}
+				start := time.Now()
+				if r.size == size {
+					r.page, r.bytes, r.err = l.page(ctx, r.first, r.size)
+				} else {
+					r.page, r.bytes, r.split, r.err = l.grown(ctx, r.first, r.size)
+				}
+				r.took = time.Since(start)
+				results <- r
 			}()
 			next++
+			nextFirst += r.size
+			rowsOut += r.size
 			inFlight++
 		}
 		if inFlight == 0 {
@@ -463,17 +480,20 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 		switch {
 		case fail != nil || (end >= 0 && r.i > end):
 			// after a failure, or past the last page: nothing more joins the listing
+			rowsOut -= r.size
 		case r.err != nil:
 			fail = r.err
 			cancel()
 		default:
+			sizer.observe(r.size, len(r.page), r.bytes, r.took, r.split)
 			got[r.i] = r
-			if len(r.page) < size || (r.i == 0 && len(r.page) > size) {
+			if len(r.page) < r.size || (r.i == 0 && len(r.page) > r.size) {
 				end = r.i
 			}
 			for p, ok := got[added]; ok && fail == nil; p, ok = got[added] {
 				delete(got, added)
-				if err := l.add(ctx, p.page, p.size, added*size); err != nil {
+				rowsOut -= p.size
+				if err := l.add(ctx, p.page, p.bytes, p.first); err != nil {
 					fail = err
 					cancel()
 				}
@@ -610,20 +630,62 @@ type listing[T any] struct {
 	refusal string
 }
 
-// page GETs the page from first and says how many bytes its answer took.
-func (l *listing[T]) page(ctx context.Context, first int) ([]T, int, error) {
+// page GETs the page of size rows from first and says how many bytes its answer took.
+func (l *listing[T]) page(ctx context.Context, first, size int) ([]T, int, error) {
+	page, ans, err := l.get(ctx, first, size, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	return page, len(ans.body), nil
+}
+
+// grown GETs a page of size rows from first, larger than the listing's base size, once: should
+// it fail for a reason that may pass (a timeout, a server error) or come back larger than
+// roster reads, the users past the pages before it are slower or larger than those were, and
+// its rows are asked for again in pages of the base size (pieces; split is then true), each
+// retried as any page.
+func (l *listing[T]) grown(ctx context.Context, first, size int) (rows []T, bytes int, split bool, err error) {
+	page, ans, err := l.get(ctx, first, size, false)
+	switch {
+	case err == nil:
+		return page, len(ans.body), false, nil
+	case (tooLarge(err) || transient(ans, err)) && ctx.Err() == nil:
+		rows, bytes, err = l.pieces(ctx, first, size, l.size)
+		return rows, bytes, true, err
+	}
+	return nil, 0, false, err
+}
+
+// get GETs the page of size rows from first, retrying what may pass if retry is set.
+func (l *listing[T]) get(ctx context.Context, first, size int, retry bool) ([]T, *answer, error) {
 	q := url.Values{}
 	for k, v := range l.query {
 		q[k] = v
 	}
 	q.Set("first", fmt.Sprint(first))
-	q.Set("max", fmt.Sprint(l.size))
+	q.Set("max", fmt.Sprint(size))
 	var page []T
-	ans, err := l.c.do(ctx, http.MethodGet, l.path+"?"+q.Encode(), nil, &page)
-	if err != nil {
-		return nil, 0, err
+	ans, err := l.c.send(ctx, http.MethodGet, l.path+"?"+q.Encode(), nil, &page, retry)
+	return page, ans, err
+}
+
+// pieces GETs the page of size rows from first as pages of base rows, one after another, up to
+// the first short one, and says how many bytes their answers took together.
+func (l *listing[T]) pieces(ctx context.Context, first, size, base int) ([]T, int, error) {
+	var rows []T
+	bytes := 0
+	for from := first; from < first+size; from += base {
+		n := min(base, first+size-from)
+		page, b, err := l.page(ctx, from, n)
+		if err != nil {
+			return nil, 0, err
+		}
+		rows, bytes = append(rows, page...), bytes+b
+		if len(page) < n {
+			break
+		}
 	}
-	return page, len(ans.body), nil
+	return rows, bytes, nil
 }
 
 // add appends the page from first, whose answer took size bytes, or returns a *ListingError if
@@ -663,7 +725,7 @@ func (l *listing[T]) add(ctx context.Context, page []T, size, first int) error {
 // from pages on from offset start until a short page and returns every row read.
 func (l *listing[T]) from(ctx context.Context, start int) ([]T, error) {
 	for first := start; ; first += l.size {
-		page, n, err := l.page(ctx, first)
+		page, n, err := l.page(ctx, first, l.size)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,80 @@
+package keycloak
+
+import "time"
+
+// A pageSizer picks the size of each page of one concurrent listing from how long the pages
+// before it took. Keycloak pays for a page of a large realm partly in proportion to the realm,
+// not to the page: on Keycloak 26.7.3 (2 cores, 100,000 users in its cache) every user listed in
+// pages of 5,000 took 9 s, in pages of 500 87 s. Users it must read from its database cost in
+// proportion to the page instead, and a large page of them outlasts the request timeout.
+//
+// The pages in flight hold at most listingParallelism pages of the base size between them
+// (pagesConcurrent), so a page twice as large replaces two and the server has the same rows to
+// answer at once. A larger page that comes back no slower than the smaller ones then lists the
+// realm faster at the same load, and one that takes twice as long does not. The quarter of
+// slack below is for the noise of a busy server: pages of one size vary by more than a tenth. So a listing starts at
+// its base size and, once listingParallelism pages came back (a listing of a few pages has
+// little to gain, and one that asks for the same pages every time is easier to follow):
+//
+//   - after a full page of the current size, whose pages took on average at most timeout/4 and
+//     at most a quarter longer than those half their size, the next pages are twice as large, up
+//     to maxPageGrowth times the base, while twice its answer keeps within
+//     MaxAnswer/pageBytesShare;
+//   - when pages of the current size took on average more than a quarter longer than those half
+//     their size, the listing goes back to the smaller size and grows no more;
+//   - after a page that took more than timeout/2, or whose answer passed that bound, the next
+//     pages are half its size, never below the base, and grow no more;
+//   - a grown page is asked for once (listing.grown): should it time out, fail in a way that may
+//     pass, or come back larger than MaxAnswer, its rows are asked for again in pages of the
+//     base size, and so are the next pages.
+//
+// The base sizes keep a listing within the request bound of docs/benchmarks.md, so a listing
+// costs at most the requests it cost before pages grew, and a failed grown page one more.
+type pageSizer struct {
+	base, next int
+	limit      int // the largest size pages may grow to
+	seen       int // pages observed
+	grow, slow time.Duration
+	maxBytes   int                   // the largest answer a page may grow to
+	mean       map[int]time.Duration // the mean time of the full pages of each size
+	count      map[int]int
+}
+
+// maxPageGrowth bounds a page at this many times its listing's base size: 8,000 full users,
+// 16,000 role members.
+const maxPageGrowth = 16
+
+// pageBytesShare is the share of the largest answer roster reads (MaxAnswer) that a page grows
+// to at most: a page of 2 MiB may be followed by one twice its size, not by a larger one, so a
+// grown page passes 64 MiB only where the users are on average sixteen times larger than those
+// of the pages before it.
+const pageBytesShare = 16
+
+func newPageSizer(base int, timeout time.Duration, maxAnswer int64) *pageSizer {
+	return &pageSizer{base: base, next: base, limit: maxPageGrowth * base, grow: timeout / 4, slow: timeout / 2,
+		maxBytes: int(maxAnswer / pageBytesShare), mean: make(map[int]time.Duration), count: make(map[int]int)}
+}
+
+// observe takes in a page of size rows asked for, that came back with rows rows in an answer of
+// bytes bytes after took, or had to be asked for again in pieces (split).
+func (s *pageSizer) observe(size, rows, bytes int, took time.Duration, split bool) {
+	s.seen++
+	switch {
+	case split:
+		s.next, s.limit = s.base, s.base
+	case took > s.slow || bytes > s.maxBytes:
+		s.next = max(s.base, min(s.next, size/2))
+		s.limit = s.next
+	case rows >= size:
+		n := s.count[size]
+		s.mean[size] = (s.mean[size]*time.Duration(n) + took) / time.Duration(n+1)
+		s.count[size] = n + 1
+		switch {
+		case size != s.next || s.seen <= listingParallelism:
+		case size > s.base && s.mean[size] > s.mean[size/2]*5/4:
+			s.next, s.limit = size/2, size/2
+		case 2*size <= s.limit && s.mean[size] <= s.grow && 2*bytes <= s.maxBytes:
+			s.next = 2 * size
+		}
+	}
+}
