@@ -178,7 +178,7 @@ func createFile(realm *keycloaktest.Realm, n int) string {
 func rosterCreate(b *testing.B, bin string, n, parallelism int) measured {
 	realm, del := freshRealm(b)
 	defer del()
-	proxy, count := countingProxy(b, realm.Server.URL)
+	proxy, count := countingProxy(b, realm.Server.URL, realm.Name)
 	defer proxy.Close()
 	wall := timedApplyAt(b, bin, proxy.URL, realm, createFile(realm, n), fmt.Sprintf("Apply complete: %d added", n),
 		"--parallelism", fmt.Sprint(parallelism), "--batch-size", fmt.Sprint(createBatch))
@@ -193,7 +193,7 @@ func rosterCreate(b *testing.B, bin string, n, parallelism int) measured {
 func bareCreate(b testing.TB, n, parallelism int, readBack bool) measured {
 	realm, del := freshRealm(b)
 	defer del()
-	proxy, count := countingProxy(b, realm.Server.URL)
+	proxy, count := countingProxy(b, realm.Server.URL, realm.Name)
 	defer proxy.Close()
 	ctx := context.Background()
 	batches := make(chan []map[string]any)

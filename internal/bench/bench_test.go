@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,19 +182,65 @@ func TestMain(m *testing.M) {
 }
 
 // counter counts the requests through a proxy, and the writes among them: requests that may
-// change state, neither GET nor HEAD nor a login.
-type counter struct{ requests, writes atomic.Int64 }
+// change state, neither GET nor HEAD nor a login. It also keeps the pages of the listings asked
+// for (listings), which the floor asks for again.
+type counter struct {
+	requests, writes atomic.Int64
 
-func (c *counter) reset() { c.requests.Store(0); c.writes.Store(0) }
+	mu    sync.Mutex
+	pages map[string][]string // page URIs below the realm by listing (path and filters)
+}
 
-// countingProxy is a reverse proxy in front of the real server that counts requests.
-func countingProxy(t testing.TB, target string) (*httptest.Server, *counter) {
+func (c *counter) reset() {
+	c.requests.Store(0)
+	c.writes.Store(0)
+	c.mu.Lock()
+	c.pages = nil
+	c.mu.Unlock()
+}
+
+// record keeps r's page, if r asks for one of a listing (first and max) below realm path base.
+func (c *counter) record(r *http.Request, base string) {
+	q := r.URL.Query()
+	if r.Method != http.MethodGet || !q.Has("first") || !strings.HasPrefix(r.URL.Path, base) {
+		return
+	}
+	page := strings.TrimPrefix(r.URL.RequestURI(), base)
+	q.Del("first")
+	q.Del("max")
+	listing := strings.TrimPrefix(r.URL.Path, base) + "?" + q.Encode()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pages == nil {
+		c.pages = make(map[string][]string)
+	}
+	c.pages[listing] = append(c.pages[listing], page)
+}
+
+// floorListings returns the pages of the listings the floor reads that were recorded since the
+// last reset, in the order asked: those of the users and of the members of admin and developer.
+func (c *counter) floorListings() [][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out [][]string
+	for _, l := range []string{"/users?briefRepresentation=false", "/roles/admin/users?briefRepresentation=true",
+		"/roles/developer/users?briefRepresentation=true"} {
+		out = append(out, slices.Clone(c.pages[l]))
+	}
+	return out
+}
+
+// countingProxy is a reverse proxy in front of the real server that counts requests and records
+// the pages of the listings of realm asked for.
+func countingProxy(t testing.TB, target, realm string) (*httptest.Server, *counter) {
 	var n counter
+	base := "/admin/realms/" + realm
 	srv := proxy(t, target, func(r *http.Request, forward func()) {
 		n.requests.Add(1)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token") {
 			n.writes.Add(1)
 		}
+		n.record(r, base)
 		forward()
 	})
 	return srv, &n
@@ -218,11 +265,11 @@ func BenchmarkPlan(b *testing.B) {
 	for _, n := range sizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
 			realm, file := seeded(b, n)
-			proxy, requests := countingProxy(b, realm.Server.URL)
+			proxy, requests := countingProxy(b, realm.Server.URL, realm.Name)
 
 			// Warm Keycloak's caches first, so that neither side pays for the first read after
 			// seeding.
-			listingFloor(b, realm, n)
+			listingFloor(b, realm, fixedListings(n))
 			runPlan(b, bin, proxy.URL, realm, file)
 
 			var floor time.Duration
@@ -231,8 +278,9 @@ func BenchmarkPlan(b *testing.B) {
 			var planRequests int64
 			var floorRequests int
 			for b.Loop() {
+				pages := requests.floorListings() // those of the run before
 				start := time.Now()
-				floorRequests = listingFloor(b, realm, n)
+				floorRequests = listingFloor(b, realm, pages)
 				floor += time.Since(start)
 
 				requests.reset()
@@ -274,13 +322,12 @@ func runPlan(b testing.TB, bin, proxyURL string, realm *keycloaktest.Realm, file
 	return rss
 }
 
-// listingFloor fetches the pages roster needs with the least possible work and the concurrency
-// roster uses: one login, then at once the user pages of 500 (full representations), the
-// member pages of 1,000 of admin and of developer (brief), each listing with up to
-// floorParallelism pages in flight, the user profile and the role list. It knows how many users
-// the seeding made, so it asks for no page past the first short one. It returns the number of
-// requests.
-func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
+// listingFloor fetches the pages of listings with the least possible work and the concurrency
+// roster uses: one login, then at once the pages of each listing (up to floorParallelism of each
+// in flight), the user profile and the role list. It returns the number of requests. Given the
+// pages a run of roster asked for (counter.floorListings), it asks for the same pages; given
+// fixedListings, for those roster asked for before its pages grew.
+func listingFloor(b testing.TB, realm *keycloaktest.Realm, listings [][]string) int {
 	ctx := context.Background()
 	base := realm.Server.URL + "/admin/realms/" + realm.Name
 	var requests atomic.Int64
@@ -320,23 +367,25 @@ func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 			b.Errorf("GET %s: %v", path, err)
 		}
 	}
-	pageAll := func(path string, rows, size int, brief bool) {
+	pageAll := func(pages []string) {
 		slots := make(chan struct{}, floorParallelism)
 		var wg sync.WaitGroup
-		for first := 0; first <= rows && !b.Failed(); first += size { // the last page is the short one
+		for _, page := range pages {
+			if b.Failed() {
+				break
+			}
 			slots <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-slots }()
-				get(fmt.Sprintf("%s?briefRepresentation=%t&first=%d&max=%d", path, brief, first, size))
+				get(page)
 			})
 		}
 		wg.Wait()
 	}
-	admins, developers := roleCounts(n)
 	var wg sync.WaitGroup
-	wg.Go(func() { pageAll("/users", n, 500, false) })
-	wg.Go(func() { pageAll("/roles/admin/users", admins, 1000, true) })
-	wg.Go(func() { pageAll("/roles/developer/users", developers, 1000, true) })
+	for _, pages := range listings {
+		wg.Go(func() { pageAll(pages) })
+	}
 	wg.Go(func() { get("/users/profile") })
 	wg.Go(func() { get("/roles") })
 	wg.Wait()
@@ -344,6 +393,22 @@ func listingFloor(b testing.TB, realm *keycloaktest.Realm, n int) int {
 		b.FailNow()
 	}
 	return int(requests.Load())
+}
+
+// fixedListings are the pages of the listings plan reads in a seeded realm of n users, at the
+// sizes roster starts its listings with: full users in pages of 500, the brief members of admin
+// and of developer in pages of 1,000, each up to the first short page.
+func fixedListings(n int) [][]string {
+	pages := func(path string, rows, size int, brief bool) []string {
+		var out []string
+		for first := 0; first <= rows; first += size { // the last page is the short one
+			out = append(out, fmt.Sprintf("%s?briefRepresentation=%t&first=%d&max=%d", path, brief, first, size))
+		}
+		return out
+	}
+	admins, developers := roleCounts(n)
+	return [][]string{pages("/users", n, 500, false), pages("/roles/admin/users", admins, 1000, true),
+		pages("/roles/developer/users", developers, 1000, true)}
 }
 
 // floorClient keeps its connections open between requests, as roster's client does; the floor
@@ -384,7 +449,7 @@ type proxied struct {
 // throughProxy seeds (or reuses) the realm of n users and puts a counting proxy in front of it.
 func throughProxy(t testing.TB, n int) proxied {
 	realm, file := seeded(t, n)
-	proxy, count := countingProxy(t, realm.Server.URL)
+	proxy, count := countingProxy(t, realm.Server.URL, realm.Name)
 	return proxied{realm: realm, file: file, url: proxy.URL, count: count,
 		env: []string{"KEYCLOAK_URL=" + proxy.URL, "KEYCLOAK_CLIENT_ID=" + realm.ClientID, "KEYCLOAK_CLIENT_SECRET=" + realm.ClientSecret}}
 }

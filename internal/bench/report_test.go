@@ -202,10 +202,11 @@ func devReport() string {
 
 	w("## `roster plan` on a converged realm\n\n")
 	w("*Floor* is a bare loop that fetches the same pages with the same concurrency as roster: one login,\n")
-	w("then at once the user pages of 500, the member pages of 1,000 of admin and of developer (up to\n")
-	w("4 pages of each listing in flight), the user profile and the role list; it knows the seeded counts,\n")
-	w("so it asks for no page past the short one. Targets: at most 2·⌈N/500⌉ + 10 requests, within\n")
-	w("1.2× of the floor, under 600 MB for 100,000 users.\n\n")
+	w("then at once the user pages and the member pages of admin and of developer that roster's run\n")
+	w("before it asked for (their sizes grow as roster's do; see below), up to 4 pages of each listing\n")
+	w("in flight, the user profile and the role list; it asks for no page past the short one.\n")
+	w("Targets: at most 2·⌈N/500⌉ + 10 requests, within 1.2× of the floor, under 600 MB for 100,000\n")
+	w("users.\n\n")
 	w("| users | requests | 2·⌈N/500⌉ + 10 | floor requests | plan wall | floor wall | plan / floor | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.plan {
 		w("| %s | %d | %d | %d | %s | %s | %.2f | %s |\n", thousands(r.users), r.requests, 2*((r.users+499)/500)+10, r.floorRequests,
@@ -594,13 +595,32 @@ and again without it (warm):
 | members of developer (brief) | 10,000 | | 12 s |
 | members of developer (brief) | 20,000 | | 9 s |
 
-Larger pages would make a warm ` + "`roster plan`" + ` of that realm more than twice as fast: 174 s
-with pages of 500 users and 1,000 members, 73 s with 1,000 and 5,000, run alternately. They stay
-as they are because of the cold read, where users and members are listed at once and each page
+Larger pages made a warm ` + "`roster plan`" + ` of that realm more than twice as fast, but fixed
+larger pages hurt the cold read, where users and members are listed at once and each page
 waits its turn for the 2 cores: with 500 and 1,000, ` + "`roster plan`" + ` took 369 s, its pages of
 members 15.7 s on average and up to 28.6 s, close to the 30 s a request may take (` + "`--timeout`" + `);
 with 1,000 and 5,000, and with 1,000 and 2,000, pages passed 30 s and were asked again
-(24 and 18 times in the first 5 minutes, when the runs were stopped). A page
-size that follows how long the pages take would have both; until then, a realm this large read
-cold needs a longer ` + "`--timeout`" + ` on a small server ([troubleshooting](troubleshooting.md)).
+(24 and 18 times in the first 5 minutes, when the runs were stopped).
+
+So the pages' size follows how long they take ([plan](plan.md#what-it-reads-and-what-it-costs)):
+each listing keeps the rows it has in flight to 4 pages of its first size, and doubles its pages
+while the larger ones come back no more than a quarter slower. Where users come from the cache,
+a page costs about the same whatever its size and the pages grow; where they come from the
+database, a page twice as large takes about twice as long and the listing goes back to 500 and
+1,000. Measured on 2026-12-02 on the same realm, ` + "`roster -v plan`" + ` run alternately with
+the build before (fixed pages) and after, the cache emptied for the cold runs:
+
+| build | warm runs | requests (warm) | cold run | requests (cold) |
+|---|---|---:|---|---:|
+| fixed pages (500 users, 1,000 members) | 181 s, 214 s, 223 s | 309–310 | 413 s, 0 pages asked again | 306 |
+| pages that follow their time | 85 s, 66 s, 99 s | 72–102 | 416 s, 2 pages asked again | 309 |
+
+Cold, neither build grew its pages: the pages of members took 17.6 s on average (fixed) and
+17.1 s (following), up to 28.7 s and 30 s; on this machine a realm this large read cold is at
+the edge of the default ` + "`--timeout`" + ` either way, and needs a longer one
+([troubleshooting](troubleshooting.md)). A first version that grew pages whenever they came
+back within a fraction of the timeout, without holding the rows in flight, read warm in 53 s but
+cold in 410 s with 14 pages asked again; one that held the rows but grew on time alone read
+warm in 35 s and cold in 509 s: a page of 2,000 users read from the database keeps one core busy
+for 10 s where four pages of 500 keep both.
 `

@@ -16,7 +16,7 @@ func TestSmallRealm(t *testing.T) {
 	const n = 30
 	p := throughProxy(t, n)
 	realm, file, env, count := p.realm, p.file, p.env, p.count
-	if got := listingFloor(t, realm, n); got != 6 {
+	if got := listingFloor(t, realm, fixedListings(n)); got != 6 {
 		t.Errorf("the floor made %d requests, want 6: a login, one page of each listing, the profile and the roles", got)
 	}
 	bound := int64(2*((n+499)/500) + 10)
@@ -24,6 +24,9 @@ func TestSmallRealm(t *testing.T) {
 	runPlan(t, bin, p.url, realm, file)
 	if got := count.requests.Load(); got > bound {
 		t.Errorf("plan made %d requests, want at most %d", got, bound)
+	}
+	if got := listingFloor(t, realm, count.floorListings()); got != 6 {
+		t.Errorf("the floor of plan's pages made %d requests, want 6: a login, the page of each listing plan read, the profile and the roles", got)
 	}
 
 	out := filepath.Join(t.TempDir(), "export.yaml")
@@ -64,7 +67,7 @@ func TestReferenceLoops(t *testing.T) {
 		t.Errorf("the import + read-back loop made %d requests, want 4: a login, 2 batches and a page", got)
 	}
 	realm := updateRealm(t, n)
-	proxy, count := countingProxy(t, realm.Server.URL)
+	proxy, count := countingProxy(t, realm.Server.URL, realm.Name)
 	readingUpdate(t, proxy.URL, realm, n, 1)
 	if got, want := count.requests.Load(), int64(2+3*changedOf(n)); got != want {
 		t.Errorf("the reading loop made %d requests, want %d: a login, a page, and a GET, a PUT and a GET for each of %d users",

@@ -47,7 +47,7 @@ func BenchmarkApplyUpdate(b *testing.B) {
 	bin := rosterBin(b)
 	n := updateSize(b)
 	realm := updateRealm(b, n)
-	proxy, count := countingProxy(b, realm.Server.URL)
+	proxy, count := countingProxy(b, realm.Server.URL, realm.Name)
 	// side measures one side's run; each run moves the changed users to the emails of a new round.
 	round := 0
 	side := func(run func(round int) time.Duration) func() measured {
