@@ -204,9 +204,9 @@ func devReport() string {
 	w("*Floor* is a bare loop that fetches the same pages with the same concurrency as roster: one login,\n")
 	w("then at once the user pages and the member pages of admin and of developer that roster's run\n")
 	w("before it asked for (their sizes grow as roster's do; see below), up to 4 pages of each listing\n")
-	w("in flight, the user profile and the role list; it asks for no page past the short one.\n")
-	w("Targets: at most 2·⌈N/500⌉ + 10 requests, within 1.2× of the floor, under 600 MB for 100,000\n")
-	w("users.\n\n")
+	w("in flight whatever their size (roster has fewer of its larger pages in flight, so the floor is the\n")
+	w("harder to match), the user profile and the role list. Targets: at most 2·⌈N/500⌉ + 10 requests,\n")
+	w("within 1.2× of the floor, under 600 MB for 100,000 users.\n\n")
 	w("| users | requests | 2·⌈N/500⌉ + 10 | floor requests | plan wall | floor wall | plan / floor | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.plan {
 		w("| %s | %d | %d | %d | %s | %s | %.2f | %s |\n", thousands(r.users), r.requests, 2*((r.users+499)/500)+10, r.floorRequests,

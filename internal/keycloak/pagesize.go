@@ -10,7 +10,7 @@ import "time"
 //
 // The pages in flight hold at most listingParallelism pages of the base size between them
 // (pagesConcurrent), so a page twice as large replaces two and the server has the same rows to
-// answer at once. A larger page that comes back no slower than the smaller ones then lists the
+// answer at once (a page larger than that goes out alone). A larger page that comes back no slower than the smaller ones then lists the
 // realm faster at the same load, and one that takes twice as long does not. The quarter of
 // slack below is for the noise of a busy server: pages of one size vary by more than a tenth. So a listing starts at
 // its base size and, once listingParallelism pages came back (a listing of a few pages has
@@ -24,12 +24,14 @@ import "time"
 //     their size, the listing goes back to the smaller size and grows no more;
 //   - after a page that took more than timeout/2, or whose answer passed that bound, the next
 //     pages are half its size, never below the base, and grow no more;
-//   - a grown page is asked for once (listing.grown): should it time out, fail in a way that may
-//     pass, or come back larger than MaxAnswer, its rows are asked for again in pages of the
-//     base size, and so are the next pages.
+//   - a grown page is asked for once (listing.grown; again only after a 429 or 503, which say
+//     the server did not carry it out): should it time out, fail in a way that may pass, or
+//     come back larger than MaxAnswer, its rows are asked for again in pages of the base size,
+//     and so are the next pages.
 //
 // The base sizes keep a listing within the request bound of docs/benchmarks.md, so a listing
-// costs at most the requests it cost before pages grew, and a failed grown page one more.
+// costs at most the requests it cost before pages grew, and a grown page asked for again in pieces
+// one more (the pages in flight when the listing turned slow may each cost one).
 type pageSizer struct {
 	base, next int
 	limit      int // the largest size pages may grow to

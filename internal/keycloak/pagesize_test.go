@@ -2,6 +2,7 @@ package keycloak
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -139,12 +140,14 @@ func TestPagesGrowWhileFast(t *testing.T) {
 		}
 		largest = max(largest, p[1])
 	}
-	if largest != maxPageGrowth*userPageSize {
-		t.Errorf("largest page %d rows, want %d", largest, maxPageGrowth*userPageSize)
+	// Each size is kept while its pages take at most a quarter longer than the smaller ones, a
+	// margin the noise of a busy machine may pass: want the pages to have doubled three times
+	// at least, and the listing's 121 requests of 500 rows to be halved.
+	if largest < 8*userPageSize || largest > maxPageGrowth*userPageSize {
+		t.Errorf("largest page %d rows, want %d to %d", largest, 8*userPageSize, maxPageGrowth*userPageSize)
 	}
-	// 60,000 rows in pages of 500 are 121 requests.
-	if len(pages) > 25 {
-		t.Errorf("%d pages asked for, want at most 25: %v", len(pages), pages)
+	if len(pages) > 60 {
+		t.Errorf("%d pages asked for, want at most 60: %v", len(pages), pages)
 	}
 }
 
@@ -206,29 +209,36 @@ func small(int, int, int) int { return 10 }
 func TestGrownPageThatTimesOutIsSplit(t *testing.T) {
 	t.Parallel()
 	const rows, cold = 12_000, 6_000
-	// With a timeout of 1.5 s, a grown page among the cold rows times out; pages of the base
+	// With a timeout of 3 s, a grown page among the cold rows times out; pages of the base
 	// size do not.
-	c, asked := pagedServer(t, rows, small, 1500*time.Millisecond, func(first, size int) time.Duration {
+	c, asked := pagedServer(t, rows, small, 3*time.Second, func(first, size int) time.Duration {
 		if first >= cold && size > userPageSize {
-			return 2 * time.Second
+			return 4 * time.Second
 		}
 		return 300 * time.Millisecond
 	})
 	listAll(t, c, rows)
 	pages := asked()
-	split := false
 	for i := 1; i < len(pages); i++ {
-		grown, piece := pages[i-1], pages[i]
-		if grown[0] >= cold && grown[1] > userPageSize && piece == [2]int{grown[0], userPageSize} {
-			split = true
-		}
-		if grown == pages[i] {
-			t.Errorf("the page %v was asked for twice: %v", grown, pages)
+		if pages[i-1] == pages[i] {
+			t.Errorf("the page %v was asked for twice: %v", pages[i], pages)
 		}
 	}
-	if !split {
+	if !askedInPieces(pages, cold) {
 		t.Errorf("no grown page among the slow rows was asked for again in pages of %d: %v", userPageSize, pages)
 	}
+}
+
+// askedInPieces reports whether a grown page from row from on was asked for again in pages of
+// the base size: the first of them follows it among pages sorted by first (stably).
+func askedInPieces(pages [][2]int, from int) bool {
+	for i := 1; i < len(pages); i++ {
+		grown, piece := pages[i-1], pages[i]
+		if grown[0] >= from && grown[1] > userPageSize && piece == [2]int{grown[0], userPageSize} {
+			return true
+		}
+	}
+	return false
 }
 
 // TestPagesOfLargeUsersStay: users whose rows are large keep their pages at the base size, so
@@ -261,15 +271,51 @@ func TestPagesOfLargerUsersAreSplit(t *testing.T) {
 	}, 30*time.Second, perPage)
 	c.answers.max = limit
 	listAll(t, c, rows)
-	pages := asked()
-	split := false
-	for i := 1; i < len(pages); i++ {
-		grown, piece := pages[i-1], pages[i]
-		if grown[0] >= large && grown[1] > userPageSize && piece == [2]int{grown[0], userPageSize} {
-			split = true // the grown page, too large, and the first piece it was asked for again in
-		}
-	}
-	if !split {
+	if pages := asked(); !askedInPieces(pages, large) {
 		t.Errorf("no grown page among the large rows was asked for again in pages of %d: %v", userPageSize, pages)
+	}
+}
+
+// TestPiecesKeepToTheBudget: the pieces of a grown page stop once their answers pass what is
+// left of the listing's byte budget, instead of reading the whole page first.
+func TestPiecesKeepToTheBudget(t *testing.T) {
+	t.Parallel()
+	const rows, cold = 40_000, 6_000
+	// With a timeout of 3 s, a grown page among the cold rows times out; its pieces hold rows of
+	// 40 KiB, 20 MB a piece, past the budget of 16 MiB.
+	c, asked := pagedServer(t, rows, func(first, size, _ int) int {
+		if first >= cold {
+			return 40 << 10
+		}
+		return 10
+	}, 3*time.Second, func(first, size int) time.Duration {
+		if first >= cold && size > userPageSize {
+			return 4 * time.Second
+		}
+		return 300 * time.Millisecond
+	})
+	c.listingBytes = 16 << 20
+	_, err := pagesConcurrent(context.Background(), c, "/users", nil, userPageSize, func(u userRep) string { return u.ID }, uncounted)
+	var le *ListingError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "past 16 MiB") {
+		t.Fatalf("pagesConcurrent = %v, want the listing refused past its budget", err)
+	}
+	pages := asked()
+	if !askedInPieces(pages, cold) {
+		t.Fatalf("no grown page among the cold rows was asked for again in pieces: %v", pages)
+	}
+	for _, g := range pages {
+		if g[0] < cold || g[1] <= userPageSize {
+			continue
+		}
+		pieces := 0
+		for _, p := range pages {
+			if p[1] == userPageSize && g[0] <= p[0] && p[0] < g[0]+g[1] {
+				pieces++
+			}
+		}
+		if pieces > 1 {
+			t.Errorf("the grown page %v was asked for again in %d pieces, want 1: the first passes the budget", g, pieces)
+		}
 	}
 }

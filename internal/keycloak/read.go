@@ -453,16 +453,18 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 		// Pages that came before one they follow count as in flight until they join: a page
 		// that is slow to come must not let the others run ahead without bound. Grown pages
 		// take the place of several: the rows in flight stay within listingParallelism pages
-		// of the base size, so that larger pages do not slow the server's other answers.
+		// of the base size, so that larger pages do not slow the server's other answers, but
+		// for a page larger than that, which goes out alone.
 		for fail == nil && end < 0 && inFlight+len(got) < min(listingParallelism, 1+added) &&
 			(rowsOut == 0 || rowsOut+sizer.next <= listingParallelism*size) {
 			r := result{i: next, first: nextFirst, size: sizer.next}
+			budget := l.c.listingBytes - l.read // what the pieces of a grown page may read at most
 			go func() {
 				start := time.Now()
 				if r.size == size {
 					r.page, r.bytes, r.err = l.page(ctx, r.first, r.size)
 				} else {
-					r.page, r.bytes, r.split, r.err = l.grown(ctx, r.first, r.size)
+					r.page, r.bytes, r.split, r.err = l.grown(ctx, r.first, r.size, budget)
 				}
 				r.took = time.Since(start)
 				results <- r
@@ -639,18 +641,19 @@ func (l *listing[T]) page(ctx context.Context, first, size int) ([]T, int, error
 	return page, len(ans.body), nil
 }
 
-// grown GETs a page of size rows from first, larger than the listing's base size, once: should
-// it fail for a reason that may pass (a timeout, a server error) or come back larger than
-// roster reads, the users past the pages before it are slower or larger than those were, and
-// its rows are asked for again in pages of the base size (pieces; split is then true), each
-// retried as any page.
-func (l *listing[T]) grown(ctx context.Context, first, size int) (rows []T, bytes int, split bool, err error) {
+// grown GETs a page of size rows from first, larger than the listing's base size, once (but for
+// a 429 or 503, which say the server did not carry it out): should it fail for a reason that may
+// pass (a timeout, a server error) or come back larger than roster reads, the users past the
+// pages before it are slower or larger than those were, and its rows are asked for again in
+// pages of the base size (pieces; split is then true), each retried as any page, whose answers
+// may take budget bytes together.
+func (l *listing[T]) grown(ctx context.Context, first, size int, budget int64) (rows []T, bytes int, split bool, err error) {
 	page, ans, err := l.get(ctx, first, size, false)
 	switch {
 	case err == nil:
 		return page, len(ans.body), false, nil
 	case (tooLarge(err) || transient(ans, err)) && ctx.Err() == nil:
-		rows, bytes, err = l.pieces(ctx, first, size, l.size)
+		rows, bytes, err = l.pieces(ctx, first, size, budget)
 		return rows, bytes, true, err
 	}
 	return nil, 0, false, err
@@ -669,18 +672,22 @@ func (l *listing[T]) get(ctx context.Context, first, size int, retry bool) ([]T,
 	return page, ans, err
 }
 
-// pieces GETs the page of size rows from first as pages of base rows, one after another, up to
-// the first short one, and says how many bytes their answers took together.
-func (l *listing[T]) pieces(ctx context.Context, first, size, base int) ([]T, int, error) {
+// pieces GETs the page of size rows from first as pages of the listing's base size, one after
+// another, up to the first short one, and says how many bytes their answers took together; it
+// stops with the listing's refusal once they take more than budget.
+func (l *listing[T]) pieces(ctx context.Context, first, size int, budget int64) ([]T, int, error) {
 	var rows []T
 	bytes := 0
-	for from := first; from < first+size; from += base {
-		n := min(base, first+size-from)
+	for from := first; from < first+size; from += l.size {
+		n := min(l.size, first+size-from)
 		page, b, err := l.page(ctx, from, n)
 		if err != nil {
 			return nil, 0, err
 		}
 		rows, bytes = append(rows, page...), bytes+b
+		if int64(bytes) > budget {
+			return nil, 0, l.c.overBudget(l.path, l.c.listingBytes-budget+int64(bytes)) // as read before the grown page, and these
+		}
 		if len(page) < n {
 			break
 		}
