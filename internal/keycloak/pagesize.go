@@ -16,12 +16,13 @@ import "time"
 // its base size and, once listingParallelism pages came back (a listing of a few pages has
 // little to gain, and one that asks for the same pages every time is easier to follow):
 //
-//   - after a full page of the current size, whose pages took on average at most timeout/4 and
-//     at most a quarter longer than those half their size, the next pages are twice as large, up
+//   - after the first full page of the current size, if its pages took on average at most
+//     timeout/4 and at most a quarter longer than those half their size, the next pages are
+//     twice as large, up
 //     to maxPageGrowth times the base, while twice its answer keeps within
 //     MaxAnswer/pageBytesShare;
-//   - when pages of the current size took on average more than a quarter longer than those half
-//     their size, the listing goes back to the smaller size and grows no more;
+//   - if they took more than a quarter longer than those half their size, the listing goes back
+//     to the smaller size and grows no more;
 //   - after a page that took more than timeout/2, or whose answer passed that bound, the next
 //     pages are half its size, never below the base, and grow no more;
 //   - a grown page is asked for once (listing.grown; again only after a 429 or 503, which say
@@ -72,7 +73,9 @@ func (s *pageSizer) observe(size, rows, bytes int, took time.Duration, split boo
 		s.mean[size] = (s.mean[size]*time.Duration(n) + took) / time.Duration(n+1)
 		s.count[size] = n + 1
 		switch {
-		case size != s.next || s.seen <= listingParallelism:
+		case size != s.next || s.seen <= listingParallelism || (size > s.base && s.count[size] > 1):
+			// Each larger size is judged once, on its first page: judged again and again, the
+			// noise of a busy server would walk the size down one halving at a time.
 		case size > s.base && s.mean[size] > s.mean[size/2]*5/4:
 			s.next, s.limit = size/2, size/2
 		case 2*size <= s.limit && s.mean[size] <= s.grow && 2*bytes <= s.maxBytes:

@@ -39,6 +39,8 @@ func TestPageSizer(t *testing.T) {
 		{"a late smaller page does not decide", append(warm, page(500, fast), page(500, 3*fast)), 1000},
 		{"up to sixteen times the base", append(warm, page(500, fast), page(1000, fast), page(2000, fast), page(4000, fast),
 			page(8000, fast)), 8000},
+		{"a size is judged on its first page only", append(warm, page(500, fast), page(1000, fast), page(2000, fast),
+			page(4000, fast), page(8000, 2*fast), page(4000, 3*fast)), 4000},
 		{"a short page does not grow", append(warm, obs{500, 20, 1000, fast, false}), 500},
 		{"pages past a quarter of the timeout on average do not grow", append(warm[:0:0], page(500, 7500*time.Millisecond+1),
 			page(500, 7500*time.Millisecond+1), page(500, 7500*time.Millisecond+1), page(500, 7500*time.Millisecond+1),
