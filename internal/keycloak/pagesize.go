@@ -10,16 +10,16 @@ import "time"
 //
 // The pages in flight hold at most listingParallelism pages of the base size between them
 // (pagesConcurrent), so a page twice as large replaces two and the server has the same rows to
-// answer at once (a page larger than that goes out alone). A larger page that comes back no slower than the smaller ones then lists the
-// realm faster at the same load, and one that takes twice as long does not. The quarter of
-// slack below is for the noise of a busy server: pages of one size vary by more than a tenth. So a listing starts at
-// its base size and, once listingParallelism pages came back (a listing of a few pages has
-// little to gain, and one that asks for the same pages every time is easier to follow):
+// answer at once (a page larger than that goes out alone). A larger page that comes back no
+// slower than the smaller ones then lists the realm faster at the same load, and one that takes
+// twice as long does not. The quarter of slack below is for the noise of a busy server: pages of
+// one size vary by more than a tenth. So a listing starts at its base size and, once
+// listingParallelism pages came back (a listing of a few pages has little to gain, and one that
+// asks for the same pages every time is easier to follow):
 //
 //   - after the first full page of the current size, if its pages took on average at most
 //     timeout/4 and at most a quarter longer than those half their size, the next pages are
-//     twice as large, up
-//     to maxPageGrowth times the base, while twice its answer keeps within
+//     twice as large, up to maxPageGrowth times the base, while twice its answer keeps within
 //     MaxAnswer/pageBytesShare;
 //   - if they took more than a quarter longer than those half their size, the listing goes back
 //     to the smaller size and grows no more;
@@ -31,8 +31,8 @@ import "time"
 //     and so are the next pages.
 //
 // The base sizes keep a listing within the request bound of docs/benchmarks.md, so a listing
-// costs at most the requests it cost before pages grew, and a grown page asked for again in pieces
-// one more (the pages in flight when the listing turned slow may each cost one).
+// costs at most the requests it cost before pages grew, and one more for each grown page asked
+// for again in pieces (the pages in flight when the listing turned slow may each cost one).
 type pageSizer struct {
 	base, next int
 	limit      int // the largest size pages may grow to
