@@ -39,8 +39,8 @@ import (
 // came: status, the headers roster reads (Content-Type, Location) and the body. Before it is
 // stored, the session is normalised: the server's URL becomes {server}, the random realm name
 // "fixture", ids numbered UUIDs, timestamps one fixed time, tokens synthetic JWTs, secrets
-// placeholders, and a description roster itself sent (the apply lock's) {{sent-description}},
-// which the replay fills with the last one sent.
+// placeholders, and a description roster itself sent for a role (the apply lock's, the mark's)
+// {{sent-description:ROLE}}, which the replay fills with the last one sent for that role.
 
 // fixtureRealm is the realm name in fixtures.
 const fixtureRealm = "fixture"
@@ -57,8 +57,17 @@ type exchange struct {
 	JSON   json.RawMessage   `json:"json,omitempty"`
 	Text   string            `json:"text,omitempty"`
 
-	sentDescription string // the "description" of the request's JSON body, while recording
+	sent sentRole // the role of the request's JSON body, while recording
 }
+
+// sentRole is the name and description of a role roster sends.
+type sentRole struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// sentPlaceholder is where a fixture's answer repeats the description roster sent for a role.
+var sentPlaceholder = regexp.MustCompile(`"\{\{sent-description:([^"{}]*)\}\}"`)
 
 func (e *exchange) key() string { return e.Method + " " + e.Path }
 
@@ -84,19 +93,14 @@ type sessionRecorder struct {
 }
 
 func (r *sessionRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var sent string
+	var sent sentRole
 	if req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		if err != nil {
 			return nil, err
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
-		var v struct {
-			Description string `json:"description"`
-		}
-		if json.Unmarshal(body, &v) == nil {
-			sent = v.Description
-		}
+		_ = json.Unmarshal(body, &sent)
 	}
 	resp, err := r.base.RoundTrip(req)
 	if err != nil {
@@ -108,7 +112,7 @@ func (r *sessionRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	e := exchange{Method: req.Method, Path: req.URL.RequestURI(), Status: resp.StatusCode, Header: map[string]string{}, sentDescription: sent}
+	e := exchange{Method: req.Method, Path: req.URL.RequestURI(), Status: resp.StatusCode, Header: map[string]string{}, sent: sent}
 	for _, h := range keptHeaders {
 		if v := resp.Header.Get(h); v != "" {
 			e.Header[h] = v
@@ -160,7 +164,7 @@ func normalise(exchanges []exchange, server, realm string) []exchange {
 		s = strings.ReplaceAll(s, realm, fixtureRealm)
 		return id(s)
 	}
-	var sent []string
+	var sent []sentRole
 	out := make([]exchange, 0, len(exchanges))
 	for _, e := range exchanges {
 		n := exchange{Method: e.Method, Path: text(e.Path), Status: e.Status, Text: text(e.Text)}
@@ -173,8 +177,8 @@ func normalise(exchanges []exchange, server, realm string) []exchange {
 		if e.JSON != nil {
 			body := string(e.JSON)
 			for _, d := range sent {
-				quoted, _ := json.Marshal(d)
-				body = strings.ReplaceAll(body, string(quoted), `"{{sent-description}}"`)
+				quoted, _ := json.Marshal(d.Description)
+				body = strings.ReplaceAll(body, string(quoted), `"{{sent-description:`+d.Name+`}}"`)
 			}
 			body = createdPattern.ReplaceAllString(body, fmt.Sprintf(`"createdTimestamp":%d000`, fixedTime))
 			body = hideSecrets(body, e.Path)
@@ -183,8 +187,8 @@ func normalise(exchanges []exchange, server, realm string) []exchange {
 			}
 			n.JSON = json.RawMessage(text(body))
 		}
-		if e.sentDescription != "" {
-			sent = append(sent, e.sentDescription)
+		if e.sent.Description != "" {
+			sent = append(sent, e.sent)
 		}
 		out = append(out, n)
 	}
@@ -442,11 +446,11 @@ type replay struct {
 	seen     map[string]int
 	faults   map[string][]http.HandlerFunc
 	tamper   map[string]func(exchange) exchange
-	sentDesc string
+	sentDesc map[string]string // by role
 }
 
 func newReplay(t *testing.T, name string) *replay {
-	r := &replay{t: t, answers: byKey(readFixture(t, name).Exchanges), next: map[string]int{}, seen: map[string]int{},
+	r := &replay{t: t, answers: byKey(readFixture(t, name).Exchanges), next: map[string]int{}, seen: map[string]int{}, sentDesc: map[string]string{},
 		faults: map[string][]http.HandlerFunc{}, tamper: map[string]func(exchange) exchange{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
@@ -484,12 +488,10 @@ func (r *replay) serve(w http.ResponseWriter, req *http.Request) {
 	key := req.Method + " " + req.URL.RequestURI()
 	body, _ := io.ReadAll(req.Body)
 	req.Body = io.NopCloser(bytes.NewReader(body)) // for a fault that reads it
-	var sent struct {
-		Description string `json:"description"`
-	}
+	var sent sentRole
 	r.mu.Lock()
 	if json.Unmarshal(body, &sent) == nil && sent.Description != "" {
-		r.sentDesc = sent.Description
+		r.sentDesc[sent.Name] = sent.Description
 	}
 	r.seen[key]++
 	if fs := r.faults[key]; len(fs) > 0 {
@@ -511,14 +513,17 @@ func (r *replay) serve(w http.ResponseWriter, req *http.Request) {
 	if f := r.tamper[key]; f != nil {
 		e = f(e)
 	}
-	desc, _ := json.Marshal(r.sentDesc)
+	answer := sentPlaceholder.ReplaceAllStringFunc(string(e.JSON), func(m string) string {
+		desc, _ := json.Marshal(r.sentDesc[sentPlaceholder.FindStringSubmatch(m)[1]])
+		return string(desc)
+	})
 	r.mu.Unlock()
 	for k, v := range e.Header {
 		w.Header().Set(k, strings.ReplaceAll(v, "{server}", r.URL))
 	}
 	w.WriteHeader(e.Status)
 	if e.JSON != nil {
-		_, _ = io.WriteString(w, strings.ReplaceAll(string(e.JSON), `"{{sent-description}}"`, string(desc)))
+		_, _ = io.WriteString(w, answer)
 	} else {
 		_, _ = io.WriteString(w, e.Text)
 	}

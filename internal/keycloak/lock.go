@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -45,6 +46,49 @@ func (e *LockedError) Hints() []string {
 		"if that run died, its lock expires at %s", e.Expires.UTC().Format(time.RFC3339))}
 }
 
+// MarkRole is the realm role whose description names the last apply that took the lock. A run
+// that takes the lock marks the realm with it before its first write, so the mark changes with
+// every apply that may have written (see Watch).
+const MarkRole = model.ApplyMarkRole
+
+// watchSearch finds the lock and the mark in one listing of the realm roles.
+const watchSearch = "roster-apply-"
+
+// watchMost is how many roles the watch's listing may hold; with more, the lock could be among
+// the roles left out, and the watch cannot vouch for the read.
+const watchMost = 100
+
+// Watch is the apply lock as one request saw it, just before a read: whether it was free, and
+// the mark the last apply left. An apply that then takes the lock and finds the mark it saw
+// (HeldLock.QuietSince) knows that no other apply wrote since: none held the lock during the
+// read, and any that took it later would have changed the mark before writing.
+type Watch struct {
+	// Free is whether no lock existed, held or expired.
+	Free bool
+	// Mark is the mark's description; "" when the realm has none.
+	Mark string
+}
+
+// Watch reads the lock and the mark in a single request, so that both are as they were at one
+// moment.
+func (c *Client) Watch(ctx context.Context) (Watch, error) {
+	var roles []roleRep
+	q := url.Values{"search": {watchSearch}, "first": {"0"}, "max": {fmt.Sprint(watchMost)}}
+	if _, err := c.do(ctx, http.MethodGet, "/roles?"+q.Encode(), nil, &roles); err != nil {
+		return Watch{}, fmt.Errorf("failed to read the apply lock (realm role %s): %w", LockRole, err)
+	}
+	w := Watch{Free: len(roles) < watchMost}
+	for _, r := range roles {
+		switch r.Name {
+		case LockRole:
+			w.Free = false
+		case MarkRole:
+			w.Mark = r.Description
+		}
+	}
+	return w, nil
+}
+
 // HeldLock is an apply lock as its holder sees it: *Lock, or the lock of a fake realm in tests.
 // TryLock returns it as an interface so that a fake can stand in for the client.
 type HeldLock interface {
@@ -54,6 +98,9 @@ type HeldLock interface {
 	Err() error
 	// Release gives the lock back and reports its loss.
 	Release(ctx context.Context) error
+	// QuietSince reports whether no other apply can have written since w was watched: the lock
+	// was free then, and the mark found on taking it is the one w saw (never the absence of one).
+	QuietSince(w Watch) bool
 }
 
 // Lock is a held apply lock; Release gives it back. While it is held, the client fences its
@@ -62,14 +109,18 @@ type HeldLock interface {
 // lease*3/4 has passed since the start of its last successful renewal: the last quarter is the
 // margin for a write under way to land before another run may take the lock over.
 type Lock struct {
-	c     *Client
-	id    string
-	desc  func() string
-	lease time.Duration
+	c      *Client
+	id     string
+	holder string
+	desc   func() string
+	lease  time.Duration
 
 	stop chan struct{}
 	done chan struct{}
 	lost chan struct{} // closed when the lock is lost
+
+	// before is the mark found on taking the lock, before this run marked the realm.
+	before string
 
 	mu         sync.Mutex
 	validUntil time.Time // by the monotonic clock: no write may be under way past it
@@ -95,8 +146,41 @@ type lockRequest struct{}
 // 42") with the given lease (DefaultLockLease when zero or less), once: while another run holds
 // it, it returns *LockedError at once, and waiting is the caller's choice. A lock whose holder
 // stopped renewing it is taken over. The lock is renewed in the background until Release, and
-// from now on every write of c is fenced by it.
+// from now on every write of c is fenced by it. Once it holds the lock, it marks the realm
+// (MarkRole), remembering the mark it replaces for QuietSince.
 func (c *Client) TryLock(ctx context.Context, holder string, lease time.Duration) (HeldLock, error) {
+	l, err := c.takeLock(ctx, holder, lease)
+	if err != nil {
+		return nil, err
+	}
+	// Marked through the fence, like any write of the run, and before the first of them.
+	if l.before, err = c.mark(ctx, l.holder); err != nil {
+		err = fmt.Errorf("failed to mark the realm as applied to (realm role %s): %w", MarkRole, err)
+		return nil, errors.Join(err, l.Release(context.WithoutCancel(ctx)))
+	}
+	return l, nil
+}
+
+// mark sets the mark to name holder, and returns the one it replaces ("" when there was none).
+func (c *Client) mark(ctx context.Context, holder string) (string, error) {
+	rep := map[string]string{"name": MarkRole, "description": "Last taken by roster apply: " + holder + " at " +
+		time.Now().UTC().Format(time.RFC3339)}
+	var role roleRep
+	_, err := c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(MarkRole), nil, &role)
+	switch {
+	case IsNotFound(err):
+		_, err = c.do(ctx, http.MethodPost, "/roles", rep, nil)
+	case err == nil:
+		_, err = c.do(ctx, http.MethodPut, "/roles-by-id/"+url.PathEscape(role.ID), rep, nil)
+	}
+	return role.Description, err
+}
+
+// QuietSince reports whether no other apply can have written since w was watched.
+func (l *Lock) QuietSince(w Watch) bool { return w.Free && w.Mark != "" && l.before == w.Mark }
+
+// takeLock is TryLock up to the mark.
+func (c *Client) takeLock(ctx context.Context, holder string, lease time.Duration) (*Lock, error) {
 	nonce := make([]byte, 6)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
@@ -141,7 +225,7 @@ func (c *Client) TryLock(ctx context.Context, holder string, lease time.Duration
 		who, expires, ok := parseLockDescription(role.Description)
 		switch {
 		case ok && who == holder:
-			l := &Lock{c: c, id: role.ID, desc: describe, lease: lease, validUntil: sent.Add(lease),
+			l := &Lock{c: c, id: role.ID, holder: holder, desc: describe, lease: lease, validUntil: sent.Add(lease),
 				stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
 			c.fence.Store(l)
 			go l.renew()

@@ -115,8 +115,8 @@ func TestLockThroughFaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("TryLock: %v", err)
 	}
-	if n := proxy.Seen(http.MethodPost, roles); n != 3 {
-		t.Errorf("the lock was created with %d POSTs, want 3: two that failed, one whose answer was lost", n)
+	if n := proxy.Seen(http.MethodPost, roles); n != 4 {
+		t.Errorf("%d POSTs made the lock and the mark, want 4: for the lock two that failed and one whose answer was lost, then the mark", n)
 	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
@@ -153,8 +153,8 @@ func TestFailedRenewalLosesTheLock(t *testing.T) {
 		t.Fatalf("a write after the loss: %v, want a LockLostError", err)
 	}
 	t.Logf("write refused: %v", err)
-	if n := proxy.Seen(http.MethodPost, "/admin/realms/"+realm.Name+"/roles"); n != 1 {
-		t.Errorf("%d role creations reached the server, want 1 (the lock's own)", n)
+	if n := proxy.Seen(http.MethodPost, "/admin/realms/"+realm.Name+"/roles"); n != 2 {
+		t.Errorf("%d role creations reached the server, want 2 (the lock and the mark)", n)
 	}
 	if err := l.Release(ctx); !errors.As(err, &lost) {
 		t.Errorf("Release: %v, want the loss reported", err)

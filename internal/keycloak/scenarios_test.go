@@ -283,10 +283,12 @@ func scenarioTokenRenewal(e *env) {
 }
 
 // scenarioLock takes and releases the apply lock, and reads the locks it finds: one another run
-// holds, one whose holder died, and a role of that name roster did not make.
+// holds, one whose holder died, and a role of that name roster did not make. On the way it
+// watches the lock and the mark each apply leaves (see watchMark).
 func scenarioLock(e *env) {
 	t := e.t
 	c := e.mustDial(nil)
+	watchMark(e, c)
 	l, err := c.TryLock(e.ctx, "fixture run", 0)
 	if err != nil {
 		t.Fatalf("Lock: %v", err)
@@ -322,6 +324,54 @@ func scenarioLock(e *env) {
 	if err := l.Release(e.ctx); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
+}
+
+// watchMark checks what a watch proves: nothing in a realm no apply has marked; that no other
+// apply took the lock since, when none did; not so when another run took it meanwhile; and a
+// watch while the lock is held sees it. Neither role shows in the live read.
+func watchMark(e *env, c *keycloak.Client) {
+	t := e.t
+	take := func(c *keycloak.Client, w keycloak.Watch, quiet bool) {
+		t.Helper()
+		l, err := c.TryLock(e.ctx, "fixture run", 0)
+		if err != nil {
+			t.Fatalf("Lock: %v", err)
+		}
+		if got := l.QuietSince(w); got != quiet {
+			t.Errorf("QuietSince(%+v) = %v, want %v", w, got, quiet)
+		}
+		if held, err := c.Watch(e.ctx); err != nil || held.Free {
+			t.Errorf("Watch while locked = %+v, %v; want the lock seen", held, err)
+		}
+		if live, err := c.ReadLive(e.ctx, keycloak.ReadOptions{}); err != nil || slices.ContainsFunc(live.Roles, func(r model.RealmRole) bool {
+			return r.Name == keycloak.LockRole || r.Name == keycloak.MarkRole
+		}) {
+			t.Errorf("ReadLive while locked: %v, or it shows the lock or the mark", err)
+		}
+		if err := l.Release(e.ctx); err != nil {
+			t.Fatalf("Release: %v", err)
+		}
+	}
+	watch := func() keycloak.Watch {
+		t.Helper()
+		w, err := c.Watch(e.ctx)
+		if err != nil || !w.Free {
+			t.Fatalf("Watch = %+v, %v; want the lock free", w, err)
+		}
+		return w
+	}
+	if w := watch(); w.Mark != "" {
+		t.Errorf("mark of a realm never applied to = %q, want none", w.Mark)
+	}
+	take(c, watch(), false)
+	w := watch()
+	if !strings.HasPrefix(w.Mark, "Last taken by roster apply: fixture run #") {
+		t.Errorf("mark = %q, want it to name the last apply", w.Mark)
+	}
+	take(c, w, true)
+	w = watch()
+	take(e.mustDial(nil), w, true) // another run, quiet since w
+	take(c, w, false)              // the other run took the lock since w
 }
 
 // pagingUsers is more users than one page of the listing holds.

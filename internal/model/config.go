@@ -30,6 +30,11 @@ func OwnedRoles() []Role { return []Role{RoleAdmin, RoleDeveloper} }
 // not part of the realm's desired state: no configuration may declare it.
 const ApplyLockRole = "roster-apply-lock"
 
+// ApplyMarkRole is the realm role whose description names the last apply that took the lock: a
+// run that finds it unchanged, and the lock free, before and after its read knows that no other
+// apply wrote meanwhile. Like the lock, no configuration may declare it.
+const ApplyMarkRole = "roster-apply-mark"
+
 // Policy is the user-profile unmanaged-attribute policy of a realm.
 type Policy string
 

@@ -107,11 +107,12 @@ var ErrInvitations = errors.New("some invitations were not sent")
 var ErrCancelled = errors.New("apply cancelled: nothing was changed")
 
 // Apply plans like Plan (or rebuilds and checks a saved plan), takes the realm's apply lock and
-// plans again under it, checks that every secret the changes need resolves, asks for
-// confirmation, applies the changes, and sends the invitations. Nothing is written to the realm
-// before the confirmation and the secret check passed. A failure of the run itself (a change,
-// the lock, an invitation) is in the result (ApplyResult.Err); the error returned is a refusal
-// or a failure before the first change.
+// plans again under it (unless the lock proves that no other apply wrote since the read), checks
+// that every secret the changes need resolves, asks for confirmation, applies the changes, and
+// sends the invitations. Nothing but the lock and its mark is written to the realm before the
+// confirmation and the secret check passed. A failure of the run itself (a change, the lock, an
+// invitation) is in the result (ApplyResult.Err); the error returned is a refusal or a failure
+// before the first change.
 func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult, err error) {
 	saved, planPaths, err := ReadSavedPlan(opts.Paths, opts.RosterVersion)
 	if err != nil {
@@ -121,7 +122,7 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 	if saved != nil {
 		pl, err = replan(ctx, opts, saved, planPaths, deps)
 	} else {
-		pl, err = Plan(ctx, PlanOptions{Paths: opts.Paths, Removal: opts.Removal, Secrets: opts.Secrets}, deps)
+		pl, err = Plan(ctx, PlanOptions{Paths: opts.Paths, Removal: opts.Removal, Secrets: opts.Secrets, watch: opts.Lock}, deps)
 	}
 	if err != nil {
 		return nil, err
@@ -153,8 +154,12 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 				err = rerr
 			}
 		}()
-		if err := reread(ctx, pl, saved, deps); err != nil {
-			return nil, err
+		// The read is planned from again unless no other apply can have written since it: a
+		// saved plan is always checked against the realm as it is now.
+		if saved != nil || pl.Watched == nil || !lock.QuietSince(*pl.Watched) {
+			if err := reread(ctx, pl, saved, deps); err != nil {
+				return nil, err
+			}
 		}
 	}
 	res = &ApplyResult{Plan: pl.Plan, Saved: saved}
@@ -494,7 +499,7 @@ func replan(ctx context.Context, opts ApplyOptions, saved *planfile.File, paths 
 		return nil, WithHint(fmt.Errorf("the plan was made for %s, not %s", saved.Server, opts.Server),
 			"point --server or KEYCLOAK_URL at the server the plan was made for")
 	}
-	pl, err := planConfig(ctx, cfg, nil, planFlags.Options(), deps)
+	pl, err := planConfig(ctx, cfg, nil, planFlags.Options(), false, deps)
 	if err != nil {
 		return nil, err
 	}

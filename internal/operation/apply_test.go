@@ -60,9 +60,65 @@ func TestApplyConverges(t *testing.T) {
 		t.Errorf("second apply = %v", statuses(res))
 	}
 	for _, c := range w.realm.Calls("")[before:] {
-		if !strings.HasPrefix(c, "Read") {
+		if !strings.HasPrefix(c, "Read") && c != "Watch" {
 			t.Errorf("a converged apply called %s", c)
 		}
+	}
+}
+
+// TestApplyTrustsAQuietRead: apply plans again under the lock unless the lock proves that no
+// other apply wrote since its read: the lock was free just before the read, and the mark it
+// finds on taking the lock is the one it saw then.
+func TestApplyTrustsAQuietRead(t *testing.T) {
+	w := newWorld(t)
+	// reads applies the configuration with bob at another email, so that there is a change to
+	// make, after hook (if any) is set, and returns how many times the apply read the realm.
+	reads := func(bobAt string, hook func(call string)) int {
+		t.Helper()
+		write(t, "roster.yaml", strings.Replace(config, "bob@example.com", "bob@"+bobAt, 1))
+		w.realm.SetHook(func(_ context.Context, call string) error {
+			if hook != nil {
+				hook(call)
+			}
+			return nil
+		})
+		before := len(w.realm.Calls("ReadLive"))
+		mustApply(t, w, applyOptions("roster.yaml"))
+		return len(w.realm.Calls("ReadLive")) - before
+	}
+
+	if n := reads("example.com", nil); n != 2 {
+		t.Errorf("the first apply read the realm %d times, want 2 (no mark yet)", n)
+	}
+	if n := reads("b.example.com", nil); n != 1 {
+		t.Errorf("an apply after a quiet read read the realm %d times, want 1", n)
+	}
+
+	// Another apply makes ann an admin between the read and the lock: the plan is made again
+	// from what it left, and ann is a developer again.
+	ann, _ := w.realm.User("ann")
+	n := reads("c.example.com", func(call string) {
+		if call == "TryLock test pid 1" {
+			w.realm.ApplyElsewhere("other pid 2")
+			w.realm.EditUser(ann.ID, func(u *model.LiveUser) { u.Roles = []model.Role{model.RoleAdmin} })
+		}
+	})
+	if n != 2 {
+		t.Errorf("an apply after another apply read the realm %d times, want 2", n)
+	}
+	if got, _ := w.realm.User("ann"); !slices.Equal(got.Roles, []model.Role{model.RoleDeveloper}) {
+		t.Errorf("ann's roles = %v, want developer: the other apply's change was planned over", got.Roles)
+	}
+
+	// A lock held when the read starts (here expired, so that it is taken over) proves nothing
+	// about what its holder wrote during the read.
+	n = reads("d.example.com", func(call string) {
+		if call == "Watch" {
+			w.realm.HoldLock("dead pid 3", time.Now().Add(-time.Minute))
+		}
+	})
+	if n != 2 {
+		t.Errorf("an apply that saw the lock held read the realm %d times, want 2", n)
 	}
 }
 

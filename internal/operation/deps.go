@@ -30,6 +30,8 @@ type Realm interface {
 	Since() time.Time
 	// SendActionsEmail emails the user Keycloak's link to perform the actions (an invitation).
 	SendActionsEmail(ctx context.Context, id string, actions []string) error
+	// Watch sees the apply lock and its mark in one request, before a read apply may trust.
+	Watch(ctx context.Context) (keycloak.Watch, error)
 	// TryLock takes the realm's apply lock once; *keycloak.LockedError says who holds it.
 	TryLock(ctx context.Context, holder string, lease time.Duration) (keycloak.HeldLock, error)
 }

@@ -59,6 +59,8 @@ type PlanOptions struct {
 	// Secrets are what the operator exposed to the configuration; plan locates references
 	// without reading them.
 	Secrets secret.Source
+	// watch sees the apply lock before the read (Planned.Watched), for apply.
+	watch bool
 }
 
 // Planned is a plan together with what it was computed from.
@@ -72,6 +74,9 @@ type Planned struct {
 	Options  plan.Options
 	// Realm is the realm the plan was read from.
 	Realm Realm
+	// Watched is the apply lock as seen right before the read, when the plan was made for
+	// apply; nil otherwise.
+	Watched *keycloak.Watch
 }
 
 // Plan loads the configuration, reads the live realm and diffs them. Errors in the
@@ -81,43 +86,52 @@ func Plan(ctx context.Context, opts PlanOptions, deps Deps) (*Planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	return planConfig(ctx, cfg, warnings, opts.Removal.Options(), deps)
+	return planConfig(ctx, cfg, warnings, opts.Removal.Options(), opts.watch, deps)
 }
 
-// planConfig reads the realm cfg names and plans cfg against it.
-func planConfig(ctx context.Context, cfg *model.Config, warnings []diag.Diagnostic, popts plan.Options, deps Deps) (*Planned, error) {
-	r, info, live, err := read(ctx, cfg, deps)
+// planConfig reads the realm cfg names and plans cfg against it; with watch, it sees the apply
+// lock first.
+func planConfig(ctx context.Context, cfg *model.Config, warnings []diag.Diagnostic, popts plan.Options, watch bool, deps Deps) (*Planned, error) {
+	pl, err := read(ctx, cfg, watch, deps)
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.Build(cfg, live, popts)
-	if err != nil {
+	if pl.Plan, err = plan.Build(cfg, pl.Live, popts); err != nil {
 		return nil, err
 	}
-	return &Planned{Config: cfg, Warnings: warnings, Info: info, Live: live, Plan: p, Options: popts, Realm: r}, nil
+	pl.Warnings, pl.Options = warnings, popts
+	return pl, nil
 }
 
-// read logs in to the realm cfg names, checks that it exists, and reads what cfg manages in it.
-func read(ctx context.Context, cfg *model.Config, deps Deps) (Realm, keycloak.RealmInfo, *model.Live, error) {
+// read logs in to the realm cfg names, checks that it exists, sees the apply lock (with watch),
+// and reads what cfg manages in it.
+func read(ctx context.Context, cfg *model.Config, watch bool, deps Deps) (*Planned, error) {
 	done := deps.startRead(cfg.Realm)
-	r, err := deps.Dial(ctx, cfg.Realm, cfg.Settings.CodeMie)
-	if err != nil {
+	pl := &Planned{Config: cfg}
+	var err error
+	if pl.Realm, err = deps.Dial(ctx, cfg.Realm, cfg.Settings.CodeMie); err != nil {
 		done(nil, err)
-		return nil, keycloak.RealmInfo{}, nil, err
+		return nil, err
 	}
-	info, err := r.ReadRealm(ctx)
-	if err != nil {
+	if pl.Info, err = pl.Realm.ReadRealm(ctx); err != nil {
 		done(nil, err)
-		return nil, info, nil, err
+		return nil, err
+	}
+	if watch {
+		w, err := pl.Realm.Watch(ctx)
+		if err != nil {
+			done(nil, err)
+			return nil, err
+		}
+		pl.Watched = &w
 	}
 	ro := keycloak.ReadOptionsFor(cfg)
-	ro.Realm = &info
-	live, err := r.ReadLive(ctx, ro)
-	if err != nil {
+	ro.Realm = &pl.Info
+	if pl.Live, err = pl.Realm.ReadLive(ctx, ro); err != nil {
 		err = fmt.Errorf("failed to read realm %q: %w", cfg.Realm, err)
 	}
-	done(live, err)
-	return r, info, live, err
+	done(pl.Live, err)
+	return pl, err
 }
 
 // LoadConfig loads the desired state for an operation that goes on to talk to Keycloak. Every

@@ -23,6 +23,7 @@ type realm interface {
 	ReadRealm(ctx context.Context) (keycloak.RealmInfo, error)
 	ReadLive(ctx context.Context, opts keycloak.ReadOptions) (*model.Live, error)
 	SendActionsEmail(ctx context.Context, id string, actions []string) error
+	Watch(ctx context.Context) (keycloak.Watch, error)
 	TryLock(ctx context.Context, holder string, lease time.Duration) (keycloak.HeldLock, error)
 }
 
@@ -129,11 +130,22 @@ func testContract(t *testing.T, name string, r, other realm) {
 		t.Error("SendActionsEmail without an SMTP server succeeded")
 	}
 
-	// The lock: held by one run, refused to another at once with the holder's name, hidden from
-	// the live read, free again once released.
+	// The lock: held by one run, refused to another at once with the holder's name, seen by a
+	// watch, hidden from the live read, free again once released; the mark it leaves proves a
+	// quiet read to the next run, which a realm never applied to cannot.
+	unmarked, err := r.Watch(ctx)
+	if err != nil || !unmarked.Free || unmarked.Mark != "" {
+		t.Fatalf("Watch of a realm never applied to = %+v, %v; want the lock free and no mark", unmarked, err)
+	}
 	held, err := r.TryLock(ctx, "ci-runner pid 1", time.Minute)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if held.QuietSince(unmarked) {
+		t.Error("QuietSince a watch that found no mark = true, want false")
+	}
+	if w, err := other.Watch(ctx); err != nil || w.Free {
+		t.Errorf("Watch while locked = %+v, %v; want the lock seen", w, err)
 	}
 	start := time.Now()
 	_, err = other.TryLock(ctx, "ci-runner pid 2", time.Minute)
@@ -150,9 +162,16 @@ func testContract(t *testing.T, name string, r, other realm) {
 	if err := held.Release(ctx); err != nil || held.Err() != nil {
 		t.Fatalf("Release = %v, Err = %v", err, held.Err())
 	}
+	marked, err := other.Watch(ctx)
+	if err != nil || !marked.Free || !strings.Contains(marked.Mark, "ci-runner pid 1") {
+		t.Fatalf("Watch after the release = %+v, %v; want the lock free and a mark naming ci-runner pid 1", marked, err)
+	}
 	next, err := other.TryLock(ctx, "ci-runner pid 2", time.Minute)
 	if err != nil {
 		t.Fatalf("TryLock after the release: %v", err)
+	}
+	if !next.QuietSince(marked) {
+		t.Error("QuietSince a watch no run took the lock after = false, want true")
 	}
 	if err := next.Release(ctx); err != nil {
 		t.Fatal(err)

@@ -42,7 +42,10 @@ type Realm struct {
 	// invited are the ids the invitation email went to, with the actions it asked for.
 	invited []Invitation
 	lock    *heldLock
-	since   time.Time
+	// mark is the apply mark TryLock sets, and marks how many times it did.
+	mark  string
+	marks int
+	since time.Time
 
 	// fail makes a call fail before it takes effect; failAfter makes it take effect, then fail
 	// (a connection lost after the server committed).
@@ -176,6 +179,20 @@ func (r *Realm) HoldLock(holder string, expires time.Time) {
 	r.lock = &heldLock{realm: r, holder: holder, expires: expires, lost: make(chan struct{})}
 }
 
+// ApplyElsewhere takes and releases the apply lock as another run's apply does, which marks the
+// realm.
+func (r *Realm) ApplyElsewhere(holder string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.markLocked(holder)
+}
+
+// markLocked marks the realm as taken by holder; r.mu must be held.
+func (r *Realm) markLocked(holder string) {
+	r.marks++
+	r.mark = fmt.Sprintf("Last taken by roster apply: %s (%d)", holder, r.marks)
+}
+
 // LoseLock makes the lock roster holds lost, as when its renewals fail; what is written after
 // it fails with *keycloak.LockLostError.
 func (r *Realm) LoseLock(why string) {
@@ -223,7 +240,7 @@ func (r *Realm) Writes() []string {
 	for _, c := range r.Calls("") {
 		name, _, _ := strings.Cut(c, " ")
 		switch name {
-		case "Policy", "ReadRealm", "ReadLive", "ReadUsers", "FindUser", "FindUserByEmail", "TryLock", "Release", "SendActionsEmail":
+		case "Policy", "ReadRealm", "ReadLive", "ReadUsers", "FindUser", "FindUserByEmail", "Watch", "TryLock", "Release", "SendActionsEmail":
 		default:
 			out = append(out, c)
 		}
@@ -675,8 +692,19 @@ func (r *Realm) TryLock(ctx context.Context, holder string, lease time.Duration)
 	if l := r.lock; l != nil && time.Now().Before(l.expires) {
 		return nil, &keycloak.LockedError{Realm: r.name, Holder: l.holder, Expires: l.expires}
 	}
-	r.lock = &heldLock{realm: r, holder: holder, expires: time.Now().Add(lease), ours: true, lost: make(chan struct{})}
+	r.lock = &heldLock{realm: r, holder: holder, expires: time.Now().Add(lease), ours: true, lost: make(chan struct{}), before: r.mark}
+	r.markLocked(holder)
 	return r.lock, nil
+}
+
+// Watch sees the lock and the mark as keycloak.Client.Watch does.
+func (r *Realm) Watch(ctx context.Context) (keycloak.Watch, error) {
+	if err := r.enter(ctx, "Watch", false); err != nil {
+		return keycloak.Watch{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return keycloak.Watch{Free: r.lock == nil, Mark: r.mark}, nil
 }
 
 // heldLock is the apply lock of the fake.
@@ -688,6 +716,13 @@ type heldLock struct {
 	ours bool
 	lost chan struct{}
 	err  *keycloak.LockLostError // under realm.mu
+	// before is the mark found on taking the lock.
+	before string
+}
+
+// QuietSince is keycloak.Lock's: the lock was free at w, and the mark is still w's.
+func (l *heldLock) QuietSince(w keycloak.Watch) bool {
+	return w.Free && w.Mark != "" && l.before == w.Mark
 }
 
 func (l *heldLock) Lost() <-chan struct{} { return l.lost }
