@@ -361,7 +361,7 @@ func devReport() string {
 	w("loop lists 20 brief pages once), read again under the apply lock only when the realm's mark does\n")
 	w("not prove that no other apply took the lock since (here, only on the first run, as the seeded\n")
 	w("realm has no mark; see [apply](apply.md#the-apply-lock)); the lock (a look at it before the read,\n")
-	w("create, read, the mark's read and write, release). An update that writes no attribute is not\n")
+	w("create, read, the mark's read, write and settling, release). An update that writes no attribute is not\n")
 	w("read back. `TestTraceApplyUpdate` traced one run on 2026-12-01, when every apply read the realm\n")
 	w("again under the lock (18.7 s, 2,081 requests): 12.3 s the first read of 10,000 users just seeded\n")
 	w("(not yet in Keycloak's cache), 3.9 s the read under the lock, 2.2 s the 1,000 reads and writes\n")

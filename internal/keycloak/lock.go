@@ -1,6 +1,7 @@
 package keycloak
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -23,16 +24,21 @@ const LockRole = model.ApplyLockRole
 // DefaultLockLease is how long an apply lock stays held after its holder's last renewal.
 const DefaultLockLease = 2 * time.Minute
 
-// LockedError is returned by TryLock when another run holds the realm's apply lock.
+// LockedError is returned by TryLock when another run holds the realm's apply lock, or when
+// the lock or its mark is a role roster did not make.
 type LockedError struct {
 	Realm   string
 	Holder  string
-	Expires time.Time // zero when the lock's description is not roster's
+	Expires time.Time // zero when the role's description is not roster's
+	// Role is the role roster did not make: LockRole when empty.
+	Role string
 }
+
+func (e *LockedError) role() string { return cmp.Or(e.Role, LockRole) }
 
 func (e *LockedError) Error() string {
 	if e.Expires.IsZero() {
-		return fmt.Sprintf("realm %q is locked: it has a role %s that roster did not make (%q)", e.Realm, LockRole, e.Holder)
+		return fmt.Sprintf("realm %q is locked: it has a role %s that roster did not make (%q)", e.Realm, e.role(), e.Holder)
 	}
 	return fmt.Sprintf("realm %q is locked by another roster apply (%s)", e.Realm, e.Holder)
 }
@@ -40,7 +46,7 @@ func (e *LockedError) Error() string {
 // Hints suggest how to go on.
 func (e *LockedError) Hints() []string {
 	if e.Expires.IsZero() {
-		return []string{"delete the realm role " + LockRole + " if nothing uses it, or apply with --lock=false"}
+		return []string{"delete the realm role " + e.role() + " if nothing uses it, or apply with --lock=false"}
 	}
 	return []string{fmt.Sprintf("wait for that apply to finish, or wait for the lock with --lock-timeout 10m; "+
 		"if that run died, its lock expires at %s", e.Expires.UTC().Format(time.RFC3339))}
@@ -48,8 +54,20 @@ func (e *LockedError) Hints() []string {
 
 // MarkRole is the realm role whose description names the last apply that took the lock. A run
 // that takes the lock marks the realm with it before its first write, so the mark changes with
-// every apply that may have written (see Watch).
+// every apply that may have written (see Watch), and marks it settled when all its writes
+// finished (HeldLock.Settle).
 const MarkRole = model.ApplyMarkRole
+
+// The mark's descriptions: taken by a run, then settled by it.
+const (
+	markTaken   = "Taken by roster apply: "
+	markSettled = "Settled by roster apply: "
+)
+
+// markDescription is the mark of holder, in state (markTaken or markSettled).
+func markDescription(state, holder string) string {
+	return state + holder + " at " + time.Now().UTC().Format(time.RFC3339)
+}
 
 // watchSearch finds the lock and the mark in one listing of the realm roles.
 const watchSearch = "roster-apply-"
@@ -60,33 +78,48 @@ const watchMost = 100
 
 // Watch is the apply lock as one request saw it, just before a read: whether it was free, and
 // the mark the last apply left. An apply that then takes the lock and finds the mark it saw
-// (HeldLock.QuietSince) knows that no other apply wrote since: none held the lock during the
-// read, and any that took it later would have changed the mark before writing.
+// knows that no other apply wrote since, if that mark was settled: none held the lock during
+// the read, the last one finished its writes before it let the lock go, and any that took it
+// later would have changed the mark before writing.
 type Watch struct {
 	// Free is whether no lock existed, held or expired.
 	Free bool
 	// Mark is the mark's description; "" when the realm has none.
 	Mark string
+	// Settled is whether the mark says that the run that left it finished all its writes.
+	Settled bool
 }
+
+// QuietUntil reports whether no other apply can have written between w and the moment the
+// lock was taken and found mark.
+func (w Watch) QuietUntil(mark string) bool { return w.Free && w.Settled && mark == w.Mark }
 
 // Watch reads the lock and the mark in a single request, so that both are as they were at one
 // moment.
 func (c *Client) Watch(ctx context.Context) (Watch, error) {
+	w, _, err := c.lockRoles(ctx)
+	return w, err
+}
+
+// lockRoles lists the lock and the mark in one request, and says whether the mark exists. The
+// listing comes from Keycloak's database, not from its cache of roles.
+func (c *Client) lockRoles(ctx context.Context) (w Watch, marked bool, err error) {
 	var roles []roleRep
 	q := url.Values{"search": {watchSearch}, "first": {"0"}, "max": {fmt.Sprint(watchMost)}}
 	if _, err := c.do(ctx, http.MethodGet, "/roles?"+q.Encode(), nil, &roles); err != nil {
-		return Watch{}, fmt.Errorf("failed to read the apply lock (realm role %s): %w", LockRole, err)
+		return Watch{}, false, fmt.Errorf("failed to read the apply lock (realm role %s): %w", LockRole, err)
 	}
-	w := Watch{Free: len(roles) < watchMost}
+	w.Free = len(roles) < watchMost
 	for _, r := range roles {
 		switch r.Name {
 		case LockRole:
 			w.Free = false
 		case MarkRole:
-			w.Mark = r.Description
+			w.Mark, marked = r.Description, true
+			w.Settled = strings.HasPrefix(r.Description, markSettled)
 		}
 	}
-	return w, nil
+	return w, marked, nil
 }
 
 // HeldLock is an apply lock as its holder sees it: *Lock, or the lock of a fake realm in tests.
@@ -99,8 +132,12 @@ type HeldLock interface {
 	// Release gives the lock back and reports its loss.
 	Release(ctx context.Context) error
 	// QuietSince reports whether no other apply can have written since w was watched: the lock
-	// was free then, and the mark found on taking it is the one w saw (never the absence of one).
+	// was free then, and the mark found on taking it is the settled one w saw
+	// (Watch.QuietUntil).
 	QuietSince(w Watch) bool
+	// Settle marks the realm settled: every write of this run has finished. Called before
+	// Release only when none may still land; otherwise the next apply reads the realm again.
+	Settle(ctx context.Context) error
 }
 
 // Lock is a held apply lock; Release gives it back. While it is held, the client fences its
@@ -155,29 +192,42 @@ func (c *Client) TryLock(ctx context.Context, holder string, lease time.Duration
 	}
 	// Marked through the fence, like any write of the run, and before the first of them.
 	if l.before, err = c.mark(ctx, l.holder); err != nil {
-		err = fmt.Errorf("failed to mark the realm as applied to (realm role %s): %w", MarkRole, err)
 		return nil, errors.Join(err, l.Release(context.WithoutCancel(ctx)))
 	}
 	return l, nil
 }
 
-// mark sets the mark to name holder, and returns the one it replaces ("" when there was none).
+// mark marks the realm as taken by holder, and returns the mark it replaces ("" when there was
+// none). A role of that name roster did not make is left alone, and the apply refused.
 func (c *Client) mark(ctx context.Context, holder string) (string, error) {
-	rep := map[string]string{"name": MarkRole, "description": "Last taken by roster apply: " + holder + " at " +
-		time.Now().UTC().Format(time.RFC3339)}
-	var role roleRep
-	_, err := c.do(ctx, http.MethodGet, "/roles/"+url.PathEscape(MarkRole), nil, &role)
-	switch {
-	case IsNotFound(err):
-		_, err = c.do(ctx, http.MethodPost, "/roles", rep, nil)
-	case err == nil:
-		_, err = c.do(ctx, http.MethodPut, "/roles-by-id/"+url.PathEscape(role.ID), rep, nil)
+	w, marked, err := c.lockRoles(ctx)
+	if err != nil {
+		return "", err
 	}
-	return role.Description, err
+	if marked && !strings.HasPrefix(w.Mark, markTaken) && !strings.HasPrefix(w.Mark, markSettled) {
+		return "", &LockedError{Realm: c.cfg.Realm, Holder: w.Mark, Role: MarkRole}
+	}
+	rep := map[string]string{"name": MarkRole, "description": markDescription(markTaken, holder)}
+	if marked {
+		_, err = c.do(ctx, http.MethodPut, "/roles/"+url.PathEscape(MarkRole), rep, nil)
+	} else {
+		_, err = c.do(ctx, http.MethodPost, "/roles", rep, nil)
+	}
+	if err != nil {
+		return "", fmt.Errorf("failed to mark the realm as applied to (realm role %s): %w", MarkRole, err)
+	}
+	return w.Mark, nil
 }
 
 // QuietSince reports whether no other apply can have written since w was watched.
-func (l *Lock) QuietSince(w Watch) bool { return w.Free && w.Mark != "" && l.before == w.Mark }
+func (l *Lock) QuietSince(w Watch) bool { return w.QuietUntil(l.before) }
+
+// Settle marks the realm settled, through the fence.
+func (l *Lock) Settle(ctx context.Context) error {
+	_, err := l.c.do(ctx, http.MethodPut, "/roles/"+url.PathEscape(MarkRole),
+		map[string]string{"name": MarkRole, "description": markDescription(markSettled, l.holder)}, nil)
+	return err
+}
 
 // takeLock is TryLock up to the mark.
 func (c *Client) takeLock(ctx context.Context, holder string, lease time.Duration) (*Lock, error) {

@@ -326,12 +326,14 @@ func scenarioLock(e *env) {
 	}
 }
 
-// watchMark checks what a watch proves: nothing in a realm no apply has marked; that no other
-// apply took the lock since, when none did; not so when another run took it meanwhile; and a
-// watch while the lock is held sees it. Neither role shows in the live read.
+// watchMark checks what a watch proves: nothing in a realm no apply has marked, nor after a run
+// that did not settle the mark; that no other apply took the lock since, when none did; not so
+// when another run took it meanwhile; and a watch while the lock is held sees it. Neither role
+// shows in the live read, and a mark roster did not make is refused, not overwritten.
 func watchMark(e *env, c *keycloak.Client) {
 	t := e.t
-	take := func(c *keycloak.Client, w keycloak.Watch, quiet bool) {
+	// take takes the lock with c after w, checks what it proves, and settles it or not.
+	take := func(c *keycloak.Client, w keycloak.Watch, quiet, settle bool) {
 		t.Helper()
 		l, err := c.TryLock(e.ctx, "fixture run", 0)
 		if err != nil {
@@ -348,6 +350,11 @@ func watchMark(e *env, c *keycloak.Client) {
 		}) {
 			t.Errorf("ReadLive while locked: %v, or it shows the lock or the mark", err)
 		}
+		if settle {
+			if err := l.Settle(e.ctx); err != nil {
+				t.Fatalf("Settle: %v", err)
+			}
+		}
 		if err := l.Release(e.ctx); err != nil {
 			t.Fatalf("Release: %v", err)
 		}
@@ -360,18 +367,29 @@ func watchMark(e *env, c *keycloak.Client) {
 		}
 		return w
 	}
-	if w := watch(); w.Mark != "" {
-		t.Errorf("mark of a realm never applied to = %q, want none", w.Mark)
+	if w := watch(); w.Mark != "" || w.Settled {
+		t.Errorf("watch of a realm never applied to = %+v, want no mark", w)
 	}
-	take(c, watch(), false)
+	take(c, watch(), false, true)
 	w := watch()
-	if !strings.HasPrefix(w.Mark, "Last taken by roster apply: fixture run #") {
-		t.Errorf("mark = %q, want it to name the last apply", w.Mark)
+	if !w.Settled || !strings.HasPrefix(w.Mark, "Settled by roster apply: fixture run #") {
+		t.Errorf("watch = %+v, want a settled mark naming the last apply", w)
 	}
-	take(c, w, true)
+	take(c, w, true, false)
+	take(c, watch(), false, true) // the last run did not settle
 	w = watch()
-	take(e.mustDial(nil), w, true) // another run, quiet since w
-	take(c, w, false)              // the other run took the lock since w
+	take(e.mustDial(nil), w, true, true) // another run, quiet since w
+	take(c, w, false, true)              // the other run took the lock since w
+
+	markPath := "/roles/" + url.PathEscape(keycloak.MarkRole)
+	e.admin(http.MethodPut, markPath, map[string]string{"name": keycloak.MarkRole, "description": "made by hand"})
+	_, err := c.TryLock(e.ctx, "fixture run", 0)
+	e.wantError(err, fmt.Sprintf(`realm %q is locked: it has a role %s that roster did not make ("made by hand")`, e.realm(), keycloak.MarkRole),
+		"delete the realm role "+keycloak.MarkRole+" if nothing uses it, or apply with --lock=false")
+	if w := watch(); w.Mark != "made by hand" {
+		t.Errorf("mark after a refused apply = %q, want the role left as it was", w.Mark)
+	}
+	e.admin(http.MethodDelete, markPath, nil)
 }
 
 // pagingUsers is more users than one page of the listing holds.

@@ -30,9 +30,10 @@ func OwnedRoles() []Role { return []Role{RoleAdmin, RoleDeveloper} }
 // not part of the realm's desired state: no configuration may declare it.
 const ApplyLockRole = "roster-apply-lock"
 
-// ApplyMarkRole is the realm role whose description names the last apply that took the lock: a
-// run that finds it unchanged, and the lock free, before and after its read knows that no other
-// apply wrote meanwhile. Like the lock, no configuration may declare it.
+// ApplyMarkRole is the realm role whose description names the last apply that took the lock,
+// and whether it finished its writes: a run that saw the lock free and the mark settled before
+// its read, and finds the same mark on taking the lock, knows that no other apply wrote
+// meanwhile. Like the lock, no configuration may declare it.
 const ApplyMarkRole = "roster-apply-mark"
 
 // Policy is the user-profile unmanaged-attribute policy of a realm.

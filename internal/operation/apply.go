@@ -145,6 +145,13 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
+			// A run whose writes all finished settles the mark, so that the next apply may trust
+			// a read made after the release. After a failure or an interruption a write may
+			// still land, and without the settled mark the next apply reads the realm again, as
+			// it does when settling fails.
+			if err == nil && res != nil && res.Err() == nil && ctx.Err() == nil {
+				_ = lock.Settle(rctx)
+			}
 			rerr := lock.Release(rctx)
 			switch {
 			case rerr == nil:
@@ -154,9 +161,10 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 				err = rerr
 			}
 		}()
-		// The read is planned from again unless no other apply can have written since it: a
-		// saved plan is always checked against the realm as it is now.
-		if saved != nil || pl.Watched == nil || !lock.QuietSince(*pl.Watched) {
+		// The read is planned from again unless no other apply can have written since it. A
+		// saved plan is not watched: it is always checked against the realm as it is now. Apply
+		// never writes the realm's settings, which the read took before the watch.
+		if pl.Watched == nil || !lock.QuietSince(*pl.Watched) {
 			if err := reread(ctx, pl, saved, deps); err != nil {
 				return nil, err
 			}

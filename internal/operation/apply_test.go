@@ -68,7 +68,7 @@ func TestApplyConverges(t *testing.T) {
 
 // TestApplyTrustsAQuietRead: apply plans again under the lock unless the lock proves that no
 // other apply wrote since its read: the lock was free just before the read, and the mark it
-// finds on taking the lock is the one it saw then.
+// finds on taking the lock is the one it saw then, settled by a run whose writes all finished.
 func TestApplyTrustsAQuietRead(t *testing.T) {
 	w := newWorld(t)
 	// reads applies the configuration with bob at another email, so that there is a change to
@@ -119,6 +119,25 @@ func TestApplyTrustsAQuietRead(t *testing.T) {
 	})
 	if n != 2 {
 		t.Errorf("an apply that saw the lock held read the realm %d times, want 2", n)
+	}
+
+	// A run whose write failed does not settle the mark (the write may still land): the next
+	// apply reads again.
+	write(t, "roster.yaml", strings.Replace(config, "bob@example.com", "bob@e.example.com", 1))
+	w.realm.SetHook(func(_ context.Context, call string) error {
+		if strings.HasPrefix(call, "UpdateUser ") {
+			return errors.New("connection reset")
+		}
+		return nil
+	})
+	if res, err := operation.Apply(context.Background(), applyOptions("roster.yaml"), w.deps()); err != nil || res.Err() == nil {
+		t.Fatalf("apply with a failing write: %v; want its change failed", err)
+	}
+	if n := reads("f.example.com", nil); n != 2 {
+		t.Errorf("an apply after a failed one read the realm %d times, want 2", n)
+	}
+	if n := reads("g.example.com", nil); n != 1 {
+		t.Errorf("an apply after a settled one read the realm %d times, want 1", n)
 	}
 }
 

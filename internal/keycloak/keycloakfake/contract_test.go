@@ -159,12 +159,15 @@ func testContract(t *testing.T, name string, r, other realm) {
 	if live, err := other.ReadLive(ctx, keycloak.ReadOptions{}); err != nil || slices.ContainsFunc(live.Roles, func(r model.RealmRole) bool { return r.Name == keycloak.LockRole }) {
 		t.Errorf("ReadLive while locked: %v, or it shows the lock role", err)
 	}
+	if err := held.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := held.Release(ctx); err != nil || held.Err() != nil {
 		t.Fatalf("Release = %v, Err = %v", err, held.Err())
 	}
 	marked, err := other.Watch(ctx)
-	if err != nil || !marked.Free || !strings.Contains(marked.Mark, "ci-runner pid 1") {
-		t.Fatalf("Watch after the release = %+v, %v; want the lock free and a mark naming ci-runner pid 1", marked, err)
+	if err != nil || !marked.Free || !marked.Settled || !strings.Contains(marked.Mark, "ci-runner pid 1") {
+		t.Fatalf("Watch after the release = %+v, %v; want the lock free and a settled mark naming ci-runner pid 1", marked, err)
 	}
 	next, err := other.TryLock(ctx, "ci-runner pid 2", time.Minute)
 	if err != nil {
@@ -172,6 +175,20 @@ func testContract(t *testing.T, name string, r, other realm) {
 	}
 	if !next.QuietSince(marked) {
 		t.Error("QuietSince a watch no run took the lock after = false, want true")
+	}
+	if err := next.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	unsettled, err := r.Watch(ctx)
+	if err != nil || unsettled.Settled {
+		t.Errorf("Watch after a release without Settle = %+v, %v; want the mark not settled", unsettled, err)
+	}
+	next, err = r.TryLock(ctx, "ci-runner pid 3", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.QuietSince(unsettled) {
+		t.Error("QuietSince a watch of an unsettled mark = true, want false")
 	}
 	if err := next.Release(ctx); err != nil {
 		t.Fatal(err)

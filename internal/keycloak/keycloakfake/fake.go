@@ -42,10 +42,12 @@ type Realm struct {
 	// invited are the ids the invitation email went to, with the actions it asked for.
 	invited []Invitation
 	lock    *heldLock
-	// mark is the apply mark TryLock sets, and marks how many times it did.
-	mark  string
-	marks int
-	since time.Time
+	// mark is the apply mark TryLock sets, marks how many times it did, and settled whether
+	// the last holder settled it.
+	mark    string
+	marks   int
+	settled bool
+	since   time.Time
 
 	// fail makes a call fail before it takes effect; failAfter makes it take effect, then fail
 	// (a connection lost after the server committed).
@@ -180,17 +182,18 @@ func (r *Realm) HoldLock(holder string, expires time.Time) {
 }
 
 // ApplyElsewhere takes and releases the apply lock as another run's apply does, which marks the
-// realm.
+// realm, settled.
 func (r *Realm) ApplyElsewhere(holder string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.markLocked(holder)
+	r.settled = true
 }
 
 // markLocked marks the realm as taken by holder; r.mu must be held.
 func (r *Realm) markLocked(holder string) {
 	r.marks++
-	r.mark = fmt.Sprintf("Last taken by roster apply: %s (%d)", holder, r.marks)
+	r.mark, r.settled = fmt.Sprintf("roster apply %d: %s", r.marks, holder), false
 }
 
 // LoseLock makes the lock roster holds lost, as when its renewals fail; what is written after
@@ -240,7 +243,7 @@ func (r *Realm) Writes() []string {
 	for _, c := range r.Calls("") {
 		name, _, _ := strings.Cut(c, " ")
 		switch name {
-		case "Policy", "ReadRealm", "ReadLive", "ReadUsers", "FindUser", "FindUserByEmail", "Watch", "TryLock", "Release", "SendActionsEmail":
+		case "Policy", "ReadRealm", "ReadLive", "ReadUsers", "FindUser", "FindUserByEmail", "Watch", "TryLock", "Settle", "Release", "SendActionsEmail":
 		default:
 			out = append(out, c)
 		}
@@ -704,7 +707,7 @@ func (r *Realm) Watch(ctx context.Context) (keycloak.Watch, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return keycloak.Watch{Free: r.lock == nil, Mark: r.mark}, nil
+	return keycloak.Watch{Free: r.lock == nil, Mark: r.mark, Settled: r.settled}, nil
 }
 
 // heldLock is the apply lock of the fake.
@@ -720,9 +723,19 @@ type heldLock struct {
 	before string
 }
 
-// QuietSince is keycloak.Lock's: the lock was free at w, and the mark is still w's.
-func (l *heldLock) QuietSince(w keycloak.Watch) bool {
-	return w.Free && w.Mark != "" && l.before == w.Mark
+// QuietSince is keycloak.Lock's: the lock was free at w, and the mark is still w's, settled.
+func (l *heldLock) QuietSince(w keycloak.Watch) bool { return w.QuietUntil(l.before) }
+
+// Settle marks the realm settled, as keycloak.Lock's does.
+func (l *heldLock) Settle(ctx context.Context) error {
+	if err := l.realm.enter(ctx, "Settle "+l.holder, true); err != nil {
+		return err
+	}
+	l.realm.mu.Lock()
+	defer l.realm.mu.Unlock()
+	l.realm.mark += " (settled)"
+	l.realm.settled = true
+	return nil
 }
 
 func (l *heldLock) Lost() <-chan struct{} { return l.lost }
