@@ -37,6 +37,9 @@ type LockedError struct {
 func (e *LockedError) role() string { return cmp.Or(e.Role, LockRole) }
 
 func (e *LockedError) Error() string {
+	if e.Role != "" && e.Role != LockRole {
+		return fmt.Sprintf("realm %q has a role %s that roster did not make (%q)", e.Realm, e.Role, e.Holder)
+	}
 	if e.Expires.IsZero() {
 		return fmt.Sprintf("realm %q is locked: it has a role %s that roster did not make (%q)", e.Realm, e.role(), e.Holder)
 	}
@@ -98,7 +101,10 @@ func (w Watch) QuietUntil(mark string) bool { return w.Free && w.Settled && mark
 // moment.
 func (c *Client) Watch(ctx context.Context) (Watch, error) {
 	w, _, err := c.lockRoles(ctx)
-	return w, err
+	if err != nil {
+		return Watch{}, fmt.Errorf("failed to read the apply lock (realm roles %s and %s): %w", LockRole, MarkRole, err)
+	}
+	return w, nil
 }
 
 // lockRoles lists the lock and the mark in one request, and says whether the mark exists. The
@@ -107,7 +113,7 @@ func (c *Client) lockRoles(ctx context.Context) (w Watch, marked bool, err error
 	var roles []roleRep
 	q := url.Values{"search": {watchSearch}, "first": {"0"}, "max": {fmt.Sprint(watchMost)}}
 	if _, err := c.do(ctx, http.MethodGet, "/roles?"+q.Encode(), nil, &roles); err != nil {
-		return Watch{}, false, fmt.Errorf("failed to read the apply lock (realm role %s): %w", LockRole, err)
+		return Watch{}, false, err
 	}
 	w.Free = len(roles) < watchMost
 	for _, r := range roles {
@@ -202,7 +208,7 @@ func (c *Client) TryLock(ctx context.Context, holder string, lease time.Duration
 func (c *Client) mark(ctx context.Context, holder string) (string, error) {
 	w, marked, err := c.lockRoles(ctx)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("failed to read the apply mark (realm role %s): %w", MarkRole, err)
 	}
 	if marked && !strings.HasPrefix(w.Mark, markTaken) && !strings.HasPrefix(w.Mark, markSettled) {
 		return "", &LockedError{Realm: c.cfg.Realm, Holder: w.Mark, Role: MarkRole}

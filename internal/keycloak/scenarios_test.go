@@ -384,7 +384,7 @@ func watchMark(e *env, c *keycloak.Client) {
 	markPath := "/roles/" + url.PathEscape(keycloak.MarkRole)
 	e.admin(http.MethodPut, markPath, map[string]string{"name": keycloak.MarkRole, "description": "made by hand"})
 	_, err := c.TryLock(e.ctx, "fixture run", 0)
-	e.wantError(err, fmt.Sprintf(`realm %q is locked: it has a role %s that roster did not make ("made by hand")`, e.realm(), keycloak.MarkRole),
+	e.wantError(err, fmt.Sprintf(`realm %q has a role %s that roster did not make ("made by hand")`, e.realm(), keycloak.MarkRole),
 		"delete the realm role "+keycloak.MarkRole+" if nothing uses it, or apply with --lock=false")
 	if w := watch(); w.Mark != "made by hand" {
 		t.Errorf("mark after a refused apply = %q, want the role left as it was", w.Mark)

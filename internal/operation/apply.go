@@ -142,16 +142,18 @@ func Apply(ctx context.Context, opts ApplyOptions, deps Deps) (res *ApplyResult,
 			return nil, err
 		}
 		defer func() {
-			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
 			// A run whose writes all finished settles the mark, so that the next apply may trust
 			// a read made after the release. After a failure or an interruption a write may
 			// still land, and without the settled mark the next apply reads the realm again, as
 			// it does when settling fails.
 			if err == nil && res != nil && res.Err() == nil && ctx.Err() == nil {
-				_ = lock.Settle(rctx)
+				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_ = lock.Settle(sctx)
+				cancel()
 			}
+			// Released even after Ctrl-C, so the next run need not wait for the lease to end.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
 			rerr := lock.Release(rctx)
 			switch {
 			case rerr == nil:

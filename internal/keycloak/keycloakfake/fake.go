@@ -733,6 +733,9 @@ func (l *heldLock) Settle(ctx context.Context) error {
 	}
 	l.realm.mu.Lock()
 	defer l.realm.mu.Unlock()
+	if l.realm.lock != l {
+		return &keycloak.LockLostError{Realm: l.realm.name, Why: "another run took the lock over"}
+	}
 	l.realm.mark += " (settled)"
 	l.realm.settled = true
 	return nil
