@@ -41,7 +41,7 @@ func (e *LockedError) Error() string {
 		return fmt.Sprintf("realm %q has a role %s that roster did not make (%q)", e.Realm, e.Role, e.Holder)
 	}
 	if e.Expires.IsZero() {
-		return fmt.Sprintf("realm %q is locked: it has a role %s that roster did not make (%q)", e.Realm, e.role(), e.Holder)
+		return fmt.Sprintf("realm %q is locked: it has a role %s that roster did not make (%q)", e.Realm, LockRole, e.Holder)
 	}
 	return fmt.Sprintf("realm %q is locked by another roster apply (%s)", e.Realm, e.Holder)
 }
