@@ -723,7 +723,7 @@ type heldLock struct {
 	before string
 }
 
-// QuietSince is keycloak.Lock's: the lock was free at w, and the mark is still w's, settled.
+// QuietSince is keycloak.Lock's: the lock was free at w, and the mark is still w's, settled or none.
 func (l *heldLock) QuietSince(w keycloak.Watch) bool { return w.QuietUntil(l.before) }
 
 // Settle marks the realm settled, as keycloak.Lock's does.
