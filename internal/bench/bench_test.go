@@ -183,12 +183,14 @@ func TestMain(m *testing.M) {
 
 // counter counts the requests through a proxy, and the writes among them: requests that may
 // change state, neither GET nor HEAD nor a login. It also keeps the pages of the listings asked
-// for (listings), which the floor asks for again.
+// for (listings), which the floor asks for again, and when the example tokens were asked for.
 type counter struct {
 	requests, writes atomic.Int64
 
 	mu    sync.Mutex
 	pages map[string][]string // page URIs below the realm by listing (path and filters)
+	// From the start of the first request for a user's example token to the end of the last.
+	firstToken, lastToken time.Time
 }
 
 func (c *counter) reset() {
@@ -196,7 +198,29 @@ func (c *counter) reset() {
 	c.writes.Store(0)
 	c.mu.Lock()
 	c.pages = nil
+	c.firstToken, c.lastToken = time.Time{}, time.Time{}
 	c.mu.Unlock()
+}
+
+// exampleToken is in the path of every request access --verify makes for a user's tokens.
+const exampleToken = "/evaluate-scopes/generate-example-"
+
+// tokened records a request for an example token that started at start and has just ended.
+func (c *counter) tokened(start time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.firstToken.IsZero() || start.Before(c.firstToken) {
+		c.firstToken = start
+	}
+	c.lastToken = time.Now()
+}
+
+// tokenSpan is the time from the start of the first request for an example token since the
+// last reset to the end of the last one: 0 if there was none.
+func (c *counter) tokenSpan() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastToken.Sub(c.firstToken)
 }
 
 // record keeps r's page, if r asks for one of a listing (first and max) below realm path base.
@@ -241,6 +265,12 @@ func countingProxy(t testing.TB, target, realm string) (*httptest.Server, *count
 			n.writes.Add(1)
 		}
 		n.record(r, base)
+		if strings.Contains(r.URL.Path, exampleToken) {
+			start := time.Now()
+			forward()
+			n.tokened(start)
+			return
+		}
 		forward()
 	})
 	return srv, &n

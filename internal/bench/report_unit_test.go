@@ -17,7 +17,7 @@ func TestReportKeepsTheOtherTopology(t *testing.T) {
 	report.converged = []convergedRow{{users: 10, requests: 3, wall: 1, floorWall: 1}}
 	report.validate = []validateRow{{users: 10}}
 	report.export = []exportRow{{users: 10, requests: 4, wall: 1, planWall: 1}}
-	report.verify = []verifyRow{{users: 10, sample: 10, wall: 2, planWall: 1}}
+	report.verify = []verifyRow{{users: 10, sample: 10, wall: 2, planWall: 1, verifying: 1}}
 	report.create = []createRow{{batch: 50, roster: 1, raw: 1}}
 	report.update = []createRow{{roster: 1, raw: 1}}
 	path := filepath.Join(t.TempDir(), "benchmarks.md")

@@ -9,8 +9,8 @@ import (
 
 // TestSmallRealm is a quick pass through the benchmarks' code on a realm of 30 users, for
 // `make test`: the seeding, the floor, plan, export, access --verify and a converged apply
-// through the counting proxy, with the requests within the bound the benchmarks hold roster to
-// and no write.
+// through the counting proxy, with the requests within the bound the benchmarks hold roster to,
+// the verification's requests for tokens seen, and no write.
 func TestSmallRealm(t *testing.T) {
 	bin := rosterBin(t)
 	const n = 30
@@ -42,9 +42,13 @@ func TestSmallRealm(t *testing.T) {
 		t.Errorf("export made %d requests, want at most %d", got, bound+2)
 	}
 
+	count.reset()
 	if stdout, _ := run(t, bin, env, "access", "--verify", "--sample", "5", file); !strings.Contains(stdout, "Verified 5 users") ||
 		!strings.Contains(stdout, "all match") {
 		t.Errorf("access --verify on the seeded realm:\n%s", stdout)
+	}
+	if count.tokenSpan() <= 0 {
+		t.Errorf("the proxy saw no request for an example token (%s) from access --verify: its users/s cannot be measured", exampleToken)
 	}
 
 	count.reset()
