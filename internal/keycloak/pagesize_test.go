@@ -190,10 +190,11 @@ func TestPagesStayWhereRowsCost(t *testing.T) {
 func TestPagesShrinkWhenSlow(t *testing.T) {
 	t.Parallel()
 	const rows, cold = 10_000, 5_000
-	// With a timeout of 6 s, pages shrink past 3 s.
-	c, asked := pagedServer(t, rows, small, 6*time.Second, func(first, size int) time.Duration {
+	// With a timeout of 12 s, pages shrink past 6 s; a fast page must stall for more than 5 s on
+	// a busy machine to be taken for a slow one (which would keep the pages from growing).
+	c, asked := pagedServer(t, rows, small, 12*time.Second, func(first, size int) time.Duration {
 		if first >= cold {
-			return 3500 * time.Millisecond
+			return 7 * time.Second
 		}
 		return cheaperLarger(first, size)
 	})
@@ -219,11 +220,13 @@ func small(int, int, int) int { return 10 }
 func TestGrownPageThatTimesOutIsSplit(t *testing.T) {
 	t.Parallel()
 	const rows, cold = 12_000, 6_000
-	// With a timeout of 8 s, a grown page among the cold rows times out; pages of the base
-	// size do not.
-	c, asked := pagedServer(t, rows, small, 8*time.Second, func(first, size int) time.Duration {
+	// With a timeout of 16 s, a grown page among the cold rows times out; pages of the base
+	// size do not. A fast page must stall for more than 7 s on a busy machine to be taken for a
+	// slow one past half the timeout, which would keep the pages from growing (a run of make
+	// test saw one stall past 3 s when the timeout was 8 s).
+	c, asked := pagedServer(t, rows, small, 16*time.Second, func(first, size int) time.Duration {
 		if first >= cold && size > userPageSize {
-			return 9 * time.Second
+			return 17 * time.Second
 		}
 		return cheaperLarger(first, size)
 	})
