@@ -81,9 +81,9 @@ const watchMost = 100
 
 // Watch is the apply lock as one request saw it, just before a read: whether it was free, and
 // the mark the last apply left. An apply that then takes the lock and finds the mark it saw
-// knows that no other apply wrote since, if that mark was settled or there was none: none held
-// the lock during the read, the last one (if any) finished its writes before it let the lock
-// go, and any that took it later would have marked the realm before writing.
+// knows that no other apply wrote since, if that mark was settled: none held the lock during
+// the read, the last one finished its writes before it let the lock go, and any that took it
+// later would have changed the mark before writing.
 type Watch struct {
 	// Free is whether no lock existed, held or expired.
 	Free bool
@@ -94,12 +94,9 @@ type Watch struct {
 }
 
 // QuietUntil reports whether no other apply can have written between w and the moment the
-// lock was taken and found mark ("" for none). A realm no apply has marked is as quiet as one
-// whose last apply settled: an apply marks the realm before its first write, so a realm
-// without a mark had no write of an apply that marks, none in flight either.
-func (w Watch) QuietUntil(mark string) bool {
-	return w.Free && mark == w.Mark && (w.Mark == "" || w.Settled)
-}
+// lock was taken and found mark. A realm without a mark proves nothing: its mark may have been
+// deleted (by hand, or by a tool that owns the realm's roles) after another apply wrote.
+func (w Watch) QuietUntil(mark string) bool { return w.Free && w.Settled && mark == w.Mark }
 
 // Watch reads the lock and the mark in a single request, so that both are as they were at one
 // moment.
@@ -142,7 +139,7 @@ type HeldLock interface {
 	// Release gives the lock back and reports its loss.
 	Release(ctx context.Context) error
 	// QuietSince reports whether no other apply can have written since w was watched: the lock
-	// was free then, and the mark found on taking it is the one w saw, settled or none
+	// was free then, and the mark found on taking it is the settled one w saw
 	// (Watch.QuietUntil).
 	QuietSince(w Watch) bool
 	// Settle marks the realm settled: every write of this run has finished. Called before

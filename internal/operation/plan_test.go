@@ -103,12 +103,6 @@ func TestPlanReadFailures(t *testing.T) {
 // TestApplyShowsProgress: apply shows both reads (before the lock and under it) and each change.
 func TestApplyShowsProgress(t *testing.T) {
 	w := newWorld(t)
-	w.realm.SetHook(func(_ context.Context, call string) error {
-		if strings.HasPrefix(call, "TryLock ") { // another apply in between: apply reads again under the lock
-			w.realm.ApplyElsewhere("other pid 2")
-		}
-		return nil
-	})
 	write(t, "roster.yaml", config)
 	shown := &progress{}
 	deps := w.deps()

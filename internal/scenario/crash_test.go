@@ -223,17 +223,17 @@ func TestInterruptedReadBack(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// The plan counts the users (the realm has no mark, so apply does not read it again under
-	// the lock); the second count starts the read-back: hold it.
+	// The plan and the plan under the lock each count the users; the third count starts the
+	// read-back: hold it.
 	waitFor := func(n int) {
 		deadline := time.Now().Add(time.Minute)
 		for proxy.Seen(http.MethodGet, count) < n && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	waitFor(1)
-	proxy.Delay(http.MethodGet, count, 1, time.Minute)
 	waitFor(2)
+	proxy.Delay(http.MethodGet, count, 1, time.Minute)
+	waitFor(3)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatalf("apply finished before its read-back: %v\n%s%s", err, stdout.String(), stderr.String())
 	}

@@ -190,6 +190,14 @@ func (r *Realm) ApplyElsewhere(holder string) {
 	r.settled = true
 }
 
+// DeleteMark deletes the apply mark, as an administrator or a tool that owns the realm's roles
+// may.
+func (r *Realm) DeleteMark() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mark, r.settled = "", false
+}
+
 // markLocked marks the realm as taken by holder; r.mu must be held.
 func (r *Realm) markLocked(holder string) {
 	r.marks++
@@ -723,7 +731,7 @@ type heldLock struct {
 	before string
 }
 
-// QuietSince is keycloak.Lock's: the lock was free at w, and the mark is still w's, settled or none.
+// QuietSince is keycloak.Lock's: the lock was free at w, and the mark is still w's, settled.
 func (l *heldLock) QuietSince(w keycloak.Watch) bool { return w.QuietUntil(l.before) }
 
 // Settle marks the realm settled, as keycloak.Lock's does.
