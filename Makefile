@@ -91,27 +91,30 @@ test-matrix:
 		echo "== Keycloak $$v"; $(MAKE) --no-print-directory test KEYCLOAK_VERSION=$$v; done
 
 # bench: the benchmarks against a real Keycloak (not part of make test): seeds realms of
-# BENCH_USERS users (each once, shared by the benchmarks of the run), measures the built binary
+# BENCH_USERS users (each once, shared by the benchmarks of the run), creates and updates users
+# at the same sizes (in realms of their own), measures the built binary
 # and writes the figures, with the growth from one size to the next, to docs/benchmarks.md.
 # docs/benchmarks.md says how long it takes.
 # Then the same against the cluster topology (BENCH_CLUSTER_USERS users; TOPOLOGY=cluster), for
 # its own section of the document.
 # The development server keeps its database in memory (H2 dev-mem) in Keycloak's default heap of
 # 512 MB, which a realm of 100,000 users exhausts (Keycloak 26.7.3 ended with OutOfMemoryError
-# while it was listed): the server make bench starts gets BENCH_HEAP. A server already running
+# while it was listed), and the benchmarks hold two such realms at once (the seeded one, and the
+# one the update benchmark changes): the server make bench starts gets BENCH_HEAP. A server already running
 # (make keycloak-up) keeps its own; start it with JAVA_OPTS_KC_HEAP=-Xmx$(BENCH_HEAP) to bench
 # 100,000 users on it.
 # Keycloak's users cache holds 10,000 users unless told otherwise; past that every listing of a
 # realm reads its users from the database again (docs/troubleshooting.md). The servers make bench
 # starts get a cache of BENCH_USERS_CACHE users, as a deployment of that size should.
 BENCH_USERS ?= 1000,10000,100000
-BENCH_HEAP  ?= 4g
+BENCH_HEAP  ?= 6g
 BENCH_USERS_CACHE ?= 250000
 BENCH_CLUSTER_USERS ?= 10000
 BENCH_ENV = env ROSTER_BIN=$(CURDIR)/bin/roster ROSTER_BENCH_DOC=$(CURDIR)/docs/benchmarks.md
 BENCH_SERVER = JAVA_OPTS_KC_HEAP="-Xms64m -Xmx$(BENCH_HEAP)" KC_CACHE_EMBEDDED_USERS_MAX_COUNT=$(BENCH_USERS_CACHE)
 bench: build
 	TOPOLOGY=dev $(BENCH_SERVER) $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_USERS) \
+		ROSTER_BENCH_CREATE_USERS=$(BENCH_USERS) ROSTER_BENCH_UPDATE_USERS=$(BENCH_USERS) \
 		$(GO) test -count=1 -timeout 3h -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|Export|AccessVerify|Validate|ApplyCreate|ApplyUpdate)$$' -benchtime 3x ./internal/bench/
 	TOPOLOGY=cluster $(BENCH_SERVER) $(KC) run -- $(BENCH_ENV) ROSTER_BENCH_USERS=$(BENCH_CLUSTER_USERS) \
 		$(GO) test -count=1 -timeout 90m -run '^$$' -bench '^Benchmark(Plan|ApplyConverged|ApplyCreate|ApplyUpdate)$$' -benchtime 3x ./internal/bench/

@@ -94,6 +94,31 @@ type createRow struct {
 	sweep                              []sweepPoint
 }
 
+// size is the users of the realm the row was measured in: the realm updated, or the fresh realm
+// of the users created.
+func (r createRow) size() int {
+	if r.realm > 0 {
+		return r.realm
+	}
+	return r.users
+}
+
+// referenceRequests and referenceRate write the second reference loop's requests and users/s,
+// or — where it did not run.
+func (r createRow) referenceRequests() string {
+	if r.reference == 0 {
+		return "—"
+	}
+	return fmt.Sprint(r.refRequests)
+}
+
+func (r createRow) referenceRate() string {
+	if r.reference == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", r.reference)
+}
+
 // sweepPoint is the bare create loop's rate at one parallelism.
 type sweepPoint struct {
 	users, parallelism int
@@ -155,12 +180,12 @@ func clusterReport() string {
 	}
 	w("\n| apply | users | roster users/s | raw users/s | roster / raw | reference users/s | roster / reference |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.create {
-		w("| create, batch size %d, parallelism %d | %s | %.0f | %.0f | %.2f | %.0f | %s |\n", r.batch, r.parallelism, thousands(r.users), r.roster, r.raw,
-			r.roster/r.raw, r.reference, ratio(r.roster, r.reference))
+		w("| create, batch size %d, parallelism %d | %s | %.0f | %.0f | %.2f | %s | %s |\n", r.batch, r.parallelism, thousands(r.users), r.roster, r.raw,
+			r.roster/r.raw, r.referenceRate(), ratio(r.roster, r.reference))
 	}
 	for _, r := range report.update {
-		w("| update the email of 1 in 10 | %s | %.0f | %.0f | %.2f | %.0f | %s |\n", thousands(r.users), r.roster, r.raw, r.roster/r.raw,
-			r.reference, ratio(r.roster, r.reference))
+		w("| update the email of 1 in 10 | %s | %.0f | %.0f | %.2f | %s | %s |\n", thousands(r.users), r.roster, r.raw, r.roster/r.raw,
+			r.referenceRate(), ratio(r.roster, r.reference))
 	}
 	w("\nFor each user it updates, roster reads the user and writes it back with its changes (a GET\n")
 	w("before each PUT), so that attributes it does not own survive; the raw update loop knows the\n")
@@ -300,7 +325,11 @@ func devReport() string {
 	w("error, and roster reports no access it has not read back. The bare loop is first run once at\n")
 	w("each parallelism of the sweep, at the first size, to find this machine's best; roster then runs\n")
 	w("with `--parallelism` at that best and both loops at the same, rotating which of the three goes\n")
-	w("first; the rates are medians of the runs. Target: roster / bare loop ≥ 0.8.\n\n")
+	w("first; the rates are medians of the runs. Above %s users, roster and the bare loop run once\n", thousands(onceAbove))
+	w("each and the import + read-back loop not at all: each run leaves a fresh realm of that size,\n")
+	w("which the development server deletes one user at a time (about 300 a second; deleting a realm\n")
+	w("of 100,000 users at once outlasts its transaction timeout), so a round of the three would add\n")
+	w("25 minutes, most of it deleting. Target: roster / bare loop ≥ 0.8.\n\n")
 	w("| users | bare loop sweep (parallelism: users/s) | best | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
 		"| import + read-back requests | import + read-back users/s | roster / import + read-back |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.create {
@@ -311,8 +340,8 @@ func devReport() string {
 		for _, p := range r.sweep {
 			sw = append(sw, fmt.Sprintf("%d: %.0f", p.parallelism, p.rate))
 		}
-		w("| %s | %s | %d | %d | %d | %.0f | %.0f | %.2f | %d | %.0f | %s |\n", thousands(r.users), strings.Join(sw, ", "), r.parallelism, r.requests,
-			r.rawRequests, r.roster, r.raw, r.roster/r.raw, r.refRequests, r.reference, ratio(r.roster, r.reference))
+		w("| %s | %s | %d | %d | %d | %.0f | %.0f | %.2f | %s | %s | %s |\n", thousands(r.users), strings.Join(sw, ", "), r.parallelism, r.requests,
+			r.rawRequests, r.roster, r.raw, r.roster/r.raw, r.referenceRequests(), r.referenceRate(), ratio(r.roster, r.reference))
 	}
 	w("\n### Where the time goes\n\n")
 	w("Traced with `TestTraceApplyCreate` (a proxy that records when each request starts and ends;\n")
@@ -337,43 +366,48 @@ func devReport() string {
 	w("([reliability](reliability.md)), about 0.3 s, which weighs on 1,000 users and not on 10,000 —\n")
 	w("and part is per user: reading each created user back, which the import + read-back loop pays\n")
 	w("too.\n")
-	for _, r := range report.update {
-		w("\n## `roster apply` updating %s of %s users\n\n", thousands(r.users), thousands(r.realm))
-		w("`roster apply --parallelism %d` changing the email of every tenth of %s developers it owns, in a\n", r.parallelism, thousands(r.realm))
-		w("realm seeded by partial import, against two loops with the same parallelism. The *bare loop*\n")
-		w("sends the fewest requests for the same result: one login, the user listing in brief pages of\n")
-		w("500 (the ids), and one `PUT /users/{id}` per changed user with its username, new email and\n")
-		w("enabled flag. The *reading loop* makes the reads that planning attributes and keeping others'\n")
-		w("edits require: one login, the listing in pages of 500 with `briefRepresentation=false` (the\n")
-		w("only listing that carries attributes; 4 in flight), and for each changed user, %d at a time, a\n", r.parallelism)
-		w("`GET /users/{id}` right before its `PUT` (the representation read goes back with the new\n")
-		w("email), the `PUT`, and a `GET` reading the user back, which must show the new email and the\n")
-		w("attributes untouched. It reads each changed user back by itself, not by listing the realm\n")
-		w("again, as roster's read-back does for a tenth of a realm; but roster reads back only users\n")
-		w("whose attributes it wrote, so it sends no such `GET` here. All three work on the same realm,\n")
-		w("rotating which goes first; the rates are medians of the runs. Targets: requests at most the\n")
-		w("bare loop's plus the safety reads (below), roster / bare loop ≥ 0.7.\n\n")
-		w("| users changed | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
-			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		w("| %s | %d | %d | %.0f | %.0f | %.2f | %d | %.0f | %s |\n", thousands(r.users), r.requests, r.rawRequests, r.roster, r.raw, r.roster/r.raw,
-			r.refRequests, r.reference, ratio(r.roster, r.reference))
+	if len(report.update) > 0 {
+		par := report.update[0].parallelism
+		w("\n## `roster apply` updating a tenth of the users\n\n")
+		w("`roster apply --parallelism %d` changing the email of every tenth developer it owns (1,000 of\n", par)
+		w("10,000), in a realm of each size seeded by partial import, against two loops with the same\n")
+		w("parallelism. The *bare loop* sends the fewest requests for the same result: one login, the\n")
+		w("user listing in brief pages of 500 (the ids), and one `PUT /users/{id}` per changed user with\n")
+		w("its username, new email and enabled flag. The *reading loop* makes the reads that planning\n")
+		w("attributes and keeping others' edits require: one login, the listing in pages of 500 with\n")
+		w("`briefRepresentation=false` (the only listing that carries attributes; 4 in flight), and for\n")
+		w("each changed user, %d at a time, a `GET /users/{id}` right before its `PUT` (the\n", par)
+		w("representation read goes back with the new email), the `PUT`, and a `GET` reading the user\n")
+		w("back, which must show the new email and the attributes untouched. It reads each changed user\n")
+		w("back by itself, not by listing the realm again, as roster's read-back does for a tenth of a\n")
+		w("realm; but roster reads back only users whose attributes it wrote, so it sends no such `GET`\n")
+		w("here. All three work on the same realm, rotating which goes first; the rates are medians of\n")
+		w("the runs. Targets: requests at most the bare loop's plus the safety reads (below), roster /\n")
+		w("bare loop ≥ 0.7.\n\n")
+		w("| users | users changed | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range report.update {
+			w("| %s | %s | %d | %d | %.0f | %.0f | %.2f | %s | %s | %s |\n", thousands(r.realm), thousands(r.users), r.requests, r.rawRequests,
+				r.roster, r.raw, r.roster/r.raw, r.referenceRequests(), r.referenceRate(), ratio(r.roster, r.reference))
+		}
+		w("\nWhat roster sends beyond the bare loop, each for a rule of [reliability](reliability.md): a\n")
+		w("`GET` of each changed user right before its `PUT` (the root fields it does not manage go back\n")
+		w("as read, since some Keycloak versions clear those a `PUT` leaves out, and an edit made meanwhile\n")
+		w("survives); the plan's read of the realm (35 requests at 10,000 users: the realm, user profile,\n")
+		w("client and roles, 20 pages of full users, the role members' pages and the count that makes the\n")
+		w("listing trustworthy; the bare loop lists 20 brief pages once), read again under the apply lock\n")
+		w("only when the realm's mark does not prove that no other apply took the lock since (here, only\n")
+		w("on the first run, as the seeded realm has no mark; see [apply](apply.md#the-apply-lock)); the\n")
+		w("lock (a look at it before the read, create, read, the mark's read, write and settling,\n")
+		w("release). An update that writes no attribute is not read back. `TestTraceApplyUpdate` traced\n")
+		w("one run of 1,000 of 10,000 on 2026-12-01, when every apply read the realm again under the lock\n")
+		w("(18.7 s, 2,081 requests): 12.3 s the first read of 10,000 users just seeded (not yet in\n")
+		w("Keycloak's cache), 3.9 s the read under the lock, 2.2 s the 1,000 reads and writes (455 users/s,\n")
+		w("faster than the bare loop's writes alone), 0.04 s the lock's release. On 2026-12-02, each run\n")
+		w("after a bare loop's, that read under the lock took 1.5–1.9 s of runs of 8.2 s. The gap to the\n")
+		w("bare loop is the full read of the realm, whose users just changed Keycloak reads from its\n")
+		w("database again (5 s of those 8.2 s), not the writes.\n")
 	}
-	w("\nWhat roster sends beyond the bare loop, each for a rule of [reliability](reliability.md): a `GET` of\n")
-	w("each user right before its `PUT` (1,000: the root fields it does not manage go back as read, since\n")
-	w("some Keycloak versions clear those a `PUT` leaves out, and an edit made meanwhile survives); the\n")
-	w("plan's read of the realm (35 at 10,000 users: the realm, user profile, client and roles, 20 pages\n")
-	w("of full users, the role members' pages and the count that makes the listing trustworthy; the bare\n")
-	w("loop lists 20 brief pages once), read again under the apply lock only when the realm's mark does\n")
-	w("not prove that no other apply took the lock since (here, only on the first run, as the seeded\n")
-	w("realm has no mark; see [apply](apply.md#the-apply-lock)); the lock (a look at it before the read,\n")
-	w("create, read, the mark's read, write and settling, release). An update that writes no attribute is not\n")
-	w("read back. `TestTraceApplyUpdate` traced one run on 2026-12-01, when every apply read the realm\n")
-	w("again under the lock (18.7 s, 2,081 requests): 12.3 s the first read of 10,000 users just seeded\n")
-	w("(not yet in Keycloak's cache), 3.9 s the read under the lock, 2.2 s the 1,000 reads and writes\n")
-	w("(455 users/s, faster than the bare loop's writes alone), 0.04 s the lock's release. On 2026-12-02,\n")
-	w("each run after a bare loop's, that read under the lock took 1.5–1.9 s of runs of 8.2 s. The gap\n")
-	w("to the bare loop is the full read of the realm, whose users just changed Keycloak reads from its\n")
-	w("database again (5 s of those 8.2 s), not the writes.\n")
 	w("\n")
 	return b.String()
 }
@@ -529,7 +563,7 @@ func growth() string {
 			}
 			rows = append(rows, r)
 		}
-		add(kind.name, "throughput", rate, users(len(rows), func(i int) int { return rows[i].users }),
+		add(kind.name, "throughput", rate, users(len(rows), func(i int) int { return rows[i].size() }),
 			func(i int) float64 { return rows[i].roster })
 	}
 

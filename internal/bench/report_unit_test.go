@@ -57,8 +57,9 @@ func TestReportKeepsTheOtherTopology(t *testing.T) {
 	}
 }
 
-// TestGrowth writes the growth table from figures at three sizes: each figure under its size,
-// the factor from one size to the next beside them, blank where a size was not measured.
+// TestGrowth writes the growth table from figures at three sizes: each figure under its size (an
+// update's under the size of the realm it changed a tenth of), the factor from one size to the
+// next beside them, blank where a size was not measured.
 func TestGrowth(t *testing.T) {
 	saved := report
 	t.Cleanup(func() { report = saved })
@@ -70,7 +71,7 @@ func TestGrowth(t *testing.T) {
 	report.validate = []validateRow{{users: 1000, wall: 50 * time.Millisecond, rssKiB: 20 << 10}}
 	report.converged, report.export = nil, nil
 	report.create = []createRow{{users: 1000, batch: 50, roster: 500}, {users: 1000, batch: 1, roster: 300}, {users: 10000, batch: 50, roster: 450}}
-	report.update = nil
+	report.update = []createRow{{users: 100, realm: 1000, roster: 150}, {users: 1000, realm: 10000, roster: 120}}
 	want := `| measured | | 1,000 users | 10,000 users | 100,000 users | × from 1k to 10k | × from 10k to 100k |
 |---|---|---:|---:|---:|---:|---:|
 | validate | wall | 0.05 s | | | | |
@@ -79,6 +80,7 @@ func TestGrowth(t *testing.T) {
 | plan | wall | 0.30 s | 3.00 s | 45.00 s | 10.0 | 15.0 |
 | plan | peak RSS | 30 MB | 100 MB | 500 MB | 3.3 | 5.0 |
 | create | throughput | 500 users/s | 450 users/s | | 0.9 | |
+| update | throughput | 150 users/s | 120 users/s | | 0.8 | |
 `
 	if got := growth(); got != want {
 		t.Errorf("growth table:\n%s\nwant:\n%s", got, want)
@@ -96,19 +98,20 @@ func TestReportReferences(t *testing.T) {
 			sweep: []sweepPoint{{users: 1000, parallelism: 1, rate: 300}, {users: 1000, parallelism: 16, rate: 1000}}},
 		{users: 10000, batch: 50, parallelism: 16, roster: 330, raw: 1500},
 	}
-	report.update = []createRow{{users: 1000, realm: 10000, parallelism: 8, roster: 76, raw: 297, reference: 95, requests: 2083,
-		rawRequests: 1022, refRequests: 3022}}
+	report.update = []createRow{{users: 100, realm: 1000, parallelism: 8, roster: 50, raw: 100, requests: 230, rawRequests: 104},
+		{users: 1000, realm: 10000, parallelism: 8, roster: 76, raw: 297, reference: 95, requests: 2083, rawRequests: 1022, refRequests: 3022}}
 	dev := devReport()
 	for _, want := range []string{
 		"| users | bare loop sweep (parallelism: users/s) | best | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
 			"| import + read-back requests | import + read-back users/s | roster / import + read-back |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
 			"| 1,000 | 1: 300, 16: 1000 | 16 | 1063 | 21 | 250 | 1000 | 0.25 | 24 | 500 | 0.50 |\n" +
-			"| 10,000 | — | 16 | 0 | 0 | 330 | 1500 | 0.22 | 0 | 0 | — |\n",
-		"## `roster apply` updating 1,000 of 10,000 users\n",
-		"`roster apply --parallelism 8` changing the email of every tenth of 10,000 developers",
-		"| users changed | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
-			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
-			"| 1,000 | 2083 | 1022 | 76 | 297 | 0.26 | 3022 | 95 | 0.80 |\n",
+			"| 10,000 | — | 16 | 0 | 0 | 330 | 1500 | 0.22 | — | — | — |\n",
+		"## `roster apply` updating a tenth of the users\n",
+		"`roster apply --parallelism 8` changing the email of every tenth developer it owns",
+		"| users | users changed | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+			"| 1,000 | 100 | 230 | 104 | 50 | 100 | 0.50 | — | — | — |\n" +
+			"| 10,000 | 1,000 | 2083 | 1022 | 76 | 297 | 0.26 | 3022 | 95 | 0.80 |\n",
 	} {
 		if !strings.Contains(dev, want) {
 			t.Errorf("the development section lacks\n%s\nin:\n%s", want, dev)
@@ -118,7 +121,8 @@ func TestReportReferences(t *testing.T) {
 	for _, want := range []string{
 		"| apply | users | roster users/s | raw users/s | roster / raw | reference users/s | roster / reference |\n|---|---:|---:|---:|---:|---:|---:|\n" +
 			"| create, batch size 50, parallelism 16 | 1,000 | 250 | 1000 | 0.25 | 500 | 0.50 |\n" +
-			"| create, batch size 50, parallelism 16 | 10,000 | 330 | 1500 | 0.22 | 0 | — |\n" +
+			"| create, batch size 50, parallelism 16 | 10,000 | 330 | 1500 | 0.22 | — | — |\n" +
+			"| update the email of 1 in 10 | 100 | 50 | 100 | 0.50 | — | — |\n" +
 			"| update the email of 1 in 10 | 1,000 | 76 | 297 | 0.26 | 95 | 0.80 |\n",
 	} {
 		if !strings.Contains(cluster, want) {

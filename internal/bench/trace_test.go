@@ -167,11 +167,11 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 // TestTraceApplyUpdate is TestTraceApplyCreate for BenchmarkApplyUpdate's work: `roster apply`
-// changing the email of every tenth user of a realm of ROSTER_BENCH_UPDATE_USERS (1,000 of
-// 10,000 by default).
+// changing the email of every tenth user of a realm of the first size of ROSTER_BENCH_UPDATE_USERS
+// (1,000 of 10,000 by default).
 func TestTraceApplyUpdate(t *testing.T) {
 	bin := traced(t)
-	n := updateSize(t)
+	n := updateSizes(t)[0]
 	realm := updateRealm(t, n)
 	proxy, tr := tracingProxy(t, realm.Server.URL)
 	start := time.Now()

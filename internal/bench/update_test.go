@@ -14,15 +14,9 @@ import (
 	"github.com/rosterhq/roster/internal/keycloak/keycloaktest"
 )
 
-// updateSize is the size of the realm BenchmarkApplyUpdate changes every tenth user of:
+// updateSizes are the sizes of the realms BenchmarkApplyUpdate changes every tenth user of:
 // ROSTER_BENCH_UPDATE_USERS, or 10,000 (1,000 changed).
-func updateSize(t testing.TB) int {
-	s := sizesFrom(t, "ROSTER_BENCH_UPDATE_USERS", "10000")
-	if len(s) != 1 {
-		t.Fatalf("ROSTER_BENCH_UPDATE_USERS: one size, not %d", len(s))
-	}
-	return s[0]
-}
+func updateSizes(t testing.TB) []int { return sizesFrom(t, "ROSTER_BENCH_UPDATE_USERS", "10000") }
 
 // changedOf is how many of a realm of n users BenchmarkApplyUpdate changes: every tenth.
 func changedOf(n int) int { return (n + 9) / 10 }
@@ -30,9 +24,10 @@ func changedOf(n int) int { return (n + 9) / 10 }
 // updateParallelism is the parallelism of every side of BenchmarkApplyUpdate: roster's default.
 const updateParallelism = 8
 
-// BenchmarkApplyUpdate measures `roster apply --parallelism 8` changing the email of every tenth
-// of the n developers it owns (1,000 of 10,000) in a realm seeded by partial import —
-// read-back verification included — against two reference loops at the same parallelism:
+// BenchmarkApplyUpdate measures, at each size n of updateSizes, `roster apply --parallelism 8`
+// changing the email of every tenth of the n developers it owns (1,000 of 10,000) in a realm
+// seeded by partial import — read-back verification included — against two reference loops at
+// the same parallelism:
 //   - the bare loop, the fewest requests for the same result: one login, the user listing in
 //     brief pages of 500 (the ids), and one PUT /users/{id} per changed user with its username,
 //     new email and enabled flag (Keycloak keeps the attributes a PUT leaves out);
@@ -45,7 +40,13 @@ const updateParallelism = 8
 // of b.N runs each are reported.
 func BenchmarkApplyUpdate(b *testing.B) {
 	bin := rosterBin(b)
-	n := updateSize(b)
+	for _, n := range updateSizes(b) {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) { benchUpdate(b, bin, n) })
+	}
+}
+
+// benchUpdate is BenchmarkApplyUpdate at one size.
+func benchUpdate(b *testing.B, bin string, n int) {
 	realm := updateRealm(b, n)
 	proxy, count := countingProxy(b, realm.Server.URL, realm.Name)
 	// side measures one side's run; each run moves the changed users to the emails of a new round.
@@ -62,7 +63,7 @@ func BenchmarkApplyUpdate(b *testing.B) {
 	bareSide := side(func(round int) time.Duration { return bareUpdate(b, proxy.URL, realm, n, round) })
 	readingSide := side(func(round int) time.Duration { return readingUpdate(b, proxy.URL, realm, n, round) })
 	readingSide() // warm the server up, full listing included; not measured
-	row := sideBySide(b, changedOf(n), rosterSide, bareSide, readingSide)
+	row := sideBySide(b, changedOf(n), b.N, rosterSide, bareSide, readingSide)
 	row.realm, row.parallelism = n, updateParallelism
 	report.update = append(report.update, row)
 	reportMetrics(b, row, "reading")
@@ -86,6 +87,9 @@ func updateEmail(i, round int) string {
 
 // updateRealm returns a realm with n developers roster owns, deleted when the benchmark ends.
 func updateRealm(b testing.TB, n int) *keycloaktest.Realm {
+	seedMu.Lock()
+	checkHeap(b, keycloaktest.Require(b), n)
+	seedMu.Unlock()
 	realm := prepared(b)
 	users := make([]keycloaktest.User, n)
 	for i := range users {
