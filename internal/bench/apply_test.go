@@ -39,8 +39,9 @@ func createSizes(t testing.TB) []int { return sizesFrom(t, "ROSTER_BENCH_CREATE_
 // loop followed by the cheapest complete read-back Keycloak offers (readBackCreated). First it
 // sweeps the bare loop's parallelism (1, 2, 4, 8, 16) once each, at the first size only, to find
 // this machine's best; then, at each size, it runs roster with --parallelism at that best and
-// both loops at the same, b.N times each, rotating which of the three goes first (sideBySide),
-// and reports the medians. Above onceAbove users it runs roster and the bare loop once each.
+// both loops at the same, once per round b.Loop grants (-benchtime 3x: three), rotating which of
+// the three goes first (sideBySide), and reports the medians. Above onceAbove users it runs
+// roster and the bare loop once each.
 // Each run gets its own fresh realm, deleted afterwards (not measured); all go through the same
 // counting proxy.
 func BenchmarkApplyCreate(b *testing.B) {
@@ -61,11 +62,11 @@ func BenchmarkApplyCreate(b *testing.B) {
 					}
 				}
 			}
-			rounds, reference := b.N, func() measured { return bareCreate(b, n, best, true) }
+			most, reference := 0, func() measured { return bareCreate(b, n, best, true) }
 			if n > onceAbove {
-				rounds, reference = 1, nil
+				most, reference = 1, nil
 			}
-			row := sideBySide(b, n, rounds,
+			row := sideBySide(b.Loop, n, most,
 				func() measured { return rosterCreate(b, bin, n, best) },
 				func() measured { return bareCreate(b, n, best, false) },
 				reference)
@@ -82,23 +83,28 @@ func BenchmarkApplyCreate(b *testing.B) {
 	}
 }
 
-// onceAbove is the largest number of users BenchmarkApplyCreate creates more than once: every
-// run leaves a fresh realm of that many users, which the development server deletes at about 300
-// users/s (one by one; deleting a realm of 100,000 at once outlasts its transaction timeout), so a
-// round of the three at 100,000 users would take 25 minutes, most of it deleting.
+// onceAbove is the largest realm the create and update benchmarks run more than once at. Every
+// create leaves a fresh realm of its users, which the development server deletes at about 300
+// users/s (one by one; deleting a realm of 100,000 at once outlasts its transaction timeout), so
+// a round of the three at 100,000 users would take 25 minutes, most of it deleting; a round of
+// updates of 10,000 of 100,000 users takes about 15.
 const onceAbove = 10000
 
 // sideBySide runs roster and the two reference loops (reference may be nil: not measured), each
-// doing the same work on users users, rounds times each (at most b.N), rotating which goes first
-// so that over three rounds each goes first once and none always meets the server as the same
-// other left it. It returns their median rates and the requests of their last runs.
-func sideBySide(b *testing.B, users, rounds int, roster, bare, reference func() measured) createRow {
+// doing the same work on users users, once per round loop grants (b.Loop: as many as -benchtime
+// says), or in the first most rounds only when most > 0. It rotates which goes first, so that over
+// three rounds each goes first once and none always meets the server as the same other left it,
+// and returns their median rates, the rounds they ran and the requests of their last runs.
+//
+// The rounds are counted here, not read from b.N: with b.Loop, b.N is 1 until the loop ends.
+func sideBySide(loop func() bool, users, most int, roster, bare, reference func() measured) createRow {
 	sides := []func() measured{roster, bare, reference}
 	var rates [3][]float64
 	var last [3]measured
-	for round := 0; b.Loop(); round++ {
-		if round >= rounds {
-			continue // b.Loop must be asked until it has counted b.N rounds
+	runs := 0
+	for round := 0; loop(); round++ {
+		if most > 0 && round >= most {
+			continue // the loop must be asked until it has counted its rounds
 		}
 		for k := range sides {
 			i := (round + k) % len(sides)
@@ -108,8 +114,9 @@ func sideBySide(b *testing.B, users, rounds int, roster, bare, reference func() 
 			last[i] = sides[i]()
 			rates[i] = append(rates[i], float64(users)/last[i].wall.Seconds())
 		}
+		runs++
 	}
-	return createRow{users: users, roster: median(rates[0]), raw: median(rates[1]), reference: median(rates[2]),
+	return createRow{users: users, runs: runs, roster: median(rates[0]), raw: median(rates[1]), reference: median(rates[2]),
 		requests: last[0].requests, rawRequests: last[1].requests, refRequests: last[2].requests}
 }
 

@@ -87,6 +87,7 @@ func (r verifyRow) rate() float64 {
 type createRow struct {
 	users, batch, parallelism int // users created, or changed
 	realm                     int // for an update, the users of the realm
+	runs                      int // how many runs of each side the rates are the medians of
 	// Users per second, medians of the runs: roster's, the bare loop's and the second
 	// reference loop's (import + read-back for creates, the reading loop for updates).
 	roster, raw, reference             float64
@@ -178,13 +179,13 @@ func clusterReport() string {
 		w("| apply, converged realm (%d writes) | %s | %d | %s | %s | %.2f | %s |\n", r.writes, thousands(r.users), r.requests, secs(r.wall),
 			secs(r.floorWall), r.wall.Seconds()/r.floorWall.Seconds(), mb(r.rssKiB))
 	}
-	w("\n| apply | users | roster users/s | raw users/s | roster / raw | reference users/s | roster / reference |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	w("\n| apply | users | runs | roster users/s | raw users/s | roster / raw | reference users/s | roster / reference |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.create {
-		w("| create, batch size %d, parallelism %d | %s | %.0f | %.0f | %.2f | %s | %s |\n", r.batch, r.parallelism, thousands(r.users), r.roster, r.raw,
+		w("| create, batch size %d, parallelism %d | %s | %d | %.0f | %.0f | %.2f | %s | %s |\n", r.batch, r.parallelism, thousands(r.users), r.runs, r.roster, r.raw,
 			r.roster/r.raw, r.referenceRate(), ratio(r.roster, r.reference))
 	}
 	for _, r := range report.update {
-		w("| update the email of 1 in 10 | %s | %.0f | %.0f | %.2f | %s | %s |\n", thousands(r.users), r.roster, r.raw, r.roster/r.raw,
+		w("| update the email of 1 in 10 | %s | %d | %.0f | %.0f | %.2f | %s | %s |\n", thousands(r.users), r.runs, r.roster, r.raw, r.roster/r.raw,
 			r.referenceRate(), ratio(r.roster, r.reference))
 	}
 	w("\nFor each user it updates, roster reads the user and writes it back with its changes (a GET\n")
@@ -325,13 +326,13 @@ func devReport() string {
 	w("error, and roster reports no access it has not read back. The bare loop is first run once at\n")
 	w("each parallelism of the sweep, at the first size, to find this machine's best; roster then runs\n")
 	w("with `--parallelism` at that best and both loops at the same, rotating which of the three goes\n")
-	w("first; the rates are medians of the runs. Above %s users, roster and the bare loop run once\n", thousands(onceAbove))
+	w("first; the rates are medians of the runs (3 with `make bench`). Above %s users, roster and the bare loop run once\n", thousands(onceAbove))
 	w("each and the import + read-back loop not at all: each run leaves a fresh realm of that size,\n")
 	w("which the development server deletes one user at a time (about 300 a second; deleting a realm\n")
 	w("of 100,000 users at once outlasts its transaction timeout), so a round of the three would add\n")
 	w("25 minutes, most of it deleting. Target: roster / bare loop ≥ 0.8.\n\n")
-	w("| users | bare loop sweep (parallelism: users/s) | best | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
-		"| import + read-back requests | import + read-back users/s | roster / import + read-back |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	w("| users | runs | bare loop sweep (parallelism: users/s) | best | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+		"| import + read-back requests | import + read-back users/s | roster / import + read-back |\n|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range report.create {
 		sw := []string{"—"}
 		if len(r.sweep) > 0 {
@@ -340,7 +341,7 @@ func devReport() string {
 		for _, p := range r.sweep {
 			sw = append(sw, fmt.Sprintf("%d: %.0f", p.parallelism, p.rate))
 		}
-		w("| %s | %s | %d | %d | %d | %.0f | %.0f | %.2f | %s | %s | %s |\n", thousands(r.users), strings.Join(sw, ", "), r.parallelism, r.requests,
+		w("| %s | %d | %s | %d | %d | %d | %.0f | %.0f | %.2f | %s | %s | %s |\n", thousands(r.users), r.runs, strings.Join(sw, ", "), r.parallelism, r.requests,
 			r.rawRequests, r.roster, r.raw, r.roster/r.raw, r.referenceRequests(), r.referenceRate(), ratio(r.roster, r.reference))
 	}
 	w("\n### Where the time goes\n\n")
@@ -382,12 +383,13 @@ func devReport() string {
 		w("back by itself, not by listing the realm again, as roster's read-back does for a tenth of a\n")
 		w("realm; but roster reads back only users whose attributes it wrote, so it sends no such `GET`\n")
 		w("here. All three work on the same realm, rotating which goes first; the rates are medians of\n")
-		w("the runs. Targets: requests at most the bare loop's plus the safety reads (below), roster /\n")
-		w("bare loop ≥ 0.7.\n\n")
-		w("| users | users changed | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
-			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("the runs (3 with `make bench`; above %s users, one: a round of the three changing 10,000\n", thousands(onceAbove))
+		w("users takes about 15 minutes). Targets: requests at most the bare loop's plus the safety\n")
+		w("reads (below), roster / bare loop ≥ 0.7.\n\n")
+		w("| users | users changed | runs | roster requests | bare loop requests | roster users/s | bare loop users/s | roster / bare loop " +
+			"| reading loop requests | reading loop users/s | roster / reading loop |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range report.update {
-			w("| %s | %s | %d | %d | %.0f | %.0f | %.2f | %s | %s | %s |\n", thousands(r.realm), thousands(r.users), r.requests, r.rawRequests,
+			w("| %s | %s | %d | %d | %d | %.0f | %.0f | %.2f | %s | %s | %s |\n", thousands(r.realm), thousands(r.users), r.runs, r.requests, r.rawRequests,
 				r.roster, r.raw, r.roster/r.raw, r.referenceRequests(), r.referenceRate(), ratio(r.roster, r.reference))
 		}
 		w("\nWhat roster sends beyond the bare loop, each for a rule of [reliability](reliability.md): a\n")
