@@ -62,11 +62,11 @@ func BenchmarkApplyCreate(b *testing.B) {
 					}
 				}
 			}
-			most, reference := 0, func() measured { return bareCreate(b, n, best, true) }
+			reference := func() measured { return bareCreate(b, n, best, true) }
 			if n > onceAbove {
-				most, reference = 1, nil
+				reference = nil
 			}
-			row := sideBySide(b.Loop, n, most,
+			row := sideBySide(b.Loop, n, mostRounds(n),
 				func() measured { return rosterCreate(b, bin, n, best) },
 				func() measured { return bareCreate(b, n, best, false) },
 				reference)
@@ -89,6 +89,15 @@ func BenchmarkApplyCreate(b *testing.B) {
 // a round of the three at 100,000 users would take 25 minutes, most of it deleting; a round of
 // updates of 10,000 of 100,000 users takes about 15.
 const onceAbove = 10000
+
+// mostRounds is the most rounds sideBySide runs in a realm of n users: every round b.Loop grants
+// (0), or one above onceAbove.
+func mostRounds(n int) int {
+	if n > onceAbove {
+		return 1
+	}
+	return 0
+}
 
 // sideBySide runs roster and the two reference loops (reference may be nil: not measured), each
 // doing the same work on users users, once per round loop grants (b.Loop: as many as -benchtime

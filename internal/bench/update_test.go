@@ -63,11 +63,7 @@ func benchUpdate(b *testing.B, bin string, n int) {
 	bareSide := side(func(round int) time.Duration { return bareUpdate(b, proxy.URL, realm, n, round) })
 	readingSide := side(func(round int) time.Duration { return readingUpdate(b, proxy.URL, realm, n, round) })
 	readingSide() // warm the server up, full listing included; not measured
-	most := 0
-	if n > onceAbove {
-		most = 1
-	}
-	row := sideBySide(b.Loop, changedOf(n), most, rosterSide, bareSide, readingSide)
+	row := sideBySide(b.Loop, changedOf(n), mostRounds(n), rosterSide, bareSide, readingSide)
 	row.realm, row.parallelism = n, updateParallelism
 	report.update = append(report.update, row)
 	reportMetrics(b, row, "reading")
