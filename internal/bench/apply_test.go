@@ -230,7 +230,21 @@ func bareCreate(b testing.TB, n, parallelism int, readBack bool) measured {
 	defer del()
 	proxy, count := countingProxy(b, realm.Server.URL, realm.Name)
 	defer proxy.Close()
-	ctx := context.Background()
+	start := time.Now()
+	send := rawSender(b, context.Background(), realm, proxy.URL)
+	importUsers(b, send, realm, n, parallelism)
+	if readBack {
+		imported := time.Since(start)
+		readBackCreated(b, send, n)
+		b.Logf("import + read-back loop, %d users: import %s, read-back %s", n, imported.Round(time.Millisecond),
+			(time.Since(start) - imported).Round(time.Millisecond))
+	}
+	return measured{wall: time.Since(start), requests: count.requests.Load()}
+}
+
+// importUsers sends the partial-import batches of bareCreate for the n users of createFile into
+// realm, with parallelism workers, and checks that every user was added.
+func importUsers(b testing.TB, send sender, realm *keycloaktest.Realm, n, parallelism int) {
 	batches := make(chan []map[string]any)
 	go func() {
 		defer close(batches)
@@ -243,8 +257,6 @@ func bareCreate(b testing.TB, n, parallelism int, readBack bool) measured {
 			batches <- users
 		}
 	}()
-	start := time.Now()
-	send := rawSender(b, ctx, realm, proxy.URL)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	added := 0
@@ -267,13 +279,6 @@ func bareCreate(b testing.TB, n, parallelism int, readBack bool) measured {
 	if added != n {
 		b.Fatalf("bare loop: partial import added %d users, want %d", added, n)
 	}
-	if readBack {
-		imported := time.Since(start)
-		readBackCreated(b, send, n)
-		b.Logf("import + read-back loop, %d users: import %s, read-back %s", n, imported.Round(time.Millisecond),
-			(time.Since(start) - imported).Round(time.Millisecond))
-	}
-	return measured{wall: time.Since(start), requests: count.requests.Load()}
 }
 
 // readBackCreated reads back the n users bareCreate created, the cheapest complete way Keycloak

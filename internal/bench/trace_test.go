@@ -1,13 +1,17 @@
 package bench
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -168,15 +172,120 @@ func maxTime(a, b time.Time) time.Time {
 
 // TestTraceApplyUpdate is TestTraceApplyCreate for BenchmarkApplyUpdate's work: `roster apply`
 // changing the email of every tenth user of a realm of the first size of ROSTER_BENCH_UPDATE_USERS
-// (1,000 of 10,000 by default).
+// (1,000 of 10,000 by default), ROSTER_TRACE_ROUNDS times in a row (1 by default; the first apply
+// meets a cold server and an unmarked realm, the next ones what an everyday apply meets).
 func TestTraceApplyUpdate(t *testing.T) {
 	bin := traced(t)
 	n := updateSizes(t)[0]
 	realm := updateRealm(t, n)
-	proxy, tr := tracingProxy(t, realm.Server.URL)
-	start := time.Now()
-	wall := rosterUpdate(t, bin, proxy.URL, realm, n, 1)
-	t.Logf("%d of %d users: wall %s (%.0f users/s), %d requests", changedOf(n), n, wall.Round(time.Millisecond),
-		float64(changedOf(n))/wall.Seconds(), len(tr.spans()))
-	t.Log("\n" + tr.summary(start))
+	rounds := 1
+	if s := os.Getenv("ROSTER_TRACE_ROUNDS"); s != "" {
+		var err error
+		if rounds, err = strconv.Atoi(s); err != nil || rounds < 1 {
+			t.Fatalf("ROSTER_TRACE_ROUNDS=%q: want a positive number of applies", s)
+		}
+	}
+	for round := 1; round <= rounds; round++ {
+		proxy, tr := tracingProxy(t, realm.Server.URL)
+		start := time.Now()
+		wall := rosterUpdate(t, bin, proxy.URL, realm, n, round)
+		t.Logf("round %d, %d of %d users: wall %s (%.0f users/s), %d requests", round, changedOf(n), n, wall.Round(time.Millisecond),
+			float64(changedOf(n))/wall.Seconds(), len(tr.spans()))
+		t.Log("\n" + tr.summary(start))
+		proxy.Close()
+	}
 }
+
+// TestTraceReadBack measures what reading users back costs Keycloak right after they were
+// created, in each way that returns their attributes, beside the brief listing that does not:
+// for each way, 3 times in turn, it imports the users of createFile (ROSTER_BENCH_USERS, 1,000
+// by default) into a fresh realm with the bare loop's batches at parallelism 8, then reads them
+// all twice in pages of 500, all pages at once — first as just imported, then again — and logs
+// the walls. It is how docs/benchmarks.md's bound on verified creates was measured:
+//
+//	ROSTER_TRACE=1 ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceReadBack$' ./internal/bench/
+func TestTraceReadBack(t *testing.T) {
+	traced(t)
+	n := 1000
+	if s := os.Getenv("ROSTER_BENCH_USERS"); s != "" {
+		n = sizes(t)[0]
+	}
+	ways := []struct{ name, query string }{
+		{"full listing", "/users?briefRepresentation=false"},
+		{"search by the ownership marker", "/users?briefRepresentation=false&q=roster_managed:true"},
+		{"brief listing (no attributes)", "/users?briefRepresentation=true"},
+	}
+	for round := 1; round <= 3; round++ {
+		for _, way := range ways {
+			realm, del := freshRealm(t)
+			send := rawSender(t, context.Background(), realm, realm.Server.URL)
+			start := time.Now()
+			importUsers(t, send, realm, n, 8)
+			imported := time.Since(start)
+			var walls []string
+			for range 2 {
+				start := time.Now()
+				read := readAllPages(t, send, way.query, n)
+				if read != n {
+					t.Fatalf("%s read %d users, want %d", way.name, read, n)
+				}
+				walls = append(walls, time.Since(start).Round(time.Millisecond).String())
+			}
+			t.Logf("round %d, %-31s %d users imported in %s, read back in %s, again in %s", round, way.name+":", n,
+				imported.Round(time.Millisecond), walls[0], walls[1])
+			del()
+		}
+	}
+}
+
+// readAllPages reads the n users of query in pages of listPage, all at once, and returns how
+// many it read.
+func readAllPages(t testing.TB, send sender, query string, n int) int {
+	var wg sync.WaitGroup
+	var read atomic.Int64
+	for first := 0; first < n; first += listPage {
+		wg.Go(func() {
+			var page []json.RawMessage
+			resp := send(http.MethodGet, fmt.Sprintf("%s&first=%d&max=%d", query, first, listPage), nil)
+			defer resp.Body.Close()
+			check(t, json.NewDecoder(resp.Body).Decode(&page))
+			read.Add(int64(len(page)))
+		})
+	}
+	wg.Wait()
+	return int(read.Load())
+}
+
+// TestTraceCacheAfterWrite measures how `roster plan` on the converged realm of the first size of
+// ROSTER_BENCH_USERS (10,000 by default) slows down after each change an apply lock makes to the
+// realm's roles: it runs plan twice to warm Keycloak's caches, then once after creating a
+// realm role (taking the lock), after changing its description (renewing it, or marking the
+// realm), after deleting it (releasing the lock), and once more, and logs each wall. Deleting a
+// realm role empties Keycloak's cache of the realm's users, so the plan after it reads every
+// user from the database:
+//
+//	ROSTER_TRACE=1 ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceCacheAfterWrite$' ./internal/bench/
+func TestTraceCacheAfterWrite(t *testing.T) {
+	bin := traced(t)
+	realm, file := seeded(t, sizes(t)[0])
+	send := rawSender(t, context.Background(), realm, realm.Server.URL)
+	plan := func(after string) {
+		start := time.Now()
+		runPlan(t, bin, realm.Server.URL, realm, file)
+		t.Logf("plan %-40s %s", after+":", time.Since(start).Round(time.Millisecond))
+	}
+	plan("(warming up)")
+	plan("warm")
+	role := "/roles/" + traceRole
+	send(http.MethodPost, "/roles", map[string]string{"name": traceRole}).Body.Close()
+	plan("after creating a realm role")
+	send(http.MethodPut, role, map[string]string{"name": traceRole, "description": "changed"}).Body.Close()
+	plan("after changing its description")
+	send(http.MethodDelete, role, nil).Body.Close()
+	plan("after deleting it")
+	plan("again")
+}
+
+// traceRole is the role TestTraceCacheAfterWrite creates and deletes: not roster's lock,
+// which a plan would then find held by a role roster did not make.
+const traceRole = "roster-trace-role"
