@@ -39,7 +39,8 @@ import (
 // came: status, the headers roster reads (Content-Type, Location) and the body. Before it is
 // stored, the session is normalised: the server's URL becomes {server}, the random realm name
 // "fixture", ids numbered UUIDs, timestamps one fixed time, tokens synthetic JWTs, secrets
-// placeholders, and a description roster itself sent for a role (the apply lock's, the mark's)
+// placeholders, the names of the locks given back numbered (they end in a random nonce), and a description
+// roster itself sent for a role (the apply lock's, the mark's)
 // {{sent-description:ROLE}}, which the replay fills with the last one sent for that role.
 
 // fixtureRealm is the realm name in fixtures.
@@ -133,7 +134,13 @@ var (
 	uuidPattern    = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	createdPattern = regexp.MustCompile(`"createdTimestamp":\d+`)
 	tokenPath      = regexp.MustCompile(`/protocol/openid-connect/token$`)
+	// releasedPattern is the name of a lock given back, which ends in its run's random nonce.
+	releasedPattern = regexp.MustCompile(`roster-apply-released-[0-9a-f]{12}`)
 )
+
+// releasedRole stands, in a fixture's {{sent-description:ROLE}}, for every lock given back: the
+// replay cannot tell which numbered one a run's random name stands for.
+const releasedRole = "roster-apply-released-*"
 
 // secretFields are JSON fields, at any depth, whose values are credentials or keys of this
 // server: a token answer's tokens, a client's secret, a realm's public key.
@@ -159,9 +166,18 @@ func normalise(exchanges []exchange, server, realm string) []exchange {
 			return n
 		})
 	}
+	released := map[string]string{} // the name of each lock given back, numbered as ids are
 	text := func(s string) string {
 		s = strings.ReplaceAll(s, server, "{server}")
 		s = strings.ReplaceAll(s, realm, fixtureRealm)
+		s = releasedPattern.ReplaceAllStringFunc(s, func(r string) string {
+			if n, ok := released[r]; ok {
+				return n
+			}
+			n := fmt.Sprintf("roster-apply-released-%012d", len(released)+1)
+			released[r] = n
+			return n
+		})
 		return id(s)
 	}
 	var sent []sentRole
@@ -178,7 +194,7 @@ func normalise(exchanges []exchange, server, realm string) []exchange {
 			body := string(e.JSON)
 			for _, d := range sent {
 				quoted, _ := json.Marshal(d.Description)
-				body = strings.ReplaceAll(body, string(quoted), `"{{sent-description:`+d.Name+`}}"`)
+				body = strings.ReplaceAll(body, string(quoted), `"{{sent-description:`+releasedPattern.ReplaceAllString(d.Name, releasedRole)+`}}"`)
 			}
 			body = createdPattern.ReplaceAllString(body, fmt.Sprintf(`"createdTimestamp":%d000`, fixedTime))
 			body = hideSecrets(body, e.Path)
@@ -491,7 +507,7 @@ func (r *replay) serve(w http.ResponseWriter, req *http.Request) {
 	var sent sentRole
 	r.mu.Lock()
 	if json.Unmarshal(body, &sent) == nil && sent.Description != "" {
-		r.sentDesc[sent.Name] = sent.Description
+		r.sentDesc[releasedPattern.ReplaceAllString(sent.Name, releasedRole)] = sent.Description
 	}
 	r.seen[key]++
 	if fs := r.faults[key]; len(fs) > 0 {

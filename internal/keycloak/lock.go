@@ -101,32 +101,35 @@ func (w Watch) QuietUntil(mark string) bool { return w.Free && w.Settled && mark
 // Watch reads the lock and the mark in a single request, so that both are as they were at one
 // moment.
 func (c *Client) Watch(ctx context.Context) (Watch, error) {
-	w, _, err := c.lockRoles(ctx)
+	w, _, _, err := c.lockRoles(ctx)
 	if err != nil {
 		return Watch{}, fmt.Errorf("failed to read the apply lock (realm roles %s and %s): %w", LockRole, MarkRole, err)
 	}
 	return w, nil
 }
 
-// lockRoles lists the lock and the mark in one request, and says whether the mark exists. The
+// lockRoles lists the lock, the mark and the locks given back in one request, and says whether
+// the mark exists and which of the roles are locks roster gave back (released: their ids). The
 // listing comes from Keycloak's database, not from its cache of roles.
-func (c *Client) lockRoles(ctx context.Context) (w Watch, marked bool, err error) {
+func (c *Client) lockRoles(ctx context.Context) (w Watch, marked bool, released []string, err error) {
 	var roles []roleRep
 	q := url.Values{"search": {watchSearch}, "first": {"0"}, "max": {fmt.Sprint(watchMost)}}
 	if _, err := c.do(ctx, http.MethodGet, "/roles?"+q.Encode(), nil, &roles); err != nil {
-		return Watch{}, false, err
+		return Watch{}, false, nil, err
 	}
 	w.Free = len(roles) < watchMost
 	for _, r := range roles {
-		switch r.Name {
-		case LockRole:
+		switch {
+		case r.Name == LockRole:
 			w.Free = false
-		case MarkRole:
+		case r.Name == MarkRole:
 			w.Mark, marked = r.Description, true
 			w.Settled = strings.HasPrefix(r.Description, markSettled)
+		case strings.HasPrefix(r.Name, model.ApplyReleasedPrefix) && strings.HasPrefix(r.Description, releasedPrefix):
+			released = append(released, r.ID)
 		}
 	}
-	return w, marked, nil
+	return w, marked, released, nil
 }
 
 // HeldLock is an apply lock as its holder sees it: *Lock, or the lock of a fake realm in tests.
@@ -165,6 +168,10 @@ type Lock struct {
 
 	// before is the mark found on taking the lock, before this run marked the realm.
 	before string
+	// gathered is how many locks given back were there on taking the lock.
+	gathered int
+	// nonce names the lock once given back: model.ApplyReleasedPrefix + nonce.
+	nonce string
 
 	mu         sync.Mutex
 	validUntil time.Time // by the monotonic clock: no write may be under way past it
@@ -198,21 +205,22 @@ func (c *Client) TryLock(ctx context.Context, holder string, lease time.Duration
 		return nil, err
 	}
 	// Marked through the fence, like any write of the run, and before the first of them.
-	if l.before, err = c.mark(ctx, l.holder); err != nil {
+	if l.before, l.gathered, err = c.mark(ctx, l.holder); err != nil {
 		return nil, errors.Join(err, l.Release(context.WithoutCancel(ctx)))
 	}
 	return l, nil
 }
 
 // mark marks the realm as taken by holder, and returns the mark it replaces ("" when there was
-// none). A role of that name roster did not make is left alone, and the apply refused.
-func (c *Client) mark(ctx context.Context, holder string) (string, error) {
-	w, marked, err := c.lockRoles(ctx)
+// none) and how many locks given back it found. A role of that name roster did not make is left
+// alone, and the apply refused.
+func (c *Client) mark(ctx context.Context, holder string) (string, int, error) {
+	w, marked, released, err := c.lockRoles(ctx)
 	if err != nil {
-		return "", fmt.Errorf("failed to read the apply mark (realm role %s): %w", MarkRole, err)
+		return "", 0, fmt.Errorf("failed to read the apply mark (realm role %s): %w", MarkRole, err)
 	}
 	if marked && !strings.HasPrefix(w.Mark, markTaken) && !strings.HasPrefix(w.Mark, markSettled) {
-		return "", &LockedError{Realm: c.cfg.Realm, Holder: w.Mark, Role: MarkRole}
+		return "", 0, &LockedError{Realm: c.cfg.Realm, Holder: w.Mark, Role: MarkRole}
 	}
 	rep := map[string]string{"name": MarkRole, "description": markDescription(markTaken, holder)}
 	if marked {
@@ -221,9 +229,9 @@ func (c *Client) mark(ctx context.Context, holder string) (string, error) {
 		_, err = c.do(ctx, http.MethodPost, "/roles", rep, nil)
 	}
 	if err != nil {
-		return "", fmt.Errorf("failed to mark the realm as applied to (realm role %s): %w", MarkRole, err)
+		return "", 0, fmt.Errorf("failed to mark the realm as applied to (realm role %s): %w", MarkRole, err)
 	}
-	return w.Mark, nil
+	return w.Mark, len(released), nil
 }
 
 // QuietSince reports whether no other apply can have written since w was watched.
@@ -245,7 +253,8 @@ func (c *Client) takeLock(ctx context.Context, holder string, lease time.Duratio
 	if lease <= 0 {
 		lease = DefaultLockLease
 	}
-	holder = holder + " #" + hex.EncodeToString(nonce)
+	tag := hex.EncodeToString(nonce)
+	holder = holder + " #" + tag
 	describe := func() string { return lockDescription(holder, time.Now().Add(lease)) }
 	ctx = context.WithValue(ctx, lockRequest{}, true)
 	// Each attempt that finds no lock to report (a failed create, a lock released or taken over
@@ -282,7 +291,7 @@ func (c *Client) takeLock(ctx context.Context, holder string, lease time.Duratio
 		who, expires, ok := parseLockDescription(role.Description)
 		switch {
 		case ok && who == holder:
-			l := &Lock{c: c, id: role.ID, holder: holder, desc: describe, lease: lease, validUntil: sent.Add(lease),
+			l := &Lock{c: c, id: role.ID, holder: holder, nonce: tag, desc: describe, lease: lease, validUntil: sent.Add(lease),
 				stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
 			c.fence.Store(l)
 			go l.renew()
@@ -371,15 +380,39 @@ func (l *Lock) renew() {
 	}
 }
 
-// Release stops renewing the lock, stops fencing the client's writes with it, and deletes it (by
-// id: a lock another run took over has another id and stays). It reports the loss of the lock.
+// releasedSwept is how many locks given back Release lets gather before it deletes them. Keycloak
+// empties its cache of the realm's users whenever a realm role is deleted, and the next read of a
+// large realm then loads every user from its database (16 s instead of 2.3 s for 10,000 users;
+// docs/benchmarks.md): so a lock is given back by renaming it, and the renamed roles are deleted
+// together, once in this many applies.
+const releasedSwept = 10
+
+// releasedPrefix begins the description of a lock given back.
+const releasedPrefix = "Released by roster apply: "
+
+// Release stops renewing the lock, stops fencing the client's writes with it, and gives it back
+// by renaming it to model.ApplyReleasedPrefix and the run's nonce, which frees the lock's name
+// without deleting a role (by id: a lock another run took over has another id and stays). When
+// releasedSwept locks given back or more were there on taking the lock, it first deletes those
+// there are now (roles of the prefix whose description says roster gave them back); one it fails
+// to delete is deleted by a later apply. It reports the loss of the lock.
 func (l *Lock) Release(ctx context.Context) error {
 	close(l.stop)
 	<-l.done
 	l.c.fence.CompareAndSwap(l, nil)
 	ctx = context.WithValue(ctx, lockRequest{}, true)
-	if _, err := l.c.do(ctx, http.MethodDelete, "/roles-by-id/"+url.PathEscape(l.id), nil, nil); err != nil && !IsNotFound(err) {
-		return fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err)
+	if l.gathered >= releasedSwept {
+		// Listed again: only roles that are still locks given back are deleted.
+		if _, _, released, err := l.c.lockRoles(ctx); err == nil {
+			for _, id := range released {
+				_, _ = l.c.do(ctx, http.MethodDelete, "/roles-by-id/"+url.PathEscape(id), nil, nil)
+			}
+		}
+	}
+	rep := map[string]string{"name": model.ApplyReleasedPrefix + l.nonce,
+		"description": releasedPrefix + l.holder + " at " + time.Now().UTC().Format(time.RFC3339)}
+	if _, err := l.c.do(ctx, http.MethodPut, "/roles-by-id/"+url.PathEscape(l.id), rep, nil); err != nil && !IsNotFound(err) {
+		return errors.Join(fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err), l.Err())
 	}
 	return l.Err()
 }

@@ -13,6 +13,68 @@ import (
 	"github.com/rosterhq/roster/internal/model"
 )
 
+// TestReleaseRenames gives the lock back without deleting a role, since deleting one empties
+// Keycloak's cache of the realm's users: the lock's name is free again and the role carries
+// the released name and who gave it back, out of the live read. The renamed roles gather up to
+// ten; the apply that finds ten deletes them as it gives its own back, but not a role of such a
+// name that roster did not make.
+func TestReleaseRenames(t *testing.T) {
+	t.Parallel()
+	realm := keycloaktest.NewRealm(t)
+	ctx := context.Background()
+	c := dial(t, realm)
+	foreign := map[string]string{"name": model.ApplyReleasedPrefix + "by-hand", "description": "made by hand"}
+	if err := realm.Admin(ctx, http.MethodPost, "/roles", foreign, nil); err != nil {
+		t.Fatal(err)
+	}
+	// released lists the roles of the released prefix: the ones roster gave back, and the others.
+	released := func() (ours, others int) {
+		t.Helper()
+		var roles []struct{ Name, Description string }
+		if err := realm.Admin(ctx, http.MethodGet, "/roles?first=0&max=100&search="+model.ApplyReleasedPrefix, nil, &roles); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range roles {
+			switch {
+			case !strings.HasPrefix(r.Name, model.ApplyReleasedPrefix):
+			case strings.HasPrefix(r.Description, "Released by roster apply: ci-runner pid 1 #"):
+				ours++
+			default:
+				others++
+			}
+		}
+		return ours, others
+	}
+	for i := 1; i <= 11; i++ {
+		l, err := c.TryLock(ctx, "ci-runner pid 1", 0)
+		if err != nil {
+			t.Fatalf("TryLock %d: %v", i, err)
+		}
+		if err := l.Release(ctx); err != nil {
+			t.Fatalf("Release %d: %v", i, err)
+		}
+		if err := realm.Admin(ctx, http.MethodGet, "/roles/"+keycloak.LockRole, nil, nil); err == nil || !strings.Contains(err.Error(), "404 Not Found") {
+			t.Fatalf("after release %d, GET the lock role: %v, want 404", i, err)
+		}
+		want := i
+		if i == 11 {
+			want = 1 // the eleventh found ten and deleted them
+		}
+		if ours, others := released(); ours != want || others != 1 {
+			t.Errorf("after release %d: %d locks given back and %d other roles of the prefix, want %d and 1", i, ours, others, want)
+		}
+	}
+	live, err := c.ReadLive(ctx, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range live.Roles {
+		if model.IsApplyRole(r.Name) {
+			t.Errorf("the live read shows %s", r.Name)
+		}
+	}
+}
+
 // TestLock takes the apply lock, shows a second taker at once that it is held and by whom, hides
 // it from the live read, releases it, and takes over a lock whose holder stopped renewing it.
 func TestLock(t *testing.T) {

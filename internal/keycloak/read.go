@@ -299,7 +299,7 @@ func (c *Client) readRoles(ctx context.Context) ([]model.RealmRole, error) {
 	}
 	roles := make([]model.RealmRole, 0, len(rs))
 	for _, r := range rs {
-		if r.Name != LockRole && r.Name != MarkRole { // roster's apply lock and its mark, not part of the realm's state
+		if !model.IsApplyRole(r.Name) { // roster's apply lock, its mark and the locks it gave back: not the realm's state
 			roles = append(roles, model.RealmRole{Name: r.Name, Description: r.Description})
 		}
 	}

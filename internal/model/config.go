@@ -36,6 +36,18 @@ const ApplyLockRole = "roster-apply-lock"
 // meanwhile. Like the lock, no configuration may declare it.
 const ApplyMarkRole = "roster-apply-mark"
 
+// ApplyReleasedPrefix begins the name of a lock roster apply gave back: it renames its lock to
+// this prefix and the run's nonce rather than deleting it, since Keycloak empties its cache of
+// the realm's users whenever a realm role is deleted. Like the lock, no configuration may declare
+// such a role.
+const ApplyReleasedPrefix = "roster-apply-released-"
+
+// IsApplyRole reports whether name is one of the realm roles roster apply keeps for its lock:
+// the lock, the mark, or a lock it gave back. None is part of a realm's desired state.
+func IsApplyRole(name string) bool {
+	return name == ApplyLockRole || name == ApplyMarkRole || strings.HasPrefix(name, ApplyReleasedPrefix)
+}
+
 // Policy is the user-profile unmanaged-attribute policy of a realm.
 type Policy string
 

@@ -312,7 +312,7 @@ func (l *loader) collect(root *node) {
 		if !ok {
 			continue
 		}
-		if name == model.ApplyLockRole || name == model.ApplyMarkRole {
+		if model.IsApplyRole(name) {
 			l.diags.Errorf(it.get("name").pos(), fmt.Sprintf("roles[%d]", i), "role %q is part of the lock roster apply holds while it runs; a configuration cannot declare it", name).Hint =
 				"remove it from roles"
 			continue
