@@ -260,7 +260,7 @@ func readAllPages(t testing.TB, send sender, query string, n int) int {
 // ROSTER_BENCH_USERS (10,000 by default) slows down after each change an apply lock makes to the
 // realm's roles: it runs plan twice to warm Keycloak's caches, then once after creating a
 // realm role (taking the lock), after changing its description (renewing it, or marking the
-// realm), after deleting it (releasing the lock), and once more, and logs each wall. Deleting a
+// realm), after renaming it, after deleting it, and once more, and logs each wall. Deleting a
 // realm role empties Keycloak's cache of the realm's users, so the plan after it reads every
 // user from the database:
 //
@@ -281,7 +281,9 @@ func TestTraceCacheAfterWrite(t *testing.T) {
 	plan("after creating a realm role")
 	send(http.MethodPut, role, map[string]string{"name": traceRole, "description": "changed"}).Body.Close()
 	plan("after changing its description")
-	send(http.MethodDelete, role, nil).Body.Close()
+	send(http.MethodPut, role, map[string]string{"name": traceRole + "-renamed", "description": "renamed"}).Body.Close()
+	plan("after renaming it")
+	send(http.MethodDelete, role+"-renamed", nil).Body.Close()
 	plan("after deleting it")
 	plan("again")
 }
