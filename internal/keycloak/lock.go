@@ -393,16 +393,18 @@ const releasedPrefix = "Released by roster apply: "
 // Release stops renewing the lock, stops fencing the client's writes with it, and gives it back
 // by renaming it to model.ApplyReleasedPrefix and the run's nonce, which frees the lock's name
 // without deleting a role (by id: a lock another run took over has another id and stays). When
-// releasedSwept locks given back or more were there on taking the lock, it first deletes those
-// there are now (roles of the prefix whose description says roster gave them back); one it fails
-// to delete is deleted by a later apply. It reports the loss of the lock.
+// releasedSwept locks given back or more were there on taking the lock, and the lock was never
+// lost, it first deletes those there are now (roles of the prefix whose description says roster
+// gave them back); one it fails to delete is deleted by a later apply. It reports the loss of
+// the lock.
 func (l *Lock) Release(ctx context.Context) error {
 	close(l.stop)
 	<-l.done
 	l.c.fence.CompareAndSwap(l, nil)
 	ctx = context.WithValue(ctx, lockRequest{}, true)
-	if l.gathered >= releasedSwept {
-		// Listed again: only roles that are still locks given back are deleted.
+	if l.gathered >= releasedSwept && l.Err() == nil {
+		// Listed again: only roles that are still locks given back are deleted; and not by a run
+		// that lost the lock, while another may be applying.
 		if _, _, released, err := l.c.lockRoles(ctx); err == nil {
 			for _, id := range released {
 				_, _ = l.c.do(ctx, http.MethodDelete, "/roles-by-id/"+url.PathEscape(id), nil, nil)
