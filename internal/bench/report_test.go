@@ -433,7 +433,7 @@ func devReport() string {
 		w("loop reads the whole realm before each roster run, which hid it; four applies in a row with\n")
 		w("nothing between them (`TestTraceApplyUpdate` with `ROSTER_TRACE_ROUNDS=4`) took 25.4–28.1 s\n")
 		w("each after the first, 36–39 users/s, 19.8–24.4 s of it the plan's read. Now apply gives the\n")
-		w("lock back by renaming the role, and deletes the renamed ones ten at a time\n")
+		w("lock back by renaming the role, and deletes the renamed ones once ten have gathered\n")
 		w("([apply](apply.md#the-apply-lock)); the same four applies, the same day: 5.7–7.3 s each after\n")
 		w("the first, 137–176 users/s, 3.7–4.3 s of it the plan's read (which still reads the 1,000\n")
 		w("users the apply before changed from the database). A lock that never empties the cache would\n")

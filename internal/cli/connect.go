@@ -196,6 +196,9 @@ func (c *codemieFlags) model() (model.CodeMie, error) {
 	case cm.AdminRole == "" || cm.DeveloperRole == "" || cm.ClientID == "":
 		return cm, withHint(errors.New("--codemie-admin-role, --codemie-developer-role and --codemie-client cannot be empty"),
 			"leave them out for CodeMie's defaults (admin, developer, codemie)")
+	case model.IsApplyRole(cm.AdminRole) || model.IsApplyRole(cm.DeveloperRole):
+		return cm, withHint(errors.New("--codemie-admin-role and --codemie-developer-role cannot name a realm role roster apply keeps for its lock (roster-apply-lock, roster-apply-mark, roster-apply-released-…)"),
+			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use")
 	case cm.AdminRole == cm.DeveloperRole:
 		return cm, withHint(fmt.Errorf("--codemie-admin-role and --codemie-developer-role are both %q: every user CodeMie lets in would be an Admin", cm.AdminRole),
 			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use")

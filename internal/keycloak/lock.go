@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -125,7 +126,7 @@ func (c *Client) lockRoles(ctx context.Context) (w Watch, marked bool, released 
 		case r.Name == MarkRole:
 			w.Mark, marked = r.Description, true
 			w.Settled = strings.HasPrefix(r.Description, markSettled)
-		case strings.HasPrefix(r.Name, model.ApplyReleasedPrefix) && strings.HasPrefix(r.Description, releasedPrefix):
+		case givenBack(r.Name, r.Description):
 			released = append(released, r.ID)
 		}
 	}
@@ -170,8 +171,9 @@ type Lock struct {
 	before string
 	// gathered is how many locks given back were there on taking the lock.
 	gathered int
-	// nonce names the lock once given back: model.ApplyReleasedPrefix + nonce.
-	nonce string
+	// tag ends the holder's description, and names the lock once given back:
+	// model.ApplyReleasedPrefix + tag.
+	tag string
 
 	mu         sync.Mutex
 	validUntil time.Time // by the monotonic clock: no write may be under way past it
@@ -291,7 +293,7 @@ func (c *Client) takeLock(ctx context.Context, holder string, lease time.Duratio
 		who, expires, ok := parseLockDescription(role.Description)
 		switch {
 		case ok && who == holder:
-			l := &Lock{c: c, id: role.ID, holder: holder, nonce: tag, desc: describe, lease: lease, validUntil: sent.Add(lease),
+			l := &Lock{c: c, id: role.ID, holder: holder, tag: tag, desc: describe, lease: lease, validUntil: sent.Add(lease),
 				stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
 			c.fence.Store(l)
 			go l.renew()
@@ -390,33 +392,77 @@ const releasedSwept = 10
 // releasedPrefix begins the description of a lock given back.
 const releasedPrefix = "Released by roster apply: "
 
+// releasedName matches the name of a lock given back; its group is the tag of the run.
+var releasedName = regexp.MustCompile(`^` + regexp.QuoteMeta(model.ApplyReleasedPrefix) + `([0-9a-f]{12})$`)
+
+// givenBack reports whether a role is a lock roster gave back: its name is the released prefix and
+// a run's tag, and its description, as Release wrote it, names a holder with that same tag.
+func givenBack(name, description string) bool {
+	m := releasedName.FindStringSubmatch(name)
+	if m == nil {
+		return false
+	}
+	rest, ok := strings.CutPrefix(description, releasedPrefix)
+	i := strings.LastIndex(rest, " at ")
+	if !ok || i < 0 || !strings.HasSuffix(rest[:i], " #"+m[1]) {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339, rest[i+len(" at "):])
+	return err == nil
+}
+
+// sweepTime bounds the sweep of the locks given back, so that giving the lock itself back keeps
+// the rest of the time Release has.
+const sweepTime = 3 * time.Second
+
 // Release stops renewing the lock, stops fencing the client's writes with it, and gives it back
-// by renaming it to model.ApplyReleasedPrefix and the run's nonce, which frees the lock's name
+// by renaming it to model.ApplyReleasedPrefix and the run's tag, which frees the lock's name
 // without deleting a role (by id: a lock another run took over has another id and stays). When
-// releasedSwept locks given back or more were there on taking the lock, and the lock was never
-// lost, it first deletes those there are now (roles of the prefix whose description says roster
-// gave them back); one it fails to delete is deleted by a later apply. It reports the loss of
-// the lock.
+// releasedSwept locks given back or more were there on taking the lock, it first deletes those
+// there are now (givenBack), within sweepTime and without retries; one it fails to delete is
+// deleted by a later apply. A lock that was lost is deleted instead: a renewal whose answer was
+// lost may still land and would rename a role given back into a lock again. So is one the rename
+// fails on. It reports the loss of the lock.
 func (l *Lock) Release(ctx context.Context) error {
 	close(l.stop)
 	<-l.done
 	l.c.fence.CompareAndSwap(l, nil)
 	ctx = context.WithValue(ctx, lockRequest{}, true)
-	if l.gathered >= releasedSwept && l.Err() == nil {
-		// Listed again: only roles that are still locks given back are deleted; and not by a run
-		// that lost the lock, while another may be applying.
-		if _, _, released, err := l.c.lockRoles(ctx); err == nil {
-			for _, id := range released {
-				_, _ = l.c.do(ctx, http.MethodDelete, "/roles-by-id/"+url.PathEscape(id), nil, nil)
-			}
+	path := "/roles-by-id/" + url.PathEscape(l.id)
+	if l.Err() != nil {
+		if _, err := l.c.do(ctx, http.MethodDelete, path, nil, nil); err != nil && !IsNotFound(err) {
+			return errors.Join(fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err), l.Err())
+		}
+		return l.Err()
+	}
+	if l.gathered >= releasedSwept {
+		l.sweep(ctx)
+	}
+	rep := map[string]string{"name": model.ApplyReleasedPrefix + l.tag,
+		"description": releasedPrefix + l.holder + " at " + time.Now().UTC().Format(time.RFC3339)}
+	_, err := l.c.do(ctx, http.MethodPut, path, rep, nil)
+	if err != nil && !IsNotFound(err) {
+		if _, derr := l.c.do(ctx, http.MethodDelete, path, nil, nil); derr != nil && !IsNotFound(derr) {
+			return fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err)
 		}
 	}
-	rep := map[string]string{"name": model.ApplyReleasedPrefix + l.nonce,
-		"description": releasedPrefix + l.holder + " at " + time.Now().UTC().Format(time.RFC3339)}
-	if _, err := l.c.do(ctx, http.MethodPut, "/roles-by-id/"+url.PathEscape(l.id), rep, nil); err != nil && !IsNotFound(err) {
-		return errors.Join(fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err), l.Err())
-	}
 	return l.Err()
+}
+
+// sweep deletes the locks given back, listed again (only roles that still are one), stopping at
+// the first failure or after sweepTime.
+func (l *Lock) sweep(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, sweepTime)
+	defer cancel()
+	_, _, released, err := l.c.lockRoles(ctx)
+	if err != nil {
+		return
+	}
+	for _, id := range released {
+		if _, err := l.c.send(ctx, http.MethodDelete, "/roles-by-id/"+url.PathEscape(id), nil, nil, false); err != nil && !IsNotFound(err) {
+			return
+		}
+	}
 }
 
 const lockPrefix = "Held by roster apply: "

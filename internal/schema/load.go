@@ -313,7 +313,11 @@ func (l *loader) collect(root *node) {
 			continue
 		}
 		if model.IsApplyRole(name) {
-			l.diags.Errorf(it.get("name").pos(), fmt.Sprintf("roles[%d]", i), "role %q is part of the lock roster apply holds while it runs; a configuration cannot declare it", name).Hint =
+			what := "is part of the lock roster apply holds while it runs"
+			if strings.HasPrefix(name, model.ApplyReleasedPrefix) {
+				what = "is a name roster apply gives its lock when it is done"
+			}
+			l.diags.Errorf(it.get("name").pos(), fmt.Sprintf("roles[%d]", i), "role %q %s; a configuration cannot declare it", name, what).Hint =
 				"remove it from roles"
 			continue
 		}
@@ -510,6 +514,13 @@ func (l *loader) buildSettings() model.Settings {
 		l.diags.Errorf(cm.get("developerRole").pos(), "settings.codemie.developerRole",
 			"adminRole and developerRole are both %q: every user CodeMie lets in would be an Admin", s.CodeMie.AdminRole).Hint =
 			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use (default admin and developer)"
+	}
+	for _, f := range []struct{ key, value string }{{"adminRole", s.CodeMie.AdminRole}, {"developerRole", s.CodeMie.DeveloperRole}} {
+		if model.IsApplyRole(f.value) {
+			l.diags.Errorf(cm.get(f.key).pos(), "settings.codemie."+f.key,
+				"%q is a realm role roster apply keeps for its lock, which roster never shows or maps", f.value).Hint =
+				"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use (default admin and developer)"
+		}
 	}
 	return s
 }
