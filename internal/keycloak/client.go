@@ -73,6 +73,11 @@ type Client struct {
 
 	listingBytes int64           // the most answer bytes one listing reads: maxListingBytes, less in tests
 	answers      *limitTransport // bounds every answer at MaxAnswer (less in tests)
+
+	// pageTook, when set, is how long a page of a listing took as its page sizer sees it, from
+	// the page and the time measured: tests give the time their server was told to take, so
+	// that the sizes a listing asks for do not depend on how busy the machine is.
+	pageTook func(first, size int, took time.Duration) time.Duration
 }
 
 // Dial checks the configuration, logs in and returns a client for cfg.Realm.

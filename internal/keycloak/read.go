@@ -467,6 +467,9 @@ func pagesConcurrent[T any](ctx context.Context, c *Client, path string, query u
 					r.page, r.bytes, r.split, r.err = l.grown(ctx, r.first, r.size, budget)
 				}
 				r.took = time.Since(start)
+				if l.c.pageTook != nil {
+					r.took = l.c.pageTook(r.first, r.size, r.took)
+				}
 				results <- r
 			}()
 			next++
