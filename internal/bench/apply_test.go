@@ -283,11 +283,11 @@ func importUsers(b testing.TB, send sender, realm *keycloaktest.Realm, n, parall
 
 // readBackCreated reads back the n users bareCreate created, the cheapest complete way Keycloak
 // offers: in the fresh realm they are the whole realm, so it lists the realm in full pages
-// (listFull) and checks that every user is there with its email and the attributes sent.
+// (listUsers of fullUsers) and checks that every user is there with its email and the attributes sent.
 func readBackCreated(b testing.TB, send sender, n int) {
 	var mu sync.Mutex
 	good, as := make([]bool, n), 0
-	listFull(b, send, n, func(page []userRep) {
+	listUsers(b, send, fullUsers, n, func(page []userRep) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, u := range page {
@@ -329,14 +329,18 @@ type userRep struct {
 	Attributes map[string][]string `json:"attributes"`
 }
 
-// listPage is the page size of listFull: roster's.
+// listPage is the page size of listUsers: roster's.
 const listPage = 500
 
-// listFull lists the realm's n users in full pages of 500 (briefRepresentation=false, the only
-// listing that carries attributes) with up to floorParallelism pages in flight, as roster's
-// listing has, and hands each page to got, which may be called from several goroutines at
-// once. It knows n, so it asks for no page past the first short one. It returns the pages read.
-func listFull(b testing.TB, send sender, n int, got func([]userRep)) (pages int) {
+// fullUsers is the listing of full users (briefRepresentation=false), the only one that carries
+// attributes.
+const fullUsers = "/users?briefRepresentation=false"
+
+// listUsers lists the n users of query (fullUsers, or another listing of users) in pages of 500
+// with up to floorParallelism pages in flight, as roster's listing has, and hands each page to
+// got, which may be called from several goroutines at once. It knows n, so it asks for no page
+// past the first short one. It returns the pages read.
+func listUsers(b testing.TB, send sender, query string, n int, got func([]userRep)) (pages int) {
 	slots := make(chan struct{}, floorParallelism)
 	var wg sync.WaitGroup
 	for first := 0; first <= n; first += listPage { // the last page is the short one
@@ -345,7 +349,7 @@ func listFull(b testing.TB, send sender, n int, got func([]userRep)) (pages int)
 		wg.Go(func() {
 			defer func() { <-slots }()
 			var page []userRep
-			resp := send(http.MethodGet, fmt.Sprintf("/users?briefRepresentation=false&first=%d&max=%d", first, listPage), nil)
+			resp := send(http.MethodGet, fmt.Sprintf("%s&first=%d&max=%d", query, first, listPage), nil)
 			defer resp.Body.Close()
 			check(b, json.NewDecoder(resp.Body).Decode(&page))
 			got(page)

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -200,8 +199,8 @@ func TestTraceApplyUpdate(t *testing.T) {
 // created, in each way that returns their attributes, beside the brief listing that does not:
 // for each way, 3 times in turn, it imports the users of createFile (ROSTER_BENCH_USERS, 1,000
 // by default) into a fresh realm with the bare loop's batches at parallelism 8, then reads them
-// all twice in pages of 500, all pages at once — first as just imported, then again — and logs
-// the walls. It is how docs/benchmarks.md's bound on verified creates was measured:
+// all twice in pages of 500 as the reference loops list (listUsers) — first as just imported,
+// then again — and logs the walls. It is how docs/benchmarks.md's bound on verified creates was measured:
 //
 //	ROSTER_TRACE=1 ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTraceReadBack$' ./internal/bench/
 func TestTraceReadBack(t *testing.T) {
@@ -211,8 +210,8 @@ func TestTraceReadBack(t *testing.T) {
 		n = sizes(t)[0]
 	}
 	ways := []struct{ name, query string }{
-		{"full listing", "/users?briefRepresentation=false"},
-		{"search by the ownership marker", "/users?briefRepresentation=false&q=roster_managed:true"},
+		{"full listing", fullUsers},
+		{"search by the ownership marker", fullUsers + "&q=roster_managed:true"},
 		{"brief listing (no attributes)", "/users?briefRepresentation=true"},
 	}
 	for round := 1; round <= 3; round++ {
@@ -225,8 +224,9 @@ func TestTraceReadBack(t *testing.T) {
 			var walls []string
 			for range 2 {
 				start := time.Now()
-				read := readAllPages(t, send, way.query, n)
-				if read != n {
+				var read atomic.Int64
+				listUsers(t, send, way.query, n, func(page []userRep) { read.Add(int64(len(page))) })
+				if read := int(read.Load()); read != n {
 					t.Fatalf("%s read %d users, want %d", way.name, read, n)
 				}
 				walls = append(walls, time.Since(start).Round(time.Millisecond).String())
@@ -236,24 +236,6 @@ func TestTraceReadBack(t *testing.T) {
 			del()
 		}
 	}
-}
-
-// readAllPages reads the n users of query in pages of listPage, all at once, and returns how
-// many it read.
-func readAllPages(t testing.TB, send sender, query string, n int) int {
-	var wg sync.WaitGroup
-	var read atomic.Int64
-	for first := 0; first < n; first += listPage {
-		wg.Go(func() {
-			var page []json.RawMessage
-			resp := send(http.MethodGet, fmt.Sprintf("%s&first=%d&max=%d", query, first, listPage), nil)
-			defer resp.Body.Close()
-			check(t, json.NewDecoder(resp.Body).Decode(&page))
-			read.Add(int64(len(page)))
-		})
-	}
-	wg.Wait()
-	return int(read.Load())
 }
 
 // TestTraceCacheAfterWrite measures how `roster plan` on the converged realm of the first size of

@@ -150,7 +150,7 @@ func bareUpdate(b testing.TB, serverURL string, realm *keycloaktest.Realm, n, ro
 }
 
 // readingUpdate is the reading loop: one login, the user listing in full pages of 500 with up to
-// 4 in flight (listFull: the read that shows each user's attributes, which planning them needs),
+// 4 in flight (listUsers of fullUsers: the read that shows each user's attributes, which planning them needs),
 // and for each user whose listed email differs from the new one, with updateParallelism
 // workers: GET /users/{id} right before the PUT (so that root fields and an edit made since the
 // listing go back as read), the PUT of that representation with the new email and without its
@@ -189,7 +189,7 @@ func readingUpdate(b testing.TB, serverURL string, realm *keycloaktest.Realm, n,
 			}
 		})
 	}
-	listFull(b, send, n, func(page []userRep) {
+	listUsers(b, send, fullUsers, n, func(page []userRep) {
 		for _, u := range page {
 			if i, ok := userIndex(u.Username, n); ok && u.Email != updateEmail(i, round) {
 				work <- u

@@ -197,7 +197,8 @@ func (c *codemieFlags) model() (model.CodeMie, error) {
 		return cm, withHint(errors.New("--codemie-admin-role, --codemie-developer-role and --codemie-client cannot be empty"),
 			"leave them out for CodeMie's defaults (admin, developer, codemie)")
 	case model.IsApplyRole(cm.AdminRole) || model.IsApplyRole(cm.DeveloperRole):
-		return cm, withHint(errors.New("--codemie-admin-role and --codemie-developer-role cannot name a realm role roster apply keeps for its lock (roster-apply-lock, roster-apply-mark, roster-apply-released-…)"),
+		return cm, withHint(fmt.Errorf("--codemie-admin-role and --codemie-developer-role cannot name a realm role roster apply keeps for its lock (%s, %s, %s…)",
+			model.ApplyLockRole, model.ApplyMarkRole, model.ApplyReleasedPrefix),
 			"name the realm roles CodeMie's ADMIN_ROLE_NAME and oauth2-proxy's allowed_roles use")
 	case cm.AdminRole == cm.DeveloperRole:
 		return cm, withHint(fmt.Errorf("--codemie-admin-role and --codemie-developer-role are both %q: every user CodeMie lets in would be an Admin", cm.AdminRole),

@@ -429,22 +429,19 @@ func (l *Lock) Release(ctx context.Context) error {
 	l.c.fence.CompareAndSwap(l, nil)
 	ctx = context.WithValue(ctx, lockRequest{}, true)
 	path := "/roles-by-id/" + url.PathEscape(l.id)
-	if l.Err() != nil {
-		if _, err := l.c.do(ctx, http.MethodDelete, path, nil, nil); err != nil && !IsNotFound(err) {
-			return errors.Join(fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err), l.Err())
+	if l.Err() == nil {
+		if l.gathered >= releasedSwept {
+			l.sweep(ctx)
 		}
-		return l.Err()
-	}
-	if l.gathered >= releasedSwept {
-		l.sweep(ctx)
-	}
-	rep := map[string]string{"name": model.ApplyReleasedPrefix + l.tag,
-		"description": releasedPrefix + l.holder + " at " + time.Now().UTC().Format(time.RFC3339)}
-	_, err := l.c.do(ctx, http.MethodPut, path, rep, nil)
-	if err != nil && !IsNotFound(err) {
-		if _, derr := l.c.do(ctx, http.MethodDelete, path, nil, nil); derr != nil && !IsNotFound(derr) {
-			return fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err)
+		rep := map[string]string{"name": model.ApplyReleasedPrefix + l.tag,
+			"description": releasedPrefix + l.holder + " at " + time.Now().UTC().Format(time.RFC3339)}
+		if _, err := l.c.do(ctx, http.MethodPut, path, rep, nil); err == nil || IsNotFound(err) {
+			return nil
 		}
+	}
+	// Lost, or the rename failed: deleted, as a lock taken over is.
+	if _, err := l.c.do(ctx, http.MethodDelete, path, nil, nil); err != nil && !IsNotFound(err) {
+		return errors.Join(fmt.Errorf("failed to release the apply lock (realm role %s): %w", LockRole, err), l.Err())
 	}
 	return l.Err()
 }
