@@ -154,6 +154,8 @@ type builder struct {
 	renamed map[string]bool
 	// conflicts are the creates and renames Keycloak would refuse.
 	conflicts []Conflict
+	// idx finds live users by email and identity link, and declared usernames (index).
+	idx *liveIndex
 }
 
 // accessAfter is CodeMie's reading of u once the plan is applied: the owned role and the

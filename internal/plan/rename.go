@@ -51,8 +51,20 @@ func (b *builder) createOrRename(u *model.User) (c Change, ok bool) {
 // may sign in with their email, Keycloak then refuses the username), or one of its identity
 // links, as far as they were read; one entry per user and field, by username.
 func (b *builder) holders(u *model.User) []hold {
+	x := b.index()
+	var candidates []int
+	if u.Email != nil {
+		candidates = append(candidates, x.emails[model.FoldKey(*u.Email)]...)
+	}
+	if b.live.Login.LoginWithEmailAllowed && !b.live.Login.DuplicateEmailsAllowed {
+		candidates = append(candidates, x.emails[model.FoldKey(u.Username)]...)
+	}
+	for _, l := range u.FederatedIdentities {
+		candidates = append(candidates, x.links[linkKey{l.Provider, l.UserID}]...)
+	}
+	slices.Sort(candidates)
 	var out []hold
-	for i := range b.live.Users {
+	for _, i := range slices.Compact(candidates) {
 		lu := &b.live.Users[i]
 		if u.Email != nil && lu.Email != "" && strings.EqualFold(lu.Email, *u.Email) {
 			out = append(out, hold{user: lu, what: "email"})
@@ -70,6 +82,48 @@ func (b *builder) holders(u *model.User) []hold {
 		}
 	}
 	return out
+}
+
+// liveIndex finds the live users that hold an email or an identity link in one lookup each,
+// where comparing every declared user with every live one made the plan quadratic: 10,000
+// email changes in a realm of 100,000 users took 13 s of CPU.
+type liveIndex struct {
+	// emails maps the FoldKey of each non-empty email to the indexes of the live users that
+	// hold it, in order.
+	emails map[string][]int
+	// links maps each identity link to the indexes of the live users that hold it, in order.
+	links map[linkKey][]int
+	// declared holds the FoldKey of each declared username.
+	declared map[string]bool
+}
+
+// linkKey is an identity link as Keycloak tells links apart: provider and the provider's id.
+type linkKey struct{ provider, userID string }
+
+// index returns the builder's liveIndex, made on first use.
+func (b *builder) index() *liveIndex {
+	if b.idx != nil {
+		return b.idx
+	}
+	x := &liveIndex{emails: map[string][]int{}, links: map[linkKey][]int{}, declared: make(map[string]bool, len(b.cfg.Users))}
+	for i := range b.live.Users {
+		lu := &b.live.Users[i]
+		if lu.Email != "" {
+			k := model.FoldKey(lu.Email)
+			x.emails[k] = append(x.emails[k], i)
+		}
+		for _, l := range lu.FederatedIdentities {
+			k := linkKey{l.Provider, l.UserID}
+			if n := len(x.links[k]); n == 0 || x.links[k][n-1] != i {
+				x.links[k] = append(x.links[k], i)
+			}
+		}
+	}
+	for _, u := range b.cfg.Users {
+		x.declared[model.FoldKey(u.Username)] = true
+	}
+	b.idx = x
+	return x
 }
 
 // renameCandidate returns the one live user that u replaces, or nil: every hold is an email or
@@ -90,7 +144,7 @@ func (b *builder) renameCandidate(u *model.User, holds []hold) *model.LiveUser {
 
 // declared reports whether the configuration declares the username.
 func (b *builder) declared(username string) bool {
-	return slices.ContainsFunc(b.cfg.Users, func(u model.User) bool { return strings.EqualFold(u.Username, username) })
+	return b.index().declared[model.FoldKey(username)]
 }
 
 // rename is the change that renames lu to u's username and brings it to u as an update would.
@@ -166,7 +220,7 @@ func (b *builder) checkEmailMove(lu *model.LiveUser, u *model.User) {
 	if b.live.Login.DuplicateEmailsAllowed {
 		return
 	}
-	for i := range b.live.Users {
+	for _, i := range b.index().emails[model.FoldKey(*u.Email)] {
 		h := &b.live.Users[i]
 		if h.ID != lu.ID && h.Email != "" && strings.EqualFold(h.Email, *u.Email) {
 			b.conflicts = append(b.conflicts, Conflict{User: u.Username, Field: "email", Holder: h.Username,

@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/rosterhq/roster/internal/model"
 )
 
 // Limits of Keycloak's default user profile (keycloak-default-user-profile.json, Keycloak 24+)
@@ -232,7 +234,7 @@ func didYouMean(s string, candidates []string) string {
 type suggester struct {
 	candidates []string
 	lower      []string
-	// folded maps a candidate's case-folded form (foldKey) to its first index.
+	// folded maps a candidate's case-folded form (model.FoldKey) to its first index.
 	folded map[string]int
 	// sorted holds the indexes of the candidates in the order of their lowercase forms, so
 	// that those sharing a prefix are neighbours: the distance rows of a prefix are computed
@@ -245,8 +247,8 @@ func newSuggester(candidates []string) *suggester {
 		folded: make(map[string]int, len(candidates)), sorted: make([]int, len(candidates))}
 	for i, c := range candidates {
 		x.lower[i] = strings.ToLower(c)
-		if _, dup := x.folded[foldKey(c)]; !dup {
-			x.folded[foldKey(c)] = i
+		if _, dup := x.folded[model.FoldKey(c)]; !dup {
+			x.folded[model.FoldKey(c)] = i
 		}
 		x.sorted[i] = i
 	}
@@ -254,23 +256,8 @@ func newSuggester(candidates []string) *suggester {
 	return x
 }
 
-// foldKey is s with each rune replaced by the smallest of those equal to it ignoring case
-// (its orbit under unicode.SimpleFold), invalid bytes read as U+FFFD: two strings have the
-// same key exactly when strings.EqualFold holds between them.
-func foldKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		b.WriteRune(least)
-	}
-	return b.String()
-}
-
 func (x *suggester) suggest(s string) string {
-	if i, ok := x.folded[foldKey(s)]; ok {
+	if i, ok := x.folded[model.FoldKey(s)]; ok {
 		return x.candidates[i]
 	}
 	q := strings.ToLower(s)
