@@ -154,7 +154,7 @@ type builder struct {
 	renamed map[string]bool
 	// conflicts are the creates and renames Keycloak would refuse.
 	conflicts []Conflict
-	// idx finds live users by email and identity link, and declared usernames (index).
+	// idx finds live users by email and identity link, and declared usernames; made by index.
 	idx *liveIndex
 }
 
