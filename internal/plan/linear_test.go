@@ -15,12 +15,12 @@ import (
 
 // TestBuildIsLinear fails when planning a realm grows faster than the realm: it plans n live
 // users of which a tenth change their email and a tenth are renamed (found by their email and
-// identity link), at 1,000 and at 16,000 users, and compares the least CPU time of five plans of each (CPU time, which
-// other processes on a busy machine do not inflate as they do the wall). A plan that compared
-// each declared user with each live one took 13 s for 10,000 email changes among 100,000
-// users. The sizes are 16 times apart, so a linear plan takes about 16 times as long (more
-// with the sort), a quadratic one about 256 times; the bound sits between, three times above
-// the first.
+// identity link), at 1,000 and at 16,000 users, and compares the least CPU time of five plans
+// of each (CPU time, which other processes on a busy machine do not inflate as they do the
+// wall). A plan that compared each declared user with each live one took 13 s for 10,000 email
+// changes among 100,000 users. The sizes are 16 times apart, so a linear plan takes about 16
+// times as long (more with the sort), a quadratic one about 256 times; the bound sits between,
+// three times above the first.
 func TestBuildIsLinear(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times plans of 16,000 users")

@@ -247,8 +247,9 @@ func newSuggester(candidates []string) *suggester {
 		folded: make(map[string]int, len(candidates)), sorted: make([]int, len(candidates))}
 	for i, c := range candidates {
 		x.lower[i] = strings.ToLower(c)
-		if _, dup := x.folded[model.FoldKey(c)]; !dup {
-			x.folded[model.FoldKey(c)] = i
+		k := model.FoldKey(c)
+		if _, dup := x.folded[k]; !dup {
+			x.folded[k] = i
 		}
 		x.sorted[i] = i
 	}
