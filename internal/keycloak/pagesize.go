@@ -12,16 +12,21 @@ import "time"
 // (pagesConcurrent), so a page twice as large replaces two and the server has the same rows to
 // answer at once (a page larger than that goes out alone). A larger page that comes back no
 // slower than the smaller ones then lists the realm faster at the same load, and one that takes
-// twice as long does not. The quarter of slack below is for the noise of a busy server: pages of
-// one size vary by more than a tenth. So a listing starts at its base size and, once
-// listingParallelism pages came back (a listing of a few pages has little to gain, and one that
-// asks for the same pages every time is easier to follow):
+// twice as long does not. The line is drawn at half as slow again, short of twice: pages of
+// one size vary by more than a tenth on a busy server, and with the line at a quarter the first
+// larger page of a warm read of 100,000 users crossed it in a third of the reads, which then
+// kept their pages small and took twice as long.
+// So a listing starts at its base size and, once listingParallelism pages came back (a listing
+// of a few pages has little to gain, and one that asks for the same pages every time is easier
+// to follow), judges sizes by the pages after those, which went out while fewer were in flight
+// and came back sooner:
 //
-//   - after the first full page of the current size, if its pages took on average at most
-//     timeout/4 and at most a quarter longer than those half their size, the next pages are
+//   - after the first full page of the current size, if its pages took at most half as long
+//     again as those half their size, and the pages twice as large would still come back
+//     within timeout/4 should they be as much slower again (projected), the next pages are
 //     twice as large, up to maxPageGrowth times the base, while twice its answer keeps within
 //     MaxAnswer/pageBytesShare;
-//   - if they took more than a quarter longer than those half their size, the listing goes back
+//   - if they took more than half as long again as those half their size, the listing goes back
 //     to the smaller size and grows no more;
 //   - after a page that took more than timeout/2, or whose answer passed that bound, the next
 //     pages are half its size, never below the base, and grow no more;
@@ -68,18 +73,32 @@ func (s *pageSizer) observe(size, rows, bytes int, took time.Duration, split boo
 	case took > s.slow || bytes > s.maxBytes:
 		s.next = max(s.base, min(s.next, size/2))
 		s.limit = s.next
+	case rows >= size && s.seen <= listingParallelism:
+		// The first pages went out while fewer were in flight and came back two to four times
+		// sooner (pagesConcurrent asks for one at first): a mean that counted them would judge
+		// the first larger page slow against pages answered under less load.
 	case rows >= size:
 		n := s.count[size]
 		s.mean[size] = (s.mean[size]*time.Duration(n) + took) / time.Duration(n+1)
 		s.count[size] = n + 1
 		switch {
-		case size != s.next || s.seen <= listingParallelism || (size > s.base && s.count[size] > 1):
+		case size != s.next || (size > s.base && s.count[size] > 1):
 			// Each larger size is judged once, on its first page: judged again and again, the
 			// noise of a busy server would walk the size down one halving at a time.
-		case size > s.base && s.mean[size] > s.mean[size/2]*5/4:
+		case size > s.base && s.mean[size] > s.mean[size/2]*3/2:
 			s.next, s.limit = size/2, size/2
-		case 2*size <= s.limit && s.mean[size] <= s.grow && 2*bytes <= s.maxBytes:
+		case 2*size <= s.limit && s.projected(size) <= s.grow && 2*bytes <= s.maxBytes:
 			s.next = 2 * size
 		}
 	}
+}
+
+// projected is how long the pages twice size would take, should they be as much slower than
+// the pages of size as those were than the pages half their size (half as slow again, for the
+// base size, which has nothing to go by).
+func (s *pageSizer) projected(size int) time.Duration {
+	if size == s.base {
+		return s.mean[size] * 3 / 2
+	}
+	return time.Duration(float64(s.mean[size]) * max(1, float64(s.mean[size])/float64(s.mean[size/2])))
 }
