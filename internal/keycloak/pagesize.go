@@ -95,10 +95,18 @@ func (s *pageSizer) observe(size, rows, bytes int, took time.Duration, split boo
 
 // projected is how long the pages twice size would take, should they be as much slower than
 // the pages of size as those were than the pages half their size (half as slow again, for the
-// base size, which has nothing to go by).
+// base size, which has nothing to go by). Projections past timeout/2 are all too slow alike.
 func (s *pageSizer) projected(size int) time.Duration {
-	if size == s.base {
-		return s.mean[size] * 3 / 2
+	m, half := s.mean[size], s.mean[size/2]
+	switch {
+	case size == s.base:
+		return m * 3 / 2
+	case m <= half:
+		return m
 	}
-	return time.Duration(float64(s.mean[size]) * max(1, float64(s.mean[size])/float64(s.mean[size/2])))
+	p := float64(m) * float64(m) / float64(half)
+	if p >= float64(s.slow) {
+		return s.slow
+	}
+	return time.Duration(p)
 }

@@ -46,6 +46,8 @@ func TestPageSizer(t *testing.T) {
 		{"base pages within it do", append(warm, page(500, 5*time.Second)), 1000},
 		{"larger pages that as much slower again would pass it do not grow", append(warm, page(500, 4*time.Second),
 			page(1000, 5600*time.Millisecond)), 1000},
+		{"pages that take no time grow", append(warm[:0:0], page(500, 0), page(500, 0), page(500, 0), page(500, 0), page(500, 0),
+			page(1000, 0), page(2000, 0)), 4000},
 		{"larger pages no slower are projected at their own time", append(warm, page(500, 5*time.Second), page(1000, 4*time.Second)), 2000},
 		// Measured on a realm of 100,000 users: the first pages, asked one or two at a time, came
 		// back in 0.4 s, the pages after them in 1.5 s and the first page of 1,000 in 1.7 s.
