@@ -162,7 +162,7 @@ func TestPagesGrowWhileFast(t *testing.T) {
 		}
 		largest = max(largest, p[1])
 	}
-	// Each size is kept while its pages take at most a quarter longer than the smaller ones, a
+	// Each size is kept while its pages take at most half as long again as the smaller ones, a
 	// margin the noise of a busy machine may pass: want the pages to have doubled three times
 	// at least, and the listing's 121 requests of 500 rows to be halved.
 	if largest < 8*userPageSize || largest > maxPageGrowth*userPageSize {
