@@ -85,7 +85,7 @@ func (s *pageSizer) observe(size, rows, bytes int, took time.Duration, split boo
 		case size != s.next || (size > s.base && s.count[size] > 1):
 			// Each larger size is judged once, on its first page: judged again and again, the
 			// noise of a busy server would walk the size down one halving at a time.
-		case size > s.base && s.mean[size] > s.mean[size/2]*3/2:
+		case size > s.base && s.mean[size] > halfAsSlowAgain(s.mean[size/2]):
 			s.next, s.limit = size/2, size/2
 		case 2*size <= s.limit && s.projected(size) <= s.grow && 2*bytes <= s.maxBytes:
 			s.next = 2 * size
@@ -100,7 +100,7 @@ func (s *pageSizer) projected(size int) time.Duration {
 	m, half := s.mean[size], s.mean[size/2]
 	switch {
 	case size == s.base:
-		return m * 3 / 2
+		return halfAsSlowAgain(m)
 	case m <= half:
 		return m
 	}
@@ -110,3 +110,7 @@ func (s *pageSizer) projected(size int) time.Duration {
 	}
 	return time.Duration(p)
 }
+
+// halfAsSlowAgain is the longest a page may take against those half its size, d, and still
+// grow: the line the comment on pageSizer explains.
+func halfAsSlowAgain(d time.Duration) time.Duration { return d * 3 / 2 }
