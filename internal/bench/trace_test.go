@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,13 +178,7 @@ func TestTraceApplyUpdate(t *testing.T) {
 	bin := traced(t)
 	n := updateSizes(t)[0]
 	realm := updateRealm(t, n)
-	rounds := 1
-	if s := os.Getenv("ROSTER_TRACE_ROUNDS"); s != "" {
-		var err error
-		if rounds, err = strconv.Atoi(s); err != nil || rounds < 1 {
-			t.Fatalf("ROSTER_TRACE_ROUNDS=%q: want a positive number of applies", s)
-		}
-	}
+	rounds := traceRounds(t, 1)
 	for round := 1; round <= rounds; round++ {
 		proxy, tr := tracingProxy(t, realm.Server.URL)
 		start := time.Now()
@@ -192,6 +187,55 @@ func TestTraceApplyUpdate(t *testing.T) {
 			float64(changedOf(n))/wall.Seconds(), len(tr.spans()))
 		t.Log("\n" + tr.summary(start))
 		proxy.Close()
+	}
+}
+
+// traceRounds is ROSTER_TRACE_ROUNDS, the rounds a trace runs, or def.
+func traceRounds(t *testing.T, def int) int {
+	s := os.Getenv("ROSTER_TRACE_ROUNDS")
+	if s == "" {
+		return def
+	}
+	rounds, err := strconv.Atoi(s)
+	if err != nil || rounds < 1 {
+		t.Fatalf("ROSTER_TRACE_ROUNDS=%q: want a positive number of rounds", s)
+	}
+	return rounds
+}
+
+// TestTracePlanAfterUpdate measures the least an update that plans from a read can cost: it
+// gives the realm of TestTraceApplyUpdate CodeMie's client (which plan requires), warms it up
+// with one roster apply, then, ROSTER_TRACE_ROUNDS times (5 by default), runs the bare update
+// loop of BenchmarkApplyUpdate and right after it `roster plan` on the state the loop made
+// (which finds no change), then that plan again, and logs each wall beside the plan's share of
+// the loop's, and the first plan's requests as TestTraceApplyUpdate does. The first plan reads
+// what an apply reads before it may write: the whole realm, the users the loop just wrote read
+// again from Keycloak's database. An apply's wall is that plan's, the lock's and its writes':
+//
+//	ROSTER_TRACE=1 ROSTER_BIN=$PWD/bin/roster go test -v -run '^TestTracePlanAfterUpdate$' ./internal/bench/
+func TestTracePlanAfterUpdate(t *testing.T) {
+	bin := traced(t)
+	n := updateSizes(t)[0]
+	realm := updateRealm(t, n)
+	_, err := realm.CodeMieClient(context.Background(), "codemie", "profile", false) // plan fails a realm without it
+	check(t, err)
+	rosterUpdate(t, bin, realm.Server.URL, realm, n, 1)
+	file := filepath.Join(t.TempDir(), "roster.yaml")
+	timedPlan := func() (time.Duration, string) {
+		proxy, tr := tracingProxy(t, realm.Server.URL)
+		defer proxy.Close()
+		start := time.Now()
+		runPlan(t, bin, proxy.URL, realm, file)
+		return time.Since(start), tr.summary(start)
+	}
+	rounds := traceRounds(t, 5)
+	for round := 2; round <= 1+rounds; round++ {
+		check(t, os.WriteFile(file, []byte(updateFile(realm, n, round)), 0o644))
+		bare := bareUpdate(t, realm.Server.URL, realm, n, round)
+		after, trace := timedPlan()
+		again, _ := timedPlan()
+		t.Logf("round %d, %d of %d users: bare loop %s; roster plan right after it %s (%.2f of the loop), again %s\n%s", round, changedOf(n), n,
+			bare.Round(time.Millisecond), after.Round(time.Millisecond), after.Seconds()/bare.Seconds(), again.Round(time.Millisecond), trace)
 	}
 }
 

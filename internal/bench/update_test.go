@@ -103,13 +103,18 @@ func updateRealm(b testing.TB, n int) *keycloaktest.Realm {
 }
 
 func rosterUpdate(b testing.TB, bin, serverURL string, realm *keycloaktest.Realm, n, round int) (wall time.Duration) {
+	return timedApplyAt(b, bin, serverURL, realm, updateFile(realm, n, round), fmt.Sprintf("Apply complete: 0 added, %d changed", changedOf(n)),
+		"--parallelism", fmt.Sprint(updateParallelism))
+}
+
+// updateFile is the desired state of realm's n users after round.
+func updateFile(realm *keycloaktest.Realm, n, round int) string {
 	var yaml strings.Builder
 	fmt.Fprintf(&yaml, "version: 1\nrealm: %s\nsettings: {unmanagedAttributePolicy: ADMIN_EDIT}\nusers:\n", realm.Name)
 	for i := range n {
 		fmt.Fprintf(&yaml, "  - {username: user%05d, email: %s, role: developer, projects: {member: [p%d]}}\n", i, updateEmail(i, round), i%37)
 	}
-	return timedApplyAt(b, bin, serverURL, realm, yaml.String(), fmt.Sprintf("Apply complete: 0 added, %d changed", changedOf(n)),
-		"--parallelism", fmt.Sprint(updateParallelism))
+	return yaml.String()
 }
 
 // bareUpdate lists the users in brief pages of 500 and sends each changed one its new email,
