@@ -426,7 +426,7 @@ func devReport() string {
 		w("1.59–2.49 times the bare loop's whole run at 1,000 users (0.22–0.29 s against 0.12–0.15 s) and\n")
 		w("1.56–2.74 times at 10,000 (2.6–4.4 s against 1.5–2.1 s; run again at once, 1.5–2.3 s); at\n")
 		w("100,000, 3 rounds, 1.06–1.17 (102–118 s against 89–101 s; again, 31–37 s), where each of the\n")
-		w("loop's writes costs five times what it does at 10,000 (a plan alone that long is more than the\n")
+		w("loop's writes costs 4–7 times what it does at 10,000 (a plan alone that long is more than the\n")
 		w("table's whole apply: reads of this size vary by twice from run to run, see below). It reads\n")
 		w("every user with attributes, those the loop just wrote from Keycloak's database, and the role\n")
 		w("members in pages that cost more the further into the listing they are. So an apply that plans\n")
